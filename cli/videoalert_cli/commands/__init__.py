@@ -1,0 +1,1 @@
+"""Subcommands of `videoalert`: each module defines register(subparsers); keep imports inside run()."""

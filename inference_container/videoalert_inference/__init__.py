@@ -1,0 +1,1 @@
+"""Inference side of videoalert: frame sampling, preprocessing and the ONNX person classifier."""

@@ -1,0 +1,60 @@
+"""The released person classifier: ONNX Runtime session plus its model card, loaded once per process."""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .preprocess import PreprocessSpec, to_model_input
+
+MODEL_FILE = "person_classifier.onnx"
+CARD_FILE = "model_card.json"
+INPUT_NAME = "input"
+LOGIT_OUTPUT = "logit"
+EMBEDDING_OUTPUT = "embedding"
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """Person scores (sigmoid of the logit) and penultimate embeddings for a batch."""
+
+    scores: np.ndarray  # shape (N,)
+    embeddings: np.ndarray  # shape (N, D)
+
+
+class PersonClassifier:
+    """Wraps an ONNX Runtime session; thread count is set once at load."""
+
+    def __init__(self, model_path: Path, card: dict, intra_op_threads: int | None = None):
+        import onnxruntime as ort
+
+        self.card = card
+        self.spec = PreprocessSpec.from_card(card["preprocess"])
+        self.threshold = float(card["threshold"])
+        self.version = str(card["model_version"])
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = intra_op_threads or int(os.environ.get("ORT_THREADS", "0"))
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+        outputs = {o.name for o in self.session.get_outputs()}
+        if {LOGIT_OUTPUT, EMBEDDING_OUTPUT} - outputs:
+            raise ValueError(f"model {model_path} lacks outputs {LOGIT_OUTPUT!r}/{EMBEDDING_OUTPUT!r}: has {outputs}")
+
+    def predict_batch(self, batch: np.ndarray) -> Prediction:
+        logits, embeddings = self.session.run([LOGIT_OUTPUT, EMBEDDING_OUTPUT], {INPUT_NAME: batch})
+        logits = logits.reshape(-1).astype(np.float64)
+        scores = 1.0 / (1.0 + np.exp(-logits))
+        return Prediction(scores=scores, embeddings=embeddings.reshape(len(scores), -1))
+
+    def predict_images(self, images_rgb: list[np.ndarray]) -> Prediction:
+        return self.predict_batch(to_model_input(images_rgb, self.spec))
+
+
+def load_classifier(model_dir: str | os.PathLike, model_file: str = MODEL_FILE, **kwargs) -> PersonClassifier:
+    """Load the model and its card from a directory; refuses a card whose preprocessing this code does not use."""
+    model_dir = Path(model_dir)
+    card = json.loads((model_dir / CARD_FILE).read_text())
+    return PersonClassifier(model_dir / model_file, card, **kwargs)
