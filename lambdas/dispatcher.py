@@ -1,0 +1,76 @@
+"""Dispatcher Lambda: scheduled minute windows, uploads and redrives -> record, score, decide, alert once."""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+
+from videoalert import pipeline
+from videoalert.events import MalformedEvent, Redrive, ScheduledRun, UploadedObject, parse_event
+from videoalert.ids import NotAnUploadKey
+from videoalert.settings import DispatcherSettings
+from videoalert.wiring import build_dependencies
+
+logger = Logger()
+metrics = Metrics(namespace="videoalert")
+tracer = Tracer()
+_dependencies = None
+
+MS_METRICS = {"DecodeMs", "InferenceMs"}
+
+
+def dependencies():
+    global _dependencies
+    if _dependencies is None:
+        _dependencies = build_dependencies(DispatcherSettings.from_env())
+    return _dependencies
+
+
+def record_metrics(outcomes: list[pipeline.ClipOutcome]) -> None:
+    for outcome in outcomes:
+        for name, value in outcome.metrics.items():
+            unit = MetricUnit.Milliseconds if name in MS_METRICS else MetricUnit.Count
+            metrics.add_metric(name=name, unit=unit, value=value)
+        if outcome.camera_id and outcome.metrics.get("ClipsReceived"):
+            # Per-camera series feed the offline and alert-rate alarms.
+            with_camera = {k: v for k, v in outcome.metrics.items() if k in ("ClipsReceived", "Alerts")}
+            for name, value in with_camera.items():
+                from aws_lambda_powertools.metrics import single_metric
+
+                with single_metric(name=f"{name}ByCamera", unit=MetricUnit.Count, value=value,
+                                   namespace="videoalert") as metric:
+                    metric.add_dimension(name="camera_id", value=outcome.camera_id)
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+def handler(event, context):
+    try:
+        commands = parse_event(event)
+    except MalformedEvent as exc:
+        # Retrying cannot fix a malformed event: log it whole (nothing lost) and drop it.
+        logger.error("malformed event dropped", extra={"reason": str(exc), "event": event})
+        metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
+        return {"ok": False, "error": {"code": "MALFORMED_EVENT", "message": str(exc)}}
+    deps = dependencies()
+    outcomes: list[pipeline.ClipOutcome] = []
+    try:
+        for command in commands:
+            if isinstance(command, ScheduledRun):
+                outcomes.extend(pipeline.run_schedule(deps, command.now))
+            elif isinstance(command, UploadedObject):
+                try:
+                    outcome = pipeline.process_upload(deps, command.bucket, command.key)
+                except NotAnUploadKey as exc:
+                    logger.error("object outside uploads/<camera>/ ignored", extra={"reason": str(exc)})
+                    metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
+                    continue
+                logger.append_keys(video_id=outcome.video_id, camera=outcome.camera_id)
+                outcomes.append(outcome)
+            elif isinstance(command, Redrive):
+                outcomes.extend(pipeline.redrive(deps, command.video_ids))
+    finally:
+        record_metrics(outcomes)
+    for outcome in outcomes:
+        logger.info("clip outcome", extra=pipeline.describe(outcome))
+    return {"ok": True, "outcomes": [pipeline.describe(o) for o in outcomes]}
