@@ -65,7 +65,6 @@ def handler(event, context):
                     logger.error("object outside uploads/<camera>/ ignored", extra={"reason": str(exc)})
                     metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
                     continue
-                logger.append_keys(video_id=outcome.video_id, camera=outcome.camera_id)
                 outcomes.append(outcome)
             elif isinstance(command, Redrive):
                 outcomes.extend(pipeline.redrive(deps, command.video_ids))

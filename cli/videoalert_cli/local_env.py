@@ -1,0 +1,121 @@
+"""The embedded AWS emulator: moto server on 127.0.0.1 and the resources the stack defines, by the same names."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from dataclasses import dataclass
+from typing import Iterator
+
+import boto3
+
+from videoalert import names
+from videoalert.settings import DispatcherSettings
+
+REGION = "us-east-1"
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                     "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}
+ENDPOINT_FILE = ".local-run/endpoint.json"
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    video_bucket: str
+    review_bucket: str
+    videos_table: str
+    cameras_table: str
+    alert_topic_arn: str
+    alert_queue_url: str
+    cameras: tuple[str, ...]
+
+    def settings(self, **overrides) -> DispatcherSettings:
+        return DispatcherSettings(video_bucket=self.video_bucket, videos_table=self.videos_table,
+                                  cameras_table=self.cameras_table, alert_topic_arn=self.alert_topic_arn,
+                                  inference_function=names.local_names()["inference_function"],
+                                  camera_ids=self.cameras, **overrides)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def moto_server(port: int | None = None) -> Iterator[str]:
+    """Start moto's server on loopback for the duration of the block; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    port = port or free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+def session() -> boto3.session.Session:
+    return boto3.session.Session(aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                                 aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                                 aws_session_token=DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"], region_name=REGION)
+
+
+def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = None,
+                     cameras: tuple[str, ...] = ("cam1",)) -> LocalResources:
+    """Create buckets, tables (keys and index as in infra/), the alert topic and an SQS queue subscribed to it."""
+    n = names.local_names()
+    s3 = sess.client("s3", endpoint_url=endpoint_url)
+    for bucket in (n["video_bucket"], n["review_bucket"]):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    ddb = sess.client("dynamodb", endpoint_url=endpoint_url)
+    ddb.create_table(
+        TableName=n["videos_table"], BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": names.VIDEOS_PARTITION_KEY, "AttributeType": "S"},
+                              {"AttributeName": names.VIDEOS_BY_CAMERA_PARTITION_KEY, "AttributeType": "S"},
+                              {"AttributeName": names.VIDEOS_BY_CAMERA_SORT_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": names.VIDEOS_PARTITION_KEY, "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[{
+            "IndexName": names.VIDEOS_BY_CAMERA_INDEX,
+            "KeySchema": [{"AttributeName": names.VIDEOS_BY_CAMERA_PARTITION_KEY, "KeyType": "HASH"},
+                          {"AttributeName": names.VIDEOS_BY_CAMERA_SORT_KEY, "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "ALL"}}],
+    )
+    ddb.create_table(
+        TableName=n["cameras_table"], BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": names.CAMERAS_PARTITION_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": names.CAMERAS_PARTITION_KEY, "KeyType": "HASH"}],
+    )
+    sns = sess.client("sns", endpoint_url=endpoint_url)
+    topic_arn = sns.create_topic(Name=n["alert_topic"])["TopicArn"]
+    sqs = sess.client("sqs", endpoint_url=endpoint_url)
+    queue_url = sqs.create_queue(QueueName=f"{n['alert_topic']}-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    return LocalResources(video_bucket=n["video_bucket"], review_bucket=n["review_bucket"],
+                          videos_table=n["videos_table"], cameras_table=n["cameras_table"],
+                          alert_topic_arn=topic_arn, alert_queue_url=queue_url, cameras=tuple(cameras))
+
+
+def drain_alerts(sess: boto3.session.Session, queue_url: str, *, endpoint_url: str | None = None) -> list[dict]:
+    """Every alert that reached the subscribed queue: subject, parsed body and message attributes."""
+    sqs = sess.client("sqs", endpoint_url=endpoint_url)
+    alerts = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        if not batch:
+            return alerts
+        for message in batch:
+            envelope = json.loads(message["Body"])
+            alerts.append({"subject": envelope.get("Subject"), "body": json.loads(envelope["Message"]),
+                           "attributes": {k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()},
+                           "message_id": envelope.get("MessageId")})
+            sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def use_dummy_credentials() -> None:
+    """The emulator accepts any credentials; never let a local run pick up real ones."""
+    os.environ.update(DUMMY_CREDENTIALS)
+    os.environ.pop("AWS_PROFILE", None)

@@ -1,0 +1,85 @@
+"""Scheduled runs: whole-minute windows from the cursor, idle minutes skipped, nothing lost or duplicated."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from handlers.conftest import scheduled_event
+from videoalert.ids import stream_video_id
+from videoalert_cli.local_env import drain_alerts
+
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+
+
+def items(sess, res):
+    return sorted(sess.resource("dynamodb").Table(res.videos_table).scan()["Items"], key=lambda i: i["video_id"])
+
+
+def cursor(sess, res, camera):
+    return sess.resource("dynamodb").Table(res.cameras_table).get_item(Key={"camera_id": camera})["Item"].get("cursor")
+
+
+def test_windows_with_media_are_recorded_idle_minutes_skipped_and_the_cursor_moves(wired, invoke, clips_dir):
+    # Given cam1's cursor at 10:00 and media only in the 10:01 minute
+    sess, res, deps, inference, source = wired
+    deps.cameras.register("cam1")
+    deps.cameras.advance_cursor("cam1", None, T0)
+    source.clips_by_start = {("videoalert-cam1", T0 + timedelta(minutes=1)): [(clips_dir / "human_01.mp4").read_bytes()]}
+    # When the scheduler fires at 10:04:30 (settle lag 60 s: windows 10:00..10:03 are due)
+    invoke(scheduled_event(T0 + timedelta(minutes=4, seconds=30)))
+    # Then one record exists, for 10:01, stored under the dated key, and the cursor is at 10:03
+    (record,) = items(sess, res)
+    assert record["video_id"] == stream_video_id("cam1", T0 + timedelta(minutes=1)) == "cam1-20261123T100100Z"
+    assert record["s3_key"] == "videos/cam1/2026/11/23/cam1-20261123T100100Z.mp4"
+    assert record["window_start"] == "2026-11-23T10:01:00Z" and record["window_end"] == "2026-11-23T10:02:00Z"
+    assert cursor(sess, res, "cam1") == "2026-11-23T10:03:00Z"
+    assert [c[1] for c in source.calls if c[0] == "videoalert-cam1"] == [T0 + timedelta(minutes=m) for m in range(3)]
+
+
+def test_replaying_a_scheduled_event_creates_nothing_new(wired, invoke, clips_dir):
+    sess, res, deps, inference, source = wired
+    deps.cameras.register("cam1")
+    deps.cameras.advance_cursor("cam1", None, T0)
+    source.clips_by_start = {("videoalert-cam1", T0): [(clips_dir / "human_01.mp4").read_bytes()]}
+    event = scheduled_event(T0 + timedelta(minutes=2))
+    for _ in range(3):
+        invoke(event)
+    assert len(items(sess, res)) == 1
+    assert len(drain_alerts(sess, res.alert_queue_url)) == 1
+    assert len(inference.calls) == 1
+
+
+def test_a_stream_error_keeps_the_cursor_so_the_next_run_catches_up(wired, invoke, clips_dir):
+    # Given the stream fails (throttled past the retries) during the first run
+    sess, res, deps, inference, source = wired
+    deps.cameras.register("cam1")
+    deps.cameras.advance_cursor("cam1", None, T0)
+    source.error = RuntimeError("ClientLimitExceededException")
+    answer = invoke(scheduled_event(T0 + timedelta(minutes=3)))
+    assert answer["ok"] is True and cursor(sess, res, "cam1") == "2026-11-23T10:00:00Z"
+    # When the stream recovers and the next run comes a minute later
+    source.error = None
+    source.clips_by_start = {("videoalert-cam1", T0): [(clips_dir / "human_02.mp4").read_bytes()]}
+    invoke(scheduled_event(T0 + timedelta(minutes=4)))
+    # Then the missed minutes are processed: the 10:00 clip is recorded and the cursor caught up
+    assert [i["video_id"] for i in items(sess, res)] == ["cam1-20261123T100000Z"]
+    assert cursor(sess, res, "cam1") == "2026-11-23T10:03:00Z"
+
+
+def test_catch_up_is_bounded_per_run(wired, invoke):
+    sess, res, deps, inference, source = wired
+    deps.cameras.register("cam1")
+    deps.cameras.advance_cursor("cam1", None, T0)
+    invoke(scheduled_event(T0 + timedelta(minutes=30)))
+    assert cursor(sess, res, "cam1") == "2026-11-23T10:05:00Z"  # max_windows_per_run = 5
+
+
+def test_a_window_split_in_parts_is_stored_as_parts_and_scored_together(wired, invoke, clips_dir):
+    sess, res, deps, inference, source = wired
+    deps.cameras.register("cam1")
+    deps.cameras.advance_cursor("cam1", None, T0)
+    part = (clips_dir / "human_01.mp4").read_bytes()
+    source.clips_by_start = {("videoalert-cam1", T0): [part, part]}
+    invoke(scheduled_event(T0 + timedelta(minutes=2)))
+    (record,) = items(sess, res)
+    assert record["more_keys"] == ["videos/cam1/2026/11/23/cam1-20261123T100000Z.part2.mp4"]
+    assert inference.calls[0]["more_keys"] == record["more_keys"]
