@@ -1,0 +1,1 @@
+"""Kinesis Video Streams producer: Matroska packing, PutMedia streaming, acknowledgements, SigV4."""

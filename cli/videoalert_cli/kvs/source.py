@@ -1,0 +1,189 @@
+"""Video in: a file or camera URL read with PyAV, as H.264 AVCC frames (remuxed when possible, else re-encoded)."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import av
+from av.video.frame import PictureType
+
+from ..errors import UserError
+from .h264 import AvccNormalizer
+
+# PutMedia rejects a fragment longer than 10 s (ack error 4002), so a source whose keyframes are
+# further apart than this cannot be remuxed as it is.
+MAX_FRAGMENT_MS = 10_000
+LIVE_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://", "srt://")
+
+
+class SourceError(UserError):
+    """The video source cannot be opened, has no video, or cannot be packed for Kinesis Video Streams."""
+
+
+@dataclass(frozen=True)
+class SourceFrame:
+    """An H.264 frame in AVCC form, timed in ms from the source's first keyframe."""
+
+    offset_ms: int
+    keyframe: bool
+    data: bytes
+
+
+def is_live(source: str) -> bool:
+    return source.lower().startswith(LIVE_SCHEMES)
+
+
+def _open(source: str, timeout_s: float):
+    options = {"rtsp_transport": "tcp"} if source.lower().startswith(("rtsp://", "rtsps://")) else {}
+    try:
+        return av.open(source, options=options, timeout=timeout_s if is_live(source) else None)
+    except (av.FFmpegError, OSError) as exc:
+        raise SourceError(f"cannot read video source {source!r}: {exc}") from exc
+
+
+def _video_stream(container, source: str):
+    if not container.streams.video:
+        raise SourceError(f"{source!r} has no video stream")
+    return container.streams.video[0]
+
+
+def _to_ms(pts, time_base) -> int | None:
+    return None if pts is None or time_base is None else round(pts * time_base * 1000)
+
+
+def max_keyframe_gap_ms(source: str, timeout_s: float = 10.0) -> int:
+    """Longest distance between keyframes (and to the end), from a demux-only pass over a file."""
+    with _open(source, timeout_s) as container:
+        stream = _video_stream(container, source)
+        keyframes, last = [], None
+        for packet in container.demux(stream):
+            ms = _to_ms(packet.pts, stream.time_base)
+            if ms is None:
+                continue
+            last = ms if last is None else max(last, ms)
+            if packet.is_keyframe:
+                keyframes.append(ms)
+    if not keyframes:
+        raise SourceError(f"{source!r} has no keyframe")
+    bounds = sorted(keyframes) + [last]
+    return max(b - a for a, b in zip(bounds, bounds[1:])) if len(bounds) > 1 else 0
+
+
+class VideoSource:
+    """Frames of one source, ready to pack. `reencode` is "auto" (only when needed), "always" or "never"."""
+
+    def __init__(self, source: str, *, reencode: str = "auto", fragment_seconds: float = 2.0, timeout_s: float = 10.0):
+        self.source = source
+        self.fragment_seconds = fragment_seconds
+        self._timeout_s = timeout_s
+        self._container = _open(source, timeout_s)
+        stream = _video_stream(self._container, source)
+        self.width = stream.codec_context.width
+        self.height = stream.codec_context.height
+        self.fps = float(stream.average_rate or stream.guessed_rate or 10)
+        self.input_codec = stream.codec_context.name
+        self.reencode = self._needs_reencode(reencode, stream)
+        if self.reencode:
+            self.width -= self.width % 2  # 4:2:0 needs even dimensions
+            self.height -= self.height % 2
+        self.codec_private: bytes | None = None  # known once the first keyframe has been read
+
+    def _needs_reencode(self, mode: str, stream) -> bool:
+        if mode == "always":
+            return True
+        is_h264 = stream.codec_context.name == "h264"
+        if mode == "never":
+            if not is_h264:
+                raise SourceError(f"{self.source!r} is {stream.codec_context.name}, not H.264; drop --no-reencode")
+            return False
+        if not is_h264:
+            return True
+        # A live source cannot be probed ahead; a long GOP there is reported when it is met.
+        if is_live(self.source):
+            return False
+        self._container.close()
+        gap = max_keyframe_gap_ms(self.source, self._timeout_s)
+        self._container = _open(self.source, self._timeout_s)
+        return gap > MAX_FRAGMENT_MS
+
+    def close(self) -> None:
+        self._container.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def frames(self) -> Iterator[SourceFrame]:
+        try:
+            yield from (self._reencoded() if self.reencode else self._remuxed())
+        except av.FFmpegError as exc:
+            raise SourceError(f"error while reading {self.source!r}: {exc}") from exc
+
+    def _remuxed(self) -> Iterator[SourceFrame]:
+        stream = self._container.streams.video[0]
+        normalizer = AvccNormalizer(stream.codec_context.extradata)
+        origin = None
+        for packet in self._container.demux(stream):
+            if packet.size == 0:
+                continue  # the demuxer's end-of-stream flush packet
+            ms = _to_ms(packet.pts if packet.pts is not None else packet.dts, stream.time_base)
+            if ms is None or (origin is None and not packet.is_keyframe):
+                continue  # a fragment must begin on a keyframe; frames before the first one are unusable
+            data = normalizer.sample(bytes(packet), packet.is_keyframe)
+            if origin is None:
+                origin = ms
+                self.codec_private = normalizer.codec_private
+                if self.codec_private is None:
+                    raise SourceError(f"{self.source!r}: no H.264 parameter sets (SPS/PPS) before the first keyframe")
+            yield SourceFrame(ms - origin, packet.is_keyframe, data)
+
+    def _encoder(self):
+        gop = max(1, round(self.fps * self.fragment_seconds))
+        encoder = av.CodecContext.create("libx264", "w")
+        encoder.width, encoder.height = self.width, self.height
+        encoder.pix_fmt = "yuv420p"
+        encoder.time_base = Fraction(1, 1000)
+        encoder.framerate = Fraction(self.fps).limit_denominator(1001)
+        encoder.gop_size = gop
+        encoder.max_b_frames = 0
+        # Keyframes are forced by time in _reencoded (fragments stay one length even when the frame
+        # rate varies); keyint is only a fallback. No B-frames keeps each fragment's timestamps after
+        # the previous fragment's, which PutMedia checks (error 4004).
+        encoder.options = {
+            "preset": "veryfast",
+            "tune": "zerolatency",
+            "forced-idr": "1",
+            "x264-params": f"keyint={2 * gop}:min-keyint={gop}:scenecut=0",
+        }
+        return encoder
+
+    def _reencoded(self) -> Iterator[SourceFrame]:
+        stream = self._container.streams.video[0]
+        encoder = self._encoder()
+        normalizer = AvccNormalizer(None)
+        fragment_ms = round(self.fragment_seconds * 1000)
+        origin, index, last_key = None, 0, None
+        for frame in self._container.decode(stream):
+            ms = _to_ms(frame.pts, frame.time_base)
+            ms = round(index * 1000 / self.fps) if ms is None else ms
+            origin = ms if origin is None else origin
+            index += 1
+            out = frame.reformat(width=self.width, height=self.height, format="yuv420p")
+            out.pts, out.time_base = ms - origin, Fraction(1, 1000)
+            # The decoder marks the source's own keyframes as I; only our fragment clock decides here.
+            if last_key is None or out.pts - last_key >= fragment_ms:
+                out.pict_type, last_key = PictureType.I, out.pts
+            else:
+                out.pict_type = PictureType.NONE
+            yield from self._packets(encoder.encode(out), normalizer)
+        yield from self._packets(encoder.encode(None), normalizer)
+
+    def _packets(self, packets, normalizer: AvccNormalizer) -> Iterator[SourceFrame]:
+        for packet in packets:
+            data = normalizer.sample(bytes(packet), packet.is_keyframe)
+            if self.codec_private is None:
+                self.codec_private = normalizer.codec_private
+            yield SourceFrame(int(packet.pts), packet.is_keyframe, data)
