@@ -1,0 +1,47 @@
+# videoalert: `make run` sets up and runs the local pipeline; `make test` sets up and runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+LOCAL_REQS := requirements-local.txt lambdas/requirements.txt inference_container/requirements.txt
+DEV_REQS := requirements-dev.txt requirements.txt training/requirements.txt $(LOCAL_REQS)
+
+.PHONY: setup setup-local run test test-fast synth deploy train bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.local-installed: $(BIN)/python $(LOCAL_REQS) pyproject.toml
+	$(BIN)/pip install -q -r requirements-local.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.local-installed $(DEV_REQS)
+	$(BIN)/pip install -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+setup-local: $(VENV)/.local-installed
+setup: $(VENV)/.dev-installed node_modules/.package-lock.json
+
+## The main job: the whole pipeline on an embedded AWS emulator, over the sample clips (or VIDEOS="a.mp4 b.mp4").
+run: setup-local
+	$(BIN)/videoalert run-local $(VIDEOS)
+
+## Every test: unit, handlers (moto), inference, KVS, training, infra (CDK assertions), end to end.
+## pytest exits 5 when it collected no test: that is a failure here, never a silent pass.
+test: setup
+	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "FAILED: pytest ran no tests" >&2; exit 1; fi; exit $$rc
+
+synth: setup
+	npx cdk synth --quiet
+
+deploy: setup
+	npx cdk deploy $(CDK_ARGS)
