@@ -1,0 +1,1 @@
+"""Training, evaluation, threshold choice and ONNX export of the person classifier."""

@@ -1,0 +1,113 @@
+"""Lightning DataModule: camera-like training samples built from the train renders, plain validation images."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from videoalert_inference.preprocess import PreprocessSpec, to_model_input
+
+from .augment import camera_augment, random_resized_crop
+from .cutouts import Cutout, load_cutouts
+from .data import list_split, read_rgb
+from .scenes import paste, random_scene, white_backdrop
+
+log = logging.getLogger(__name__)
+
+# How a training sample is made (probabilities). "scene" and "empty" are the camera domain: a subject
+# small and anywhere in a 4:3 frame, or no subject at all; "plain" and "white" keep the render domain.
+DEFAULT_MIX = {"plain": 0.25, "white": 0.15, "scene": 0.42, "empty": 0.18}
+CANVAS = (240, 320)  # 4:3, later squashed to S x S by the one preprocessing definition
+
+
+class CameraSynthDataset(Dataset):
+    """Each index draws a fresh random sample; the epoch length is a setting, not the image count."""
+
+    def __init__(self, cutouts: list[Cutout], spec: PreprocessSpec, length: int, mix: dict[str, float] | None = None):
+        self.cutouts = cutouts
+        self.spec = spec
+        self.length = length
+        mix = mix or DEFAULT_MIX
+        self.kinds = list(mix)
+        self.probs = np.asarray([mix[k] for k in self.kinds], dtype=np.float64) / sum(mix.values())
+        self._rng: np.random.Generator | None = None
+
+    def __len__(self) -> int:
+        return self.length
+
+    @property
+    def rng(self) -> np.random.Generator:
+        # Created lazily so each DataLoader worker gets its own stream, seeded by Lightning's worker seed.
+        if self._rng is None:
+            self._rng = np.random.default_rng(torch.initial_seed() % 2**63)
+        return self._rng
+
+    def make_sample(self, kind: str) -> tuple[np.ndarray, int]:
+        rng = self.rng
+        if kind == "empty":
+            return random_scene(rng, *CANVAS), 0
+        cut = self.cutouts[int(rng.integers(len(self.cutouts)))]
+        if kind == "plain":
+            return random_resized_crop(cut.rgb, rng), cut.label
+        if kind == "white":
+            side = CANVAS[0]
+            return paste(white_backdrop(rng, side, side), cut, rng, (0.6, 0.98), allow_offscreen=0.1), cut.label
+        return paste(random_scene(rng, *CANVAS), cut, rng, (0.3, 0.9)), cut.label
+
+    def __getitem__(self, index: int):
+        kind = self.kinds[int(self.rng.choice(len(self.kinds), p=self.probs))]
+        image, label = self.make_sample(kind)
+        image = camera_augment(image, self.rng)
+        x = torch.from_numpy(to_model_input([image], self.spec)[0])
+        return x, torch.tensor(float(label))
+
+
+class ImageListDataset(Dataset):
+    """Plain labelled images, preprocessed exactly as the container will."""
+
+    def __init__(self, images: list[np.ndarray], labels: list[int], spec: PreprocessSpec):
+        self.inputs = torch.from_numpy(to_model_input(images, spec))
+        self.labels = torch.tensor(labels, dtype=torch.float32)
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, index: int):
+        return self.inputs[index], self.labels[index]
+
+
+class PersonDataModule(L.LightningDataModule):
+    """Data from any `<root>/{train,validation}/<class>/` folder (see data.POSITIVE_FOLDERS)."""
+
+    def __init__(self, data_dir: str | Path, cache_dir: str | Path, input_size: int = 128, batch_size: int = 32,
+                 samples_per_epoch: int = 2048, num_workers: int = 0, limit_train_images: int | None = None,
+                 mix: dict[str, float] | None = None):
+        super().__init__()
+        self.data_dir, self.cache_dir = Path(data_dir), Path(cache_dir)
+        self.spec = PreprocessSpec(input_size=input_size)
+        self.batch_size, self.samples_per_epoch, self.num_workers = batch_size, samples_per_epoch, num_workers
+        self.limit_train_images, self.mix = limit_train_images, mix
+
+    def setup(self, stage: str | None = None) -> None:
+        if getattr(self, "train_set", None) is not None:
+            return
+        train_items = list_split(self.data_dir, "train")
+        if self.limit_train_images:  # keep both classes when a test asks for a tiny subset
+            train_items = train_items[: self.limit_train_images // 2] + train_items[-(self.limit_train_images // 2):]
+        val_items = list_split(self.data_dir, "validation")
+        self.train_set = CameraSynthDataset(load_cutouts(train_items, self.cache_dir), self.spec,
+                                            self.samples_per_epoch, self.mix)
+        self.val_set = ImageListDataset([read_rgb(i.path) for i in val_items], [i.label for i in val_items], self.spec)
+        log.info("data: %d train renders -> %d synthetic samples/epoch, %d validation images",
+                 len(train_items), self.samples_per_epoch, len(val_items))
+
+    def train_dataloader(self) -> DataLoader:
+        return DataLoader(self.train_set, batch_size=self.batch_size, num_workers=self.num_workers,
+                          persistent_workers=self.num_workers > 0, drop_last=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return DataLoader(self.val_set, batch_size=64, num_workers=0)

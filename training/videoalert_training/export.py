@@ -1,0 +1,87 @@
+"""Export the trained module to ONNX (fp32, optional static int8) and check it against PyTorch."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from videoalert_inference.model import EMBEDDING_OUTPUT, INPUT_NAME, LOGIT_OUTPUT
+
+from .model import LogitAndEmbedding, PersonClassifierModule
+
+log = logging.getLogger(__name__)
+OPSET = 17
+
+
+def load_module(checkpoint: str | Path) -> PersonClassifierModule:
+    # pretrained=False: the weights come from the checkpoint, no need to try a download.
+    module = PersonClassifierModule.load_from_checkpoint(str(checkpoint), map_location="cpu", pretrained=False)
+    module.eval()
+    module.net.to(memory_format=torch.contiguous_format)
+    return module
+
+
+def export_onnx(net: LogitAndEmbedding, path: str | Path, input_size: int) -> Path:
+    """fp32 ONNX with a dynamic batch: input `input` [N,3,S,S] -> `logit` [N,1], `embedding` [N,512]."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    net = net.eval().to(memory_format=torch.contiguous_format)
+    dummy = torch.zeros(2, 3, input_size, input_size)
+    torch.onnx.export(net, (dummy,), str(path), input_names=[INPUT_NAME], output_names=[LOGIT_OUTPUT, EMBEDDING_OUTPUT],
+                      dynamic_axes={INPUT_NAME: {0: "N"}, LOGIT_OUTPUT: {0: "N"}, EMBEDDING_OUTPUT: {0: "N"}},
+                      opset_version=OPSET, dynamo=False)
+    import onnx
+
+    onnx.checker.check_model(onnx.load(str(path)))
+    return path
+
+
+def onnx_outputs(path: str | Path, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    logits, embeddings = session.run([LOGIT_OUTPUT, EMBEDDING_OUTPUT], {INPUT_NAME: batch})
+    return logits, embeddings
+
+
+def torch_outputs(net: torch.nn.Module, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    with torch.no_grad():
+        logits, embeddings = net.eval()(torch.from_numpy(batch))
+    return logits.numpy(), embeddings.numpy()
+
+
+def compare_with_torch(net: torch.nn.Module, onnx_path: str | Path, batch: np.ndarray) -> dict:
+    """Max absolute differences between PyTorch and ONNX Runtime on the same preprocessed batch."""
+    t_logit, t_emb = torch_outputs(net, batch)
+    o_logit, o_emb = onnx_outputs(onnx_path, batch)
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    return {"n_images": int(len(batch)),
+            "max_abs_diff_logit": float(np.max(np.abs(t_logit - o_logit))),
+            "max_abs_diff_score": float(np.max(np.abs(sig(t_logit) - sig(o_logit)))),
+            "max_abs_diff_embedding": float(np.max(np.abs(t_emb - o_emb)))}
+
+
+def quantize_int8(fp32_path: str | Path, int8_path: str | Path, calibration: np.ndarray, batch_size: int = 16) -> Path:
+    """Static int8 (QDQ, per-channel weights) calibrated on preprocessed training-style images."""
+    from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.batches = iter([calibration[i:i + batch_size] for i in range(0, len(calibration), batch_size)])
+
+        def get_next(self):
+            batch = next(self.batches, None)
+            return None if batch is None else {INPUT_NAME: batch}
+
+    int8_path = Path(int8_path)
+    prepared = int8_path.with_suffix(".prep.onnx")
+    quant_pre_process(str(fp32_path), str(prepared))
+    try:
+        quantize_static(str(prepared), str(int8_path), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+    finally:
+        prepared.unlink(missing_ok=True)
+    return int8_path

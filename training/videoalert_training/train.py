@@ -1,0 +1,101 @@
+"""Train the person classifier: `python -m videoalert_training.train --data DIR --work-dir DIR`."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import lightning as L
+import torch
+from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.loggers import MLFlowLogger
+
+from .data import folder_sha256
+from .datamodule import PersonDataModule
+from .hardware import describe
+from .model import PersonClassifierModule
+
+log = logging.getLogger("videoalert_training.train")
+SUMMARY_FILE = "train_summary.json"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--data", required=True, help="folder with train/ and validation/ class subfolders")
+    p.add_argument("--work-dir", default="training/runs/latest", help="checkpoints, summary, mask cache")
+    p.add_argument("--input-size", type=int, default=128)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--max-epochs", type=int, default=20)
+    p.add_argument("--samples-per-epoch", type=int, default=2048)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--label-smoothing", type=float, default=0.05)
+    p.add_argument("--patience", type=int, default=5, help="EarlyStopping patience on val_loss (epochs)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
+    p.add_argument("--num-workers", type=int, default=1)
+    p.add_argument("--no-pretrained", action="store_true", help="skip trying ImageNet weights")
+    p.add_argument("--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"),
+                   help="MLflow tracking URI (default: a local file store under the work dir)")
+    p.add_argument("--experiment", default="videoalert-person-classifier")
+    p.add_argument("--limit-train-images", type=int, default=None, help="tiny runs for tests")
+    p.add_argument("--limit-train-batches", type=float, default=None)
+    p.add_argument("--limit-val-batches", type=float, default=None)
+    return p.parse_args(argv)
+
+
+def train(args: argparse.Namespace) -> dict:
+    """Fit with EarlyStopping and best-checkpointing; write and return the run summary."""
+    work_dir = Path(args.work_dir)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(args.threads)
+    L.seed_everything(args.seed, workers=True)
+    tracking_uri = args.tracking_uri
+    if not tracking_uri:
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")  # mlflow-skinny refuses file stores otherwise
+        tracking_uri = (work_dir / "mlruns").resolve().as_uri()
+    mlflow_logger = MLFlowLogger(experiment_name=args.experiment, tracking_uri=tracking_uri)
+    mlflow_logger.log_hyperparams(vars(args))
+
+    datamodule = PersonDataModule(args.data, work_dir.parent / "cache" / "masks", input_size=args.input_size,
+                                  batch_size=args.batch_size, samples_per_epoch=args.samples_per_epoch,
+                                  num_workers=args.num_workers, limit_train_images=args.limit_train_images)
+    module = PersonClassifierModule(pretrained=not args.no_pretrained, lr=args.lr, weight_decay=args.weight_decay,
+                                    label_smoothing=args.label_smoothing, input_size=args.input_size)
+    checkpoint = ModelCheckpoint(dirpath=work_dir / "checkpoints", filename="best", monitor="val_loss",
+                                 mode="min", save_top_k=1, save_last=True)
+    trainer = L.Trainer(
+        max_epochs=args.max_epochs, accelerator="cpu", deterministic=False, logger=mlflow_logger,
+        callbacks=[EarlyStopping(monitor="val_loss", patience=args.patience, mode="min"), checkpoint,
+                   LearningRateMonitor(logging_interval="epoch")],
+        limit_train_batches=args.limit_train_batches, limit_val_batches=args.limit_val_batches,
+        log_every_n_steps=10, enable_progress_bar=False, num_sanity_val_steps=0)
+    started = time.time()
+    trainer.fit(module, datamodule=datamodule)
+    elapsed = time.time() - started
+    summary = {
+        "best_checkpoint": str(Path(checkpoint.best_model_path).resolve()),
+        "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
+        "epochs_run": trainer.current_epoch, "training_seconds": round(elapsed, 1),
+        "input_size": args.input_size, "seed": args.seed, "data": str(Path(args.data).resolve()),
+        "training_data_sha256": folder_sha256(Path(args.data) / "train"),
+        "pretrained_requested": not args.no_pretrained, "hardware": describe(),
+        "mlflow": {"tracking_uri": tracking_uri, "run_id": mlflow_logger.run_id},
+        "hyperparameters": {k: v for k, v in vars(args).items() if k not in {"data", "work_dir", "tracking_uri"}},
+    }
+    (work_dir / SUMMARY_FILE).write_text(json.dumps(summary, indent=2))
+    log.info("trained %d epochs in %.0f s; best %s (val_loss %s)", trainer.current_epoch, elapsed,
+             summary["best_checkpoint"], summary["best_val_loss"])
+    return summary
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    train(parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()
