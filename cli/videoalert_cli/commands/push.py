@@ -75,9 +75,9 @@ def run(args) -> int:
         raise UserError("--fragment-seconds must be in (0, 10]: Kinesis Video Streams fragments are at most 10 s")
     name = stream_name(args.camera)
     kvs, credentials, region = _clients(args)
-    endpoint = put_media_endpoint(kvs, name)
-
+    # The source is opened before any network call, so a bad file fails fast and costs no request.
     with VideoSource(args.source, reencode=args.reencode, fragment_seconds=args.fragment_seconds, timeout_s=args.timeout) as source:
+        endpoint = put_media_endpoint(kvs, name)
         start = args.start or datetime.now(timezone.utc)
         start_ms = int(start.timestamp() * 1000)
         fragments = pack_fragments(source.frames(), start_ms=start_ms, fragment_ms=round(args.fragment_seconds * 1000))

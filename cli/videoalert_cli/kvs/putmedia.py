@@ -104,6 +104,7 @@ class _AckReader(threading.Thread):
         super().__init__(daemon=True, name="putmedia-acks")
         self._connection = connection
         self.events: queue.Queue = queue.Queue()  # Ack, PutMediaError, or None at the end
+        self.stopping = threading.Event()  # set when the main thread closes the connection on purpose
 
     def run(self) -> None:
         try:
@@ -115,8 +116,10 @@ class _AckReader(threading.Thread):
             while chunk := response.read1(64 * 1024):
                 for ack in parser.feed(chunk):
                     self.events.put(ack)
-        except (OSError, http.client.HTTPException) as exc:
-            self.events.put(PutMediaError(f"PutMedia connection failed: {exc}"))
+        except (OSError, http.client.HTTPException, AttributeError, ValueError) as exc:
+            # Closing the socket under a blocked read surfaces as any of these; only report real failures.
+            if not self.stopping.is_set():
+                self.events.put(PutMediaError(f"PutMedia connection failed: {exc!r}"))
         finally:
             self.events.put(None)
 
@@ -230,13 +233,18 @@ class PutMediaSession:
             if self.result.persisted >= self.result.fragments_sent:
                 break
             self._drain(block_s=0.2)
-        self._drain()
+        # With every fragment persisted the service ends the response; give it a moment to do so.
+        grace = time.monotonic() + 2.0
+        while not self._reader_done and time.monotonic() < grace:
+            self._drain(block_s=0.1)
         self.close()
+        self._drain()
         if self._failure:
             raise self._failure
         return self.result
 
     def close(self) -> None:
+        self._reader.stopping.set()
         try:
             self._socket.shutdown(socket.SHUT_RDWR)
         except OSError:

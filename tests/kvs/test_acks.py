@@ -1,0 +1,77 @@
+"""PutMedia acknowledgements parsed as they arrive, whatever the read boundaries, and pacing of fragments."""
+from __future__ import annotations
+
+import json
+
+from videoalert_cli.kvs.acks import AckParser
+from videoalert_cli.kvs.fragments import Fragment
+from videoalert_cli.kvs.putmedia import Pacer
+
+EVENTS = [
+    {"EventType": "BUFFERING", "FragmentTimecode": 1763924400000, "FragmentNumber": "91343852333181432392682062607743920146264000001"},
+    {"EventType": "RECEIVED", "FragmentTimecode": 1763924400000, "FragmentNumber": "91343852333181432392682062607743920146264000001"},
+    {"EventType": "PERSISTED", "FragmentTimecode": 1763924400000, "FragmentNumber": "91343852333181432392682062607743920146264000001"},
+    {"EventType": "IDLE"},
+    {"EventType": "ERROR", "FragmentTimecode": 1763924402000, "FragmentNumber": "91343852333181432392682062607743920146264000002", "ErrorId": 4004},
+]
+
+
+def test_acks_split_across_reads_are_parsed_once_each_in_order():
+    # Given the ack stream, with and without newlines between objects, cut into 7-byte reads
+    for separator in ("", "\n", "\r\n"):
+        wire = separator.join(json.dumps(e) for e in EVENTS).encode()
+        parser = AckParser()
+        # When fed piece by piece
+        acks = [ack for i in range(0, len(wire), 7) for ack in parser.feed(wire[i : i + 7])]
+        # Then each event comes out once, complete
+        assert [a.event_type for a in acks] == ["BUFFERING", "RECEIVED", "PERSISTED", "IDLE", "ERROR"]
+        assert acks[2].fragment_timecode == 1763924400000 and acks[2].fragment_number.endswith("000001")
+        assert acks[3].fragment_timecode is None
+
+
+def test_error_ack_is_described_with_its_kvs_code_and_meaning():
+    # Given an ERROR acknowledgement
+    (ack,) = AckParser().feed(json.dumps(EVENTS[-1]).encode())
+    # When described for the user, Then the numeric id, its name and meaning are all there
+    text = ack.describe_error()
+    assert "4004" in text and "FRAGMENT_TIMECODE_LESSER_THAN_PREVIOUS" in text and "1763924402000" in text
+    # And an undocumented id is still reported, not hidden
+    (odd,) = AckParser().feed(b'{"EventType":"ERROR","ErrorId":4999}')
+    assert "4999" in odd.describe_error()
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+        self.sleeps = []
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(round(seconds, 6))
+        self.now += seconds
+
+
+def fragment(end_offset_ms: int) -> Fragment:
+    return Fragment(timecode_ms=0, end_offset_ms=end_offset_ms, frame_count=1, data=b"")
+
+
+def test_realtime_pacing_sends_each_fragment_when_its_last_frame_would_have_been_captured():
+    # Given a file paced in real time
+    clock = FakeClock()
+    pacer = Pacer(realtime=True, clock=clock, sleep=clock.sleep)
+    # When three 2 s fragments are sent, Then each waits for its end time on the wall clock
+    for end in (1900, 3900, 5900):
+        pacer.wait(fragment(end))
+    assert clock.sleeps == [1.9, 2.0, 2.0]
+
+
+def test_fast_push_is_held_to_five_fragments_per_second():
+    # Given a file pushed as fast as allowed
+    clock = FakeClock()
+    pacer = Pacer(realtime=False, clock=clock, sleep=clock.sleep)
+    # When four fragments are ready at once, Then they go out 0.2 s apart (PutMedia's per-stream limit)
+    for end in (1900, 3900, 5900, 7900):
+        pacer.wait(fragment(end))
+    assert clock.sleeps == [0.2, 0.2, 0.2]

@@ -1,0 +1,123 @@
+"""`videoalert push` end to end against a loopback KVS endpoint that checks SigV4 and answers with real acks."""
+from __future__ import annotations
+
+import pytest
+
+from kvs_test_support import LoopbackKvs, simple_block
+from videoalert_cli.main import main
+
+START = "2025-11-23T19:00:00Z"
+START_MS = 1_763_924_400_000
+
+
+def push(*args: str) -> int:
+    return main(["push", *args, "--no-progress", "--region", "us-east-1", "--timeout", "10"])
+
+
+def test_push_streams_signed_matroska_and_reports_fragments_persisted(h264_clip, capsys):
+    # Given a loopback KVS that knows stream videoalert-cam1 and checks every signature
+    with LoopbackKvs() as kvs:
+        # When a 6 s H.264 file is pushed for camera cam1 from a fixed producer time
+        code = push("cam1", h264_clip, "--endpoint-url", kvs.url, "--start", START)
+
+    # Then the data endpoint was asked for first, for PutMedia on the camera's stream, signed
+    assert kvs.endpoint_requests == [{"StreamName": "videoalert-cam1", "APIName": "PUT_MEDIA", "signature_problem": None}]
+    # And one PutMedia request carried valid SigV4 and the documented headers
+    (request,) = kvs.put_media
+    assert request.signature_problem is None
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    assert headers["x-amzn-stream-name"] == "videoalert-cam1"
+    assert headers["x-amzn-fragment-timecode-type"] == "ABSOLUTE"
+    assert headers["x-amzn-producer-start-timestamp"] == "1763924400.000"
+    assert headers["transfer-encoding"] == "chunked"
+    assert headers["x-amz-security-token"] == "testing"  # temporary credentials are passed on
+    # And the body was one Matroska segment whose clusters are the fragments, in producer time
+    assert request.segment_children[:4] == ["EBML", "Segment", "Info", "Tracks"]
+    assert [c.one("Timecode").uint for c in request.clusters] == [START_MS, START_MS + 2000, START_MS + 4000]
+    assert all(simple_block(c.find("SimpleBlock")[0]).keyframe for c in request.clusters)
+    # And the user is told every fragment was persisted, with a zero exit
+    assert code == 0
+    assert "3 fragments sent, 3 persisted" in capsys.readouterr().out
+
+
+def test_error_acknowledgement_mid_stream_stops_the_push_with_the_kvs_error_code(h264_clip, capsys):
+    # Given a loopback KVS that rejects the second fragment with error 4006 (invalid MKV)
+    with LoopbackKvs(error_after=1, error_id=4006) as kvs:
+        # When a file is pushed
+        code = push("cam1", h264_clip, "--endpoint-url", kvs.url, "--start", START)
+
+    # Then the command fails with the KVS error code, its meaning and the rejected fragment's timecode
+    assert code != 0
+    captured = capsys.readouterr()
+    assert "4006" in captured.err and "INVALID_MKV_DATA" in captured.err and str(START_MS + 2000) in captured.err
+    # And it does not claim success
+    assert "persisted" not in captured.out
+
+
+def test_a_request_signed_with_the_wrong_secret_is_refused_and_reported(h264_clip, capsys, monkeypatch):
+    # Given credentials whose secret differs from the one the endpoint expects
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-right-secret")
+    with LoopbackKvs() as kvs:
+        # When pushing, Then the signature check fails at the first call and the user is told
+        code = push("cam1", h264_clip, "--endpoint-url", kvs.url, "--start", START)
+    assert code != 0
+    assert kvs.endpoint_requests[0]["signature_problem"] == "signature mismatch"
+    assert "InvalidSignature" in capsys.readouterr().err
+
+
+def test_unknown_stream_is_reported_before_any_media_is_sent(h264_clip, capsys):
+    # Given an endpoint with no stream for camera "ghost"
+    with LoopbackKvs() as kvs:
+        # When pushing to it
+        code = push("ghost", h264_clip, "--endpoint-url", kvs.url)
+    # Then the exit is non-zero, the message names the stream, and no PutMedia was attempted
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "videoalert-ghost" in err and "does not exist" in err
+    assert kvs.put_media == []
+
+
+def test_unknown_stream_on_moto_control_plane(h264_clip, capsys):
+    # Given moto's Kinesis Video Streams with only cam1's stream
+    from moto import mock_aws
+    import boto3
+
+    with mock_aws():
+        boto3.client("kinesisvideo", region_name="us-east-1").create_stream(StreamName="videoalert-cam1", DataRetentionInHours=24)
+        # When pushing for a camera without a stream
+        code = push("cam9", h264_clip)
+    # Then GetDataEndpoint's ResourceNotFoundException becomes one clear line and a non-zero exit
+    assert code == 2
+    assert "Kinesis video stream 'videoalert-cam9' does not exist" in capsys.readouterr().err
+
+
+def test_unreadable_source_fails_before_any_request(tmp_path, capsys):
+    # Given a path that does not exist and a file that is not video
+    garbage = tmp_path / "garbage.mp4"
+    garbage.write_bytes(b"\x00\x01 not a video " * 100)
+    with LoopbackKvs() as kvs:
+        for source in (str(tmp_path / "missing.mp4"), str(garbage)):
+            # When pushing it, Then the exit is non-zero with a message naming the source
+            assert push("cam1", source, "--endpoint-url", kvs.url) == 2
+            assert "cannot read video source" in capsys.readouterr().err
+    assert kvs.endpoint_requests == [] and kvs.put_media == []
+
+
+def test_missing_credentials_are_reported_clearly(h264_clip, capsys, monkeypatch, tmp_path):
+    # Given no credentials anywhere in the boto3 chain
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
+    monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
+    # When pushing, Then the user is told to configure credentials, with a non-zero exit
+    assert push("cam1", h264_clip, "--endpoint-url", "http://127.0.0.1:9") == 2
+    assert "no AWS credentials found" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("bad", ["0", "11"])
+def test_fragment_length_outside_kvs_limits_is_refused(h264_clip, capsys, bad):
+    assert push("cam1", h264_clip, "--fragment-seconds", bad) == 2
+    assert "--fragment-seconds" in capsys.readouterr().err
