@@ -1,0 +1,78 @@
+"""Typed deploy-time settings read from CDK context (cameras, alert e-mails, retention, stage)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable
+
+# KVS stream names allow [a-zA-Z0-9_.-] up to 256 chars; "videoalert-" takes 11 of them.
+_CAMERA_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+
+
+class ConfigError(ValueError):
+    """A context value cannot be used; the message names the key and the expected form."""
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    stage: str = "dev"
+    cameras: tuple[str, ...] = ("cam1",)
+    alert_emails: tuple[str, ...] = ()
+    ops_emails: tuple[str, ...] = ()
+    video_retention_days: int = 30
+
+    @property
+    def is_production(self) -> bool:
+        return self.stage == "prod"
+
+    @classmethod
+    def from_context(cls, get: Callable[[str], Any]) -> "StackConfig":
+        """Build from a context getter such as ``app.node.try_get_context``; absent keys take defaults."""
+        stage = get("stage")
+        stage = "dev" if stage in (None, "") else str(stage)
+        if not _STAGE.match(stage):
+            raise ConfigError(f"context 'stage' must match {_STAGE.pattern}, got {stage!r}")
+
+        cameras = _string_list(get("cameras"), "cameras") or list(cls.cameras)
+        bad = [c for c in cameras if not _CAMERA_ID.match(c)]
+        if bad:
+            raise ConfigError(f"context 'cameras': invalid camera id(s) {bad}; use 1-64 of [A-Za-z0-9_.-]")
+        if len(set(cameras)) != len(cameras):
+            raise ConfigError(f"context 'cameras' lists a camera twice: {cameras}")
+
+        emails = _emails(get("alert_emails"), "alert_emails")
+        ops_emails = _emails(get("ops_emails"), "ops_emails")
+
+        raw_days = get("video_retention_days")
+        try:
+            days = cls.video_retention_days if raw_days in (None, "") else int(raw_days)
+        except (TypeError, ValueError):
+            raise ConfigError(f"context 'video_retention_days' must be a whole number, got {raw_days!r}") from None
+        if not 1 <= days <= 3650:
+            raise ConfigError(f"context 'video_retention_days' must be 1..3650, got {days}")
+
+        return cls(stage=stage, cameras=tuple(cameras), alert_emails=tuple(emails),
+                   ops_emails=tuple(ops_emails), video_retention_days=days)
+
+
+def _emails(value: Any, key: str) -> list[str]:
+    emails = _string_list(value, key)
+    bad = [e for e in emails if not _EMAIL.match(e)]
+    if bad:
+        raise ConfigError(f"context '{key}': not e-mail addresses: {bad}")
+    return emails
+
+
+def _string_list(value: Any, key: str) -> list[str]:
+    """Accept a JSON list (cdk.json) or a comma-separated string (``-c key=a,b``)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        items = value.split(",")
+    elif isinstance(value, (list, tuple)):
+        items = value
+    else:
+        raise ConfigError(f"context '{key}' must be a list or a comma-separated string, got {type(value).__name__}")
+    return [str(item).strip() for item in items if str(item).strip()]

@@ -1,0 +1,54 @@
+"""The dispatcher function and what starts it: every minute, and every object created under uploads/."""
+from __future__ import annotations
+
+from typing import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import (aws_events as events, aws_events_targets as targets, aws_lambda as lambda_,
+                     aws_lambda_destinations as destinations, aws_s3 as s3)
+from constructs import Construct
+
+from infra.functions import FunctionBase, powertools_layer, zip_function
+from infra.nag import acknowledge
+from infra.queues import dead_letter_queue
+from videoalert import names
+
+MEMORY_MB = 512
+TIMEOUT = cdk.Duration.seconds(300)
+# The dispatcher is idempotent and the next run resumes from the camera cursor, so a few retries are
+# safe; events older than an hour go to the DLQ for a deliberate redrive instead.
+RETRY_ATTEMPTS = 2
+MAX_EVENT_AGE = cdk.Duration.hours(1)
+
+
+class Dispatcher(Construct):
+    """Cuts minute windows from the streams (and takes uploads), records, scores, decides and alerts."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, environment: Mapping[str, str],
+                 video_bucket: s3.IBucket, removal_policy: cdk.RemovalPolicy) -> None:
+        super().__init__(scope, construct_id)
+        self.base = FunctionBase(self, "Base", removal_policy=removal_policy)
+        self.dead_letter_queue = dead_letter_queue(self, "DeadLetterQueue")
+        self.function = zip_function(
+            self, "Function", base=self.base, handler="dispatcher.handler",
+            description="videoalert dispatcher: minute windows and uploads -> record, score, decide, alert once",
+            memory_mb=MEMORY_MB, timeout=TIMEOUT, environment=environment,
+            layers=[powertools_layer(self, "Powertools")])
+        self.function.configure_async_invoke(
+            retry_attempts=RETRY_ATTEMPTS, max_event_age=MAX_EVENT_AGE,
+            on_failure=destinations.SqsDestination(self.dead_letter_queue))
+        acknowledge(self.function, "Serverless-LambdaDLQ",
+                    "Failed asynchronous events go to the SQS queue through the on-failure destination, which "
+                    "records the request and the error (a classic DLQ would keep only the request).")
+
+        target = targets.LambdaFunction(self.function, dead_letter_queue=self.dead_letter_queue,
+                                        retry_attempts=RETRY_ATTEMPTS, max_event_age=MAX_EVENT_AGE)
+        self.schedule = events.Rule(self, "EveryMinute", description="videoalert: process due minute windows",
+                                    schedule=events.Schedule.rate(cdk.Duration.minutes(1)), targets=[target])
+        self.uploads_rule = events.Rule(
+            self, "UploadCreated", description="videoalert: process videos uploaded under uploads/",
+            event_pattern=events.EventPattern(
+                source=["aws.s3"], detail_type=["Object Created"],
+                detail={"bucket": {"name": [video_bucket.bucket_name]},
+                        "object": {"key": events.Match.prefix(names.UPLOADS_PREFIX)}}),
+            targets=[target])

@@ -1,0 +1,66 @@
+"""Shared shape of every videoalert function: own role, own log group with retention, X-Ray, latest Python."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam, aws_lambda as lambda_, aws_logs as logs, aws_ssm as ssm
+from constructs import Construct
+
+from infra.nag import acknowledge, acknowledge_wildcard_resource
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+LAMBDAS_DIR = REPO_ROOT / "lambdas"
+PYTHON_RUNTIME = lambda_.Runtime.PYTHON_3_14
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+# Public parameter published by the Powertools team in every region; resolved by CloudFormation at deploy
+# time, so the repository holds no account id and synth needs no credentials.
+POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/x86_64/{PYTHON_RUNTIME.name}/latest"
+# The zip is lambdas/ as it is: the shared library and the thin handlers, nothing built or cached.
+LAMBDAS_ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "tests", "**/tests", "*.egg-info", ".pytest_cache"]
+
+
+class FunctionBase(Construct):
+    """A role that may only write its own log group, and that log group; the function is added by the owner."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, removal_policy: cdk.RemovalPolicy) -> None:
+        super().__init__(scope, construct_id)
+        self.log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=removal_policy)
+        self.role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+                             description=f"Execution role of {construct_id}; grants are added per resource")
+        self.log_group.grant_write(self.role)
+        acknowledge_wildcard_resource(
+            self.role, self.log_group, ":*",
+            "Log streams are created at run time with generated names; the grant is limited to this "
+            "function's own log group.")
+        # Active tracing makes CDK add xray:PutTraceSegments/PutTelemetryRecords to this role.
+        acknowledge(self.role, "AwsSolutions-IAM5[Resource::*]",
+                    "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions; "
+                    "CDK adds exactly these two for active tracing (a test checks nothing else uses '*').")
+
+
+def powertools_layer(scope: Construct, construct_id: str) -> lambda_.ILayerVersion:
+    arn = ssm.StringParameter.value_for_string_parameter(scope, POWERTOOLS_LAYER_PARAMETER)
+    return lambda_.LayerVersion.from_layer_version_arn(scope, construct_id, arn)
+
+
+def zip_function(scope: Construct, construct_id: str, *, base: FunctionBase, handler: str, description: str,
+                 memory_mb: int, timeout: cdk.Duration, environment: Mapping[str, str],
+                 layers: list[lambda_.ILayerVersion]) -> lambda_.Function:
+    """A Python function from lambdas/ with explicit memory, timeout, logs and tracing."""
+    return lambda_.Function(
+        scope, construct_id,
+        description=description,
+        runtime=PYTHON_RUNTIME,
+        architecture=lambda_.Architecture.X86_64,
+        handler=handler,
+        code=lambda_.Code.from_asset(str(LAMBDAS_DIR), exclude=LAMBDAS_ASSET_EXCLUDE),
+        memory_size=memory_mb,
+        timeout=timeout,
+        role=base.role,
+        log_group=base.log_group,
+        tracing=lambda_.Tracing.ACTIVE,
+        environment=dict(environment),
+        layers=layers,
+    )

@@ -1,0 +1,60 @@
+"""The inference function: a container image holding videoalert_inference and the released model."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_ecr_assets as ecr_assets, aws_iam as iam, aws_lambda as lambda_
+from constructs import Construct
+
+from infra.functions import REPO_ROOT, FunctionBase
+from infra.nag import acknowledge, acknowledge_wildcard_resource
+
+MEMORY_MB = 3008  # Lambda gives CPU in proportion to memory; ~2 vCPU for ONNX Runtime and decoding
+TIMEOUT = cdk.Duration.seconds(120)
+DOCKERFILE = "inference_container/Dockerfile"
+# The build context is the repository root, so the image can COPY both inference_container/ and models/.
+# Docker-style ignore rules stage only those (synth then copies kilobytes, not the venv or training data).
+IMAGE_CONTEXT_EXCLUDE = (
+    "*",
+    "!inference_container",
+    "!models",
+    "**/__pycache__",
+    "**/*.pyc",
+    "models/*.ckpt",
+    "models/*.pt",
+    "models/runs",
+)
+
+
+class Inference(Construct):
+    """Scores one clip: a pure function of (video in S3, sampling settings) -> per-frame person scores."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, environment: dict[str, str],
+                 removal_policy: cdk.RemovalPolicy, context_dir: Path = REPO_ROOT, dockerfile: str = DOCKERFILE,
+                 exclude: Sequence[str] = IMAGE_CONTEXT_EXCLUDE) -> None:
+        super().__init__(scope, construct_id)
+        self.base = FunctionBase(self, "Base", removal_policy=removal_policy)
+        self.function = lambda_.DockerImageFunction(
+            self, "Function",
+            description="videoalert inference: clip in S3 -> per-frame person scores (ONNX Runtime)",
+            code=lambda_.DockerImageCode.from_image_asset(
+                str(context_dir), file=dockerfile, exclude=list(exclude), ignore_mode=cdk.IgnoreMode.DOCKER,
+                platform=ecr_assets.Platform.LINUX_AMD64),
+            architecture=lambda_.Architecture.X86_64,
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT,
+            role=self.base.role,
+            log_group=self.base.log_group,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=environment,
+        )
+        acknowledge(self.function, "Serverless-LambdaDLQ",
+                    "Invoked only synchronously (RequestResponse) by the dispatcher, which records a failure "
+                    "as FAILED for redrive; there is no asynchronous event to dead-letter.")
+
+    def grant_invoke(self, grantee: iam.IGrantable) -> None:
+        self.function.grant_invoke(grantee)
+        acknowledge_wildcard_resource(grantee, self.function, ":*",
+                                      "lambda:InvokeFunction on this function and its versions/aliases only.")

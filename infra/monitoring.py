@@ -1,0 +1,168 @@
+"""Operations view (issue 6): ops topic, dashboard and alarms over Lambda, SQS and the dispatcher's EMF metrics.
+
+Metric contract (what the dispatcher emits with Powertools, namespace ``videoalert``):
+totals carry the dimension ``service`` = the dispatcher's POWERTOOLS_SERVICE_NAME; per-camera series
+``ClipsReceivedByCamera`` and ``AlertsByCamera`` carry ``camera_id`` and ``service``.
+"""
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import (aws_cloudwatch as cw, aws_cloudwatch_actions as cw_actions, aws_lambda as lambda_,
+                     aws_sns as sns, aws_sns_subscriptions as subscriptions, aws_sqs as sqs)
+from constructs import Construct
+
+from infra.keys import ExplicitKey
+
+NAMESPACE = "videoalert"
+PERIOD = cdk.Duration.minutes(5)
+THROUGHPUT_METRICS = ("ClipsReceived", "ClipsProcessed", "ClipsFailed", "ClipsRejected", "IdleWindows")
+ERROR_METRICS = ("ClipsFailed", "CameraRunErrors", "MalformedEvents")
+# Sustained failure, not one bad clip: every 5-minute period of 15 minutes has a failure.
+FAILURE_PERIODS = 3
+# No clip from a camera for 15 minutes (3 periods, missing data counts) means it is offline.
+OFFLINE_PERIODS = 3
+DURATION_ALARM_FRACTION = 0.8
+# Static guard that works from day one (anomaly detection needs history): half the clips of an hour alerting.
+ALERT_STORM_RATIO = 0.5
+ALERT_STORM_MIN_CLIPS = 10
+ANOMALY_STD_DEVS = 3
+
+
+class Monitoring(Construct):
+    """Dashboard and alarms; every alarm notifies the KMS-encrypted operations topic."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, stage: str, cameras: Sequence[str],
+                 functions: Mapping[str, lambda_.IFunction], dead_letter_queues: Mapping[str, sqs.IQueue],
+                 dispatcher_service: str, inference_function: lambda_.IFunction, inference_timeout: cdk.Duration,
+                 ops_emails: Sequence[str], removal_policy: cdk.RemovalPolicy) -> None:
+        super().__init__(scope, construct_id)
+        self._service = dispatcher_service
+        self.key = ExplicitKey(self, "OpsTopicKey", description="videoalert: operations topic",
+                               removal_policy=removal_policy,
+                               publishing_services=["cloudwatch.amazonaws.com"]).key
+        self.ops_topic = sns.Topic(self, "OpsTopic", display_name="videoalert operations", master_key=self.key,
+                                   enforce_ssl=True)
+        for email in ops_emails:
+            self.ops_topic.add_subscription(subscriptions.EmailSubscription(email))
+        self._action = cw_actions.SnsAction(self.ops_topic)
+        self.alarms: dict[str, cw.Alarm] = {}
+
+        for name, function in functions.items():
+            self._alarm(f"{name}-errors", function.metric_errors(period=PERIOD, statistic="Sum"),
+                        threshold=1, description=f"The {name} function raised errors.")
+            self._alarm(f"{name}-throttles", function.metric_throttles(period=PERIOD, statistic="Sum"),
+                        threshold=1, description=f"The {name} function was throttled.")
+        for name, queue in dead_letter_queues.items():
+            self._alarm(f"{name}-dlq-not-empty",
+                        queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
+                        threshold=1, description=f"Events that {name} could not process are waiting in its DLQ.")
+        timeout_ms = inference_timeout.to_milliseconds()
+        self._alarm("inference-duration-near-timeout",
+                    inference_function.metric_duration(period=PERIOD, statistic="p99"),
+                    threshold=DURATION_ALARM_FRACTION * timeout_ms, periods=3, datapoints=2,
+                    comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    description=f"Inference p99 duration is above {DURATION_ALARM_FRACTION:.0%} of its "
+                                f"{timeout_ms / 1000:.0f} s timeout.")
+        self._alarm("clips-failing", self._metric("ClipsFailed"), threshold=1, periods=FAILURE_PERIODS,
+                    datapoints=FAILURE_PERIODS, description="Clips failed in every 5-minute period for 15 minutes.")
+        self._alarm("camera-runs-failing", self._metric("CameraRunErrors"), threshold=1, periods=FAILURE_PERIODS,
+                    datapoints=FAILURE_PERIODS,
+                    description="A camera's scheduled run stopped with an error in every period for 15 minutes.")
+        for camera in cameras:
+            self._camera_alarms(camera)
+
+        self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"videoalert-{stage}-{cdk.Aws.REGION}",
+                                      default_interval=cdk.Duration.hours(6))
+        self._dashboard_widgets(cameras, functions, dead_letter_queues)
+
+    # ---------------------------------------------------------------------------------------- metrics
+    def _metric(self, name: str, *, camera: str | None = None, statistic: str = "Sum",
+                period: cdk.Duration = PERIOD) -> cw.Metric:
+        dimensions = {"service": self._service}
+        if camera is not None:
+            dimensions["camera_id"] = camera
+        return cw.Metric(namespace=NAMESPACE, metric_name=name, dimensions_map=dimensions, statistic=statistic,
+                         period=period, label=f"{name} {camera}" if camera else name)
+
+    def _alarm(self, name: str, metric: cw.IMetric, *, threshold: float, description: str, periods: int = 1,
+               datapoints: int | None = None,
+               comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+               missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING) -> cw.Alarm:
+        alarm = cw.Alarm(self, f"Alarm-{name}", metric=metric, threshold=threshold, evaluation_periods=periods,
+                         datapoints_to_alarm=datapoints or periods, comparison_operator=comparison,
+                         treat_missing_data=missing, alarm_description=description)
+        self._notify(alarm)
+        self.alarms[name] = alarm
+        return alarm
+
+    def _notify(self, alarm: cw.AlarmBase) -> None:
+        alarm.add_alarm_action(self._action)
+        alarm.add_ok_action(self._action)
+
+    def _camera_alarms(self, camera: str) -> None:
+        received = self._metric("ClipsReceivedByCamera", camera=camera)
+        self._alarm(f"camera-{camera}-offline", received, threshold=1, periods=OFFLINE_PERIODS,
+                    comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD, missing=cw.TreatMissingData.BREACHING,
+                    description=f"No clip from camera {camera} for 15 minutes: camera or stream offline.")
+        hourly = cdk.Duration.hours(1)
+        alerts = self._metric("AlertsByCamera", camera=camera, period=hourly)
+        anomaly = cw.AnomalyDetectionAlarm(
+            self, f"Alarm-camera-{camera}-alert-rate-anomaly", metric=alerts, evaluation_periods=1,
+            std_devs=ANOMALY_STD_DEVS, comparison_operator=cw.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            alarm_description=f"Hourly alerts of camera {camera} are above their usual band.")
+        self._notify(anomaly)
+        self.alarms[f"camera-{camera}-alert-rate-anomaly"] = anomaly
+        ratio = cw.MathExpression(
+            expression=f"IF(clips >= {ALERT_STORM_MIN_CLIPS}, alerts / clips, 0)",
+            using_metrics={"alerts": alerts, "clips": self._metric("ClipsReceivedByCamera", camera=camera,
+                                                                   period=hourly)},
+            label=f"alert ratio {camera}", period=hourly)
+        self._alarm(f"camera-{camera}-alert-storm", ratio, threshold=ALERT_STORM_RATIO,
+                    comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    description=f"More than {ALERT_STORM_RATIO:.0%} of camera {camera}'s clips alerted in an hour.")
+
+    # -------------------------------------------------------------------------------------- dashboard
+    def _dashboard_widgets(self, cameras: Sequence[str], functions: Mapping[str, lambda_.IFunction],
+                           dead_letter_queues: Mapping[str, sqs.IQueue]) -> None:
+        half = 12  # two widgets per 24-column row
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="Throughput: clips per 5 min", width=half,
+                           left=[self._metric(n) for n in THROUGHPUT_METRICS]),
+            cw.GraphWidget(title="Alerts and suppressed alerts per 5 min", width=half,
+                           left=[self._metric("Alerts"), self._metric("Suppressed")]),
+        )
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="Latency: function duration p50 / p99 (ms)", width=half,
+                           left=[m for f in functions.values() for m in (
+                               f.metric_duration(period=PERIOD, statistic="p50"),
+                               f.metric_duration(period=PERIOD, statistic="p99"))]),
+            cw.GraphWidget(title="Per clip: decode and inference ms (p50 / p99), frames", width=half,
+                           left=[self._metric(n, statistic=s) for n in ("DecodeMs", "InferenceMs")
+                                 for s in ("p50", "p99")],
+                           right=[self._metric("Frames", statistic="Average")]),
+        )
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="Errors and throttles per function", width=half,
+                           left=[f.metric_errors(period=PERIOD, statistic="Sum", label=f"{n} errors")
+                                 for n, f in functions.items()],
+                           right=[f.metric_throttles(period=PERIOD, statistic="Sum", label=f"{n} throttles")
+                                  for n, f in functions.items()]),
+            cw.GraphWidget(title="Pipeline errors per 5 min", width=half,
+                           left=[self._metric(n) for n in ERROR_METRICS]),
+        )
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="Alerts per camera per hour", width=half,
+                           left=[self._metric("AlertsByCamera", camera=c, period=cdk.Duration.hours(1))
+                                 for c in cameras]),
+            cw.GraphWidget(title="Clips received per camera per 5 min", width=half,
+                           left=[self._metric("ClipsReceivedByCamera", camera=c) for c in cameras]),
+        )
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="Dead-letter queue depth", width=half,
+                           left=[q.metric_approximate_number_of_messages_visible(
+                               period=PERIOD, statistic="Maximum", label=n) for n, q in dead_letter_queues.items()]),
+            cw.AlarmStatusWidget(title="Alarms", width=half, alarms=list(self.alarms.values())),
+        )

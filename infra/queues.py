@@ -1,0 +1,18 @@
+"""Dead-letter queues for asynchronous failures: encrypted, TLS-only, kept for the maximum 14 days."""
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.nag import acknowledge
+
+
+def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
+    queue = sqs.Queue(scope, construct_id, encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+                      retention_period=cdk.Duration.days(14))
+    acknowledge(queue, "AwsSolutions-SQS3",
+                "This queue is itself the dead-letter destination of Lambda and EventBridge failures.")
+    acknowledge(queue, "Serverless-SQSRedrivePolicy",
+                "This queue is the end of the line for failed events; an operator inspects and redrives it.")
+    return queue

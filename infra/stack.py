@@ -1,0 +1,92 @@
+"""The videoalert stack: creates one construct per concern, passes resources between them, grants access."""
+from __future__ import annotations
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from infra.alerts import Alerts
+from infra.config import StackConfig
+from infra.dispatcher import Dispatcher
+from infra.feedback import Feedback
+from infra.inference import TIMEOUT as INFERENCE_TIMEOUT, Inference
+from infra.ingest import Ingest
+from infra.monitoring import NAMESPACE, Monitoring
+from infra.review import Review
+from infra.storage import Storage
+from videoalert import settings as env
+
+SERVICE_NAMES = {"dispatcher": "dispatcher", "inference": "inference", "feedback": "feedback",
+                 "review": "review_sampler"}
+
+
+class VideoAlertStack(cdk.Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        removal = cdk.RemovalPolicy.RETAIN if config.is_production else cdk.RemovalPolicy.DESTROY
+        log_level = "INFO"
+
+        def powertools(service: str) -> dict[str, str]:
+            return {"POWERTOOLS_SERVICE_NAME": SERVICE_NAMES[service], "POWERTOOLS_METRICS_NAMESPACE": NAMESPACE,
+                    "LOG_LEVEL": log_level}
+
+        storage = Storage(self, "Storage", video_retention_days=config.video_retention_days, removal_policy=removal)
+        ingest = Ingest(self, "Ingest", cameras=config.cameras, removal_policy=removal)
+        alerts = Alerts(self, "Alerts", emails=config.alert_emails, removal_policy=removal)
+        inference = Inference(self, "Inference", environment=powertools("inference"), removal_policy=removal)
+
+        bucket, videos, cameras = (storage.video_bucket.bucket_name, storage.videos_table.table_name,
+                                   storage.cameras_table.table_name)
+        dispatcher = Dispatcher(self, "Dispatcher", video_bucket=storage.video_bucket, removal_policy=removal,
+                                environment={
+                                    env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos,
+                                    env.ENV_CAMERAS_TABLE: cameras, env.ENV_ALERT_TOPIC_ARN: alerts.topic.topic_arn,
+                                    env.ENV_INFERENCE_FUNCTION: inference.function.function_name,
+                                    env.ENV_CAMERA_IDS: ",".join(config.cameras),
+                                    env.ENV_RETENTION_DAYS: str(config.video_retention_days),
+                                    **powertools("dispatcher")})
+        feedback = Feedback(self, "Feedback", removal_policy=removal, environment={
+            env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras,
+            **powertools("feedback")})
+        review = Review(self, "Review", removal_policy=removal, environment={
+            env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos,
+            env.ENV_REVIEW_BUCKET: storage.review_bucket.bucket_name, **powertools("review")})
+
+        # Least privilege: each grant names the resource and the actions, nothing else.
+        storage.grant_read_videos(inference.function)
+        storage.grant_read_videos(dispatcher.function)
+        storage.grant_write_videos(dispatcher.function)
+        storage.grant_read_uploads(dispatcher.function)
+        storage.grant_tables_read_write(dispatcher.function)
+        ingest.grant_read_clips(dispatcher.function)
+        inference.grant_invoke(dispatcher.function)
+        alerts.grant_publish(dispatcher.function)
+        storage.grant_tables_read_write(feedback.function)
+        storage.grant_read_videos(feedback.function)
+        storage.grant_read_videos_table(review.function)
+        storage.grant_read_videos(review.function)
+        storage.grant_write_review(review.function)
+
+        monitoring = Monitoring(
+            self, "Monitoring", stage=config.stage, cameras=config.cameras,
+            functions={"dispatcher": dispatcher.function, "inference": inference.function,
+                       "feedback": feedback.function, "review": review.function},
+            dead_letter_queues={"dispatcher": dispatcher.dead_letter_queue, "review": review.dead_letter_queue},
+            dispatcher_service=SERVICE_NAMES["dispatcher"], inference_function=inference.function,
+            inference_timeout=INFERENCE_TIMEOUT, ops_emails=config.ops_emails, removal_policy=removal)
+
+        outputs = {
+            "VideoBucketName": bucket, "ReviewBucketName": storage.review_bucket.bucket_name,
+            "VideosTableName": videos, "CamerasTableName": cameras,
+            "AlertTopicArn": alerts.topic.topic_arn, "OpsTopicArn": monitoring.ops_topic.topic_arn,
+            "DispatcherFunctionName": dispatcher.function.function_name,
+            "InferenceFunctionName": inference.function.function_name,
+            "FeedbackFunctionName": feedback.function.function_name,
+            "ReviewFunctionName": review.function.function_name,
+            "FeedbackUrl": feedback.url.url,
+            "DashboardName": monitoring.dashboard.dashboard_name,
+            "StreamNames": ",".join(ingest.stream_names.values()),
+        }
+        for name, value in outputs.items():
+            cdk.CfnOutput(self, name, value=value)
+        self.storage, self.ingest, self.alerts, self.inference = storage, ingest, alerts, inference
+        self.dispatcher, self.feedback, self.review, self.monitoring = dispatcher, feedback, review, monitoring

@@ -1,0 +1,136 @@
+"""Video and review buckets (with their access-log bucket) and the videos and cameras tables."""
+from __future__ import annotations
+
+import aws_cdk as cdk
+from aws_cdk import aws_dynamodb as dynamodb, aws_iam as iam, aws_s3 as s3
+from constructs import Construct
+
+from infra.nag import acknowledge, acknowledge_wildcard_resource
+from videoalert import names
+
+NONCURRENT_VERSION_DAYS = 7
+ACCESS_LOG_DAYS = 365
+REVIEW_RETENTION_DAYS = 90
+
+
+class Storage(Construct):
+    """Everything videoalert keeps: clips, review samples, per-clip records and per-camera state."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, video_retention_days: int,
+                 removal_policy: cdk.RemovalPolicy, review_retention_days: int = REVIEW_RETENTION_DAYS) -> None:
+        super().__init__(scope, construct_id)
+        self.access_log_bucket = s3.Bucket(
+            self, "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # the only encryption S3 server access logging accepts
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=cdk.Duration.days(ACCESS_LOG_DAYS))],
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        acknowledge(self.access_log_bucket, "AwsSolutions-S1",
+                    "This is the server access log bucket; logging it into itself would loop.")
+
+        self.video_bucket = self._data_bucket(
+            "Videos", log_prefix="videos-bucket/", event_bridge=True,
+            expiring_prefixes=(names.VIDEOS_PREFIX, names.UPLOADS_PREFIX), days=video_retention_days)
+        self.review_bucket = self._data_bucket(
+            "Review", log_prefix="review-bucket/", event_bridge=False,
+            expiring_prefixes=("",), days=review_retention_days)
+
+        self.videos_table = dynamodb.Table(
+            self, "VideosTable",
+            partition_key=dynamodb.Attribute(name=names.VIDEOS_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            time_to_live_attribute=names.VIDEOS_TTL_ATTRIBUTE,
+            deletion_protection=removal_policy == cdk.RemovalPolicy.RETAIN,
+            removal_policy=removal_policy,
+        )
+        # window_start is an ISO-8601 UTC string, so the sort key orders clips in time.
+        self.videos_table.add_global_secondary_index(
+            index_name=names.VIDEOS_BY_CAMERA_INDEX,
+            partition_key=dynamodb.Attribute(name=names.VIDEOS_BY_CAMERA_PARTITION_KEY,
+                                             type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=names.VIDEOS_BY_CAMERA_SORT_KEY, type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.ALL,
+        )
+        self.cameras_table = dynamodb.Table(
+            self, "CamerasTable",
+            partition_key=dynamodb.Attribute(name=names.CAMERAS_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            deletion_protection=removal_policy == cdk.RemovalPolicy.RETAIN,
+            removal_policy=removal_policy,
+        )
+
+    def _data_bucket(self, construct_id: str, *, log_prefix: str, event_bridge: bool,
+                     expiring_prefixes: tuple[str, ...], days: int) -> s3.Bucket:
+        rules = [s3.LifecycleRule(id=f"expire-{p.strip('/') or 'all'}", prefix=p or None,
+                                  expiration=cdk.Duration.days(days)) for p in expiring_prefixes]
+        rules.append(s3.LifecycleRule(
+            id="expire-noncurrent-and-incomplete",
+            noncurrent_version_expiration=cdk.Duration.days(NONCURRENT_VERSION_DAYS),
+            abort_incomplete_multipart_upload_after=cdk.Duration.days(1),
+            expired_object_delete_marker=True,
+        ))
+        bucket = s3.Bucket(
+            self, construct_id,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_prefix=log_prefix,
+            lifecycle_rules=rules,
+            removal_policy=cdk.RemovalPolicy.RETAIN,  # clips are evidence: never deleted with the stack
+        )
+        if event_bridge:
+            # Native CloudFormation setting: no notification custom resource (and no extra Lambda) needed.
+            cfn = bucket.node.default_child
+            cfn.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
+                event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True))
+        return bucket
+
+    # ------------------------------------------------------------------------------------ grants
+    def grant_read_videos(self, grantee: iam.IGrantable) -> None:
+        """GetObject under videos/ only (HeadObject is authorised by GetObject)."""
+        self._grant(grantee, ["s3:GetObject"], self.video_bucket, names.VIDEOS_PREFIX)
+
+    def grant_write_videos(self, grantee: iam.IGrantable) -> None:
+        self._grant(grantee, ["s3:PutObject"], self.video_bucket, names.VIDEOS_PREFIX)
+
+    def grant_read_uploads(self, grantee: iam.IGrantable) -> None:
+        """Read (head and copy source) uploads/; no delete: the lifecycle rule expires them, and a kept
+        upload lets a redriven event be processed again."""
+        self._grant(grantee, ["s3:GetObject"], self.video_bucket, names.UPLOADS_PREFIX)
+
+    def grant_write_review(self, grantee: iam.IGrantable) -> None:
+        self._grant(grantee, ["s3:PutObject"], self.review_bucket, "")
+
+    def grant_tables_read_write(self, grantee: iam.IGrantable) -> None:
+        self.videos_table.grant_read_write_data(grantee)
+        self.cameras_table.grant_read_write_data(grantee)
+        self._acknowledge_index(grantee)
+
+    def grant_read_videos_table(self, grantee: iam.IGrantable) -> None:
+        self.videos_table.grant_read_data(grantee)
+        self._acknowledge_index(grantee)
+
+    def _acknowledge_index(self, grantee: iam.IGrantable) -> None:
+        acknowledge_wildcard_resource(grantee, self.videos_table, "/index/*",
+                                      f"Queries use the table's own GSI ({names.VIDEOS_BY_CAMERA_INDEX}); "
+                                      "index ARNs of this table only.")
+
+    @staticmethod
+    def _grant(grantee: iam.IGrantable, actions: list[str], bucket: s3.Bucket, prefix: str) -> None:
+        iam.Grant.add_to_principal(grantee=grantee, actions=actions,
+                                   resource_arns=[bucket.arn_for_objects(f"{prefix}*")])
+        acknowledge_wildcard_resource(grantee, bucket, f"/{prefix}*",
+                                      f"Object keys are generated per clip; the grant is limited to "
+                                      f"{' and '.join(actions)} under the '{prefix or '(whole bucket)'}' prefix.")
