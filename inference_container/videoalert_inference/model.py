@@ -36,7 +36,7 @@ class PersonClassifier:
         self.threshold = float(card["threshold"])
         self.version = str(card["model_version"])
         options = ort.SessionOptions()
-        options.intra_op_num_threads = intra_op_threads or int(os.environ.get("ORT_THREADS", "0"))
+        options.intra_op_num_threads = intra_op_threads or 0  # 0: one thread per physical core
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         self.session = ort.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
         outputs = {o.name for o in self.session.get_outputs()}

@@ -45,6 +45,8 @@ def resize_rgb(image_rgb: np.ndarray, input_size: int) -> np.ndarray:
     if image_rgb.ndim != 3 or image_rgb.shape[2] != 3:
         raise ValueError(f"expected an HxWx3 RGB image, got shape {image_rgb.shape}")
     h, w = image_rgb.shape[:2]
+    if h == input_size and w == input_size:
+        return image_rgb  # already sized (the frame sampler resizes as it decodes): cv2 would only copy it
     interpolation = cv2.INTER_AREA if (h > input_size or w > input_size) else cv2.INTER_LINEAR
     return cv2.resize(image_rgb, (input_size, input_size), interpolation=interpolation)
 

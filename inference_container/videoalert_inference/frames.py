@@ -1,0 +1,315 @@
+"""Frame sampling with PyAV: frames on a fixed grid of presentation times, decoding as little of the clip as possible."""
+from __future__ import annotations
+
+import io
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Union
+
+import av
+import numpy as np
+
+from .errors import CORRUPT_VIDEO, EMPTY_VIDEO, NO_FRAMES, NO_VIDEO_TRACK, TOO_LARGE, BadInputError
+from .preprocess import resize_rgb
+
+VideoSource = Union[bytes, bytearray, memoryview, str, os.PathLike]
+
+# Containers a camera or a user upload plausibly uses; anything else (an image, a text file that FFmpeg
+# happens to probe as "tty") is refused rather than scored.
+VIDEO_CONTAINERS = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "mpegts", "avi", "flv"})
+# 4K UHD: a bigger frame's decoder buffers alone would eat most of the function's memory.
+DEFAULT_MAX_PIXELS = 3840 * 2160
+# A frame this close before a grid time still counts as on time (timestamps are rounded by the muxer).
+TIME_TOLERANCE_S = 1e-3
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What the clip is: the contract's `video` object."""
+
+    width: int
+    height: int
+    fps: float
+    duration_s: float
+    codec: str
+
+    def to_dict(self) -> dict:
+        return {"width": self.width, "height": self.height, "fps": round(self.fps, 3),
+                "duration_s": round(self.duration_s, 3), "codec": self.codec}
+
+
+@dataclass(frozen=True)
+class SampledFrame:
+    """One chosen frame: seconds from the start of the clip and its RGB pixels (already resized if asked)."""
+
+    t: float
+    image: np.ndarray
+
+
+@dataclass
+class DecodeStats:
+    """Where the decoding time went, and how much of the clip the sampler avoided decoding."""
+
+    decode_s: float = 0.0  # demux + decode + YUV->RGB
+    resize_s: float = 0.0
+    packets: int = 0
+    packets_sent: int = 0
+    frames_decoded: int = 0
+    decode_errors: int = 0
+    truncated: bool = False  # the file ends before its own index says it should
+
+
+@dataclass
+class _Part:
+    """One opened file of the clip, its video packets in decode order and their clip times."""
+
+    info: VideoInfo
+    packets: list
+    times: dict = field(default_factory=dict)  # pts -> seconds on the clip's time line
+    end_s: float = 0.0
+    stopped_early: bool = False
+
+
+class FrameSampler:
+    """Samples frames at `sample_fps` across the consecutive parts of one clip, at most `max_frames` in all.
+
+    Selection is by presentation time: the first frame at or after each grid time k / sample_fps (grid
+    continues across parts), so variable frame rates and B-frame reordering give the same answer.
+    Decoding avoids work the answer does not need: packets after the last chosen frame of a GOP are never
+    sent to the decoder, unchosen non-reference frames are skipped (skip_frame=NONREF), and only chosen
+    frames are converted to RGB and resized.
+    """
+
+    def __init__(self, sample_fps: float, max_frames: int, *, resize_to: int | None = None,
+                 max_pixels: int = DEFAULT_MAX_PIXELS, decoder_threads: int = 0):
+        if sample_fps <= 0 or max_frames < 1:
+            raise ValueError("sample_fps must be > 0 and max_frames >= 1")
+        self.period = 1.0 / sample_fps
+        self.max_frames = max_frames
+        self.resize_to = resize_to
+        self.max_pixels = max_pixels
+        self.decoder_threads = decoder_threads
+        self.stats = DecodeStats()
+        self.parts: list[VideoInfo] = []
+        self._next_target = 0.0
+        self._offset = 0.0
+        self._chosen = 0
+        self._exhausted = False
+
+    @property
+    def done(self) -> bool:
+        return self._exhausted or self._chosen >= self.max_frames
+
+    def video_info(self) -> VideoInfo:
+        first = self.parts[0]
+        return VideoInfo(first.width, first.height, first.fps, sum(p.duration_s for p in self.parts), first.codec)
+
+    def sample(self, source: VideoSource) -> Iterator[SampledFrame]:
+        """Frames of one part (the next file of the clip), in time order."""
+        if self.done:
+            return
+        started = time.perf_counter()
+        container = _open_container(source)
+        try:
+            stream = _video_stream(container, self.max_pixels)
+            part = self._read_part(container, stream)
+            self.stats.decode_s += time.perf_counter() - started
+            yield from self._decode_part(stream, part)
+        finally:
+            container.close()
+        self.parts.append(part.info)
+        self._offset = part.end_s
+        self._exhausted = part.stopped_early
+
+    def _read_part(self, container, stream) -> _Part:
+        """Demux the video packets (cheap) so the decode plan can be made before decoding anything."""
+        tb = stream.time_base
+        horizon = self._next_target + (self.max_frames - self._chosen) * self.period + 2 * self.period
+        packets, stopped_early, start_pts = [], False, None
+        try:
+            for packet in container.demux(stream):
+                if packet.size == 0:
+                    continue
+                if packet.pts is not None and start_pts is None:
+                    start_pts = packet.pts
+                # Beyond the last grid time we could still use: stop at the next keyframe (later packets
+                # cannot be needed to decode earlier frames).
+                if (packet.is_keyframe and packet.pts is not None and packets
+                        and self._offset + float((packet.pts - start_pts) * tb) > horizon):
+                    stopped_early = True
+                    break
+                packets.append(packet)
+        except av.error.FFmpegError as exc:
+            # Truncated or damaged after some point: score what precedes it.
+            if not packets:
+                raise BadInputError(CORRUPT_VIDEO, f"the video track is unreadable: {exc}") from None
+            self.stats.decode_errors += 1
+            self.stats.truncated = True
+        self.stats.packets += len(packets)
+        if not packets:
+            raise BadInputError(NO_FRAMES, "the video track holds no frames")
+        if not stopped_early and stream.frames and len(packets) < stream.frames:
+            # The index promises more frames than the file holds: an upload cut short.
+            self.stats.truncated = True
+
+        cc = stream.codec_context
+        fps = float(stream.average_rate or stream.guessed_rate or 0.0)
+        info_codec = cc.name
+        if any(p.pts is None for p in packets):
+            return _Part(VideoInfo(cc.width, cc.height, fps, 0.0, info_codec), packets, stopped_early=stopped_early)
+
+        start_pts = min(p.pts for p in packets)
+        last = max(packets, key=lambda p: p.pts)
+        times = {p.pts: self._offset + float((p.pts - start_pts) * tb) for p in packets}
+        # The last frame lasts as long as the typical frame: muxers often write a default duration for it.
+        sorted_pts = sorted(times)
+        gaps = np.diff(sorted_pts)
+        if len(gaps):
+            frame_s = float(np.median(gaps) * tb)
+        else:
+            frame_s = float(last.duration * tb) if last.duration else (1.0 / fps if fps else 0.0)
+        end_s = times[last.pts] + frame_s
+        if stopped_early and stream.duration:
+            end_s = self._offset + float(stream.duration * tb)
+        info = VideoInfo(cc.width, cc.height, fps, end_s - self._offset, info_codec)
+        return _Part(info, packets, times, end_s, stopped_early)
+
+    def _choose(self, clip_times: list[float]) -> list[int]:
+        """Indices (into time-sorted `clip_times`) of the first frame at or after each grid time."""
+        chosen = []
+        for i, t in enumerate(clip_times):
+            if self._chosen + len(chosen) >= self.max_frames:
+                break
+            if t + TIME_TOLERANCE_S >= self._next_target:
+                chosen.append(i)
+                steps = math.floor((t + TIME_TOLERANCE_S - self._next_target) / self.period) + 1
+                self._next_target += steps * self.period
+        return chosen
+
+    def _decode_part(self, stream, part: _Part) -> Iterator[SampledFrame]:
+        stream.thread_type = "AUTO"
+        stream.codec_context.thread_count = self.decoder_threads
+        if not part.times:
+            yield from self._decode_without_timestamps(stream, part)
+            return
+        ordered = sorted(part.times.items(), key=lambda kv: kv[1])
+        chosen_pts = {ordered[i][0] for i in self._choose([t for _, t in ordered])}
+        if not chosen_pts:
+            return
+        cc = stream.codec_context
+        for lo, hi, reset_after in _decode_plan(part.packets, chosen_pts):
+            started = time.perf_counter()
+            frames = []
+            for packet in part.packets[lo:hi]:
+                # Unchosen frames nothing else references need not be reconstructed at all.
+                cc.skip_frame = "DEFAULT" if packet.pts in chosen_pts else "NONREF"
+                frames.extend(self._send(cc, packet))
+            if reset_after:
+                frames.extend(self._send(cc, None))
+                cc.flush_buffers()
+            self.stats.decode_s += time.perf_counter() - started
+            for frame in frames:
+                if frame.pts in chosen_pts:
+                    self._chosen += 1
+                    yield self._to_sample(part.times[frame.pts], frame)
+
+    def _decode_without_timestamps(self, stream, part: _Part) -> Iterator[SampledFrame]:
+        """Streams without packet timestamps (rare: raw elementary streams): decode all, time by frame."""
+        cc = stream.codec_context
+        fps = part.info.fps or 1.0
+        index, last_t = 0, self._offset
+        for packet in [*part.packets, None]:
+            started = time.perf_counter()
+            frames = self._send(cc, packet)
+            self.stats.decode_s += time.perf_counter() - started
+            for frame in frames:
+                t = self._offset + (float(frame.time) if frame.time is not None else index / fps)
+                index, last_t = index + 1, t
+                if self._chosen < self.max_frames and self._choose([t]):
+                    self._chosen += 1
+                    yield self._to_sample(t, frame)
+        part.end_s = last_t + 1.0 / fps
+        part.info = VideoInfo(part.info.width, part.info.height, part.info.fps, part.end_s - self._offset,
+                              part.info.codec)
+
+    def _send(self, cc, packet) -> list:
+        try:
+            if packet is not None:
+                self.stats.packets_sent += 1
+            frames = cc.decode(packet)
+        except av.error.FFmpegError:
+            # A damaged packet: the decoder resynchronises at the next keyframe.
+            self.stats.decode_errors += 1
+            return []
+        self.stats.frames_decoded += len(frames)
+        return frames
+
+    def _to_sample(self, t: float, frame) -> SampledFrame:
+        started = time.perf_counter()
+        rgb = frame.to_ndarray(format="rgb24")
+        converted = time.perf_counter()
+        if self.resize_to:
+            rgb = resize_rgb(rgb, self.resize_to)
+        self.stats.decode_s += converted - started
+        self.stats.resize_s += time.perf_counter() - converted
+        return SampledFrame(round(t, 3), rgb)
+
+
+def _decode_plan(packets: list, chosen_pts: set) -> list[tuple[int, int, bool]]:
+    """Packet index ranges [lo, hi) to decode, each ending at the last chosen frame of its GOP.
+
+    `reset_after` is true where the packets that follow the range are skipped: the decoder is drained and
+    reset so it starts clean at the next keyframe. GOPs with leading pictures (open GOP: frames shown before
+    their keyframe, referencing the previous GOP) are decoded whole, since skipping would corrupt them.
+    """
+    starts = [i for i, p in enumerate(packets) if p.is_keyframe] or [0]
+    if starts[0] != 0:
+        starts.insert(0, 0)
+    bounds = list(zip(starts, starts[1:] + [len(packets)]))
+    open_gop = any(p.pts < packets[lo].pts for lo, hi in bounds[1:] for p in packets[lo:hi])
+    if open_gop:
+        bounds = [(0, len(packets))]
+    ranges = []
+    for lo, hi in bounds:
+        needed = [i for i in range(lo, hi) if packets[i].pts in chosen_pts]
+        if needed:
+            ranges.append([lo, needed[-1] + 1])
+    plan = []
+    for n, (lo, hi) in enumerate(ranges):
+        next_lo = ranges[n + 1][0] if n + 1 < len(ranges) else None
+        # Drain at the end too: frames still held back for reordering must come out.
+        plan.append((lo, hi, next_lo is None or next_lo != hi))
+    return plan
+
+
+def _open_container(source: VideoSource):
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) == 0:
+            raise BadInputError(EMPTY_VIDEO, "the video is 0 bytes")
+        file = io.BytesIO(source)
+    else:
+        path = Path(source)
+        if path.stat().st_size == 0:
+            raise BadInputError(EMPTY_VIDEO, f"{path.name} is 0 bytes")
+        file = str(path)
+    try:
+        return av.open(file, mode="r")
+    except av.error.FFmpegError as exc:
+        raise BadInputError(CORRUPT_VIDEO, f"not a readable video container: {exc}") from None
+
+
+def _video_stream(container, max_pixels: int):
+    if not container.streams.video:
+        kinds = sorted({s.type for s in container.streams}) or ["no streams"]
+        raise BadInputError(NO_VIDEO_TRACK, f"the file has no video track ({', '.join(kinds)})")
+    formats = set(container.format.name.split(","))
+    if not formats & VIDEO_CONTAINERS:
+        raise BadInputError(CORRUPT_VIDEO, f"{container.format.name!r} is not a video container (an image?)")
+    stream = container.streams.video[0]
+    width, height = stream.codec_context.width, stream.codec_context.height
+    if width * height > max_pixels:
+        raise BadInputError(TOO_LARGE, f"{width}x{height} frames exceed the {max_pixels}-pixel limit")
+    return stream

@@ -1,0 +1,109 @@
+"""Inference Lambda handler: a clip in S3 -> per-frame person scores (payload contract in docs/interfaces.md)."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from .errors import BadInputError
+from .model import PersonClassifier, load_classifier
+from .request import InferenceRequest
+from .s3_source import fetch_clip_parts
+from .scoring import ClipScores, score_clip
+from .settings import InferenceSettings
+
+logger = Logger(service="videoalert-inference")
+metrics = Metrics(namespace="videoalert", service="inference")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What one container keeps between invocations: settings, the loaded model, the S3 client."""
+
+    settings: InferenceSettings
+    classifier: PersonClassifier
+    s3: Any
+
+
+_runtime: Runtime | None = None
+
+
+def get_runtime() -> Runtime:
+    """Created on the first invocation (not at import), then reused by every later one in this container."""
+    global _runtime
+    if _runtime is None:
+        import boto3  # the Lambda base image provides it; imported here so tests and tools import us cheaply
+
+        settings = InferenceSettings.from_env()
+        kwargs = {"model_file": settings.model_file} if settings.model_file else {}
+        classifier = load_classifier(settings.model_dir, intra_op_threads=settings.ort_threads, **kwargs)
+        logger.info("model loaded", extra={"model_version": classifier.version, "model_dir": str(settings.model_dir)})
+        _runtime = Runtime(settings, classifier, boto3.client("s3"))
+    return _runtime
+
+
+def reset_runtime() -> None:
+    """Forget the cached runtime (tests change the environment between cases)."""
+    global _runtime
+    _runtime = None
+
+
+@metrics.log_metrics
+def handler(event: dict, context: Any) -> dict:
+    logger.append_keys(request_id=getattr(context, "aws_request_id", None))
+    video_id = event.get("video_id", "") if isinstance(event, dict) else ""
+    logger.append_keys(video_id=video_id)
+    runtime = get_runtime()
+    started = time.perf_counter()
+    try:
+        request = InferenceRequest.from_event(event)
+        parts = fetch_clip_parts(runtime.s3, request.bucket, request.keys, runtime.settings.max_video_bytes)
+        downloaded = time.perf_counter()
+        scores = score_clip(parts, runtime.classifier, request.sample_fps, request.max_frames,
+                            top_k_embeddings=request.top_k_embeddings,
+                            decoder_threads=runtime.settings.decoder_threads)
+    except BadInputError as exc:
+        logger.warning("video not scored", extra={"code": exc.code, "reason": exc.message})
+        metrics.add_metric(name="BadInput", unit=MetricUnit.Count, value=1)
+        return {"ok": False, "video_id": video_id, "error": {"code": exc.code, "message": exc.message}}
+    download_ms = (downloaded - started) * 1000
+    response = to_response(request.video_id, runtime.classifier, scores, download_ms)
+    _record(scores, response)
+    return response
+
+
+def to_response(video_id: str, classifier: PersonClassifier, scores: ClipScores, download_ms: float) -> dict:
+    timings = {"download": round(download_ms, 1), **scores.timings_ms}
+    timings["total"] = round(download_ms + scores.timings_ms["total"], 1)
+    return {
+        "ok": True,
+        "video_id": video_id,
+        "model_version": classifier.version,
+        "threshold": classifier.threshold,
+        "frames": [{"t": f.t, "score": round(f.score, 6), "region": "full"} for f in scores.frames],
+        "top_embeddings": [{"t": e.t, "score": round(e.score, 6), "embedding": e.embedding}
+                           for e in scores.top_embeddings],
+        "video": scores.video.to_dict(),
+        "timings_ms": timings,
+    }
+
+
+def _record(scores: ClipScores, response: dict) -> None:
+    timings = response["timings_ms"]
+    metrics.add_metric(name="Frames", unit=MetricUnit.Count, value=len(scores.frames))
+    metrics.add_metric(name="DecodeMs", unit=MetricUnit.Milliseconds, value=timings["decode"])
+    metrics.add_metric(name="InferenceMs", unit=MetricUnit.Milliseconds, value=timings["inference"])
+    if scores.stats.decode_errors or scores.stats.truncated:
+        # Partly unreadable (an upload cut short, damaged packets): what could be decoded was scored, and
+        # the damage is made visible here rather than failing a clip that may well show a person.
+        metrics.add_metric(name="DamagedVideos", unit=MetricUnit.Count, value=1)
+        logger.warning("video partly unreadable", extra={"truncated": scores.stats.truncated,
+                                                         "decode_errors": scores.stats.decode_errors})
+    logger.info("video scored", extra={
+        "frames": len(scores.frames), "max_score": round(scores.max_score, 4), "timings_ms": timings,
+        "packets": scores.stats.packets, "packets_sent": scores.stats.packets_sent,
+        "frames_decoded": scores.stats.frames_decoded, "decode_errors": scores.stats.decode_errors,
+    })
