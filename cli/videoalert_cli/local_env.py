@@ -26,6 +26,7 @@ class LocalResources:
     videos_table: str
     cameras_table: str
     alert_topic_arn: str
+    fp_memory_table: str
     alert_queue_url: str
     cameras: tuple[str, ...]
 
@@ -88,6 +89,13 @@ def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = 
         AttributeDefinitions=[{"AttributeName": names.CAMERAS_PARTITION_KEY, "AttributeType": "S"}],
         KeySchema=[{"AttributeName": names.CAMERAS_PARTITION_KEY, "KeyType": "HASH"}],
     )
+    ddb.create_table(
+        TableName=n["fp_memory_table"], BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": names.FP_MEMORY_PARTITION_KEY, "AttributeType": "S"},
+                              {"AttributeName": names.FP_MEMORY_SORT_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": names.FP_MEMORY_PARTITION_KEY, "KeyType": "HASH"},
+                   {"AttributeName": names.FP_MEMORY_SORT_KEY, "KeyType": "RANGE"}],
+    )
     sns = sess.client("sns", endpoint_url=endpoint_url)
     topic_arn = sns.create_topic(Name=n["alert_topic"])["TopicArn"]
     sqs = sess.client("sqs", endpoint_url=endpoint_url)
@@ -96,7 +104,7 @@ def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = 
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     return LocalResources(video_bucket=n["video_bucket"], review_bucket=n["review_bucket"],
                           videos_table=n["videos_table"], cameras_table=n["cameras_table"],
-                          alert_topic_arn=topic_arn, alert_queue_url=queue_url, cameras=tuple(cameras))
+                          fp_memory_table=n["fp_memory_table"], alert_topic_arn=topic_arn, alert_queue_url=queue_url, cameras=tuple(cameras))
 
 
 def drain_alerts(sess: boto3.session.Session, queue_url: str, *, endpoint_url: str | None = None) -> list[dict]:

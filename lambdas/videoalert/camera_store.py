@@ -1,7 +1,7 @@
 """The cameras table: per-camera rule and the cursor of the next window to cut."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from boto3.dynamodb.conditions import Attr
@@ -84,6 +84,40 @@ class CameraStore:
             raise
 
     def put_rule(self, camera_id: str, rule: Rule) -> None:
+        """Overwrite the rule as given (setup and tests); edits go through update_rule."""
         self.table.update_item(Key={"camera_id": camera_id}, UpdateExpression="SET #r = :r",
                                ExpressionAttributeNames={"#r": "rule"},
                                ExpressionAttributeValues={":r": to_dynamo(rule.to_item())})
+
+    def update_rule(self, camera_id: str, expected_version: int, **changes) -> Rule:
+        """Change rule fields and bump the version, only if the stored version is still expected_version.
+
+        Two concurrent edits read the same version; the second write fails with RuleConflict instead of
+        silently overwriting the first. Takes effect on the next clip: no redeploy.
+        """
+        camera = self.get(camera_id)
+        if camera is None:
+            raise UnknownCamera(camera_id)
+        new_rule = replace(camera.rule.with_changes(**changes), version=expected_version + 1)
+        stored = camera.item.get("rule")
+        condition = (Attr("rule").not_exists() if stored is None and expected_version == 1
+                     else Attr("rule.version").eq(expected_version))
+        try:
+            self.table.update_item(Key={"camera_id": camera_id}, UpdateExpression="SET #r = :r",
+                                   ConditionExpression=Attr("camera_id").exists() & condition,
+                                   ExpressionAttributeNames={"#r": "rule"},
+                                   ExpressionAttributeValues={":r": to_dynamo(new_rule.to_item())})
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise RuleConflict(f"camera {camera_id}: the rule is no longer version {expected_version} "
+                                   f"(someone changed it); read it again and retry") from err
+            raise
+        return new_rule
+
+
+class UnknownCamera(LookupError):
+    """No such camera in the table (and none known at deploy time)."""
+
+
+class RuleConflict(Exception):
+    """The rule changed since it was read: the edit was not applied."""

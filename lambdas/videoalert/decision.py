@@ -1,19 +1,45 @@
-"""The per-camera decision rule: turn per-frame person scores into ALERT or NO_ALERT."""
+"""The per-camera decision rule: turn per-frame (per-region) person scores into ALERT or NO_ALERT."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Sequence
+import json
+from dataclasses import asdict, dataclass, field, replace
+from typing import Iterable, Mapping, Sequence
 
 ALERT = "ALERT"
 NO_ALERT = "NO_ALERT"
+SUPPRESSED = "SUPPRESSED"  # the rule said ALERT, but the detection matched the camera's false-positive memory
+COOLDOWN = "COOLDOWN"  # the rule said ALERT, but it continues an event that was alerted already
+DECISIONS = (ALERT, NO_ALERT, SUPPRESSED, COOLDOWN)
+POSITIVE_DECISIONS = frozenset({ALERT, COOLDOWN})  # "someone is there": these extend an event
+
+AGGREGATE_MAX = "max"
+AGGREGATE_MEDIAN_TOP_K = "median_top_k"
+AGGREGATES = (AGGREGATE_MAX, AGGREGATE_MEDIAN_TOP_K)
+FULL_FRAME = "full"
+
+# Fields a user may change (`videoalert tune --apply`, the table); version is managed by the store.
+EDITABLE_FIELDS = ("threshold", "min_frames", "aggregate", "top_k", "cooldown_s", "max_event_s", "fp_distance",
+                   "enabled")
 
 
 @dataclass(frozen=True)
 class Rule:
-    """ALERT when at least min_frames sampled frames reach the threshold (None: the model card's)."""
+    """ALERT when min_frames frames of one region reach the threshold and the region's aggregate does too.
+
+    threshold None means the model card's. cooldown_s: a detection that starts within cooldown_s of the
+    camera's previous detection continues the same event (one alert per event); an event longer than
+    max_event_s alerts again, so a person never goes unreported for long. fp_distance: cosine distance
+    within which a detection matches the camera's false-positive memory (0 turns the memory off).
+    """
 
     threshold: float | None = None
     min_frames: int = 2
+    aggregate: str = AGGREGATE_MAX
+    top_k: int = 3
+    cooldown_s: int = 300
+    max_event_s: int = 1800
+    fp_distance: float = 0.15
+    enabled: bool = True
     version: int = 1
 
     def __post_init__(self):
@@ -21,6 +47,14 @@ class Rule:
             raise ValueError("min_frames must be at least 1")
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise ValueError("threshold must be between 0 and 1")
+        if self.aggregate not in AGGREGATES:
+            raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}")
+        if self.top_k < 1:
+            raise ValueError("top_k must be at least 1")
+        if self.cooldown_s < 0 or self.max_event_s < 0:
+            raise ValueError("cooldown_s and max_event_s must not be negative")
+        if not 0.0 <= self.fp_distance < 1.0:
+            raise ValueError("fp_distance must be in [0, 1)")
 
     def effective_threshold(self, model_threshold: float) -> float:
         return model_threshold if self.threshold is None else self.threshold
@@ -28,13 +62,32 @@ class Rule:
     def to_item(self) -> dict:
         return asdict(self)
 
+    def with_changes(self, **changes) -> "Rule":
+        """The same rule with some editable fields changed (validated); the version is left to the store."""
+        unknown = set(changes) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown rule fields: {', '.join(sorted(unknown))}")
+        return replace(self, **changes)
+
+    def describe(self) -> str:
+        thr = "model" if self.threshold is None else f"{self.threshold:.2f}"
+        agg = "max" if self.aggregate == AGGREGATE_MAX else f"median(top{self.top_k})"
+        return f"thr={thr} k={self.min_frames} agg={agg} cooldown={self.cooldown_s}s"
+
     @classmethod
-    def from_item(cls, item: dict | None) -> "Rule":
-        item = item or {}
+    def from_item(cls, item: Mapping | None) -> "Rule":
+        item = dict(item or {})
+        defaults = cls()
         threshold = item.get("threshold")
         return cls(
             threshold=None if threshold is None else float(threshold),
-            min_frames=int(item.get("min_frames", 2)),
+            min_frames=int(item.get("min_frames", defaults.min_frames)),
+            aggregate=str(item.get("aggregate", defaults.aggregate)),
+            top_k=int(item.get("top_k", defaults.top_k)),
+            cooldown_s=int(item.get("cooldown_s", defaults.cooldown_s)),
+            max_event_s=int(item.get("max_event_s", defaults.max_event_s)),
+            fp_distance=float(item.get("fp_distance", defaults.fp_distance)),
+            enabled=bool(item.get("enabled", True)),
             version=int(item.get("version", 1)),
         )
 
@@ -45,24 +98,56 @@ class Decision:
     threshold: float
     max_score: float
     frames_over_threshold: int
-    deciding_score: float  # the min_frames-th highest score: how far the clip was from flipping
+    deciding_score: float  # the score that had to reach the threshold: how far the clip was from flipping
     reason: str = ""
     frames_considered: int = 0
+    region: str = FULL_FRAME
     details: dict = field(default_factory=dict)
 
 
-def decide(scores: Sequence[float], rule: Rule, model_threshold: float) -> Decision:
+def _median(values: Sequence[float]) -> float:
+    n = len(values)
+    mid = n // 2
+    return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def decide(scores: Sequence[float], rule: Rule, model_threshold: float, *, region: str = FULL_FRAME) -> Decision:
+    """The rule's verdict on one region's scores (a disabled rule never alerts, but still reports the scores)."""
     threshold = rule.effective_threshold(model_threshold)
     ranked = sorted((float(s) for s in scores), reverse=True)
     over = sum(1 for s in ranked if s >= threshold)
-    deciding = ranked[rule.min_frames - 1] if len(ranked) >= rule.min_frames else (ranked[-1] if ranked else 0.0)
-    verdict = ALERT if over >= rule.min_frames else NO_ALERT
-    return Decision(
-        decision=verdict,
-        threshold=threshold,
-        max_score=ranked[0] if ranked else 0.0,
-        frames_over_threshold=over,
-        deciding_score=deciding,
-        reason=f"{over} of {len(ranked)} frames >= {threshold:.3f} (need {rule.min_frames})",
-        frames_considered=len(ranked),
-    )
+    kth = ranked[rule.min_frames - 1] if len(ranked) >= rule.min_frames else (ranked[-1] if ranked else 0.0)
+    if rule.aggregate == AGGREGATE_MEDIAN_TOP_K and ranked:
+        aggregate = _median(ranked[: rule.top_k])
+    else:
+        aggregate = ranked[0] if ranked else 0.0
+    # Both conditions must hold, so the smaller of the two scores is the one that decides.
+    deciding = min(kth, aggregate)
+    reason = f"{over} of {len(ranked)} frames >= {threshold:.3f} (need {rule.min_frames})"
+    if rule.aggregate == AGGREGATE_MEDIAN_TOP_K:
+        reason += f", median of top {rule.top_k} = {aggregate:.3f}"
+    verdict = ALERT if ranked and over >= rule.min_frames and aggregate >= threshold else NO_ALERT
+    if verdict == ALERT and not rule.enabled:
+        verdict, reason = NO_ALERT, f"alerts disabled by rule v{rule.version}; {reason}"
+    return Decision(decision=verdict, threshold=threshold, max_score=ranked[0] if ranked else 0.0,
+                    frames_over_threshold=over, deciding_score=deciding, reason=reason,
+                    frames_considered=len(ranked), region=region)
+
+
+def region_key(region) -> str:
+    """A stable text key for a region: "full" today, a box (list or dict) once regions are motion-gated."""
+    if region in (None, ""):
+        return FULL_FRAME
+    return region if isinstance(region, str) else json.dumps(region, sort_keys=True, separators=(",", ":"))
+
+
+def decide_frames(frames: Iterable[Mapping], rule: Rule, model_threshold: float) -> Decision:
+    """Decide each region separately (motion-gated regions add boxes beside "full"); the clip takes the
+    region closest to alerting, so one region that alerts is enough."""
+    by_region: dict[str, list[float]] = {}
+    for frame in frames:
+        by_region.setdefault(region_key(frame.get("region")), []).append(float(frame["score"]))
+    if not by_region:
+        return decide([], rule, model_threshold)
+    verdicts = [decide(scores, rule, model_threshold, region=region) for region, scores in sorted(by_region.items())]
+    return max(verdicts, key=lambda v: (v.decision == ALERT, v.deciding_score))

@@ -17,6 +17,13 @@ VIDEOS_TTL_ATTRIBUTE = "expires_at"
 # DynamoDB: cameras table (one item per camera: rule, threshold, cursor).
 CAMERAS_PARTITION_KEY = "camera_id"
 
+# DynamoDB: false-positive memory (one item per remembered frame embedding; bounded per camera).
+FP_MEMORY_PARTITION_KEY = "camera_id"
+FP_MEMORY_SORT_KEY = "entry_id"  # "<added_at ISO>#<video_id>#<nn>": a query returns the oldest first
+
+# S3 layout inside the review bucket: review/<yyyy>/<mm>/<dd>/ holds the day's sample and its manifests.
+REVIEW_PREFIX = "review/"
+
 # SNS message attributes subscribers filter on.
 ALERT_ATTRIBUTE_CAMERA = "camera_id"
 ALERT_ATTRIBUTE_DECISION = "decision"
@@ -34,6 +41,7 @@ def local_names() -> dict[str, str]:
         "review_bucket": f"{APP_NAME}-review-local",
         "videos_table": f"{APP_NAME}-videos",
         "cameras_table": f"{APP_NAME}-cameras",
+        "fp_memory_table": f"{APP_NAME}-fp-memory",
         "alert_topic": f"{APP_NAME}-alerts",
         "inference_function": f"{APP_NAME}-inference",
     }

@@ -10,9 +10,12 @@ from .alert_message import build_alert
 from .alert_publisher import AlertPublisher
 from .camera_store import CameraConfig, CameraStore
 from .clip_store import ClipStore
-from .decision import ALERT, decide
-from .ids import (Window, camera_from_upload_key, due_windows, iso, is_valid_camera_id, stream_video_id,
-                  upload_video_id, utc, video_key)
+from .alert_gates import Gated, gate
+from .decision import ALERT, COOLDOWN, SUPPRESSED, decide_frames
+from .embeddings import compact, from_record
+from .fp_memory import FpMemory
+from .ids import (Window, camera_from_upload_key, due_windows, iso, is_valid_camera_id, parse_iso,
+                  stream_video_id, upload_video_id, utc, video_key)
 from .inference_client import InferenceClient, InferenceFailed
 from .names import stream_name
 from .settings import DispatcherSettings
@@ -44,6 +47,7 @@ class Dependencies:
     alerts: AlertPublisher
     clip_source: ClipSource | None = None
     max_catchup: timedelta = timedelta(hours=24)
+    memory: FpMemory | None = None  # the false-positive memory; None turns suppression off
 
 
 @dataclass
@@ -190,29 +194,54 @@ def process_recorded(deps: Dependencies, video_id: str, camera: CameraConfig,
                            metrics={"ClipsReceived": 1, "ClipsRejected": 1})
 
     frames = result.get("frames") or []
-    verdict = decide([f["score"] for f in frames], camera.rule, float(result["threshold"]))
+    rule = camera.rule
+    verdict = decide_frames(frames, rule, float(result["threshold"]))
+    top_embeddings = compact(result.get("top_embeddings"))
+    gated = _gate(deps, record, camera, verdict, top_embeddings)
     fields = {
-        "decision": verdict.decision, "decision_reason": verdict.reason, "threshold": verdict.threshold,
+        "decision": gated.decision, "rule_decision": verdict.decision,
+        "decision_reason": "; ".join(r for r in (gated.reason, verdict.reason) if r),
+        "threshold": verdict.threshold, "region": verdict.region,
         "max_score": verdict.max_score, "deciding_score": verdict.deciding_score,
         "frames_over_threshold": verdict.frames_over_threshold,
-        "rule": camera.rule.to_item(), "rule_version": camera.rule.version,
+        "rule": rule.to_item(), "rule_version": rule.version,
         "model_version": result.get("model_version"),
         "frame_scores": [{"t": round(float(f["t"]), 3), "score": round(float(f["score"]), 5),
                           "region": f.get("region", "full")} for f in frames],
-        "top_embeddings": result.get("top_embeddings") or None,
+        "top_embeddings": top_embeddings or None,
         "video_info": result.get("video"), "timings_ms": result.get("timings_ms"),
-        "reason": None, "reason_detail": None,
+        "reason": None, "reason_detail": None, **gated.fields,
     }
     deps.records.finish(video_id, DONE, fields)
     timings = result.get("timings_ms") or {}
     metrics = {"ClipsReceived": 1, "ClipsProcessed": 1, "Frames": len(frames),
                "DecodeMs": float(timings.get("decode", 0.0)), "InferenceMs": float(timings.get("inference", 0.0))}
-    if verdict.decision != ALERT:
-        return ClipOutcome(video_id, camera.camera_id, DONE, decision=verdict.decision, reason=verdict.reason,
-                           metrics=metrics)
+    if gated.decision == SUPPRESSED:
+        metrics["Suppressed"] = 1
+    elif gated.decision == COOLDOWN:
+        metrics["Cooldowns"] = 1
+    if gated.decision != ALERT:
+        return ClipOutcome(video_id, camera.camera_id, DONE, decision=gated.decision,
+                           reason=fields["decision_reason"], metrics=metrics)
     outcome = _ensure_alert(deps, deps.records.get(video_id), duplicate=False)
     outcome.metrics = {**metrics, **outcome.metrics}
     return outcome
+
+
+def _gate(deps: Dependencies, record: dict, camera: CameraConfig, verdict, top_embeddings: list[dict]):
+    """Apply the false-positive memory and the cooldown to a clip the rule would alert on."""
+    if verdict.decision != ALERT:
+        return Gated(verdict.decision, {})
+    window_start = parse_iso(record["window_start"])
+    rule = camera.rule
+    memory = deps.memory.entries(camera.camera_id) if deps.memory is not None and rule.fp_distance > 0 else None
+    is_stream = record.get("source") == "stream"
+    previous = (deps.records.by_camera(camera.camera_id, since=window_start - timedelta(seconds=rule.cooldown_s),
+                                       until=window_start)
+                if is_stream and rule.cooldown_s > 0 else ())
+    return gate(verdict, rule, window_start=window_start, is_stream=is_stream,
+                embeddings=from_record({"top_embeddings": top_embeddings}), memory=memory,
+                previous=previous, video_id=record["video_id"])
 
 
 def _ensure_alert(deps: Dependencies, record: dict, *, duplicate: bool) -> ClipOutcome:
