@@ -121,3 +121,50 @@ def test_missing_credentials_are_reported_clearly(h264_clip, capsys, monkeypatch
 def test_fragment_length_outside_kvs_limits_is_refused(h264_clip, capsys, bad):
     assert push("cam1", h264_clip, "--fragment-seconds", bad) == 2
     assert "--fragment-seconds" in capsys.readouterr().err
+
+
+def test_push_from_an_http_camera_url_remuxes_its_annexb_stream(tmp_path, capsys):
+    # Given an HTTP "camera" serving an MPEG-TS H.264 stream (Annex B, parameter sets in-band)
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from kvs_test_support import decoded_frames, make_clip
+
+    make_clip(tmp_path / "live.ts", seconds=4, gop_frames=10, container="mpegts")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None
+    camera = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=camera.serve_forever, daemon=True).start()
+    try:
+        with LoopbackKvs() as kvs:
+            # When its URL is pushed
+            url = f"http://127.0.0.1:{camera.server_address[1]}/live.ts"
+            code = push("cam1", url, "--endpoint-url", kvs.url, "--start", START)
+    finally:
+        camera.shutdown()
+        camera.server_close()
+
+    # Then two 2 s fragments were persisted and the Matroska KVS received decodes to the camera's 40 frames
+    assert code == 0, capsys.readouterr().err
+    (request,) = kvs.put_media
+    assert [c.one("Timecode").uint for c in request.clusters] == [START_MS, START_MS + 2000]
+    assert len(decoded_frames(request.raw)) == 40
+    assert "remuxing h264" in capsys.readouterr().err
+
+
+def test_a_long_push_rotates_putmedia_sessions_and_keeps_fragments_continuous(h264_clip, capsys):
+    # Given a session length so short that every fragment closes its session
+    with LoopbackKvs() as kvs:
+        # When a 6 s file is pushed
+        code = push("cam1", h264_clip, "--endpoint-url", kvs.url, "--start", START, "--session-minutes", "0.000001")
+
+    # Then each session looked the endpoint up, was signed, sent its own header, and timecodes carried on
+    assert code == 0
+    assert len(kvs.endpoint_requests) == 3 and len(kvs.put_media) == 3
+    for request in kvs.put_media:
+        assert request.signature_problem is None
+        assert request.segment_children[:4] == ["EBML", "Segment", "Info", "Tracks"]
+    timecodes = [c.one("Timecode").uint for r in kvs.put_media for c in r.clusters]
+    assert timecodes == [START_MS, START_MS + 2000, START_MS + 4000]
+    assert "3 fragments sent, 3 persisted" in capsys.readouterr().out

@@ -43,6 +43,12 @@ def register(subparsers) -> None:
     parser.add_argument("--region", help="AWS region (default: from the AWS configuration)")
     parser.add_argument("--endpoint-url", help="Kinesis Video Streams control-plane endpoint (tests, local emulators)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the network and acknowledgements")
+    parser.add_argument(
+        "--session-minutes",
+        type=float,
+        default=40.0,
+        help="start a new PutMedia connection after this long (AWS advises refreshing about every 45 min)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(func=run)
 
@@ -67,7 +73,7 @@ def _clients(args):
         kvs = session.client("kinesisvideo", endpoint_url=args.endpoint_url)
     except NoRegionError as exc:
         raise UserError("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION") from exc
-    return kvs, credentials.get_frozen_credentials(), kvs.meta.region_name
+    return kvs, credentials, kvs.meta.region_name
 
 
 def run(args) -> int:
@@ -104,18 +110,25 @@ def run(args) -> int:
                 progress.total = (progress.total or 0) + 1
                 yield fragment
 
-        session = PutMediaSession(
-            endpoint=endpoint,
-            stream_name=name,
-            credentials=credentials,
-            region=region,
-            producer_start_ms=start_ms,
-            on_ack=on_ack,
-            timeout_s=args.timeout,
-        )
+        endpoints = [endpoint]  # the first lookup is reused; later sessions look the endpoint up afresh
+
+        def open_session() -> PutMediaSession:
+            return PutMediaSession(
+                endpoint=endpoints.pop() if endpoints else put_media_endpoint(kvs, name),
+                stream_name=name,
+                credentials=credentials,
+                region=region,
+                producer_start_ms=start_ms,
+                on_ack=on_ack,
+                timeout_s=args.timeout,
+            )
+
         pacer = Pacer(realtime=args.realtime and not is_live(args.source))
         try:
-            result = stream_fragments(session, header, counted(itertools.chain([first], fragments)), pacer)
+            result = stream_fragments(
+                open_session, header, counted(itertools.chain([first], fragments)), pacer,
+                max_session_s=args.session_minutes * 60,
+            )
         finally:
             progress.close()
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import queue
 import socket
@@ -252,12 +253,42 @@ class PutMediaSession:
         self._connection.close()
 
 
-def stream_fragments(session: PutMediaSession, header: bytes, fragments: Iterable[Fragment], pacer: Pacer) -> PutMediaResult:
-    """Send the stream header then each fragment, stopping at the first failure; then finish."""
-    session.open()
-    if session.send(header):
-        for fragment in fragments:
-            pacer.wait(fragment)
-            if not session.send_fragment(fragment):
-                break
-    return session.finish()
+def stream_fragments(
+    open_session: Callable[[], PutMediaSession],
+    header: bytes,
+    fragments: Iterable[Fragment],
+    pacer: Pacer,
+    *,
+    max_session_s: float = 40 * 60,
+    clock: Callable[[], float] = time.monotonic,
+) -> PutMediaResult:
+    """Send the stream header then each fragment, stopping at the first failure.
+
+    A camera stream never ends, but a PutMedia connection should not live for ever: AWS advises
+    refreshing the data endpoint about every 45 minutes and the signature ages. So after
+    `max_session_s` the session is finished and a new one (new endpoint lookup, new signature, new
+    Matroska header) carries on; ABSOLUTE timecodes keep the fragments continuous across sessions.
+    """
+    total = PutMediaResult()
+    remaining = iter(fragments)
+    carried: list[Fragment] = []  # the fragment that was due when the previous session reached its age
+    while True:
+        session = open_session()
+        session.open()
+        opened = clock()
+        if session.send(header):
+            for fragment in itertools.chain(carried, remaining):
+                carried = []
+                if session.result.fragments_sent and clock() - opened >= max_session_s:
+                    carried = [fragment]
+                    break
+                pacer.wait(fragment)
+                if not session.send_fragment(fragment):
+                    break
+        try:
+            session.finish()
+        finally:
+            total.fragments_sent += session.result.fragments_sent
+            total.acks += session.result.acks
+        if not carried:
+            return total

@@ -22,6 +22,9 @@ def sign_put_media(headers: dict[str, str], *, url: str, credentials, region: st
     The body of PutMedia is an endless Matroska stream, so - as the KVS producer SDKs do - the
     canonical request carries the hash of an empty payload and only the headers are signed.
     """
+    # Refreshable credentials are read once, so a rotation cannot mix old and new halves in one signature.
+    if hasattr(credentials, "get_frozen_credentials"):
+        credentials = credentials.get_frozen_credentials()
     request = AWSRequest(method="POST", url=url, headers={"host": host_header(url), **headers}, data=b"")
     SigV4Auth(credentials, SERVICE, region).add_auth(request)
     return dict(request.headers.items())
