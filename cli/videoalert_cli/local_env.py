@@ -46,8 +46,11 @@ def free_port() -> int:
 @contextlib.contextmanager
 def moto_server(port: int | None = None) -> Iterator[str]:
     """Start moto's server on loopback for the duration of the block; yields its endpoint URL."""
+    import logging
+
     from moto.server import ThreadedMotoServer
 
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per AWS call drowns the output
     port = port or free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()

@@ -96,7 +96,7 @@ def _deliver_events(sess, endpoint, queue_url: str, dispatcher, *, wait_s: float
             continue
         for message in messages:
             event = json.loads(message["Body"])
-            if "Records" in event:  # skip the s3:TestEvent sent when the notification is configured
+            if event.get("Event") != "s3:TestEvent":  # sent once when the notification is configured
                 dispatcher.handler(event, LocalContext())
                 delivered += 1
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -117,6 +117,7 @@ def run_local(videos: list[Path], *, camera: str = "cam1", model_dir: Path = DEF
         raise UserError(f"no released model in {model_dir} (expected person_classifier.onnx + model_card.json)")
 
     local_env.use_dummy_credentials()
+    previous_model_dir = os.environ.get("MODEL_DIR")
     os.environ["MODEL_DIR"] = str(model_dir)
     os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "videoalert-local")
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "videoalert")
@@ -133,6 +134,7 @@ def run_local(videos: list[Path], *, camera: str = "cam1", model_dir: Path = DEF
             res = local_env.create_resources(sess, endpoint_url=endpoint, cameras=(camera,))
             queue_url = _connect_upload_notifications(sess, endpoint, res.video_bucket)
             dispatcher, inference = _import_handlers()
+            inference.reset_runtime()  # the model is loaded from model_dir on the first clip
             from videoalert.inference_client import InProcessInferenceClient
             from videoalert.wiring import build_dependencies
 
@@ -164,10 +166,11 @@ def run_local(videos: list[Path], *, camera: str = "cam1", model_dir: Path = DEF
                 _serve(sess, endpoint, res, queue_url, dispatcher, say)
             return result
         finally:
-            if previous_endpoint is None:
-                os.environ.pop("AWS_ENDPOINT_URL", None)
-            else:
-                os.environ["AWS_ENDPOINT_URL"] = previous_endpoint
+            for name, value in (("AWS_ENDPOINT_URL", previous_endpoint), ("MODEL_DIR", previous_model_dir)):
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
 
 
 def _collect(sess, endpoint, res, uploads, labels) -> LocalRunResult:

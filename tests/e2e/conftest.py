@@ -1,0 +1,71 @@
+"""The pipeline in-process on moto: real S3 notifications, the real dispatcher and inference handlers."""
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Pipeline:
+    sess: object
+    res: object
+    queue_url: str
+    dispatcher: object
+    deps: object
+
+    def upload(self, camera: str, path: Path, name: str | None = None) -> str:
+        key = f"uploads/{camera}/{name or path.name}"
+        self.sess.client("s3").upload_file(str(path), self.res.video_bucket, key)
+        return key
+
+    def deliver(self) -> int:
+        from videoalert_cli.local_run import _deliver_events
+
+        return _deliver_events(self.sess, None, self.queue_url, self.dispatcher)
+
+    def records(self) -> list[dict]:
+        table = self.sess.resource("dynamodb").Table(self.res.videos_table)
+        return [self.deps.records.get(i["video_id"]) for i in table.scan()["Items"]]
+
+    def record_for_upload(self, key: str) -> dict:
+        (record,) = [r for r in self.records() if r.get("upload_key") == key]
+        return record
+
+    def alerts(self) -> list[dict]:
+        from videoalert_cli.local_env import drain_alerts
+
+        return drain_alerts(self.sess, self.res.alert_queue_url)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory) -> Path:
+    from fixtures.onnx_models import write_tiny_model
+
+    return write_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture
+def pipeline(aws, monkeypatch, tiny_model_dir):
+    """Dispatcher + inference in-process, model: the tiny plumbing model unless a test sets MODEL_DIR."""
+    sys.path.insert(0, str(ROOT / "lambdas"))
+    import dispatcher
+    from videoalert_inference import handler as inference
+
+    from videoalert.inference_client import InProcessInferenceClient
+    from videoalert.wiring import build_dependencies
+    from videoalert_cli.local_run import NoStreamsLocally, _connect_upload_notifications
+
+    sess, res = aws
+    monkeypatch.setenv("MODEL_DIR", str(tiny_model_dir))
+    inference.reset_runtime()
+    queue_url = _connect_upload_notifications(sess, None, res.video_bucket)
+    deps = build_dependencies(res.settings(), session=sess, inference=InProcessInferenceClient(inference.handler),
+                              clip_source=NoStreamsLocally())
+    monkeypatch.setattr(dispatcher, "_dependencies", deps)
+    yield Pipeline(sess, res, queue_url, dispatcher, deps)
+    inference.reset_runtime()

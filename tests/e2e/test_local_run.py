@@ -1,0 +1,51 @@
+"""The local run end to end: moto server, real S3 events, real dispatcher and inference handlers, real model."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from videoalert_cli.local_run import DEFAULT_MODEL_DIR, run_local
+
+RELEASED = DEFAULT_MODEL_DIR / "model_card.json"
+
+
+@pytest.mark.slow
+def test_the_local_run_alerts_on_both_people_and_on_no_horse_or_empty_scene(clips_dir, tmp_path):
+    # Given the six sample clips and the released model
+    if not RELEASED.exists():
+        pytest.fail("no released model in models/: the local run needs it (see training/README.md)")
+    videos = sorted(clips_dir.glob("*.mp4"))
+    assert len(videos) == 6
+
+    # When the whole pipeline runs on the embedded emulator
+    result = run_local(videos, report_dir=tmp_path / "report", quiet=True)
+
+    # Then each clip has one DONE record, exactly the human clips alerted, and one alert each arrived
+    decisions = {name: result.record_for(name)["decision"] for name in result.uploads}
+    assert decisions == {"empty_01.mp4": "NO_ALERT", "empty_02.mp4": "NO_ALERT", "horse_01.mp4": "NO_ALERT",
+                         "horse_02.mp4": "NO_ALERT", "human_01.mp4": "ALERT", "human_02.mp4": "ALERT"}
+    assert all(r["status"] == "DONE" and len(r["frame_scores"]) >= 55 for r in result.records)
+    alerted = sorted(a["body"]["video_id"] for a in result.alerts)
+    assert alerted == sorted(result.record_for(n)["video_id"] for n in ("human_01.mp4", "human_02.mp4"))
+    assert all(a["attributes"] == {"camera_id": "cam1", "decision": "ALERT"} for a in result.alerts)
+    # and the report shows a plot and a best frame per video
+    page = Path(result.report_path).read_text()
+    assert page.count('alt="score over time"') == 6 and page.count('alt="best frame"') == 6
+
+
+def test_the_local_run_records_a_corrupt_upload_as_rejected(tmp_path):
+    # Given a file that is not a video, and the plumbing model (no dependence on the released one)
+    bogus = tmp_path / "notes.mp4"
+    bogus.write_bytes(b"this is a text file, not an MP4" * 10)
+    model_dir = DEFAULT_MODEL_DIR
+    if not (model_dir / "model_card.json").exists():
+        from fixtures.onnx_models import write_tiny_model  # noqa: PLC0415
+
+        model_dir = write_tiny_model(tmp_path / "model")
+    # When it goes through the local pipeline
+    result = run_local([bogus], model_dir=model_dir, report_dir=None, quiet=True)
+    # Then it is recorded REJECTED with the decoder's reason and nothing is alerted
+    (record,) = result.records
+    assert record["status"] == "REJECTED" and record["reason"] in {"CORRUPT_VIDEO", "NO_VIDEO_TRACK"}
+    assert result.alerts == []
