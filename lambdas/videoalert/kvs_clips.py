@@ -79,25 +79,25 @@ def _utc(value: datetime) -> datetime:
 
 
 def plan_parts(fragments: list[FragmentInfo], start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """Inclusive (start, end) ranges, in time order, each within GetClip's fragment and size limits.
+    """Inclusive (start, end) ranges covering [start, end) in time order, each within GetClip's limits.
 
-    One range is the whole window [start, end); otherwise the ranges run from a fragment's timestamp to the
-    last fragment's timestamp of the same part, so every fragment falls in exactly one part.
+    A part ends 1 ms before the next part's first fragment, so every fragment falls in exactly one part
+    and no range is empty (GetClip refuses an end that is not after its start).
     """
     ordered = sorted({f.timestamp: f for f in fragments}.values(), key=lambda f: f.timestamp)
     if not ordered:
         return []
-    if len(ordered) <= MAX_CLIP_FRAGMENTS and sum(f.size_bytes for f in ordered) <= CLIP_BYTES_BUDGET:
-        return [(start, end - _ONE_MS)]
-    parts, group, group_bytes = [], [], 0
+    firsts, count, size = [start], 0, 0
     for fragment in ordered:
-        if group and (len(group) >= MAX_CLIP_FRAGMENTS or group_bytes + fragment.size_bytes > CLIP_BYTES_BUDGET):
-            parts.append((group[0].timestamp, group[-1].timestamp))
-            group, group_bytes = [], 0
-        group.append(fragment)
-        group_bytes += fragment.size_bytes
-    parts.append((group[0].timestamp, group[-1].timestamp))
-    return parts
+        if count and (count >= MAX_CLIP_FRAGMENTS or size + fragment.size_bytes > CLIP_BYTES_BUDGET):
+            firsts.append(fragment.timestamp)
+            count, size = 0, 0
+        count += 1
+        size += fragment.size_bytes
+    parts = [(first, following - _ONE_MS) for first, following in zip(firsts, firsts[1:] + [end])]
+    # Only a last part whose one fragment starts at end - 1 ms can be empty; starting it 1 ms earlier takes
+    # nothing from the part before, since PutMedia spaces fragments at least 200 ms apart (5 per second).
+    return [(a - _ONE_MS, b) if a == b else (a, b) for a, b in parts]
 
 
 class KvsClipSource:

@@ -168,10 +168,10 @@ def test_a_window_over_200_fragments_is_fetched_in_parts(mp4_parts):
         c.fragments(stamps[200:400], next_token="page-3", token_in="page-2")
         c.fragments(stamps[400:], token_in="page-3")
         c.endpoint("GET_CLIP")
-        # Then GetClip is asked for three ranges that cover each fragment exactly once
-        c.clip(mp4_parts[0], stamps[0], stamps[199])
-        c.clip(mp4_parts[1], stamps[200], stamps[399])
-        c.clip(mp4_parts[2], stamps[400], stamps[449])
+        # Then GetClip is asked for three ranges that cover the window and each fragment exactly once
+        c.clip(mp4_parts[0], T0, stamps[200] - ONE_MS)
+        c.clip(mp4_parts[1], stamps[200], stamps[400] - ONE_MS)
+        c.clip(mp4_parts[2], stamps[400], T1 - ONE_MS)
         # When the window is fetched
         parts = c.source().fetch_clip(STREAM, T0, T1)
     # And the parts come back in time order
@@ -187,10 +187,21 @@ def test_a_window_over_the_size_limit_is_fetched_in_parts(mp4_parts):
         c.endpoint("LIST_FRAGMENTS")
         c.fragments(stamps, sizes=[size] * 30)
         c.endpoint("GET_CLIP")
-        c.clip(mp4_parts[0], stamps[0], stamps[per_part - 1])
-        c.clip(mp4_parts[1], stamps[per_part], stamps[-1])
+        c.clip(mp4_parts[0], T0, stamps[per_part] - ONE_MS)
+        c.clip(mp4_parts[1], stamps[per_part], T1 - ONE_MS)
         # When fetched, Then two parts, split where the byte budget is reached
         assert c.source().fetch_clip(STREAM, T0, T1) == mp4_parts[:2]
+
+
+def test_a_part_holding_a_single_fragment_still_spans_a_non_empty_range():
+    # Given 201 fragments: the last part holds one fragment, at the very end of the window
+    from videoalert.kvs_clips import FragmentInfo, plan_parts
+
+    stamps = every(0.25, 200) + [T1 - ONE_MS]
+    parts = plan_parts([FragmentInfo(ts, 1000) for ts in stamps], T0, T1)
+    # When planned, Then two parts, each ending after it starts, the lone fragment inside the second
+    assert parts == [(T0, T1 - 2 * ONE_MS), (T1 - 2 * ONE_MS, T1 - ONE_MS)]
+    assert all(a < b for a, b in parts)
 
 
 def test_server_timestamps_can_be_selected_instead_of_producer_timestamps(mp4_parts):

@@ -84,8 +84,8 @@ def run(args) -> int:
     # The source is opened before any network call, so a bad file fails fast and costs no request.
     with VideoSource(args.source, reencode=args.reencode, fragment_seconds=args.fragment_seconds, timeout_s=args.timeout) as source:
         endpoint = put_media_endpoint(kvs, name)
-        start = args.start or datetime.now(timezone.utc)
-        start_ms = int(start.timestamp() * 1000)
+        start_ms = round((args.start or datetime.now(timezone.utc)).timestamp() * 1000)
+        start = datetime.fromtimestamp(start_ms / 1000, timezone.utc)  # producer time has ms resolution
         fragments = pack_fragments(source.frames(), start_ms=start_ms, fragment_ms=round(args.fragment_seconds * 1000))
         # The codec private data (SPS/PPS) is only certain once the first keyframe has been read.
         first = next(fragments, None)
