@@ -201,7 +201,7 @@ def process_recorded(deps: Dependencies, video_id: str, camera: CameraConfig,
     fields = {
         "decision": gated.decision, "rule_decision": verdict.decision,
         "decision_reason": "; ".join(r for r in (gated.reason, verdict.reason) if r),
-        "threshold": verdict.threshold, "region": verdict.region,
+        "threshold": verdict.threshold, "model_threshold": float(result["threshold"]), "region": verdict.region,
         "max_score": verdict.max_score, "deciding_score": verdict.deciding_score,
         "frames_over_threshold": verdict.frames_over_threshold,
         "rule": rule.to_item(), "rule_version": rule.version,

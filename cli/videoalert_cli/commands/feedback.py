@@ -1,0 +1,82 @@
+"""`videoalert feedback VIDEO_ID --false-positive | --true-positive [--tag dog]`: label a video, teach its camera."""
+from __future__ import annotations
+
+import json
+
+
+def register(sub) -> None:
+    from ..resources import add_target_arguments
+
+    parser = sub.add_parser("feedback", help="mark a video as a false or true positive (updates the camera's memory)")
+    parser.add_argument("video_id")
+    label = parser.add_mutually_exclusive_group(required=True)
+    label.add_argument("--false-positive", dest="label", action="store_const", const="false_positive",
+                       help="no person in this video: similar detections on this camera will be suppressed")
+    label.add_argument("--true-positive", dest="label", action="store_const", const="true_positive",
+                       help="a person really is there: forget remembered false positives this video matches")
+    parser.add_argument("--tag", action="append", default=[], help="what it was (dog, statue, shadow); repeatable")
+    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    add_target_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..resources import resolve
+
+    body = {"video_id": args.video_id, "label": args.label, "tags": args.tag}
+    target = resolve(args)
+    answer = _local(target, body) if args.local else _remote(target, body)
+    if args.json:
+        print(json.dumps(answer, indent=2))
+    else:
+        print(describe(answer))
+    return 0
+
+
+def describe(answer: dict) -> str:
+    if not answer.get("changed"):
+        return f"{answer['video_id']}: already labelled {answer['label']}; nothing changed"
+    memory = []
+    if answer.get("memory_added"):
+        memory.append(f"{answer['memory_added']} frame(s) added to {answer['camera_id']}'s false-positive memory")
+    if answer.get("memory_removed"):
+        memory.append(f"{answer['memory_removed']} remembered frame(s) removed")
+    text = f"{answer['video_id']}: labelled {answer['label']} by {answer['labelled_by']} at {answer['labelled_at']}"
+    return "; ".join([text, *memory, *([answer["note"]] if answer.get("note") else [])])
+
+
+def _remote(target, body: dict) -> dict:
+    from ..errors import UserError
+    from ..feedback_client import post_feedback
+
+    url = target.resources.get("feedback_url")
+    if not url:
+        raise UserError("the stack has no feedback URL output (FeedbackUrl)")
+    return post_feedback(url, body, credentials=target.session.get_credentials(),
+                         region=target.session.region_name or "us-east-1")
+
+
+def _local(target, body: dict) -> dict:
+    """The emulator has no function URLs: run the same feedback logic against its tables."""
+    import getpass
+    from datetime import datetime, timezone
+
+    from videoalert import names
+    from videoalert.camera_store import CameraStore
+    from videoalert.fp_memory import FpMemory
+    from videoalert.labelling import BadFeedback, FeedbackRequest, NotLabellable, VideoNotFound, apply_feedback
+    from videoalert.video_records import VideoRecords
+
+    from ..errors import UserError
+
+    memory_table = target.resources.get("fp_memory_table") or names.local_names()["fp_memory_table"]
+    try:
+        result = apply_feedback(
+            FeedbackRequest.parse(body),
+            records=VideoRecords(target.table("videos_table"), retention_days=30),
+            cameras=CameraStore(target.table("cameras_table")),
+            memory=FpMemory(target.session.resource("dynamodb", endpoint_url=target.endpoint_url).Table(memory_table)),
+            who=f"local:{getpass.getuser()}", now=datetime.now(timezone.utc))
+    except (BadFeedback, VideoNotFound, NotLabellable) as exc:
+        raise UserError(str(exc)) from exc
+    return result.to_dict()

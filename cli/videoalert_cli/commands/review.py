@@ -1,0 +1,42 @@
+"""`videoalert review [--date YYYY-MM-DD]`: run the review sampler for one day (the schedule runs it daily)."""
+from __future__ import annotations
+
+import json
+
+
+def register(sub) -> None:
+    from ..resources import add_target_arguments
+
+    parser = sub.add_parser("review", help="copy a day's near-threshold and suppressed clips + manifest for review")
+    parser.add_argument("--date", help="UTC day YYYY-MM-DD (default: yesterday)")
+    parser.add_argument("--band", type=float, default=None, help="score band around the threshold (default 0.15)")
+    add_target_arguments(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from datetime import date, datetime, timedelta, timezone
+
+    from videoalert.camera_store import CameraStore
+    from videoalert.loop_settings import DEFAULT_REVIEW_BAND
+    from videoalert.review_copier import sample_day
+    from videoalert.video_records import VideoRecords
+
+    from ..errors import UserError
+    from ..resources import resolve
+
+    try:
+        day = date.fromisoformat(args.date) if args.date else (datetime.now(timezone.utc) - timedelta(days=1)).date()
+    except ValueError as exc:
+        raise UserError(f"--date must be YYYY-MM-DD: {exc}") from exc
+    target = resolve(args)
+    if "review_bucket" not in target.resources:
+        raise UserError("no review bucket found for this target")
+    cameras = [c for c in target.resources.get("cameras", "").split(",") if c]
+    result = sample_day(day, records=VideoRecords(target.table("videos_table"), retention_days=30),
+                        cameras=CameraStore(target.table("cameras_table"), known_cameras=tuple(cameras)),
+                        s3=target.client("s3"), video_bucket=target.resources["video_bucket"],
+                        review_bucket=target.resources["review_bucket"],
+                        band=DEFAULT_REVIEW_BAND if args.band is None else args.band)
+    print(json.dumps(result.to_dict(), indent=2))
+    return 0

@@ -1,0 +1,66 @@
+"""Review sampler Lambda (daily schedule): yesterday's near-threshold and suppressed clips into the review bucket."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from videoalert.camera_store import CameraStore
+from videoalert.ids import parse_iso
+from videoalert.loop_settings import ReviewSettings
+from videoalert.review_copier import sample_day
+from videoalert.video_records import VideoRecords
+
+logger = Logger()
+metrics = Metrics(namespace="videoalert")
+_deps = None
+
+
+class BadReviewEvent(ValueError):
+    """Neither a scheduled event nor {"date": "YYYY-MM-DD"}."""
+
+
+def dependencies():
+    global _deps
+    if _deps is None:
+        settings = ReviewSettings.from_env()
+        ddb = boto3.resource("dynamodb")
+        _deps = (settings, VideoRecords(ddb.Table(settings.videos_table), retention_days=30),
+                 CameraStore(ddb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
+                 boto3.client("s3"))
+    return _deps
+
+
+def day_of(event) -> date:
+    """A manual run names the day; the schedule samples the UTC day before its firing time."""
+    if isinstance(event, dict) and event.get("date"):
+        try:
+            return date.fromisoformat(str(event["date"]))
+        except ValueError as exc:
+            raise BadReviewEvent(f"date must be YYYY-MM-DD: {exc}") from exc
+    if isinstance(event, dict) and event.get("time"):
+        try:
+            return (parse_iso(event["time"]) - timedelta(days=1)).date()
+        except ValueError as exc:
+            raise BadReviewEvent(f"event time is not ISO-8601: {exc}") from exc
+    raise BadReviewEvent("expected a scheduled event (with time) or {\"date\": \"YYYY-MM-DD\"}")
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=True)
+def handler(event, context):
+    try:
+        day = day_of(event)
+    except BadReviewEvent as exc:
+        # A retry cannot fix the event: report it and stop (the async retries would repeat the same error).
+        logger.error("review event rejected", extra={"reason": str(exc)})
+        return {"ok": False, "error": {"code": "BAD_EVENT", "message": str(exc)}}
+    settings, records, cameras, s3 = dependencies()
+    result = sample_day(day, records=records, cameras=cameras, s3=s3, video_bucket=settings.video_bucket,
+                        review_bucket=settings.review_bucket, band=settings.band)
+    metrics.add_metric(name="ReviewSampled", unit=MetricUnit.Count, value=result.sampled)
+    metrics.add_metric(name="ReviewCopied", unit=MetricUnit.Count, value=result.objects_copied)
+    logger.info("review sample", extra=result.to_dict())
+    return {"ok": True, **result.to_dict()}

@@ -1,0 +1,127 @@
+"""User feedback on a video: validate, record who and when, and teach the camera's false-positive memory."""
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr
+
+from .camera_store import CameraStore
+from .decision import Rule
+from .dynamo_values import to_dynamo
+from .embeddings import from_record
+from .fp_memory import FpMemory, detections, matching_entries
+from .ids import iso
+from .video_records import DONE, VideoRecords
+
+FALSE_POSITIVE = "false_positive"
+TRUE_POSITIVE = "true_positive"
+LABELS = (FALSE_POSITIVE, TRUE_POSITIVE)
+TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+MAX_TAGS = 10
+
+
+class BadFeedback(ValueError):
+    """The request is not valid feedback (HTTP 400)."""
+
+
+class VideoNotFound(LookupError):
+    """No video with this id (HTTP 404)."""
+
+
+class NotLabellable(Exception):
+    """The video exists but has no decision to label yet (HTTP 409)."""
+
+
+@dataclass(frozen=True)
+class FeedbackRequest:
+    video_id: str
+    label: str
+    tags: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, body: Any) -> "FeedbackRequest":
+        if not isinstance(body, dict):
+            raise BadFeedback("the body must be a JSON object {video_id, label, tags?}")
+        video_id, label, tags = body.get("video_id"), body.get("label"), body.get("tags") or []
+        if not isinstance(video_id, str) or not video_id.strip() or len(video_id) > 200:
+            raise BadFeedback("video_id must be a non-empty string")
+        if label not in LABELS:
+            raise BadFeedback(f"label must be one of {', '.join(LABELS)}, got {label!r}")
+        if not isinstance(tags, list) or len(tags) > MAX_TAGS:
+            raise BadFeedback(f"tags must be a list of at most {MAX_TAGS} strings")
+        clean = []
+        for tag in tags:
+            if not isinstance(tag, str) or not TAG_PATTERN.match(tag.strip().lower()):
+                raise BadFeedback(f"tag {tag!r} must be 1-32 lower-case letters, digits, '-' or '_'")
+            clean.append(tag.strip().lower())
+        return cls(video_id.strip(), label, tuple(sorted(set(clean))))
+
+
+@dataclass(frozen=True)
+class FeedbackResult:
+    video_id: str
+    camera_id: str
+    label: str
+    tags: tuple[str, ...]
+    changed: bool
+    previous_label: str | None
+    memory_added: int
+    memory_removed: int
+    labelled_by: str
+    labelled_at: str
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "tags": list(self.tags)}
+
+
+def apply_feedback(request: FeedbackRequest, *, records: VideoRecords, cameras: CameraStore, memory: FpMemory,
+                   who: str, now: datetime) -> FeedbackResult:
+    """Label a decided video and update the camera's memory; the same label twice changes nothing.
+
+    A false positive adds the embeddings of the clip's detecting frames to the memory. A true positive
+    removes the memory entries its frames match (and the video's own, if it was marked false before).
+    Memory changes come first and are idempotent, so a retry after a crash finishes the job.
+    """
+    record = records.get(request.video_id)
+    if record is None:
+        raise VideoNotFound(f"no video {request.video_id!r}")
+    if record.get("status") != DONE or not record.get("decision"):
+        raise NotLabellable(f"video {request.video_id} has no decision to label (status {record.get('status')})")
+    camera_id = record["camera_id"]
+    previous = record.get("label")
+    if previous == request.label and tuple(record.get("label_tags") or ()) == request.tags:
+        return FeedbackResult(request.video_id, camera_id, request.label, request.tags, False, previous, 0, 0,
+                              record.get("labelled_by", ""), record.get("labelled_at", ""), "already labelled so")
+    camera = cameras.get(camera_id)
+    rule = camera.rule if camera else Rule()
+    embeddings = from_record(record)
+    added = removed = 0
+    note = "" if embeddings else "the video has no stored embeddings: the memory is unchanged"
+    if request.label == FALSE_POSITIVE and embeddings:
+        added = len(memory.add(camera_id, request.video_id,
+                               detections(embeddings, float(record.get("threshold") or 0.5)), now))
+    elif request.label == TRUE_POSITIVE:
+        entries = memory.entries(camera_id)
+        doomed = {e.entry_id for e in entries if e.video_id == request.video_id}
+        doomed |= {e.entry_id for e in matching_entries(embeddings, entries, max_distance=rule.fp_distance)}
+        removed = memory.remove(camera_id, sorted(doomed))
+    _write_label(records, request, who=who, now=now)
+    return FeedbackResult(request.video_id, camera_id, request.label, request.tags, True, previous, added, removed,
+                          who, iso(now), note)
+
+
+def _write_label(records: VideoRecords, request: FeedbackRequest, *, who: str, now: datetime) -> None:
+    entry = {"label": request.label, "tags": list(request.tags), "by": who, "at": iso(now)}
+    records.table.update_item(
+        Key={"video_id": request.video_id},
+        UpdateExpression="SET #l = :l, label_tags = :tags, labelled_by = :by, labelled_at = :at, "
+                         "label_history = list_append(if_not_exists(label_history, :empty), :entry)",
+        ConditionExpression=Attr("status").eq(DONE),
+        ExpressionAttributeNames={"#l": "label"},
+        ExpressionAttributeValues=to_dynamo({":l": request.label, ":tags": list(request.tags), ":by": who,
+                                             ":at": iso(now), ":empty": [], ":entry": [entry]}),
+    )
