@@ -7,7 +7,6 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from fractions import Fraction
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import av

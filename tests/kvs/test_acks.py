@@ -75,3 +75,40 @@ def test_fast_push_is_held_to_five_fragments_per_second():
     for end in (1900, 3900, 5900, 7900):
         pacer.wait(fragment(end))
     assert clock.sleeps == [0.2, 0.2, 0.2]
+
+
+def test_ctrl_c_during_a_live_push_finishes_the_session_cleanly():
+    # Given a source that is interrupted by the user after two fragments
+    from videoalert_cli.kvs.putmedia import PutMediaResult, stream_fragments
+
+    class RecordingSession:
+        def __init__(self):
+            self.result, self.sent, self.finished = PutMediaResult(), [], False
+
+        def open(self):
+            pass
+
+        def send(self, data):
+            self.sent.append(data)
+            return True
+
+        def send_fragment(self, fragment):
+            self.sent.append(fragment.data)
+            self.result.fragments_sent += 1
+            return True
+
+        def finish(self):
+            self.finished = True
+            return self.result
+
+    def camera():
+        yield Fragment(1000, 0, 1, b"cluster-1")
+        yield Fragment(3000, 2000, 1, b"cluster-2")
+        raise KeyboardInterrupt
+
+    session = RecordingSession()
+    clock = FakeClock()
+    # When streamed, Then the session is finished (body ended, acks collected) and the result says so
+    result = stream_fragments(lambda: session, b"header", camera(), Pacer(realtime=False, clock=clock, sleep=clock.sleep))
+    assert session.finished and session.sent == [b"header", b"cluster-1", b"cluster-2"]
+    assert result.interrupted and result.fragments_sent == 2 and result.last_timecode_ms == 3000

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import boto3
 import pytest
 from botocore.response import StreamingBody
-from botocore.stub import ANY, Stubber
+from botocore.stub import Stubber
 from moto import mock_aws
 
 from kvs_test_support import make_mp4_bytes

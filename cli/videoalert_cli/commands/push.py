@@ -76,6 +76,24 @@ def _clients(args):
     return kvs, credentials, kvs.meta.region_name
 
 
+def _progress_bar(disabled: bool):
+    """A bar of fragments persisted out of fragments sent; ERROR acks are printed above it."""
+    bar = tqdm(unit="fragment", desc="persisted", disable=disabled, file=sys.stderr)
+    arriving: set[int] = set()  # KVS may send more than one BUFFERING ack per fragment
+
+    def on_ack(ack) -> None:
+        if ack.event_type == "BUFFERING" and ack.fragment_timecode not in arriving:
+            arriving.add(ack.fragment_timecode)
+            bar.total = len(arriving)
+            bar.refresh()
+        elif ack.event_type == "PERSISTED":
+            bar.update(1)
+        elif ack.event_type == "ERROR":
+            bar.write(ack.describe_error(), file=sys.stderr)
+
+    return bar, on_ack
+
+
 def run(args) -> int:
     if args.fragment_seconds <= 0 or args.fragment_seconds > 10:
         raise UserError("--fragment-seconds must be in (0, 10]: Kinesis Video Streams fragments are at most 10 s")
@@ -83,9 +101,8 @@ def run(args) -> int:
     kvs, credentials, region = _clients(args)
     # The source is opened before any network call, so a bad file fails fast and costs no request.
     with VideoSource(args.source, reencode=args.reencode, fragment_seconds=args.fragment_seconds, timeout_s=args.timeout) as source:
-        endpoint = put_media_endpoint(kvs, name)
+        endpoints = [put_media_endpoint(kvs, name)]  # later sessions look the endpoint up afresh
         start_ms = round((args.start or datetime.now(timezone.utc)).timestamp() * 1000)
-        start = datetime.fromtimestamp(start_ms / 1000, timezone.utc)  # producer time has ms resolution
         fragments = pack_fragments(source.frames(), start_ms=start_ms, fragment_ms=round(args.fragment_seconds * 1000))
         # The codec private data (SPS/PPS) is only certain once the first keyframe has been read.
         first = next(fragments, None)
@@ -93,24 +110,9 @@ def run(args) -> int:
             raise SourceError(f"{args.source!r} has no decodable H.264 keyframe")
         header = ebml.stream_header(ebml.VideoTrack(source.codec_private, source.width, source.height))
         mode = "re-encoding to H.264" if source.reencode else f"remuxing {source.input_codec}"
-        print(f"pushing {args.source} to {name} ({mode}, {source.width}x{source.height}, producer start {start.isoformat()})", file=sys.stderr)
-
-        progress = tqdm(unit="fragment", desc="persisted", disable=args.no_progress, file=sys.stderr)
-        last_timecode = [first.timecode_ms]
-
-        def on_ack(ack) -> None:
-            if ack.event_type == "PERSISTED":
-                progress.update(1)
-            elif ack.event_type == "ERROR":
-                progress.write(ack.describe_error(), file=sys.stderr)
-
-        def counted(items):
-            for fragment in items:
-                last_timecode[0] = fragment.timecode_ms
-                progress.total = (progress.total or 0) + 1
-                yield fragment
-
-        endpoints = [endpoint]  # the first lookup is reused; later sessions look the endpoint up afresh
+        print(f"pushing {args.source} to {name} ({mode}, {source.width}x{source.height}, "
+              f"producer start {_iso(start_ms)})", file=sys.stderr)
+        bar, on_ack = _progress_bar(args.no_progress)
 
         def open_session() -> PutMediaSession:
             return PutMediaSession(
@@ -123,25 +125,28 @@ def run(args) -> int:
                 timeout_s=args.timeout,
             )
 
-        pacer = Pacer(realtime=args.realtime and not is_live(args.source))
         try:
             result = stream_fragments(
-                open_session, header, counted(itertools.chain([first], fragments)), pacer,
+                open_session,
+                header,
+                itertools.chain([first], fragments),
+                Pacer(realtime=args.realtime and not is_live(args.source)),
                 max_session_s=args.session_minutes * 60,
             )
         finally:
-            progress.close()
+            bar.close()
 
-    end = datetime.fromtimestamp(last_timecode[0] / 1000, timezone.utc)
     print(
-        f"{result.fragments_sent} fragments sent, {result.persisted} persisted, "
-        f"producer time {start.isoformat()} .. {end.isoformat()} on {name}",
+        f"{result.fragments_sent} fragments sent, {result.persisted} persisted, producer time "
+        f"{_iso(start_ms)} .. {_iso(result.last_timecode_ms or start_ms)} on {name}"
+        + (" (stopped by the user)" if result.interrupted else ""),
     )
     if result.persisted < result.fragments_sent:
-        print(
-            f"warning: {result.fragments_sent - result.persisted} fragments not acknowledged as persisted "
-            f"within {args.timeout:.0f} s",
-            file=sys.stderr,
-        )
+        print(f"warning: {result.fragments_sent - result.persisted} fragments not acknowledged as persisted "
+              f"within {args.timeout:.0f} s", file=sys.stderr)
         return 1
     return 0
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds")

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError, NoCredentialsError, PartialCredenti
 from ..errors import UserError
 from .acks import Ack, AckParser
 from .fragments import Fragment
-from .sigv4 import PUT_MEDIA_PATH, host_header, sign_put_media
+from .sigv4 import PUT_MEDIA_PATH, sign_put_media
 
 # PutMedia accepts at most five fragments per second per stream; a file pushed faster than real time
 # is held to that rate so the service does not throttle it.
@@ -52,6 +52,8 @@ def put_media_endpoint(kvs_client, stream_name: str) -> str:
 class PutMediaResult:
     fragments_sent: int = 0
     acks: list[Ack] = field(default_factory=list)
+    last_timecode_ms: int | None = None
+    interrupted: bool = False  # the user stopped a live push (Ctrl-C); what was sent was still finished
 
     def count(self, event_type: str) -> int:
         return sum(1 for ack in self.acks if ack.event_type == event_type)
@@ -276,15 +278,20 @@ def stream_fragments(
         session = open_session()
         session.open()
         opened = clock()
-        if session.send(header):
-            for fragment in itertools.chain(carried, remaining):
-                carried = []
-                if session.result.fragments_sent and clock() - opened >= max_session_s:
-                    carried = [fragment]
-                    break
-                pacer.wait(fragment)
-                if not session.send_fragment(fragment):
-                    break
+        try:
+            if session.send(header):
+                for fragment in itertools.chain(carried, remaining):
+                    carried = []
+                    if session.result.fragments_sent and clock() - opened >= max_session_s:
+                        carried = [fragment]
+                        break
+                    pacer.wait(fragment)
+                    if not session.send_fragment(fragment):
+                        break
+                    total.last_timecode_ms = fragment.timecode_ms
+        except KeyboardInterrupt:
+            # Stopping a camera push is normal: end the body cleanly and collect the last acks.
+            total.interrupted, carried = True, []
         try:
             session.finish()
         finally:
