@@ -28,6 +28,7 @@ class RuleOutcome:
     false_positives_alerting: int  # labelled false positives that would still alert
     people_missed: int  # labelled true positives the rule would not detect (cooldown does not count as missed)
     people_labelled: int
+    unlabelled_removed: int  # alerts nobody labelled that would no longer alert: possibly people
 
 
 def model_threshold_of(record: Mapping) -> float:
@@ -72,6 +73,7 @@ def evaluate(records: Sequence[Mapping], rule: Rule) -> RuleOutcome:
         false_positives_alerting=len(fps & alerted_after),
         people_missed=sum(1 for v in people if after.get(v) in (NO_ALERT, SUPPRESSED)),
         people_labelled=len(people),
+        unlabelled_removed=len((alerted_before - alerted_after) - fps - people),
     )
 
 
@@ -95,7 +97,9 @@ class Recommendation:
 
 
 def recommend(outcomes: Sequence[RuleOutcome], current: RuleOutcome) -> Recommendation:
-    """The rule with the fewest alerts that misses no labelled person (and no more than the current rule).
+    """The rule that silences the most labelled false positives without missing a labelled person, and among
+    those the one that removes the fewest unlabelled alerts (they may be people nobody labelled), then the
+    fewest alerts, then the smallest change.
 
     Without a true-positive label the what-if cannot tell people from false alerts, so it recommends nothing:
     the rule with the fewest alerts would simply be the one that never alerts.
@@ -104,13 +108,14 @@ def recommend(outcomes: Sequence[RuleOutcome], current: RuleOutcome) -> Recommen
         return Recommendation(None, "no video of this camera is labelled true positive: label a few real alerts "
                                     "(videoalert feedback VIDEO --true-positive) so the what-if can count people missed")
     safe = [o for o in outcomes if o.people_missed <= current.people_missed]
-    best = min(safe, key=lambda o: (o.people_missed, o.alerts_after, -o.false_positives_removed,
-                                    _distance(o.rule, current.rule)))
-    if best.alerts_after >= current.alerts_after and best.people_missed >= current.people_missed:
+    best = min(safe, key=lambda o: (o.people_missed, o.false_positives_alerting, o.unlabelled_removed,
+                                    o.alerts_after, _distance(o.rule, current.rule)))
+    if best.false_positives_alerting >= current.false_positives_alerting and best.people_missed >= current.people_missed:
         return Recommendation(None, "the current rule is already the best candidate")
     return Recommendation(best, f"{current.alerts_after - best.alerts_after} fewer alerts, "
                                 f"{best.false_positives_removed} labelled false positives removed, "
-                                f"{best.people_missed} of {best.people_labelled} labelled people missed")
+                                f"{best.people_missed} of {best.people_labelled} labelled people missed, "
+                                f"{best.unlabelled_removed} unlabelled alerts removed")
 
 
 def _distance(rule: Rule, current: Rule) -> float:

@@ -37,7 +37,8 @@ def run(args) -> int:
     model_threshold = model_threshold_of(records[-1])
     current = evaluate(records, camera.rule)
     outcomes = [evaluate(records, rule) for rule in candidates(camera.rule, model_threshold)]
-    ranked = sorted(outcomes, key=lambda o: (o.people_missed, o.alerts_after, o.rule != camera.rule))
+    ranked = sorted(outcomes, key=lambda o: (o.people_missed, o.false_positives_alerting, o.unlabelled_removed,
+                                             o.alerts_after, o.rule != camera.rule))
     shown = ranked[: args.top]
     if current not in shown:
         shown.append(current)
@@ -73,6 +74,6 @@ def render(outcomes, current_rule) -> str:
     for i, o in enumerate(outcomes, 1):
         rows.append([i, o.rule.describe() + ("  (current)" if o.rule == current_rule else ""), o.alerts_after,
                      o.kept, o.removed, o.added, f"{o.false_positives_removed}", o.false_positives_alerting,
-                     f"{o.people_missed}/{o.people_labelled}"])
+                     f"{o.people_missed}/{o.people_labelled}", o.unlabelled_removed])
     return table(["row", "rule", "alerts", "kept", "removed", "added", "FP removed", "FP alerting",
-                  "people missed"], rows)
+                  "people missed", "unlabelled removed"], rows)
