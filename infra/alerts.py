@@ -8,6 +8,7 @@ from aws_cdk import aws_iam as iam, aws_sns as sns, aws_sns_subscriptions as sub
 from constructs import Construct
 
 from infra.keys import ExplicitKey
+from infra.queues import dead_letter_queue
 
 # Publishing into a KMS-encrypted topic: SNS asks the publisher's identity for a data key.
 PUBLISH_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
@@ -23,8 +24,11 @@ class Alerts(Construct):
                                removal_policy=removal_policy).key
         self.topic = sns.Topic(self, "Topic", display_name="videoalert person alerts", master_key=self.key,
                                enforce_ssl=True)
+        # Alerts SNS could not deliver (a bounced or deleted endpoint) are kept, not lost.
+        self.undelivered_queue = dead_letter_queue(self, "UndeliveredAlerts")
         for email in emails:
-            self.topic.add_subscription(subscriptions.EmailSubscription(email))
+            self.topic.add_subscription(subscriptions.EmailSubscription(
+                email, dead_letter_queue=self.undelivered_queue))
 
     def grant_publish(self, grantee: iam.IGrantable) -> None:
         """sns:Publish on this topic and the two key actions publishing needs (not the wildcard CDK grants)."""

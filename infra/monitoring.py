@@ -14,6 +14,7 @@ from aws_cdk import (aws_cloudwatch as cw, aws_cloudwatch_actions as cw_actions,
 from constructs import Construct
 
 from infra.keys import ExplicitKey
+from infra.queues import dead_letter_queue
 
 NAMESPACE = "videoalert"
 PERIOD = cdk.Duration.minutes(5)
@@ -44,8 +45,10 @@ class Monitoring(Construct):
                                publishing_services=["cloudwatch.amazonaws.com"]).key
         self.ops_topic = sns.Topic(self, "OpsTopic", display_name="videoalert operations", master_key=self.key,
                                    enforce_ssl=True)
+        self.undelivered_queue = dead_letter_queue(self, "UndeliveredOpsMessages")
         for email in ops_emails:
-            self.ops_topic.add_subscription(subscriptions.EmailSubscription(email))
+            self.ops_topic.add_subscription(subscriptions.EmailSubscription(
+                email, dead_letter_queue=self.undelivered_queue))
         self._action = cw_actions.SnsAction(self.ops_topic)
         self.alarms: dict[str, cw.Alarm] = {}
 
@@ -54,6 +57,7 @@ class Monitoring(Construct):
                         threshold=1, description=f"The {name} function raised errors.")
             self._alarm(f"{name}-throttles", function.metric_throttles(period=PERIOD, statistic="Sum"),
                         threshold=1, description=f"The {name} function was throttled.")
+        dead_letter_queues = {**dead_letter_queues, "ops-delivery": self.undelivered_queue}
         for name, queue in dead_letter_queues.items():
             self._alarm(f"{name}-dlq-not-empty",
                         queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
@@ -65,9 +69,9 @@ class Monitoring(Construct):
                     comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
                     description=f"Inference p99 duration is above {DURATION_ALARM_FRACTION:.0%} of its "
                                 f"{timeout_ms / 1000:.0f} s timeout.")
-        self._alarm("clips-failing", self._metric("ClipsFailed"), threshold=1, periods=FAILURE_PERIODS,
+        self._alarm("clips-failing", self._metric("ClipsFailed", for_alarm=True), threshold=1, periods=FAILURE_PERIODS,
                     datapoints=FAILURE_PERIODS, description="Clips failed in every 5-minute period for 15 minutes.")
-        self._alarm("camera-runs-failing", self._metric("CameraRunErrors"), threshold=1, periods=FAILURE_PERIODS,
+        self._alarm("camera-runs-failing", self._metric("CameraRunErrors", for_alarm=True), threshold=1, periods=FAILURE_PERIODS,
                     datapoints=FAILURE_PERIODS,
                     description="A camera's scheduled run stopped with an error in every period for 15 minutes.")
         for camera in cameras:
@@ -79,12 +83,14 @@ class Monitoring(Construct):
 
     # ---------------------------------------------------------------------------------------- metrics
     def _metric(self, name: str, *, camera: str | None = None, statistic: str = "Sum",
-                period: cdk.Duration = PERIOD) -> cw.Metric:
+                period: cdk.Duration = PERIOD, for_alarm: bool = False) -> cw.Metric:
         dimensions = {"service": self._service}
         if camera is not None:
             dimensions["camera_id"] = camera
         return cw.Metric(namespace=NAMESPACE, metric_name=name, dimensions_map=dimensions, statistic=statistic,
-                         period=period, label=f"{name} {camera}" if camera else name)
+                         period=period,
+                         # a label turns an alarm into a metric-math alarm; keep alarms on the plain metric
+                         label=None if for_alarm else (f"{name} {camera}" if camera else name))
 
     def _alarm(self, name: str, metric: cw.IMetric, *, threshold: float, description: str, periods: int = 1,
                datapoints: int | None = None,
@@ -102,12 +108,12 @@ class Monitoring(Construct):
         alarm.add_ok_action(self._action)
 
     def _camera_alarms(self, camera: str) -> None:
-        received = self._metric("ClipsReceivedByCamera", camera=camera)
+        received = self._metric("ClipsReceivedByCamera", camera=camera, for_alarm=True)
         self._alarm(f"camera-{camera}-offline", received, threshold=1, periods=OFFLINE_PERIODS,
                     comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD, missing=cw.TreatMissingData.BREACHING,
                     description=f"No clip from camera {camera} for 15 minutes: camera or stream offline.")
         hourly = cdk.Duration.hours(1)
-        alerts = self._metric("AlertsByCamera", camera=camera, period=hourly)
+        alerts = self._metric("AlertsByCamera", camera=camera, period=hourly, for_alarm=True)
         anomaly = cw.AnomalyDetectionAlarm(
             self, f"Alarm-camera-{camera}-alert-rate-anomaly", metric=alerts, evaluation_periods=1,
             std_devs=ANOMALY_STD_DEVS, comparison_operator=cw.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
@@ -118,7 +124,7 @@ class Monitoring(Construct):
         ratio = cw.MathExpression(
             expression=f"IF(clips >= {ALERT_STORM_MIN_CLIPS}, alerts / clips, 0)",
             using_metrics={"alerts": alerts, "clips": self._metric("ClipsReceivedByCamera", camera=camera,
-                                                                   period=hourly)},
+                                                                   period=hourly, for_alarm=True)},
             label=f"alert ratio {camera}", period=hourly)
         self._alarm(f"camera-{camera}-alert-storm", ratio, threshold=ALERT_STORM_RATIO,
                     comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -12,7 +12,7 @@ def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
     queue = sqs.Queue(scope, construct_id, encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
                       retention_period=cdk.Duration.days(14))
     acknowledge(queue, "AwsSolutions-SQS3",
-                "This queue is itself the dead-letter destination of Lambda and EventBridge failures.")
+                "This queue is itself a dead-letter destination (failed Lambda, EventBridge or SNS deliveries).")
     acknowledge(queue, "Serverless-SQSRedrivePolicy",
                 "This queue is the end of the line for failed events; an operator inspects and redrives it.")
     return queue

@@ -70,7 +70,8 @@ class VideoAlertStack(cdk.Stack):
             self, "Monitoring", stage=config.stage, cameras=config.cameras,
             functions={"dispatcher": dispatcher.function, "inference": inference.function,
                        "feedback": feedback.function, "review": review.function},
-            dead_letter_queues={"dispatcher": dispatcher.dead_letter_queue, "review": review.dead_letter_queue},
+            dead_letter_queues={"dispatcher": dispatcher.dead_letter_queue, "review": review.dead_letter_queue,
+                                "alert-delivery": alerts.undelivered_queue},
             dispatcher_service=SERVICE_NAMES["dispatcher"], inference_function=inference.function,
             inference_timeout=INFERENCE_TIMEOUT, ops_emails=config.ops_emails, removal_policy=removal)
 

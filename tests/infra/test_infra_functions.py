@@ -1,0 +1,146 @@
+"""Every function is sized, time-limited, logged with retention, traced, and fails into a DLQ when async."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from infra.functions import POWERTOOLS_LAYER_PARAMETER
+from videoalert import names, settings
+
+OWNERS = ("dispatcher", "inference", "feedback", "review")
+
+
+def _function(synth, owner):
+    return synth.json["Resources"][synth.logical_id(getattr(synth.stack, owner).function)]["Properties"]
+
+
+@pytest.mark.parametrize("owner", OWNERS)
+def test_function_has_explicit_memory_timeout_tracing_and_a_log_group_with_retention(synth, owner):
+    props = _function(synth, owner)
+    assert props["MemorySize"] >= 128 and props["Timeout"] > 3
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    log_group = props["LoggingConfig"]["LogGroup"]["Ref"]
+    assert synth.json["Resources"][log_group]["Properties"]["RetentionInDays"] > 0
+
+
+def test_sizes_match_the_design(synth):
+    assert (_function(synth, "dispatcher")["MemorySize"], _function(synth, "dispatcher")["Timeout"]) == (512, 300)
+    assert (_function(synth, "inference")["MemorySize"], _function(synth, "inference")["Timeout"]) == (3008, 120)
+    # the dispatcher waits for inference synchronously: its timeout must leave room for that
+    assert _function(synth, "dispatcher")["Timeout"] > _function(synth, "inference")["Timeout"]
+
+
+@pytest.mark.parametrize("owner,handler", [("dispatcher", "dispatcher.handler"), ("feedback", "feedback.handler"),
+                                           ("review", "review_sampler.handler")])
+def test_zip_functions_run_the_latest_python_with_the_powertools_layer_from_its_public_parameter(synth, owner,
+                                                                                                  handler):
+    props = _function(synth, owner)
+    assert props["Handler"] == handler
+    assert props["Runtime"] == "python3.14"
+    [layer] = props["Layers"]
+    parameter = synth.json["Parameters"][layer["Ref"]]
+    assert parameter == {"Type": "AWS::SSM::Parameter::Value<String>", "Default": POWERTOOLS_LAYER_PARAMETER}
+
+
+def test_no_account_id_is_written_into_the_template(synth):
+    # Given the template as text, Then no ARN carries a literal account id (layers and ARNs use parameters/refs)
+    text = json.dumps(synth.json)
+    assert not re.search(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:\d{12}:", text)
+
+
+@pytest.mark.parametrize("owner", ["dispatcher", "review"])
+def test_async_functions_send_failures_to_their_encrypted_dlq_after_bounded_retries(synth, owner):
+    construct = getattr(synth.stack, owner)
+    configs = [c["Properties"] for c in synth.resources("AWS::Lambda::EventInvokeConfig").values()
+               if c["Properties"]["FunctionName"] == {"Ref": synth.logical_id(construct.function)}]
+    [config] = configs
+    queue = synth.stack.get_logical_id(construct.dead_letter_queue.node.default_child)
+    assert config["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [queue, "Arn"]}
+    assert 0 <= config["MaximumRetryAttempts"] <= 2
+    queue_props = synth.json["Resources"][queue]["Properties"]
+    assert queue_props.get("SqsManagedSseEnabled") is True or "KmsMasterKeyId" in queue_props
+
+
+def test_every_queue_denies_requests_without_tls(synth):
+    policies = {ref["Ref"]: p["Properties"]["PolicyDocument"]["Statement"]
+                for p in synth.resources("AWS::SQS::QueuePolicy").values() for ref in p["Properties"]["Queues"]}
+    for lid in synth.resources("AWS::SQS::Queue"):
+        assert any(s["Effect"] == "Deny" and s["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+                   for s in policies[lid]), lid
+
+
+def _rules_targeting(synth, owner) -> list[dict]:
+    arn = {"Fn::GetAtt": [synth.logical_id(getattr(synth.stack, owner).function), "Arn"]}
+    return [r["Properties"] for r in synth.resources("AWS::Events::Rule").values()
+            if any(t["Arn"] == arn for t in r["Properties"]["Targets"])]
+
+
+def test_dispatcher_runs_every_minute_and_on_uploads_with_a_dlq_on_each_target(synth):
+    rules = _rules_targeting(synth, "dispatcher")
+    assert [r["ScheduleExpression"] for r in rules if "ScheduleExpression" in r] == ["rate(1 minute)"]
+    [uploads] = [r["EventPattern"] for r in rules if "EventPattern" in r]
+    # Then only objects created under uploads/ in the video bucket start it
+    assert uploads["source"] == ["aws.s3"] and uploads["detail-type"] == ["Object Created"]
+    assert uploads["detail"]["object"]["key"] == [{"prefix": names.UPLOADS_PREFIX}]
+    assert uploads["detail"]["bucket"]["name"] == [{"Ref": synth.logical_id(synth.stack.storage.video_bucket)}]
+    for rule in rules:
+        [target] = rule["Targets"]
+        assert "DeadLetterConfig" in target and target["RetryPolicy"]["MaximumRetryAttempts"] <= 2
+
+
+def test_review_sampler_runs_daily(synth):
+    [rule] = _rules_targeting(synth, "review")
+    assert re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", rule["ScheduleExpression"])
+
+
+def test_feedback_url_requires_iam_auth(synth):
+    [url] = synth.resources("AWS::Lambda::Url").values()
+    assert url["Properties"]["AuthType"] == "AWS_IAM"
+    assert url["Properties"]["TargetFunctionArn"] == {
+        "Fn::GetAtt": [synth.logical_id(synth.stack.feedback.function), "Arn"]}
+
+
+def test_dispatcher_environment_is_the_settings_contract(synth):
+    env = _function(synth, "dispatcher")["Environment"]["Variables"]
+    required = {settings.ENV_VIDEO_BUCKET, settings.ENV_VIDEOS_TABLE, settings.ENV_CAMERAS_TABLE,
+                settings.ENV_ALERT_TOPIC_ARN, settings.ENV_INFERENCE_FUNCTION, settings.ENV_CAMERA_IDS,
+                settings.ENV_RETENTION_DAYS, "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+    assert required <= set(env)
+    assert env[settings.ENV_CAMERA_IDS] == "front,back-yard"
+    assert env[settings.ENV_RETENTION_DAYS] == "14"
+    assert env["POWERTOOLS_METRICS_NAMESPACE"] == "videoalert"
+    # and the dispatcher settings parse from exactly these variables
+    resolved = {k: (v if isinstance(v, str) else "x") for k, v in env.items()}
+    assert settings.DispatcherSettings.from_env(resolved).camera_ids == ("front", "back-yard")
+
+
+def test_review_sampler_knows_its_review_bucket(synth):
+    env = _function(synth, "review")["Environment"]["Variables"]
+    assert env[settings.ENV_REVIEW_BUCKET] == {"Ref": synth.logical_id(synth.stack.storage.review_bucket)}
+
+
+def _assets(synth) -> dict:
+    return json.loads((synth.outdir / f"{synth.stack.stack_name}.assets.json").read_text())
+
+
+def test_lambda_zip_asset_is_lambdas_without_caches_or_tests(synth):
+    # Given the staged file assets, When the one holding the handlers is read
+    [staged] = [synth.outdir / a["source"]["path"] for a in _assets(synth)["files"].values()
+                if (synth.outdir / a["source"]["path"] / "dispatcher.py").is_file()]
+    files = {p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file()}
+    assert {"dispatcher.py", "videoalert/names.py", "videoalert/settings.py"} <= files
+    assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc") or "tests/" in f]
+
+
+def test_inference_image_context_stages_only_the_container_code_and_the_model(synth):
+    [image] = _assets(synth)["dockerImages"].values()
+    staged = synth.outdir / image["source"]["directory"]
+    assert image["source"]["dockerFile"] == "inference_container/Dockerfile"
+    assert image["source"].get("platform") == "linux/amd64"
+    top = {p.name for p in staged.iterdir()}
+    assert "inference_container" in top
+    assert top <= {"inference_container", "models"}
+    assert (staged / "inference_container" / "Dockerfile").is_file()

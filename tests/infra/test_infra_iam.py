@@ -1,0 +1,139 @@
+"""Least privilege: no wildcard action anywhere, and each function's role names only its own resources."""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+import pytest
+
+POLICY_DOCUMENT_PROPS = {  # every resource type here that carries a policy document, and where
+    "AWS::IAM::Policy": "PolicyDocument", "AWS::KMS::Key": "KeyPolicy", "AWS::S3::BucketPolicy": "PolicyDocument",
+    "AWS::SNS::TopicPolicy": "PolicyDocument", "AWS::SQS::QueuePolicy": "PolicyDocument",
+}
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _statements(synth) -> Iterator[tuple[str, dict]]:
+    for lid, resource in synth.json["Resources"].items():
+        prop = POLICY_DOCUMENT_PROPS.get(resource["Type"])
+        if prop:
+            for statement in resource["Properties"][prop]["Statement"]:
+                yield lid, statement
+        for policy in resource.get("Properties", {}).get("Policies", []) if resource["Type"] == "AWS::IAM::Role" else []:
+            for statement in policy["PolicyDocument"]["Statement"]:
+                yield lid, statement
+
+
+def _refs(value: Any) -> set[str]:
+    """Logical ids a CloudFormation value refers to."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return {value["Ref"]}
+        if "Fn::GetAtt" in value:
+            return {value["Fn::GetAtt"][0]}
+        return set().union(*(_refs(v) for v in value.values())) if value else set()
+    if isinstance(value, list):
+        return set().union(*(_refs(v) for v in value)) if value else set()
+    return set()
+
+
+def test_no_allow_statement_anywhere_has_a_wildcard_action(synth):
+    # Given every policy document in the template (IAM, key, bucket, topic and queue policies)
+    offenders = [(lid, s["Action"]) for lid, s in _statements(synth)
+                 if s["Effect"] == "Allow" and any("*" in a for a in _as_list(s.get("Action", [])))]
+    # Then no Allow uses "*" in an action (the TLS-only Deny statements may, and should)
+    assert offenders == []
+
+
+def test_roles_have_no_managed_policies(synth):
+    for lid, role in synth.resources("AWS::IAM::Role").items():
+        assert not role["Properties"].get("ManagedPolicyArns"), lid
+
+
+def test_only_xray_is_granted_on_every_resource(synth):
+    for lid, policy in synth.resources("AWS::IAM::Policy").items():
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+            if "*" in _as_list(statement["Resource"]):
+                assert all(a.startswith("xray:") for a in _as_list(statement["Action"])), (lid, statement)
+
+
+def _function_policies(synth) -> dict[str, list[dict]]:
+    """Statements attached to each function's role, keyed by the stack attribute that owns the function."""
+    by_role: dict[str, list[dict]] = {}
+    for policy in synth.resources("AWS::IAM::Policy").values():
+        for role in policy["Properties"]["Roles"]:
+            by_role.setdefault(role["Ref"], []).extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    result = {}
+    for owner in ("dispatcher", "inference", "feedback", "review"):
+        function = getattr(synth.stack, owner).function
+        result[owner] = by_role[synth.stack.get_logical_id(function.role.node.default_child)]
+    return result
+
+
+def _expected_resources(synth) -> dict[str, set]:
+    s = synth.stack
+    lid = synth.logical_id
+    logs = {k: lid(getattr(s, k).base.log_group) for k in ("dispatcher", "inference", "feedback", "review")}
+    streams = {lid_ for lid_ in (s.get_logical_id(st) for st in s.ingest.streams.values())}
+    tables = {lid(s.storage.videos_table), lid(s.storage.cameras_table)}
+    video_bucket = lid(s.storage.video_bucket)
+    return {
+        "dispatcher": {logs["dispatcher"], s.get_logical_id(s.dispatcher.dead_letter_queue.node.default_child),
+                       video_bucket, *tables, *streams, lid(s.ingest.key), lid(s.inference.function),
+                       lid(s.alerts.topic), lid(s.alerts.key)},
+        "inference": {logs["inference"], video_bucket},
+        "feedback": {logs["feedback"], video_bucket, *tables},
+        "review": {logs["review"], s.get_logical_id(s.review.dead_letter_queue.node.default_child),
+                   lid(s.storage.videos_table), video_bucket, lid(s.storage.review_bucket)},
+    }
+
+
+@pytest.mark.parametrize("owner", ["dispatcher", "inference", "feedback", "review"])
+def test_each_function_role_names_exactly_its_own_resources(synth, owner):
+    # Given the function's role policy, When the resources its statements name are collected
+    statements = _function_policies(synth)[owner]
+    named = set().union(*(_refs(st["Resource"]) for st in statements))
+    # Then they are exactly the resources this function works with: nothing more, nothing missing
+    assert named == _expected_resources(synth)[owner]
+
+
+def _object_prefixes(statements: list[dict], bucket_lid: str) -> dict[str, set[str]]:
+    """S3 object-ARN suffixes per action for one bucket, e.g. {"s3:GetObject": {"/videos/*"}}."""
+    found: dict[str, set[str]] = {}
+    for st in statements:
+        for resource in _as_list(st["Resource"]):
+            parts = resource.get("Fn::Join", [None, []])[1] if isinstance(resource, dict) else []
+            if parts and _refs(parts[0]) == {bucket_lid}:
+                for action in _as_list(st["Action"]):
+                    found.setdefault(action, set()).add("".join(p for p in parts[1:] if isinstance(p, str)))
+    return found
+
+
+def test_inference_may_only_read_clips_under_videos(synth):
+    statements = _function_policies(synth)["inference"]
+    assert _object_prefixes(statements, synth.logical_id(synth.stack.storage.video_bucket)) == {
+        "s3:GetObject": {"/videos/*"}}
+
+
+def test_dispatcher_writes_videos_and_only_reads_uploads(synth):
+    statements = _function_policies(synth)["dispatcher"]
+    assert _object_prefixes(statements, synth.logical_id(synth.stack.storage.video_bucket)) == {
+        "s3:GetObject": {"/videos/*", "/uploads/*"}, "s3:PutObject": {"/videos/*"}}
+
+
+def test_dispatcher_reads_only_clips_from_streams_and_invokes_only_inference(synth):
+    statements = _function_policies(synth)["dispatcher"]
+    actions = {a for st in statements for a in _as_list(st["Action"])}
+    assert {a for a in actions if a.startswith("kinesisvideo:")} == {
+        "kinesisvideo:GetDataEndpoint", "kinesisvideo:GetClip", "kinesisvideo:ListFragments"}
+    invoke = [st for st in statements if "lambda:InvokeFunction" in _as_list(st["Action"])]
+    assert len(invoke) == 1 and _refs(invoke[0]["Resource"]) == {synth.logical_id(synth.stack.inference.function)}
+    assert {a for a in actions if a.startswith("sns:")} == {"sns:Publish"}
+
+
+def test_template_has_no_unresolved_tokens(synth):
+    # Then every value CDK produced was resolved (an unresolved token would deploy as a literal string)
+    assert "${Token" not in json.dumps(synth.json)
