@@ -134,3 +134,28 @@ def cluster(frames: list[Frame]) -> bytes:
         header = b"\x81" + struct.pack(">hB", relative, KEYFRAME_FLAG if frame.keyframe else 0)
         body.append(element(SIMPLE_BLOCK, header + frame.data))
     return element(CLUSTER, b"".join(body))
+
+
+def read_vint(data: bytes, pos: int, *, keep_marker: bool = False) -> tuple[int | None, int]:
+    """A variable-length integer at pos: (value, next position); value None for an unknown size.
+
+    Raises IndexError when data ends inside it, so stream readers can wait for more bytes.
+    """
+    first = data[pos]
+    if first == 0:
+        raise ValueError(f"invalid EBML variable-length integer at byte {pos}")
+    length = 8 - first.bit_length() + 1
+    if pos + length > len(data):
+        raise IndexError("incomplete variable-length integer")
+    raw = int.from_bytes(data[pos : pos + length], "big")
+    if keep_marker:
+        return raw, pos + length
+    value = raw & ((1 << (7 * length)) - 1)
+    return (None if value == (1 << (7 * length)) - 1 else value), pos + length
+
+
+def element_header(data: bytes, pos: int) -> tuple[int, int | None, int]:
+    """(element id, size or None, position of the body) of the element starting at pos."""
+    element_id, pos = read_vint(data, pos, keep_marker=True)
+    size, pos = read_vint(data, pos)
+    return element_id, size, pos
