@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from videoalert_cli.kvs.acks import AckParser
 from videoalert_cli.kvs.fragments import Fragment
 from videoalert_cli.kvs.putmedia import Pacer
@@ -112,3 +114,38 @@ def test_ctrl_c_during_a_live_push_finishes_the_session_cleanly():
     result = stream_fragments(lambda: session, b"header", camera(), Pacer(realtime=False, clock=clock, sleep=clock.sleep))
     assert session.finished and session.sent == [b"header", b"cluster-1", b"cluster-2"]
     assert result.interrupted and result.fragments_sent == 2 and result.last_timecode_ms == 3000
+
+
+def test_a_source_failing_mid_stream_still_finishes_what_was_sent_then_reports():
+    # Given a camera that drops after one fragment
+    from videoalert_cli.kvs.putmedia import PutMediaResult, stream_fragments
+    from videoalert_cli.kvs.source import SourceError
+
+    finished = []
+
+    class Session:
+        result = PutMediaResult()
+
+        def open(self):
+            pass
+
+        def send(self, data):
+            return True
+
+        def send_fragment(self, fragment):
+            self.result.fragments_sent += 1
+            return True
+
+        def finish(self):
+            finished.append(True)
+            return self.result
+
+    def camera():
+        yield Fragment(1000, 0, 1, b"cluster-1")
+        raise SourceError("error while reading 'rtsp://cam': connection reset")
+
+    clock = FakeClock()
+    # When streamed, Then the session is finished first and the source's error reaches the user
+    with pytest.raises(SourceError, match="connection reset"):
+        stream_fragments(lambda: Session(), b"header", camera(), Pacer(realtime=False, clock=clock, sleep=clock.sleep))
+    assert finished == [True]

@@ -277,7 +277,7 @@ def stream_fragments(
     while True:
         session = open_session()
         session.open()
-        opened = clock()
+        opened, source_error = clock(), None
         try:
             if session.send(header):
                 for fragment in itertools.chain(carried, remaining):
@@ -292,10 +292,15 @@ def stream_fragments(
         except KeyboardInterrupt:
             # Stopping a camera push is normal: end the body cleanly and collect the last acks.
             total.interrupted, carried = True, []
+        except Exception as exc:
+            # The source failed mid-stream (camera gone, unreadable frames): what was sent still counts.
+            source_error, carried = exc, []
         try:
             session.finish()
         finally:
             total.fragments_sent += session.result.fragments_sent
             total.acks += session.result.acks
+        if source_error is not None:
+            raise source_error
         if not carried:
             return total

@@ -78,7 +78,11 @@ class VideoSource:
         self.fragment_seconds = fragment_seconds
         self._timeout_s = timeout_s
         self._container = _open(source, timeout_s)
-        stream = _video_stream(self._container, source)
+        try:
+            stream = _video_stream(self._container, source)
+        except SourceError:
+            self._container.close()
+            raise
         self.width = stream.codec_context.width
         self.height = stream.codec_context.height
         self.fps = float(stream.average_rate or stream.guessed_rate or 10)
