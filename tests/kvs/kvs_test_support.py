@@ -181,8 +181,9 @@ class LoopbackKvs:
     answers with BUFFERING/RECEIVED/PERSISTED per cluster, or an ERROR after `error_after` clusters."""
 
     def __init__(self, *, streams=("videoalert-cam1",), region="us-east-1", error_after: int | None = None,
-                 error_id: int = 4006, secret_key: str = "testing"):
+                 error_id: int = 4006, secret_key: str = "testing", end_after: int | None = None):
         self.streams, self.region = set(streams), region
+        self.end_after = end_after
         self.error_after, self.error_id = error_after, error_id
         self.credentials = Credentials("testing", secret_key, "testing")
         self.endpoint_requests: list[dict] = []
@@ -289,6 +290,11 @@ class LoopbackKvs:
                 for event in ("BUFFERING", "RECEIVED", "PERSISTED"):
                     ack({"EventType": event, "FragmentTimecode": timecode,
                          "FragmentNumber": f"9134385233318{number:08d}"})
+                if self.end_after is not None and len(record.clusters) >= self.end_after:
+                    handler.wfile.write(b"0\r\n\r\n")  # the service hangs up without an error
+                    handler.wfile.flush()
+                    handler.close_connection = True
+                    return
         handler.wfile.write(b"0\r\n\r\n")
 
     @staticmethod

@@ -54,6 +54,16 @@ def test_error_acknowledgement_mid_stream_stops_the_push_with_the_kvs_error_code
     assert "persisted" not in captured.out
 
 
+def test_a_session_the_service_ends_early_is_not_reported_as_success(h264_clip, capsys):
+    # Given an endpoint that ends the response, without an ERROR, after the first fragment
+    with LoopbackKvs(end_after=1) as kvs:
+        # When a 3-fragment file is pushed
+        code = push("cam1", h264_clip, "--endpoint-url", kvs.url, "--start", START)
+    # Then the push fails and says the session ended before all media was sent
+    assert code != 0
+    assert "ended the session before all media was sent" in capsys.readouterr().err
+
+
 def test_a_request_signed_with_the_wrong_secret_is_refused_and_reported(h264_clip, capsys, monkeypatch):
     # Given credentials whose secret differs from the one the endpoint expects
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-right-secret")

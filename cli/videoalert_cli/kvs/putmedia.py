@@ -201,14 +201,12 @@ class PutMediaSession:
                     self._failure = PutMediaError(event.describe_error(), event)
                 self._on_ack(event)
 
-    @property
-    def failed(self) -> bool:
-        return self._failure is not None
-
     def send(self, data: bytes) -> bool:
         """One HTTP chunk; False once the session has failed or the service closed the connection."""
         self._drain()
-        if self._failure or self._reader_done:
+        if self._reader_done and self._failure is None:
+            self._failure = PutMediaError("the PutMedia endpoint ended the session before all media was sent")
+        if self._failure:
             return False
         try:
             self._socket.sendall(b"%x\r\n%s\r\n" % (len(data), data))
