@@ -14,9 +14,10 @@ from infra.monitoring import NAMESPACE, Monitoring
 from infra.review import Review
 from infra.storage import Storage
 from videoalert import settings as env
+from videoalert.loop_settings import ENV_FP_MEMORY_TABLE
 
-SERVICE_NAMES = {"dispatcher": "dispatcher", "inference": "inference", "feedback": "feedback",
-                 "review": "review_sampler"}
+SERVICE_NAMES = {"dispatcher": "videoalert-dispatcher", "inference": "videoalert-inference",
+                 "feedback": "videoalert-feedback", "review": "videoalert-review"}
 
 
 class VideoAlertStack(cdk.Stack):
@@ -34,37 +35,44 @@ class VideoAlertStack(cdk.Stack):
         alerts = Alerts(self, "Alerts", emails=config.alert_emails, removal_policy=removal)
         inference = Inference(self, "Inference", environment=powertools("inference"), removal_policy=removal)
 
-        bucket, videos, cameras = (storage.video_bucket.bucket_name, storage.videos_table.table_name,
-                                   storage.cameras_table.table_name)
+        bucket, videos, cameras, fp_memory = (storage.video_bucket.bucket_name, storage.videos_table.table_name,
+                                              storage.cameras_table.table_name, storage.fp_memory_table.table_name)
+        camera_ids = ",".join(config.cameras)
         dispatcher = Dispatcher(self, "Dispatcher", video_bucket=storage.video_bucket, removal_policy=removal,
                                 environment={
                                     env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos,
-                                    env.ENV_CAMERAS_TABLE: cameras, env.ENV_ALERT_TOPIC_ARN: alerts.topic.topic_arn,
+                                    env.ENV_CAMERAS_TABLE: cameras, ENV_FP_MEMORY_TABLE: fp_memory,
+                                    env.ENV_ALERT_TOPIC_ARN: alerts.topic.topic_arn,
                                     env.ENV_INFERENCE_FUNCTION: inference.function.function_name,
-                                    env.ENV_CAMERA_IDS: ",".join(config.cameras),
+                                    env.ENV_CAMERA_IDS: camera_ids,
                                     env.ENV_RETENTION_DAYS: str(config.video_retention_days),
                                     **powertools("dispatcher")})
         feedback = Feedback(self, "Feedback", removal_policy=removal, environment={
-            env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras,
-            **powertools("feedback")})
+            env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras, ENV_FP_MEMORY_TABLE: fp_memory,
+            env.ENV_CAMERA_IDS: camera_ids, **powertools("feedback")})
         review = Review(self, "Review", removal_policy=removal, environment={
-            env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos,
-            env.ENV_REVIEW_BUCKET: storage.review_bucket.bucket_name, **powertools("review")})
+            env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras,
+            env.ENV_REVIEW_BUCKET: storage.review_bucket.bucket_name, env.ENV_CAMERA_IDS: camera_ids,
+            **powertools("review")})
 
         # Least privilege: each grant names the resource and the actions, nothing else.
         storage.grant_read_videos(inference.function)
         storage.grant_read_videos(dispatcher.function)
         storage.grant_write_videos(dispatcher.function)
         storage.grant_read_uploads(dispatcher.function)
-        storage.grant_tables_read_write(dispatcher.function)
+        storage.grant_table(dispatcher.function, storage.videos_table, write=True)
+        storage.grant_table(dispatcher.function, storage.cameras_table, write=True)
+        storage.grant_table(dispatcher.function, storage.fp_memory_table, write=False)  # suppression reads it
         ingest.grant_read_clips(dispatcher.function)
         inference.grant_invoke(dispatcher.function)
         alerts.grant_publish(dispatcher.function)
-        storage.grant_tables_read_write(feedback.function)
-        storage.grant_read_videos(feedback.function)
-        storage.grant_read_videos_table(review.function)
-        storage.grant_read_videos(review.function)
-        storage.grant_write_review(review.function)
+        storage.grant_table(feedback.function, storage.videos_table, write=True)  # records the label
+        storage.grant_table(feedback.function, storage.fp_memory_table, write=True)
+        storage.grant_camera_registration(feedback.function)
+        storage.grant_table(review.function, storage.videos_table, write=False)
+        storage.grant_camera_registration(review.function)
+        storage.grant_read_videos(review.function)  # copy source of sampled clips
+        storage.grant_review_sampling(review.function)
 
         monitoring = Monitoring(
             self, "Monitoring", stage=config.stage, cameras=config.cameras,
@@ -77,7 +85,7 @@ class VideoAlertStack(cdk.Stack):
 
         outputs = {
             "VideoBucketName": bucket, "ReviewBucketName": storage.review_bucket.bucket_name,
-            "VideosTableName": videos, "CamerasTableName": cameras,
+            "VideosTableName": videos, "CamerasTableName": cameras, "FpMemoryTableName": fp_memory,
             "AlertTopicArn": alerts.topic.topic_arn, "OpsTopicArn": monitoring.ops_topic.topic_arn,
             "DispatcherFunctionName": dispatcher.function.function_name,
             "InferenceFunctionName": inference.function.function_name,

@@ -67,6 +67,18 @@ class Storage(Construct):
             deletion_protection=removal_policy == cdk.RemovalPolicy.RETAIN,
             removal_policy=removal_policy,
         )
+        # Embeddings of frames users marked as false positives, bounded per camera by the feedback code.
+        self.fp_memory_table = dynamodb.Table(
+            self, "FpMemoryTable",
+            partition_key=dynamodb.Attribute(name=names.FP_MEMORY_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=names.FP_MEMORY_SORT_KEY, type=dynamodb.AttributeType.STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True),
+            deletion_protection=removal_policy == cdk.RemovalPolicy.RETAIN,
+            removal_policy=removal_policy,
+        )
 
     def _data_bucket(self, construct_id: str, *, log_prefix: str, event_bridge: bool,
                      expiring_prefixes: tuple[str, ...], days: int) -> s3.Bucket:
@@ -110,17 +122,22 @@ class Storage(Construct):
         upload lets a redriven event be processed again."""
         self._grant(grantee, ["s3:GetObject"], self.video_bucket, names.UPLOADS_PREFIX)
 
-    def grant_write_review(self, grantee: iam.IGrantable) -> None:
-        self._grant(grantee, ["s3:PutObject"], self.review_bucket, "")
+    def grant_review_sampling(self, grantee: iam.IGrantable) -> None:
+        """List, read back (manifest comparison) and write under review/ in the review bucket."""
+        self._grant(grantee, ["s3:GetObject", "s3:PutObject"], self.review_bucket, names.REVIEW_PREFIX)
+        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"],
+                                   resource_arns=[self.review_bucket.bucket_arn],
+                                   conditions={"StringLike": {"s3:prefix": [f"{names.REVIEW_PREFIX}*"]}})
 
-    def grant_tables_read_write(self, grantee: iam.IGrantable) -> None:
-        self.videos_table.grant_read_write_data(grantee)
-        self.cameras_table.grant_read_write_data(grantee)
-        self._acknowledge_index(grantee)
+    def grant_table(self, grantee: iam.IGrantable, table: dynamodb.Table, *, write: bool) -> None:
+        (table.grant_read_write_data if write else table.grant_read_data)(grantee)
+        if table is self.videos_table:
+            self._acknowledge_index(grantee)
 
-    def grant_read_videos_table(self, grantee: iam.IGrantable) -> None:
-        self.videos_table.grant_read_data(grantee)
-        self._acknowledge_index(grantee)
+    def grant_camera_registration(self, grantee: iam.IGrantable) -> None:
+        """Read cameras and add a deploy-time camera's default item (a conditional PutItem, nothing else)."""
+        self.cameras_table.grant_read_data(grantee)
+        self.cameras_table.grant(grantee, "dynamodb:PutItem")
 
     def _acknowledge_index(self, grantee: iam.IGrantable) -> None:
         acknowledge_wildcard_resource(grantee, self.videos_table, "/index/*",

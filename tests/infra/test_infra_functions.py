@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra.functions import POWERTOOLS_LAYER_PARAMETER
-from videoalert import names, settings
+from videoalert import loop_settings, names, settings
 
 OWNERS = ("dispatcher", "inference", "feedback", "review")
 
@@ -112,14 +112,30 @@ def test_dispatcher_environment_is_the_settings_contract(synth):
     assert env[settings.ENV_CAMERA_IDS] == "front,back-yard"
     assert env[settings.ENV_RETENTION_DAYS] == "14"
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "videoalert"
+    assert env[loop_settings.ENV_FP_MEMORY_TABLE] == {"Ref": synth.logical_id(synth.stack.storage.fp_memory_table)}
     # and the dispatcher settings parse from exactly these variables
-    resolved = {k: (v if isinstance(v, str) else "x") for k, v in env.items()}
-    assert settings.DispatcherSettings.from_env(resolved).camera_ids == ("front", "back-yard")
+    parsed = settings.DispatcherSettings.from_env(_resolved_env(synth, "dispatcher"))
+    assert parsed.camera_ids == ("front", "back-yard")
+    assert parsed.inference_function == synth.logical_id(synth.stack.inference.function)
 
 
-def test_review_sampler_knows_its_review_bucket(synth):
-    env = _function(synth, "review")["Environment"]["Variables"]
-    assert env[settings.ENV_REVIEW_BUCKET] == {"Ref": synth.logical_id(synth.stack.storage.review_bucket)}
+def _resolved_env(synth, owner) -> dict[str, str]:
+    """The function's environment with CloudFormation references replaced by the logical id they name."""
+    env = _function(synth, owner)["Environment"]["Variables"]
+    return {k: v if isinstance(v, str) else (v.get("Ref") or v["Fn::GetAtt"][0]) for k, v in env.items()}
+
+
+def test_review_sampler_settings_parse_from_its_environment(synth):
+    parsed = loop_settings.ReviewSettings.from_env(_resolved_env(synth, "review"))
+    assert parsed.review_bucket == synth.logical_id(synth.stack.storage.review_bucket)
+    assert parsed.cameras_table == synth.logical_id(synth.stack.storage.cameras_table)
+    assert parsed.camera_ids == ("front", "back-yard")
+
+
+def test_feedback_settings_parse_from_its_environment(synth):
+    parsed = loop_settings.FeedbackSettings.from_env(_resolved_env(synth, "feedback"))
+    assert parsed.fp_memory_table == synth.logical_id(synth.stack.storage.fp_memory_table)
+    assert parsed.videos_table == synth.logical_id(synth.stack.storage.videos_table)
 
 
 def _assets(synth) -> dict:

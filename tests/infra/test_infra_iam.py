@@ -78,16 +78,17 @@ def _expected_resources(synth) -> dict[str, set]:
     lid = synth.logical_id
     logs = {k: lid(getattr(s, k).base.log_group) for k in ("dispatcher", "inference", "feedback", "review")}
     streams = {lid_ for lid_ in (s.get_logical_id(st) for st in s.ingest.streams.values())}
-    tables = {lid(s.storage.videos_table), lid(s.storage.cameras_table)}
+    tables = {lid(s.storage.videos_table), lid(s.storage.cameras_table), lid(s.storage.fp_memory_table)}
     video_bucket = lid(s.storage.video_bucket)
     return {
         "dispatcher": {logs["dispatcher"], s.get_logical_id(s.dispatcher.dead_letter_queue.node.default_child),
                        video_bucket, *tables, *streams, lid(s.ingest.key), lid(s.inference.function),
                        lid(s.alerts.topic), lid(s.alerts.key)},
         "inference": {logs["inference"], video_bucket},
-        "feedback": {logs["feedback"], video_bucket, *tables},
+        "feedback": {logs["feedback"], *tables},
         "review": {logs["review"], s.get_logical_id(s.review.dead_letter_queue.node.default_child),
-                   lid(s.storage.videos_table), video_bucket, lid(s.storage.review_bucket)},
+                   lid(s.storage.videos_table), lid(s.storage.cameras_table), video_bucket,
+                   lid(s.storage.review_bucket)},
     }
 
 
@@ -137,3 +138,21 @@ def test_dispatcher_reads_only_clips_from_streams_and_invokes_only_inference(syn
 def test_template_has_no_unresolved_tokens(synth):
     # Then every value CDK produced was resolved (an unresolved token would deploy as a literal string)
     assert "${Token" not in json.dumps(synth.json)
+
+
+def test_review_sampler_reads_clips_and_writes_only_under_review(synth):
+    statements = _function_policies(synth)["review"]
+    assert _object_prefixes(statements, synth.logical_id(synth.stack.storage.video_bucket)) == {
+        "s3:GetObject": {"/videos/*"}}
+    assert _object_prefixes(statements, synth.logical_id(synth.stack.storage.review_bucket)) == {
+        "s3:GetObject": {"/review/*"}, "s3:PutObject": {"/review/*"}}
+    [listing] = [st for st in statements if st["Action"] == "s3:ListBucket"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["review/*"]}}
+
+
+def test_only_the_feedback_function_writes_the_false_positive_memory(synth):
+    table = synth.logical_id(synth.stack.storage.fp_memory_table)
+    for owner, statements in _function_policies(synth).items():
+        writes = {a for st in statements if table in _refs(st["Resource"]) for a in _as_list(st["Action"])
+                  if a in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")}
+        assert bool(writes) == (owner == "feedback"), owner

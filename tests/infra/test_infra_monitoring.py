@@ -6,6 +6,7 @@ import json
 import pytest
 
 from infra import monitoring
+from infra.stack import SERVICE_NAMES
 
 
 def _alarms(synth) -> dict[str, dict]:
@@ -51,7 +52,7 @@ def test_inference_p99_alarm_fires_at_80_percent_of_its_timeout(synth):
 def test_sustained_clip_failures_alarm_on_the_dispatcher_metric(synth):
     alarm = _alarms(synth)["clips-failing"]
     assert (alarm["Namespace"], alarm["MetricName"]) == ("videoalert", "ClipsFailed")
-    assert alarm["Dimensions"] == [{"Name": "service", "Value": "dispatcher"}]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE_NAMES["dispatcher"]}]
     assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == monitoring.FAILURE_PERIODS
 
 

@@ -84,3 +84,12 @@ def test_cameras_table_has_pitr_and_encryption(synth):
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "SSESpecification": {"SSEEnabled": True},
     })
+
+
+def test_false_positive_memory_table_is_keyed_per_camera_with_pitr(synth):
+    synth.template.has_resource_properties("AWS::DynamoDB::Table", {
+        "KeySchema": [{"AttributeName": names.FP_MEMORY_PARTITION_KEY, "KeyType": "HASH"},
+                      {"AttributeName": names.FP_MEMORY_SORT_KEY, "KeyType": "RANGE"}],
+        "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+        "SSESpecification": {"SSEEnabled": True},
+    })
