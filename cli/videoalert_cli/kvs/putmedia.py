@@ -240,6 +240,12 @@ class PutMediaSession:
             self._drain(block_s=0.1)
         self.close()
         self._drain()
+        missing = self.result.fragments_sent - self.result.persisted
+        if self._reader_done and missing > 0 and self._failure is None:
+            self._failure = PutMediaError(
+                f"the PutMedia endpoint ended the session before all media was sent: {missing} of "
+                f"{self.result.fragments_sent} fragments not persisted"
+            )
         if self._failure:
             raise self._failure
         return self.result
