@@ -238,10 +238,11 @@ class PutMediaSession:
         grace = time.monotonic() + 2.0
         while not self._reader_done and time.monotonic() < grace:
             self._drain(block_s=0.1)
+        ended_by_service = self._reader_done  # after close() the reader ends anyway
         self.close()
         self._drain()
         missing = self.result.fragments_sent - self.result.persisted
-        if self._reader_done and missing > 0 and self._failure is None:
+        if ended_by_service and missing > 0 and self._failure is None:
             self._failure = PutMediaError(
                 f"the PutMedia endpoint ended the session before all media was sent: {missing} of "
                 f"{self.result.fragments_sent} fragments not persisted"
