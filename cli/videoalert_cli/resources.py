@@ -23,6 +23,7 @@ OUTPUT_HINTS = {
     "alert_topic_arn": ("alerttopic",),
     "feedback_url": ("feedbackurl", "feedbackfunctionurl"),
     "review_bucket": ("reviewbucket",),
+    "dispatcher_function": ("dispatcherfunction",),
 }
 
 

@@ -152,3 +152,46 @@ def test_an_object_outside_uploads_is_ignored(wired, invoke):
     answer = invoke(upload_event(res.video_bucket, "uploads/cam1.mp4", etag))
     assert answer["ok"] is True and answer["outcomes"] == []
     assert records(sess, res) == []
+
+
+def test_a_replay_two_hours_later_still_changes_nothing(wired, invoke, clips_dir):
+    # Given an upload processed and alerted, its event replayed three times at once
+    from datetime import timedelta
+
+    sess, res, deps, inference, _ = wired
+    etag = put_upload(sess, res.video_bucket, "uploads/cam1/a.mp4", (clips_dir / "human_01.mp4").read_bytes())
+    event = upload_event(res.video_bucket, "uploads/cam1/a.mp4", etag)
+    for _ in range(3):
+        invoke(event)
+    # When the same event is delivered again two hours later (past any in-progress lease)
+    real_clock = deps.records.clock
+    deps.records.clock = lambda: real_clock() + timedelta(hours=2)
+    answer = invoke(event)
+    # Then still one record and one alert, and the model ran once
+    assert answer["outcomes"][0]["status"] == "DUPLICATE"
+    assert len(records(sess, res)) == 1
+    assert len(drain_alerts(sess, res.alert_queue_url)) == 1
+    assert len(inference.calls) == 1
+
+
+def test_a_clip_left_processing_by_a_crashed_run_is_taken_over_after_the_lease(wired, invoke, clips_dir):
+    # Given a run that claimed the clip and died before recording a result
+    from datetime import timedelta
+
+    sess, res, deps, inference, _ = wired
+    etag = put_upload(sess, res.video_bucket, "uploads/cam1/a.mp4", (clips_dir / "human_01.mp4").read_bytes())
+    event = upload_event(res.video_bucket, "uploads/cam1/a.mp4", etag)
+    inference.fail_next = 0
+    original_score = inference.score
+    inference.score = lambda request: (_ for _ in ()).throw(SystemExit("container killed"))
+    with pytest.raises(SystemExit):
+        invoke(event)
+    inference.score = original_score
+    (record,) = records(sess, res)
+    assert record["status"] == "PROCESSING"
+    # When the event is retried within the lease, nothing happens; after it, the clip is finished once
+    assert invoke(event)["outcomes"][0]["status"] == "DUPLICATE"
+    real_clock = deps.records.clock
+    deps.records.clock = lambda: real_clock() + timedelta(minutes=20)
+    assert invoke(event)["outcomes"][0]["status"] == "DONE"
+    assert len(drain_alerts(sess, res.alert_queue_url)) == 1

@@ -1,0 +1,72 @@
+"""The `videoalert` command: every subcommand is registered and user errors are one clear line."""
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+from videoalert_cli.main import build_parser, main
+
+
+def test_every_documented_subcommand_exists():
+    parser = build_parser()
+    choices = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse keeps them here
+    assert {"status", "list", "upload", "run-local", "redrive", "push", "serve"} <= set(choices)
+
+
+def test_local_commands_without_a_running_emulator_say_how_to_start_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("videoalert_cli.resources.LOCAL_STATE", tmp_path / "none.json")
+    assert main(["list", "--camera", "cam1", "--local"]) == 2
+    assert "videoalert run-local --serve" in capsys.readouterr().err
+
+
+def test_upload_refuses_a_missing_file(capsys):
+    assert main(["upload", "cam1", "/nonexistent/clip.mp4", "--local"]) == 2
+    assert "is not a file" in capsys.readouterr().err
+
+
+def test_status_and_list_read_the_records(aws, tmp_path, monkeypatch, capsys):
+    # Given a record in the videos table of the emulator
+    from videoalert.video_records import VideoRecords
+    from videoalert_cli import resources
+
+    sess, res = aws
+    table = sess.resource("dynamodb").Table(res.videos_table)
+    VideoRecords(table, retention_days=30).create(
+        {"video_id": "cam1-20261123T100000Z", "camera_id": "cam1", "window_start": "2026-11-23T10:00:00Z",
+         "window_end": "2026-11-23T10:01:00Z", "status": "DONE", "decision": "ALERT", "max_score": 0.93,
+         "frame_scores": [{"t": 0.0, "score": 0.93}, {"t": 1.0, "score": 0.2}]})
+    monkeypatch.setattr(resources, "resolve", lambda args: resources.Target(sess, None, {
+        "videos_table": res.videos_table, "cameras_table": res.cameras_table, "video_bucket": res.video_bucket}))
+    # When a user asks for the video and the camera's alerts
+    assert main(["status", "cam1-20261123T100000Z"]) == 0
+    status_out = capsys.readouterr().out
+    assert main(["list", "--camera", "cam1", "--decision", "ALERT"]) == 0
+    list_out = capsys.readouterr().out
+    assert main(["list", "--camera", "cam1", "--decision", "NO_ALERT"]) == 0
+    empty_out = capsys.readouterr().out
+    # Then they see it, and a filter that excludes it shows nothing
+    assert "decision: ALERT" in status_out and "0.93" in status_out
+    assert "cam1-20261123T100000Z" in list_out and "0.930" in list_out
+    assert "no videos" in empty_out
+    assert main(["status", "nope"]) == 2
+
+
+def test_redrive_invokes_the_dispatcher_with_a_redrive_event(monkeypatch, capsys):
+    import boto3
+
+    from videoalert_cli import resources
+
+    client = boto3.client("lambda", region_name="us-east-1")
+    answer = json.dumps({"ok": True, "outcomes": [{"video_id": "v1", "status": "DONE", "decision": "NO_ALERT"}]}).encode()
+    with Stubber(client) as stub:
+        stub.add_response("invoke", {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(answer), len(answer))},
+                          {"FunctionName": "disp", "Payload": json.dumps({"action": "redrive", "video_ids": ["v1"]}).encode()})
+        target = resources.Target(boto3.session.Session(region_name="us-east-1"), None, {"dispatcher_function": "disp"})
+        monkeypatch.setattr(target.__class__, "client", lambda self, name: client)
+        monkeypatch.setattr(resources, "resolve", lambda args: target)
+        assert main(["redrive", "v1"]) == 0
+    assert "v1: DONE" in capsys.readouterr().out
