@@ -12,7 +12,7 @@ from videoalert import names
 
 from .errors import UserError
 
-DEFAULT_STACK = os.environ.get("VIDEOALERT_STACK", "VideoAlert")
+DEFAULT_STACK = os.environ.get("VIDEOALERT_STACK", "videoalert-dev")
 LOCAL_STATE = Path(os.environ.get("VIDEOALERT_LOCAL_STATE", ".local-run/endpoint.json"))
 
 # Output keys are matched loosely so a renamed construct id still resolves; the first match wins.
