@@ -94,6 +94,9 @@ def test_a_source_that_is_not_h264_is_reencoded_with_a_keyframe_per_fragment(mpe
     assert avcc[5] & 0x1F == 1 and avcc[8] & 0x1F == NAL_SPS
     frames = decoded_frames(data)
     assert len(frames) == 50 and frames[0].shape == (240, 320, 3)
+    # And with re-encoding forbidden the user is told what to change
+    with pytest.raises(SourceError, match="mpeg4, not H.264.*--reencode auto"):
+        pack(mpeg4_clip, reencode="never")
 
 
 def test_keyframes_too_far_apart_are_reencoded_in_auto_mode_and_refused_in_never_mode(long_gop_clip):

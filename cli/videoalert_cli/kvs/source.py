@@ -78,20 +78,20 @@ class VideoSource:
         self.fragment_seconds = fragment_seconds
         self._timeout_s = timeout_s
         self._container = _open(source, timeout_s)
+        self.codec_private: bytes | None = None  # known once the first keyframe has been read
         try:
             stream = _video_stream(self._container, source)
-        except SourceError:
+            self.width = stream.codec_context.width
+            self.height = stream.codec_context.height
+            self.fps = float(stream.average_rate or stream.guessed_rate or 10)
+            self.input_codec = stream.codec_context.name
+            self.reencode = self._needs_reencode(reencode, stream)
+        except BaseException:
             self._container.close()
             raise
-        self.width = stream.codec_context.width
-        self.height = stream.codec_context.height
-        self.fps = float(stream.average_rate or stream.guessed_rate or 10)
-        self.input_codec = stream.codec_context.name
-        self.reencode = self._needs_reencode(reencode, stream)
         if self.reencode:
             self.width -= self.width % 2  # 4:2:0 needs even dimensions
             self.height -= self.height % 2
-        self.codec_private: bytes | None = None  # known once the first keyframe has been read
 
     def _needs_reencode(self, mode: str, stream) -> bool:
         if mode == "always":
@@ -99,7 +99,7 @@ class VideoSource:
         is_h264 = stream.codec_context.name == "h264"
         if mode == "never":
             if not is_h264:
-                raise SourceError(f"{self.source!r} is {stream.codec_context.name}, not H.264; drop --no-reencode")
+                raise SourceError(f"{self.source!r} is {stream.codec_context.name}, not H.264 and --reencode never forbids re-encoding; use --reencode auto")
             return False
         if not is_h264:
             return True
