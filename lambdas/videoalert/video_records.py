@@ -128,23 +128,20 @@ class VideoRecords:
             cond &= Key(VIDEOS_BY_CAMERA_SORT_KEY).gte(iso(since))
         elif until:
             cond &= Key(VIDEOS_BY_CAMERA_SORT_KEY).lt(iso(until))
-        kwargs = {"IndexName": VIDEOS_BY_CAMERA_INDEX, "KeyConditionExpression": cond,
-                  "ScanIndexForward": not newest_first}
-        while True:
-            page = self.table.query(**kwargs)
-            for item in page.get("Items", []):
-                yield from_dynamo(item)
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        yield from _pages(self.table.query, IndexName=VIDEOS_BY_CAMERA_INDEX, KeyConditionExpression=cond,
+                          ScanIndexForward=not newest_first)
 
     def with_status(self, status: str) -> Iterator[dict]:
         """Scan for records in a status (redrive and operations; the table is small per day)."""
-        kwargs = {"FilterExpression": Attr("status").eq(status)}
-        while True:
-            page = self.table.scan(**kwargs)
-            for item in page.get("Items", []):
-                yield from_dynamo(item)
-            if "LastEvaluatedKey" not in page:
-                return
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        yield from _pages(self.table.scan, FilterExpression=Attr("status").eq(status))
+
+
+def _pages(operation, **kwargs) -> Iterator[dict]:
+    """Every item of a query or scan, page after page."""
+    while True:
+        page = operation(**kwargs)
+        for item in page.get("Items", []):
+            yield from_dynamo(item)
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
