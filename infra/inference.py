@@ -11,6 +11,7 @@ from constructs import Construct
 from infra.functions import REPO_ROOT, FunctionBase
 from infra.nag import acknowledge, acknowledge_wildcard_resource
 
+MODEL_FILES = ("models/person_classifier.onnx", "models/model_card.json")
 MEMORY_MB = 3008  # Lambda gives CPU in proportion to memory; ~2 vCPU for ONNX Runtime and decoding
 TIMEOUT = cdk.Duration.seconds(120)
 DOCKERFILE = "inference_container/Dockerfile"
@@ -50,6 +51,12 @@ class Inference(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             environment=environment,
         )
+        missing = [f for f in MODEL_FILES if not (context_dir / f).is_file()]
+        if missing:
+            # Synth stays possible (CI, reviews); the image build at deploy would fail on the COPY.
+            cdk.Annotations.of(self).add_warning_v2(
+                "videoalert:ModelMissing",
+                f"released model not found ({', '.join(missing)}): run the training export before deploying")
         acknowledge(self.function, "Serverless-LambdaDLQ",
                     "Invoked only synchronously (RequestResponse) by the dispatcher, which records a failure "
                     "as FAILED for redrive; there is no asynchronous event to dead-letter.")
