@@ -17,6 +17,7 @@ from .fp_memory import FpMemory
 from .ids import (Window, camera_from_upload_key, due_windows, iso, is_valid_camera_id, parse_iso,
                   stream_video_id, upload_video_id, utc, video_key)
 from .inference_client import InferenceClient, InferenceFailed
+from .kvs_clips import MediaUnreadable
 from .names import stream_name
 from .settings import DispatcherSettings
 from .video_records import DONE, FAILED, PROCESSING, RECEIVED, REJECTED, TERMINAL_STATUSES, VideoRecords
@@ -146,7 +147,13 @@ def process_window(deps: Dependencies, camera: CameraConfig, window: Window) -> 
         return process_recorded(deps, video_id, camera)
     if deps.clip_source is None:
         raise RuntimeError("no clip source configured for stream windows")
-    parts = deps.clip_source.fetch_clip(stream_name(camera.camera_id), window.start, window.end)
+    try:
+        parts = deps.clip_source.fetch_clip(stream_name(camera.camera_id), window.start, window.end)
+    except MediaUnreadable as exc:
+        # KVS cannot package this minute (codec or frame errors): retrying gives the same answer.
+        base = {"video_id": video_id, "camera_id": camera.camera_id, "source": "stream",
+                "window_start": iso(window.start), "window_end": iso(window.end)}
+        return _reject_new(deps, base, "MEDIA_UNREADABLE", str(exc)[:1000])
     if not parts:
         logger.info("camera %s: no media in %s..%s, skipping", camera.camera_id, iso(window.start), iso(window.end))
         return ClipOutcome(video_id, camera.camera_id, IDLE, metrics={"IdleWindows": 1})

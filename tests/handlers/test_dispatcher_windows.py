@@ -83,3 +83,44 @@ def test_a_window_split_in_parts_is_stored_as_parts_and_scored_together(wired, i
     (record,) = items(sess, res)
     assert record["more_keys"] == ["videos/cam1/2026/11/23/cam1-20261123T100000Z.part2.mp4"]
     assert inference.calls[0]["more_keys"] == record["more_keys"]
+
+
+def test_a_minute_kvs_cannot_package_is_rejected_and_left_behind(wired, invoke):
+    # Given KVS answers the 10:00 minute with a media error (GetClip cannot package it)
+    from videoalert.kvs_clips import MediaUnreadable
+
+    sess, res, deps, inference, source = wired
+    deps.cameras.register("cam1")
+    deps.cameras.advance_cursor("cam1", None, T0)
+    source.error = MediaUnreadable("InvalidCodecPrivateDataException: codec private data is missing")
+    # When the scheduler runs twice
+    invoke(scheduled_event(T0 + timedelta(minutes=2)))
+    invoke(scheduled_event(T0 + timedelta(minutes=2)))
+    # Then the minute is REJECTED with the reason, once, and the cursor moved past it
+    (record,) = [i for i in items(sess, res) if i["camera_id"] == "cam1"]
+    assert (record["status"], record["reason"]) == ("REJECTED", "MEDIA_UNREADABLE")
+    assert "codec private data" in record["reason_detail"]
+    assert cursor(sess, res, "cam1") == "2026-11-23T10:01:00Z"
+    assert inference.calls == []
+
+
+def test_a_camera_without_a_stream_does_not_stop_the_other_cameras(wired, invoke, clips_dir):
+    from videoalert.kvs_clips import UnknownStream
+
+    sess, res, deps, inference, source = wired
+    for camera in ("cam1", "cam2"):
+        deps.cameras.register(camera)
+        deps.cameras.advance_cursor(camera, None, T0)
+    real_fetch = source.fetch_clip
+
+    def fetch(stream_name, start, end):
+        if stream_name == "videoalert-cam1":
+            raise UnknownStream("stream videoalert-cam1 does not exist")
+        return real_fetch(stream_name, start, end)
+
+    source.fetch_clip = fetch
+    source.clips_by_start = {("videoalert-cam2", T0): [(clips_dir / "human_01.mp4").read_bytes()]}
+    answer = invoke(scheduled_event(T0 + timedelta(minutes=2)))
+    assert [i["camera_id"] for i in items(sess, res)] == ["cam2"]
+    assert cursor(sess, res, "cam1") == "2026-11-23T10:00:00Z"  # kept: nothing lost once the stream exists
+    assert any(o.get("camera_id") == "cam1" and o["status"] == "FAILED" for o in answer["outcomes"])
