@@ -15,10 +15,11 @@ EMBEDDING_DIM = 512
 
 def build_resnet18(pretrained: bool = True) -> nn.Module:
     """torchvision ResNet18 with a single-logit head; ImageNet weights when they can be loaded."""
-    model = None
+    model, _loaded = None, False
     if pretrained:
         try:
             model = torchvision.models.resnet18(weights=torchvision.models.ResNet18_Weights.DEFAULT)
+            _loaded = True
             log.info("ImageNet weights loaded (ResNet18_Weights.DEFAULT): fine-tuning")
         except Exception as exc:  # offline machines: the weights download fails
             log.warning("ImageNet weights unavailable (%s: %s): training from scratch", type(exc).__name__, exc)
@@ -27,6 +28,7 @@ def build_resnet18(pretrained: bool = True) -> nn.Module:
             log.info("ImageNet weights not requested: training from scratch")
         model = torchvision.models.resnet18(weights=None)
     model.fc = nn.Linear(EMBEDDING_DIM, 1)
+    model.imagenet_weights_loaded = _loaded  # recorded in the run summary
     return model
 
 

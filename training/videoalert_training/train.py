@@ -10,7 +10,7 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMonitor, ModelCheckpoint
 from lightning.pytorch.loggers import MLFlowLogger
 
 from .data import folder_sha256
@@ -20,6 +20,19 @@ from .model import PersonClassifierModule
 
 log = logging.getLogger("videoalert_training.train")
 SUMMARY_FILE = "train_summary.json"
+
+
+class EpochLog(Callback):
+    """One log line per epoch: the progress bar is off (logs go to files in background runs)."""
+
+    def __init__(self):
+        self.started = time.time()
+
+    def on_validation_epoch_end(self, trainer, pl_module):
+        if trainer.sanity_checking:
+            return
+        m = {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith(("val_", "train_loss_epoch"))}
+        log.info("epoch %d done at %.0f s: %s", trainer.current_epoch, time.time() - self.started, m)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -70,7 +83,7 @@ def train(args: argparse.Namespace) -> dict:
     trainer = L.Trainer(
         max_epochs=args.max_epochs, accelerator="cpu", deterministic=False, logger=mlflow_logger,
         callbacks=[EarlyStopping(monitor="val_loss", patience=args.patience, mode="min"), checkpoint,
-                   LearningRateMonitor(logging_interval="epoch")],
+                   LearningRateMonitor(logging_interval="epoch"), EpochLog()],
         limit_train_batches=args.limit_train_batches, limit_val_batches=args.limit_val_batches,
         log_every_n_steps=10, enable_progress_bar=False, num_sanity_val_steps=0)
     started = time.time()
@@ -82,7 +95,9 @@ def train(args: argparse.Namespace) -> dict:
         "epochs_run": trainer.current_epoch, "training_seconds": round(elapsed, 1),
         "input_size": args.input_size, "seed": args.seed, "data": str(Path(args.data).resolve()),
         "training_data_sha256": folder_sha256(Path(args.data) / "train"),
-        "pretrained_requested": not args.no_pretrained, "hardware": describe(),
+        "pretrained_requested": not args.no_pretrained,
+        "imagenet_weights_loaded": bool(getattr(module.net.resnet, "imagenet_weights_loaded", False)),
+        "hardware": describe(),
         "mlflow": {"tracking_uri": tracking_uri, "run_id": mlflow_logger.run_id},
         "hyperparameters": {k: v for k, v in vars(args).items() if k not in {"data", "work_dir", "tracking_uri"}},
     }

@@ -1,0 +1,86 @@
+"""A short CPU training run proves the loop, the checkpoint and the export the container loads."""
+import json
+import shutil
+
+import numpy as np
+import onnx
+import pytest
+
+from videoalert_inference.model import load_classifier
+from videoalert_inference.preprocess import PREPROCESS_VERSION, to_model_input
+from videoalert_training.data import list_split, read_rgb
+from videoalert_training.export import compare_with_torch, load_module
+from videoalert_training.release import release
+from videoalert_training.train import main as train_main
+
+CARD_KEYS = {"model_version", "classes", "positive_class", "preprocess", "threshold", "threshold_policy", "metrics",
+             "training_data_sha256", "git_commit", "created_at", "files", "confusion_matrix", "training"}
+
+
+@pytest.fixture(scope="module")
+def tiny_release(tiny_dataset, tmp_path_factory):
+    """Given a 2-batch training run at 64 px on real images, released without clips or int8."""
+    base = tmp_path_factory.mktemp("tiny-run")
+    run_dir = base / "run"
+    train_main(["--data", str(tiny_dataset), "--work-dir", str(run_dir), "--input-size", "64", "--batch-size", "4",
+                "--max-epochs", "1", "--samples-per-epoch", "8", "--num-workers", "0", "--no-pretrained",
+                "--threads", "1"])
+    out = base / "models"
+    card = release(run_dir, tiny_dataset, None, out, target_recall=0.99, min_frames=2, int8=False)
+    return run_dir, out, card
+
+
+@pytest.mark.slow
+def test_training_writes_a_best_checkpoint_and_tracks_the_run(tiny_release):
+    run_dir, _, _ = tiny_release
+    summary = json.loads((run_dir / "train_summary.json").read_text())
+    # Then the best checkpoint exists and the run's metrics reached the MLflow store
+    assert (run_dir / "checkpoints" / "best.ckpt").is_file()
+    assert summary["best_val_loss"] is not None and summary["epochs_run"] >= 1
+    metric_files = {p.name for p in (run_dir / "mlruns").rglob("metrics/*")}
+    assert {"val_loss", "val_acc", "val_f1"} <= metric_files
+
+
+@pytest.mark.slow
+def test_export_has_the_container_interface_and_a_complete_card(tiny_release):
+    _, out, card = tiny_release
+    # Then the ONNX model has the contracted names with a dynamic batch
+    model = onnx.load(str(out / "person_classifier.onnx"))
+    assert [i.name for i in model.graph.input] == ["input"]
+    assert [o.name for o in model.graph.output] == ["logit", "embedding"]
+    assert model.graph.input[0].type.tensor_type.shape.dim[0].dim_param  # symbolic N
+    # And the card has every contracted key and matches this preprocessing
+    assert CARD_KEYS <= set(card)
+    assert card["classes"] == ["not_person", "person"] and card["files"]["fp32"] == "person_classifier.onnx"
+    assert card["preprocess"]["version"] == PREPROCESS_VERSION and card["preprocess"]["input_size"] == 64
+    assert (out / "reports" / "roc.png").stat().st_size > 0 and (out / "reports" / "threshold_table.txt").is_file()
+    assert "precision" in (out / "reports" / "validation_report.txt").read_text()
+
+
+@pytest.mark.slow
+def test_onnx_and_pytorch_agree_on_real_images(tiny_release, tiny_dataset):
+    run_dir, out, _ = tiny_release
+    summary = json.loads((run_dir / "train_summary.json").read_text())
+    module = load_module(summary["best_checkpoint"])
+    # Given real validation images through the one preprocessing definition
+    classifier = load_classifier(out)
+    images = [read_rgb(i.path) for i in list_split(tiny_dataset, "validation")]
+    batch = to_model_input(images, classifier.spec)
+    # When both runtimes score them
+    diff = compare_with_torch(module.net, out / "person_classifier.onnx", batch)
+    # Then logits and embeddings agree to float precision, and the container loader gives 512-d embeddings
+    assert diff["max_abs_diff_logit"] < 1e-3 and diff["max_abs_diff_embedding"] < 1e-3
+    prediction = classifier.predict_images(images)
+    assert prediction.embeddings.shape == (len(images), 512) and np.all((0 <= prediction.scores) & (prediction.scores <= 1))
+
+
+@pytest.mark.slow
+def test_container_refuses_a_card_with_other_preprocessing(tiny_release, tmp_path):
+    _, out, card = tiny_release
+    # Given the released files with a card naming another preprocessing procedure
+    shutil.copy(out / "person_classifier.onnx", tmp_path / "person_classifier.onnx")
+    card = dict(card, preprocess=dict(card["preprocess"], version="letterbox-bgr-v0"))
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    # When the container loads it, Then it refuses with a message naming the mismatch
+    with pytest.raises(ValueError, match="does not match"):
+        load_classifier(tmp_path)

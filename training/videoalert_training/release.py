@@ -1,0 +1,151 @@
+"""Turn a training run into the released model: ONNX (fp32, int8 if accurate), threshold, reports, model card.
+
+`python -m videoalert_training.release --run training/runs/release --data DIR --clips DIR --out models`
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from videoalert_inference.model import CARD_FILE, MODEL_FILE, PersonClassifier
+from videoalert_inference.preprocess import PreprocessSpec, to_model_input
+
+from .clipcheck import check_clips, format_clip_table
+from .data import CLASSES, POSITIVE_CLASS, POSITIVE_FOLDERS, list_split, read_rgb
+from .evaluate import metrics_at, plot_curves, plot_threshold_curve, text_report
+from .export import compare_with_torch, export_onnx, load_module, onnx_outputs, quantize_int8
+from .hardware import git_commit
+from .thresholds import choose_threshold, format_table, threshold_table
+from .train import SUMMARY_FILE
+
+log = logging.getLogger("videoalert_training.release")
+INT8_FILE = "person_classifier.int8.onnx"
+INT8_MAX_ACCURACY_DROP = 0.005  # the issue: keep int8 only within 0.5 point of fp32
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x.reshape(-1).astype(np.float64)))
+
+
+def _calibration_batch(run_dir: Path, data_dir: Path, spec: PreprocessSpec, n: int, seed: int) -> np.ndarray:
+    """Training-distribution inputs (never validation) for int8 calibration."""
+    import torch
+
+    from .cutouts import load_cutouts
+    from .datamodule import CameraSynthDataset
+
+    torch.manual_seed(seed)
+    dataset = CameraSynthDataset(load_cutouts(list_split(data_dir, "train"), run_dir.parent / "cache" / "masks"), spec, n)
+    return np.stack([dataset[i][0].numpy() for i in range(n)])
+
+
+def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path, target_recall: float,
+            min_frames: int, calibration_images: int = 256, int8: bool = True) -> dict:
+    summary = json.loads((run_dir / SUMMARY_FILE).read_text())
+    spec = PreprocessSpec(input_size=int(summary["input_size"]))
+    reports = out_dir / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+
+    module = load_module(summary["best_checkpoint"])
+    fp32_path = export_onnx(module.net, out_dir / MODEL_FILE, spec.input_size)
+    val_items = list_split(data_dir, "validation")
+    labels = np.array([i.label for i in val_items])
+    val_batch = to_model_input([read_rgb(i.path) for i in val_items], spec)
+    export_check = compare_with_torch(module.net, fp32_path, val_batch)
+    log.info("PyTorch vs ONNX on %d validation images: %s", len(val_batch), export_check)
+
+    scores = _sigmoid(onnx_outputs(fp32_path, val_batch)[0])
+    threshold, policy = choose_threshold(scores, labels, target_recall)
+    table = threshold_table(scores, labels, extra=[threshold])
+    print(format_table(table))
+    print(f"chosen threshold {threshold:.4f}: {policy}")
+    (reports / "threshold_table.txt").write_text(format_table(table) + f"\n\nchosen: {threshold:.6f}\n{json.dumps(policy, indent=2)}\n")
+    (reports / "threshold_table.json").write_text(json.dumps({"threshold": threshold, "policy": policy, "rows": table}, indent=2))
+    plot_threshold_curve(table, threshold, target_recall, reports / "threshold_curve.png")
+    plot_curves(scores, labels, threshold, reports)
+
+    metrics = {"fp32": {"at_threshold": metrics_at(scores, labels, threshold), "at_0.5": metrics_at(scores, labels, 0.5)},
+               "torch_vs_onnx": export_check, "int8": None}
+    report = text_report(scores, labels, threshold, "fp32 ONNX, validation")
+    int8_file = None
+    if int8:
+        calib = _calibration_batch(run_dir, data_dir, spec, calibration_images, int(summary.get("seed", 0)))
+        int8_path = quantize_int8(fp32_path, out_dir / INT8_FILE, calib)
+        scores8 = _sigmoid(onnx_outputs(int8_path, val_batch)[0])
+        m8 = metrics_at(scores8, labels, threshold)
+        drop = metrics["fp32"]["at_threshold"]["accuracy"] - m8["accuracy"]
+        metrics["int8"] = {"at_threshold": m8, "accuracy_drop_vs_fp32": drop,
+                           "max_abs_diff_score_vs_fp32": float(np.max(np.abs(scores8 - scores))),
+                           "kept": drop <= INT8_MAX_ACCURACY_DROP}
+        report += "\n\n" + text_report(scores8, labels, threshold, "int8 ONNX, validation")
+        if drop <= INT8_MAX_ACCURACY_DROP:
+            int8_file = INT8_FILE
+        else:
+            log.warning("int8 accuracy %.4f is %.2f points below fp32: not released", m8["accuracy"], drop * 100)
+            int8_path.unlink()
+    print(report)
+    (reports / "validation_report.txt").write_text(report + "\n")
+
+    onnx_sha = hashlib.sha256(fp32_path.read_bytes()).hexdigest()
+    created = datetime.now(timezone.utc)
+    card = {
+        "model_version": f"resnet18-person-{created:%Y%m%d}-{onnx_sha[:8]}",
+        "architecture": "torchvision resnet18, 1 logit (BCE-with-logits); outputs logit [N,1] and embedding [N,512]",
+        "classes": list(CLASSES), "positive_class": POSITIVE_CLASS,
+        "positive_folders": sorted(POSITIVE_FOLDERS),
+        "preprocess": spec.to_card(),
+        "threshold": threshold, "threshold_policy": policy,
+        "metrics": metrics,
+        "confusion_matrix": metrics["fp32"]["at_threshold"]["confusion_matrix"],
+        "training_data_sha256": summary["training_data_sha256"],
+        "git_commit": git_commit(out_dir.resolve().parent),
+        "created_at": created.isoformat(timespec="seconds"),
+        "files": {"fp32": MODEL_FILE, "int8": int8_file},
+        "onnx_sha256": {"fp32": onnx_sha, "int8": hashlib.sha256((out_dir / INT8_FILE).read_bytes()).hexdigest() if int8_file else None},
+        "training": {"seconds": summary["training_seconds"], "epochs_run": summary["epochs_run"],
+                     "best_val_loss": summary["best_val_loss"], "hardware": summary["hardware"],
+                     "imagenet_weights_loaded": summary.get("imagenet_weights_loaded", False),
+                     "hyperparameters": summary["hyperparameters"], "mlflow_run_id": summary["mlflow"]["run_id"]},
+    }
+    if clips_dir:
+        # Score the clips through the container's own loader: the same code path as production.
+        for name, file in (("fp32", MODEL_FILE), ("int8", int8_file)):
+            if not file:
+                continue
+            classifier = PersonClassifier(out_dir / file, card)
+            check = check_clips(clips_dir, lambda imgs: classifier.predict_images(imgs).scores, threshold, min_frames)
+            print(format_clip_table(check))
+            (reports / f"clip_check_{name}.txt").write_text(format_clip_table(check) + "\n")
+            (reports / f"clip_check_{name}.json").write_text(json.dumps(check, indent=2))
+            card.setdefault("clip_check", {})[name] = {
+                "all_ok": check["all_ok"], "min_frames": min_frames,
+                "frames_over_threshold": {k: v["frames_over_threshold"] for k, v in check["clips"].items()}}
+    (reports / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+    log.info("released %s to %s (threshold %.4f)", card["model_version"], out_dir, threshold)
+    return card
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--run", required=True, help="training work dir (holds train_summary.json)")
+    p.add_argument("--data", required=True)
+    p.add_argument("--clips", default=None, help="folder of held-out clips with labels.csv (optional)")
+    p.add_argument("--out", default="models")
+    p.add_argument("--target-recall", type=float, default=0.99)
+    p.add_argument("--min-frames", type=int, default=2, help="alert rule used by the clip check")
+    p.add_argument("--no-int8", action="store_true")
+    a = p.parse_args(argv)
+    release(Path(a.run), Path(a.data), Path(a.clips) if a.clips else None, Path(a.out), a.target_recall,
+            a.min_frames, int8=not a.no_int8)
+
+
+if __name__ == "__main__":
+    main()
