@@ -14,6 +14,8 @@ from videoalert import names
 MIN_RETENTION_HOURS = 24
 # What the dispatcher's GetClip path calls; GetDataEndpoint is a control-plane call on the stream ARN.
 CLIP_READ_ACTIONS = ("kinesisvideo:GetDataEndpoint", "kinesisvideo:GetClip", "kinesisvideo:ListFragments")
+# What a camera (or `videoalert push`) needs to send video: the PUT_MEDIA endpoint, PutMedia, a data key.
+PRODUCER_ACTIONS = ("kinesisvideo:GetDataEndpoint", "kinesisvideo:PutMedia", "kinesisvideo:DescribeStream")
 
 
 class Ingest(Construct):
@@ -36,6 +38,15 @@ class Ingest(Construct):
                 media_type="video/h264",
                 tags=[cdk.CfnTag(key="camera_id", value=camera)],
             )
+
+        # Attach to the identity a camera or `videoalert push` uses; it can write to these streams only.
+        self.producer_policy = iam.ManagedPolicy(
+            self, "ProducerPolicy", description="videoalert: send camera video into this stack's streams",
+            statements=[
+                iam.PolicyStatement(actions=list(PRODUCER_ACTIONS),
+                                    resources=[s.attr_arn for s in self.streams.values()]),
+                iam.PolicyStatement(actions=["kms:GenerateDataKey"], resources=[self.key.key_arn]),
+            ])
 
     @property
     def stream_names(self) -> dict[str, str]:

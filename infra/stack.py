@@ -94,6 +94,7 @@ class VideoAlertStack(cdk.Stack):
             "FeedbackUrl": feedback.url.url,
             "DashboardName": monitoring.dashboard.dashboard_name,
             "StreamNames": ",".join(ingest.stream_names.values()),
+            "CameraProducerPolicyArn": ingest.producer_policy.managed_policy_arn,
         }
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)

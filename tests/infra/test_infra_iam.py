@@ -7,7 +7,7 @@ from typing import Any, Iterator
 import pytest
 
 POLICY_DOCUMENT_PROPS = {  # every resource type here that carries a policy document, and where
-    "AWS::IAM::Policy": "PolicyDocument", "AWS::KMS::Key": "KeyPolicy", "AWS::S3::BucketPolicy": "PolicyDocument",
+    "AWS::IAM::Policy": "PolicyDocument", "AWS::IAM::ManagedPolicy": "PolicyDocument", "AWS::KMS::Key": "KeyPolicy", "AWS::S3::BucketPolicy": "PolicyDocument",
     "AWS::SNS::TopicPolicy": "PolicyDocument", "AWS::SQS::QueuePolicy": "PolicyDocument",
 }
 
@@ -156,3 +156,14 @@ def test_only_the_feedback_function_writes_the_false_positive_memory(synth):
         writes = {a for st in statements if table in _refs(st["Resource"]) for a in _as_list(st["Action"])
                   if a in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")}
         assert bool(writes) == (owner == "feedback"), owner
+
+
+def test_camera_producer_policy_may_only_put_media_into_this_stacks_streams(synth):
+    [policy] = synth.resources("AWS::IAM::ManagedPolicy").values()
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    streams = {synth.stack.get_logical_id(s) for s in synth.stack.ingest.streams.values()}
+    by_resource = {frozenset(_refs(st["Resource"])): set(_as_list(st["Action"])) for st in statements}
+    assert by_resource == {
+        frozenset(streams): {"kinesisvideo:GetDataEndpoint", "kinesisvideo:PutMedia", "kinesisvideo:DescribeStream"},
+        frozenset({synth.logical_id(synth.stack.ingest.key)}): {"kms:GenerateDataKey"},
+    }
