@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import Mapping
 
 import aws_cdk as cdk
-from aws_cdk import (aws_events as events, aws_events_targets as targets, aws_lambda as lambda_,
-                     aws_lambda_destinations as destinations, aws_s3 as s3)
+from aws_cdk import aws_events as events, aws_events_targets as targets, aws_lambda_destinations as destinations
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.functions import FunctionBase, powertools_layer, zip_function

@@ -69,10 +69,11 @@ class Monitoring(Construct):
                     comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
                     description=f"Inference p99 duration is above {DURATION_ALARM_FRACTION:.0%} of its "
                                 f"{timeout_ms / 1000:.0f} s timeout.")
-        self._alarm("clips-failing", self._metric("ClipsFailed", for_alarm=True), threshold=1, periods=FAILURE_PERIODS,
-                    datapoints=FAILURE_PERIODS, description="Clips failed in every 5-minute period for 15 minutes.")
-        self._alarm("camera-runs-failing", self._metric("CameraRunErrors", for_alarm=True), threshold=1, periods=FAILURE_PERIODS,
-                    datapoints=FAILURE_PERIODS,
+        self._alarm("clips-failing", self._metric("ClipsFailed", for_alarm=True), threshold=1,
+                    periods=FAILURE_PERIODS, datapoints=FAILURE_PERIODS,
+                    description="Clips failed in every 5-minute period for 15 minutes.")
+        self._alarm("camera-runs-failing", self._metric("CameraRunErrors", for_alarm=True), threshold=1,
+                    periods=FAILURE_PERIODS, datapoints=FAILURE_PERIODS,
                     description="A camera's scheduled run stopped with an error in every period for 15 minutes.")
         for camera in cameras:
             self._camera_alarms(camera)
@@ -137,14 +138,13 @@ class Monitoring(Construct):
         self.dashboard.add_widgets(
             cw.GraphWidget(title="Throughput: clips per 5 min", width=half,
                            left=[self._metric(n) for n in THROUGHPUT_METRICS]),
-            cw.GraphWidget(title="Alerts and suppressed alerts per 5 min", width=half,
-                           left=[self._metric("Alerts"), self._metric("Suppressed")]),
+            cw.GraphWidget(title="Alerts, suppressed (false-positive memory) and cooldowns per 5 min", width=half,
+                           left=[self._metric("Alerts"), self._metric("Suppressed"), self._metric("Cooldowns")]),
         )
         self.dashboard.add_widgets(
             cw.GraphWidget(title="Latency: function duration p50 / p99 (ms)", width=half,
-                           left=[m for f in functions.values() for m in (
-                               f.metric_duration(period=PERIOD, statistic="p50"),
-                               f.metric_duration(period=PERIOD, statistic="p99"))]),
+                           left=[f.metric_duration(period=PERIOD, statistic=p, label=f"{n} {p}")
+                                 for n, f in functions.items() for p in ("p50", "p99")]),
             cw.GraphWidget(title="Per clip: decode and inference ms (p50 / p99), frames", width=half,
                            left=[self._metric(n, statistic=s) for n in ("DecodeMs", "InferenceMs")
                                  for s in ("p50", "p99")],

@@ -42,6 +42,7 @@ def test_bad_context_is_refused_with_a_message_naming_the_key(context, message):
         _config(**context)
 
 
+@pytest.mark.slow  # a second full synth in a fresh process (jsii start-up included)
 def test_app_py_synthesises_a_stream_per_camera_from_cli_context(tmp_path):
     # Given the context the CDK CLI hands to `python app.py` (cdk.json + -c cameras=...)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # synth must need no credentials

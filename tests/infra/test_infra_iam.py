@@ -7,8 +7,9 @@ from typing import Any, Iterator
 import pytest
 
 POLICY_DOCUMENT_PROPS = {  # every resource type here that carries a policy document, and where
-    "AWS::IAM::Policy": "PolicyDocument", "AWS::IAM::ManagedPolicy": "PolicyDocument", "AWS::KMS::Key": "KeyPolicy", "AWS::S3::BucketPolicy": "PolicyDocument",
-    "AWS::SNS::TopicPolicy": "PolicyDocument", "AWS::SQS::QueuePolicy": "PolicyDocument",
+    "AWS::IAM::Policy": "PolicyDocument", "AWS::IAM::ManagedPolicy": "PolicyDocument", "AWS::KMS::Key": "KeyPolicy",
+    "AWS::S3::BucketPolicy": "PolicyDocument", "AWS::SNS::TopicPolicy": "PolicyDocument",
+    "AWS::SQS::QueuePolicy": "PolicyDocument",
 }
 
 
@@ -22,9 +23,10 @@ def _statements(synth) -> Iterator[tuple[str, dict]]:
         if prop:
             for statement in resource["Properties"][prop]["Statement"]:
                 yield lid, statement
-        for policy in resource.get("Properties", {}).get("Policies", []) if resource["Type"] == "AWS::IAM::Role" else []:
-            for statement in policy["PolicyDocument"]["Statement"]:
-                yield lid, statement
+        if resource["Type"] == "AWS::IAM::Role":  # inline policies, should any appear
+            for policy in resource["Properties"].get("Policies", []):
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    yield lid, statement
 
 
 def _refs(value: Any) -> set[str]:
