@@ -1,0 +1,92 @@
+"""Clip processing time: the inference path (read, sample, preprocess, infer) against the naive path, interleaved."""
+from __future__ import annotations
+
+import argparse
+import os
+
+from .clips import CLIP_640, clip_1080p30
+from .common import Stopwatch, fast_model_dir, int8_model_file, machine, median
+from .models import torch_resnet18
+from .naive import naive_score_clip
+
+
+def fast_variants(model_dir):
+    """Configurations of the inference path worth comparing: the shipped one first."""
+    from videoalert_inference.model import load_classifier
+
+    variants = {
+        "inference path (shipped: decoder 1 thread, ORT all cores)": dict(classifier=load_classifier(model_dir),
+                                                                         decoder_threads=1),
+        "  same, decoder frame threads auto": dict(classifier=load_classifier(model_dir), decoder_threads=0),
+        "  same, 1 vCPU (ORT 1 thread, decoder 1 thread)": dict(
+            classifier=load_classifier(model_dir, intra_op_threads=1), decoder_threads=1),
+    }
+    int8 = int8_model_file(model_dir)
+    if int8:
+        variants["  same, int8 model"] = dict(classifier=load_classifier(model_dir, model_file=int8),
+                                              decoder_threads=1)
+    return variants
+
+
+def run(runs: int = 3, clips: tuple[str, ...] = ("640x480", "1080p30")) -> dict:
+    import torch
+
+    from videoalert_inference.scoring import score_clip
+
+    model_dir, model_note = fast_model_dir()
+    variants = fast_variants(model_dir)
+    input_size = next(iter(variants.values()))["classifier"].spec.input_size
+    naive_model = torch_resnet18()
+    paths = {"640x480": CLIP_640, "1080p30": clip_1080p30()}
+    results = {"machine_before": machine(), "model": model_note, "input_size": input_size,
+               "torch_threads": torch.get_num_threads(), "runs": runs, "clips": {}}
+    for name in clips:
+        path = paths[name]
+        data = path.read_bytes()
+        times: dict[str, list[float]] = {"naive path": []}
+        cpu: dict[str, list[float]] = {"naive path": []}
+        breakdown: dict[str, list[dict]] = {}
+        frames = {}
+        for _ in range(runs):  # interleaved: each round runs every variant once, so load hits all alike
+            with Stopwatch() as sw:
+                naive = naive_score_clip(path, naive_model, input_size)
+            times["naive path"].append(sw.seconds)
+            cpu["naive path"].append(sw.cpu_seconds)
+            frames["naive path"] = len(naive)
+            for label, v in variants.items():
+                with Stopwatch() as sw:
+                    # From the clip's bytes in memory, as the handler holds them after the S3 download.
+                    result = score_clip(data, v["classifier"], 1.0, 120, decoder_threads=v["decoder_threads"])
+                times.setdefault(label, []).append(sw.seconds)
+                cpu.setdefault(label, []).append(sw.cpu_seconds)
+                breakdown.setdefault(label, []).append(result.timings_ms)
+                frames[label] = len(result.frames)
+        naive_s = median(times["naive path"])
+        results["clips"][name] = {
+            "file": str(path), "size_bytes": len(data),
+            "median_s": {k: round(median(v), 3) for k, v in times.items()},
+            "all_s": {k: [round(x, 3) for x in v] for k, v in times.items()},
+            "median_cpu_s": {k: round(median(v), 3) for k, v in cpu.items()},
+            "speedup_vs_naive": {k: round(naive_s / median(v), 2) for k, v in times.items() if k != "naive path"},
+            "cpu_speedup_vs_naive": {k: round(median(cpu["naive path"]) / median(v), 2)
+                                     for k, v in cpu.items() if k != "naive path"},
+            "median_breakdown_ms": {k: {stage: round(median([b[stage] for b in bs]), 1) for stage in bs[0]}
+                                    for k, bs in breakdown.items()},
+            "frames": frames,
+        }
+    results["machine_after"] = machine()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--clips", nargs="+", default=["640x480", "1080p30"])
+    args = parser.parse_args()
+    import json
+    print(json.dumps(run(args.runs, tuple(args.clips)), indent=2))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("OMP_NUM_THREADS", str(os.cpu_count()))
+    main()

@@ -1,0 +1,86 @@
+"""Cold start in a fresh process: imports, model load, first clip; the inference handler against a torch-based one."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+from .common import REPO, machine, median
+
+
+def child_onnx(model_dir: str, clip: str) -> dict:
+    """What a new Lambda container does before its first answer, minus the S3 download."""
+    t0 = time.perf_counter()
+    from videoalert_inference import handler  # noqa: F401  (imports powertools, PyAV, numpy, cv2, ORT modules)
+    from videoalert_inference.model import load_classifier
+    from videoalert_inference.scoring import score_clip
+    import boto3  # noqa: F401  (the handler's S3 client; provided by the base image)
+    t1 = time.perf_counter()
+    classifier = load_classifier(model_dir)
+    t2 = time.perf_counter()
+    score_clip(open(clip, "rb").read(), classifier, 1.0, 120)
+    t3 = time.perf_counter()
+    return {"imports": t1 - t0, "model_load": t2 - t1, "first_clip": t3 - t2}
+
+
+def child_torch(model_dir: str, clip: str) -> dict:
+    """The same handler built on PyTorch: torch + torchvision imports, ResNet18 built and weights loaded."""
+    t0 = time.perf_counter()
+    import numpy as np
+    import torch
+    import torchvision  # noqa: F401
+    from videoalert_inference import handler  # noqa: F401
+    from videoalert_inference.frames import FrameSampler
+    from videoalert_inference.preprocess import PreprocessSpec, to_model_input
+    import boto3  # noqa: F401
+    t1 = time.perf_counter()
+    from bench.models import torch_resnet18
+    model = torch_resnet18()
+    model.load_state_dict(model.state_dict())  # a real handler loads its weights from a file: same work
+    spec = PreprocessSpec(input_size=json.load(open(f"{model_dir}/model_card.json"))["preprocess"]["input_size"])
+    t2 = time.perf_counter()
+    sampler = FrameSampler(1.0, 120, resize_to=spec.input_size, decoder_threads=1)
+    images = [f.image for f in sampler.sample(open(clip, "rb").read())]
+    with torch.inference_mode():
+        for start in range(0, len(images), 16):
+            torch.sigmoid(model(torch.from_numpy(to_model_input(images[start:start + 16], spec)))[0])
+    np.asarray(0)
+    t3 = time.perf_counter()
+    return {"imports": t1 - t0, "model_load": t2 - t1, "first_clip": t3 - t2}
+
+
+def measure(kind: str, model_dir, clip, runs: int) -> list[dict]:
+    out = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "bench.cold_start", "--child", kind, str(model_dir), str(clip)],
+                              cwd=REPO, capture_output=True, text=True, check=True)
+        result = json.loads(proc.stdout.strip().splitlines()[-1])
+        result["process_wall"] = time.perf_counter() - started  # includes the interpreter's own start
+        out.append(result)
+    return out
+
+
+def run(model_dir, clip, runs: int = 3) -> dict:
+    samples = {"onnx handler": [], "torch handler": []}
+    for _ in range(runs):  # interleaved
+        samples["onnx handler"] += measure("onnx", model_dir, clip, 1)
+        samples["torch handler"] += measure("torch", model_dir, clip, 1)
+    summary = {}
+    for kind, rows in samples.items():
+        med = {k: round(median([r[k] for r in rows]), 3) for k in rows[0]}
+        med["init (imports + model load)"] = round(median([r["imports"] + r["model_load"] for r in rows]), 3)
+        med["init + first clip"] = round(median([r["imports"] + r["model_load"] + r["first_clip"] for r in rows]), 3)
+        summary[kind] = med
+    return {"machine": machine(), "runs": runs, "clip": str(clip), "median_s": summary}
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        kind, model_dir, clip = sys.argv[2:5]
+        print(json.dumps((child_onnx if kind == "onnx" else child_torch)(model_dir, clip)))
+    else:
+        from .clips import CLIP_640
+        from .common import fast_model_dir
+        print(json.dumps(run(fast_model_dir()[0], CLIP_640), indent=2))

@@ -1,0 +1,82 @@
+"""Shared pieces of the benchmarks: cache folder, machine description, timing helpers, the models under test."""
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CACHE = REPO / "bench" / ".cache"
+RELEASED_MODELS = REPO / "models"
+SHARED_CLIPS = Path("/work/shared/data/clips")
+DEFAULT_INPUT_SIZE = 160  # used only when no released model exists; the card decides otherwise
+
+
+def cache_dir(*parts: str) -> Path:
+    path = CACHE.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def machine() -> dict:
+    """What the figures were measured on, and how busy the machine was."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "loadavg_1m": round(os.getloadavg()[0], 2)}
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+class Stopwatch:
+    """Wall time and this process's CPU time (all threads): CPU time is far less sensitive to a busy machine."""
+
+    def __enter__(self):
+        self.started, self.cpu_started = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.started
+        self.cpu_seconds = time.process_time() - self.cpu_started
+
+
+def released_input_size() -> int | None:
+    card = RELEASED_MODELS / "model_card.json"
+    if card.exists():
+        return int(json.loads(card.read_text())["preprocess"]["input_size"])
+    return None
+
+
+def fast_model_dir() -> tuple[Path, str]:
+    """The released ONNX model if there is one, else a random-weight ResNet18 with the same interface."""
+    if (RELEASED_MODELS / "person_classifier.onnx").exists() and (RELEASED_MODELS / "model_card.json").exists():
+        return RELEASED_MODELS, "released model"
+    size = DEFAULT_INPUT_SIZE
+    target = CACHE / f"random_resnet18_{size}"
+    if not (target / "person_classifier.onnx").exists():
+        subprocess.run([os.sys.executable, "-m", "bench.models", "export", str(target), str(size)], check=True,
+                       cwd=REPO)
+    return target, f"random-weight ResNet18 at {size} px (no released model yet; same compute)"
+
+
+def int8_model_file(model_dir: Path) -> str | None:
+    card = json.loads((model_dir / "model_card.json").read_text())
+    name = (card.get("files") or {}).get("int8")
+    return name if name and (model_dir / name).exists() else None
+
+
+def write_json(path: Path, data) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))

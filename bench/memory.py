@@ -1,0 +1,56 @@
+"""Peak memory of one process scoring the 1080p clip (what the Lambda memory size must cover)."""
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+
+from .common import REPO, machine
+
+
+def _rss_mb() -> float:
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def child(model_dir: str, clip: str) -> dict:
+    from videoalert_inference import handler  # noqa: F401
+    from videoalert_inference.model import load_classifier
+    from videoalert_inference.scoring import score_clip
+    import boto3  # noqa: F401
+
+    classifier = load_classifier(model_dir)
+    data = open(clip, "rb").read()  # the handler holds the downloaded clip in memory too
+    after_init = _rss_mb()
+    tracemalloc.start()
+    started = time.perf_counter()
+    result = score_clip(data, classifier, 1.0, 120)
+    seconds = time.perf_counter() - started
+    _, python_peak = tracemalloc.get_traced_memory()
+    return {
+        "rss_after_init_mb": round(after_init, 1),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "python_heap_peak_mb": round(python_peak / 2**20, 1),  # numpy and Python objects; not FFmpeg/ORT buffers
+        "frames": len(result.frames),
+        "seconds_with_tracemalloc": round(seconds, 2),
+    }
+
+
+def run(model_dir, clip) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "bench.memory", "--child", str(model_dir), str(clip)],
+                          cwd=REPO, capture_output=True, text=True, check=True)
+    return {"machine": machine(), "clip": str(clip), **json.loads(proc.stdout.strip().splitlines()[-1])}
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        print(json.dumps(child(*sys.argv[2:4])))
+    else:
+        from .clips import clip_1080p30
+        from .common import fast_model_dir
+        print(json.dumps(run(fast_model_dir()[0], clip_1080p30()), indent=2))

@@ -1,0 +1,37 @@
+"""The naive baseline: OpenCV reads every frame, PIL + torchvision transforms per frame, eager PyTorch, batch 1."""
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def naive_score_clip(path: Path, model, input_size: int, sample_fps: float = 1.0) -> list[tuple[float, float]]:
+    """(t, score) at `sample_fps`, the way a first version would do it."""
+    import cv2
+    import torch
+    from PIL import Image
+    from torchvision import transforms
+
+    from videoalert_inference.preprocess import IMAGENET_MEAN, IMAGENET_STD
+
+    transform = transforms.Compose([
+        transforms.Resize((input_size, input_size)),
+        transforms.ToTensor(),
+        transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
+    ])
+    capture = cv2.VideoCapture(str(path))
+    fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
+    step = fps / sample_fps
+    scores, index, next_pick = [], 0, 0.0
+    with torch.inference_mode():
+        while True:
+            ok, bgr = capture.read()
+            if not ok:
+                break
+            if index + 1e-6 >= next_pick:
+                image = Image.fromarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+                logit = model(transform(image).unsqueeze(0))
+                scores.append((index / fps, float(torch.sigmoid(logit)[0, 0])))
+                next_pick += step
+            index += 1
+    capture.release()
+    return scores
