@@ -41,7 +41,9 @@ def _calibration_batch(run_dir: Path, data_dir: Path, spec: PreprocessSpec, n: i
     from .datamodule import CameraSynthDataset
 
     torch.manual_seed(seed)
-    dataset = CameraSynthDataset(load_cutouts(list_split(data_dir, "train"), run_dir.parent / "cache" / "masks"), spec, n)
+    items = list_split(data_dir, "train")
+    items = items[:: max(1, len(items) // 128)]  # 128 renders spread over every class are enough to calibrate
+    dataset = CameraSynthDataset(load_cutouts(items, run_dir.parent / "cache" / "masks"), spec, n)
     return np.stack([dataset[i][0].numpy() for i in range(n)])
 
 
