@@ -18,7 +18,8 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 # time, so the repository holds no account id and synth needs no credentials.
 POWERTOOLS_LAYER_PARAMETER = f"/aws/service/powertools/python/x86_64/{PYTHON_RUNTIME.name}/latest"
 # The zip is lambdas/ as it is: the shared library and the thin handlers, nothing built or cached.
-LAMBDAS_ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "tests", "**/tests", "*.egg-info", ".pytest_cache"]
+LAMBDAS_ASSET_EXCLUDE = ["**/__pycache__", "**/*.pyc", "tests", "**/tests", "*.egg-info", ".pytest_cache",
+                         "requirements*.txt"]  # local pins; in AWS the runtime and the layer provide them
 
 
 class FunctionBase(Construct):
