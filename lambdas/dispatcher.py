@@ -1,18 +1,26 @@
 """Dispatcher Lambda: scheduled minute windows, uploads and redrives -> record, score, decide, alert once."""
 from __future__ import annotations
 
+import logging
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 from videoalert import pipeline
 from videoalert.events import MalformedEvent, Redrive, ScheduledRun, UploadedObject, parse_event
 from videoalert.ids import NotAnUploadKey
+from videoalert.log_context import ClipContextFilter
 from videoalert.settings import DispatcherSettings
 from videoalert.wiring import build_dependencies
 
 logger = Logger()
 metrics = Metrics(namespace="videoalert")
 tracer = Tracer()
+# The logic's loggers (videoalert.*) write the same JSON as the handler, with video_id and camera_id.
+copy_config_to_registered_loggers(source_logger=logger, include={"videoalert"})
+for _handler in logging.getLogger("videoalert").handlers:
+    _handler.addFilter(ClipContextFilter())
 _dependencies = None
 
 MS_METRICS = {"DecodeMs", "InferenceMs"}
@@ -34,8 +42,6 @@ def record_metrics(outcomes: list[pipeline.ClipOutcome]) -> None:
             # Per-camera series feed the offline and alert-rate alarms.
             with_camera = {k: v for k, v in outcome.metrics.items() if k in ("ClipsReceived", "Alerts")}
             for name, value in with_camera.items():
-                from aws_lambda_powertools.metrics import single_metric
-
                 with single_metric(name=f"{name}ByCamera", unit=MetricUnit.Count, value=value,
                                    namespace="videoalert") as metric:
                     metric.add_dimension(name="camera_id", value=outcome.camera_id)

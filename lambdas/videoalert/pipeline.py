@@ -18,6 +18,7 @@ from .ids import (Window, camera_from_upload_key, due_windows, iso, is_valid_cam
                   stream_video_id, upload_video_id, utc, video_key)
 from .inference_client import InferenceClient, InferenceFailed
 from .kvs_clips import MediaUnreadable
+from .log_context import clip_context
 from .names import stream_name
 from .settings import DispatcherSettings
 from .video_records import DONE, FAILED, PROCESSING, RECEIVED, REJECTED, TERMINAL_STATUSES, VideoRecords
@@ -176,6 +177,12 @@ def process_window(deps: Dependencies, camera: CameraConfig, window: Window) -> 
 def process_recorded(deps: Dependencies, video_id: str, camera: CameraConfig,
                      allow_from: tuple[str, ...] = (RECEIVED,)) -> ClipOutcome:
     """Score and decide a recorded clip once; a replay finds it taken or finished and changes nothing."""
+    with clip_context(video_id=video_id, camera_id=camera.camera_id):
+        return _process_recorded(deps, video_id, camera, allow_from)
+
+
+def _process_recorded(deps: Dependencies, video_id: str, camera: CameraConfig,
+                     allow_from: tuple[str, ...] = (RECEIVED,)) -> ClipOutcome:
     if not deps.records.claim(video_id, allow_from=allow_from):
         record = deps.records.get(video_id) or {}
         if record.get("status") == DONE and record.get("decision") == ALERT:

@@ -195,3 +195,27 @@ def test_a_clip_left_processing_by_a_crashed_run_is_taken_over_after_the_lease(w
     deps.records.clock = lambda: real_clock() + timedelta(minutes=20)
     assert invoke(event)["outcomes"][0]["status"] == "DONE"
     assert len(drain_alerts(sess, res.alert_queue_url)) == 1
+
+
+def test_log_lines_of_a_clip_are_json_with_its_video_id_and_camera(wired, invoke, clips_dir):
+    # Given an upload whose inference fails (the logic logs an error for it)
+    import io
+    import json as _json
+    import logging
+
+    sess, res, deps, inference, _ = wired
+    inference.fail_next = 1
+    etag = put_upload(sess, res.video_bucket, "uploads/cam1/a.mp4", (clips_dir / "human_01.mp4").read_bytes())
+    buffer = io.StringIO()
+    handlers = logging.getLogger("videoalert").handlers
+    streams = [h.setStream(buffer) for h in handlers]
+    try:
+        invoke(upload_event(res.video_bucket, "uploads/cam1/a.mp4", etag))
+    finally:
+        for h, stream in zip(handlers, streams):
+            h.setStream(stream)
+    # Then the error line is structured JSON that names the clip and the camera
+    (record,) = records(sess, res)
+    lines = [_json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
+    errors = [line for line in lines if line["level"] == "ERROR" and "inference failed" in line["message"]]
+    assert errors and errors[0]["video_id"] == record["video_id"] and errors[0]["camera_id"] == "cam1"
