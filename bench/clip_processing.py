@@ -61,6 +61,7 @@ def run(runs: int = 3, clips: tuple[str, ...] = ("640x480", "1080p30")) -> dict:
                 cpu.setdefault(label, []).append(sw.cpu_seconds)
                 breakdown.setdefault(label, []).append(result.timings_ms)
                 frames[label] = len(result.frames)
+                stats = result.stats
         naive_s = median(times["naive path"])
         results["clips"][name] = {
             "file": str(path), "size_bytes": len(data),
@@ -73,6 +74,9 @@ def run(runs: int = 3, clips: tuple[str, ...] = ("640x480", "1080p30")) -> dict:
             "median_breakdown_ms": {k: {stage: round(median([b[stage] for b in bs]), 1) for stage in bs[0]}
                                     for k, bs in breakdown.items()},
             "frames": frames,
+            # How much decoding the sampler avoided (last variant's run; the same plan for every variant).
+            "decoder_work": {"packets": stats.packets, "packets_sent_to_decoder": stats.packets_sent,
+                             "frames_reconstructed": stats.frames_decoded},
         }
     results["machine_after"] = machine()
     return results

@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "bench" / ".cache"
 RELEASED_MODELS = REPO / "models"
 SHARED_CLIPS = Path("/work/shared/data/clips")
-DEFAULT_INPUT_SIZE = 160  # used only when no released model exists; the card decides otherwise
+DEFAULT_INPUT_SIZE = 128  # the release run's size; used only until a model is released (the card decides then)
 
 
 def cache_dir(*parts: str) -> Path:

@@ -84,7 +84,7 @@ class FrameSampler:
     """
 
     def __init__(self, sample_fps: float, max_frames: int, *, resize_to: int | None = None,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, decoder_threads: int = 0):
+                 max_pixels: int = DEFAULT_MAX_PIXELS, decoder_threads: int = 1):
         if sample_fps <= 0 or max_frames < 1:
             raise ValueError("sample_fps must be > 0 and max_frames >= 1")
         self.period = 1.0 / sample_fps

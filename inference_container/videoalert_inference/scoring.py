@@ -51,7 +51,7 @@ def score_clip(
     *,
     top_k_embeddings: int = 3,
     batch_size: int = DEFAULT_BATCH_SIZE,
-    decoder_threads: int = 0,
+    decoder_threads: int = 1,
 ) -> ClipScores:
     """Score one clip given as bytes, a path, or a list of consecutive parts (timestamps continue across parts).
 
