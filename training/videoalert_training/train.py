@@ -45,12 +45,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--samples-per-epoch", type=int, default=2048)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--weight-decay", type=float, default=0.05)
+    p.add_argument("--pct-start", type=float, default=0.2, help="OneCycle warm-up fraction")
     p.add_argument("--label-smoothing", type=float, default=0.05)
     p.add_argument("--patience", type=int, default=5, help="EarlyStopping patience on val_loss (epochs)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     p.add_argument("--num-workers", type=int, default=1)
     p.add_argument("--no-pretrained", action="store_true", help="skip trying ImageNet weights")
+    p.add_argument("--init-checkpoint", default=None,
+                   help="start from this checkpoint's weights (a second, lower-LR stage); its run's training time is added")
     p.add_argument("--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"),
                    help="MLflow tracking URI (default: a local file store under the work dir)")
     p.add_argument("--experiment", default="videoalert-person-classifier")
@@ -76,8 +79,17 @@ def train(args: argparse.Namespace) -> dict:
     datamodule = PersonDataModule(args.data, work_dir.parent / "cache" / "masks", input_size=args.input_size,
                                   batch_size=args.batch_size, samples_per_epoch=args.samples_per_epoch,
                                   num_workers=args.num_workers, limit_train_images=args.limit_train_images)
-    module = PersonClassifierModule(pretrained=not args.no_pretrained, lr=args.lr, weight_decay=args.weight_decay,
-                                    label_smoothing=args.label_smoothing, input_size=args.input_size)
+    module = PersonClassifierModule(pretrained=not (args.no_pretrained or args.init_checkpoint), lr=args.lr,
+                                    weight_decay=args.weight_decay, label_smoothing=args.label_smoothing,
+                                    pct_start=args.pct_start, input_size=args.input_size)
+    previous = {}
+    if args.init_checkpoint:
+        state = torch.load(args.init_checkpoint, map_location="cpu", weights_only=False)["state_dict"]
+        module.load_state_dict(state)
+        log.info("weights initialised from %s", args.init_checkpoint)
+        previous_summary = Path(args.init_checkpoint).parent.parent / SUMMARY_FILE
+        if previous_summary.is_file():
+            previous = json.loads(previous_summary.read_text())
     checkpoint = ModelCheckpoint(dirpath=work_dir / "checkpoints", filename="best", monitor="val_loss",
                                  mode="min", save_top_k=1, save_last=True)
     trainer = L.Trainer(
@@ -89,14 +101,20 @@ def train(args: argparse.Namespace) -> dict:
     started = time.time()
     trainer.fit(module, datamodule=datamodule)
     elapsed = time.time() - started
+    stages = previous.get("stages", [{k: previous[k] for k in ("training_seconds", "epochs_run", "best_val_loss")}] if previous else [])
+    stages = stages + [{"training_seconds": round(elapsed, 1), "epochs_run": trainer.current_epoch,
+                        "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
+                        "lr": args.lr, "init_checkpoint": args.init_checkpoint}]
     summary = {
         "best_checkpoint": str(Path(checkpoint.best_model_path).resolve()),
         "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
-        "epochs_run": trainer.current_epoch, "training_seconds": round(elapsed, 1),
+        "epochs_run": sum(st["epochs_run"] for st in stages),
+        "training_seconds": round(sum(st["training_seconds"] for st in stages), 1), "stages": stages,
         "input_size": args.input_size, "seed": args.seed, "data": str(Path(args.data).resolve()),
         "training_data_sha256": folder_sha256(Path(args.data) / "train"),
         "pretrained_requested": not args.no_pretrained,
-        "imagenet_weights_loaded": bool(getattr(module.net.resnet, "imagenet_weights_loaded", False)),
+        "imagenet_weights_loaded": previous.get("imagenet_weights_loaded",
+                                                bool(getattr(module.net.resnet, "imagenet_weights_loaded", False))),
         "hardware": describe(),
         "mlflow": {"tracking_uri": tracking_uri, "run_id": mlflow_logger.run_id},
         "hyperparameters": {k: v for k, v in vars(args).items() if k not in {"data", "work_dir", "tracking_uri"}},
