@@ -27,8 +27,10 @@ CANVAS = (240, 320)  # 4:3, later squashed to S x S by the one preprocessing def
 class CameraSynthDataset(Dataset):
     """Each index draws a fresh random sample; the epoch length is a setting, not the image count."""
 
-    def __init__(self, cutouts: list[Cutout], spec: PreprocessSpec, length: int, mix: dict[str, float] | None = None):
+    def __init__(self, cutouts: list[Cutout], spec: PreprocessSpec, length: int, mix: dict[str, float] | None = None,
+                 partial_share: float = 0.3):
         self.cutouts = cutouts
+        self.partial_share = partial_share
         self.spec = spec
         self.length = length
         mix = mix or DEFAULT_MIX
@@ -56,7 +58,9 @@ class CameraSynthDataset(Dataset):
         if kind == "white":
             side = CANVAS[0]
             return paste(white_backdrop(rng, side, side), cut, rng, (0.6, 0.98), allow_offscreen=0.1), cut.label
-        return paste(random_scene(rng, *CANVAS), cut, rng, (0.3, 0.9)), cut.label
+        # Subjects entering or leaving the frame: a horse's legs or head alone must not look like a person.
+        offscreen = 0.6 if rng.random() < self.partial_share else 0.3
+        return paste(random_scene(rng, *CANVAS), cut, rng, (0.3, 0.9), allow_offscreen=offscreen), cut.label
 
     def __getitem__(self, index: int):
         kind = self.kinds[int(self.rng.choice(len(self.kinds), p=self.probs))]
@@ -85,8 +89,9 @@ class PersonDataModule(L.LightningDataModule):
 
     def __init__(self, data_dir: str | Path, cache_dir: str | Path, input_size: int = 128, batch_size: int = 32,
                  samples_per_epoch: int = 2048, num_workers: int = 0, limit_train_images: int | None = None,
-                 mix: dict[str, float] | None = None):
+                 mix: dict[str, float] | None = None, partial_share: float = 0.3):
         super().__init__()
+        self.partial_share = partial_share
         self.data_dir, self.cache_dir = Path(data_dir), Path(cache_dir)
         self.spec = PreprocessSpec(input_size=input_size)
         self.batch_size, self.samples_per_epoch, self.num_workers = batch_size, samples_per_epoch, num_workers
@@ -100,7 +105,7 @@ class PersonDataModule(L.LightningDataModule):
             train_items = train_items[: self.limit_train_images // 2] + train_items[-(self.limit_train_images // 2):]
         val_items = list_split(self.data_dir, "validation")
         self.train_set = CameraSynthDataset(load_cutouts(train_items, self.cache_dir), self.spec,
-                                            self.samples_per_epoch, self.mix)
+                                            self.samples_per_epoch, self.mix, self.partial_share)
         self.val_set = ImageListDataset([read_rgb(i.path) for i in val_items], [i.label for i in val_items], self.spec)
         log.info("data: %d train renders -> %d synthetic samples/epoch, %d validation images",
                  len(train_items), self.samples_per_epoch, len(val_items))

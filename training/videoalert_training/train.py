@@ -48,6 +48,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--pct-start", type=float, default=0.2, help="OneCycle warm-up fraction")
     p.add_argument("--label-smoothing", type=float, default=0.05)
     p.add_argument("--patience", type=int, default=5, help="EarlyStopping patience on val_loss (epochs)")
+    p.add_argument("--partial-share", type=float, default=0.3,
+                   help="share of scene composites whose subject may be up to 60%% off-screen (else 30%%)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     p.add_argument("--num-workers", type=int, default=1)
@@ -78,7 +80,8 @@ def train(args: argparse.Namespace) -> dict:
 
     datamodule = PersonDataModule(args.data, work_dir.parent / "cache" / "masks", input_size=args.input_size,
                                   batch_size=args.batch_size, samples_per_epoch=args.samples_per_epoch,
-                                  num_workers=args.num_workers, limit_train_images=args.limit_train_images)
+                                  num_workers=args.num_workers, limit_train_images=args.limit_train_images,
+                                  partial_share=args.partial_share)
     module = PersonClassifierModule(pretrained=not (args.no_pretrained or args.init_checkpoint), lr=args.lr,
                                     weight_decay=args.weight_decay, label_smoothing=args.label_smoothing,
                                     pct_start=args.pct_start, input_size=args.input_size)
