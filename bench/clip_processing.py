@@ -15,16 +15,16 @@ def fast_variants(model_dir):
     from videoalert_inference.model import load_classifier
 
     variants = {
-        "inference path (shipped: decoder 1 thread, ORT all cores)": dict(classifier=load_classifier(model_dir),
-                                                                         decoder_threads=1),
-        "  same, decoder frame threads auto": dict(classifier=load_classifier(model_dir), decoder_threads=0),
-        "  same, 1 vCPU (ORT 1 thread, decoder 1 thread)": dict(
+        "inference path (shipped: ORT 1 thread, decoder 1 thread)": dict(
             classifier=load_classifier(model_dir, intra_op_threads=1), decoder_threads=1),
+        "  same, ORT one thread per core": dict(classifier=load_classifier(model_dir), decoder_threads=1),
+        "  same, decoder frame threads auto": dict(
+            classifier=load_classifier(model_dir, intra_op_threads=1), decoder_threads=0),
     }
     int8 = int8_model_file(model_dir)
     if int8:
-        variants["  same, int8 model"] = dict(classifier=load_classifier(model_dir, model_file=int8),
-                                              decoder_threads=1)
+        variants["  same, int8 model"] = dict(
+            classifier=load_classifier(model_dir, model_file=int8, intra_op_threads=1), decoder_threads=1)
     return variants
 
 

@@ -17,7 +17,7 @@ def child_onnx(model_dir: str, clip: str) -> dict:
     from videoalert_inference.scoring import score_clip
     import boto3  # noqa: F401  (the handler's S3 client; provided by the base image)
     t1 = time.perf_counter()
-    classifier = load_classifier(model_dir)
+    classifier = load_classifier(model_dir, intra_op_threads=1)  # as the handler ships
     t2 = time.perf_counter()
     score_clip(open(clip, "rb").read(), classifier, 1.0, 120)
     t3 = time.perf_counter()
@@ -36,6 +36,7 @@ def child_torch(model_dir: str, clip: str) -> dict:
     import boto3  # noqa: F401
     t1 = time.perf_counter()
     from bench.models import torch_resnet18
+    torch.set_num_threads(1)  # like the ONNX handler's one thread (and no OpenMP spinning on a shared machine)
     model = torch_resnet18()
     model.load_state_dict(model.state_dict())  # a real handler loads its weights from a file: same work
     spec = PreprocessSpec(input_size=json.load(open(f"{model_dir}/model_card.json"))["preprocess"]["input_size"])

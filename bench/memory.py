@@ -24,7 +24,7 @@ def child(model_dir: str, clip: str) -> dict:
     from videoalert_inference.scoring import score_clip
     import boto3  # noqa: F401
 
-    classifier = load_classifier(model_dir)
+    classifier = load_classifier(model_dir, intra_op_threads=1)  # as the handler ships
     data = open(clip, "rb").read()  # the handler holds the downloaded clip in memory too
     after_init = _status_mb("VmRSS")
     tracemalloc.start()

@@ -230,11 +230,22 @@ def main() -> None:
 
 
 def memory_distances(run_records: dict[str, list[dict]]) -> dict:
-    """How close suppressed clips were to the memory, and how close people came (calibration of fp_distance)."""
+    """Calibration of fp_distance: each clip's nearest cosine distance to the frames of the camera's videos
+    labelled false positive, split by whether a person really was in the clip."""
+    from videoalert.embeddings import cosine_distance, from_record
+
     out = {}
     for cam, recs in run_records.items():
-        sup = [r["suppressed_by"]["distance"] for r in recs if r.get("suppressed_by")]
-        out[cam] = {"suppressed": len(sup), "max_distance": max(sup) if sup else None}
+        memory = [(r["video_id"], e.vector) for r in recs if r.get("label") == FALSE_POSITIVE for e in from_record(r)]
+        groups: dict[str, list[float]] = {"person": [], "no_person": []}
+        for r in recs:
+            others = [v for vid, v in memory if vid != r["video_id"]]
+            embeddings = from_record(r)
+            if not others or not embeddings:
+                continue
+            nearest = min(cosine_distance(e.vector, v) for e in embeddings for v in others)
+            groups["person" if r["_truth"]["person"] else "no_person"].append(round(nearest, 4))
+        out[cam] = {k: sorted(v) for k, v in groups.items()}
     return out
 
 
@@ -250,6 +261,10 @@ def markdown(report: dict) -> str:
             lines.append(f"| {cam} | {name} | {s['clips']} | {s['alerts']} | {s['false_alerts']} | {s['true_alerts']} "
                          f"| {s['person_visits']} | {s['people_missed']} | {d['ALERT']}/{d['NO_ALERT']}/"
                          f"{d['COOLDOWN']}/{d['SUPPRESSED']} |")
+    lines += ["", "nearest cosine distance to the camera's labelled false positives (fp_distance calibration):"]
+    for cam, groups in report["suppression_distances"].items():
+        parts = [f"{k}: n={len(v)} min={v[0]:.3f} max={v[-1]:.3f}" if v else f"{k}: n=0" for k, v in groups.items()]
+        lines.append(f"- {cam}: " + "; ".join(parts))
     lines += ["", "tune recommendations: " + "; ".join(f"{c}: {a['rule']} ({a['reason']})"
                                                      for c, a in report["tune"].items())]
     return "\n".join(lines)

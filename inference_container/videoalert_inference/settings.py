@@ -27,8 +27,11 @@ class InferenceSettings:
     model_dir: Path
     model_file: str | None = None
     max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES
-    ort_threads: int = 0  # 0: onnxruntime picks one per physical core
-    decoder_threads: int = 1  # measured in bench/: frame threads cost more than they give on 1-2 shared vCPUs
+    # One thread each (bench/README.md): a 2 GB function gets about 1.2 vCPU, and a second ONNX Runtime
+    # thread on one core was 40% slower; frame threads raised CPU time and peak memory. At >= 3.5 GB
+    # (2 full vCPUs) ORT_THREADS=0 (one per core) is worth measuring.
+    ort_threads: int = 1
+    decoder_threads: int = 1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "InferenceSettings":
@@ -37,6 +40,6 @@ class InferenceSettings:
             model_dir=Path(env.get(ENV_MODEL_DIR) or default_model_dir()),
             model_file=env.get(ENV_MODEL_FILE) or None,
             max_video_bytes=int(env.get(ENV_MAX_VIDEO_BYTES, str(DEFAULT_MAX_VIDEO_BYTES))),
-            ort_threads=int(env.get(ENV_ORT_THREADS, "0")),
+            ort_threads=int(env.get(ENV_ORT_THREADS, "1")),
             decoder_threads=int(env.get(ENV_DECODER_THREADS, "1")),
         )
