@@ -16,6 +16,11 @@ AGGREGATE_MAX = "max"
 AGGREGATE_MEDIAN_TOP_K = "median_top_k"
 AGGREGATES = (AGGREGATE_MAX, AGGREGATE_MEDIAN_TOP_K)
 FULL_FRAME = "full"
+# Cosine distance within which a detection matches a remembered false positive. Whole-frame ResNet embeddings
+# of one scene sit close together (measured in bench/false_alerts: the same statue minutes <= 0.005 apart, a
+# person beside it 0.03 away, a person on the background of a remembered false positive ~0.02 away), so the
+# default is tight; recalibrate with the bench when the model changes.
+DEFAULT_FP_DISTANCE = 0.01
 
 # Fields a user may change (`videoalert tune --apply`, the table); version is managed by the store.
 EDITABLE_FIELDS = ("threshold", "min_frames", "aggregate", "top_k", "cooldown_s", "max_event_s", "fp_distance",
@@ -38,7 +43,7 @@ class Rule:
     top_k: int = 3
     cooldown_s: int = 300
     max_event_s: int = 1800
-    fp_distance: float = 0.15
+    fp_distance: float = DEFAULT_FP_DISTANCE
     enabled: bool = True
     version: int = 1
 

@@ -1,4 +1,5 @@
-"""False-positive memory: per camera, the embeddings of frames users marked as not a person (bounded, oldest out)."""
+"""False-positive memory: per camera, the embeddings of frames users marked as not a person (bounded, oldest out),
+and, as counter-examples, frames they confirmed as people."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,9 @@ from .embeddings import FrameEmbedding, cosine_distance, decode, encode
 from .ids import iso
 from .names import FP_MEMORY_PARTITION_KEY, FP_MEMORY_SORT_KEY
 
-DEFAULT_CAPACITY = 50  # entries per camera: 50 x ~1.4 KB items, one query page to read them all
+DEFAULT_CAPACITY = 50  # entries per camera and kind: ~1.4 KB items, one or two query pages to read them all
+NOT_A_PERSON = "false_positive"
+CONFIRMED_PERSON = "true_positive"
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,7 @@ class MemoryEntry:
     region: str
     vector: tuple[float, ...]
     added_at: str
+    kind: str = NOT_A_PERSON
 
 
 @dataclass(frozen=True)
@@ -59,26 +63,36 @@ def suppression(embeddings: Sequence[FrameEmbedding], entries: Sequence[MemoryEn
                 max_distance: float) -> MemoryMatch | None:
     """The match that suppresses this clip, or None.
 
-    Every detecting frame must match a remembered false positive: a statue plus a new person in another top
-    frame still alerts. The match of the highest-scoring frame is returned as the evidence.
+    Every detecting frame must be within max_distance of a remembered false positive, and closer to it than
+    to any frame the user confirmed as a person on this camera: a statue plus a new person in another top
+    frame still alerts, and so does a person whose whole-frame embedding is dominated by the same background
+    as a remembered false positive. The match of the highest-scoring frame is returned as the evidence.
     """
-    if max_distance <= 0 or not entries:
+    not_person = [e for e in entries if e.kind == NOT_A_PERSON]
+    people = [e for e in entries if e.kind == CONFIRMED_PERSON]
+    if max_distance <= 0 or not not_person:
         return None
     found = detections(embeddings, threshold)
     if not found:
         return None
-    matches = [nearest(e, entries) for e in sorted(found, key=lambda e: -e.score)]
-    if all(m is not None and m.distance <= max_distance for m in matches):
-        return matches[0]
-    return None
+    matches = []
+    for detection in sorted(found, key=lambda e: -e.score):
+        match = nearest(detection, not_person)
+        if match is None or match.distance > max_distance:
+            return None
+        person = nearest(detection, people)
+        if person is not None and person.distance <= match.distance:
+            return None
+        matches.append(match)
+    return matches[0]
 
 
 def matching_entries(embeddings: Iterable[FrameEmbedding], entries: Sequence[MemoryEntry], *,
                      max_distance: float) -> list[MemoryEntry]:
     """Entries within max_distance of any of these embeddings (what a true-positive label removes)."""
     embeddings = list(embeddings)
-    return [entry for entry in entries
-            if any(len(e.vector) == len(entry.vector) and cosine_distance(e.vector, entry.vector) <= max_distance
+    return [entry for entry in entries if entry.kind == NOT_A_PERSON
+            and any(len(e.vector) == len(entry.vector) and cosine_distance(e.vector, entry.vector) <= max_distance
                    for e in embeddings)]
 
 
@@ -99,25 +113,28 @@ class FpMemory:
                 out.append(MemoryEntry(camera_id=item[FP_MEMORY_PARTITION_KEY], entry_id=item[FP_MEMORY_SORT_KEY],
                                        video_id=item["video_id"], t=float(item.get("t", 0)),
                                        score=float(item.get("score", 0)), region=item.get("region", "full"),
-                                       vector=decode(item["embedding_f16"]), added_at=item["added_at"]))
+                                       vector=decode(item["embedding_f16"]), added_at=item["added_at"],
+                                       kind=item.get("kind", NOT_A_PERSON)))
             if "LastEvaluatedKey" not in page:
                 return out
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
-    def add(self, camera_id: str, video_id: str, embeddings: Sequence[FrameEmbedding], now: datetime) -> list[str]:
-        """Remember a video's frames unless they are remembered already; drop the oldest beyond capacity."""
-        current = self.entries(camera_id)
+    def add(self, camera_id: str, video_id: str, embeddings: Sequence[FrameEmbedding], now: datetime, *,
+            kind: str = NOT_A_PERSON) -> list[str]:
+        """Remember a video's frames unless they are remembered already; drop the oldest of that kind beyond
+        capacity."""
+        current = [e for e in self.entries(camera_id) if e.kind == kind]
         if any(e.video_id == video_id for e in current):
             return []
         added_at = iso(now)
         added = []
         with self.table.batch_writer() as batch:
             for i, emb in enumerate(embeddings):
-                entry_id = f"{added_at}#{video_id}#{i:02d}"
+                entry_id = f"{added_at}#{video_id}#{kind}#{i:02d}"
                 batch.put_item(Item={FP_MEMORY_PARTITION_KEY: camera_id, FP_MEMORY_SORT_KEY: entry_id,
                                      "video_id": video_id, "t": str(emb.t), "score": str(round(emb.score, 5)),
                                      "region": emb.region, "embedding_f16": encode(emb.vector),
-                                     "added_at": added_at})
+                                     "added_at": added_at, "kind": kind})
                 added.append(entry_id)
         overflow = len(current) + len(added) - self.capacity
         if overflow > 0:

@@ -12,7 +12,7 @@ from .camera_store import CameraStore
 from .decision import Rule
 from .dynamo_values import to_dynamo
 from .embeddings import from_record
-from .fp_memory import FpMemory, detections, matching_entries
+from .fp_memory import CONFIRMED_PERSON, NOT_A_PERSON, FpMemory, detections, matching_entries
 from .ids import iso
 from .video_records import DONE, VideoRecords
 
@@ -83,7 +83,8 @@ def apply_feedback(request: FeedbackRequest, *, records: VideoRecords, cameras: 
     """Label a decided video and update the camera's memory; the same label twice changes nothing.
 
     A false positive adds the embeddings of the clip's detecting frames to the memory. A true positive
-    removes the memory entries its frames match (and the video's own, if it was marked false before).
+    removes the false-positive entries its frames match (and the video's own, if it was marked false before)
+    and keeps its frames as confirmed people, which later detections must be farther from to be suppressed.
     Memory changes come first and are idempotent, so a retry after a crash finishes the job.
     """
     record = records.get(request.video_id)
@@ -101,14 +102,16 @@ def apply_feedback(request: FeedbackRequest, *, records: VideoRecords, cameras: 
     embeddings = from_record(record)
     added = removed = 0
     note = "" if embeddings else "the video has no stored embeddings: the memory is unchanged"
-    if request.label == FALSE_POSITIVE and embeddings:
-        added = len(memory.add(camera_id, request.video_id,
-                               detections(embeddings, float(record.get("threshold") or 0.5)), now))
+    detecting = detections(embeddings, float(record.get("threshold") or 0.5))
+    entries = memory.entries(camera_id)
+    own = {e.entry_id for e in entries if e.video_id == request.video_id}  # from an earlier, different label
+    if request.label == FALSE_POSITIVE:
+        removed = memory.remove(camera_id, sorted(own))
+        added = len(memory.add(camera_id, request.video_id, detecting, now, kind=NOT_A_PERSON)) if embeddings else 0
     elif request.label == TRUE_POSITIVE:
-        entries = memory.entries(camera_id)
-        doomed = {e.entry_id for e in entries if e.video_id == request.video_id}
-        doomed |= {e.entry_id for e in matching_entries(embeddings, entries, max_distance=rule.fp_distance)}
+        doomed = own | {e.entry_id for e in matching_entries(embeddings, entries, max_distance=rule.fp_distance)}
         removed = memory.remove(camera_id, sorted(doomed))
+        added = len(memory.add(camera_id, request.video_id, detecting, now, kind=CONFIRMED_PERSON)) if embeddings else 0
     _write_label(records, request, who=who, now=now)
     return FeedbackResult(request.video_id, camera_id, request.label, request.tags, True, previous, added, removed,
                           who, iso(now), note)

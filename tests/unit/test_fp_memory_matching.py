@@ -13,9 +13,9 @@ def vec(seed, n=512):
     return [rng.gauss(0, 1) for _ in range(n)]
 
 
-def entry(video_id, vector, i=0):
+def entry(video_id, vector, i=0, kind="false_positive"):
     return MemoryEntry("cam1", f"2026-11-23T10:00:00Z#{video_id}#{i:02d}", video_id, 1.0, 0.9, "full",
-                       tuple(decode(encode(vector))), "2026-11-23T10:00:00Z")
+                       tuple(decode(encode(vector))), "2026-11-23T10:00:00Z", kind)
 
 
 def test_float16_storage_keeps_cosine_distance_within_a_thousandth():
@@ -66,3 +66,22 @@ def test_random_512_d_vectors_are_far_apart():
     # Why 0.15 is a safe default for unrelated frames: independent directions sit near distance 1
     d = cosine_distance(vec(1), vec(2))
     assert math.isclose(d, 1.0, abs_tol=0.2)
+
+
+def test_a_detection_closer_to_a_confirmed_person_than_to_the_false_positive_is_not_suppressed():
+    # Given a remembered false positive and a confirmed person on the same background (whole-frame embeddings
+    # of one scene are close, so the person is within the memory's distance too)
+    background = vec(40)
+    statue = [x + 0.02 * y for x, y in zip(background, vec(41))]
+    person = [x + 0.02 * y for x, y in zip(background, vec(42))]
+    person_again = [x + 0.005 * y for x, y in zip(person, vec(43))]
+    memory = [entry("fp", statue), entry("tp", person, kind="true_positive")]
+    detection = [FrameEmbedding(1.0, 0.9, tuple(person_again))]
+    # When the person comes back
+    # Then the clip alerts, though it is within max_distance of the false positive
+    assert cosine_distance(person_again, statue) < 0.15
+    assert suppression(detection, memory, threshold=0.5, max_distance=0.15) is None
+    # And without the confirmed person it would have been suppressed
+    assert suppression(detection, memory[:1], threshold=0.5, max_distance=0.15) is not None
+    # And a true-positive label only ever removes false-positive entries
+    assert [e.video_id for e in matching_entries(detection, memory, max_distance=0.15)] == ["fp"]
