@@ -16,6 +16,8 @@ AGGREGATE_MAX = "max"
 AGGREGATE_MEDIAN_TOP_K = "median_top_k"
 AGGREGATES = (AGGREGATE_MAX, AGGREGATE_MEDIAN_TOP_K)
 FULL_FRAME = "full"
+# What the inference function classifies in each sampled frame (its request field `regions`).
+REGION_MODES = ("full", "motion", "both")
 # Cosine distance within which a detection matches a remembered false positive. Whole-frame ResNet embeddings
 # of one scene sit close together (measured in bench/false_alerts: the same statue minutes <= 0.005 apart, a
 # person beside it 0.03 away, a person on the background of a remembered false positive ~0.02 away), so the
@@ -24,7 +26,7 @@ DEFAULT_FP_DISTANCE = 0.01
 
 # Fields a user may change (`videoalert tune --apply`, the table); version is managed by the store.
 EDITABLE_FIELDS = ("threshold", "min_frames", "aggregate", "top_k", "cooldown_s", "max_event_s", "fp_distance",
-                   "enabled")
+                   "enabled", "regions")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class Rule:
     camera's previous detection continues the same event (one alert per event); an event longer than
     max_event_s alerts again, so a person never goes unreported for long. fp_distance: cosine distance
     within which a detection matches the camera's false-positive memory (0 turns the memory off).
+    regions: classify the whole frame ("full"), only the regions that moved ("motion": a small person far
+    away is seen, a still object never alerts), or both.
     """
 
     threshold: float | None = None
@@ -46,6 +50,7 @@ class Rule:
     fp_distance: float = DEFAULT_FP_DISTANCE
     enabled: bool = True
     version: int = 1
+    regions: str = FULL_FRAME
 
     def __post_init__(self):
         if self.min_frames < 1:
@@ -60,6 +65,8 @@ class Rule:
             raise ValueError("cooldown_s and max_event_s must not be negative")
         if not 0.0 <= self.fp_distance < 1.0:
             raise ValueError("fp_distance must be in [0, 1)")
+        if self.regions not in REGION_MODES:
+            raise ValueError(f"regions must be one of {', '.join(REGION_MODES)}")
 
     def effective_threshold(self, model_threshold: float) -> float:
         return model_threshold if self.threshold is None else self.threshold
@@ -77,7 +84,8 @@ class Rule:
     def describe(self) -> str:
         thr = "model" if self.threshold is None else f"{self.threshold:.2f}"
         agg = "max" if self.aggregate == AGGREGATE_MAX else f"median(top{self.top_k})"
-        return f"thr={thr} k={self.min_frames} agg={agg} cooldown={self.cooldown_s}s"
+        regions = "" if self.regions == FULL_FRAME else f" regions={self.regions}"
+        return f"thr={thr} k={self.min_frames} agg={agg} cooldown={self.cooldown_s}s{regions}"
 
     @classmethod
     def from_item(cls, item: Mapping | None) -> "Rule":
@@ -94,6 +102,7 @@ class Rule:
             fp_distance=float(item.get("fp_distance", defaults.fp_distance)),
             enabled=bool(item.get("enabled", True)),
             version=int(item.get("version", 1)),
+            regions=str(item.get("regions", defaults.regions)),
         )
 
 
@@ -147,12 +156,17 @@ def region_key(region) -> str:
 
 
 def decide_frames(frames: Iterable[Mapping], rule: Rule, model_threshold: float) -> Decision:
-    """Decide each region separately (motion-gated regions add boxes beside "full"); the clip takes the
-    region closest to alerting, so one region that alerts is enough."""
-    by_region: dict[str, list[float]] = {}
-    for frame in frames:
-        by_region.setdefault(region_key(frame.get("region")), []).append(float(frame["score"]))
+    """Decide each region separately ("full", "motion"); the clip takes the region closest to alerting, so one
+    region that alerts is enough. A frame with several motion boxes counts once, with its best box: min_frames
+    means distinct moments, not boxes."""
+    by_region: dict[str, dict] = {}
+    for index, frame in enumerate(frames):
+        best = by_region.setdefault(region_key(frame.get("region")), {})
+        moment = float(frame["t"]) if "t" in frame else f"#{index}"  # no time: every entry is its own frame
+        score = float(frame["score"])
+        best[moment] = max(score, best.get(moment, score))
     if not by_region:
         return decide([], rule, model_threshold)
-    verdicts = [decide(scores, rule, model_threshold, region=region) for region, scores in sorted(by_region.items())]
+    verdicts = [decide(list(best.values()), rule, model_threshold, region=region)
+                for region, best in sorted(by_region.items())]
     return max(verdicts, key=lambda v: (v.decision == ALERT, v.deciding_score))

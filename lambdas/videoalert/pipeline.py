@@ -191,7 +191,8 @@ def _process_recorded(deps: Dependencies, video_id: str, camera: CameraConfig,
                            reason=f"already {record.get('status')}")
     record = deps.records.get(video_id)
     request = {"video_id": video_id, "bucket": record["s3_bucket"], "key": record["s3_key"],
-               "more_keys": record.get("more_keys") or [], "sample_fps": deps.settings.sample_fps}
+               "more_keys": record.get("more_keys") or [], "sample_fps": deps.settings.sample_fps,
+               "regions": camera.rule.regions}
     try:
         result = deps.inference.score(request)
     except InferenceFailed as exc:
@@ -221,7 +222,8 @@ def _process_recorded(deps: Dependencies, video_id: str, camera: CameraConfig,
         "rule": rule.to_item(), "rule_version": rule.version,
         "model_version": result.get("model_version"),
         "frame_scores": [{"t": round(float(f["t"]), 3), "score": round(float(f["score"]), 5),
-                          "region": f.get("region", "full")} for f in frames],
+                          "region": f.get("region", "full"), **({"box": f["box"]} if f.get("box") else {})}
+                         for f in frames],
         "top_embeddings": top_embeddings or None,
         "video_info": result.get("video"), "timings_ms": result.get("timings_ms"),
         "reason": None, "reason_detail": None, **gated.fields,
