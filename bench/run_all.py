@@ -5,7 +5,7 @@ import argparse
 import json
 import time
 
-from . import clip_processing, cold_start, install_size, memory, scale
+from . import clip_processing, cold_start, install_size, memory, report, scale
 from .clips import CLIP_640, clip_1080p30
 from .common import REPO, fast_model_dir, machine, write_json
 
@@ -39,6 +39,7 @@ def main() -> None:
     results["finished_machine"] = machine()
     results["bench_seconds"] = round(time.perf_counter() - started, 1)
     write_json(REPO / "bench" / "results.json", results)
+    report.update_readme(results)  # the figures section of bench/README.md
     print(summary(results))
 
 
