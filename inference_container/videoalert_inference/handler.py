@@ -63,7 +63,7 @@ def handler(event: dict, context: Any) -> dict:
         parts = fetch_clip_parts(runtime.s3, request.bucket, request.keys, runtime.settings.max_video_bytes)
         downloaded = time.perf_counter()
         scores = score_clip(parts, runtime.classifier, request.sample_fps, request.max_frames,
-                            top_k_embeddings=request.top_k_embeddings,
+                            regions=request.regions, top_k_embeddings=request.top_k_embeddings,
                             decoder_threads=runtime.settings.decoder_threads)
     except BadInputError as exc:
         logger.warning("video not scored", extra={"code": exc.code, "reason": exc.message})
@@ -83,17 +83,25 @@ def to_response(video_id: str, classifier: PersonClassifier, scores: ClipScores,
         "video_id": video_id,
         "model_version": classifier.version,
         "threshold": classifier.threshold,
-        "frames": [{"t": f.t, "score": round(f.score, 6), "region": "full"} for f in scores.frames],
-        "top_embeddings": [{"t": e.t, "score": round(e.score, 6), "embedding": e.embedding}
-                           for e in scores.top_embeddings],
+        "frames": [_with_box({"t": f.t, "score": round(f.score, 6), "region": f.region}, f.box)
+                   for f in scores.frames],
+        "top_embeddings": [_with_box({"t": e.t, "score": round(e.score, 6), "region": e.region}, e.box)
+                           | {"embedding": e.embedding} for e in scores.top_embeddings],
         "video": scores.video.to_dict(),
         "timings_ms": timings,
     }
 
 
+def _with_box(entry: dict, box: list[float] | None) -> dict:
+    """Motion regions carry their box; full-frame entries stay as they always were."""
+    return entry if box is None else {**entry, "box": box}
+
+
 def _record(scores: ClipScores, response: dict) -> None:
     timings = response["timings_ms"]
-    metrics.add_metric(name="Frames", unit=MetricUnit.Count, value=len(scores.frames))
+    metrics.add_metric(name="Frames", unit=MetricUnit.Count, value=scores.frames_sampled)
+    metrics.add_metric(name="MotionRegions", unit=MetricUnit.Count,
+                       value=sum(1 for f in scores.frames if f.box is not None))
     metrics.add_metric(name="DecodeMs", unit=MetricUnit.Milliseconds, value=timings["decode"])
     metrics.add_metric(name="InferenceMs", unit=MetricUnit.Milliseconds, value=timings["inference"])
     if scores.stats.decode_errors or scores.stats.truncated:
@@ -103,7 +111,8 @@ def _record(scores: ClipScores, response: dict) -> None:
         logger.warning("video partly unreadable", extra={"truncated": scores.stats.truncated,
                                                          "decode_errors": scores.stats.decode_errors})
     logger.info("video scored", extra={
-        "frames": len(scores.frames), "max_score": round(scores.max_score, 4), "timings_ms": timings,
+        "frames": scores.frames_sampled, "entries": len(scores.frames), "max_score": round(scores.max_score, 4),
+        "timings_ms": timings,
         "packets": scores.stats.packets, "packets_sent": scores.stats.packets_sent,
         "frames_decoded": scores.stats.frames_decoded, "decode_errors": scores.stats.decode_errors,
     })

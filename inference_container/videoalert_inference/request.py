@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import BAD_REQUEST, BadInputError
+from .motion import REGION_FULL, REGION_MODES
 
 MAX_SAMPLE_FPS = 30.0
 MAX_FRAMES_LIMIT = 1000  # bounds the work (and the response size) one invocation can be asked for
@@ -18,6 +19,7 @@ class InferenceRequest:
     sample_fps: float = 1.0
     max_frames: int = 120
     top_k_embeddings: int = 3
+    regions: str = REGION_FULL  # "full" | "motion" | "both": what of each sampled frame is classified
 
     @classmethod
     def from_event(cls, event: Any) -> "InferenceRequest":
@@ -38,7 +40,11 @@ class InferenceRequest:
             raise BadInputError(BAD_REQUEST, f"max_frames must be in [1, {MAX_FRAMES_LIMIT}], got {max_frames}")
         if top_k < 0:
             raise BadInputError(BAD_REQUEST, f"top_k_embeddings must be >= 0, got {top_k}")
-        return cls(video_id, bucket, (key, *more_keys), sample_fps, max_frames, top_k)
+        regions = event.get("regions")
+        regions = REGION_FULL if regions is None else regions
+        if regions not in REGION_MODES:
+            raise BadInputError(BAD_REQUEST, f"regions must be one of {', '.join(REGION_MODES)}, got {regions!r}")
+        return cls(video_id, bucket, (key, *more_keys), sample_fps, max_frames, top_k, regions)
 
 
 def _text(event: dict, name: str) -> str:

@@ -1,4 +1,4 @@
-"""Score a clip: sample frames, classify them in batches, keep the embeddings of the top-scoring frames."""
+"""Score a clip: sample frames, classify them (whole and/or their moving regions) in batches, keep the top embeddings."""
 from __future__ import annotations
 
 import time
@@ -10,6 +10,7 @@ import numpy as np
 from .errors import CORRUPT_VIDEO, NO_FRAMES, BadInputError
 from .frames import DecodeStats, FrameSampler, SampledFrame, VideoInfo, VideoSource
 from .model import PersonClassifier
+from .motion import REGION_FULL, REGION_MODES, REGION_MOTION, MotionDetector, crop
 from .preprocess import to_model_input
 
 DEFAULT_BATCH_SIZE = 16
@@ -19,6 +20,8 @@ DEFAULT_BATCH_SIZE = 16
 class FrameScore:
     t: float
     score: float
+    region: str = REGION_FULL
+    box: list[float] | None = None  # motion regions: [x0, y0, x1, y1] as fractions of the frame
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,18 @@ class TopEmbedding:
     t: float
     score: float
     embedding: list[float]
+    region: str = REGION_FULL
+    box: list[float] | None = None
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One model input: a whole frame or a crop of it, and what to call its score."""
+
+    t: float
+    image: np.ndarray | None  # dropped once scored
+    region: str
+    box: list[float] | None
 
 
 @dataclass
@@ -37,10 +52,12 @@ class ClipScores:
     video: VideoInfo
     timings_ms: dict[str, float]
     stats: DecodeStats = field(default_factory=DecodeStats)
+    frames_sampled: int = 0  # decoded frames; `frames` may hold more (motion regions) or fewer (no motion)
 
     @property
     def max_score(self) -> float:
-        return max(f.score for f in self.frames)
+        """0 when nothing was scored (motion regions only, and nothing moved)."""
+        return max((f.score for f in self.frames), default=0.0)
 
 
 def score_clip(
@@ -49,66 +66,91 @@ def score_clip(
     sample_fps: float = 1.0,
     max_frames: int = 120,
     *,
+    regions: str = REGION_FULL,
     top_k_embeddings: int = 3,
     batch_size: int = DEFAULT_BATCH_SIZE,
     decoder_threads: int = 1,
 ) -> ClipScores:
     """Score one clip given as bytes, a path, or a list of consecutive parts (timestamps continue across parts).
 
-    Raises BadInputError (with the contract's code) for a video that cannot be scored.
+    regions: "full" scores each sampled frame whole; "motion" scores only the boxes that moved (a clip with
+    no motion has no scores); "both" does both. Raises BadInputError (with the contract's code) for a video
+    that cannot be scored.
     """
+    if regions not in REGION_MODES:
+        raise ValueError(f"regions must be one of {', '.join(REGION_MODES)}, got {regions!r}")
     started = time.perf_counter()
     parts = list(video) if isinstance(video, (list, tuple)) else [video]
-    sampler = FrameSampler(sample_fps, max_frames, resize_to=classifier.spec.input_size,
+    use_full, use_motion = regions in ("full", "both"), regions in ("motion", "both")
+    # Motion crops are cut from the full-resolution frame, so the sampler must not shrink it first.
+    sampler = FrameSampler(sample_fps, max_frames, resize_to=None if use_motion else classifier.spec.input_size,
                            decoder_threads=decoder_threads)
-    times: list[float] = []
+    detector = MotionDetector() if use_motion else None
+    frames_sampled = 0
+    motion_s = 0.0
+    items: list[_Item] = []
     scores: list[np.ndarray] = []
     embeddings: list[np.ndarray] = []
     preprocess_s = inference_s = 0.0
 
-    def flush(batch: list[SampledFrame]) -> None:
+    def flush(batch: list[_Item]) -> None:
         nonlocal preprocess_s, inference_s
         t0 = time.perf_counter()
-        model_input = to_model_input([f.image for f in batch], classifier.spec)
+        model_input = to_model_input([item.image for item in batch], classifier.spec)
         t1 = time.perf_counter()
         prediction = classifier.predict_batch(model_input)
         inference_s += time.perf_counter() - t1
         preprocess_s += t1 - t0
-        times.extend(f.t for f in batch)
+        # Pixels are not kept past their batch: only what names the score.
+        items.extend(_Item(item.t, None, item.region, item.box) for item in batch)
         scores.append(prediction.scores)
         embeddings.append(prediction.embeddings)
 
-    batch: list[SampledFrame] = []
+    batch: list[_Item] = []
     for part in parts:
         for frame in sampler.sample(part):
-            batch.append(frame)
-            if len(batch) == batch_size:
-                flush(batch)
-                batch = []
+            frames_sampled += 1
+            batch.extend(_items_of(frame, detector, use_full))
+            if detector is not None:
+                motion_s += detector.last_call_s
+            while len(batch) >= batch_size:
+                flush(batch[:batch_size])
+                batch = batch[batch_size:]
         if sampler.done:
             break
     if batch:
         flush(batch)
 
-    if not times:
+    if not frames_sampled:
         if sampler.stats.decode_errors:
             raise BadInputError(CORRUPT_VIDEO, "no frame of the video could be decoded")
         raise BadInputError(NO_FRAMES, "the video track holds no frames to sample")
 
-    all_scores = np.concatenate(scores)
-    all_embeddings = np.concatenate(embeddings)
+    all_scores = np.concatenate(scores) if scores else np.zeros(0)
+    all_embeddings = np.concatenate(embeddings) if embeddings else np.zeros((0, 0))
     top = np.argsort(-all_scores, kind="stable")[: max(0, top_k_embeddings)]
     total_s = time.perf_counter() - started
     return ClipScores(
-        frames=[FrameScore(t, float(s)) for t, s in zip(times, all_scores)],
-        top_embeddings=[TopEmbedding(times[i], float(all_scores[i]), all_embeddings[i].astype(float).tolist())
-                        for i in top],
+        frames=[FrameScore(item.t, float(s), item.region, item.box) for item, s in zip(items, all_scores)],
+        top_embeddings=[TopEmbedding(items[i].t, float(all_scores[i]), all_embeddings[i].astype(float).tolist(),
+                                     items[i].region, items[i].box) for i in top],
         video=sampler.video_info(),
         timings_ms={
             "decode": round(sampler.stats.decode_s * 1000, 1),
-            "preprocess": round((sampler.stats.resize_s + preprocess_s) * 1000, 1),
+            "preprocess": round((sampler.stats.resize_s + preprocess_s + motion_s) * 1000, 1),
             "inference": round(inference_s * 1000, 1),
             "total": round(total_s * 1000, 1),
         },
         stats=sampler.stats,
+        frames_sampled=frames_sampled,
     )
+
+
+def _items_of(frame: SampledFrame, detector: MotionDetector | None, use_full: bool) -> list[_Item]:
+    """The model inputs of one sampled frame: the whole frame, its moving regions, or both."""
+    items = [_Item(frame.t, frame.image, REGION_FULL, None)] if use_full else []
+    if detector is not None:
+        height, width = frame.image.shape[:2]
+        items.extend(_Item(frame.t, crop(frame.image, box), REGION_MOTION, box.fractions(width, height))
+                     for box in detector.boxes(frame.image))
+    return items
