@@ -112,6 +112,7 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
         "onnx_sha256": {"fp32": onnx_sha, "int8": hashlib.sha256((out_dir / INT8_FILE).read_bytes()).hexdigest() if int8_file else None},
         "training": {"seconds": summary["training_seconds"], "epochs_run": summary["epochs_run"],
                      "best_val_loss": summary["best_val_loss"], "hardware": summary["hardware"],
+                     "stages": summary.get("stages", []),
                      "imagenet_weights_loaded": summary.get("imagenet_weights_loaded", False),
                      "hyperparameters": summary["hyperparameters"], "mlflow_run_id": summary["mlflow"]["run_id"]},
     }
