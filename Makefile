@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 LOCAL_REQS := requirements-local.txt lambdas/requirements.txt inference_container/requirements.txt
 DEV_REQS := requirements-dev.txt requirements.txt training/requirements.txt $(LOCAL_REQS)
 
-.PHONY: setup setup-local run test test-fast synth deploy train bench clean
+.PHONY: setup setup-local run test synth deploy train bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,3 +47,14 @@ synth: setup
 
 deploy: setup
 	npx cdk deploy $(CDK_ARGS)
+
+## Reproduce the released model in models/ (about 40 min on 2 CPU cores; see training/README.md).
+train: setup
+	$(BIN)/python -m videoalert_training.train --data ../shared/data/horse-or-human --work-dir training/runs/release \
+	    --input-size 128 --batch-size 32 --max-epochs 15 --samples-per-epoch 1536 --num-workers 1
+	$(BIN)/python -m videoalert_training.release --run training/runs/release --data ../shared/data/horse-or-human \
+	    --clips ../shared/data/clips --out models
+
+## Benchmarks (figures land in bench/README.md and bench/results.json).
+bench: setup
+	nice -n 10 $(BIN)/python -m bench.run_all

@@ -111,8 +111,13 @@ class Storage(Construct):
 
     # ------------------------------------------------------------------------------------ grants
     def grant_read_videos(self, grantee: iam.IGrantable) -> None:
-        """GetObject under videos/ only (HeadObject is authorised by GetObject)."""
+        """GetObject under videos/ only (HeadObject is authorised by GetObject), and ListBucket limited to
+        that prefix: without it S3 answers a missing key with 403, and a missing clip would be recorded
+        FAILED (retryable) instead of NOT_FOUND."""
         self._grant(grantee, ["s3:GetObject"], self.video_bucket, names.VIDEOS_PREFIX)
+        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucket"],
+                                   resource_arns=[self.video_bucket.bucket_arn],
+                                   conditions={"StringLike": {"s3:prefix": [f"{names.VIDEOS_PREFIX}*"]}})
 
     def grant_write_videos(self, grantee: iam.IGrantable) -> None:
         self._grant(grantee, ["s3:PutObject"], self.video_bucket, names.VIDEOS_PREFIX)

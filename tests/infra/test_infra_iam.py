@@ -148,8 +148,20 @@ def test_review_sampler_reads_clips_and_writes_only_under_review(synth):
         "s3:GetObject": {"/videos/*"}}
     assert _object_prefixes(statements, synth.logical_id(synth.stack.storage.review_bucket)) == {
         "s3:GetObject": {"/review/*"}, "s3:PutObject": {"/review/*"}}
-    [listing] = [st for st in statements if st["Action"] == "s3:ListBucket"]
+    listings = [st for st in statements if st["Action"] == "s3:ListBucket"]
+    review_bucket = synth.logical_id(synth.stack.storage.review_bucket)
+    [listing] = [st for st in listings if review_bucket in _refs(st["Resource"])]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["review/*"]}}
+
+
+def test_functions_reading_clips_may_list_only_the_videos_prefix(synth):
+    # Without ListBucket S3 answers a missing key with 403; with it, limited to videos/, a 404.
+    video_bucket = synth.logical_id(synth.stack.storage.video_bucket)
+    for owner in ("inference", "dispatcher", "review"):
+        statements = _function_policies(synth)[owner]
+        [listing] = [st for st in statements if st["Action"] == "s3:ListBucket"
+                     and video_bucket in _refs(st["Resource"])]
+        assert listing["Condition"] == {"StringLike": {"s3:prefix": ["videos/*"]}}, owner
 
 
 def test_only_the_feedback_function_writes_the_false_positive_memory(synth):
