@@ -1,7 +1,6 @@
 """Motion-gated regions: boxes around what moved between sampled frames, cropped at full resolution for the model."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -68,17 +67,9 @@ class MotionDetector:
         self._frames_seen = 0
         self._last_brightness = 0.0
         self.last_changed_fraction = 0.0
-        self.last_call_s = 0.0  # time the last call took (reported under the clip's preprocess timing)
 
     def boxes(self, frame_rgb: np.ndarray) -> list[Box]:
         """Moving regions of this frame (largest first, at most max_boxes); none for the first frame."""
-        started = time.perf_counter()
-        try:
-            return self._boxes(frame_rgb)
-        finally:
-            self.last_call_s = time.perf_counter() - started
-
-    def _boxes(self, frame_rgb: np.ndarray) -> list[Box]:
         height, width = frame_rgb.shape[:2]
         small, brightness = self._normalised(frame_rgb)
         # The first frame only teaches the model: there is nothing yet to have moved against.
