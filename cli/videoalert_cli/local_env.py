@@ -34,7 +34,8 @@ class LocalResources:
         return DispatcherSettings(video_bucket=self.video_bucket, videos_table=self.videos_table,
                                   cameras_table=self.cameras_table, alert_topic_arn=self.alert_topic_arn,
                                   inference_function=names.local_names()["inference_function"],
-                                  camera_ids=self.cameras, **overrides)
+                                  camera_ids=self.cameras,
+                                  **{"fp_memory_table": self.fp_memory_table, **overrides})
 
 
 def free_port() -> int:

@@ -23,6 +23,7 @@ OUTPUT_HINTS = {
     "alert_topic_arn": ("alerttopic",),
     "feedback_url": ("feedbackurl", "feedbackfunctionurl"),
     "review_bucket": ("reviewbucket",),
+    "fp_memory_table": ("fpmemorytable",),
     "dispatcher_function": ("dispatcherfunction",),
 }
 
@@ -89,4 +90,5 @@ def local_resource_names(alert_topic_arn: str, cameras: tuple[str, ...]) -> dict
     n = names.local_names()
     return {"videos_table": n["videos_table"], "cameras_table": n["cameras_table"],
             "video_bucket": n["video_bucket"], "review_bucket": n["review_bucket"],
+            "fp_memory_table": n["fp_memory_table"],
             "alert_topic_arn": alert_topic_arn, "cameras": ",".join(cameras)}

@@ -18,6 +18,7 @@ ENV_MAX_WINDOWS_PER_RUN = "MAX_WINDOWS_PER_RUN"
 ENV_MAX_VIDEO_BYTES = "MAX_VIDEO_BYTES"
 ENV_SAMPLE_FPS = "SAMPLE_FPS"
 ENV_REVIEW_BUCKET = "REVIEW_BUCKET"
+ENV_FP_MEMORY_TABLE = "FP_MEMORY_TABLE"  # optional for the dispatcher: without it suppression is off
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class DispatcherSettings:
     max_windows_per_run: int = 5
     max_video_bytes: int = 200 * 1024 * 1024
     sample_fps: float = 1.0
+    fp_memory_table: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "DispatcherSettings":
@@ -49,4 +51,5 @@ class DispatcherSettings:
             max_windows_per_run=int(env.get(ENV_MAX_WINDOWS_PER_RUN, "5")),
             max_video_bytes=int(env.get(ENV_MAX_VIDEO_BYTES, str(200 * 1024 * 1024))),
             sample_fps=float(env.get(ENV_SAMPLE_FPS, "1.0")),
+            fp_memory_table=env.get(ENV_FP_MEMORY_TABLE) or None,
         )

@@ -7,6 +7,7 @@ from botocore.config import Config
 from .alert_publisher import AlertPublisher
 from .camera_store import CameraStore
 from .clip_store import ClipStore
+from .fp_memory import FpMemory
 from .inference_client import InferenceClient, LambdaInferenceClient
 from .pipeline import ClipSource, Dependencies
 from .settings import DispatcherSettings
@@ -37,4 +38,5 @@ def build_dependencies(settings: DispatcherSettings, *, session: boto3.session.S
         inference=inference,
         alerts=AlertPublisher(client("sns"), settings.alert_topic_arn),
         clip_source=clip_source,
+        memory=FpMemory(dynamodb.Table(settings.fp_memory_table)) if settings.fp_memory_table else None,
     )

@@ -124,3 +124,22 @@ def test_a_camera_without_a_stream_does_not_stop_the_other_cameras(wired, invoke
     assert [i["camera_id"] for i in items(sess, res)] == ["cam2"]
     assert cursor(sess, res, "cam1") == "2026-11-23T10:00:00Z"  # kept: nothing lost once the stream exists
     assert any(o.get("camera_id") == "cam1" and o["status"] == "FAILED" for o in answer["outcomes"])
+
+
+def test_the_deployed_dispatcher_wires_the_false_positive_memory_from_its_environment(aws):
+    # Given the environment the stack sets on the dispatcher
+    from videoalert.fp_memory import FpMemory
+    from videoalert.settings import DispatcherSettings
+    from videoalert.wiring import build_dependencies
+
+    sess, res = aws
+    env = {"VIDEO_BUCKET": res.video_bucket, "VIDEOS_TABLE": res.videos_table, "CAMERAS_TABLE": res.cameras_table,
+           "ALERT_TOPIC_ARN": res.alert_topic_arn, "INFERENCE_FUNCTION_NAME": "f", "CAMERA_IDS": "cam1,cam2"}
+    # When it is built with and without FP_MEMORY_TABLE
+    with_memory = build_dependencies(DispatcherSettings.from_env({**env, "FP_MEMORY_TABLE": res.fp_memory_table}),
+                                     session=sess, clip_source=object())
+    without = build_dependencies(DispatcherSettings.from_env(env), session=sess, clip_source=object())
+    # Then suppression reads the memory table only when it is configured
+    assert isinstance(with_memory.memory, FpMemory) and with_memory.memory.table.name == res.fp_memory_table
+    assert without.memory is None
+    assert with_memory.cameras.known_cameras == ("cam1", "cam2")
