@@ -1,6 +1,7 @@
 """The whole pipeline on the embedded emulator: upload clips, real S3 events, real handlers, results and a report."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -116,61 +117,70 @@ def run_local(videos: list[Path], *, camera: str = "cam1", model_dir: Path = DEF
 
         raise UserError(f"no released model in {model_dir} (expected person_classifier.onnx + model_card.json)")
 
-    local_env.use_dummy_credentials()
-    previous_model_dir = os.environ.get("MODEL_DIR")
-    os.environ["MODEL_DIR"] = str(model_dir)
-    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "videoalert-local")
-    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "videoalert")
-    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    defaults = {"POWERTOOLS_SERVICE_NAME": "videoalert-local", "POWERTOOLS_METRICS_NAMESPACE": "videoalert",
+                "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
+                "POWERTOOLS_METRICS_DISABLED": "true"}
+    with _environment(MODEL_DIR=str(model_dir), **local_env.DUMMY_CREDENTIALS,
+                      **{k: os.environ.get(k, v) for k, v in defaults.items()}):
+        os.environ.pop("AWS_PROFILE", None)
+        return _run_on_emulator(videos, camera=camera, report_dir=report_dir, serve=serve, say=say,
+                                show_record=show_record)
 
+
+@contextlib.contextmanager
+def _environment(**values: str):
+    """Set environment variables for the run and put every one back afterwards (tests run in one process)."""
+    previous = {k: os.environ.get(k) for k in [*values, "AWS_ENDPOINT_URL", "AWS_PROFILE"]}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _run_on_emulator(videos, *, camera, report_dir, serve, say, show_record) -> LocalRunResult:
     with local_env.moto_server() as endpoint:
-        previous_endpoint = os.environ.get("AWS_ENDPOINT_URL")
         os.environ["AWS_ENDPOINT_URL"] = endpoint  # the inference handler's own S3 client goes to the emulator too
-        try:
-            say(f"emulator: moto server at {endpoint}")
-            sess = local_env.session()
-            res = local_env.create_resources(sess, endpoint_url=endpoint, cameras=(camera,))
-            queue_url = _connect_upload_notifications(sess, endpoint, res.video_bucket)
-            dispatcher, inference = _import_handlers()
-            inference.reset_runtime()  # the model is loaded from model_dir on the first clip
-            from videoalert.inference_client import InProcessInferenceClient
-            from videoalert.wiring import build_dependencies
+        say(f"emulator: moto server at {endpoint}")
+        sess = local_env.session()
+        res = local_env.create_resources(sess, endpoint_url=endpoint, cameras=(camera,))
+        queue_url = _connect_upload_notifications(sess, endpoint, res.video_bucket)
+        dispatcher, inference = _import_handlers()
+        inference.reset_runtime()  # the model is loaded from model_dir on the first clip
+        from videoalert.inference_client import InProcessInferenceClient
+        from videoalert.wiring import build_dependencies
 
-            dispatcher._dependencies = build_dependencies(
-                res.settings(), session=sess, endpoint_url=endpoint,
-                inference=InProcessInferenceClient(inference.handler), clip_source=NoStreamsLocally())
+        dispatcher._dependencies = build_dependencies(
+            res.settings(), session=sess, endpoint_url=endpoint,
+            inference=InProcessInferenceClient(inference.handler), clip_source=NoStreamsLocally())
 
-            s3 = sess.client("s3", endpoint_url=endpoint)
-            uploads = {}
-            for video in videos:
-                key = f"uploads/{camera}/{video.name}"
-                s3.upload_file(str(video), res.video_bucket, key)
-                uploads[video.name] = key
-            say(f"uploaded {len(videos)} video(s) to s3://{res.video_bucket}/uploads/{camera}/")
-            started = time.monotonic()
-            delivered = _deliver_events(sess, endpoint, queue_url, dispatcher, wait_s=2.0)
-            while delivered < len(videos) and time.monotonic() - started < 60:
-                delivered += _deliver_events(sess, endpoint, queue_url, dispatcher, wait_s=1.0)
-            say(f"dispatcher handled {delivered} upload event(s) in {time.monotonic() - started:.1f} s\n")
+        s3 = sess.client("s3", endpoint_url=endpoint)
+        uploads = {}
+        for video in videos:
+            key = f"uploads/{camera}/{video.name}"
+            s3.upload_file(str(video), res.video_bucket, key)
+            uploads[video.name] = key
+        say(f"uploaded {len(videos)} video(s) to s3://{res.video_bucket}/uploads/{camera}/")
+        started = time.monotonic()
+        delivered = _deliver_events(sess, endpoint, queue_url, dispatcher, wait_s=2.0)
+        while delivered < len(videos) and time.monotonic() - started < 60:
+            delivered += _deliver_events(sess, endpoint, queue_url, dispatcher, wait_s=1.0)
+        say(f"dispatcher handled {delivered} upload event(s) in {time.monotonic() - started:.1f} s\n")
 
-            result = _collect(sess, endpoint, res, uploads, load_labels(videos))
-            _show(result, say, show_record)
-            if report_dir is not None:
-                from .report import write_report
+        result = _collect(sess, endpoint, res, uploads, load_labels(videos))
+        _show(result, say, show_record)
+        if report_dir is not None:
+            from .report import write_report
 
-                result.report_path = write_report(result, report_dir, {p.name: p for p in videos})
-                say(f"\nreport: {result.report_path}")
-            if serve:
-                _serve(sess, endpoint, res, queue_url, dispatcher, say)
-            return result
-        finally:
-            for name, value in (("AWS_ENDPOINT_URL", previous_endpoint), ("MODEL_DIR", previous_model_dir)):
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
+            result.report_path = write_report(result, report_dir, {p.name: p for p in videos})
+            say(f"\nreport: {result.report_path}")
+        if serve:
+            _serve(sess, endpoint, res, queue_url, dispatcher, say)
+        return result
 
 
 def _collect(sess, endpoint, res, uploads, labels) -> LocalRunResult:

@@ -49,3 +49,16 @@ def test_the_local_run_records_a_corrupt_upload_as_rejected(tmp_path):
     (record,) = result.records
     assert record["status"] == "REJECTED" and record["reason"] in {"CORRUPT_VIDEO", "NO_VIDEO_TRACK"}
     assert result.alerts == []
+
+
+def test_the_local_run_leaves_the_process_environment_as_it_found_it(tmp_path, tiny_model_dir, monkeypatch):
+    # Tests and the CLI share one process: the run's emulator endpoint and settings must not leak.
+    import os
+
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    before = dict(os.environ)
+    bogus = tmp_path / "x.mp4"
+    bogus.write_bytes(b"not a video")
+    run_local([bogus], model_dir=tiny_model_dir, report_dir=None, quiet=True)
+    assert dict(os.environ) == before
