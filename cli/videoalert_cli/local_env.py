@@ -5,6 +5,7 @@ import contextlib
 import json
 import os
 import socket
+import urllib.request
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -55,8 +56,11 @@ def moto_server(port: int | None = None) -> Iterator[str]:
     port = port or free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
+    endpoint = f"http://127.0.0.1:{port}"
     try:
-        yield f"http://127.0.0.1:{port}"
+        # moto keeps its state per process: start every run from an empty account.
+        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=10)
+        yield endpoint
     finally:
         server.stop()
 
