@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
@@ -17,6 +17,7 @@ from videoalert.video_records import VideoRecords
 
 logger = Logger()
 metrics = Metrics(namespace="videoalert")
+tracer = Tracer()
 app = LambdaFunctionUrlResolver()
 _stores = None
 
@@ -63,5 +64,6 @@ def label_video():
 
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
 def handler(event, context):
     return app.resolve(event, context)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import boto3
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from videoalert.camera_store import CameraStore
@@ -15,6 +15,7 @@ from videoalert.video_records import VideoRecords
 
 logger = Logger()
 metrics = Metrics(namespace="videoalert")
+tracer = Tracer()
 _deps = None
 
 
@@ -50,6 +51,7 @@ def day_of(event) -> date:
 
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=True)
+@tracer.capture_lambda_handler
 def handler(event, context):
     try:
         day = day_of(event)

@@ -5,7 +5,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
 from .errors import BadInputError
@@ -17,6 +17,7 @@ from .settings import InferenceSettings
 
 logger = Logger(service="videoalert-inference")
 metrics = Metrics(namespace="videoalert", service="inference")
+tracer = Tracer(service="videoalert-inference")
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ def reset_runtime() -> None:
 
 
 @metrics.log_metrics
+@tracer.capture_lambda_handler
 def handler(event: dict, context: Any) -> dict:
     logger.append_keys(request_id=getattr(context, "aws_request_id", None))
     video_id = event.get("video_id", "") if isinstance(event, dict) else ""

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import BLUE, RED, audio_only, cfr_times, encode_clip
+from fixtures.media import BLUE, RED, audio_only, cfr_times, encode_clip
 from videoalert_inference.errors import (CORRUPT_VIDEO, EMPTY_VIDEO, NO_FRAMES, NO_VIDEO_TRACK, TOO_LARGE,
                                          BadInputError)
 from videoalert_inference.scoring import score_clip

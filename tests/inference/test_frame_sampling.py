@@ -7,7 +7,7 @@ import av
 import numpy as np
 import pytest
 
-from conftest import BLUE, RED, cfr_times, encode_clip
+from fixtures.media import BLUE, RED, cfr_times, encode_clip
 from videoalert_inference.frames import FrameSampler
 
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import BLUE, RED, cfr_times, encode_clip
+from fixtures.media import BLUE, RED, cfr_times, encode_clip
 from tests.fixtures.onnx_models import write_tiny_model
 from videoalert_inference import handler as inference_handler
 from videoalert_inference.handler import handler

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import REPO_MODELS
+from fixtures.media import REPO_MODELS
 from tests.fixtures import motion_scenes
 from videoalert_inference.frames import FrameSampler
 from videoalert_inference.model import CARD_FILE, MODEL_FILE, load_classifier

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import REPO_MODELS
+from fixtures.media import REPO_MODELS
 from videoalert_inference.model import CARD_FILE, MODEL_FILE, load_classifier
 from videoalert_inference.scoring import score_clip
 
