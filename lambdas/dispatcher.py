@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
@@ -24,6 +25,8 @@ for _handler in logging.getLogger("videoalert").handlers:
 _dependencies = None
 
 MS_METRICS = {"DecodeMs", "InferenceMs"}
+# Powertools' single_metric does not honour POWERTOOLS_METRICS_DISABLED (the local run sets it).
+PER_CAMERA_METRICS = os.environ.get("POWERTOOLS_METRICS_DISABLED", "false").lower() != "true"
 
 
 def dependencies():
@@ -38,7 +41,7 @@ def record_metrics(outcomes: list[pipeline.ClipOutcome]) -> None:
         for name, value in outcome.metrics.items():
             unit = MetricUnit.Milliseconds if name in MS_METRICS else MetricUnit.Count
             metrics.add_metric(name=name, unit=unit, value=value)
-        if outcome.camera_id and outcome.metrics.get("ClipsReceived"):
+        if PER_CAMERA_METRICS and outcome.camera_id and outcome.metrics.get("ClipsReceived"):
             # Per-camera series feed the offline and alert-rate alarms.
             with_camera = {k: v for k, v in outcome.metrics.items() if k in ("ClipsReceived", "Alerts")}
             for name, value in with_camera.items():

@@ -217,7 +217,8 @@ def _show(result: LocalRunResult, say, show_record: bool) -> None:
             if not ok:
                 say(f"  UNEXPECTED: {name} ({label}) {'alerted' if alerted else 'did not alert'}")
     if show_record and result.records:
-        shown = next((r for r in result.records if r.get("decision") == "ALERT"), result.records[0])
+        alerts = [r for r in result.records if r.get("decision") == "ALERT"]
+        shown = max(alerts, key=lambda r: float(r.get("max_score") or 0)) if alerts else result.records[0]
         say(f"\nstored record of {shown['video_id']} (videoalert status {shown['video_id']} --local):")
         say(record_summary(shown))
 
