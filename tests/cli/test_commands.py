@@ -14,7 +14,8 @@ from videoalert_cli.main import build_parser, main
 def test_every_documented_subcommand_exists():
     parser = build_parser()
     choices = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse keeps them here
-    assert {"status", "list", "upload", "run-local", "redrive", "push", "serve"} <= set(choices)
+    assert {"status", "list", "upload", "run-local", "redrive", "push", "serve", "rule", "tune", "feedback",
+            "review", "export-dataset"} <= set(choices)
 
 
 def test_local_commands_without_a_running_emulator_say_how_to_start_one(tmp_path, monkeypatch, capsys):
@@ -70,3 +71,26 @@ def test_redrive_invokes_the_dispatcher_with_a_redrive_event(monkeypatch, capsys
         monkeypatch.setattr(resources, "resolve", lambda args: target)
         assert main(["redrive", "v1"]) == 0
     assert "v1: DONE" in capsys.readouterr().out
+
+
+def test_rule_shows_and_changes_a_cameras_rule_with_a_new_version(aws, monkeypatch, capsys):
+    # Given a registered camera on the emulator
+    from videoalert.camera_store import CameraStore
+    from videoalert_cli import resources
+
+    sess, res = aws
+    CameraStore(sess.resource("dynamodb").Table(res.cameras_table)).register("cam1")
+    monkeypatch.setattr(resources, "resolve", lambda args: resources.Target(sess, None, {
+        "cameras_table": res.cameras_table, "videos_table": res.videos_table}))
+    # When the user shows it, then turns on motion regions and requires three frames
+    assert main(["rule", "cam1"]) == 0
+    shown = capsys.readouterr().out
+    assert main(["rule", "cam1", "--regions", "both", "--min-frames", "3"]) == 0
+    changed = capsys.readouterr().out
+    # Then the stored rule has the new fields and a new version; bad values are refused clearly
+    stored = CameraStore(sess.resource("dynamodb").Table(res.cameras_table)).get("cam1").rule
+    assert "v1" in shown and "v2" in changed
+    assert (stored.regions, stored.min_frames, stored.version) == ("both", 3, 2)
+    assert main(["rule", "cam1", "--regions", "sideways"]) == 2
+    assert main(["rule", "cam1", "--min-frames", "two"]) == 2
+    assert main(["rule", "nobody", "--min-frames", "2"]) == 2
