@@ -38,17 +38,8 @@ class Storage(Construct):
             "Review", log_prefix="review-bucket/", event_bridge=False,
             expiring_prefixes=("",), days=review_retention_days)
 
-        self.videos_table = dynamodb.Table(
-            self, "VideosTable",
-            partition_key=dynamodb.Attribute(name=names.VIDEOS_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True),
-            time_to_live_attribute=names.VIDEOS_TTL_ATTRIBUTE,
-            deletion_protection=removal_policy == cdk.RemovalPolicy.RETAIN,
-            removal_policy=removal_policy,
-        )
+        self.videos_table = self._table("VideosTable", names.VIDEOS_PARTITION_KEY, removal_policy=removal_policy,
+                                        time_to_live_attribute=names.VIDEOS_TTL_ATTRIBUTE)
         # window_start is an ISO-8601 UTC string, so the sort key orders clips in time.
         self.videos_table.add_global_secondary_index(
             index_name=names.VIDEOS_BY_CAMERA_INDEX,
@@ -57,25 +48,24 @@ class Storage(Construct):
             sort_key=dynamodb.Attribute(name=names.VIDEOS_BY_CAMERA_SORT_KEY, type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.ALL,
         )
-        self.cameras_table = dynamodb.Table(
-            self, "CamerasTable",
-            partition_key=dynamodb.Attribute(name=names.CAMERAS_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
-            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-            encryption=dynamodb.TableEncryption.AWS_MANAGED,
-            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                point_in_time_recovery_enabled=True),
-            deletion_protection=removal_policy == cdk.RemovalPolicy.RETAIN,
-            removal_policy=removal_policy,
-        )
+        self.cameras_table = self._table("CamerasTable", names.CAMERAS_PARTITION_KEY, removal_policy=removal_policy)
         # Embeddings of frames users marked as false positives, bounded per camera by the feedback code.
-        self.fp_memory_table = dynamodb.Table(
-            self, "FpMemoryTable",
-            partition_key=dynamodb.Attribute(name=names.FP_MEMORY_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
-            sort_key=dynamodb.Attribute(name=names.FP_MEMORY_SORT_KEY, type=dynamodb.AttributeType.STRING),
+        self.fp_memory_table = self._table("FpMemoryTable", names.FP_MEMORY_PARTITION_KEY,
+                                           sort_key=names.FP_MEMORY_SORT_KEY, removal_policy=removal_policy)
+
+    def _table(self, construct_id: str, partition_key: str, *, removal_policy: cdk.RemovalPolicy,
+               sort_key: str | None = None, time_to_live_attribute: str | None = None) -> dynamodb.Table:
+        """On-demand, encrypted, point-in-time recovery; deletion-protected where the stack retains data."""
+        string = dynamodb.AttributeType.STRING
+        return dynamodb.Table(
+            self, construct_id,
+            partition_key=dynamodb.Attribute(name=partition_key, type=string),
+            sort_key=dynamodb.Attribute(name=sort_key, type=string) if sort_key else None,
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             encryption=dynamodb.TableEncryption.AWS_MANAGED,
             point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                 point_in_time_recovery_enabled=True),
+            time_to_live_attribute=time_to_live_attribute,
             deletion_protection=removal_policy == cdk.RemovalPolicy.RETAIN,
             removal_policy=removal_policy,
         )
