@@ -21,8 +21,8 @@ def render(r: dict) -> str:
     lines = [
         f"Measured {r['started']} on {r['machine']['cpu']}, {r['machine']['cores']} cores, Python "
         f"{r['machine']['python']}; load average {r['machine']['loadavg_1m']} at the start, "
-        f"{r['finished_machine']['loadavg_1m']} at the end (a training run and other engineers' jobs shared "
-        f"the machine; the benchmarks ran under `nice -n 10`). Model: {r['model']}, "
+        f"{r['finished_machine']['loadavg_1m']} at the end (above about 2 on these 2 cores, other jobs shared "
+        f"the machine and wall times are inflated: read the CPU columns). Model: {r['model']}, "
         f"{cp['input_size']} px. Median of {cp['runs']} interleaved rounds; the whole run took "
         f"{r['bench_seconds']:.0f} s.",
         "",
