@@ -21,7 +21,7 @@ from .kvs_clips import MediaUnreadable
 from .log_context import clip_context
 from .names import stream_name
 from .settings import DispatcherSettings
-from .video_records import DONE, FAILED, PROCESSING, RECEIVED, REJECTED, TERMINAL_STATUSES, VideoRecords
+from .video_records import DONE, FAILED, RECEIVED, REJECTED, TERMINAL_STATUSES, VideoRecords
 
 logger = logging.getLogger(__name__)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import json
 
-import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 

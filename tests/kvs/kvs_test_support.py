@@ -255,7 +255,7 @@ class LoopbackKvs:
             handler.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
             handler.wfile.flush()
 
-        buffer, pos, in_segment, number = b"", 0, False, 0
+        buffer, pos, _in_segment, number = b"", 0, False, 0
         for chunk in self._chunks(handler.rfile):
             buffer += chunk
             record.raw += chunk
@@ -268,7 +268,7 @@ class LoopbackKvs:
                 except (IndexError, ValueError):
                     break
                 if element_id == 0x18538067:  # Segment of unknown size: descend into it
-                    in_segment, pos = True, body_at
+                    _in_segment, pos = True, body_at
                     record.segment_children.append("Segment")
                     continue
                 if size is None or body_at + size > len(buffer):
