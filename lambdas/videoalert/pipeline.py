@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from .alert_message import build_alert
 from .alert_publisher import AlertPublisher
@@ -183,13 +183,13 @@ def process_recorded(deps: Dependencies, video_id: str, camera: CameraConfig,
 
 def _process_recorded(deps: Dependencies, video_id: str, camera: CameraConfig,
                      allow_from: tuple[str, ...] = (RECEIVED,)) -> ClipOutcome:
-    if not deps.records.claim(video_id, allow_from=allow_from):
+    record = deps.records.claim(video_id, allow_from=allow_from)
+    if record is None:
         record = deps.records.get(video_id) or {}
         if record.get("status") == DONE and record.get("decision") == ALERT:
             return _ensure_alert(deps, record, duplicate=True)
         return ClipOutcome(video_id, camera.camera_id, DUPLICATE, decision=record.get("decision"),
                            reason=f"already {record.get('status')}")
-    record = deps.records.get(video_id)
     request = {"video_id": video_id, "bucket": record["s3_bucket"], "key": record["s3_key"],
                "more_keys": record.get("more_keys") or [], "sample_fps": deps.settings.sample_fps,
                "regions": camera.rule.regions}
@@ -228,7 +228,7 @@ def _process_recorded(deps: Dependencies, video_id: str, camera: CameraConfig,
         "video_info": result.get("video"), "timings_ms": result.get("timings_ms"),
         "reason": None, "reason_detail": None, **gated.fields,
     }
-    deps.records.finish(video_id, DONE, fields)
+    finished = deps.records.finish(video_id, DONE, fields)
     timings = result.get("timings_ms") or {}
     metrics = {"ClipsReceived": 1, "ClipsProcessed": 1, "Frames": len(frames),
                "DecodeMs": float(timings.get("decode", 0.0)), "InferenceMs": float(timings.get("inference", 0.0))}
@@ -239,7 +239,7 @@ def _process_recorded(deps: Dependencies, video_id: str, camera: CameraConfig,
     if gated.decision != ALERT:
         return ClipOutcome(video_id, camera.camera_id, DONE, decision=gated.decision,
                            reason=fields["decision_reason"], metrics=metrics)
-    outcome = _ensure_alert(deps, deps.records.get(video_id), duplicate=False)
+    outcome = _ensure_alert(deps, finished, duplicate=False)
     outcome.metrics = {**metrics, **outcome.metrics}
     return outcome
 
@@ -296,5 +296,3 @@ def redrive(deps: Dependencies, video_ids: tuple[str, ...] = ()) -> list[ClipOut
 def describe(outcome: ClipOutcome) -> dict[str, Any]:
     return {k: v for k, v in outcome.__dict__.items() if k != "metrics" and v not in (None, "")}
 
-
-Clock = Callable[[], datetime]

@@ -55,28 +55,34 @@ class VideoRecords:
         item = self.table.get_item(Key={"video_id": video_id}, ConsistentRead=True).get("Item")
         return from_dynamo(item) if item else None
 
-    def claim(self, video_id: str, *, allow_from: tuple[str, ...] = (RECEIVED,)) -> bool:
-        """Move a record to PROCESSING if it is in one of allow_from or stuck in PROCESSING; False otherwise."""
+    def claim(self, video_id: str, *, allow_from: tuple[str, ...] = (RECEIVED,)) -> dict | None:
+        """Move a record to PROCESSING if it is in one of allow_from or stuck in PROCESSING.
+
+        Returns the claimed record (the update's own answer: no second read), or None if it was not claimable.
+        """
         now = self.clock()
         stale_before = iso(now - STALE_PROCESSING)
         condition = Attr("status").is_in(list(allow_from)) | (
             Attr("status").eq(PROCESSING) & Attr("updated_at").lt(stale_before))
         try:
-            self.table.update_item(
+            response = self.table.update_item(
                 Key={"video_id": video_id},
                 UpdateExpression="SET #s = :p, updated_at = :now ADD attempts :one",
                 ConditionExpression=Attr("video_id").exists() & condition,
                 ExpressionAttributeNames={"#s": "status"},
                 ExpressionAttributeValues={":p": PROCESSING, ":now": iso(now), ":one": 1},
+                ReturnValues="ALL_NEW",
             )
-            return True
+            return from_dynamo(response["Attributes"])
         except ClientError as err:
             if _conditional_failed(err):
-                return False
+                return None
             raise
 
-    def finish(self, video_id: str, status: str, fields: dict[str, Any]) -> None:
-        """Record the outcome of a PROCESSING record (the condition keeps a finished record final)."""
+    def finish(self, video_id: str, status: str, fields: dict[str, Any]) -> dict:
+        """Record the outcome of a PROCESSING record (the condition keeps a finished record final).
+
+        Returns the record as stored after the update."""
         values = to_dynamo({k: v for k, v in fields.items() if v is not None} | {"status": status, "updated_at": iso(self.clock())})
         names = {f"#a{i}": k for i, k in enumerate(values)}
         placeholders = {f":a{i}": v for i, v in enumerate(values.values())}
@@ -84,13 +90,15 @@ class VideoRecords:
         removes = [k for k, v in fields.items() if v is None]
         expr = f"SET {sets}" + (f" REMOVE {', '.join('#d' + str(i) for i in range(len(removes)))}" if removes else "")
         names.update({f"#d{i}": k for i, k in enumerate(removes)})
-        self.table.update_item(
+        response = self.table.update_item(
             Key={"video_id": video_id},
             UpdateExpression=expr,
             ConditionExpression=Attr("status").eq(PROCESSING),
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues={**placeholders},
+            ExpressionAttributeValues=placeholders,
+            ReturnValues="ALL_NEW",
         )
+        return from_dynamo(response["Attributes"])
 
     def claim_alert(self, video_id: str) -> bool:
         """Set the alert flag once; only the caller that set it may publish."""
