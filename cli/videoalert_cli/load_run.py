@@ -93,24 +93,14 @@ def run_load(*, sess, endpoint_url, resources, queue_url: str, make_dependencies
 
     table = sess.resource("dynamodb", endpoint_url=endpoint_url).Table(resources.videos_table)
     records_api = VideoRecords(table, retention_days=30)
-
-    def snapshot():
-        items, kwargs = [], {}
-        while True:
-            page = table.scan(**kwargs)
-            items.extend(page["Items"])
-            if "LastEvaluatedKey" not in page:
-                return [records_api.get(i["video_id"]) for i in items]
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-    first = snapshot()
+    first = list(records_api.all())
     alerts = drain_alerts(sess, resources.alert_queue_url, endpoint_url=endpoint_url)
 
     # Every event delivered again, concurrently: nothing may change.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(handle, events))
     latencies[:] = latencies[:clips]
-    second = snapshot()
+    second = list(records_api.all())
     replay_alerts = drain_alerts(sess, resources.alert_queue_url, endpoint_url=endpoint_url)
 
     alerted_ids = [a["body"]["video_id"] for a in alerts + replay_alerts]

@@ -187,8 +187,7 @@ def _collect(sess, endpoint, res, uploads, labels) -> LocalRunResult:
     from videoalert.video_records import VideoRecords
 
     table = sess.resource("dynamodb", endpoint_url=endpoint).Table(res.videos_table)
-    records_api = VideoRecords(table, retention_days=30)
-    records = [records_api.get(i["video_id"]) for i in table.scan()["Items"]]
+    records = list(VideoRecords(table, retention_days=30).all())
     order = {key: n for n, key in enumerate(uploads.values())}
     records.sort(key=lambda r: order.get(r.get("upload_key"), 1 << 30))
     alerts = local_env.drain_alerts(sess, res.alert_queue_url, endpoint_url=endpoint)

@@ -139,6 +139,10 @@ class VideoRecords:
         yield from _pages(self.table.query, IndexName=VIDEOS_BY_CAMERA_INDEX, KeyConditionExpression=cond,
                           ScanIndexForward=not newest_first)
 
+    def all(self) -> Iterator[dict]:
+        """Every record (the local run and load run read a small emulator table whole)."""
+        yield from _pages(self.table.scan, ConsistentRead=True)
+
     def with_status(self, status: str) -> Iterator[dict]:
         """Scan for records in a status (redrive and operations; the table is small per day)."""
         yield from _pages(self.table.scan, FilterExpression=Attr("status").eq(status))

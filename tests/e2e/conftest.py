@@ -29,8 +29,7 @@ class Pipeline:
         return _deliver_events(self.sess, None, self.queue_url, self.dispatcher)
 
     def records(self) -> list[dict]:
-        table = self.sess.resource("dynamodb").Table(self.res.videos_table)
-        return [self.deps.records.get(i["video_id"]) for i in table.scan()["Items"]]
+        return list(self.deps.records.all())
 
     def record_for_upload(self, key: str) -> dict:
         (record,) = [r for r in self.records() if r.get("upload_key") == key]
