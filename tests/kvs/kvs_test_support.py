@@ -14,6 +14,7 @@ import numpy as np
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from videoalert_cli.kvs.local_endpoint import chunked_body
 
 # --- EBML reader (written from the EBML spec, independently of the writer under test) -------------
 
@@ -256,7 +257,7 @@ class LoopbackKvs:
             handler.wfile.flush()
 
         buffer, pos, _in_segment, number = b"", 0, False, 0
-        for chunk in self._chunks(handler.rfile):
+        for chunk in chunked_body(handler.rfile):
             buffer += chunk
             record.raw += chunk
             while True:  # take every complete top-level / segment-level element
@@ -296,18 +297,3 @@ class LoopbackKvs:
                     handler.close_connection = True
                     return
         handler.wfile.write(b"0\r\n\r\n")
-
-    @staticmethod
-    def _chunks(stream):
-        """Decode a chunked request body as it arrives."""
-        while True:
-            size_line = stream.readline()
-            if not size_line:
-                return
-            size = int(size_line.split(b";")[0].strip(), 16)
-            if size == 0:
-                stream.readline()
-                return
-            data = stream.read(size)
-            stream.readline()
-            yield data

@@ -183,7 +183,7 @@ class LocalKvsEndpoint:
         handler.send_header("Transfer-Encoding", "chunked")
         handler.end_headers()
         buffer, header_end, pos = b"", None, 0
-        for chunk in _chunked_body(handler.rfile):
+        for chunk in chunked_body(handler.rfile):
             buffer += chunk
             while True:
                 try:
@@ -216,7 +216,8 @@ def _write_chunk(wfile, event: dict) -> None:
     wfile.flush()
 
 
-def _chunked_body(rfile):
+def chunked_body(rfile):
+    """The chunks of a chunked-transfer request body, as they arrive (PutMedia streams its body this way)."""
     while True:
         line = rfile.readline()
         if not line:
