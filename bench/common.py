@@ -9,10 +9,12 @@ import subprocess
 import time
 from pathlib import Path
 
+from videoalert_training.hardware import cpu_model
+
 REPO = Path(__file__).resolve().parents[1]
 CACHE = REPO / "bench" / ".cache"
 RELEASED_MODELS = REPO / "models"
-SHARED_CLIPS = Path("/work/shared/data/clips")
+SHARED_CLIPS = Path(os.environ.get("VIDEOALERT_SHARED_DATA", REPO.parent / "shared" / "data")) / "clips"
 DEFAULT_INPUT_SIZE = 128  # the release run's size; used only until a model is released (the card decides then)
 
 
@@ -24,15 +26,7 @@ def cache_dir(*parts: str) -> Path:
 
 def machine() -> dict:
     """What the figures were measured on, and how busy the machine was."""
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
             "loadavg_1m": round(os.getloadavg()[0], 2)}
 
 

@@ -6,19 +6,22 @@ import platform
 import subprocess
 from pathlib import Path
 
-import torch
 
-
-def describe() -> dict:
-    cpu = platform.processor() or "unknown"
+def cpu_model() -> str:
+    """The CPU's model name (torch-free: the benchmarks' memory and cold-start children call it too)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return {"cpu": cpu, "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+    return platform.processor() or "unknown"
+
+
+def describe() -> dict:
+    import torch  # only the training run needs it
+
+    return {"cpu": cpu_model(), "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
             "platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__}
 
