@@ -63,7 +63,8 @@ def load_labels(videos: list[Path]) -> dict[str, str]:
 
 
 def _import_handlers():
-    sys.path.insert(0, str(ROOT / "lambdas"))
+    if str(ROOT / "lambdas") not in sys.path:
+        sys.path.insert(0, str(ROOT / "lambdas"))
     import dispatcher  # noqa: E402 - the zip's top-level handler module
     from videoalert_inference import handler as inference
 

@@ -51,7 +51,8 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 @pytest.fixture
 def pipeline(aws, monkeypatch, tiny_model_dir):
     """Dispatcher + inference in-process, model: the tiny plumbing model unless a test sets MODEL_DIR."""
-    sys.path.insert(0, str(ROOT / "lambdas"))
+    if str(ROOT / "lambdas") not in sys.path:
+        sys.path.insert(0, str(ROOT / "lambdas"))
     import dispatcher
     from videoalert_inference import handler as inference
 
