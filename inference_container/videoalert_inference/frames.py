@@ -4,8 +4,10 @@ from __future__ import annotations
 import io
 import math
 import os
+import queue
 import time
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Iterator, Union
 
@@ -66,6 +68,12 @@ class DecodeStats:
     decode_errors: int = 0
     truncated: bool = False  # the file ends before its own index says it should
 
+    def add(self, other: "DecodeStats") -> None:
+        """Fold in the counts of one decoder worker (times add up: decode_s is decoder time, not wall time)."""
+        for f in fields(self):
+            mine, theirs = getattr(self, f.name), getattr(other, f.name)
+            setattr(self, f.name, (mine or theirs) if isinstance(mine, bool) else mine + theirs)
+
 
 @dataclass
 class _Part:
@@ -89,7 +97,8 @@ class FrameSampler:
     """
 
     def __init__(self, sample_fps: float, max_frames: int, *, resize_to: int | None = None,
-                 keep_full: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS, decoder_threads: int = 1):
+                 keep_full: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS, decoder_threads: int = 1,
+                 decoder_workers: int = 1):
         if sample_fps <= 0 or max_frames < 1:
             raise ValueError("sample_fps must be > 0 and max_frames >= 1")
         self.period = 1.0 / sample_fps
@@ -98,6 +107,10 @@ class FrameSampler:
         self.keep_full = keep_full or not resize_to
         self.max_pixels = max_pixels
         self.decoder_threads = decoder_threads
+        # GOPs that start from a reset decoder are independent: with workers > 1 each is decoded by its own
+        # decoder on its own thread (PyAV releases the GIL while decoding). Only for model-size output: full
+        # frames of a whole GOP decoded ahead would cost too much memory.
+        self.decoder_workers = max(1, decoder_workers) if not self.keep_full else 1
         self.stats = DecodeStats()
         self.parts: list[VideoInfo] = []
         self._next_target = 0.0
@@ -123,7 +136,7 @@ class FrameSampler:
             stream = _video_stream(container, self.max_pixels)
             part = self._read_part(container, stream)
             self.stats.decode_s += time.perf_counter() - started
-            yield from self._decode_part(stream, part)
+            yield from self._decode_part(stream, part, source)
         finally:
             container.close()
         self.parts.append(part.info)
@@ -195,9 +208,8 @@ class FrameSampler:
                 self._next_target += steps * self.period
         return chosen
 
-    def _decode_part(self, stream, part: _Part) -> Iterator[SampledFrame]:
-        stream.thread_type = "AUTO"
-        stream.codec_context.thread_count = self.decoder_threads
+    def _decode_part(self, stream, part: _Part, source: VideoSource) -> Iterator[SampledFrame]:
+        _configure(stream, self.decoder_threads)
         if not part.times:
             yield from self._decode_without_timestamps(stream, part)
             return
@@ -205,22 +217,66 @@ class FrameSampler:
         chosen_pts = {ordered[i][0] for i in self._choose([t for _, t in ordered])}
         if not chosen_pts:
             return
-        cc = stream.codec_context
-        for lo, hi, reset_after in _decode_plan(part.packets, chosen_pts):
-            started = time.perf_counter()
-            frames = []
-            for packet in part.packets[lo:hi]:
-                # Unchosen frames nothing else references need not be reconstructed at all.
-                cc.skip_frame = "DEFAULT" if packet.pts in chosen_pts else "NONREF"
-                frames.extend(self._send(cc, packet))
-            if reset_after:
-                frames.extend(self._send(cc, None))
-                cc.flush_buffers()
-            self.stats.decode_s += time.perf_counter() - started
-            for frame in frames:
-                if frame.pts in chosen_pts:
+        segments = _segments(_decode_plan(part.packets, chosen_pts))
+        workers = min(self.decoder_workers, len(segments))
+        if workers <= 1:
+            for segment in segments:
+                for sample in self._decode_ranges(stream.codec_context, part, segment, chosen_pts, self.stats):
                     self._chosen += 1
-                    yield self._to_sample(part.times[frame.pts], frame)
+                    yield sample
+            return
+        yield from self._decode_in_parallel(stream, part, source, segments, chosen_pts, workers)
+
+    def _decode_in_parallel(self, stream, part: _Part, source: VideoSource, segments: list, chosen_pts: set,
+                            workers: int) -> Iterator[SampledFrame]:
+        """Each segment on a free decoder of `workers` (the stream's own plus copies opened from the source)."""
+        extra = [_open_container(source) for _ in range(workers - 1)]
+        decoders: queue.SimpleQueue = queue.SimpleQueue()
+        decoders.put(stream.codec_context)
+        for container in extra:
+            copy = container.streams.video[0]
+            _configure(copy, self.decoder_threads)
+            decoders.put(copy.codec_context)
+
+        def decode(segment) -> tuple[list[SampledFrame], DecodeStats]:
+            cc, stats = decoders.get(), DecodeStats()
+            try:
+                return list(self._decode_ranges(cc, part, segment, chosen_pts, stats)), stats
+            finally:
+                decoders.put(cc)
+
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="videoalert-gop")
+        futures = [pool.submit(decode, segment) for segment in segments]
+        try:
+            for future in futures:  # in time order, whichever worker finished first
+                samples, stats = future.result()
+                self.stats.add(stats)
+                for sample in samples:
+                    self._chosen += 1
+                    yield sample
+        finally:
+            for future in futures:
+                future.cancel()
+            pool.shutdown(wait=True)
+            for container in extra:
+                container.close()
+
+    def _decode_ranges(self, cc, part: _Part, ranges: list, chosen_pts: set, stats: DecodeStats) -> Iterator[SampledFrame]:
+        """The chosen frames of consecutive plan ranges, each converted as soon as the decoder gives it out."""
+        for lo, hi, reset_after in ranges:
+            packets: list = [*part.packets[lo:hi], *([None] if reset_after else [])]  # None drains the decoder
+            for packet in packets:
+                started = time.perf_counter()
+                if packet is not None:
+                    # Unchosen frames nothing else references need not be reconstructed at all.
+                    cc.skip_frame = "DEFAULT" if packet.pts in chosen_pts else "NONREF"
+                frames = _send(cc, packet, stats)
+                stats.decode_s += time.perf_counter() - started
+                for frame in frames:
+                    if frame.pts in chosen_pts:
+                        yield self._to_sample(part.times[frame.pts], frame, stats)
+            if reset_after:
+                cc.flush_buffers()
 
     def _decode_without_timestamps(self, stream, part: _Part) -> Iterator[SampledFrame]:
         """Streams without packet timestamps (rare: raw elementary streams): decode all, time by frame."""
@@ -229,38 +285,58 @@ class FrameSampler:
         index, last_t = 0, self._offset
         for packet in [*part.packets, None]:
             started = time.perf_counter()
-            frames = self._send(cc, packet)
+            frames = _send(cc, packet, self.stats)
             self.stats.decode_s += time.perf_counter() - started
             for frame in frames:
                 t = self._offset + (float(frame.time) if frame.time is not None else index / fps)
                 index, last_t = index + 1, t
                 if self._chosen < self.max_frames and self._choose([t]):
                     self._chosen += 1
-                    yield self._to_sample(t, frame)
+                    yield self._to_sample(t, frame, self.stats)
         part.end_s = last_t + 1.0 / fps
         part.info = VideoInfo(part.info.width, part.info.height, part.info.fps, part.end_s - self._offset,
                               part.info.codec)
 
-    def _send(self, cc, packet) -> list:
-        try:
-            if packet is not None:
-                self.stats.packets_sent += 1
-            frames = cc.decode(packet)
-        except av.error.FFmpegError:
-            # A damaged packet: the decoder resynchronises at the next keyframe.
-            self.stats.decode_errors += 1
-            return []
-        self.stats.frames_decoded += len(frames)
-        return frames
-
-    def _to_sample(self, t: float, frame) -> SampledFrame:
+    def _to_sample(self, t: float, frame, stats: DecodeStats) -> SampledFrame:
         started = time.perf_counter()
         full = frame.to_ndarray(format="rgb24") if self.keep_full else None
         converted = time.perf_counter()
         image = resize_frame(frame, self.resize_to) if self.resize_to else full
-        self.stats.decode_s += converted - started
-        self.stats.resize_s += time.perf_counter() - converted
+        stats.decode_s += converted - started
+        stats.resize_s += time.perf_counter() - converted
         return SampledFrame(round(t, 3), image, full if self.resize_to else None)
+
+
+def _configure(stream, decoder_threads: int) -> None:
+    stream.thread_type = "AUTO"
+    stream.codec_context.thread_count = decoder_threads
+
+
+def _send(cc, packet, stats: DecodeStats) -> list:
+    """Frames the decoder gives out for this packet (None: drain); a damaged packet counts and gives none."""
+    try:
+        if packet is not None:
+            stats.packets_sent += 1
+        frames = cc.decode(packet)
+    except av.error.FFmpegError:
+        # A damaged packet: the decoder resynchronises at the next keyframe.
+        stats.decode_errors += 1
+        return []
+    stats.frames_decoded += len(frames)
+    return frames
+
+
+def _segments(plan: list[tuple[int, int, bool]]) -> list[list[tuple[int, int, bool]]]:
+    """Split the plan where the decoder is reset: each segment then decodes on a fresh decoder, independently."""
+    segments, current = [], []
+    for step in plan:
+        current.append(step)
+        if step[2]:
+            segments.append(current)
+            current = []
+    if current:
+        segments.append(current)
+    return segments
 
 
 def _decode_plan(packets: list, chosen_pts: set) -> list[tuple[int, int, bool]]:

@@ -39,8 +39,7 @@ def get_runtime() -> Runtime:
         import boto3  # the Lambda base image provides it; imported here so tests and tools import us cheaply
 
         settings = InferenceSettings.from_env()
-        kwargs = {"model_file": settings.model_file} if settings.model_file else {}
-        classifier = load_classifier(settings.model_dir, intra_op_threads=settings.ort_threads, **kwargs)
+        classifier = load_classifier(settings.model_dir, settings.model_file, intra_op_threads=settings.ort_threads)
         logger.info("model loaded", extra={"model_version": classifier.version, "model_dir": str(settings.model_dir)})
         _runtime = Runtime(settings, classifier, boto3.client("s3"))
     return _runtime
@@ -66,7 +65,8 @@ def handler(event: dict, context: Any) -> dict:
         downloaded = time.perf_counter()
         scores = score_clip(parts, runtime.classifier, request.sample_fps, request.max_frames,
                             regions=request.regions, top_k_embeddings=request.top_k_embeddings,
-                            decoder_threads=runtime.settings.decoder_threads)
+                            decoder_threads=runtime.settings.decoder_threads,
+                            decoder_workers=runtime.settings.decoder_workers, pipeline=runtime.settings.pipeline)
     except BadInputError as exc:
         logger.warning("video not scored", extra={"code": exc.code, "reason": exc.message})
         metrics.add_metric(name="BadInput", unit=MetricUnit.Count, value=1)

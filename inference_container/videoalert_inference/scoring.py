@@ -71,6 +71,7 @@ def score_clip(
     top_k_embeddings: int = 3,
     batch_size: int = DEFAULT_BATCH_SIZE,
     decoder_threads: int = 1,
+    decoder_workers: int = 1,
     pipeline: bool = True,
 ) -> ClipScores:
     """Score one clip given as bytes, a path, or a list of consecutive parts (timestamps continue across parts).
@@ -78,6 +79,7 @@ def score_clip(
     regions: "full" scores each sampled frame whole; "motion" scores only the boxes that moved (a clip with
     no motion has no scores); "both" does both. pipeline: decode the next frames on a second thread while the
     model scores the previous batch (PyAV and ONNX Runtime both release the GIL), so two vCPUs both work.
+    decoder_workers: independent GOPs decoded on that many threads at once (whole-frame scoring only).
     Raises BadInputError (with the contract's code) for a video that cannot be scored.
     """
     if regions not in REGION_MODES:
@@ -87,7 +89,7 @@ def score_clip(
     use_full, use_motion = regions in ("full", "both"), regions in ("motion", "both")
     # Whole frames go from YUV straight to the model's size; motion crops need the full-resolution frame too.
     sampler = FrameSampler(sample_fps, max_frames, resize_to=classifier.spec.input_size, keep_full=use_motion,
-                           decoder_threads=decoder_threads)
+                           decoder_threads=decoder_threads, decoder_workers=decoder_workers)
     detector = MotionDetector() if use_motion else None
     frames_sampled = 0
     regions_s = 0.0  # motion search, crops and their resizing

@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Mapping
 
 ENV_MODEL_DIR = "MODEL_DIR"
-ENV_MODEL_FILE = "MODEL_FILE"  # e.g. person_classifier.int8.onnx; default: the card's fp32 file
+ENV_MODEL_FILE = "MODEL_FILE"  # e.g. person_classifier.onnx (fp32); default: the card's served file (int8 if kept)
 ENV_MAX_VIDEO_BYTES = "MAX_VIDEO_BYTES"
 ENV_ORT_THREADS = "ORT_THREADS"
 ENV_DECODER_THREADS = "DECODER_THREADS"
+ENV_DECODER_WORKERS = "DECODER_WORKERS"
+ENV_PIPELINE = "PIPELINE"
 
 CONTAINER_MODEL_DIR = Path("/opt/model")  # where the Dockerfile copies the released model
 REPO_MODEL_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -27,11 +29,13 @@ class InferenceSettings:
     model_dir: Path
     model_file: str | None = None
     max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES
-    # One thread each (bench/README.md): a 2 GB function gets about 1.2 vCPU, and a second ONNX Runtime
-    # thread on one core was 40% slower; frame threads raised CPU time and peak memory. At >= 3.5 GB
-    # (2 full vCPUs) ORT_THREADS=0 (one per core) is worth measuring.
+    # Parallelism across work items, not inside them (bench/README.md): two GOPs decode at once on their own
+    # decoders and the model scores one batch while the next is decoded, each on one thread. ffmpeg's frame
+    # threads and a second ONNX Runtime thread cost more CPU for less gain, and raise peak memory.
     ort_threads: int = 1
     decoder_threads: int = 1
+    decoder_workers: int = 2
+    pipeline: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "InferenceSettings":
@@ -42,4 +46,6 @@ class InferenceSettings:
             max_video_bytes=int(env.get(ENV_MAX_VIDEO_BYTES, str(DEFAULT_MAX_VIDEO_BYTES))),
             ort_threads=int(env.get(ENV_ORT_THREADS, "1")),
             decoder_threads=int(env.get(ENV_DECODER_THREADS, "1")),
+            decoder_workers=int(env.get(ENV_DECODER_WORKERS, "2")),
+            pipeline=env.get(ENV_PIPELINE, "1").lower() not in ("0", "false", "no", "off"),
         )

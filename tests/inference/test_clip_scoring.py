@@ -121,3 +121,27 @@ def test_a_path_works_like_bytes(tmp_path, tiny_classifier):
     result = score_clip(path, tiny_classifier)
     # Then it is scored as from bytes
     assert [f.score > 0.9 for f in result.frames] == [False, True, False]
+
+
+@pytest.mark.parametrize("pipeline,workers", [(True, 1), (False, 2), (True, 2)])
+def test_pipelined_and_parallel_scoring_gives_the_scores_of_the_plain_path(real_clip, tiny_classifier, pipeline, workers):
+    # Given a real clip scored the plain way: one thread decodes, then the model scores
+    data = real_clip("human_01.mp4")
+    plain = score_clip(data, tiny_classifier, pipeline=False, decoder_workers=1)
+    # When it is scored with decoding on a second thread and/or several GOP decoders
+    fast = score_clip(data, tiny_classifier, pipeline=pipeline, decoder_workers=workers)
+    # Then every frame, score and top embedding is the same
+    assert [(f.t, f.score) for f in fast.frames] == [(f.t, f.score) for f in plain.frames]
+    assert [e.t for e in fast.top_embeddings] == [e.t for e in plain.top_embeddings]
+    assert fast.frames_sampled == plain.frames_sampled == 60
+
+
+def test_a_decoding_error_on_the_pipeline_thread_reaches_the_caller(tiny_classifier):
+    # Given a file that is no video at all, scored with decoding on a second thread
+    # When it is scored
+    with pytest.raises(BadInputError) as raised:
+        score_clip(b"\x00\x01 not a video " * 100, tiny_classifier, pipeline=True, decoder_workers=2)
+    # Then the caller gets the contract's error, raised from the worker, and no thread is left behind
+    assert raised.value.code == CORRUPT_VIDEO
+    import threading
+    assert not [t for t in threading.enumerate() if t.name.startswith(("videoalert-decode", "videoalert-gop"))]

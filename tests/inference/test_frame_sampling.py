@@ -103,3 +103,30 @@ def test_max_frames_caps_the_work_on_a_long_clip():
     assert [f.t for f in frames] == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert sampler.stats.packets_sent < 100
     assert sampler.done
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_gops_decoded_in_parallel_give_the_same_frames_in_the_same_order(workers):
+    # Given a camera-like clip with many short GOPs (30 fps, a keyframe every second, B-frames)
+    data = encode_clip(cfr_times(12, 30), lambda t: RED if int(t) % 3 == 0 else BLUE, gop=30, b_frames=2)
+    sequential = FrameSampler(sample_fps=2.0, max_frames=1000, resize_to=32)
+    expected = list(sequential.sample(data))
+    # When the same clip is sampled with several decoders working on independent GOPs at once
+    parallel = FrameSampler(sample_fps=2.0, max_frames=1000, resize_to=32, decoder_workers=workers)
+    frames = list(parallel.sample(data))
+    # Then the frames, their times, their order and the decoder's work are exactly those of one decoder
+    assert [f.t for f in frames] == [f.t for f in expected] == [i / 2 for i in range(24)]
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(frames, expected))
+    assert (parallel.stats.frames_decoded, parallel.stats.packets_sent) == \
+        (sequential.stats.frames_decoded, sequential.stats.packets_sent)
+
+
+def test_full_resolution_frames_are_decoded_by_one_decoder_only():
+    # Given a sampler asked for full frames as well (motion regions), and two decoder workers
+    sampler = FrameSampler(sample_fps=1.0, max_frames=10, resize_to=32, keep_full=True, decoder_workers=2)
+    data = encode_clip(cfr_times(4, 30), lambda t: RED, gop=30)
+    frames = list(sampler.sample(data))
+    # Then it decodes with one (a whole GOP of full frames decoded ahead would cost too much memory)
+    assert sampler.decoder_workers == 1
+    # and each frame carries both the model-size squash and the full frame
+    assert frames[0].image.shape == (32, 32, 3) and frames[0].full.shape[2] == 3 and frames[0].full.shape[0] > 32
