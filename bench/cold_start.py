@@ -12,14 +12,14 @@ from .common import REPO, machine, median
 def child_onnx(model_dir: str, clip: str) -> dict:
     """What a new Lambda container does before its first answer, minus the S3 download."""
     t0 = time.perf_counter()
-    from videoalert_inference import handler  # noqa: F401  (imports powertools, PyAV, numpy, cv2, ORT modules)
-    from videoalert_inference.model import load_classifier
+    from videoalert_inference import handler  # noqa: F401  (imports powertools, PyAV, numpy, ORT modules)
     from videoalert_inference.scoring import score_clip
     import boto3  # noqa: F401  (the handler's S3 client; provided by the base image)
+    from bench.common import shipped_classifier, shipped_options
     t1 = time.perf_counter()
-    classifier = load_classifier(model_dir, intra_op_threads=1)  # as the handler ships
+    classifier, settings = shipped_classifier(model_dir)  # as the handler ships
     t2 = time.perf_counter()
-    score_clip(open(clip, "rb").read(), classifier, 1.0, 120)
+    score_clip(open(clip, "rb").read(), classifier, 1.0, 120, **shipped_options(settings))
     t3 = time.perf_counter()
     return {"imports": t1 - t0, "model_load": t2 - t1, "first_clip": t3 - t2}
 

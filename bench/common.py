@@ -65,12 +65,21 @@ def fast_model_dir() -> tuple[Path, str]:
     return target, f"random-weight ResNet18 at {size} px (no released model yet; same compute)"
 
 
-def int8_model_file(model_dir: Path) -> str | None:
-    card = json.loads((model_dir / "model_card.json").read_text())
-    name = (card.get("files") or {}).get("int8")
-    return name if name and (model_dir / name).exists() else None
-
-
 def write_json(path: Path, data) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2))
+
+
+def shipped_classifier(model_dir):
+    """The model and settings the inference handler ships with (its defaults, no environment overrides)."""
+    from videoalert_inference.model import load_classifier
+    from videoalert_inference.settings import InferenceSettings
+
+    settings = InferenceSettings(model_dir=Path(model_dir))
+    return load_classifier(model_dir, settings.model_file, intra_op_threads=settings.ort_threads), settings
+
+
+def shipped_options(settings) -> dict:
+    """score_clip's keyword arguments as the handler passes them."""
+    return dict(decoder_threads=settings.decoder_threads, decoder_workers=settings.decoder_workers,
+                pipeline=settings.pipeline)

@@ -4,7 +4,8 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def naive_score_clip(path: Path, model, input_size: int, sample_fps: float = 1.0) -> list[tuple[float, float]]:
+def naive_score_clip(path: Path, model, input_size: int, sample_fps: float = 1.0,
+                     torch_threads: int = 1) -> list[tuple[float, float]]:
     """(t, score) at `sample_fps`, the way a first version would do it."""
     import cv2
     import torch
@@ -18,10 +19,10 @@ def naive_score_clip(path: Path, model, input_size: int, sample_fps: float = 1.0
         transforms.ToTensor(),
         transforms.Normalize(IMAGENET_MEAN, IMAGENET_STD),
     ])
-    # One intra-op thread: with two, PyTorch's OpenMP workers spin at every barrier, and on a shared
-    # machine one descheduled worker stalls the other (measured: 20 batch-1 images took 11-32 s instead of
-    # about 0.5 s). One thread keeps the baseline honest, not artificially slow.
-    torch.set_num_threads(1)
+    # Both thread counts are measured and the faster is the baseline: PyTorch's default (one per core) is
+    # what a first version runs, but on a shared machine its OpenMP workers spin at every barrier and one
+    # descheduled worker stalls the other (once measured: 20 batch-1 images in 11-32 s instead of 0.5 s).
+    torch.set_num_threads(torch_threads)
     capture = cv2.VideoCapture(str(path))
     fps = capture.get(cv2.CAP_PROP_FPS) or 30.0
     step = fps / sample_fps

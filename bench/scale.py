@@ -4,9 +4,10 @@ from __future__ import annotations
 PRICE_GB_S = 0.0000166667  # x86, us-east-1
 PRICE_REQUEST = 0.20 / 1_000_000
 CLIPS_PER_CAMERA_MONTH = 60 * 24 * 30  # one 1-minute clip per camera per minute, 30-day month
+INFERENCE_MB = 3008  # infra/inference.py: about 2 vCPUs
 
 
-def table(per_clip_s: float, *, inference_mb: int = 2048, dispatcher_mb: int = 256,
+def table(per_clip_s: float, *, inference_mb: int = INFERENCE_MB, dispatcher_mb: int = 256,
           dispatcher_own_s: float = 0.4, cameras=(1_000, 10_000, 100_000)) -> list[dict]:
     """Rows of cameras -> concurrency and monthly cost.
 
