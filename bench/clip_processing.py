@@ -10,27 +10,30 @@ from .models import torch_resnet18
 from .naive import naive_score_clip
 
 
-SHIPPED = "inference path (shipped: int8, 2 GOP decoders, decode || inference)"
+SHIPPED = "inference path (shipped: fp32, 2 GOP decoders, decode || inference)"
 ONE_VCPU = "  same, one vCPU (1 decoder, no pipeline)"
 NAIVE = ("naive path (PyTorch 1 thread)", "naive path (PyTorch 2 threads)")
 
 
 def fast_variants(model_dir):
     """Configurations of the inference path worth comparing: the shipped one (the handler's defaults) first."""
-    from videoalert_inference.model import MODEL_FILE, load_classifier
+    from videoalert_inference.model import load_classifier
 
     shipped, ship = shipped_classifier(model_dir)
-    fp32 = load_classifier(model_dir, MODEL_FILE, intra_op_threads=ship.ort_threads)
     defaults = shipped_options(ship)
     sequential = dict(defaults, decoder_workers=1, pipeline=False)
-    return {
+    variants = {
         SHIPPED: dict(classifier=shipped, **defaults),
-        "  same, fp32 model": dict(classifier=fp32, **defaults),
         ONE_VCPU: dict(classifier=shipped, **sequential),
-        "  same, fp32 model, one vCPU (the previous shipped configuration)": dict(classifier=fp32, **sequential),
         "  same, ORT one thread per core, decoder frame threads auto": dict(
             classifier=load_classifier(model_dir), decoder_threads=0, decoder_workers=1, pipeline=False),
     }
+    int8 = (shipped.card.get("files") or {}).get("int8")
+    if int8:
+        quantized = load_classifier(model_dir, int8, intra_op_threads=ship.ort_threads)
+        variants["  same, int8 model (MODEL_FILE opt-in)"] = dict(classifier=quantized, **defaults)
+        variants["  same, int8 model, one vCPU"] = dict(classifier=quantized, **sequential)
+    return variants
 
 
 def run(runs: int = 3, clips: tuple[str, ...] = ("640x480", "1080p30")) -> dict:

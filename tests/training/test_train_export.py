@@ -10,7 +10,7 @@ from videoalert_inference.model import load_classifier
 from videoalert_inference.preprocess import PREPROCESS_VERSION, to_model_input
 from videoalert_training.data import list_split, read_rgb
 from videoalert_training.export import compare_with_torch, load_module
-from videoalert_training.release import release
+from videoalert_training.release import recard, release
 from videoalert_training.train import main as train_main
 
 CARD_KEYS = {"model_version", "classes", "positive_class", "preprocess", "threshold", "threshold_policy", "metrics",
@@ -84,3 +84,41 @@ def test_container_refuses_a_card_with_other_preprocessing(tiny_release, tmp_pat
     # When the container loads it, Then it refuses with a message naming the mismatch
     with pytest.raises(ValueError, match="does not match"):
         load_classifier(tmp_path)
+
+
+@pytest.mark.slow
+def test_recard_keeps_the_weights_and_measures_them_again_under_this_preprocessing(tiny_release, tiny_dataset, tmp_path):
+    # Given a release whose card names an older preprocessing definition (the container refuses it)
+    _, out, _ = tiny_release
+    models = tmp_path / "models"
+    shutil.copytree(out, models)
+    card = json.loads((models / "model_card.json").read_text())
+    card["preprocess"]["version"] = "squash-area-rgb-imagenet-v1"
+    card["threshold"] = 0.123
+    (models / "model_card.json").write_text(json.dumps(card))
+    weights = (models / "person_classifier.onnx").read_bytes()
+    with pytest.raises(ValueError, match="does not match this code"):
+        load_classifier(models)
+    # When it is re-carded
+    new = recard(models, tiny_dataset, None, target_recall=0.99, min_frames=2)
+    # Then the weights and their version are untouched, the card names this code's preprocessing and keeps
+    # the one the weights were trained with, and the threshold is the recall rule's on the new scores
+    assert (models / "person_classifier.onnx").read_bytes() == weights
+    assert new["model_version"] == card["model_version"]
+    assert new["preprocess"]["version"] == PREPROCESS_VERSION
+    assert new["preprocess_history"] == [{"version": "squash-area-rgb-imagenet-v1", "used_for": "training"}]
+    assert new["threshold"] != 0.123 and new["thresholds"]["fp32"]["threshold"] == new["threshold"]
+    assert new["threshold_policy"]["achieved_recall"] >= 0.99
+    assert load_classifier(models).threshold == new["threshold"]
+
+
+@pytest.mark.slow
+def test_recard_refuses_onnx_files_the_card_does_not_describe(tiny_release, tiny_dataset, tmp_path):
+    # Given a release whose ONNX file was replaced after the card was written
+    _, out, _ = tiny_release
+    models = tmp_path / "models"
+    shutil.copytree(out, models)
+    (models / "person_classifier.onnx").write_bytes((models / "person_classifier.onnx").read_bytes() + b"\0")
+    # When it is re-carded, Then it refuses: only a release may describe new weights
+    with pytest.raises(SystemExit, match="not the file the card describes"):
+        recard(models, tiny_dataset, None, target_recall=0.99, min_frames=2)

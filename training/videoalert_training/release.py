@@ -48,39 +48,59 @@ def _calibration_batch(run_dir: Path, data_dir: Path, spec: PreprocessSpec, n: i
     return np.stack([dataset[i][0].numpy() for i in range(n)])
 
 
-def _evaluate(fp32_path: Path, int8_path: Path | None, val_batch: np.ndarray, labels: np.ndarray, reports: Path,
-              target_recall: float) -> tuple[float, dict, dict, str | None]:
-    """Threshold by the recall rule, metrics, reports; int8 kept only within the allowed accuracy drop."""
-    scores = _sigmoid(onnx_outputs(fp32_path, val_batch)[0])
+def _choose(scores: np.ndarray, labels: np.ndarray, target_recall: float, reports: Path, suffix: str = "") -> tuple[float, dict]:
+    """The recall rule's threshold for these scores, with its table (and, for fp32, its curve) saved."""
     threshold, policy = choose_threshold(scores, labels, target_recall)
     table = threshold_table(scores, labels, extra=[threshold])
     print(format_table(table))
-    print(f"chosen threshold {threshold:.4f}: {policy}")
-    (reports / "threshold_table.txt").write_text(format_table(table) + f"\n\nchosen: {threshold:.6f}\n{json.dumps(policy, indent=2)}\n")
-    (reports / "threshold_table.json").write_text(json.dumps({"threshold": threshold, "policy": policy, "rows": table}, indent=2))
-    plot_threshold_curve(table, threshold, target_recall, reports / "threshold_curve.png")
-    plot_curves(scores, labels, threshold, reports)
+    print(f"chosen threshold{suffix} {threshold:.4f}: {policy}")
+    (reports / f"threshold_table{suffix}.txt").write_text(format_table(table) + f"\n\nchosen: {threshold:.6f}\n{json.dumps(policy, indent=2)}\n")
+    (reports / f"threshold_table{suffix}.json").write_text(json.dumps({"threshold": threshold, "policy": policy, "rows": table}, indent=2))
+    return threshold, policy
 
+
+def _evaluate(fp32_path: Path, int8_path: Path | None, val_batch: np.ndarray, labels: np.ndarray, reports: Path,
+              target_recall: float) -> tuple[dict, dict, str | None]:
+    """Per file: the recall rule's threshold on its own scores, metrics, reports; int8 kept only within the
+    allowed accuracy drop (each at its own threshold). Returns (thresholds, metrics, int8 file or None)."""
+    scores = _sigmoid(onnx_outputs(fp32_path, val_batch)[0])
+    threshold, policy = _choose(scores, labels, target_recall, reports)
+    plot_threshold_curve(threshold_table(scores, labels, extra=[threshold]), threshold, target_recall,
+                         reports / "threshold_curve.png")
+    plot_curves(scores, labels, threshold, reports)
+    thresholds = {"fp32": {"threshold": threshold, "policy": policy}}
     metrics = {"fp32": {"at_threshold": metrics_at(scores, labels, threshold), "at_0.5": metrics_at(scores, labels, 0.5)},
                "int8": None}
     report = text_report(scores, labels, threshold, "fp32 ONNX, validation")
     int8_file = None
     if int8_path is not None:
         scores8 = _sigmoid(onnx_outputs(int8_path, val_batch)[0])
-        m8 = metrics_at(scores8, labels, threshold)
+        threshold8, policy8 = _choose(scores8, labels, target_recall, reports, "_int8")
+        m8 = metrics_at(scores8, labels, threshold8)
         drop = metrics["fp32"]["at_threshold"]["accuracy"] - m8["accuracy"]
-        metrics["int8"] = {"at_threshold": m8, "accuracy_drop_vs_fp32": drop,
+        metrics["int8"] = {"at_threshold": m8, "at_fp32_threshold": metrics_at(scores8, labels, threshold),
+                           "accuracy_drop_vs_fp32": drop,
                            "max_abs_diff_score_vs_fp32": float(np.max(np.abs(scores8 - scores))),
                            "kept": drop <= INT8_MAX_ACCURACY_DROP}
-        report += "\n\n" + text_report(scores8, labels, threshold, "int8 ONNX, validation")
+        report += "\n\n" + text_report(scores8, labels, threshold8, "int8 ONNX, validation (its own threshold)")
         if drop <= INT8_MAX_ACCURACY_DROP:
             int8_file = int8_path.name
+            thresholds["int8"] = {"threshold": threshold8, "policy": policy8}
         else:
             log.warning("int8 accuracy %.4f is %.2f points below fp32: not released", m8["accuracy"], drop * 100)
             int8_path.unlink()
     print(report)
     (reports / "validation_report.txt").write_text(report + "\n")
-    return threshold, policy, metrics, int8_file
+    return thresholds, metrics, int8_file
+
+
+def _thresholds_of_card(thresholds: dict, served: str = "fp32") -> dict:
+    """The card's threshold fields: the served file's threshold on top (what readers of one threshold use).
+
+    fp32 is served: int8 accuracy depends on the CPU's int8 instructions (VNNI or not), so it stays opt-in.
+    """
+    return {"threshold": thresholds[served]["threshold"], "threshold_policy": thresholds[served]["policy"],
+            "thresholds": thresholds, "served": served}
 
 
 def _check_clips(card: dict, out_dir: Path, clips_dir: Path, min_frames: int) -> None:
@@ -91,13 +111,13 @@ def _check_clips(card: dict, out_dir: Path, clips_dir: Path, min_frames: int) ->
         if not file:
             continue
         classifier = PersonClassifier(out_dir / file, card)
-        check = check_clips(clips_dir, lambda imgs: classifier.predict_images(imgs).scores, card["threshold"],
+        check = check_clips(clips_dir, lambda imgs: classifier.predict_images(imgs).scores, classifier.threshold,
                             min_frames, input_size=classifier.spec.input_size)
         print(format_clip_table(check))
         (reports / f"clip_check_{name}.txt").write_text(format_clip_table(check) + "\n")
         (reports / f"clip_check_{name}.json").write_text(json.dumps(check, indent=2))
         card.setdefault("clip_check", {})[name] = {
-            "all_ok": check["all_ok"], "min_frames": min_frames,
+            "all_ok": check["all_ok"], "min_frames": min_frames, "threshold": classifier.threshold,
             "frames_over_threshold": {k: v["frames_over_threshold"] for k, v in check["clips"].items()}}
 
 
@@ -122,8 +142,9 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
     if int8:
         calib = _calibration_batch(run_dir, data_dir, spec, calibration_images, int(summary.get("seed", 0)))
         int8_path = quantize_int8(fp32_path, out_dir / INT8_FILE, calib)
-    threshold, policy, metrics, int8_file = _evaluate(fp32_path, int8_path, val_batch, labels, reports, target_recall)
+    thresholds, metrics, int8_file = _evaluate(fp32_path, int8_path, val_batch, labels, reports, target_recall)
     metrics["torch_vs_onnx"] = export_check
+    files = {"fp32": MODEL_FILE, "int8": int8_file}
 
     onnx_sha = hashlib.sha256(fp32_path.read_bytes()).hexdigest()
     created = datetime.now(timezone.utc)
@@ -133,13 +154,13 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
         "classes": list(CLASSES), "positive_class": POSITIVE_CLASS,
         "positive_folders": sorted(POSITIVE_FOLDERS),
         "preprocess": spec.to_card(),
-        "threshold": threshold, "threshold_policy": policy,
+        **_thresholds_of_card(thresholds),
         "metrics": metrics,
         "confusion_matrix": metrics["fp32"]["at_threshold"]["confusion_matrix"],
         "training_data_sha256": summary["training_data_sha256"],
         "git_commit": git_commit(out_dir.resolve().parent),
         "created_at": created.isoformat(timespec="seconds"),
-        "files": {"fp32": MODEL_FILE, "int8": int8_file},
+        "files": files,
         "onnx_sha256": {"fp32": onnx_sha, "int8": hashlib.sha256((out_dir / INT8_FILE).read_bytes()).hexdigest() if int8_file else None},
         "training": {"seconds": summary["training_seconds"], "epochs_run": summary["epochs_run"],
                      "best_val_loss": summary["best_val_loss"], "hardware": summary["hardware"],
@@ -151,7 +172,7 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
         _check_clips(card, out_dir, clips_dir, min_frames)
     (reports / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
-    log.info("released %s to %s (threshold %.4f)", card["model_version"], out_dir, threshold)
+    log.info("released %s to %s (threshold %.4f)", card["model_version"], out_dir, card["threshold"])
     return card
 
 
@@ -172,21 +193,23 @@ def recard(out_dir: Path, data_dir: Path, clips_dir: Path | None, target_recall:
         if path is not None and hashlib.sha256(path.read_bytes()).hexdigest() != card["onnx_sha256"][name]:
             raise SystemExit(f"{path} is not the file the card describes: release it with `release` instead")
     val_batch, labels = _validation(data_dir, spec)
-    threshold, policy, metrics, int8_file = _evaluate(fp32_path, int8_path, val_batch, labels, reports, target_recall)
+    thresholds, metrics, int8_file = _evaluate(fp32_path, int8_path, val_batch, labels, reports, target_recall)
     metrics["torch_vs_onnx"] = card["metrics"].get("torch_vs_onnx")
     history = card.get("preprocess_history") or [{"version": old["version"], "used_for": "training"}]
+    files = {"fp32": fp32_path.name, "int8": int8_file}
     card.update({
         "preprocess": spec.to_card(), "preprocess_history": history,
-        "threshold": threshold, "threshold_policy": policy, "metrics": metrics,
+        **_thresholds_of_card(thresholds), "metrics": metrics,
         "confusion_matrix": metrics["fp32"]["at_threshold"]["confusion_matrix"],
-        "files": {"fp32": fp32_path.name, "int8": int8_file},
+        "files": files,
         "recarded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
     if clips_dir:
         _check_clips(card, out_dir, clips_dir, min_frames)
     (reports / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
-    log.info("re-carded %s in %s under %s (threshold %.4f)", card["model_version"], out_dir, spec.version, threshold)
+    log.info("re-carded %s in %s under %s (threshold %.4f)", card["model_version"], out_dir, spec.version,
+             card["threshold"])
     return card
 
 
