@@ -34,7 +34,9 @@ class PersonClassifier:
         self.card = card
         self.spec = PreprocessSpec.from_card(card["preprocess"])
         self.threshold = threshold_for(card, Path(model_path).name)
-        self.version = str(card["model_version"])
+        kind = file_kind(card, Path(model_path).name)
+        # Records name the file that scored them: the int8 file is the same weights, quantized.
+        self.version = str(card["model_version"]) + (f"-{kind}" if kind not in (None, "fp32") else "")
         options = ort.SessionOptions()
         options.intra_op_num_threads = intra_op_threads or 0  # 0: one thread per physical core
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -53,18 +55,22 @@ class PersonClassifier:
         return self.predict_batch(to_model_input(images_rgb, self.spec))
 
 
+def file_kind(card: dict, file_name: str) -> str | None:
+    """Which of the card's files this is ("fp32", "int8"), or None for a file the card does not list."""
+    return next((k for k, name in (card.get("files") or {}).items() if name == file_name), None)
+
+
 def threshold_for(card: dict, file_name: str) -> float:
     """The threshold chosen for this file's own validation scores (int8 and fp32 differ a little), else the card's."""
-    kind = next((k for k, name in (card.get("files") or {}).items() if name == file_name), None)
-    chosen = (card.get("thresholds") or {}).get(kind)
+    chosen = (card.get("thresholds") or {}).get(file_kind(card, file_name))
     return float(chosen["threshold"] if chosen else card["threshold"])
 
 
 def served_file(card: dict) -> str:
-    """The file a release serves by default: fp32, unless the card names another (`served`).
+    """The file a release serves by default: the one its card names (`served`), else fp32.
 
-    int8 is opt-in (MODEL_FILE): its accuracy depends on the CPU's int8 instructions. On a CPU with VNNI it
-    matches fp32 on validation; on an AVX2-only CPU the same file missed one more validation person.
+    A release serves int8 when it kept one: within 0.5 point of fp32 on validation, each at the threshold
+    chosen on its own scores, quantized so that every x86 CPU computes the same integers.
     """
     files = card.get("files") or {}
     return files.get(card.get("served") or "fp32") or MODEL_FILE

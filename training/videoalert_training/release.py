@@ -34,7 +34,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x.reshape(-1).astype(np.float64)))
 
 
-def _calibration_batch(run_dir: Path, data_dir: Path, spec: PreprocessSpec, n: int, seed: int) -> np.ndarray:
+def _calibration_batch(mask_cache: Path, data_dir: Path, spec: PreprocessSpec, n: int, seed: int) -> np.ndarray:
     """Training-distribution inputs (never validation) for int8 calibration."""
     import torch
 
@@ -44,7 +44,7 @@ def _calibration_batch(run_dir: Path, data_dir: Path, spec: PreprocessSpec, n: i
     torch.manual_seed(seed)
     items = list_split(data_dir, "train")
     items = items[:: max(1, len(items) // 128)]  # 128 renders spread over every class are enough to calibrate
-    dataset = CameraSynthDataset(load_cutouts(items, run_dir.parent / "cache" / "masks"), spec, n)
+    dataset = CameraSynthDataset(load_cutouts(items, mask_cache), spec, n)
     return np.stack([dataset[i][0].numpy() for i in range(n)])
 
 
@@ -94,11 +94,13 @@ def _evaluate(fp32_path: Path, int8_path: Path | None, val_batch: np.ndarray, la
     return thresholds, metrics, int8_file
 
 
-def _thresholds_of_card(thresholds: dict, served: str = "fp32") -> dict:
+def _thresholds_of_card(thresholds: dict) -> dict:
     """The card's threshold fields: the served file's threshold on top (what readers of one threshold use).
 
-    fp32 is served: int8 accuracy depends on the CPU's int8 instructions (VNNI or not), so it stays opt-in.
+    int8 is served when the release kept it (within 0.5 point of fp32, each at its own recall-rule threshold):
+    about a third of fp32's inference time, the same integers on every x86 CPU (see export.quantize_int8).
     """
+    served = "int8" if "int8" in thresholds else "fp32"
     return {"threshold": thresholds[served]["threshold"], "threshold_policy": thresholds[served]["policy"],
             "thresholds": thresholds, "served": served}
 
@@ -140,7 +142,8 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
     log.info("PyTorch vs ONNX on %d validation images: %s", len(val_batch), export_check)
     int8_path = None
     if int8:
-        calib = _calibration_batch(run_dir, data_dir, spec, calibration_images, int(summary.get("seed", 0)))
+        calib = _calibration_batch(run_dir.parent / "cache" / "masks", data_dir, spec, calibration_images,
+                                   int(summary.get("seed", 0)))
         int8_path = quantize_int8(fp32_path, out_dir / INT8_FILE, calib)
     thresholds, metrics, int8_file = _evaluate(fp32_path, int8_path, val_batch, labels, reports, target_recall)
     metrics["torch_vs_onnx"] = export_check
@@ -176,12 +179,15 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
     return card
 
 
-def recard(out_dir: Path, data_dir: Path, clips_dir: Path | None, target_recall: float, min_frames: int) -> dict:
+def recard(out_dir: Path, data_dir: Path, clips_dir: Path | None, target_recall: float, min_frames: int,
+           requantize: bool = False, mask_cache: Path = Path("training/runs/cache/masks"),
+           calibration_images: int = 256) -> dict:
     """Re-evaluate a released model's unchanged ONNX files under this code's preprocessing and rewrite its card.
 
     For a change of the preprocessing definition that keeps the weights: threshold, metrics, reports and
     clip check are measured again, the card names the new procedure, and `preprocess_history` keeps the
-    one the weights were trained with. The model version (the weights' identity) stays.
+    one the weights were trained with. The model version (the weights' identity) stays. requantize: the int8
+    file is made again from the fp32 one (calibrated on training-style samples, as a release does).
     """
     card = json.loads((out_dir / CARD_FILE).read_text())
     old = card["preprocess"]
@@ -189,9 +195,13 @@ def recard(out_dir: Path, data_dir: Path, clips_dir: Path | None, target_recall:
     reports = out_dir / "reports"
     fp32_path = out_dir / card["files"]["fp32"]
     int8_path = out_dir / card["files"]["int8"] if card["files"].get("int8") else None
-    for name, path in (("fp32", fp32_path), ("int8", int8_path)):
+    for name, path in (("fp32", fp32_path), ("int8", None if requantize else int8_path)):
         if path is not None and hashlib.sha256(path.read_bytes()).hexdigest() != card["onnx_sha256"][name]:
             raise SystemExit(f"{path} is not the file the card describes: release it with `release` instead")
+    if requantize:
+        seed = int(card["training"]["hyperparameters"].get("seed", 0)) if card.get("training") else 0
+        calib = _calibration_batch(mask_cache, data_dir, spec, calibration_images, seed)
+        int8_path = quantize_int8(fp32_path, out_dir / INT8_FILE, calib)
     val_batch, labels = _validation(data_dir, spec)
     thresholds, metrics, int8_file = _evaluate(fp32_path, int8_path, val_batch, labels, reports, target_recall)
     metrics["torch_vs_onnx"] = card["metrics"].get("torch_vs_onnx")
@@ -202,6 +212,8 @@ def recard(out_dir: Path, data_dir: Path, clips_dir: Path | None, target_recall:
         **_thresholds_of_card(thresholds), "metrics": metrics,
         "confusion_matrix": metrics["fp32"]["at_threshold"]["confusion_matrix"],
         "files": files,
+        "onnx_sha256": {**card["onnx_sha256"],
+                        "int8": hashlib.sha256((out_dir / int8_file).read_bytes()).hexdigest() if int8_file else None},
         "recarded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     })
     if clips_dir:
@@ -225,9 +237,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--target-recall", type=float, default=0.99)
     p.add_argument("--min-frames", type=int, default=2, help="alert rule used by the clip check")
     p.add_argument("--no-int8", action="store_true")
+    p.add_argument("--requantize", action="store_true", help="with --recard: make the int8 file again from fp32")
     a = p.parse_args(argv)
     if a.recard:
-        recard(Path(a.out), Path(a.data), Path(a.clips) if a.clips else None, a.target_recall, a.min_frames)
+        recard(Path(a.out), Path(a.data), Path(a.clips) if a.clips else None, a.target_recall, a.min_frames,
+               requantize=a.requantize)
         return
     if not a.run:
         p.error("--run is required (or --recard)")
