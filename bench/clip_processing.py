@@ -10,14 +10,14 @@ from .models import torch_resnet18
 from .naive import naive_score_clip
 
 
-SHIPPED = "inference path (shipped: fp32, 2 GOP decoders, decode || inference)"
+SHIPPED = "inference path (shipped: the served model, 2 GOP decoders, decode || inference)"
 ONE_VCPU = "  same, one vCPU (1 decoder, no pipeline)"
 NAIVE = ("naive path (PyTorch 1 thread)", "naive path (PyTorch 2 threads)")
 
 
 def fast_variants(model_dir):
     """Configurations of the inference path worth comparing: the shipped one (the handler's defaults) first."""
-    from videoalert_inference.model import load_classifier
+    from videoalert_inference.model import file_kind, load_classifier, served_file
 
     shipped, ship = shipped_classifier(model_dir)
     defaults = shipped_options(ship)
@@ -25,14 +25,15 @@ def fast_variants(model_dir):
     variants = {
         SHIPPED: dict(classifier=shipped, **defaults),
         ONE_VCPU: dict(classifier=shipped, **sequential),
-        "  same, ORT one thread per core, decoder frame threads auto": dict(
-            classifier=load_classifier(model_dir), decoder_threads=0, decoder_workers=1, pipeline=False),
     }
-    int8 = (shipped.card.get("files") or {}).get("int8")
-    if int8:
-        quantized = load_classifier(model_dir, int8, intra_op_threads=ship.ort_threads)
-        variants["  same, int8 model (MODEL_FILE opt-in)"] = dict(classifier=quantized, **defaults)
-        variants["  same, int8 model, one vCPU"] = dict(classifier=quantized, **sequential)
+    served = file_kind(shipped.card, ship.model_file or served_file(shipped.card))
+    for kind, name in (shipped.card.get("files") or {}).items():
+        if name and kind != served:
+            other = load_classifier(model_dir, name, intra_op_threads=ship.ort_threads)
+            variants[f"  same, {kind} model (MODEL_FILE={name})"] = dict(classifier=other, **defaults)
+            variants[f"  same, {kind} model, one vCPU"] = dict(classifier=other, **sequential)
+    variants["  same, ORT one thread per core, decoder frame threads auto, no pipeline"] = dict(
+        classifier=load_classifier(model_dir), decoder_threads=0, decoder_workers=1, pipeline=False)
     return variants
 
 
