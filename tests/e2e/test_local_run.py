@@ -40,8 +40,8 @@ def test_the_local_run_alerts_on_both_people_and_on_no_horse_or_empty_scene(clip
 @pytest.mark.slow
 @pytest.mark.xfail(strict=True, reason=(
     "known gap of the released model: horse_01 has 2 frames (t=22 s 0.78, t=41 s 0.88) over the recall-0.99 "
-    "threshold 0.771 (served int8; fp32 0.770), so the default 2-frame rule alerts; see training/README.md 'Conflict between the two "
-    "criteria'. strict: this test fails loudly once a model fixes it, so the expectation is restored."))
+    "threshold 0.771 (served int8; fp32 0.770), so the default 2-frame rule alerts; see training/README.md "
+    "'Conflict between the two criteria'. strict: this test fails loudly once a model fixes it, so the expectation is restored."))
 def test_the_local_run_does_not_alert_on_the_horse_clip_01(clips_dir, tmp_path):
     if not RELEASED.exists():
         pytest.fail("no released model in models/")
