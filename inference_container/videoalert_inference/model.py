@@ -33,8 +33,9 @@ class PersonClassifier:
 
         self.card = card
         self.spec = PreprocessSpec.from_card(card["preprocess"])
-        self.threshold = threshold_for(card, Path(model_path).name)
-        kind = file_kind(card, Path(model_path).name)
+        file_name = Path(model_path).name
+        self.threshold = threshold_for(card, file_name)
+        kind = file_kind(card, file_name)
         # Records name the file that scored them: the int8 file is the same weights, quantized.
         self.version = str(card["model_version"]) + (f"-{kind}" if kind not in (None, "fp32") else "")
         options = ort.SessionOptions()

@@ -48,15 +48,16 @@ def _calibration_batch(mask_cache: Path, data_dir: Path, spec: PreprocessSpec, n
     return np.stack([dataset[i][0].numpy() for i in range(n)])
 
 
-def _choose(scores: np.ndarray, labels: np.ndarray, target_recall: float, reports: Path, suffix: str = "") -> tuple[float, dict]:
-    """The recall rule's threshold for these scores, with its table (and, for fp32, its curve) saved."""
+def _choose(scores: np.ndarray, labels: np.ndarray, target_recall: float, reports: Path,
+            suffix: str = "") -> tuple[float, dict, list[dict]]:
+    """The recall rule's threshold for these scores, its policy and its table (saved under reports/)."""
     threshold, policy = choose_threshold(scores, labels, target_recall)
     table = threshold_table(scores, labels, extra=[threshold])
     print(format_table(table))
     print(f"chosen threshold{suffix} {threshold:.4f}: {policy}")
     (reports / f"threshold_table{suffix}.txt").write_text(format_table(table) + f"\n\nchosen: {threshold:.6f}\n{json.dumps(policy, indent=2)}\n")
     (reports / f"threshold_table{suffix}.json").write_text(json.dumps({"threshold": threshold, "policy": policy, "rows": table}, indent=2))
-    return threshold, policy
+    return threshold, policy, table
 
 
 def _evaluate(fp32_path: Path, int8_path: Path | None, val_batch: np.ndarray, labels: np.ndarray, reports: Path,
@@ -64,9 +65,8 @@ def _evaluate(fp32_path: Path, int8_path: Path | None, val_batch: np.ndarray, la
     """Per file: the recall rule's threshold on its own scores, metrics, reports; int8 kept only within the
     allowed accuracy drop (each at its own threshold). Returns (thresholds, metrics, int8 file or None)."""
     scores = _sigmoid(onnx_outputs(fp32_path, val_batch)[0])
-    threshold, policy = _choose(scores, labels, target_recall, reports)
-    plot_threshold_curve(threshold_table(scores, labels, extra=[threshold]), threshold, target_recall,
-                         reports / "threshold_curve.png")
+    threshold, policy, table = _choose(scores, labels, target_recall, reports)
+    plot_threshold_curve(table, threshold, target_recall, reports / "threshold_curve.png")
     plot_curves(scores, labels, threshold, reports)
     thresholds = {"fp32": {"threshold": threshold, "policy": policy}}
     metrics = {"fp32": {"at_threshold": metrics_at(scores, labels, threshold), "at_0.5": metrics_at(scores, labels, 0.5)},
@@ -75,7 +75,7 @@ def _evaluate(fp32_path: Path, int8_path: Path | None, val_batch: np.ndarray, la
     int8_file = None
     if int8_path is not None:
         scores8 = _sigmoid(onnx_outputs(int8_path, val_batch)[0])
-        threshold8, policy8 = _choose(scores8, labels, target_recall, reports, "_int8")
+        threshold8, policy8, _ = _choose(scores8, labels, target_recall, reports, "_int8")
         m8 = metrics_at(scores8, labels, threshold8)
         drop = metrics["fp32"]["at_threshold"]["accuracy"] - m8["accuracy"]
         metrics["int8"] = {"at_threshold": m8, "at_fp32_threshold": metrics_at(scores8, labels, threshold),
