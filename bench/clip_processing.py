@@ -5,7 +5,7 @@ import argparse
 import os
 
 from .clips import CLIP_640, clip_1080p30
-from .common import Stopwatch, fast_model_dir, machine, median, shipped_classifier, shipped_options
+from .common import Stopwatch, fast_model_dir, machine, median, shipped_classifier
 from .models import torch_resnet18
 from .naive import naive_score_clip
 
@@ -20,7 +20,7 @@ def fast_variants(model_dir):
     from videoalert_inference.model import file_kind, load_classifier, served_file
 
     shipped, ship = shipped_classifier(model_dir)
-    defaults = shipped_options(ship)
+    defaults = ship.scoring_options()
     sequential = dict(defaults, decoder_workers=1, pipeline=False)
     variants = {
         SHIPPED: dict(classifier=shipped, **defaults),

@@ -15,11 +15,11 @@ def child_onnx(model_dir: str, clip: str) -> dict:
     from videoalert_inference import handler  # noqa: F401  (imports powertools, PyAV, numpy, ORT modules)
     from videoalert_inference.scoring import score_clip
     import boto3  # noqa: F401  (the handler's S3 client; provided by the base image)
-    from bench.common import shipped_classifier, shipped_options
+    from bench.common import shipped_classifier
     t1 = time.perf_counter()
     classifier, settings = shipped_classifier(model_dir)  # as the handler ships
     t2 = time.perf_counter()
-    score_clip(open(clip, "rb").read(), classifier, 1.0, 120, **shipped_options(settings))
+    score_clip(open(clip, "rb").read(), classifier, 1.0, 120, **settings.scoring_options())
     t3 = time.perf_counter()
     return {"imports": t1 - t0, "model_load": t2 - t1, "first_clip": t3 - t2}
 

@@ -78,8 +78,3 @@ def shipped_classifier(model_dir):
     settings = InferenceSettings(model_dir=Path(model_dir))
     return load_classifier(model_dir, settings.model_file, intra_op_threads=settings.ort_threads), settings
 
-
-def shipped_options(settings) -> dict:
-    """score_clip's keyword arguments as the handler passes them."""
-    return dict(decoder_threads=settings.decoder_threads, decoder_workers=settings.decoder_workers,
-                pipeline=settings.pipeline)

@@ -22,14 +22,14 @@ def child(model_dir: str, clip: str) -> dict:
     from videoalert_inference import handler  # noqa: F401
     from videoalert_inference.scoring import score_clip
     import boto3  # noqa: F401
-    from bench.common import shipped_classifier, shipped_options
+    from bench.common import shipped_classifier
 
     classifier, settings = shipped_classifier(model_dir)  # as the handler ships
     data = open(clip, "rb").read()  # the handler holds the downloaded clip in memory too
     after_init = _status_mb("VmRSS")
     tracemalloc.start()
     started = time.perf_counter()
-    result = score_clip(data, classifier, 1.0, 120, **shipped_options(settings))
+    result = score_clip(data, classifier, 1.0, 120, **settings.scoring_options())
     seconds = time.perf_counter() - started
     _, python_peak = tracemalloc.get_traced_memory()
     return {

@@ -65,8 +65,7 @@ def handler(event: dict, context: Any) -> dict:
         downloaded = time.perf_counter()
         scores = score_clip(parts, runtime.classifier, request.sample_fps, request.max_frames,
                             regions=request.regions, top_k_embeddings=request.top_k_embeddings,
-                            decoder_threads=runtime.settings.decoder_threads,
-                            decoder_workers=runtime.settings.decoder_workers, pipeline=runtime.settings.pipeline)
+                            **runtime.settings.scoring_options())
     except BadInputError as exc:
         logger.warning("video not scored", extra={"code": exc.code, "reason": exc.message})
         metrics.add_metric(name="BadInput", unit=MetricUnit.Count, value=1)

@@ -37,6 +37,11 @@ class InferenceSettings:
     decoder_workers: int = 2
     pipeline: bool = True
 
+    def scoring_options(self) -> dict:
+        """score_clip's keyword arguments for how to decode and score (the handler and the benchmarks pass these)."""
+        return {"decoder_threads": self.decoder_threads, "decoder_workers": self.decoder_workers,
+                "pipeline": self.pipeline}
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "InferenceSettings":
         env = os.environ if env is None else env
