@@ -48,8 +48,9 @@ synth: setup
 deploy: setup
 	npx cdk deploy $(CDK_ARGS)
 
-## Reproduce the released model in models/: two training stages, then release (about 55 min on 2 CPU
-## cores; see training/README.md).
+## Reproduce the released model in models/: two training stages from scratch, a fine-tuning stage with
+## edge hard negatives from the stage-2 release, then release (about 65 min on 2 CPU cores; see
+## training/README.md).
 train: setup
 	$(BIN)/python -m videoalert_training.train --data ../shared/data/horse-or-human --work-dir training/runs/release \
 	    --input-size 128 --batch-size 32 --max-epochs 15 --samples-per-epoch 1536 --num-workers 1 --seed 42
@@ -57,6 +58,11 @@ train: setup
 	    --init-checkpoint training/runs/release/checkpoints/best.ckpt --lr 5e-4 --pct-start 0.15 \
 	    --input-size 128 --batch-size 32 --max-epochs 12 --samples-per-epoch 1536 --num-workers 1 --seed 43
 	$(BIN)/python -m videoalert_training.release --run training/runs/release2 --data ../shared/data/horse-or-human \
+	    --no-int8 --out training/runs/release2/model
+	$(BIN)/python -m videoalert_training.train --data ../shared/data/horse-or-human --work-dir training/runs/release3 \
+	    --init-onnx training/runs/release2/model/person_classifier.onnx --lr 3e-4 --pct-start 0.15 --edge-negatives 0.15 \
+	    --input-size 128 --batch-size 32 --max-epochs 8 --samples-per-epoch 1536 --num-workers 1 --seed 44
+	$(BIN)/python -m videoalert_training.release --run training/runs/release3 --data ../shared/data/horse-or-human \
 	    --clips ../shared/data/clips --out models
 
 ## Benchmarks (figures land in bench/README.md and bench/results.json).

@@ -122,3 +122,46 @@ def test_recard_refuses_onnx_files_the_card_does_not_describe(tiny_release, tiny
     # When it is re-carded, Then it refuses: only a release may describe new weights
     with pytest.raises(SystemExit, match="not the file the card describes"):
         recard(models, tiny_dataset, None, target_recall=0.99, min_frames=2)
+
+
+@pytest.mark.slow
+def test_fine_tuning_starts_from_a_released_onnx_file_exactly(tiny_release, tiny_dataset, tmp_path):
+    _, out, card = tiny_release
+    # Given a released fp32 file (BatchNorm folded into the convolutions) and real images
+    import torch
+
+    from videoalert_training.model import PersonClassifierModule
+    from videoalert_training.onnx_init import load_onnx_weights
+
+    images = [read_rgb(i.path) for i in list_split(tiny_dataset, "train")]
+    samples = torch.from_numpy(to_model_input(images, load_classifier(out).spec))
+    module = PersonClassifierModule(pretrained=False, input_size=64)
+    # When its weights are loaded back into the PyTorch module, BN statistics measured on the images
+    load_onnx_weights(module.net.resnet, out / "person_classifier.onnx", samples)
+    batch = to_model_input([read_rgb(i.path) for i in list_split(tiny_dataset, "validation")], load_classifier(out).spec)
+    diff = compare_with_torch(module.net, out / "person_classifier.onnx", batch)
+    # Then in eval mode the module computes what the file computes
+    assert diff["max_abs_diff_logit"] < 1e-3 and diff["max_abs_diff_embedding"] < 1e-3
+    # And BatchNorm holds real statistics again (not the identity), so it can train as usual
+    bn = module.net.resnet.bn1
+    assert float(bn.running_var.std()) > 0 and not torch.allclose(bn.weight, torch.ones_like(bn.weight))
+    # And a short run from it records the parent model and adds the earlier training time
+    run_dir = tmp_path / "stage"
+    train_main(["--data", str(tiny_dataset), "--work-dir", str(run_dir), "--input-size", "64", "--batch-size", "4",
+                "--max-epochs", "1", "--samples-per-epoch", "8", "--num-workers", "0", "--threads", "1",
+                "--init-onnx", str(out / "person_classifier.onnx"), "--edge-negatives", "0.2"])
+    summary = json.loads((run_dir / "train_summary.json").read_text())
+    assert summary["parent_model_version"] == card["model_version"]
+    assert len(summary["stages"]) == 2 and summary["stages"][-1]["init_onnx"].endswith("person_classifier.onnx")
+    assert summary["training_seconds"] >= card["training"]["seconds"]
+
+
+def test_a_quantized_file_is_no_starting_point(released_model_dir, tmp_path):
+    import torch
+
+    from videoalert_training.model import build_resnet18
+    from videoalert_training.onnx_init import load_onnx_weights
+
+    with pytest.raises(ValueError, match="quantized"):
+        load_onnx_weights(build_resnet18(pretrained=False), released_model_dir / "person_classifier.int8.onnx",
+                          torch.zeros(1, 3, 64, 64))

@@ -5,7 +5,8 @@ import pytest
 from videoalert_inference.preprocess import PreprocessSpec
 from videoalert_training.cutouts import load_cutouts
 from videoalert_training.data import folder_sha256, list_split
-from videoalert_training.datamodule import CameraSynthDataset
+from videoalert_training.datamodule import DEFAULT_MIX, CameraSynthDataset, with_edge_negatives
+from videoalert_training.scenes import paste_at_edge
 
 
 def test_any_class_folder_other_than_humans_is_negative(tiny_dataset):
@@ -57,3 +58,29 @@ def test_synthetic_samples_are_model_inputs_with_the_right_labels(tiny_dataset, 
     assert empty_label == 0 and empty.shape[:2] == (240, 320)
     assert tuple(x.shape) == (3, 64, 64) and float(x_label) in (0.0, 1.0)
     assert -3 < float(x.mean()) < 3 and np.isfinite(x.numpy()).all()
+
+
+def test_edge_negatives_are_horses_cut_by_the_frame_border(tiny_dataset, tmp_path):
+    # Given cut-outs of real training renders and a mix with edge hard negatives
+    cutouts = load_cutouts(list_split(tiny_dataset, "train"), tmp_path / "masks")
+    mix = with_edge_negatives(None, 0.15)
+    assert abs(sum(mix.values()) - 1) < 1e-9 and mix["edge"] == 0.15
+    dataset = CameraSynthDataset(cutouts, PreprocessSpec(input_size=64), length=8, mix=mix)
+    background = np.zeros((240, 320, 3), np.float32)
+    horse = next(c for c in cutouts if c.label == 0)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        # When a horse is pasted at the edge onto a black frame
+        frame = paste_at_edge(background, horse, rng, (0.3, 0.9))
+        columns = np.nonzero(frame.max(axis=(0, 2)) > 0)[0]
+        # Then it touches the left or the right border and covers well under the frame's width
+        assert len(columns) and (columns[0] == 0 or columns[-1] == 319)
+        assert len(columns) < 0.45 * 320
+    # And every edge sample is labelled not-person
+    assert all(dataset.make_sample("edge")[1] == 0 for _ in range(5))
+
+
+def test_the_edge_share_must_leave_room_for_the_other_kinds():
+    with pytest.raises(ValueError):
+        with_edge_negatives(None, 1.0)
+    assert with_edge_negatives(None, 0.0) == DEFAULT_MIX

@@ -14,7 +14,7 @@ from videoalert_inference.preprocess import PreprocessSpec, to_model_input
 from .augment import camera_augment, random_resized_crop
 from .cutouts import Cutout, load_cutouts
 from .data import list_split, read_rgb
-from .scenes import paste, random_scene, white_backdrop
+from .scenes import paste, paste_at_edge, random_scene, white_backdrop
 
 log = logging.getLogger(__name__)
 
@@ -24,12 +24,26 @@ DEFAULT_MIX = {"plain": 0.25, "white": 0.15, "scene": 0.42, "empty": 0.18}
 CANVAS = (240, 320)  # 4:3, later squashed to S x S by the one preprocessing definition
 
 
+def with_edge_negatives(mix: dict[str, float] | None, share: float) -> dict[str, float]:
+    """The mix with `share` of all samples turned into "edge" hard negatives, the other kinds scaled down."""
+    mix = dict(mix or DEFAULT_MIX)
+    if not 0 <= share < 1:
+        raise ValueError(f"edge share must be in [0, 1), got {share}")
+    if share == 0:
+        return mix
+    total = sum(mix.values())
+    mix = {k: v / total * (1 - share) for k, v in mix.items()}
+    mix["edge"] = share
+    return mix
+
+
 class CameraSynthDataset(Dataset):
     """Each index draws a fresh random sample; the epoch length is a setting, not the image count."""
 
     def __init__(self, cutouts: list[Cutout], spec: PreprocessSpec, length: int, mix: dict[str, float] | None = None,
                  partial_share: float = 0.3):
         self.cutouts = cutouts
+        self.negatives = [c for c in cutouts if c.label == 0]
         self.partial_share = partial_share
         self.spec = spec
         self.length = length
@@ -52,6 +66,12 @@ class CameraSynthDataset(Dataset):
         rng = self.rng
         if kind == "empty":
             return random_scene(rng, *CANVAS), 0
+        if kind == "edge" and self.negatives:
+            # Hard negative: a horse walking in or out, 10-40 % of it in the frame (see scenes.paste_at_edge).
+            # Only negatives: a sliver of a person is no clear label either way, and the person is seen
+            # whole in the seconds around it.
+            cut = self.negatives[int(rng.integers(len(self.negatives)))]
+            return paste_at_edge(random_scene(rng, *CANVAS), cut, rng, (0.3, 0.9)), 0
         cut = self.cutouts[int(rng.integers(len(self.cutouts)))]
         if kind == "plain":
             return random_resized_crop(cut.rgb, rng), cut.label

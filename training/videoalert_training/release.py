@@ -168,6 +168,7 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
         "training": {"seconds": summary["training_seconds"], "epochs_run": summary["epochs_run"],
                      "best_val_loss": summary["best_val_loss"], "hardware": summary["hardware"],
                      "stages": summary.get("stages", []),
+                     "parent_model_version": summary.get("parent_model_version"),
                      "imagenet_weights_loaded": summary.get("imagenet_weights_loaded", False),
                      "hyperparameters": summary["hyperparameters"], "mlflow_run_id": summary["mlflow"]["run_id"]},
     }

@@ -109,9 +109,9 @@ def white_backdrop(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
     return img
 
 
-def paste(background: np.ndarray, cutout: Cutout, rng: np.random.Generator, height_frac: tuple[float, float],
-          allow_offscreen: float = 0.3) -> np.ndarray:
-    """Alpha-blend the subject into the background at a random scale and position."""
+def _fit_subject(background: np.ndarray, cutout: Cutout, rng: np.random.Generator,
+                 height_frac: tuple[float, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The subject's bounding box, scaled to a random share of the frame height: (rgb float32, alpha)."""
     h, w = background.shape[:2]
     ys, xs = np.nonzero(cutout.alpha > 0.5)
     if len(ys) < 50:  # the mask failed: paste the whole render as a framed picture instead
@@ -128,9 +128,14 @@ def paste(background: np.ndarray, cutout: Cutout, rng: np.random.Generator, heig
         target_h, target_w = max(8, int(target_h * w / target_w)), w
     rgb = cv2.resize(rgb, (target_w, target_h), interpolation=cv2.INTER_AREA).astype(np.float32)
     alpha = cv2.GaussianBlur(cv2.resize(alpha, (target_w, target_h), interpolation=cv2.INTER_AREA), (3, 3), 0)
-    top = int(rng.uniform(min(0, h - target_h), max(1, h - target_h * (1 - allow_offscreen * 0.3))))
-    left = int(rng.uniform(-target_w * allow_offscreen, w - target_w * (1 - allow_offscreen)))
-    # Clip the subject to the canvas.
+    return rgb, alpha
+
+
+def _blend(background: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, top: int, left: int,
+           rng: np.random.Generator) -> np.ndarray:
+    """Alpha-blend the subject with its top-left corner at (top, left), clipped to the canvas."""
+    h, w = background.shape[:2]
+    target_h, target_w = alpha.shape[:2]
     sy0, sx0 = max(0, -top), max(0, -left)
     dy0, dx0 = max(0, top), max(0, left)
     dy1, dx1 = min(h, top + target_h), min(w, left + target_w)
@@ -144,3 +149,30 @@ def paste(background: np.ndarray, cutout: Cutout, rng: np.random.Generator, heig
     out = background.copy()
     out[region] = out[region] * (1 - a) + src * a
     return out
+
+
+def paste(background: np.ndarray, cutout: Cutout, rng: np.random.Generator, height_frac: tuple[float, float],
+          allow_offscreen: float = 0.3) -> np.ndarray:
+    """Alpha-blend the subject into the background at a random scale and position."""
+    h, w = background.shape[:2]
+    rgb, alpha = _fit_subject(background, cutout, rng, height_frac)
+    target_h, target_w = alpha.shape[:2]
+    top = int(rng.uniform(min(0, h - target_h), max(1, h - target_h * (1 - allow_offscreen * 0.3))))
+    left = int(rng.uniform(-target_w * allow_offscreen, w - target_w * (1 - allow_offscreen)))
+    return _blend(background, rgb, alpha, top, left, rng)
+
+
+def paste_at_edge(background: np.ndarray, cutout: Cutout, rng: np.random.Generator,
+                  height_frac: tuple[float, float], visible: tuple[float, float] = (0.1, 0.4)) -> np.ndarray:
+    """The subject entering or leaving at the left or right edge, only `visible` of its width in the frame.
+
+    This is how a camera sees a horse walk in or out: a tail and hind legs, or a head and forelegs, as a
+    narrow dark upright shape at the border.
+    """
+    h, w = background.shape[:2]
+    rgb, alpha = _fit_subject(background, cutout, rng, height_frac)
+    target_h, target_w = alpha.shape[:2]
+    shown = max(2, int(round(target_w * rng.uniform(*visible))))
+    left = w - shown if rng.random() < 0.5 else shown - target_w
+    top = int(rng.uniform(min(0, h - target_h), max(1, h - target_h)))
+    return _blend(background, rgb, alpha, top, left, rng)

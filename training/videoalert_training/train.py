@@ -14,9 +14,10 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, LearningRateMon
 from lightning.pytorch.loggers import MLFlowLogger
 
 from .data import folder_sha256
-from .datamodule import PersonDataModule
+from .datamodule import PersonDataModule, with_edge_negatives
 from .hardware import describe
 from .model import PersonClassifierModule
+from .onnx_init import load_onnx_weights
 
 log = logging.getLogger("videoalert_training.train")
 SUMMARY_FILE = "train_summary.json"
@@ -35,6 +36,18 @@ class EpochLog(Callback):
         log.info("epoch %d done at %.0f s: %s", trainer.current_epoch, time.time() - self.started, m)
 
 
+def previous_from_card(card_path: Path) -> dict:
+    """The earlier stages' record from a released model card, so the new summary adds up the whole history."""
+    if not card_path.is_file():
+        return {}
+    card = json.loads(card_path.read_text())
+    t = card.get("training", {})
+    stages = t.get("stages") or [{"training_seconds": t.get("seconds"), "epochs_run": t.get("epochs_run"),
+                                  "best_val_loss": t.get("best_val_loss"), "model_version": card.get("model_version")}]
+    return {"stages": stages, "imagenet_weights_loaded": t.get("imagenet_weights_loaded", False),
+            "parent_model_version": card.get("model_version")}
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data", required=True, help="folder with train/ and validation/ class subfolders")
@@ -50,12 +63,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--patience", type=int, default=5, help="EarlyStopping patience on val_loss (epochs)")
     p.add_argument("--partial-share", type=float, default=0.3,
                    help="share of scene composites whose subject may be up to 60%% off-screen (else 30%%)")
+    p.add_argument("--edge-negatives", type=float, default=0.0,
+                   help="share of samples that are hard negatives: a horse 10-40%% in the frame at its left or right edge")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     p.add_argument("--num-workers", type=int, default=1)
     p.add_argument("--no-pretrained", action="store_true", help="skip trying ImageNet weights")
     p.add_argument("--init-checkpoint", default=None,
                    help="start from this checkpoint's weights (a second, lower-LR stage); its run's training time is added")
+    p.add_argument("--init-onnx", default=None,
+                   help="start from a released fp32 ONNX file (BatchNorm statistics re-estimated, see onnx_init.py); "
+                        "the card beside it gives the earlier training time")
     p.add_argument("--tracking-uri", default=os.environ.get("MLFLOW_TRACKING_URI"),
                    help="MLflow tracking URI (default: a local file store under the work dir)")
     p.add_argument("--experiment", default="videoalert-person-classifier")
@@ -81,11 +99,20 @@ def train(args: argparse.Namespace) -> dict:
     datamodule = PersonDataModule(args.data, work_dir.parent / "cache" / "masks", input_size=args.input_size,
                                   batch_size=args.batch_size, samples_per_epoch=args.samples_per_epoch,
                                   num_workers=args.num_workers, limit_train_images=args.limit_train_images,
-                                  partial_share=args.partial_share)
-    module = PersonClassifierModule(pretrained=not (args.no_pretrained or args.init_checkpoint), lr=args.lr,
-                                    weight_decay=args.weight_decay, label_smoothing=args.label_smoothing,
+                                  partial_share=args.partial_share,
+                                  mix=with_edge_negatives(None, args.edge_negatives))
+    if args.init_checkpoint and args.init_onnx:
+        raise SystemExit("give --init-checkpoint or --init-onnx, not both")
+    module = PersonClassifierModule(pretrained=not (args.no_pretrained or args.init_checkpoint or args.init_onnx),
+                                    lr=args.lr, weight_decay=args.weight_decay, label_smoothing=args.label_smoothing,
                                     pct_start=args.pct_start, input_size=args.input_size)
     previous = {}
+    if args.init_onnx:
+        datamodule.setup("fit")
+        samples = torch.stack([datamodule.train_set[i][0] for i in range(min(512, len(datamodule.train_set)))])
+        datamodule.train_set._rng = None  # so DataLoader workers still start their own streams
+        load_onnx_weights(module.net.resnet, args.init_onnx, samples)
+        previous = previous_from_card(Path(args.init_onnx).parent / "model_card.json")
     if args.init_checkpoint:
         state = torch.load(args.init_checkpoint, map_location="cpu", weights_only=False)["state_dict"]
         module.load_state_dict(state)
@@ -104,10 +131,14 @@ def train(args: argparse.Namespace) -> dict:
     started = time.time()
     trainer.fit(module, datamodule=datamodule)
     elapsed = time.time() - started
-    stages = previous.get("stages", [{k: previous[k] for k in ("training_seconds", "epochs_run", "best_val_loss")}] if previous else [])
+    if "stages" in previous:
+        stages = previous["stages"]
+    else:  # a summary written before stages were recorded
+        stages = [{k: previous[k] for k in ("training_seconds", "epochs_run", "best_val_loss")}] if previous else []
     stages = stages + [{"training_seconds": round(elapsed, 1), "epochs_run": trainer.current_epoch,
                         "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
-                        "lr": args.lr, "init_checkpoint": args.init_checkpoint}]
+                        "lr": args.lr, "init_checkpoint": args.init_checkpoint,
+                        "init_onnx": args.init_onnx, "edge_negatives": args.edge_negatives}]
     summary = {
         "best_checkpoint": str(Path(checkpoint.best_model_path).resolve()),
         "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
@@ -119,6 +150,7 @@ def train(args: argparse.Namespace) -> dict:
         "imagenet_weights_loaded": previous.get("imagenet_weights_loaded",
                                                 bool(getattr(module.net.resnet, "imagenet_weights_loaded", False))),
         "hardware": describe(),
+        "parent_model_version": previous.get("parent_model_version"),
         "mlflow": {"tracking_uri": tracking_uri, "run_id": mlflow_logger.run_id},
         "hyperparameters": {k: v for k, v in vars(args).items() if k not in {"data", "work_dir", "tracking_uri"}},
     }
