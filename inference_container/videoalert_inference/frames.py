@@ -5,6 +5,7 @@ import io
 import math
 import os
 import queue
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
@@ -13,6 +14,7 @@ from typing import Iterator, Union
 
 import av
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from .errors import CORRUPT_VIDEO, EMPTY_VIDEO, NO_FRAMES, NO_VIDEO_TRACK, TOO_LARGE, BadInputError
 from .preprocess import resize_frame
@@ -73,6 +75,14 @@ class DecodeStats:
         for f in fields(self):
             mine, theirs = getattr(self, f.name), getattr(other, f.name)
             setattr(self, f.name, (mine or theirs) if isinstance(mine, bool) else mine + theirs)
+
+
+@dataclass
+class _SegmentEnd:
+    """A decoder worker's last word on its segment: its counts, and the error that ended it, if any."""
+
+    stats: DecodeStats
+    error: BaseException | None = None
 
 
 @dataclass
@@ -229,7 +239,11 @@ class FrameSampler:
 
     def _decode_in_parallel(self, stream, part: _Part, source: VideoSource, segments: list, chosen_pts: set,
                             workers: int) -> Iterator[SampledFrame]:
-        """Each segment on a free decoder of `workers` (the stream's own plus copies opened from the source)."""
+        """Each segment on a free decoder of `workers` (the stream's own plus copies opened from the source).
+
+        A segment's frames are handed over one by one as its decoder gives them out, so the model can score
+        the first GOP while the later ones are still decoding; they come out in time order all the same.
+        """
         extra = [_open_container(source) for _ in range(workers - 1)]
         decoders: queue.SimpleQueue = queue.SimpleQueue()
         decoders.put(stream.codec_context)
@@ -237,24 +251,39 @@ class FrameSampler:
             copy = container.streams.video[0]
             _configure(copy, self.decoder_threads)
             decoders.put(copy.codec_context)
+        outputs = [queue.SimpleQueue() for _ in segments]
+        stop = threading.Event()
 
-        def decode(segment) -> tuple[list[SampledFrame], DecodeStats]:
+        def decode(segment, out: queue.SimpleQueue) -> None:
+            if stop.is_set():
+                return
             cc, stats = decoders.get(), DecodeStats()
             try:
-                return list(self._decode_ranges(cc, part, segment, chosen_pts, stats)), stats
+                for sample in self._decode_ranges(cc, part, segment, chosen_pts, stats):
+                    if stop.is_set():
+                        break
+                    out.put(sample)
+                out.put(_SegmentEnd(stats))
+            except BaseException as exc:  # handed to the consumer, which re-raises it in time order
+                out.put(_SegmentEnd(stats, exc))
             finally:
                 decoders.put(cc)
 
         pool = ThreadPoolExecutor(workers, thread_name_prefix="videoalert-gop")
-        futures = [pool.submit(decode, segment) for segment in segments]
+        futures = [pool.submit(decode, segment, out) for segment, out in zip(segments, outputs)]
         try:
-            for future in futures:  # in time order, whichever worker finished first
-                samples, stats = future.result()
-                self.stats.add(stats)
-                for sample in samples:
+            for out in outputs:
+                while True:
+                    item = out.get()
+                    if isinstance(item, _SegmentEnd):
+                        self.stats.add(item.stats)
+                        if item.error is not None:
+                            raise item.error
+                        break
                     self._chosen += 1
-                    yield sample
+                    yield item
         finally:
+            stop.set()
             for future in futures:
                 future.cancel()
             pool.shutdown(wait=True)
@@ -263,6 +292,7 @@ class FrameSampler:
 
     def _decode_ranges(self, cc, part: _Part, ranges: list, chosen_pts: set, stats: DecodeStats) -> Iterator[SampledFrame]:
         """The chosen frames of consecutive plan ranges, each converted as soon as the decoder gives it out."""
+        reformatter = VideoReformatter()  # this thread's scaler, built once for the run of frames
         for lo, hi, reset_after in ranges:
             packets: list = [*part.packets[lo:hi], *([None] if reset_after else [])]  # None drains the decoder
             for packet in packets:
@@ -274,7 +304,7 @@ class FrameSampler:
                 stats.decode_s += time.perf_counter() - started
                 for frame in frames:
                     if frame.pts in chosen_pts:
-                        yield self._to_sample(part.times[frame.pts], frame, stats)
+                        yield self._to_sample(part.times[frame.pts], frame, stats, reformatter)
             if reset_after:
                 cc.flush_buffers()
 
@@ -297,11 +327,11 @@ class FrameSampler:
         part.info = VideoInfo(part.info.width, part.info.height, part.info.fps, part.end_s - self._offset,
                               part.info.codec)
 
-    def _to_sample(self, t: float, frame, stats: DecodeStats) -> SampledFrame:
+    def _to_sample(self, t: float, frame, stats: DecodeStats, reformatter: VideoReformatter | None = None) -> SampledFrame:
         started = time.perf_counter()
         full = frame.to_ndarray(format="rgb24") if self.keep_full else None
         converted = time.perf_counter()
-        image = resize_frame(frame, self.resize_to) if self.resize_to else full
+        image = resize_frame(frame, self.resize_to, reformatter) if self.resize_to else full
         stats.decode_s += converted - started
         stats.resize_s += time.perf_counter() - converted
         return SampledFrame(round(t, 3), image, full if self.resize_to else None)

@@ -130,3 +130,32 @@ def test_full_resolution_frames_are_decoded_by_one_decoder_only():
     assert sampler.decoder_workers == 1
     # and each frame carries both the model-size squash and the full frame
     assert frames[0].image.shape == (32, 32, 3) and frames[0].full.shape[2] == 3 and frames[0].full.shape[0] > 32
+
+
+def test_one_scaler_for_a_run_of_frames_gives_the_pixels_of_one_scaler_per_frame(real_clip):
+    # Given real decoded frames of a sample clip
+    from av.video.reformatter import VideoReformatter
+
+    from videoalert_inference.preprocess import resize_frame
+
+    with av.open(io.BytesIO(real_clip("human_01.mp4"))) as container:
+        frames = [f for i, f in enumerate(container.decode(video=0)) if i % 50 == 0]
+    shared = VideoReformatter()
+    # When they are squashed through one reused scaler and through a fresh one each
+    # Then the model inputs are identical, byte for byte
+    assert all(np.array_equal(resize_frame(f, 128, shared), resize_frame(f, 128)) for f in frames)
+
+
+def test_stopping_early_stops_the_parallel_decoders():
+    # Given a clip with many GOPs sampled by two decoders
+    import threading
+
+    data = encode_clip(cfr_times(12, 30), lambda t: RED, gop=30, b_frames=2)
+    sampler = FrameSampler(sample_fps=2.0, max_frames=1000, resize_to=32, decoder_workers=2)
+    frames = sampler.sample(data)
+    # When the consumer takes one frame and closes the iterator
+    first = next(frames)
+    frames.close()
+    # Then that frame is the clip's first and no decoder thread is left running
+    assert first.t == 0.0
+    assert not [t for t in threading.enumerate() if t.name.startswith("videoalert-gop")]
