@@ -31,7 +31,7 @@ def real_clip() -> Callable[[str], bytes]:
     def read(name: str) -> bytes:
         path = CLIPS_DIR / name
         if not path.exists():
-            pytest.skip(f"shared clip {path} is not on this machine")
+            pytest.fail(f"shared clip {path} not found: put ../shared beside the clone (see README)")
         return path.read_bytes()
     return read
 

@@ -146,7 +146,7 @@ def test_an_unknown_regions_mode_is_a_bad_request(inference_env, walking):
 def test_the_released_model_sees_a_far_person_better_in_its_motion_region(walking):
     # Given the released model and a person 15 % of the frame high walking across a field
     if not (REPO_MODELS / MODEL_FILE).exists() or not (REPO_MODELS / CARD_FILE).exists():
-        pytest.skip(f"no released model in {REPO_MODELS}")
+        pytest.fail(f"no released model in {REPO_MODELS}: run `make train` or restore models/ from git")
     classifier = load_classifier(REPO_MODELS, intra_op_threads=1)
     # When the clip is scored on whole frames and on motion regions
     scores = score_clip(walking.video, classifier, regions="both")

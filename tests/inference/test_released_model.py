@@ -11,7 +11,7 @@ from videoalert_inference.scoring import score_clip
 @pytest.fixture(scope="module")
 def released_classifier():
     if not (REPO_MODELS / MODEL_FILE).exists() or not (REPO_MODELS / CARD_FILE).exists():
-        pytest.skip(f"no released model in {REPO_MODELS} yet (the training engineer releases it)")
+        pytest.fail(f"no released model in {REPO_MODELS}: run `make train` or restore models/ from git")
     return load_classifier(REPO_MODELS)
 
 
