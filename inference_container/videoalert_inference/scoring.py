@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence, Union
 
@@ -73,6 +75,7 @@ def score_clip(
     decoder_threads: int = 1,
     decoder_workers: int = 1,
     pipeline: bool = True,
+    inference_workers: int = 1,
 ) -> ClipScores:
     """Score one clip given as bytes, a path, or a list of consecutive parts (timestamps continue across parts).
 
@@ -80,6 +83,8 @@ def score_clip(
     no motion has no scores); "both" does both. pipeline: decode the next frames on a second thread while the
     model scores the previous batch (PyAV and ONNX Runtime both release the GIL), so two vCPUs both work.
     decoder_workers: independent GOPs decoded on that many threads at once (whole-frame scoring only).
+    inference_workers: batches scored on that many threads at once (with the pipeline; ONNX Runtime's
+    run is thread-safe), so when decoding ends the batches still waiting take both vCPUs, not one.
     Raises BadInputError (with the contract's code) for a video that cannot be scored.
     """
     if regions not in REGION_MODES:
@@ -116,17 +121,42 @@ def score_clip(
         if batch:
             yield batch
 
-    for batch in (prefetch(batches()) if pipeline else batches()):
+    def score(batch: list[_Item]):
         t0 = time.perf_counter()
         model_input = to_model_input([item.image for item in batch], classifier.spec)
         t1 = time.perf_counter()
-        prediction = classifier.predict_batch(model_input)
-        inference_s += time.perf_counter() - t1
-        preprocess_s += t1 - t0
+        return classifier.predict_batch(model_input), t1 - t0, time.perf_counter() - t1
+
+    def collect(batch: list[_Item], result) -> None:
+        nonlocal preprocess_s, inference_s
+        prediction, prep_s, infer_s = result
+        preprocess_s += prep_s
+        inference_s += infer_s
         # Pixels are not kept past their batch: only what names the score.
         items.extend(_Item(item.t, None, item.region, item.box) for item in batch)
         scores.append(prediction.scores)
         embeddings.append(prediction.embeddings)
+
+    workers = max(1, inference_workers) if pipeline else 1
+    if workers == 1:
+        for batch in (prefetch(batches()) if pipeline else batches()):
+            collect(batch, score(batch))
+    else:
+        pool = ThreadPoolExecutor(workers, thread_name_prefix="videoalert-infer")
+        pending: deque = deque()  # (batch, future) in time order; results are collected in that order
+        try:
+            for batch in prefetch(batches()):
+                pending.append((batch, pool.submit(score, batch)))
+                while len(pending) > workers:  # at most one batch waits beyond those being scored
+                    batch, future = pending.popleft()
+                    collect(batch, future.result())
+            while pending:
+                batch, future = pending.popleft()
+                collect(batch, future.result())
+        finally:
+            for _, future in pending:
+                future.cancel()
+            pool.shutdown(wait=True)
 
     if not frames_sampled:
         if sampler.stats.decode_errors:

@@ -13,6 +13,8 @@ ENV_ORT_THREADS = "ORT_THREADS"
 ENV_DECODER_THREADS = "DECODER_THREADS"
 ENV_DECODER_WORKERS = "DECODER_WORKERS"
 ENV_PIPELINE = "PIPELINE"
+ENV_INFERENCE_WORKERS = "INFERENCE_WORKERS"
+ENV_BATCH_SIZE = "BATCH_SIZE"
 
 CONTAINER_MODEL_DIR = Path("/opt/model")  # where the Dockerfile copies the released model
 REPO_MODEL_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -30,17 +32,20 @@ class InferenceSettings:
     model_file: str | None = None
     max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES
     # Parallelism across work items, not inside them (bench/README.md): two GOPs decode at once on their own
-    # decoders and the model scores one batch while the next is decoded, each on one thread. ffmpeg's frame
-    # threads and a second ONNX Runtime thread cost more CPU for less gain, and raise peak memory.
+    # decoders, and the model scores batches of 8 while the next frames decode, up to two batches at once
+    # (each run on one ONNX Runtime thread), so the batches left when decoding ends take both vCPUs.
+    # ffmpeg's frame threads and a second thread inside one ONNX Runtime run cost more CPU for less gain.
     ort_threads: int = 1
     decoder_threads: int = 1
     decoder_workers: int = 2
     pipeline: bool = True
+    inference_workers: int = 2
+    batch_size: int = 8
 
     def scoring_options(self) -> dict:
         """score_clip's keyword arguments for how to decode and score (the handler and the benchmarks pass these)."""
         return {"decoder_threads": self.decoder_threads, "decoder_workers": self.decoder_workers,
-                "pipeline": self.pipeline}
+                "pipeline": self.pipeline, "inference_workers": self.inference_workers, "batch_size": self.batch_size}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "InferenceSettings":
@@ -53,4 +58,6 @@ class InferenceSettings:
             decoder_threads=int(env.get(ENV_DECODER_THREADS, "1")),
             decoder_workers=int(env.get(ENV_DECODER_WORKERS, "2")),
             pipeline=env.get(ENV_PIPELINE, "1").lower() not in ("0", "false", "no", "off"),
+            inference_workers=int(env.get(ENV_INFERENCE_WORKERS, "2")),
+            batch_size=int(env.get(ENV_BATCH_SIZE, "8")),
         )

@@ -123,13 +123,16 @@ def test_a_path_works_like_bytes(tmp_path, tiny_classifier):
     assert [f.score > 0.9 for f in result.frames] == [False, True, False]
 
 
-@pytest.mark.parametrize("pipeline,workers", [(True, 1), (False, 2), (True, 2)])
-def test_pipelined_and_parallel_scoring_gives_the_scores_of_the_plain_path(real_clip, tiny_classifier, pipeline, workers):
+@pytest.mark.parametrize("pipeline,workers,scorers", [(True, 1, 1), (False, 2, 1), (True, 2, 1), (True, 2, 2),
+                                                      (True, 1, 3)])
+def test_pipelined_and_parallel_scoring_gives_the_scores_of_the_plain_path(real_clip, tiny_classifier, pipeline, workers,
+                                                                         scorers):
     # Given a real clip scored the plain way: one thread decodes, then the model scores
     data = real_clip("human_01.mp4")
-    plain = score_clip(data, tiny_classifier, pipeline=False, decoder_workers=1)
-    # When it is scored with decoding on a second thread and/or several GOP decoders
-    fast = score_clip(data, tiny_classifier, pipeline=pipeline, decoder_workers=workers)
+    plain = score_clip(data, tiny_classifier, pipeline=False, decoder_workers=1, batch_size=8)
+    # When it is scored with decoding on a second thread, several GOP decoders and/or several batches at once
+    fast = score_clip(data, tiny_classifier, pipeline=pipeline, decoder_workers=workers, inference_workers=scorers,
+                      batch_size=8)
     # Then every frame, score and top embedding is the same
     assert [(f.t, f.score) for f in fast.frames] == [(f.t, f.score) for f in plain.frames]
     assert [e.t for e in fast.top_embeddings] == [e.t for e in plain.top_embeddings]
@@ -145,3 +148,26 @@ def test_a_decoding_error_on_the_pipeline_thread_reaches_the_caller(tiny_classif
     assert raised.value.code == CORRUPT_VIDEO
     import threading
     assert not [t for t in threading.enumerate() if t.name.startswith(("videoalert-decode", "videoalert-gop"))]
+
+
+def test_an_inference_error_on_a_scoring_thread_reaches_the_caller_and_stops_the_decoders(real_clip, tiny_classifier,
+                                                                                          monkeypatch):
+    # Given a model that fails on its third batch, with two batches scored at once
+    calls = []
+    predict = tiny_classifier.predict_batch
+
+    def failing(batch):
+        calls.append(len(batch))
+        if len(calls) == 3:
+            raise RuntimeError("onnxruntime: out of memory")
+        return predict(batch)
+    monkeypatch.setattr(tiny_classifier, "predict_batch", failing)
+    # When a real clip is scored
+    with pytest.raises(RuntimeError, match="out of memory"):
+        score_clip(real_clip("human_01.mp4"), tiny_classifier, pipeline=True, decoder_workers=2, inference_workers=2,
+                   batch_size=4)
+    # Then the caller gets the model's error, and no decoding or scoring thread is left behind
+    import threading
+    assert not [t for t in threading.enumerate()
+                if t.name.startswith(("videoalert-decode", "videoalert-gop", "videoalert-infer"))]
+    assert len(calls) < 15  # it stopped: 60 frames would be 15 batches

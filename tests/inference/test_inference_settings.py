@@ -1,0 +1,21 @@
+"""The inference function's settings: defaults from bench/README.md, each overridable from the environment."""
+from __future__ import annotations
+
+from videoalert_inference.settings import InferenceSettings
+
+
+def test_defaults_are_the_benchmarked_configuration():
+    # Given no environment, When the settings are read, Then score_clip gets the shipped configuration
+    options = InferenceSettings.from_env({"MODEL_DIR": "/opt/model"}).scoring_options()
+    assert options == {"decoder_threads": 1, "decoder_workers": 2, "pipeline": True, "inference_workers": 2,
+                       "batch_size": 8}
+
+
+def test_the_environment_overrides_each_setting():
+    # Given a one-vCPU function configured the sequential way
+    env = {"MODEL_DIR": "/opt/model", "DECODER_WORKERS": "1", "PIPELINE": "off", "INFERENCE_WORKERS": "1",
+           "BATCH_SIZE": "16"}
+    # When the settings are read, Then score_clip gets exactly that
+    options = InferenceSettings.from_env(env).scoring_options()
+    assert options == {"decoder_threads": 1, "decoder_workers": 1, "pipeline": False, "inference_workers": 1,
+                       "batch_size": 16}
