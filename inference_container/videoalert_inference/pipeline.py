@@ -1,11 +1,14 @@
-"""Run a producer (decoding) on a second thread, a few items ahead of the consumer (the model)."""
+"""Run a producer (decoding) on a second thread ahead of the consumer (the model), and the model on several."""
 from __future__ import annotations
 
 import queue
 import threading
-from typing import Iterator, TypeVar
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Iterator, TypeVar
 
 T = TypeVar("T")
+R = TypeVar("R")
 _DONE = object()
 
 
@@ -54,3 +57,35 @@ def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
     finally:
         stop.set()
         worker.join()
+
+
+def map_in_order(fn: Callable[[T], R], items: Iterator[T], workers: int,
+                 thread_name: str = "videoalert-worker") -> Iterator[tuple[T, R]]:
+    """(item, fn(item)) for each item, in order, with up to `workers` calls of fn running at once on threads.
+
+    One item is taken beyond those running, so the producer is never far ahead. With workers <= 1, fn runs
+    on the caller's thread. An error in fn is raised at that item's place; on any exit, calls not started
+    are cancelled, running ones are waited for, and `items` is closed (its own threads stop).
+    """
+    if workers <= 1:
+        for item in items:
+            yield item, fn(item)
+        return
+    pool = ThreadPoolExecutor(workers, thread_name_prefix=thread_name)
+    pending: deque = deque()
+    try:
+        for item in items:
+            pending.append((item, pool.submit(fn, item)))
+            if len(pending) > workers:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+    finally:
+        for _, future in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
+        close = getattr(items, "close", None)
+        if close:
+            close()

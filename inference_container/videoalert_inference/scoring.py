@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import time
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Iterator, Sequence, Union
 
@@ -13,7 +11,7 @@ from .errors import CORRUPT_VIDEO, NO_FRAMES, BadInputError
 from .frames import DecodeStats, FrameSampler, SampledFrame, VideoInfo, VideoSource
 from .model import PersonClassifier
 from .motion import REGION_FULL, REGION_MODES, REGION_MOTION, MotionDetector, crop
-from .pipeline import prefetch
+from .pipeline import map_in_order, prefetch
 from .preprocess import resize_rgb, to_model_input
 
 DEFAULT_BATCH_SIZE = 16
@@ -127,36 +125,15 @@ def score_clip(
         t1 = time.perf_counter()
         return classifier.predict_batch(model_input), t1 - t0, time.perf_counter() - t1
 
-    def collect(batch: list[_Item], result) -> None:
-        nonlocal preprocess_s, inference_s
-        prediction, prep_s, infer_s = result
+    workers = inference_workers if pipeline else 1
+    for batch, (prediction, prep_s, infer_s) in map_in_order(score, prefetch(batches()) if pipeline else batches(),
+                                                             workers, thread_name="videoalert-infer"):
         preprocess_s += prep_s
         inference_s += infer_s
         # Pixels are not kept past their batch: only what names the score.
         items.extend(_Item(item.t, None, item.region, item.box) for item in batch)
         scores.append(prediction.scores)
         embeddings.append(prediction.embeddings)
-
-    workers = max(1, inference_workers) if pipeline else 1
-    if workers == 1:
-        for batch in (prefetch(batches()) if pipeline else batches()):
-            collect(batch, score(batch))
-    else:
-        pool = ThreadPoolExecutor(workers, thread_name_prefix="videoalert-infer")
-        pending: deque = deque()  # (batch, future) in time order; results are collected in that order
-        try:
-            for batch in prefetch(batches()):
-                pending.append((batch, pool.submit(score, batch)))
-                while len(pending) > workers:  # at most one batch waits beyond those being scored
-                    batch, future = pending.popleft()
-                    collect(batch, future.result())
-            while pending:
-                batch, future = pending.popleft()
-                collect(batch, future.result())
-        finally:
-            for _, future in pending:
-                future.cancel()
-            pool.shutdown(wait=True)
 
     if not frames_sampled:
         if sampler.stats.decode_errors:
