@@ -49,7 +49,7 @@ deploy: setup
 	npx cdk deploy $(CDK_ARGS)
 
 ## Reproduce the released model in models/: two training stages from scratch, a fine-tuning stage with
-## edge hard negatives from the stage-2 release, then release (about 65 min on 2 CPU cores; see
+## edge hard negatives from the stage-2 release, then release (40-65 min on 2 CPU cores; see
 ## training/README.md).
 train: setup
 	$(BIN)/python -m videoalert_training.train --data ../shared/data/horse-or-human --work-dir training/runs/release \
