@@ -67,14 +67,13 @@ def map_in_order(fn: Callable[[T], R], items: Iterator[T], workers: int,
     on the caller's thread. An error in fn is raised at that item's place; on any exit, calls not started
     are cancelled, running ones are waited for, and `items` is closed (its own threads stop).
     """
-    if workers <= 1:
-        for item in items:
-            yield item, fn(item)
-        return
-    pool = ThreadPoolExecutor(workers, thread_name_prefix=thread_name)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix=thread_name) if workers > 1 else None
     pending: deque = deque()
     try:
         for item in items:
+            if pool is None:
+                yield item, fn(item)
+                continue
             pending.append((item, pool.submit(fn, item)))
             if len(pending) > workers:
                 done, future = pending.popleft()
@@ -85,7 +84,8 @@ def map_in_order(fn: Callable[[T], R], items: Iterator[T], workers: int,
     finally:
         for _, future in pending:
             future.cancel()
-        pool.shutdown(wait=True)
+        if pool is not None:
+            pool.shutdown(wait=True)
         close = getattr(items, "close", None)
         if close:
             close()

@@ -73,7 +73,8 @@ def test_map_in_order_keeps_order_and_runs_calls_at_once():
     assert not [t for t in threading.enumerate() if t.name.startswith("videoalert-test")]
 
 
-def test_map_in_order_raises_a_call_error_in_place_and_closes_the_producer():
+@pytest.mark.parametrize("workers", [1, 2])
+def test_map_in_order_raises_a_call_error_in_place_and_closes_the_producer(workers):
     # Given a producer that records being closed and a function failing on item 3
     closed = threading.Event()
 
@@ -88,9 +89,9 @@ def test_map_in_order_raises_a_call_error_in_place_and_closes_the_producer():
             raise ValueError("bad batch")
         return n
     seen = []
-    # When it is consumed through two workers
+    # When it is consumed on the caller's thread or through two workers
     with pytest.raises(ValueError, match="bad batch"):
-        for item, result in map_in_order(fn, produce(), workers=2, thread_name="videoalert-test"):
+        for item, result in map_in_order(fn, produce(), workers=workers, thread_name="videoalert-test"):
             seen.append(result)
     # Then the items before it arrived, the producer was closed, and no worker is left
     assert seen == [0, 1, 2]
