@@ -28,6 +28,9 @@ def fast_variants(model_dir):
         PREVIOUS: dict(classifier=shipped, **dict(defaults, inference_workers=1, batch_size=16)),
         ONE_VCPU: dict(classifier=shipped, **sequential),
     }
+    if shipped.encoding != "plain":  # the same file's plain encoding: same scores, the other int8 kernels
+        plain = load_classifier(model_dir, ship.model_file, intra_op_threads=ship.ort_threads, encoding="plain")
+        variants["  same, plain int8 encoding, no AMX kernels (MODEL_ENCODING=plain)"] = dict(classifier=plain, **defaults)
     served = file_kind(shipped.card, ship.model_file or served_file(shipped.card))
     for kind, name in (shipped.card.get("files") or {}).items():
         if name and kind != served:

@@ -76,5 +76,6 @@ def shipped_classifier(model_dir):
     from videoalert_inference.settings import InferenceSettings
 
     settings = InferenceSettings(model_dir=Path(model_dir))
-    return load_classifier(model_dir, settings.model_file, intra_op_threads=settings.ort_threads), settings
+    return load_classifier(model_dir, settings.model_file, intra_op_threads=settings.ort_threads,
+                           encoding=settings.model_encoding), settings
 

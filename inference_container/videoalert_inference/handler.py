@@ -39,8 +39,10 @@ def get_runtime() -> Runtime:
         import boto3  # the Lambda base image provides it; imported here so tests and tools import us cheaply
 
         settings = InferenceSettings.from_env()
-        classifier = load_classifier(settings.model_dir, settings.model_file, intra_op_threads=settings.ort_threads)
-        logger.info("model loaded", extra={"model_version": classifier.version, "model_dir": str(settings.model_dir)})
+        classifier = load_classifier(settings.model_dir, settings.model_file, intra_op_threads=settings.ort_threads,
+                                     encoding=settings.model_encoding)
+        logger.info("model loaded", extra={"model_version": classifier.version, "model_encoding": classifier.encoding,
+                                           "model_dir": str(settings.model_dir)})
         _runtime = Runtime(settings, classifier, boto3.client("s3"))
     return _runtime
 

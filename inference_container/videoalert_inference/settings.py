@@ -8,6 +8,7 @@ from typing import Mapping
 
 ENV_MODEL_DIR = "MODEL_DIR"
 ENV_MODEL_FILE = "MODEL_FILE"  # e.g. person_classifier.onnx (fp32); default: the card's served file (int8 if kept)
+ENV_MODEL_ENCODING = "MODEL_ENCODING"  # auto (default: the AMX encoding on CPUs with AMX), plain or amx
 ENV_MAX_VIDEO_BYTES = "MAX_VIDEO_BYTES"
 ENV_ORT_THREADS = "ORT_THREADS"
 ENV_DECODER_THREADS = "DECODER_THREADS"
@@ -30,6 +31,7 @@ def default_model_dir() -> Path:
 class InferenceSettings:
     model_dir: Path
     model_file: str | None = None
+    model_encoding: str = "auto"
     max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES
     # Parallelism across work items, not inside them (bench/README.md): two GOPs decode at once on their own
     # decoders, and the model scores batches of 8 while the next frames decode, up to two batches at once
@@ -53,6 +55,7 @@ class InferenceSettings:
         return cls(
             model_dir=Path(env.get(ENV_MODEL_DIR) or default_model_dir()),
             model_file=env.get(ENV_MODEL_FILE) or None,
+            model_encoding=env.get(ENV_MODEL_ENCODING) or "auto",
             max_video_bytes=int(env.get(ENV_MAX_VIDEO_BYTES, str(DEFAULT_MAX_VIDEO_BYTES))),
             ort_threads=int(env.get(ENV_ORT_THREADS, "1")),
             decoder_threads=int(env.get(ENV_DECODER_THREADS, "1")),

@@ -19,3 +19,9 @@ def test_the_environment_overrides_each_setting():
     options = InferenceSettings.from_env(env).scoring_options()
     assert options == {"decoder_threads": 1, "decoder_workers": 1, "pipeline": False, "inference_workers": 1,
                        "batch_size": 16}
+
+
+def test_the_model_encoding_is_chosen_by_cpu_unless_the_environment_names_one():
+    # Given no MODEL_ENCODING, Then the loader picks by CPU; And MODEL_ENCODING=plain forces the file as named
+    assert InferenceSettings.from_env({"MODEL_DIR": "/opt/model"}).model_encoding == "auto"
+    assert InferenceSettings.from_env({"MODEL_DIR": "/opt/model", "MODEL_ENCODING": "plain"}).model_encoding == "plain"

@@ -23,3 +23,24 @@ def test_a_person_clip_scores_higher_than_an_empty_clip(released_classifier, rea
     # Then the person clip's best frame scores higher than any frame of the empty clip
     assert len(human.frames) == len(empty.frames) == 60
     assert human.max_score > empty.max_score
+
+
+def test_the_amx_encoding_of_the_released_int8_file_scores_exactly_like_it(real_clip):
+    import hashlib
+    import json
+
+    import numpy as np
+    # Given the release's card, which lists an AMX encoding of the int8 file with its checksum
+    card = json.loads((REPO_MODELS / CARD_FILE).read_text())
+    entry = card["encodings"]["int8"]["amx"]
+    assert hashlib.sha256((REPO_MODELS / entry["file"]).read_bytes()).hexdigest() == entry["sha256"]
+    plain = load_classifier(REPO_MODELS, card["files"]["int8"], encoding="plain")
+    amx = load_classifier(REPO_MODELS, card["files"]["int8"], encoding="amx")
+    # When a person clip and a horse clip are scored with each (on AMX kernels where this CPU has them)
+    for clip in ("human_01.mp4", "horse_02.mp4"):
+        a, b = (score_clip(real_clip(clip), c, sample_fps=1.0) for c in (plain, amx))
+        # Then every frame's score and the top embeddings are bit-identical, under the same version and threshold
+        assert [f.score for f in a.frames] == [f.score for f in b.frames] and len(a.frames) == 60
+        assert all(np.array_equal(x.embedding, y.embedding) for x, y in zip(a.top_embeddings, b.top_embeddings))
+    assert (amx.version, amx.threshold) == (plain.version, plain.threshold)
+    assert (plain.encoding, amx.encoding) == ("plain", "amx")

@@ -165,3 +165,51 @@ def test_a_quantized_file_is_no_starting_point(released_model_dir, tmp_path):
     with pytest.raises(ValueError, match="quantized"):
         load_onnx_weights(build_resnet18(pretrained=False), released_model_dir / "person_classifier.int8.onnx",
                           torch.zeros(1, 3, 64, 64))
+
+
+def _copy_release(released_model_dir, target):
+    target.mkdir()
+    for name in ("model_card.json", "person_classifier.onnx", "person_classifier.int8.onnx"):
+        shutil.copy(released_model_dir / name, target / name)
+    return target
+
+
+def test_the_amx_encoding_moves_each_conv_zero_point_and_nothing_else(released_model_dir, tiny_dataset, tmp_path):
+    from onnx import numpy_helper
+
+    from videoalert_training.release import main as release_main
+    # Given a copy of the release without its encodings
+    models = _copy_release(released_model_dir, tmp_path / "models")
+    before = json.loads((models / "model_card.json").read_text())
+    # When its encodings are added
+    release_main(["--add-encodings", "--data", str(tiny_dataset), "--out", str(models)])
+    # Then the AMX file holds every conv weight one higher over a zero point of one (the same real weights)
+    card = json.loads((models / "model_card.json").read_text())
+    entry = card["encodings"]["int8"]["amx"]
+    arrays = [{i.name: numpy_helper.to_array(i) for i in onnx.load(str(models / f)).graph.initializer}
+              for f in ("person_classifier.int8.onnx", entry["file"])]
+    plain, amx = arrays
+    convs = [n for n, a in plain.items() if a.dtype == np.int8 and a.ndim == 4]
+    assert len(convs) == 20
+    for name in convs:
+        zero = name.replace("_quantized", "_zero_point")
+        assert not plain[zero].any() and (amx[zero] == 1).all()
+        assert np.array_equal(amx[name].astype(np.int16) - 1, plain[name])
+    others = [n for n in plain if n not in convs and n not in {c.replace("_quantized", "_zero_point") for c in convs}]
+    assert others and all(np.array_equal(plain[n], amx[n]) for n in others)
+    # And its outputs on real images are exactly the int8 file's, and the rest of the card is as it was
+    batch = to_model_input([read_rgb(i.path) for i in list_split(tiny_dataset, "validation")],
+                           load_classifier(models).spec)
+    from videoalert_training.export import onnx_outputs
+    assert all(np.array_equal(a, b) for a, b in zip(onnx_outputs(models / "person_classifier.int8.onnx", batch),
+                                                    onnx_outputs(models / entry["file"], batch)))
+    assert {k: v for k, v in card.items() if k != "encodings"} == {k: v for k, v in before.items() if k != "encodings"}
+
+
+def test_encodings_are_refused_for_an_int8_file_the_card_does_not_describe(released_model_dir, tiny_dataset, tmp_path):
+    from videoalert_training.release import add_encodings
+    models = _copy_release(released_model_dir, tmp_path / "models")
+    (models / "person_classifier.int8.onnx").write_bytes((models / "person_classifier.int8.onnx").read_bytes() + b"\0")
+    with pytest.raises(SystemExit, match="not the file the card describes"):
+        add_encodings(models, tiny_dataset)
+    assert not (models / "person_classifier.int8.amx.onnx").exists()

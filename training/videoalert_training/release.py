@@ -2,6 +2,7 @@
 
 `python -m videoalert_training.release --run training/runs/release --data DIR --clips DIR --out models`
 `python -m videoalert_training.release --recard --data DIR --clips DIR --out models` (same weights, new preprocessing)
+`python -m videoalert_training.release --add-encodings --data DIR --out models` (the int8 file's AMX encoding only)
 """
 from __future__ import annotations
 
@@ -20,13 +21,14 @@ from videoalert_inference.preprocess import PreprocessSpec, to_model_input
 from .clipcheck import check_clips, format_clip_table
 from .data import CLASSES, POSITIVE_CLASS, POSITIVE_FOLDERS, list_split, read_rgb
 from .evaluate import metrics_at, plot_curves, plot_threshold_curve, text_report
-from .export import compare_with_torch, export_onnx, load_module, onnx_outputs, quantize_int8
+from .export import amx_encoding, compare_with_torch, export_onnx, load_module, onnx_outputs, quantize_int8
 from .hardware import git_commit
 from .thresholds import choose_threshold, format_table, threshold_table
 from .train import SUMMARY_FILE
 
 log = logging.getLogger("videoalert_training.release")
 INT8_FILE = "person_classifier.int8.onnx"
+INT8_AMX_FILE = "person_classifier.int8.amx.onnx"  # same model, encoded for AMX CPUs
 INT8_MAX_ACCURACY_DROP = 0.005  # the issue: keep int8 only within 0.5 point of fp32
 
 
@@ -105,6 +107,35 @@ def _thresholds_of_card(thresholds: dict) -> dict:
             "thresholds": thresholds, "served": served}
 
 
+def _encodings(out_dir: Path, int8_file: str | None, check_batch: np.ndarray) -> dict:
+    """The card's `encodings`: other files of a released file that compute exactly the same outputs.
+
+    The int8 file gets an AMX encoding (export.amx_encoding), checked bit-identical on `check_batch`; the
+    container serves it on CPUs with AMX.
+    """
+    if not int8_file:
+        (out_dir / INT8_AMX_FILE).unlink(missing_ok=True)
+        return {}
+    path = amx_encoding(out_dir / int8_file, out_dir / INT8_AMX_FILE, check_batch)
+    return {"int8": {"amx": {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                             "identical_outputs_on": f"{len(check_batch)} validation images",
+                             "serve_when": "the CPU has AMX (amx_int8 in /proc/cpuinfo)"}}}
+
+
+def add_encodings(out_dir: Path, data_dir: Path) -> dict:
+    """Write the encodings of a released model's files in place, leaving everything else in its card as it is."""
+    card = json.loads((out_dir / CARD_FILE).read_text())
+    int8_file = card["files"].get("int8")
+    if int8_file and hashlib.sha256((out_dir / int8_file).read_bytes()).hexdigest() != card["onnx_sha256"]["int8"]:
+        raise SystemExit(f"{out_dir / int8_file} is not the file the card describes: release it with `release` instead")
+    pre = card["preprocess"]
+    spec = PreprocessSpec(input_size=int(pre["input_size"]), mean=tuple(pre["mean"]), std=tuple(pre["std"]))
+    card["encodings"] = _encodings(out_dir, int8_file, _validation(data_dir, spec)[0])
+    (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
+    log.info("encodings of %s in %s: %s", card["model_version"], out_dir, card["encodings"])
+    return card
+
+
 def _check_clips(card: dict, out_dir: Path, clips_dir: Path, min_frames: int) -> None:
     """Score the clips through the container's own loader and frame resize: the same path as production."""
     reports = out_dir / "reports"
@@ -148,6 +179,7 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
     thresholds, metrics, int8_file = _evaluate(fp32_path, int8_path, val_batch, labels, reports, target_recall)
     metrics["torch_vs_onnx"] = export_check
     files = {"fp32": MODEL_FILE, "int8": int8_file}
+    encodings = _encodings(out_dir, int8_file, val_batch)
 
     onnx_sha = hashlib.sha256(fp32_path.read_bytes()).hexdigest()
     created = datetime.now(timezone.utc)
@@ -164,6 +196,7 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
         "git_commit": git_commit(out_dir.resolve().parent),
         "created_at": created.isoformat(timespec="seconds"),
         "files": files,
+        "encodings": encodings,
         "onnx_sha256": {"fp32": onnx_sha, "int8": hashlib.sha256((out_dir / INT8_FILE).read_bytes()).hexdigest() if int8_file else None},
         "training": {"seconds": summary["training_seconds"], "epochs_run": summary["epochs_run"],
                      "best_val_loss": summary["best_val_loss"], "hardware": summary["hardware"],
@@ -209,6 +242,7 @@ def recard(out_dir: Path, data_dir: Path, clips_dir: Path | None, target_recall:
     history = card.get("preprocess_history") or [{"version": old["version"], "used_for": "training"}]
     files = {"fp32": fp32_path.name, "int8": int8_file}
     card.update({
+        "encodings": _encodings(out_dir, int8_file, val_batch),
         "preprocess": spec.to_card(), "preprocess_history": history,
         **_thresholds_of_card(thresholds), "metrics": metrics,
         "confusion_matrix": metrics["fp32"]["at_threshold"]["confusion_matrix"],
@@ -239,7 +273,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--min-frames", type=int, default=2, help="alert rule used by the clip check")
     p.add_argument("--no-int8", action="store_true")
     p.add_argument("--requantize", action="store_true", help="with --recard: make the int8 file again from fp32")
+    p.add_argument("--add-encodings", action="store_true",
+                   help="only (re)write the encodings of the released files in --out (the int8 file's AMX encoding)")
     a = p.parse_args(argv)
+    if a.add_encodings:
+        add_encodings(Path(a.out), Path(a.data))
+        return
     if a.recard:
         recard(Path(a.out), Path(a.data), Path(a.clips) if a.clips else None, a.target_recall, a.min_frames,
                requantize=a.requantize)
