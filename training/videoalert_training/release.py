@@ -128,8 +128,7 @@ def add_encodings(out_dir: Path, data_dir: Path) -> dict:
     int8_file = card["files"].get("int8")
     if int8_file and hashlib.sha256((out_dir / int8_file).read_bytes()).hexdigest() != card["onnx_sha256"]["int8"]:
         raise SystemExit(f"{out_dir / int8_file} is not the file the card describes: release it with `release` instead")
-    pre = card["preprocess"]
-    spec = PreprocessSpec(input_size=int(pre["input_size"]), mean=tuple(pre["mean"]), std=tuple(pre["std"]))
+    spec = PreprocessSpec.from_card(card["preprocess"])  # this code's preprocessing (else: --recard first)
     card["encodings"] = _encodings(out_dir, int8_file, _validation(data_dir, spec)[0])
     (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
     log.info("encodings of %s in %s: %s", card["model_version"], out_dir, card["encodings"])
