@@ -104,8 +104,8 @@ def session_file(model_path: Path, card: dict, encoding: str = ENCODING_AUTO) ->
     """The file to build the session from, and its encoding: the named file ("plain"), or an encoding of it.
 
     An encoding is the same model in another file with bit-identical outputs (the release checks it), chosen
-    for a kernel: the int8 file's "amx" encoding runs its convolutions on AMX tiles, 29 % faster where the
-    CPU has them and 29 % slower where it has not (bench/README.md). "auto" takes it on CPUs with AMX when
+    for a kernel: the int8 file's "amx" encoding runs its convolutions on AMX tiles, x1.42 on inference where
+    the CPU has them and x0.81 where it has not (bench/README.md). "auto" takes it on CPUs with AMX when
     the file is there; "plain" or "amx" force the choice.
     """
     if encoding not in (ENCODING_AUTO, ENCODING_PLAIN, ENCODING_AMX):

@@ -119,7 +119,7 @@ def _encodings(out_dir: Path, int8_file: str | None, check_batch: np.ndarray) ->
     path = amx_encoding(out_dir / int8_file, out_dir / INT8_AMX_FILE, check_batch)
     return {"int8": {"amx": {"file": path.name, "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
                              "identical_outputs_on": f"{len(check_batch)} validation images",
-                             "serve_when": "the CPU has AMX (amx_int8 in /proc/cpuinfo)"}}}
+                             "serve_when": "the CPU has AMX int8 tiles and Linux grants them (model.cpu_has_amx)"}}}
 
 
 def add_encodings(out_dir: Path, data_dir: Path) -> dict:
