@@ -45,4 +45,13 @@ def run(target: Path = CACHE / "size-venv") -> dict:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run(), indent=2))
+    result = run()
+    print(json.dumps(result, indent=2))
+    if "--update-results" in sys.argv:  # re-measure only this part of bench/results.json
+        from .common import write_json
+        from .report import update_readme
+        path = REPO / "bench" / "results.json"
+        results = json.loads(path.read_text())
+        results["install_size"] = result
+        write_json(path, results)
+        update_readme(results)

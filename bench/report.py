@@ -52,12 +52,12 @@ def render(r: dict) -> str:
     lines += [
         "**Cold start** (fresh process; median of %d)" % r["cold_start"]["runs"],
         "",
-        "| handler | imports s | model load s | init total s | first 640x480 clip s | init + first clip s |",
+        "| handler | imports s | model, boto3, S3 client s | init s | first 640x480 clip s | cold start s |",
         "|---|---|---|---|---|---|",
     ]
     for name, v in (("ONNX Runtime (shipped)", onnx), ("PyTorch", torch)):
-        lines.append(f"| {name} | {v['imports']:.2f} | {v['model_load']:.2f} | "
-                     f"{v['init (imports + model load)']:.2f} | {v['first_clip']:.2f} | {v['init + first clip']:.2f} |")
+        lines.append(f"| {name} | {v['imports']:.2f} | {v['runtime']:.2f} | "
+                     f"{v['init']:.2f} | {v['first_clip']:.2f} | {v['cold start']:.2f} |")
     m_big, m_small = r["memory_1080p"], r["memory_640x480"]
     lines += ["", f"**Peak memory** (VmHWM of a fresh process): 1080p clip {m_big['peak_rss_mb']:.0f} MB "
               f"({m_big['rss_after_init_mb']:.0f} MB after imports and model load; Python heap peak "
@@ -77,8 +77,8 @@ def render(r: dict) -> str:
          f"(x{c1080['cpu_speedup_vs_naive'][shipped_1080]:.1f} CPU)", c1080["speedup_vs_naive"][shipped_1080] >= 5),
         ("at most 1.5 s per 60 s 640x480 clip on these 2 cores", f"{c640['median_s'][shipped_640]:.2f} s wall "
          f"({c640['median_cpu_s'][shipped_640]:.2f} s CPU)", c640["median_s"][shipped_640] <= 1.5),
-        ("cold start at most 1 s (imports + model load)", f"{onnx['init (imports + model load)']:.2f} s "
-         f"(torch: {torch['init (imports + model load)']:.2f} s)", onnx["init (imports + model load)"] <= 1.0),
+        ("cold start at most 1 s (imports, model load, first clip)", f"{onnx['cold start']:.2f} s, init alone "
+         f"{onnx['init']:.2f} s (torch: {torch['cold start']:.2f} s)", onnx["cold start"] <= 1.0),
         ("peak memory at most 500 MB (1080p)", f"{m_big['peak_rss_mb']:.0f} MB", m_big["peak_rss_mb"] <= 500),
     ]
     if "install_size" in r:
