@@ -1,4 +1,5 @@
-"""The container's code runs on its own requirements: no OpenCV, no torch (they are 150 MB and 1 GB)."""
+"""The container's code runs on its own requirements: no OpenCV, no torch (they are 150 MB and 1 GB), no X-Ray SDK
+(its import builds a botocore client: about 0.25 s of every cold start, bench/README.md)."""
 from __future__ import annotations
 
 import subprocess
@@ -10,7 +11,7 @@ BLOCKER = """
 import sys, importlib.abc
 class Block(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.split(".")[0] in ("cv2", "torch", "torchvision"):
+        if name.split(".")[0] in ("cv2", "torch", "torchvision", "aws_xray_sdk"):
             raise ImportError(f"{name} is not in the container")
 sys.meta_path.insert(0, Block())
 import videoalert_inference.handler, videoalert_inference.scoring, videoalert_inference.motion
@@ -23,8 +24,8 @@ print("ok")
 """
 
 
-def test_the_inference_package_imports_and_finds_motion_without_opencv_or_torch():
-    # Given a Python where importing cv2 or torch fails, as in the container image
+def test_the_inference_package_imports_and_finds_motion_without_opencv_torch_or_the_xray_sdk():
+    # Given a Python where importing cv2, torch or the X-Ray SDK fails, as in the container image
     # When the handler, the scorer and the motion detector are imported and used
     out = subprocess.run([sys.executable, "-c", BLOCKER], cwd=REPO, capture_output=True, text=True,
                          env={"PYTHONPATH": str(REPO / "inference_container"), "PATH": "/usr/bin:/bin"})
@@ -32,7 +33,8 @@ def test_the_inference_package_imports_and_finds_motion_without_opencv_or_torch(
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr
 
 
-def test_the_container_requirements_name_neither_opencv_nor_torch():
+def test_the_container_requirements_name_neither_opencv_torch_nor_the_xray_sdk():
     reqs = (REPO / "inference_container" / "requirements.txt").read_text().lower()
     names = {line.split("==")[0].strip() for line in reqs.splitlines() if line.strip() and not line.startswith("#")}
-    assert not names & {"opencv-python", "opencv-python-headless", "opencv-contrib-python", "torch", "torchvision"}
+    assert not names & {"opencv-python", "opencv-python-headless", "opencv-contrib-python", "torch", "torchvision",
+                        "aws-xray-sdk"}
