@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -131,6 +135,28 @@ def test_the_model_loads_once_per_container(inference_env):
     handler(request(), LambdaContext())
     # Then both invocations used the same loaded model
     assert inference_handler.get_runtime().classifier is first
+
+
+_RUNTIME_AT_IMPORT = """
+from videoalert_inference import handler
+print("loaded" if handler._runtime is not None else "not loaded")
+"""
+
+
+@pytest.mark.parametrize("in_lambda, expected", [(True, "loaded"), (False, "not loaded")])
+def test_in_lambda_the_model_loads_in_the_init_phase_elsewhere_on_first_use(tmp_path, in_lambda, expected):
+    # Given a model directory, and a process that is (or is not) a Lambda environment
+    write_tiny_model(tmp_path)
+    repo = Path(__file__).resolve().parents[2]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MODEL_DIR": str(tmp_path),
+           "AWS_DEFAULT_REGION": "us-east-1", "PYTHONPATH": str(repo / "inference_container")}
+    if in_lambda:
+        env["AWS_LAMBDA_FUNCTION_NAME"] = "videoalert-inference"
+    # When the handler module is imported
+    out = subprocess.run([sys.executable, "-c", _RUNTIME_AT_IMPORT], env=env, capture_output=True, text=True)
+    # Then in Lambda the model is already loaded (init phase), elsewhere it waits for the first call
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == expected
 
 
 def test_a_missing_model_is_a_function_error_not_an_answer(inference_env, monkeypatch, tmp_path):
