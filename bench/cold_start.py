@@ -13,8 +13,8 @@ from .common import REPO, machine, median
 def child_onnx(model_dir: str, clip: str) -> dict:
     """What a new Lambda container does before its first answer, minus the S3 download.
 
-    The handler's own code: its module imports (Powertools, PyAV, NumPy, ONNX Runtime modules), then
-    `get_runtime()` as the first invocation runs it (boto3, settings, the model, the S3 client), then the clip.
+    The handler's own code: its module's imports (Powertools, PyAV, NumPy), then `get_runtime()` as Lambda's
+    init phase runs it (boto3, ONNX Runtime, settings, the model, the S3 client), then the clip.
     """
     os.environ["MODEL_DIR"] = model_dir
     t0 = time.perf_counter()

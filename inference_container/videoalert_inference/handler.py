@@ -20,7 +20,7 @@ from .settings import InferenceSettings
 logger = Logger(service="videoalert-inference")
 metrics = Metrics(namespace="videoalert", service="inference")
 # No Powertools Tracer here: the X-Ray SDK it loads builds its own botocore session and client at import, about
-# 0.25-0.4 s of every cold start (bench/README.md). The function keeps active tracing, so X-Ray still shows its
+# 0.25 s of every cold start (bench/README.md). The function keeps active tracing, so X-Ray still shows its
 # initialization and invocation, linked to the dispatcher's traced Invoke call; the stage timings (download,
 # decode, inference) are in each response, the "video scored" log line and the metrics.
 
