@@ -70,9 +70,7 @@ def measure(kind: str, model_dir, clip, runs: int) -> list[dict]:
 
 def _child_env() -> dict:
     """No AWS account is touched (creating a client makes no call), but botocore wants a region."""
-    return {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-            "PYTHONPATH": os.pathsep.join([str(REPO / "inference_container"), str(REPO),
-                                           os.environ.get("PYTHONPATH", "")])}
+    return {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
 
 
 def run(model_dir, clip, runs: int = 3) -> dict:
@@ -100,11 +98,6 @@ if __name__ == "__main__":
         runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 3
         result = run(fast_model_dir()[0], CLIP_640, runs)
         print(json.dumps(result, indent=2))
-        if "--update-results" in sys.argv:  # re-measure only this part of bench/results.json (a quieter moment)
-            from .common import write_json
-            from .report import update_readme
-            path = REPO / "bench" / "results.json"
-            results = json.loads(path.read_text())
-            results["cold_start"] = result
-            write_json(path, results)
-            update_readme(results)
+        if "--update-results" in sys.argv:
+            from .report import update_section
+            update_section("cold_start", result)

@@ -47,11 +47,6 @@ def run(target: Path = CACHE / "size-venv") -> dict:
 if __name__ == "__main__":
     result = run()
     print(json.dumps(result, indent=2))
-    if "--update-results" in sys.argv:  # re-measure only this part of bench/results.json
-        from .common import write_json
-        from .report import update_readme
-        path = REPO / "bench" / "results.json"
-        results = json.loads(path.read_text())
-        results["install_size"] = result
-        write_json(path, results)
-        update_readme(results)
+    if "--update-results" in sys.argv:
+        from .report import update_section
+        update_section("install_size", result)

@@ -6,7 +6,7 @@ import re
 import sys
 
 from . import scale
-from .common import REPO
+from .common import REPO, write_json
 
 README = REPO / "bench" / "README.md"
 START, END = "<!-- figures:start -->", "<!-- figures:end -->"
@@ -104,6 +104,15 @@ def update_readme(results: dict) -> None:
     block = f"{START}\n{render(results)}\n{END}"
     text = re.sub(re.escape(START) + r".*?" + re.escape(END), lambda _: block, text, flags=re.S)
     README.write_text(text)
+
+
+def update_section(name: str, result: dict) -> None:
+    """Re-measured one part alone (a quieter moment): replace it in bench/results.json and the README figures."""
+    path = REPO / "bench" / "results.json"
+    results = json.loads(path.read_text())
+    results[name] = result
+    write_json(path, results)
+    update_readme(results)
 
 
 if __name__ == "__main__":
