@@ -1,34 +1,41 @@
 """Cold start in a fresh process: imports, model load, first clip; the inference handler against a torch-based one."""
 from __future__ import annotations
 
+import contextlib
+import http.server
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
+from typing import Iterator
 
 from .common import REPO, machine, median
 
 
-def child_onnx(model_dir: str, clip: str) -> dict:
-    """What a new Lambda container does before its first answer, minus the S3 download.
+def child_onnx(model_dir: str, clip_url: str) -> dict:
+    """What a new Lambda container does before its first answer: the handler's own code, end to end.
 
-    The handler's own code: its module's imports (Powertools, PyAV, NumPy), then `get_runtime()` as Lambda's
-    init phase runs it (boto3, ONNX Runtime, settings, the model, the S3 client), then the clip.
+    Its module's imports (Powertools, PyAV, NumPy, the URL reader), then `get_runtime()` as Lambda's init
+    phase runs it (ONNX Runtime, settings, the model, the HTTPS context), then the handler itself on a request
+    whose presigned-style URL a loopback server answers (the network's own time is what is left out).
     """
     os.environ["MODEL_DIR"] = model_dir
     t0 = time.perf_counter()
     from videoalert_inference import handler
-    from videoalert_inference.scoring import score_clip
     t1 = time.perf_counter()
-    runtime = handler.get_runtime()
+    handler.get_runtime()
     t2 = time.perf_counter()
-    score_clip(open(clip, "rb").read(), runtime.classifier, 1.0, 120, **runtime.settings.scoring_options())
+    response = handler.handler({"video_id": "bench-cold-start", "bucket": "unused", "key": "clip.mp4",
+                                "urls": [clip_url]}, None)
     t3 = time.perf_counter()
+    assert response["ok"] and len(response["frames"]) == 60, response.get("error")
     return {"imports": t1 - t0, "runtime": t2 - t1, "first_clip": t3 - t2}
 
 
-def child_torch(model_dir: str, clip: str) -> dict:
+def child_torch(model_dir: str, clip_url: str) -> dict:
     """The same handler built on PyTorch: torch + torchvision imports, ResNet18 built and weights loaded."""
     t0 = time.perf_counter()
     import numpy as np
@@ -37,9 +44,9 @@ def child_torch(model_dir: str, clip: str) -> dict:
     from videoalert_inference import handler  # noqa: F401
     from videoalert_inference.frames import FrameSampler
     from videoalert_inference.preprocess import PreprocessSpec, to_model_input
-    import boto3
+    from videoalert_inference.url_source import fetch_clip_parts_by_url, https_context
     t1 = time.perf_counter()
-    boto3.client("s3")  # as the ONNX handler's get_runtime does
+    context = https_context()  # as the ONNX handler's get_runtime does
     from bench.models import torch_resnet18
     torch.set_num_threads(1)  # like the ONNX handler's one thread (and no OpenMP spinning on a shared machine)
     model = torch_resnet18()
@@ -47,7 +54,7 @@ def child_torch(model_dir: str, clip: str) -> dict:
     spec = PreprocessSpec(input_size=json.load(open(f"{model_dir}/model_card.json"))["preprocess"]["input_size"])
     t2 = time.perf_counter()
     sampler = FrameSampler(1.0, 120, resize_to=spec.input_size, decoder_threads=1)
-    images = [f.image for f in sampler.sample(open(clip, "rb").read())]
+    images = [f.image for f in sampler.sample(fetch_clip_parts_by_url([clip_url], 1 << 30, context)[0])]
     with torch.inference_mode():
         for start in range(0, len(images), 16):
             torch.sigmoid(model(torch.from_numpy(to_model_input(images[start:start + 16], spec)))[0])
@@ -56,11 +63,11 @@ def child_torch(model_dir: str, clip: str) -> dict:
     return {"imports": t1 - t0, "runtime": t2 - t1, "first_clip": t3 - t2}
 
 
-def measure(kind: str, model_dir, clip, runs: int) -> list[dict]:
+def measure(kind: str, model_dir, clip_url: str, runs: int) -> list[dict]:
     out = []
     for _ in range(runs):
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "bench.cold_start", "--child", kind, str(model_dir), str(clip)],
+        proc = subprocess.run([sys.executable, "-m", "bench.cold_start", "--child", kind, str(model_dir), clip_url],
                               cwd=REPO, capture_output=True, text=True, check=True, env=_child_env())
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         result["process_wall"] = time.perf_counter() - started  # includes the interpreter's own start
@@ -69,20 +76,45 @@ def measure(kind: str, model_dir, clip, runs: int) -> list[dict]:
 
 
 def _child_env() -> dict:
-    """No AWS account is touched (creating a client makes no call), but botocore wants a region."""
+    """No AWS account is touched, but botocore (were it ever imported) wants a region."""
     return {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")}
+
+
+@contextlib.contextmanager
+def serve_clip(clip) -> Iterator[str]:
+    """The clip on a loopback HTTP server for the children, as a presigned URL would give it: its URL."""
+    data = Path(clip).read_bytes()
+
+    class Clip(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's naming
+            self.send_response(200)  # the whole object, Range aside: the handler reads its size from Content-Length
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Clip)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/clip.mp4?X-Amz-Signature=bench"
+    finally:
+        server.shutdown()
 
 
 def run(model_dir, clip, runs: int = 3) -> dict:
     samples = {"onnx handler": [], "torch handler": []}
-    for _ in range(runs):  # interleaved
-        samples["onnx handler"] += measure("onnx", model_dir, clip, 1)
-        samples["torch handler"] += measure("torch", model_dir, clip, 1)
+    with serve_clip(clip) as url:
+        for _ in range(runs):  # interleaved
+            samples["onnx handler"] += measure("onnx", model_dir, url, 1)
+            samples["torch handler"] += measure("torch", model_dir, url, 1)
     summary = {}
     for kind, rows in samples.items():
         med = {k: round(median([r[k] for r in rows]), 3) for k in rows[0]}
         med["init"] = round(median([r["imports"] + r["runtime"] for r in rows]), 3)
-        # The issue's cold start: imports, model load, first clip (the S3 download aside).
+        # The issue's cold start: imports, model load, first clip (the network's time aside).
         med["cold start"] = round(median([r["imports"] + r["runtime"] + r["first_clip"] for r in rows]), 3)
         summary[kind] = med
     return {"machine": machine(), "runs": runs, "clip": str(clip), "median_s": summary}

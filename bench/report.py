@@ -52,7 +52,7 @@ def render(r: dict) -> str:
     lines += [
         "**Cold start** (fresh process; median of %d)" % r["cold_start"]["runs"],
         "",
-        "| handler | imports s | model, boto3, S3 client s | init s | first 640x480 clip s | cold start s |",
+        "| handler | imports s | model and HTTPS context s | init s | first 640x480 clip (handler, URL) s | cold start s |",
         "|---|---|---|---|---|---|",
     ]
     for name, v in (("ONNX Runtime (shipped)", onnx), ("PyTorch", torch)):

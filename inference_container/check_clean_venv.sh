@@ -35,3 +35,23 @@ assert missing["error"]["code"] == "NOT_FOUND", missing
 print(f"OK: {len(ok['frames'])} frames, max score {max(f['score'] for f in ok['frames']):.3f}, "
       f"model {ok['model_version']}, first call incl. imports {seconds:.2f} s, timings_ms {json.dumps(ok['timings_ms'])}")
 PY
+# The dispatcher's requests carry presigned URLs: a fresh process reads the clip through one (a loopback server
+# here) and scores it without ever importing boto3.
+MODEL_DIR="$MODEL_DIR" PYTHONPATH=inference_container "$VENV/bin/python" - "$CLIP" <<'PY'
+import http.server, sys, threading, time
+data = open(sys.argv[1], "rb").read()
+class Clip(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200); self.send_header("Content-Length", str(len(data))); self.end_headers(); self.wfile.write(data)
+    def log_message(self, *args): pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Clip)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+started = time.perf_counter()
+from videoalert_inference.handler import handler
+ok = handler({"video_id": "cam1-url", "bucket": "unused", "key": "clip.mp4",
+              "urls": [f"http://127.0.0.1:{server.server_address[1]}/clip.mp4"]}, None)
+seconds = time.perf_counter() - started
+assert ok["ok"] and len(ok["frames"]) > 0, ok
+assert "boto3" not in sys.modules, "a URL request imported boto3"
+print(f"OK (URL): {len(ok['frames'])} frames, no boto3 imported, first call incl. imports {seconds:.2f} s")
+PY

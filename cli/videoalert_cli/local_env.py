@@ -30,13 +30,16 @@ class LocalResources:
     fp_memory_table: str
     alert_queue_url: str
     cameras: tuple[str, ...]
+    served: bool = False  # on moto's server (an HTTP endpoint), not moto's in-process mock
 
     def settings(self, **overrides) -> DispatcherSettings:
+        # Presigned URLs need an HTTP server behind them: the emulator's server has one, the in-process mock not.
         return DispatcherSettings(video_bucket=self.video_bucket, videos_table=self.videos_table,
                                   cameras_table=self.cameras_table, alert_topic_arn=self.alert_topic_arn,
                                   inference_function=names.local_names()["inference_function"],
                                   camera_ids=self.cameras,
-                                  **{"fp_memory_table": self.fp_memory_table, **overrides})
+                                  **{"fp_memory_table": self.fp_memory_table, "inference_urls": self.served,
+                                     **overrides})
 
 
 def free_port() -> int:
@@ -112,7 +115,8 @@ def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = 
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
     return LocalResources(video_bucket=n["video_bucket"], review_bucket=n["review_bucket"],
                           videos_table=n["videos_table"], cameras_table=n["cameras_table"],
-                          fp_memory_table=n["fp_memory_table"], alert_topic_arn=topic_arn, alert_queue_url=queue_url, cameras=tuple(cameras))
+                          fp_memory_table=n["fp_memory_table"], alert_topic_arn=topic_arn, alert_queue_url=queue_url, cameras=tuple(cameras),
+                          served=endpoint_url is not None)
 
 
 def drain_alerts(sess: boto3.session.Session, queue_url: str, *, endpoint_url: str | None = None) -> list[dict]:

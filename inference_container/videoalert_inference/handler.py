@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
+import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -13,9 +15,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 from .errors import BadInputError
 from .model import PersonClassifier, load_classifier
 from .request import InferenceRequest
-from .s3_source import fetch_clip_parts
 from .scoring import ClipScores, score_clip
 from .settings import InferenceSettings
+from .url_source import UrlUnavailable, fetch_clip_parts_by_url, https_context
 
 logger = Logger(service="videoalert-inference")
 metrics = Metrics(namespace="videoalert", service="inference")
@@ -27,43 +29,59 @@ metrics = Metrics(namespace="videoalert", service="inference")
 
 @dataclass(frozen=True)
 class Runtime:
-    """What one container keeps between invocations: settings, the loaded model, the S3 client."""
+    """What one container keeps between invocations: settings, the loaded model, the HTTPS context; S3 on demand."""
 
     settings: InferenceSettings
     classifier: PersonClassifier
-    s3: Any
+    https: ssl.SSLContext
+
+    @cached_property
+    def s3(self) -> Any:
+        """The S3 client, built at the first request that needs it: one without URLs, or whose URLs failed.
+
+        boto3's import and the client are about 0.3 s of Python (bench/README.md); the dispatcher's requests
+        carry presigned URLs, so a container that only serves them never pays it.
+        """
+        import boto3  # the Lambda base image provides it
+
+        return boto3.client("s3")
 
 
 _runtime: Runtime | None = None
 
 
 def get_runtime() -> Runtime:
-    """Settings, model and S3 client, built once per container and reused by every invocation.
+    """Settings, model and HTTPS context, built once per container and reused by every invocation.
 
     In Lambda they are built while this module is imported (the init phase, at the end of the module);
     elsewhere on the first call, so tests and tools import the module cheaply.
-
-    boto3's import and the S3 client (about 0.3 s, Python) are built on a second thread while the model loads:
-    0.05 s less cold start, paired over 9 fresh processes (bench/README.md).
     """
     global _runtime
     if _runtime is None:
         with ThreadPoolExecutor(1, thread_name_prefix="videoalert-init") as pool:
-            s3 = pool.submit(_s3_client)
+            https = pool.submit(https_context)  # OpenSSL reads the CA bundle without the GIL while the model loads
             settings = InferenceSettings.from_env()
             classifier = load_classifier(settings.model_dir, settings.model_file,
                                          intra_op_threads=settings.ort_threads, encoding=settings.model_encoding)
             logger.info("model loaded", extra={"model_version": classifier.version,
                                                "model_encoding": classifier.encoding,
                                                "model_dir": str(settings.model_dir)})
-            _runtime = Runtime(settings, classifier, s3.result())
+            _runtime = Runtime(settings, classifier, https.result())
     return _runtime
 
 
-def _s3_client():
-    import boto3  # the Lambda base image provides it; imported here so tests and tools import us cheaply
+def fetch_parts(runtime: Runtime, request: InferenceRequest) -> list[bytes]:
+    """The clip's bytes: through the request's URLs if it has them, else (or if they fail) from bucket and key."""
+    max_bytes = runtime.settings.max_video_bytes
+    if request.urls:
+        try:
+            return fetch_clip_parts_by_url(request.urls, max_bytes, runtime.https)
+        except UrlUnavailable as exc:
+            logger.warning("clip URLs unusable, reading the clip from S3", extra={"reason": str(exc)})
+            metrics.add_metric(name="UrlFallbacks", unit=MetricUnit.Count, value=1)
+    from .s3_source import fetch_clip_parts  # botocore: imported only on this path
 
-    return boto3.client("s3")
+    return fetch_clip_parts(runtime.s3, request.bucket, request.keys, max_bytes)
 
 
 def reset_runtime() -> None:
@@ -81,7 +99,7 @@ def handler(event: dict, context: Any) -> dict:
     started = time.perf_counter()
     try:
         request = InferenceRequest.from_event(event)
-        parts = fetch_clip_parts(runtime.s3, request.bucket, request.keys, runtime.settings.max_video_bytes)
+        parts = fetch_parts(runtime, request)
         downloaded = time.perf_counter()
         scores = score_clip(parts, runtime.classifier, request.sample_fps, request.max_frames,
                             regions=request.regions, top_k_embeddings=request.top_k_embeddings,

@@ -8,6 +8,7 @@ from .errors import BAD_REQUEST, BadInputError
 from .motion import REGION_FULL, REGION_MODES
 
 MAX_SAMPLE_FPS = 30.0
+_URL_SCHEMES = ("https://", "http://")  # http for the local emulator; never file: or others
 MAX_FRAMES_LIMIT = 1000  # bounds the work (and the response size) one invocation can be asked for
 
 
@@ -20,6 +21,7 @@ class InferenceRequest:
     max_frames: int = 120
     top_k_embeddings: int = 3
     regions: str = REGION_FULL  # "full" | "motion" | "both": what of each sampled frame is classified
+    urls: tuple[str, ...] = ()  # presigned GET URLs of the parts, in the same order; () = read bucket/keys
 
     @classmethod
     def from_event(cls, event: Any) -> "InferenceRequest":
@@ -44,7 +46,17 @@ class InferenceRequest:
         regions = REGION_FULL if regions is None else regions
         if regions not in REGION_MODES:
             raise BadInputError(BAD_REQUEST, f"regions must be one of {', '.join(REGION_MODES)}, got {regions!r}")
-        return cls(video_id, bucket, (key, *more_keys), sample_fps, max_frames, top_k, regions)
+        keys = (key, *more_keys)
+        return cls(video_id, bucket, keys, sample_fps, max_frames, top_k, regions, _urls(event, len(keys)))
+
+
+def _urls(event: dict, parts: int) -> tuple[str, ...]:
+    urls = event.get("urls") or []
+    if not isinstance(urls, list) or not all(isinstance(u, str) and u.startswith(_URL_SCHEMES) for u in urls):
+        raise BadInputError(BAD_REQUEST, "urls must be a list of http(s) URLs")
+    if urls and len(urls) != parts:
+        raise BadInputError(BAD_REQUEST, f"urls must give one URL per part: {len(urls)} for {parts} parts")
+    return tuple(urls)
 
 
 def _text(event: dict, name: str) -> str:

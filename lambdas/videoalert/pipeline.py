@@ -190,9 +190,11 @@ def _process_recorded(deps: Dependencies, video_id: str, camera: CameraConfig,
             return _ensure_alert(deps, record, duplicate=True)
         return ClipOutcome(video_id, camera.camera_id, DUPLICATE, decision=record.get("decision"),
                            reason=f"already {record.get('status')}")
-    request = {"video_id": video_id, "bucket": record["s3_bucket"], "key": record["s3_key"],
-               "more_keys": record.get("more_keys") or [], "sample_fps": deps.settings.sample_fps,
-               "regions": camera.rule.regions}
+    keys = [record["s3_key"], *(record.get("more_keys") or [])]
+    request = {"video_id": video_id, "bucket": record["s3_bucket"], "key": keys[0], "more_keys": keys[1:],
+               "sample_fps": deps.settings.sample_fps, "regions": camera.rule.regions}
+    if deps.settings.inference_urls:  # not logged, not stored: each URL is a 15-minute credential for its object
+        request["urls"] = deps.clips.get_urls(record["s3_bucket"], keys)
     try:
         result = deps.inference.score(request)
     except InferenceFailed as exc:

@@ -19,6 +19,7 @@ ENV_MAX_VIDEO_BYTES = "MAX_VIDEO_BYTES"
 ENV_SAMPLE_FPS = "SAMPLE_FPS"
 ENV_REVIEW_BUCKET = "REVIEW_BUCKET"
 ENV_FP_MEMORY_TABLE = "FP_MEMORY_TABLE"  # optional for the dispatcher: without it suppression is off
+ENV_INFERENCE_URLS = "INFERENCE_CLIP_URLS"  # "0": send bucket/keys only (the inference function then needs boto3)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class DispatcherSettings:
     max_video_bytes: int = 200 * 1024 * 1024
     sample_fps: float = 1.0
     fp_memory_table: str | None = None
+    inference_urls: bool = True  # presigned GET URLs of the clip in each inference request
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "DispatcherSettings":
@@ -52,4 +54,5 @@ class DispatcherSettings:
             max_video_bytes=int(env.get(ENV_MAX_VIDEO_BYTES, str(200 * 1024 * 1024))),
             sample_fps=float(env.get(ENV_SAMPLE_FPS, "1.0")),
             fp_memory_table=env.get(ENV_FP_MEMORY_TABLE) or None,
+            inference_urls=env.get(ENV_INFERENCE_URLS, "1").lower() not in ("0", "false", "no", "off"),
         )

@@ -16,6 +16,8 @@ from .video_records import VideoRecords
 # The inference call waits for the whole clip to be scored; the SDK must not retry it on its own.
 INVOKE_CONFIG = Config(read_timeout=900, connect_timeout=10, retries={"max_attempts": 1, "mode": "standard"})
 AWS_CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"})
+# SigV4 for the presigned clip URLs (botocore still presigns S3 with SigV2 unless told, which newer regions refuse).
+S3_CONFIG = AWS_CONFIG.merge(Config(signature_version="s3v4"))
 
 
 def build_dependencies(settings: DispatcherSettings, *, session: boto3.session.Session | None = None,
@@ -34,7 +36,7 @@ def build_dependencies(settings: DispatcherSettings, *, session: boto3.session.S
         settings=settings,
         records=VideoRecords(dynamodb.Table(settings.videos_table), retention_days=settings.retention_days),
         cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
-        clips=ClipStore(client("s3"), settings.video_bucket),
+        clips=ClipStore(client("s3", S3_CONFIG), settings.video_bucket),
         inference=inference,
         alerts=AlertPublisher(client("sns"), settings.alert_topic_arn),
         clip_source=clip_source,

@@ -11,12 +11,17 @@ RELEASED = DEFAULT_MODEL_DIR / "model_card.json"
 
 
 @pytest.mark.slow
-def test_the_local_run_alerts_on_both_people_and_on_no_horse_or_empty_scene(clips_dir, tmp_path):
+def test_the_local_run_alerts_on_both_people_and_on_no_horse_or_empty_scene(clips_dir, tmp_path, monkeypatch):
     # Given the six sample clips and the released model
     if not RELEASED.exists():
         pytest.fail("no released model in models/: the local run needs it (see training/README.md)")
     videos = sorted(clips_dir.glob("*.mp4"))
     assert len(videos) == 6
+    from videoalert_inference import handler as inference
+
+    reads = []
+    by_url = inference.fetch_clip_parts_by_url
+    monkeypatch.setattr(inference, "fetch_clip_parts_by_url", lambda *a: reads.append(by_url(*a)) or reads[-1])
 
     # When the whole pipeline runs on the embedded emulator
     result = run_local(videos, report_dir=tmp_path / "report", quiet=True)
@@ -35,6 +40,9 @@ def test_the_local_run_alerts_on_both_people_and_on_no_horse_or_empty_scene(clip
     # and the report shows a plot and a best frame per video
     page = Path(result.report_path).read_text()
     assert page.count('alt="score over time"') == 6 and page.count('alt="best frame"') == 6
+    # and the inference function read every clip through the dispatcher's presigned URLs (the emulator's S3),
+    # none from bucket/key (a failed URL read raises before it is counted)
+    assert len(reads) == 6
 
 
 @pytest.mark.slow

@@ -219,3 +219,40 @@ def test_log_lines_of_a_clip_are_json_with_its_video_id_and_camera(wired, invoke
     lines = [_json.loads(line) for line in buffer.getvalue().splitlines() if line.startswith("{")]
     errors = [line for line in lines if line["level"] == "ERROR" and "inference failed" in line["message"]]
     assert errors and errors[0]["video_id"] == record["video_id"] and errors[0]["camera_id"] == "cam1"
+
+
+def test_the_inference_request_carries_sigv4_urls_of_the_clip_that_are_never_stored(wired, monkeypatch, clips_dir):
+    # Given the dispatcher as deployed (its own wiring, clip URLs on) and an uploaded clip
+    import dispatcher
+    from urllib.parse import parse_qs, urlsplit
+
+    from handlers.conftest import LambdaContext, ListClipSource, ScriptedInference
+    from videoalert.wiring import build_dependencies
+
+    sess, res, _, _, _ = wired
+    inference = ScriptedInference(sess.client("s3"))
+    deps = build_dependencies(res.settings(inference_urls=True), session=sess, inference=inference,
+                              clip_source=ListClipSource())
+    monkeypatch.setattr(dispatcher, "_dependencies", deps)
+    etag = put_upload(sess, res.video_bucket, "uploads/cam1/a.mp4", (clips_dir / "human_01.mp4").read_bytes())
+    # When the upload is processed
+    dispatcher.handler(upload_event(res.video_bucket, "uploads/cam1/a.mp4", etag), LambdaContext())
+    # Then the request names the stored clip and gives one SigV4 GET URL for it, valid 15 minutes
+    (call,) = inference.calls
+    (url,) = call["urls"]
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    assert parts.scheme == "https" and parts.path.endswith("/" + call["key"])
+    assert query["X-Amz-Algorithm"] == ["AWS4-HMAC-SHA256"] and query["X-Amz-Expires"] == ["900"]
+    # and the URL (a credential) is in no record
+    (record,) = records(sess, res)
+    assert "X-Amz-Signature" not in str(record)
+
+
+def test_with_clip_urls_off_the_request_names_bucket_and_key_only(wired, invoke, clips_dir):
+    sess, res, deps, inference, _ = wired
+    assert deps.settings.inference_urls is False  # the in-process emulator serves no HTTP
+    etag = put_upload(sess, res.video_bucket, "uploads/cam1/a.mp4", (clips_dir / "human_01.mp4").read_bytes())
+    invoke(upload_event(res.video_bucket, "uploads/cam1/a.mp4", etag))
+    (call,) = inference.calls
+    assert "urls" not in call and call["bucket"] == res.video_bucket

@@ -143,3 +143,6 @@ def test_the_deployed_dispatcher_wires_the_false_positive_memory_from_its_enviro
     assert isinstance(with_memory.memory, FpMemory) and with_memory.memory.table.name == res.fp_memory_table
     assert without.memory is None
     assert with_memory.cameras.known_cameras == ("cam1", "cam2")
+    # and the inference requests carry clip URLs unless INFERENCE_CLIP_URLS turns them off
+    assert without.settings.inference_urls is True
+    assert DispatcherSettings.from_env({**env, "INFERENCE_CLIP_URLS": "0"}).inference_urls is False
