@@ -15,7 +15,8 @@ from .background import BackgroundModel
 # Regions a camera may ask to be classified (request field `regions`).
 REGION_FULL = "full"
 REGION_MOTION = "motion"
-REGION_MODES = ("full", "motion", "both")
+REGION_TILES = "tiles"  # the whole frame and its overlapping tiles (tiles.py)
+REGION_MODES = ("full", "motion", "both", "tiles")
 
 
 class Box(NamedTuple):

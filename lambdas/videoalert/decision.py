@@ -16,8 +16,10 @@ AGGREGATE_MAX = "max"
 AGGREGATE_MEDIAN_TOP_K = "median_top_k"
 AGGREGATES = (AGGREGATE_MAX, AGGREGATE_MEDIAN_TOP_K)
 FULL_FRAME = "full"
+TILE = "tile"  # one tile's score (the inference response's region name)
+TILES = "tiles"  # the region mode, and the decision's region: whole frames and their tiles together
 # What the inference function classifies in each sampled frame (its request field `regions`).
-REGION_MODES = ("full", "motion", "both")
+REGION_MODES = ("full", "motion", "both", "tiles")
 # Cosine distance within which a detection matches a remembered false positive. Whole-frame ResNet embeddings
 # of one scene sit close together (measured in bench/false_alerts: the same statue minutes <= 0.005 apart, a
 # person beside it 0.03 away, a person on the background of a remembered false positive ~0.02 away), so the
@@ -38,7 +40,8 @@ class Rule:
     max_event_s alerts again, so a person never goes unreported for long. fp_distance: cosine distance
     within which a detection matches the camera's false-positive memory (0 turns the memory off).
     regions: classify the whole frame ("full"), only the regions that moved ("motion": a small person far
-    away is seen, a still object never alerts), or both.
+    away is seen, a still object never alerts), both, or the whole frame and its overlapping tiles ("tiles":
+    a small person is seen whether or not it moves).
     """
 
     threshold: float | None = None
@@ -156,12 +159,18 @@ def region_key(region) -> str:
 
 
 def decide_frames(frames: Iterable[Mapping], rule: Rule, model_threshold: float) -> Decision:
-    """Decide each region separately ("full", "motion"); the clip takes the region closest to alerting, so one
-    region that alerts is enough. A frame with several motion boxes counts once, with its best box: min_frames
-    means distinct moments, not boxes."""
+    """Decide each region separately ("full", "motion", "tiles"); the clip takes the region closest to alerting,
+    so one region that alerts is enough. A frame with several motion boxes or tiles counts once, with its best
+    box: min_frames means distinct moments, not boxes. Whole frames and their tiles are one region."""
+    frames = list(frames)
+    # Tiles are views of the whole frame: with them, a moment's score is the best of the frame and its tiles.
+    tiled = any(frame.get("region") == TILE for frame in frames)
     by_region: dict[str, dict] = {}
     for index, frame in enumerate(frames):
-        best = by_region.setdefault(region_key(frame.get("region")), {})
+        key = region_key(frame.get("region"))
+        if tiled and key in (FULL_FRAME, TILE):
+            key = TILES
+        best = by_region.setdefault(key, {})
         moment = float(frame["t"]) if "t" in frame else f"#{index}"  # no time: every entry is its own frame
         score = float(frame["score"])
         best[moment] = max(score, best.get(moment, score))
