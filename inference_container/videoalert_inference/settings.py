@@ -16,6 +16,7 @@ ENV_DECODER_WORKERS = "DECODER_WORKERS"
 ENV_PIPELINE = "PIPELINE"
 ENV_INFERENCE_WORKERS = "INFERENCE_WORKERS"
 ENV_BATCH_SIZE = "BATCH_SIZE"
+ENV_TILE_EVERY = "TILE_EVERY"
 
 CONTAINER_MODEL_DIR = Path("/opt/model")  # where the Dockerfile copies the released model
 REPO_MODEL_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -43,11 +44,16 @@ class InferenceSettings:
     pipeline: bool = True
     inference_workers: int = 2
     batch_size: int = 8
+    # With regions "tiles": the tiles of every tile_every-th sampled frame are scored (the whole frame of each
+    # one is). 2 keeps a 60 s 640x480 clip inside its time budget (bench/regions_real.py) and still looks at a
+    # person in view for 4 s or more twice.
+    tile_every: int = 2
 
     def scoring_options(self) -> dict:
         """score_clip's keyword arguments for how to decode and score (the handler and the benchmarks pass these)."""
         return {"decoder_threads": self.decoder_threads, "decoder_workers": self.decoder_workers,
-                "pipeline": self.pipeline, "inference_workers": self.inference_workers, "batch_size": self.batch_size}
+                "pipeline": self.pipeline, "inference_workers": self.inference_workers, "batch_size": self.batch_size,
+                "tile_every": self.tile_every}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "InferenceSettings":
@@ -63,4 +69,5 @@ class InferenceSettings:
             pipeline=env.get(ENV_PIPELINE, "1").lower() not in ("0", "false", "no", "off"),
             inference_workers=int(env.get(ENV_INFERENCE_WORKERS, "2")),
             batch_size=int(env.get(ENV_BATCH_SIZE, "8")),
+            tile_every=int(env.get(ENV_TILE_EVERY, "2")),
         )

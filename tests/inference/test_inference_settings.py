@@ -8,17 +8,17 @@ def test_defaults_are_the_benchmarked_configuration():
     # Given no environment, When the settings are read, Then score_clip gets the shipped configuration
     options = InferenceSettings.from_env({"MODEL_DIR": "/opt/model"}).scoring_options()
     assert options == {"decoder_threads": 1, "decoder_workers": 2, "pipeline": True, "inference_workers": 2,
-                       "batch_size": 8}
+                       "batch_size": 8, "tile_every": 2}
 
 
 def test_the_environment_overrides_each_setting():
     # Given a one-vCPU function configured the sequential way
     env = {"MODEL_DIR": "/opt/model", "DECODER_WORKERS": "1", "PIPELINE": "off", "INFERENCE_WORKERS": "1",
-           "BATCH_SIZE": "16"}
+           "BATCH_SIZE": "16", "TILE_EVERY": "1"}
     # When the settings are read, Then score_clip gets exactly that
     options = InferenceSettings.from_env(env).scoring_options()
     assert options == {"decoder_threads": 1, "decoder_workers": 1, "pipeline": False, "inference_workers": 1,
-                       "batch_size": 16}
+                       "batch_size": 16, "tile_every": 1}
 
 
 def test_the_model_encoding_is_chosen_by_cpu_unless_the_environment_names_one():

@@ -1,6 +1,7 @@
-"""Fixtures for the training tests: the real horse-or-human images, a tiny copy of them, the released model."""
+"""Fixtures for the training tests: the horse-or-human renders, the real photos, tiny copies of both, the released model."""
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(os.environ.get("VIDEOALERT_SHARED_DATA", REPO.parent / "shared" / "data")) / "horse-or-human"
 MODELS = REPO / "models"
+REAL = DATA.parent / "real" / "images"
 
 
 @pytest.fixture(scope="session")
@@ -49,3 +51,31 @@ def validation_images(horse_or_human):
         return files[:: len(files) // count][:count]
 
     return pick
+
+
+@pytest.fixture(scope="session")
+def real_root() -> Path:
+    if not (REAL / "person" / "inria_96x160" / "SOURCES.csv").is_file():
+        pytest.fail(f"real images not found at {REAL}; set VIDEOALERT_SHARED_DATA to the folder holding real/")
+    return REAL
+
+
+@pytest.fixture(scope="session")
+def tiny_real(real_root, tmp_path_factory) -> Path:
+    """A few images of every source, train and validation, with their SOURCES.csv rows."""
+    from videoalert_training.real_data import SOURCES, is_validation
+
+    root = tmp_path_factory.mktemp("tiny-real")
+    for folder in SOURCES:
+        with open(real_root / folder / "SOURCES.csv", newline="") as handle:
+            reader = csv.DictReader(handle)
+            rows, fields = list(reader), reader.fieldnames
+        keep = [r for r in rows if is_validation(r["sha256"])][:3] + [r for r in rows if not is_validation(r["sha256"])][:6]
+        (root / folder).mkdir(parents=True)
+        with open(root / folder / "SOURCES.csv", "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fields)
+            writer.writeheader()
+            writer.writerows(keep)
+        for row in keep:
+            shutil.copy(real_root / folder / row["file"], root / folder / row["file"])
+    return root

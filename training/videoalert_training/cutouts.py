@@ -24,12 +24,16 @@ class Cutout:
     label: int
 
 
-def subject_mask(rgb: np.ndarray) -> np.ndarray:
-    """Foreground mask of a render whose subject is roughly centred (renders are framed on the subject)."""
+# The renders are framed on their subject: GrabCut starts from this box (x, y, w, h as fractions).
+RENDER_RECT = (0.04, 0.02, 0.92, 0.97)
+
+
+def subject_mask(rgb: np.ndarray, rect: tuple[float, float, float, float] = RENDER_RECT) -> np.ndarray:
+    """Foreground mask of an image whose subject lies inside `rect` (fractions of the image)."""
     small = cv2.resize(rgb, (MASK_SIZE, MASK_SIZE), interpolation=cv2.INTER_AREA)
     mask = np.zeros(small.shape[:2], np.uint8)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    rect = (int(MASK_SIZE * 0.04), int(MASK_SIZE * 0.02), int(MASK_SIZE * 0.92), int(MASK_SIZE * 0.97))
+    rect = tuple(int(round(MASK_SIZE * f)) for f in rect)
     cv2.grabCut(cv2.cvtColor(small, cv2.COLOR_RGB2BGR), mask, rect, bgd, fgd, 4, cv2.GC_INIT_WITH_RECT)
     fg = ((mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)).astype(np.uint8)
     # Drop small stray islands (they would teach "floating patches") but keep a head split from a torso.
@@ -41,8 +45,9 @@ def subject_mask(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(fg * 255, rgb.shape[1::-1], interpolation=cv2.INTER_LINEAR)
 
 
-def load_cutouts(items: list[LabelledImage], cache_dir: str | Path) -> list[Cutout]:
-    """Masks for every item, computed once and cached by file content."""
+def load_cutouts(items: list[LabelledImage], cache_dir: str | Path,
+                 rect: tuple[float, float, float, float] = RENDER_RECT) -> list[Cutout]:
+    """Masks for every item, computed once and cached by file content and GrabCut box."""
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     result = []
@@ -50,11 +55,13 @@ def load_cutouts(items: list[LabelledImage], cache_dir: str | Path) -> list[Cuto
     for item in items:
         raw = item.path.read_bytes()
         key = hashlib.sha256(raw).hexdigest()[:24]
+        if rect != RENDER_RECT:  # the renders' cache keys stay as they were
+            key += "-" + hashlib.sha256(repr(rect).encode()).hexdigest()[:8]
         rgb = read_rgb(item.path)
         mask_path = cache_dir / f"{key}.png"
         mask = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE) if mask_path.exists() else None
         if mask is None or mask.shape != rgb.shape[:2]:
-            mask = subject_mask(rgb)
+            mask = subject_mask(rgb, rect)
             cv2.imwrite(str(mask_path), mask)
             computed += 1
         result.append(Cutout(rgb=rgb, alpha=mask.astype(np.float32) / 255.0, label=item.label))

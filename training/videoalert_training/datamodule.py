@@ -109,9 +109,11 @@ class PersonDataModule(L.LightningDataModule):
 
     def __init__(self, data_dir: str | Path, cache_dir: str | Path, input_size: int = 128, batch_size: int = 32,
                  samples_per_epoch: int = 2048, num_workers: int = 0, limit_train_images: int | None = None,
-                 mix: dict[str, float] | None = None, partial_share: float = 0.3):
+                 mix: dict[str, float] | None = None, partial_share: float = 0.3, real_dir: str | Path | None = None,
+                 real_mix: dict[str, float] | None = None):
         super().__init__()
         self.partial_share = partial_share
+        self.real_dir, self.real_mix = (Path(real_dir) if real_dir else None), real_mix
         self.data_dir, self.cache_dir = Path(data_dir), Path(cache_dir)
         self.spec = PreprocessSpec(input_size=input_size)
         self.batch_size, self.samples_per_epoch, self.num_workers = batch_size, samples_per_epoch, num_workers
@@ -124,11 +126,29 @@ class PersonDataModule(L.LightningDataModule):
         if self.limit_train_images:  # keep both classes when a test asks for a tiny subset
             train_items = train_items[: self.limit_train_images // 2] + train_items[-(self.limit_train_images // 2):]
         val_items = list_split(self.data_dir, "validation")
-        self.train_set = CameraSynthDataset(load_cutouts(train_items, self.cache_dir), self.spec,
-                                            self.samples_per_epoch, self.mix, self.partial_share)
-        self.val_set = ImageListDataset([read_rgb(i.path) for i in val_items], [i.label for i in val_items], self.spec)
-        log.info("data: %d train renders -> %d synthetic samples/epoch, %d validation images",
-                 len(train_items), self.samples_per_epoch, len(val_items))
+        cgi = CameraSynthDataset(load_cutouts(train_items, self.cache_dir), self.spec, self.samples_per_epoch,
+                                 self.mix, self.partial_share)
+        val_images, val_labels = [read_rgb(i.path) for i in val_items], [i.label for i in val_items]
+        self.train_set = cgi
+        if self.real_dir is not None:
+            from .real_data import list_real
+            from .realmix import RealMixDataset, RealPools
+
+            real_train = list_real(self.real_dir, "train")
+            if self.limit_train_images:
+                real_train = real_train[:: max(1, len(real_train) // self.limit_train_images)]
+            self.train_set = RealMixDataset(RealPools.load(real_train, self.cache_dir), cgi, self.spec,
+                                            self.samples_per_epoch, self.real_mix)
+            # val_loss (early stopping, best checkpoint) on the real validation split as well as the renders;
+            # the 1,500 small CIFAR negatives are thinned to 300 so they do not outweigh the rest.
+            real_val = list_real(self.real_dir, "validation")
+            tiny = [i for i in real_val if i.source == "not_person/cifar10_32px"]
+            real_val = [i for i in real_val if i.source != "not_person/cifar10_32px"] + tiny[:: max(1, len(tiny) // 300)]
+            val_images += [read_rgb(i.path) for i in real_val]
+            val_labels += [i.label for i in real_val]
+        self.val_set = ImageListDataset(val_images, val_labels, self.spec)
+        log.info("data: %d train renders%s -> %d samples/epoch, %d validation images", len(train_items),
+                 " + real photos" if self.real_dir else "", self.samples_per_epoch, len(val_labels))
 
     def train_dataloader(self) -> DataLoader:
         return DataLoader(self.train_set, batch_size=self.batch_size, num_workers=self.num_workers,

@@ -51,11 +51,22 @@ class PersonClassifierModule(L.LightningModule):
     """Binary person classifier; logs val_loss, val_acc, val_f1 at a 0.5 score."""
 
     def __init__(self, pretrained: bool = True, lr: float = 2e-3, weight_decay: float = 0.05,
-                 label_smoothing: float = 0.05, pct_start: float = 0.2, input_size: int = 128):
+                 label_smoothing: float = 0.05, pct_start: float = 0.2, input_size: int = 128,
+                 distill_weight: float = 0.0, teacher_dim: int = 1280):
         super().__init__()
         self.save_hyperparameters()
         self.net = LogitAndEmbedding(build_resnet18(pretrained)).to(memory_format=torch.channels_last)
         self.val_acc, self.val_f1 = BinaryAccuracy(), BinaryF1Score()
+        # Feature distillation: the embedding must predict the teacher's features through this head. The head
+        # is training-only (the export takes `net`), so the released model's interface does not change.
+        self.distill_head = nn.Linear(EMBEDDING_DIM, teacher_dim) if distill_weight > 0 else None
+        self._teacher: nn.Module | None = None
+
+    def set_teacher(self, teacher: nn.Module) -> None:
+        """The frozen teacher, kept out of the module tree: not trained, not in checkpoints."""
+        if self.distill_head is None:
+            raise ValueError("distillation needs distill_weight > 0")
+        object.__setattr__(self, "_teacher", teacher)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         return self.net(x)
@@ -66,8 +77,13 @@ class PersonClassifierModule(L.LightningModule):
 
     def training_step(self, batch, batch_idx):
         x, y = batch
-        logits = self(x.contiguous(memory_format=torch.channels_last))[0].squeeze(1)
-        loss = self._loss(logits, y, self.hparams.label_smoothing)
+        logits, embedding = self(x.contiguous(memory_format=torch.channels_last))
+        loss = self._loss(logits.squeeze(1), y, self.hparams.label_smoothing)
+        if self._teacher is not None and self.distill_head is not None:
+            target = self._teacher(x)
+            distill = 1 - nn.functional.cosine_similarity(self.distill_head(embedding), target, dim=1).mean()
+            self.log("train_distill", distill, on_step=True, on_epoch=True)
+            loss = loss + self.hparams.distill_weight * distill
         self.log("train_loss", loss, prog_bar=True, on_step=True, on_epoch=True)
         return loss
 

@@ -13,6 +13,8 @@ import logging
 from datetime import datetime, timezone
 from pathlib import Path
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from videoalert_inference.model import CARD_FILE, MODEL_FILE, PersonClassifier
@@ -36,8 +38,61 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x.reshape(-1).astype(np.float64)))
 
 
-def _calibration_batch(mask_cache: Path, data_dir: Path, spec: PreprocessSpec, n: int, seed: int) -> np.ndarray:
-    """Training-distribution inputs (never validation) for int8 calibration."""
+@dataclass
+class ImageSet:
+    """Labelled images as model inputs; an image's score is the best of its inputs (a frame and its tiles)."""
+
+    name: str
+    inputs: np.ndarray  # [M, 3, S, S], preprocessed
+    owner: np.ndarray  # [M]: the image each input belongs to
+    labels: np.ndarray  # [N]
+    sources: list[str]  # [N]
+
+    def scores(self, onnx_path: Path, batch: int = 256) -> np.ndarray:
+        logits = np.concatenate([onnx_outputs(onnx_path, self.inputs[i:i + batch])[0]
+                                 for i in range(0, len(self.inputs), batch)])
+        best = np.zeros(len(self.labels))
+        np.maximum.at(best, self.owner, _sigmoid(logits))
+        return best
+
+    def per_source(self, scores: np.ndarray, threshold: float) -> dict:
+        """Recall (person sources) or specificity (the others) per source at the threshold."""
+        out = {}
+        for source in sorted(set(self.sources)):
+            mask = np.asarray([s == source for s in self.sources])
+            label = int(self.labels[mask][0])
+            hits = scores[mask] >= threshold if label else scores[mask] < threshold
+            out[source] = {"images": int(mask.sum()), "label": CLASSES[label],
+                           "recall" if label else "specificity": float(np.mean(hits))}
+        return out
+
+
+def _hoh_validation(data_dir: Path, spec: PreprocessSpec) -> ImageSet:
+    items = list_split(data_dir, "validation")
+    return ImageSet("horse-or-human validation (CGI renders)", to_model_input([read_rgb(i.path) for i in items], spec),
+                    np.arange(len(items)), np.array([i.label for i in items]), [f"horse-or-human/{i.folder}" for i in items])
+
+
+def _real_validation(real_dir: Path, spec: PreprocessSpec) -> ImageSet:
+    """The real validation split as the default rule sees it: crops whole, whole frames with their tiles."""
+    from .evaluate_real import model_inputs
+    from .real_data import list_real
+
+    images = list_real(real_dir, "validation")
+    inputs, owner = [], []
+    for kind in ("crop", "frame"):
+        chosen = [i for i, image in enumerate(images) if image.kind == kind]
+        kind_inputs, kind_owner, _ = model_inputs([read_rgb(images[i].path) for i in chosen], spec.input_size,
+                                                  tiles=kind == "frame")
+        inputs += kind_inputs
+        owner += [chosen[j] for j in kind_owner]
+    return ImageSet("real validation split (sha256 prefix 0-3; frames with their tiles)", to_model_input(inputs, spec),
+                    np.asarray(owner), np.array([i.label for i in images]), [i.source for i in images])
+
+
+def _calibration_batch(mask_cache: Path, data_dir: Path, spec: PreprocessSpec, n: int, seed: int,
+                       real_dir: Path | None = None) -> np.ndarray:
+    """Training-distribution inputs (never validation) for int8 calibration: the real mix when it trained."""
     import torch
 
     from .cutouts import load_cutouts
@@ -47,6 +102,11 @@ def _calibration_batch(mask_cache: Path, data_dir: Path, spec: PreprocessSpec, n
     items = list_split(data_dir, "train")
     items = items[:: max(1, len(items) // 128)]  # 128 renders spread over every class are enough to calibrate
     dataset = CameraSynthDataset(load_cutouts(items, mask_cache), spec, n)
+    if real_dir is not None:
+        from .real_data import list_real
+        from .realmix import RealMixDataset, RealPools
+
+        dataset = RealMixDataset(RealPools.load(list_real(real_dir, "train"), mask_cache), dataset, spec, n)
     return np.stack([dataset[i][0].numpy() for i in range(n)])
 
 
@@ -62,29 +122,43 @@ def _choose(scores: np.ndarray, labels: np.ndarray, target_recall: float, report
     return threshold, policy, table
 
 
-def _evaluate(fp32_path: Path, int8_path: Path | None, val_batch: np.ndarray, labels: np.ndarray, reports: Path,
+def _evaluate(fp32_path: Path, int8_path: Path | None, chosen_on: ImageSet, also: list[ImageSet], reports: Path,
               target_recall: float) -> tuple[dict, dict, str | None]:
-    """Per file: the recall rule's threshold on its own scores, metrics, reports; int8 kept only within the
-    allowed accuracy drop (each at its own threshold). Returns (thresholds, metrics, int8 file or None)."""
-    scores = _sigmoid(onnx_outputs(fp32_path, val_batch)[0])
+    """Per file: the recall rule's threshold on `chosen_on`, metrics there and on `also` at that threshold,
+    reports; int8 kept only within the allowed accuracy drop (each at its own threshold).
+    Returns (thresholds, metrics, int8 file or None)."""
+    scores = chosen_on.scores(fp32_path)
+    labels = chosen_on.labels
     threshold, policy, table = _choose(scores, labels, target_recall, reports)
+    policy["chosen_on"] = chosen_on.name
     plot_threshold_curve(table, threshold, target_recall, reports / "threshold_curve.png")
     plot_curves(scores, labels, threshold, reports)
     thresholds = {"fp32": {"threshold": threshold, "policy": policy}}
-    metrics = {"fp32": {"at_threshold": metrics_at(scores, labels, threshold), "at_0.5": metrics_at(scores, labels, 0.5)},
+
+    def block(set_scores: np.ndarray, image_set: ImageSet, at: float) -> dict:
+        return {"set": image_set.name, **metrics_at(set_scores, image_set.labels, at),
+                "per_source": image_set.per_source(set_scores, at)}
+
+    other_scores = {s.name: s.scores(fp32_path) for s in also}
+    metrics = {"fp32": {"at_threshold": block(scores, chosen_on, threshold), "at_0.5": metrics_at(scores, labels, 0.5),
+                        "other_sets": [block(other_scores[s.name], s, threshold) for s in also]},
                "int8": None}
-    report = text_report(scores, labels, threshold, "fp32 ONNX, validation")
+    report = text_report(scores, labels, threshold, f"fp32 ONNX, {chosen_on.name}")
+    for s in also:
+        report += "\n\n" + text_report(other_scores[s.name], s.labels, threshold, f"fp32 ONNX, {s.name}")
     int8_file = None
     if int8_path is not None:
-        scores8 = _sigmoid(onnx_outputs(int8_path, val_batch)[0])
+        scores8 = chosen_on.scores(int8_path)
         threshold8, policy8, _ = _choose(scores8, labels, target_recall, reports, "_int8")
-        m8 = metrics_at(scores8, labels, threshold8)
+        policy8["chosen_on"] = chosen_on.name
+        m8 = block(scores8, chosen_on, threshold8)
         drop = metrics["fp32"]["at_threshold"]["accuracy"] - m8["accuracy"]
         metrics["int8"] = {"at_threshold": m8, "at_fp32_threshold": metrics_at(scores8, labels, threshold),
+                           "other_sets": [block(s.scores(int8_path), s, threshold8) for s in also],
                            "accuracy_drop_vs_fp32": drop,
                            "max_abs_diff_score_vs_fp32": float(np.max(np.abs(scores8 - scores))),
                            "kept": drop <= INT8_MAX_ACCURACY_DROP}
-        report += "\n\n" + text_report(scores8, labels, threshold8, "int8 ONNX, validation (its own threshold)")
+        report += "\n\n" + text_report(scores8, labels, threshold8, f"int8 ONNX, {chosen_on.name} (its own threshold)")
         if drop <= INT8_MAX_ACCURACY_DROP:
             int8_file = int8_path.name
             thresholds["int8"] = {"threshold": threshold8, "policy": policy8}
@@ -129,7 +203,7 @@ def add_encodings(out_dir: Path, data_dir: Path) -> dict:
     if int8_file and hashlib.sha256((out_dir / int8_file).read_bytes()).hexdigest() != card["onnx_sha256"]["int8"]:
         raise SystemExit(f"{out_dir / int8_file} is not the file the card describes: release it with `release` instead")
     spec = PreprocessSpec.from_card(card["preprocess"])  # this code's preprocessing (else: --recard first)
-    card["encodings"] = _encodings(out_dir, int8_file, _validation(data_dir, spec)[0])
+    card["encodings"] = _encodings(out_dir, int8_file, _hoh_validation(data_dir, spec).inputs)
     (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
     log.info("encodings of %s in %s: %s", card["model_version"], out_dir, card["encodings"])
     return card
@@ -153,13 +227,9 @@ def _check_clips(card: dict, out_dir: Path, clips_dir: Path, min_frames: int) ->
             "frames_over_threshold": {k: v["frames_over_threshold"] for k, v in check["clips"].items()}}
 
 
-def _validation(data_dir: Path, spec: PreprocessSpec) -> tuple[np.ndarray, np.ndarray]:
-    val_items = list_split(data_dir, "validation")
-    return to_model_input([read_rgb(i.path) for i in val_items], spec), np.array([i.label for i in val_items])
-
-
 def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path, target_recall: float,
-            min_frames: int, calibration_images: int = 256, int8: bool = True) -> dict:
+            min_frames: int, calibration_images: int = 256, int8: bool = True, real_dir: Path | None = None) -> dict:
+    """real_dir: the threshold is chosen on the real validation split (else on the renders' validation set)."""
     summary = json.loads((run_dir / SUMMARY_FILE).read_text())
     spec = PreprocessSpec(input_size=int(summary["input_size"]))
     reports = out_dir / "reports"
@@ -167,15 +237,17 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
 
     module = load_module(summary["best_checkpoint"])
     fp32_path = export_onnx(module.net, out_dir / MODEL_FILE, spec.input_size)
-    val_batch, labels = _validation(data_dir, spec)
+    hoh = _hoh_validation(data_dir, spec)
+    val_batch = hoh.inputs
     export_check = compare_with_torch(module.net, fp32_path, val_batch)
     log.info("PyTorch vs ONNX on %d validation images: %s", len(val_batch), export_check)
     int8_path = None
     if int8:
         calib = _calibration_batch(run_dir.parent / "cache" / "masks", data_dir, spec, calibration_images,
-                                   int(summary.get("seed", 0)))
+                                   int(summary.get("seed", 0)), real_dir)
         int8_path = quantize_int8(fp32_path, out_dir / INT8_FILE, calib)
-    thresholds, metrics, int8_file = _evaluate(fp32_path, int8_path, val_batch, labels, reports, target_recall)
+    chosen_on, also = (_real_validation(real_dir, spec), [hoh]) if real_dir else (hoh, [])
+    thresholds, metrics, int8_file = _evaluate(fp32_path, int8_path, chosen_on, also, reports, target_recall)
     metrics["torch_vs_onnx"] = export_check
     files = {"fp32": MODEL_FILE, "int8": int8_file}
     encodings = _encodings(out_dir, int8_file, val_batch)
@@ -192,6 +264,7 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
         "metrics": metrics,
         "confusion_matrix": metrics["fp32"]["at_threshold"]["confusion_matrix"],
         "training_data_sha256": summary["training_data_sha256"],
+        "training_data": _training_data(summary, data_dir),
         "git_commit": git_commit(out_dir.resolve().parent),
         "created_at": created.isoformat(timespec="seconds"),
         "files": files,
@@ -210,6 +283,22 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
     (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
     log.info("released %s to %s (threshold %.4f)", card["model_version"], out_dir, card["threshold"])
     return card
+
+
+def _training_data(summary: dict, data_dir: Path) -> dict:
+    """Where every training image came from: the renders' folder hash, each real source's SOURCES.csv
+    (file, origin, licence, sha256 per image) summed up by one hash over its (file, sha256) pairs, and the
+    distillation teacher's weights file."""
+    out = {"horse_or_human": {"folder": "horse-or-human/train", "sha256": summary["training_data_sha256"],
+                              "provenance": "horse-or-human/README.md (CGI renders, Laurence Moroney, CC BY 2.0)"}}
+    real = summary.get("real_data")
+    if real:
+        out["real"] = {**real, "provenance": "each source folder's SOURCES.csv: file, origin (repository, path, "
+                                             "commit), licence as stated, what it shows, sha256"}
+    teacher = summary.get("teacher")
+    if teacher:
+        out["distillation_teacher"] = teacher
+    return out
 
 
 def recard(out_dir: Path, data_dir: Path, clips_dir: Path | None, target_recall: float, min_frames: int,
@@ -235,8 +324,9 @@ def recard(out_dir: Path, data_dir: Path, clips_dir: Path | None, target_recall:
         seed = int(card["training"]["hyperparameters"].get("seed", 0)) if card.get("training") else 0
         calib = _calibration_batch(mask_cache, data_dir, spec, calibration_images, seed)
         int8_path = quantize_int8(fp32_path, out_dir / INT8_FILE, calib)
-    val_batch, labels = _validation(data_dir, spec)
-    thresholds, metrics, int8_file = _evaluate(fp32_path, int8_path, val_batch, labels, reports, target_recall)
+    hoh = _hoh_validation(data_dir, spec)
+    val_batch = hoh.inputs
+    thresholds, metrics, int8_file = _evaluate(fp32_path, int8_path, hoh, [], reports, target_recall)
     metrics["torch_vs_onnx"] = card["metrics"].get("torch_vs_onnx")
     history = card.get("preprocess_history") or [{"version": old["version"], "used_for": "training"}]
     files = {"fp32": fp32_path.name, "int8": int8_file}
@@ -267,6 +357,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="keep the released ONNX files in --out; re-evaluate them under this code's preprocessing")
     p.add_argument("--data", required=True)
     p.add_argument("--clips", default=None, help="folder of held-out clips with labels.csv (optional)")
+    p.add_argument("--real", default=None,
+                   help="shared/data/real/images: choose the threshold on its validation split (the renders' too are reported)")
     p.add_argument("--out", default="models")
     p.add_argument("--target-recall", type=float, default=0.99)
     p.add_argument("--min-frames", type=int, default=2, help="alert rule used by the clip check")
@@ -285,7 +377,7 @@ def main(argv: list[str] | None = None) -> None:
     if not a.run:
         p.error("--run is required (or --recard)")
     release(Path(a.run), Path(a.data), Path(a.clips) if a.clips else None, Path(a.out), a.target_recall,
-            a.min_frames, int8=not a.no_int8)
+            a.min_frames, int8=not a.no_int8, real_dir=Path(a.real) if a.real else None)
 
 
 if __name__ == "__main__":

