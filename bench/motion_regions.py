@@ -15,7 +15,7 @@ from .common import RELEASED_MODELS, REPO, SHARED_CLIPS, Stopwatch, machine, med
 sys.path.insert(0, str(REPO / "lambdas"))  # the dispatcher's decision rule, to show what each mode decides
 
 from tests.fixtures import motion_scenes  # noqa: E402  (the same generated scenes the tests use)
-from videoalert.decision import Rule, decide_frames  # noqa: E402
+from videoalert.domain.rule import Rule, decide_frames  # noqa: E402
 from videoalert_inference.model import load_classifier  # noqa: E402
 from videoalert_inference.scoring import score_clip  # noqa: E402
 

@@ -11,7 +11,7 @@ from constructs import Construct
 from infra.functions import FunctionBase, powertools_layer, zip_function
 from infra.nag import acknowledge
 from infra.queues import dead_letter_queue
-from videoalert import names
+from videoalert_contract import names
 
 MEMORY_MB = 512
 TIMEOUT = cdk.Duration.seconds(300)

@@ -13,8 +13,8 @@ from infra.ingest import Ingest
 from infra.monitoring import NAMESPACE, Monitoring
 from infra.review import Review
 from infra.storage import Storage
-from videoalert import settings as env
-from videoalert.loop_settings import ENV_FP_MEMORY_TABLE
+from videoalert.config import dispatcher as env
+from videoalert.config.feedback import ENV_FP_MEMORY_TABLE
 
 SERVICE_NAMES = {"dispatcher": "videoalert-dispatcher", "inference": "videoalert-inference",
                  "feedback": "videoalert-feedback", "review": "videoalert-review"}

@@ -8,11 +8,11 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from videoalert import pipeline
-from videoalert.events import MalformedEvent, Redrive, ScheduledRun, UploadedObject, parse_event
-from videoalert.ids import NotAnUploadKey
-from videoalert.log_context import ClipContextFilter
-from videoalert.settings import DispatcherSettings
+from videoalert.app import dispatch as pipeline
+from videoalert.app.commands import MalformedEvent, Redrive, ScheduledRun, UploadedObject, parse_event
+from videoalert.domain.ids import NotAnUploadKey
+from videoalert.app.log_context import ClipContextFilter
+from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.wiring import build_dependencies
 
 logger = Logger()

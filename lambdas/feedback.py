@@ -9,11 +9,11 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 
-from videoalert.camera_store import CameraStore
-from videoalert.fp_memory import FpMemory
-from videoalert.labelling import BadFeedback, FeedbackRequest, NotLabellable, VideoNotFound, apply_feedback
-from videoalert.loop_settings import FeedbackSettings
-from videoalert.video_records import VideoRecords
+from videoalert.store.cameras import CameraStore
+from videoalert.store.memory import FpMemory
+from videoalert.app.feedback import BadFeedback, FeedbackRequest, NotLabellable, VideoNotFound, apply_feedback
+from videoalert.config.feedback import FeedbackSettings
+from videoalert.store.videos import VideoRecords
 
 logger = Logger()
 metrics = Metrics(namespace="videoalert")

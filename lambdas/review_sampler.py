@@ -7,11 +7,11 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 
-from videoalert.camera_store import CameraStore
-from videoalert.ids import parse_iso
-from videoalert.loop_settings import ReviewSettings
-from videoalert.review_copier import sample_day
-from videoalert.video_records import VideoRecords
+from videoalert.store.cameras import CameraStore
+from videoalert.domain.ids import parse_iso
+from videoalert.config.feedback import ReviewSettings
+from videoalert.app.review import sample_day
+from videoalert.store.videos import VideoRecords
 
 logger = Logger()
 metrics = Metrics(namespace="videoalert")

@@ -28,17 +28,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "lambdas"))
 
-from videoalert.alert_publisher import AlertPublisher  # noqa: E402
-from videoalert.camera_store import CameraStore  # noqa: E402
-from videoalert.clip_store import ClipStore  # noqa: E402
-from videoalert.decision import ALERT, Rule  # noqa: E402
-from videoalert.fp_memory import FpMemory  # noqa: E402
-from videoalert.ids import Window  # noqa: E402
-from videoalert.inference_client import InProcessInferenceClient  # noqa: E402
-from videoalert.labelling import FALSE_POSITIVE, TRUE_POSITIVE, FeedbackRequest, apply_feedback  # noqa: E402
-from videoalert.pipeline import Dependencies, process_upload, process_window  # noqa: E402
-from videoalert.video_records import VideoRecords  # noqa: E402
-from videoalert.whatif import candidates, decided, evaluate, recommend  # noqa: E402
+from videoalert.aws.sns import AlertPublisher  # noqa: E402
+from videoalert.store.cameras import CameraStore  # noqa: E402
+from videoalert.aws.s3 import ClipStore  # noqa: E402
+from videoalert.domain.rule import ALERT, Rule  # noqa: E402
+from videoalert.store.memory import FpMemory  # noqa: E402
+from videoalert.domain.ids import Window  # noqa: E402
+from videoalert.aws.inference import InProcessInferenceClient  # noqa: E402
+from videoalert.app.feedback import FALSE_POSITIVE, TRUE_POSITIVE, FeedbackRequest, apply_feedback  # noqa: E402
+from videoalert.app.dispatch import Dependencies, process_upload, process_window  # noqa: E402
+from videoalert.store.videos import VideoRecords  # noqa: E402
+from videoalert.domain.whatif import candidates, decided, evaluate, recommend  # noqa: E402
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 SHARED = Path(os.environ.get("VIDEOALERT_SHARED_DATA", ROOT.parent / "shared" / "data")) / "clips"
@@ -232,7 +232,7 @@ def main() -> None:
 def memory_distances(run_records: dict[str, list[dict]]) -> dict:
     """Calibration of fp_distance: each clip's nearest cosine distance to the frames of the camera's videos
     labelled false positive, split by whether a person really was in the clip."""
-    from videoalert.embeddings import cosine_distance, from_record
+    from videoalert.domain.embeddings import cosine_distance, from_record
 
     out = {}
     for cam, recs in run_records.items():

@@ -11,7 +11,7 @@ from typing import Iterable, Mapping, Sequence
 import av
 from PIL import Image
 
-from videoalert.labelling import FALSE_POSITIVE, TRUE_POSITIVE
+from videoalert.app.feedback import FALSE_POSITIVE, TRUE_POSITIVE
 
 # The training loader takes `humans` as the positive class and every other folder as negative.
 CLASS_FOLDERS = {TRUE_POSITIVE: "humans", FALSE_POSITIVE: "not_person"}

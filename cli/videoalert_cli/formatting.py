@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-from videoalert.ids import parse_iso
+from videoalert.domain.ids import parse_iso
 
 
 def parse_since(text: str) -> datetime:

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from videoalert.events import UploadedObject, parse_event
-from videoalert.video_records import TERMINAL_STATUSES
+from videoalert.app.commands import UploadedObject, parse_event
+from videoalert.store.videos import TERMINAL_STATUSES
 
 
 @dataclass
@@ -59,8 +59,8 @@ def _receive_all(sqs, queue_url: str, expected: int, timeout_s: float = 60) -> l
 def run_load(*, sess, endpoint_url, resources, queue_url: str, make_dependencies, videos: list[Path], clips: int,
              workers: int = 4, camera: str = "cam1") -> LoadReport:
     """make_dependencies() builds one dispatcher's dependencies: one per worker, as separate Lambda instances."""
-    from videoalert import pipeline
-    from videoalert.video_records import VideoRecords
+    from videoalert.app import dispatch as pipeline
+    from videoalert.store.videos import VideoRecords
 
     from .local_env import drain_alerts
 

@@ -11,8 +11,8 @@ from typing import Iterator
 
 import boto3
 
-from videoalert import names
-from videoalert.settings import DispatcherSettings
+from videoalert_contract import names
+from videoalert.config.dispatcher import DispatcherSettings
 
 REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",

@@ -152,7 +152,7 @@ def _run_on_emulator(videos, *, camera, report_dir, serve, say, show_record) -> 
         queue_url = _connect_upload_notifications(sess, endpoint, res.video_bucket)
         dispatcher, inference = _import_handlers()
         inference.reset_runtime()  # the model is loaded from model_dir on the first clip
-        from videoalert.inference_client import InProcessInferenceClient
+        from videoalert.aws.inference import InProcessInferenceClient
         from videoalert.wiring import build_dependencies
 
         dispatcher._dependencies = build_dependencies(
@@ -185,7 +185,7 @@ def _run_on_emulator(videos, *, camera, report_dir, serve, say, show_record) -> 
 
 
 def _collect(sess, endpoint, res, uploads, labels) -> LocalRunResult:
-    from videoalert.video_records import VideoRecords
+    from videoalert.store.videos import VideoRecords
 
     table = sess.resource("dynamodb", endpoint_url=endpoint).Table(res.videos_table)
     records = list(VideoRecords(table, retention_days=30).all())

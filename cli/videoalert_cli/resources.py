@@ -8,7 +8,7 @@ from pathlib import Path
 
 import boto3
 
-from videoalert import names
+from videoalert_contract import names
 
 from .errors import UserError
 

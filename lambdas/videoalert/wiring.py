@@ -4,14 +4,14 @@ from __future__ import annotations
 import boto3
 from botocore.config import Config
 
-from .alert_publisher import AlertPublisher
-from .camera_store import CameraStore
-from .clip_store import ClipStore
-from .fp_memory import FpMemory
-from .inference_client import InferenceClient, LambdaInferenceClient
-from .pipeline import ClipSource, Dependencies
-from .settings import DispatcherSettings
-from .video_records import VideoRecords
+from videoalert.aws.sns import AlertPublisher
+from videoalert.store.cameras import CameraStore
+from videoalert.aws.s3 import ClipStore
+from videoalert.store.memory import FpMemory
+from videoalert.aws.inference import InferenceClient, LambdaInferenceClient
+from videoalert.app.dispatch import ClipSource, Dependencies
+from videoalert.config.dispatcher import DispatcherSettings
+from videoalert.store.videos import VideoRecords
 
 # The inference call waits for the whole clip to be scored; the SDK must not retry it on its own.
 INVOKE_CONFIG = Config(read_timeout=900, connect_timeout=10, retries={"max_attempts": 1, "mode": "standard"})
@@ -29,7 +29,7 @@ def build_dependencies(settings: DispatcherSettings, *, session: boto3.session.S
     if inference is None:
         inference = LambdaInferenceClient(client("lambda", INVOKE_CONFIG), settings.inference_function)
     if clip_source is None:
-        from .kvs_clips import KvsClipSource  # stream windows only exist in AWS (moto has no GetClip media)
+        from videoalert.aws.kvs import KvsClipSource  # stream windows only exist in AWS (moto has no GetClip media)
 
         clip_source = KvsClipSource(client("kinesisvideo"))
     return Dependencies(

@@ -30,7 +30,7 @@ def test_upload_refuses_a_missing_file(capsys):
 
 def test_status_and_list_read_the_records(aws, tmp_path, monkeypatch, capsys):
     # Given a record in the videos table of the emulator
-    from videoalert.video_records import VideoRecords
+    from videoalert.store.videos import VideoRecords
     from videoalert_cli import resources
 
     sess, res = aws
@@ -74,7 +74,7 @@ def test_redrive_invokes_the_dispatcher_with_a_redrive_event(monkeypatch, capsys
 
 def test_rule_shows_and_changes_a_cameras_rule_with_a_new_version(aws, monkeypatch, capsys):
     # Given a registered camera on the emulator
-    from videoalert.camera_store import CameraStore
+    from videoalert.store.cameras import CameraStore
     from videoalert_cli import resources
 
     sess, res = aws

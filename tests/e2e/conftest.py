@@ -56,7 +56,7 @@ def pipeline(aws, monkeypatch, tiny_model_dir):
     import dispatcher
     from videoalert_inference import handler as inference
 
-    from videoalert.inference_client import InProcessInferenceClient
+    from videoalert.aws.inference import InProcessInferenceClient
     from videoalert.wiring import build_dependencies
     from videoalert_cli.local_run import NoStreamsLocally, _connect_upload_notifications
 

@@ -5,12 +5,12 @@ from datetime import datetime, timezone
 
 import pytest
 
-from videoalert.alert_publisher import AlertPublisher
-from videoalert.camera_store import CameraStore
-from videoalert.clip_store import ClipStore
-from videoalert.inference_client import InferenceFailed
-from videoalert.pipeline import Dependencies
-from videoalert.video_records import VideoRecords
+from videoalert.aws.sns import AlertPublisher
+from videoalert.store.cameras import CameraStore
+from videoalert.aws.s3 import ClipStore
+from videoalert.aws.inference import InferenceFailed
+from videoalert.app.dispatch import Dependencies
+from videoalert.store.videos import VideoRecords
 
 
 class ScriptedInference:

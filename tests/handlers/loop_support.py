@@ -65,14 +65,14 @@ def loop(aws, monkeypatch, colour_model_dir, clips_dir):
     import feedback
     from videoalert_inference import handler as inference
 
-    from videoalert.alert_publisher import AlertPublisher
-    from videoalert.camera_store import CameraStore
-    from videoalert.clip_store import ClipStore
-    from videoalert.decision import Rule
-    from videoalert.fp_memory import FpMemory
-    from videoalert.inference_client import InProcessInferenceClient
-    from videoalert.pipeline import Dependencies
-    from videoalert.video_records import VideoRecords
+    from videoalert.aws.sns import AlertPublisher
+    from videoalert.store.cameras import CameraStore
+    from videoalert.aws.s3 import ClipStore
+    from videoalert.domain.rule import Rule
+    from videoalert.store.memory import FpMemory
+    from videoalert.aws.inference import InProcessInferenceClient
+    from videoalert.app.dispatch import Dependencies
+    from videoalert.store.videos import VideoRecords
 
     sess, res = aws
     monkeypatch.setenv("MODEL_DIR", str(colour_model_dir))

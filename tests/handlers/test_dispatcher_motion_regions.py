@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from handlers.conftest import upload_event
-from videoalert.decision import Rule
+from videoalert.domain.rule import Rule
 
 
 def test_a_motion_camera_gets_motion_regions_scored_and_their_boxes_recorded(wired, invoke, clips_dir):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from handlers.conftest import scheduled_event
-from videoalert.ids import stream_video_id
+from videoalert.domain.ids import stream_video_id
 from videoalert_cli.local_env import drain_alerts
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -87,7 +87,7 @@ def test_a_window_split_in_parts_is_stored_as_parts_and_scored_together(wired, i
 
 def test_a_minute_kvs_cannot_package_is_rejected_and_left_behind(wired, invoke):
     # Given KVS answers the 10:00 minute with a media error (GetClip cannot package it)
-    from videoalert.kvs_clips import MediaUnreadable
+    from videoalert.aws.kvs import MediaUnreadable
 
     sess, res, deps, inference, source = wired
     deps.cameras.register("cam1")
@@ -105,7 +105,7 @@ def test_a_minute_kvs_cannot_package_is_rejected_and_left_behind(wired, invoke):
 
 
 def test_a_camera_without_a_stream_does_not_stop_the_other_cameras(wired, invoke, clips_dir):
-    from videoalert.kvs_clips import UnknownStream
+    from videoalert.aws.kvs import UnknownStream
 
     sess, res, deps, inference, source = wired
     for camera in ("cam1", "cam2"):
@@ -128,8 +128,8 @@ def test_a_camera_without_a_stream_does_not_stop_the_other_cameras(wired, invoke
 
 def test_the_deployed_dispatcher_wires_the_false_positive_memory_from_its_environment(aws):
     # Given the environment the stack sets on the dispatcher
-    from videoalert.fp_memory import FpMemory
-    from videoalert.settings import DispatcherSettings
+    from videoalert.store.memory import FpMemory
+    from videoalert.config.dispatcher import DispatcherSettings
     from videoalert.wiring import build_dependencies
 
     sess, res = aws

@@ -57,7 +57,7 @@ def test_a_true_positive_label_on_a_suppressed_video_removes_the_memory_it_match
 
 
 def test_the_memory_is_bounded_per_camera_oldest_out(loop):
-    from videoalert.fp_memory import FpMemory
+    from videoalert.store.memory import FpMemory
 
     loop.deps.memory = FpMemory(loop.deps.memory.table, capacity=4)
     loop.feedback._stores["memory"] = loop.deps.memory
@@ -81,7 +81,7 @@ def test_a_rule_changed_in_the_table_applies_to_the_next_clip_and_is_recorded(lo
 
 
 def test_two_edits_from_the_same_version_cannot_both_win(loop):
-    from videoalert.camera_store import RuleConflict
+    from videoalert.store.cameras import RuleConflict
 
     loop.deps.cameras.update_rule("cam1", 1, min_frames=3)
     with pytest.raises(RuleConflict):

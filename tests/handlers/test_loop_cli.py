@@ -28,7 +28,7 @@ def target(aws, monkeypatch):
 
 
 def seed(target, minute, scores, decision, label=None, **extra):
-    from videoalert.video_records import VideoRecords
+    from videoalert.store.videos import VideoRecords
 
     start = NOW - timedelta(hours=2) + timedelta(minutes=minute)
     record = {"video_id": f"cam1-{minute:03d}", "camera_id": "cam1", "source": "stream", "status": "DONE",
@@ -43,7 +43,7 @@ def seed(target, minute, scores, decision, label=None, **extra):
 
 def test_tune_shows_the_what_if_and_applies_the_recommended_rule_as_a_new_version(target, capsys):
     # Given a camera whose statue alerts at 0.6-0.7 (labelled false twice) and a person at 0.95 (labelled true)
-    from videoalert.camera_store import CameraStore
+    from videoalert.store.cameras import CameraStore
 
     CameraStore(target.table("cameras_table")).register("cam1")
     for minute in (0, 10, 20):
@@ -54,7 +54,7 @@ def test_tune_shows_the_what_if_and_applies_the_recommended_rule_as_a_new_versio
     out = capsys.readouterr().out
     # Then the table and the recommendation are printed and the camera holds rule v2, which silences the statue
     # and still alerts on the person
-    from videoalert.decision import decide
+    from videoalert.domain.rule import decide
 
     assert "people missed" in out and "recommendation:" in out and "applied: camera cam1 rule v2" in out
     rule = CameraStore(target.table("cameras_table")).get("cam1").rule
@@ -64,7 +64,7 @@ def test_tune_shows_the_what_if_and_applies_the_recommended_rule_as_a_new_versio
 
 
 def test_tune_without_a_labelled_person_applies_nothing(target, capsys):
-    from videoalert.camera_store import CameraStore
+    from videoalert.store.cameras import CameraStore
 
     CameraStore(target.table("cameras_table")).register("cam1")
     seed(target, 0, [0.66, 0.62], "ALERT", "false_positive")

@@ -15,7 +15,7 @@ from handlers.loop_support import colour_model_dir, loop  # noqa: F401 - fixture
 def sampler(loop, monkeypatch):
     import review_sampler
 
-    from videoalert.loop_settings import ReviewSettings
+    from videoalert.config.feedback import ReviewSettings
 
     settings = ReviewSettings(videos_table=loop.res.videos_table, cameras_table=loop.res.cameras_table,
                               video_bucket=loop.res.video_bucket, review_bucket=loop.res.review_bucket, band=0.15)

@@ -7,7 +7,8 @@ import re
 import pytest
 
 from infra.functions import POWERTOOLS_LAYER_PARAMETER
-from videoalert import loop_settings, names, settings
+from videoalert.config import dispatcher as settings, feedback as loop_settings
+from videoalert_contract import names
 
 OWNERS = ("dispatcher", "inference", "feedback", "review")
 
@@ -146,7 +147,7 @@ def test_lambda_zip_asset_is_lambdas_without_caches_or_tests(synth):
     [staged] = [synth.outdir / a["source"]["path"] for a in _assets(synth)["files"].values()
                 if (synth.outdir / a["source"]["path"] / "dispatcher.py").is_file()]
     files = {p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file()}
-    assert {"dispatcher.py", "videoalert/names.py", "videoalert/settings.py"} <= files
+    assert {"dispatcher.py", "videoalert_contract/names.py", "videoalert/config/dispatcher.py"} <= files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc") or "tests/" in f]
 
 

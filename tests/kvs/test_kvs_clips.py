@@ -12,7 +12,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from kvs_test_support import make_mp4_bytes
-from videoalert.kvs_clips import (
+from videoalert.aws.kvs import (
     CLIP_BYTES_BUDGET,
     KvsClipSource,
     MediaUnreadable,
@@ -195,7 +195,7 @@ def test_a_window_over_the_size_limit_is_fetched_in_parts(mp4_parts):
 
 def test_a_part_holding_a_single_fragment_still_spans_a_non_empty_range():
     # Given 201 fragments: the last part holds one fragment, at the very end of the window
-    from videoalert.kvs_clips import FragmentInfo, plan_parts
+    from videoalert.aws.kvs import FragmentInfo, plan_parts
 
     stamps = every(0.25, 200) + [T1 - ONE_MS]
     parts = plan_parts([FragmentInfo(ts, 1000) for ts in stamps], T0, T1)

@@ -7,8 +7,8 @@ import boto3
 import pytest
 
 from kvs_test_support import decoded_frames
-from videoalert import kvs_clips
-from videoalert.kvs_clips import KvsClipSource, UnknownStream
+from videoalert.aws import kvs as kvs_clips
+from videoalert.aws.kvs import KvsClipSource, UnknownStream
 from videoalert_cli.kvs.local_endpoint import LocalKvsEndpoint
 from videoalert_cli.main import main
 

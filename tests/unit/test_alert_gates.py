@@ -1,10 +1,10 @@
 """Cooldown events and memory suppression decide what the rule's ALERT becomes (pure: records as dicts)."""
 from datetime import datetime, timedelta, timezone
 
-from videoalert.alert_gates import continuing_event, gate
-from videoalert.decision import Rule, decide
-from videoalert.embeddings import FrameEmbedding
-from videoalert.fp_memory import MemoryEntry
+from videoalert.domain.gates import continuing_event, gate
+from videoalert.domain.rule import Rule, decide
+from videoalert.domain.embeddings import FrameEmbedding
+from videoalert.store.memory import MemoryEntry
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 

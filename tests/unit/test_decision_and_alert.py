@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from videoalert.alert_message import build_alert
-from videoalert.decision import ALERT, NO_ALERT, Rule, decide
+from videoalert.domain.alert_message import build_alert
+from videoalert.domain.rule import ALERT, NO_ALERT, Rule, decide
 
 
 def test_two_frames_at_the_threshold_alert_and_one_does_not():

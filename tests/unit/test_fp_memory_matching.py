@@ -4,8 +4,8 @@ import random
 
 import pytest
 
-from videoalert.embeddings import FrameEmbedding, compact, cosine_distance, decode, encode
-from videoalert.fp_memory import MemoryEntry, matching_entries, suppression
+from videoalert.domain.embeddings import FrameEmbedding, compact, cosine_distance, decode, encode
+from videoalert.store.memory import MemoryEntry, matching_entries, suppression
 
 
 def vec(seed, n=512):

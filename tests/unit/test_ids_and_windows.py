@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from videoalert.ids import (NotAnUploadKey, camera_from_upload_key, due_windows, stream_video_id, upload_video_id,
+from videoalert.domain.ids import (NotAnUploadKey, camera_from_upload_key, due_windows, stream_video_id, upload_video_id,
                             video_key)
 
 NOW = datetime(2026, 11, 23, 10, 7, 42, tzinfo=timezone.utc)

@@ -1,7 +1,7 @@
 """The camera rule's `regions` field and how motion-region scores are counted by the decision."""
 import pytest
 
-from videoalert.decision import ALERT, NO_ALERT, Rule, decide_frames
+from videoalert.domain.rule import ALERT, NO_ALERT, Rule, decide_frames
 
 
 def test_a_camera_rule_keeps_its_regions_through_the_table():

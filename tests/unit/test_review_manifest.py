@@ -4,7 +4,7 @@ import io
 import json
 from datetime import date
 
-from videoalert.review_sampling import manifest_csv, manifest_jsonl, manifest_row, review_keys, select
+from videoalert.domain.review import manifest_csv, manifest_jsonl, manifest_row, review_keys, select
 
 DAY = date(2026, 11, 23)
 

@@ -1,7 +1,7 @@
 """Per-camera rules: threshold, k of n frames, the aggregate, enabled, per-region decisions, stored form."""
 import pytest
 
-from videoalert.decision import ALERT, NO_ALERT, Rule, decide, decide_frames
+from videoalert.domain.rule import ALERT, NO_ALERT, Rule, decide, decide_frames
 
 
 def test_median_of_the_top_k_ignores_a_single_spike_that_max_would_alert_on():

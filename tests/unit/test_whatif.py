@@ -1,8 +1,8 @@
 """Replaying stored frame scores under candidate rules: counts, cooldown, and a recommendation that misses nobody."""
 from datetime import datetime, timedelta, timezone
 
-from videoalert.decision import Rule
-from videoalert.whatif import candidates, evaluate, recommend, replay
+from videoalert.domain.rule import Rule
+from videoalert.domain.whatif import candidates, evaluate, recommend, replay
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 

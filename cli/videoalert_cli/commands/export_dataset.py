@@ -21,8 +21,8 @@ def run(args) -> int:
 
     from boto3.dynamodb.conditions import Attr
 
-    from videoalert.dynamo_values import from_dynamo
-    from videoalert.video_records import VideoRecords
+    from videoalert.store.dynamo_values import from_dynamo
+    from videoalert.store.videos import VideoRecords
 
     from ..dataset_export import export
     from ..errors import UserError
@@ -46,7 +46,7 @@ def run(args) -> int:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         if since:
-            from videoalert.ids import iso
+            from videoalert.domain.ids import iso
 
             records = [r for r in records if r.get("window_start", "") >= iso(since)]
     if not records:

@@ -61,11 +61,11 @@ def _local(target, body: dict) -> dict:
     import getpass
     from datetime import datetime, timezone
 
-    from videoalert import names
-    from videoalert.camera_store import CameraStore
-    from videoalert.fp_memory import FpMemory
-    from videoalert.labelling import BadFeedback, FeedbackRequest, NotLabellable, VideoNotFound, apply_feedback
-    from videoalert.video_records import VideoRecords
+    from videoalert_contract import names
+    from videoalert.store.cameras import CameraStore
+    from videoalert.store.memory import FpMemory
+    from videoalert.app.feedback import BadFeedback, FeedbackRequest, NotLabellable, VideoNotFound, apply_feedback
+    from videoalert.store.videos import VideoRecords
 
     from ..errors import UserError
 

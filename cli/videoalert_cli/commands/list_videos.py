@@ -16,7 +16,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from videoalert.video_records import VideoRecords
+    from videoalert.store.videos import VideoRecords
 
     from ..formatting import parse_since, video_table
     from ..resources import resolve

@@ -10,7 +10,7 @@ import boto3
 from botocore.exceptions import NoRegionError
 from tqdm import tqdm
 
-from videoalert.names import stream_name
+from videoalert_contract.names import stream_name
 
 from ..errors import UserError
 from ..kvs import ebml

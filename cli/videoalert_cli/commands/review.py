@@ -17,10 +17,10 @@ def register(sub) -> None:
 def run(args) -> int:
     from datetime import date, datetime, timedelta, timezone
 
-    from videoalert.camera_store import CameraStore
-    from videoalert.loop_settings import DEFAULT_REVIEW_BAND
-    from videoalert.review_copier import sample_day
-    from videoalert.video_records import VideoRecords
+    from videoalert.store.cameras import CameraStore
+    from videoalert.config.feedback import DEFAULT_REVIEW_BAND
+    from videoalert.app.review import sample_day
+    from videoalert.store.videos import VideoRecords
 
     from ..errors import UserError
     from ..resources import resolve

@@ -15,7 +15,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from videoalert.video_records import VideoRecords
+    from videoalert.store.videos import VideoRecords
 
     from ..errors import UserError
     from ..formatting import record_summary

@@ -17,9 +17,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from videoalert.camera_store import CameraStore, RuleConflict
-    from videoalert.video_records import VideoRecords
-    from videoalert.whatif import candidates, decided, evaluate, model_threshold_of, recommend
+    from videoalert.store.cameras import CameraStore, RuleConflict
+    from videoalert.store.videos import VideoRecords
+    from videoalert.domain.whatif import candidates, decided, evaluate, model_threshold_of, recommend
 
     from ..errors import UserError
     from ..formatting import parse_since

@@ -15,8 +15,8 @@ def register(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from videoalert.ids import is_valid_camera_id
-    from videoalert.names import UPLOADS_PREFIX
+    from videoalert.domain.ids import is_valid_camera_id
+    from videoalert_contract.names import UPLOADS_PREFIX
 
     from ..errors import UserError
     from ..resources import resolve

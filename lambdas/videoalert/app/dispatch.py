@@ -6,22 +6,22 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from .alert_message import build_alert
-from .alert_publisher import AlertPublisher
-from .camera_store import CameraConfig, CameraStore
-from .clip_store import ClipStore
-from .alert_gates import Gated, gate
-from .decision import ALERT, COOLDOWN, SUPPRESSED, decide_frames
-from .embeddings import compact, from_record
-from .fp_memory import FpMemory
-from .ids import (Window, camera_from_upload_key, due_windows, iso, is_valid_camera_id, parse_iso,
+from videoalert.domain.alert_message import build_alert
+from videoalert.aws.sns import AlertPublisher
+from videoalert.store.cameras import CameraConfig, CameraStore
+from videoalert.aws.s3 import ClipStore
+from videoalert.domain.gates import Gated, gate
+from videoalert.domain.rule import ALERT, COOLDOWN, SUPPRESSED, decide_frames
+from videoalert.domain.embeddings import compact, from_record
+from videoalert.store.memory import FpMemory
+from videoalert.domain.ids import (Window, camera_from_upload_key, due_windows, iso, is_valid_camera_id, parse_iso,
                   stream_video_id, upload_video_id, utc, video_key)
-from .inference_client import InferenceClient, InferenceFailed
-from .kvs_clips import MediaUnreadable
-from .log_context import clip_context
-from .names import stream_name
-from .settings import DispatcherSettings
-from .video_records import DONE, FAILED, RECEIVED, REJECTED, TERMINAL_STATUSES, VideoRecords
+from videoalert.aws.inference import InferenceClient, InferenceFailed
+from videoalert.aws.kvs import MediaUnreadable
+from videoalert.app.log_context import clip_context
+from videoalert_contract.names import stream_name
+from videoalert.config.dispatcher import DispatcherSettings
+from videoalert.store.videos import DONE, FAILED, RECEIVED, REJECTED, TERMINAL_STATUSES, VideoRecords
 
 logger = logging.getLogger(__name__)
 

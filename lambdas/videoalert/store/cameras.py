@@ -7,9 +7,9 @@ from datetime import datetime
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
-from .decision import Rule
-from .dynamo_values import from_dynamo, to_dynamo
-from .ids import iso, parse_iso
+from videoalert.domain.rule import Rule
+from videoalert.store.dynamo_values import from_dynamo, to_dynamo
+from videoalert.domain.ids import iso, parse_iso
 
 
 @dataclass(frozen=True)

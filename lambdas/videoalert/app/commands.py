@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Union
 
-from .ids import parse_iso
+from videoalert.domain.ids import parse_iso
 
 
 class MalformedEvent(ValueError):

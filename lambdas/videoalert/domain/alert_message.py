@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .ids import iso, parse_iso
-from .names import ALERT_ATTRIBUTE_CAMERA, ALERT_ATTRIBUTE_DECISION
+from videoalert.domain.ids import iso, parse_iso
+from videoalert_contract.names import ALERT_ATTRIBUTE_CAMERA, ALERT_ATTRIBUTE_DECISION
 
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects
 

@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 from typing import Mapping
 
-from .settings import ENV_CAMERA_IDS, ENV_CAMERAS_TABLE, ENV_REVIEW_BUCKET, ENV_VIDEO_BUCKET, ENV_VIDEOS_TABLE
+from videoalert.config.dispatcher import ENV_CAMERA_IDS, ENV_CAMERAS_TABLE, ENV_REVIEW_BUCKET, ENV_VIDEO_BUCKET, ENV_VIDEOS_TABLE
 
 # New variables the stack must set (see the report to the infra owner).
 ENV_FP_MEMORY_TABLE = "FP_MEMORY_TABLE"

@@ -4,10 +4,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from .camera_store import CameraStore
-from .review_sampling import (day_bounds, day_prefix, manifest_csv, manifest_jsonl, manifest_row, review_keys,
+from videoalert.store.cameras import CameraStore
+from videoalert.domain.review import (day_bounds, day_prefix, manifest_csv, manifest_jsonl, manifest_row, review_keys,
                               select)
-from .video_records import VideoRecords
+from videoalert.store.videos import VideoRecords
 
 
 @dataclass(frozen=True)

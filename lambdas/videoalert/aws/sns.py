@@ -1,7 +1,7 @@
 """Publish an alert to the SNS topic."""
 from __future__ import annotations
 
-from .alert_message import AlertMessage
+from videoalert.domain.alert_message import AlertMessage
 
 
 class AlertPublisher:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Iterable, Mapping
 
-from .decision import SUPPRESSED
-from .names import REVIEW_PREFIX
+from videoalert.domain.rule import SUPPRESSED
+from videoalert_contract.names import REVIEW_PREFIX
 
 NEAR_THRESHOLD = "near_threshold"
 SUPPRESSED_REASON = "suppressed"

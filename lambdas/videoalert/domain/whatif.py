@@ -5,10 +5,10 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Iterable, Mapping, Sequence
 
-from .decision import (AGGREGATE_MAX, AGGREGATE_MEDIAN_TOP_K, ALERT, COOLDOWN, NO_ALERT, SUPPRESSED, Rule,
+from videoalert.domain.rule import (AGGREGATE_MAX, AGGREGATE_MEDIAN_TOP_K, ALERT, COOLDOWN, NO_ALERT, SUPPRESSED, Rule,
                        decide_frames)
-from .ids import parse_iso
-from .labelling import FALSE_POSITIVE, TRUE_POSITIVE
+from videoalert.domain.ids import parse_iso
+from videoalert.app.feedback import FALSE_POSITIVE, TRUE_POSITIVE
 
 CANDIDATE_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 CANDIDATE_MIN_FRAMES = (1, 2, 3, 5)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote_plus
 
-from .names import UPLOADS_PREFIX, VIDEOS_PREFIX
+from videoalert_contract.names import UPLOADS_PREFIX, VIDEOS_PREFIX
 
 WINDOW = timedelta(minutes=1)
 CAMERA_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")

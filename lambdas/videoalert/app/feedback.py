@@ -8,13 +8,13 @@ from typing import Any
 
 from boto3.dynamodb.conditions import Attr
 
-from .camera_store import CameraStore
-from .decision import Rule
-from .dynamo_values import to_dynamo
-from .embeddings import from_record
-from .fp_memory import CONFIRMED_PERSON, NOT_A_PERSON, FpMemory, detections, matching_entries
-from .ids import iso
-from .video_records import DONE, VideoRecords
+from videoalert.store.cameras import CameraStore
+from videoalert.domain.rule import Rule
+from videoalert.store.dynamo_values import to_dynamo
+from videoalert.domain.embeddings import from_record
+from videoalert.store.memory import CONFIRMED_PERSON, NOT_A_PERSON, FpMemory, detections, matching_entries
+from videoalert.domain.ids import iso
+from videoalert.store.videos import DONE, VideoRecords
 
 FALSE_POSITIVE = "false_positive"
 TRUE_POSITIVE = "true_positive"

@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping, Sequence
 
-from .decision import ALERT, COOLDOWN, NO_ALERT, POSITIVE_DECISIONS, SUPPRESSED, Decision, Rule
-from .embeddings import FrameEmbedding
-from .fp_memory import MemoryEntry, MemoryMatch, suppression
-from .ids import iso, parse_iso
+from videoalert.domain.rule import ALERT, COOLDOWN, NO_ALERT, POSITIVE_DECISIONS, SUPPRESSED, Decision, Rule
+from videoalert.domain.embeddings import FrameEmbedding
+from videoalert.store.memory import MemoryEntry, MemoryMatch, suppression
+from videoalert.domain.ids import iso, parse_iso
 
 
 @dataclass(frozen=True)

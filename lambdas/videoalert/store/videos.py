@@ -7,9 +7,9 @@ from typing import Any, Iterator
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from .dynamo_values import from_dynamo, to_dynamo
-from .ids import iso
-from .names import VIDEOS_BY_CAMERA_INDEX, VIDEOS_BY_CAMERA_PARTITION_KEY, VIDEOS_BY_CAMERA_SORT_KEY
+from videoalert.store.dynamo_values import from_dynamo, to_dynamo
+from videoalert.domain.ids import iso
+from videoalert_contract.names import VIDEOS_BY_CAMERA_INDEX, VIDEOS_BY_CAMERA_PARTITION_KEY, VIDEOS_BY_CAMERA_SORT_KEY
 
 RECEIVED = "RECEIVED"
 PROCESSING = "PROCESSING"

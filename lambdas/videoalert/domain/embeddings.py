@@ -7,7 +7,7 @@ import struct
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from .decision import FULL_FRAME, region_key
+from videoalert.domain.rule import FULL_FRAME, region_key
 
 
 def encode(vector: Sequence[float]) -> str:

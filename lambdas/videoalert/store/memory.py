@@ -8,9 +8,9 @@ from typing import Iterable, Sequence
 
 from boto3.dynamodb.conditions import Key
 
-from .embeddings import FrameEmbedding, cosine_distance, decode, encode
-from .ids import iso
-from .names import FP_MEMORY_PARTITION_KEY, FP_MEMORY_SORT_KEY
+from videoalert.domain.embeddings import FrameEmbedding, cosine_distance, decode, encode
+from videoalert.domain.ids import iso
+from videoalert_contract.names import FP_MEMORY_PARTITION_KEY, FP_MEMORY_SORT_KEY
 
 DEFAULT_CAPACITY = 50  # entries per camera and kind: ~1.4 KB items, one or two query pages to read them all
 NOT_A_PERSON = "false_positive"
