@@ -15,11 +15,13 @@ MODEL_FILES = ("models/person_classifier.onnx", "models/model_card.json")
 MEMORY_MB = 3008  # Lambda gives CPU in proportion to memory; ~2 vCPU for ONNX Runtime and decoding
 TIMEOUT = cdk.Duration.seconds(120)
 DOCKERFILE = "inference_container/Dockerfile"
-# The build context is the repository root, so the image can COPY both inference_container/ and models/.
-# Docker-style ignore rules stage only those (synth then copies kilobytes, not the venv or training data).
+# The build context is the repository root, so the image can COPY inference_container/, the contract package
+# from lambdas/ and models/. Docker-style ignore rules stage only those (synth then copies kilobytes, not the
+# venv or training data).
 IMAGE_CONTEXT_EXCLUDE = (
     "*",
     "!inference_container",
+    "!lambdas/videoalert_contract",
     "!models",
     "**/__pycache__",
     "**/*.pyc",

@@ -11,6 +11,7 @@ Each clip is scored once (the inference is a pure function of the clip); later r
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import csv
 import hashlib
 import io
@@ -31,11 +32,12 @@ sys.path.insert(0, str(ROOT / "lambdas"))
 from videoalert.aws.sns import AlertPublisher  # noqa: E402
 from videoalert.store.cameras import CameraStore  # noqa: E402
 from videoalert.aws.s3 import ClipStore  # noqa: E402
-from videoalert.domain.rule import ALERT, Rule  # noqa: E402
+from videoalert.domain.rule import Rule  # noqa: E402
+from videoalert.domain.types import Decision, Label  # noqa: E402
 from videoalert.store.memory import FpMemory  # noqa: E402
 from videoalert.domain.ids import Window  # noqa: E402
 from videoalert.aws.inference import InProcessInferenceClient  # noqa: E402
-from videoalert.app.feedback import FALSE_POSITIVE, TRUE_POSITIVE, FeedbackRequest, apply_feedback  # noqa: E402
+from videoalert.app.feedback import FeedbackRequest, apply_feedback  # noqa: E402
 from videoalert.app.dispatch import Dependencies, process_upload, process_window  # noqa: E402
 from videoalert.store.videos import VideoRecords  # noqa: E402
 from videoalert.domain.whatif import candidates, decided, evaluate, recommend  # noqa: E402
@@ -52,19 +54,18 @@ class CachedInference:
 
         self.real = InProcessInferenceClient(handler.handler)
         self.s3_factory = s3_factory
-        self.cache: dict[str, dict] = {}
+        self.cache: dict = {}
         self.score_seconds: list[float] = []
 
     def score(self, request):
         s3 = self.s3_factory()
-        keys = [request["key"], *request.get("more_keys", [])]
-        digest = hashlib.sha256(b"".join(s3.get_object(Bucket=request["bucket"], Key=k)["Body"].read()
-                                         for k in keys)).hexdigest()
+        digest = hashlib.sha256(b"".join(s3.get_object(Bucket=request.bucket, Key=k)["Body"].read()
+                                         for k in request.keys)).hexdigest()
         if digest not in self.cache:
             started = time.perf_counter()
             self.cache[digest] = self.real.score(request)
             self.score_seconds.append(time.perf_counter() - started)
-        return {**self.cache[digest], "video_id": request["video_id"]}
+        return dataclasses.replace(self.cache[digest], video_id=request.video_id)
 
 
 class DictClipSource:
@@ -134,7 +135,7 @@ def run(cams: dict[str, list[dict]], rules: dict[str, Rule], *, memory: bool, in
         source = DictClipSource()
         deps = Dependencies(
             settings=res.settings(settle_seconds=60, max_windows_per_run=5, max_video_bytes=500 * 1024 * 1024),
-            records=VideoRecords(ddb.Table(res.videos_table), retention_days=30),
+            records=VideoRecords(ddb.Table(res.videos_table)),
             cameras=CameraStore(ddb.Table(res.cameras_table)), clips=ClipStore(s3, res.video_bucket),
             inference=inference, alerts=AlertPublisher(sess.client("sns"), res.alert_topic_arn),
             clip_source=source, memory=FpMemory(ddb.Table(res.fp_memory_table)) if memory else None)
@@ -154,24 +155,24 @@ def run(cams: dict[str, list[dict]], rules: dict[str, Rule], *, memory: bool, in
                 s3.put_object(Bucket=res.video_bucket, Key=key, Body=spec["path"].read_bytes())
                 outcome = process_upload(deps, res.video_bucket, key)
             record = deps.records.get(outcome.video_id)
-            if label_alerts and record.get("decision") == ALERT:
+            if label_alerts and record.decision == Decision.ALERT:
                 # The user answers every alert they get, truthfully.
-                label = TRUE_POSITIVE if spec["person"] else FALSE_POSITIVE
-                apply_feedback(FeedbackRequest(record["video_id"], label), records=deps.records, cameras=deps.cameras,
+                label = Label.TRUE_POSITIVE if spec["person"] else Label.FALSE_POSITIVE
+                apply_feedback(FeedbackRequest(record.video_id, label), records=deps.records, cameras=deps.cameras,
                                memory=deps.memory or FpMemory(ddb.Table(res.fp_memory_table)), who="bench",
                                now=start + timedelta(minutes=1))
                 record = deps.records.get(outcome.video_id)
-            out[cam].append({**record, "_truth": spec})
+            out[cam].append({**record.to_item(), "_truth": spec})
         return out
 
 
 def summarise(records: list[dict]) -> dict:
-    alerts = [r for r in records if r.get("decision") == ALERT]
+    alerts = [r for r in records if r.get("decision") == Decision.ALERT]
     visits: dict[str, bool] = {}
     for r in records:
         visit = r["_truth"]["visit"]
         if visit:
-            visits[visit] = visits.get(visit, False) or r.get("decision") == ALERT
+            visits[visit] = visits.get(visit, False) or r.get("decision") == Decision.ALERT
     return {"clips": len(records), "alerts": len(alerts),
             "false_alerts": sum(1 for r in alerts if not r["_truth"]["person"]),
             "true_alerts": sum(1 for r in alerts if r["_truth"]["person"]),
@@ -232,11 +233,14 @@ def main() -> None:
 def memory_distances(run_records: dict[str, list[dict]]) -> dict:
     """Calibration of fp_distance: each clip's nearest cosine distance to the frames of the camera's videos
     labelled false positive, split by whether a person really was in the clip."""
-    from videoalert.domain.embeddings import cosine_distance, from_record
+    from videoalert.domain.embeddings import FrameEmbedding, cosine_distance
+
+    def from_record(record: dict) -> list[FrameEmbedding]:
+        return [FrameEmbedding.from_item(e) for e in record.get("top_embeddings") or []]
 
     out = {}
     for cam, recs in run_records.items():
-        memory = [(r["video_id"], e.vector) for r in recs if r.get("label") == FALSE_POSITIVE for e in from_record(r)]
+        memory = [(r["video_id"], e.vector) for r in recs if r.get("label") == Label.FALSE_POSITIVE for e in from_record(r)]
         groups: dict[str, list[float]] = {"person": [], "no_person": []}
         for r in recs:
             others = [v for vid, v in memory if vid != r["video_id"]]

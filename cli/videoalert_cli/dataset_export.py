@@ -11,10 +11,10 @@ from typing import Iterable, Mapping, Sequence
 import av
 from PIL import Image
 
-from videoalert.app.feedback import FALSE_POSITIVE, TRUE_POSITIVE
+from videoalert.domain.types import Label
 
 # The training loader takes `humans` as the positive class and every other folder as negative.
-CLASS_FOLDERS = {TRUE_POSITIVE: "humans", FALSE_POSITIVE: "not_person"}
+CLASS_FOLDERS = {Label.TRUE_POSITIVE.value: "humans", Label.FALSE_POSITIVE.value: "not_person"}
 MANIFEST_COLUMNS = ("path", "split", "class", "label", "video_id", "camera_id", "t", "score", "model_version", "tags")
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from videoalert.app.commands import UploadedObject, parse_event
-from videoalert.store.videos import TERMINAL_STATUSES
+from videoalert.domain.types import TERMINAL_STATUSES
 
 
 @dataclass
@@ -92,15 +92,15 @@ def run_load(*, sess, endpoint_url, resources, queue_url: str, make_dependencies
     wall = time.perf_counter() - started
 
     table = sess.resource("dynamodb", endpoint_url=endpoint_url).Table(resources.videos_table)
-    records_api = VideoRecords(table, retention_days=30)
-    first = list(records_api.all())
+    records_api = VideoRecords(table)
+    first = [r.to_item() for r in records_api.all()]
     alerts = drain_alerts(sess, resources.alert_queue_url, endpoint_url=endpoint_url)
 
     # Every event delivered again, concurrently: nothing may change.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(handle, events))
     latencies[:] = latencies[:clips]
-    second = list(records_api.all())
+    second = [r.to_item() for r in records_api.all()]
     replay_alerts = drain_alerts(sess, resources.alert_queue_url, endpoint_url=endpoint_url)
 
     alerted_ids = [a["body"]["video_id"] for a in alerts + replay_alerts]

@@ -188,7 +188,7 @@ def _collect(sess, endpoint, res, uploads, labels) -> LocalRunResult:
     from videoalert.store.videos import VideoRecords
 
     table = sess.resource("dynamodb", endpoint_url=endpoint).Table(res.videos_table)
-    records = list(VideoRecords(table, retention_days=30).all())
+    records = [r.to_item() for r in VideoRecords(table).all()]  # shown and reported as stored
     order = {key: n for n, key in enumerate(uploads.values())}
     records.sort(key=lambda r: order.get(r.get("upload_key"), 1 << 30))
     alerts = local_env.drain_alerts(sess, res.alert_queue_url, endpoint_url=endpoint)

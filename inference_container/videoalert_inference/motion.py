@@ -12,10 +12,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .background import BackgroundModel
 
-# Regions a camera may ask to be classified (request field `regions`).
-REGION_FULL = "full"
-REGION_MOTION = "motion"
-REGION_MODES = ("full", "motion", "both")
+# The region modes a request may ask for are the contract's (videoalert_contract.inference.REGION_MODES).
 
 
 class Box(NamedTuple):

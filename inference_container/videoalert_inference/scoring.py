@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from typing import Iterator, Sequence, Union
 
 import numpy as np
+from videoalert_contract.inference import REGION_FULL, REGION_MODES, REGION_MOTION
 
 from .errors import CORRUPT_VIDEO, NO_FRAMES, BadInputError
 from .frames import DecodeStats, FrameSampler, SampledFrame, VideoInfo, VideoSource
 from .model import PersonClassifier
-from .motion import REGION_FULL, REGION_MODES, REGION_MOTION, MotionDetector, crop
+from .motion import MotionDetector, crop
 from .pipeline import map_in_order, prefetch
 from .preprocess import resize_rgb, to_model_input
 

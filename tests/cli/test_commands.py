@@ -30,12 +30,13 @@ def test_upload_refuses_a_missing_file(capsys):
 
 def test_status_and_list_read_the_records(aws, tmp_path, monkeypatch, capsys):
     # Given a record in the videos table of the emulator
+    from fixtures.records import seed
     from videoalert.store.videos import VideoRecords
     from videoalert_cli import resources
 
     sess, res = aws
     table = sess.resource("dynamodb").Table(res.videos_table)
-    VideoRecords(table, retention_days=30).create(
+    seed(VideoRecords(table),
         {"video_id": "cam1-20261123T100000Z", "camera_id": "cam1", "window_start": "2026-11-23T10:00:00Z",
          "window_end": "2026-11-23T10:01:00Z", "status": "DONE", "decision": "ALERT", "max_score": 0.93,
          "frame_scores": [{"t": 0.0, "score": 0.93}, {"t": 1.0, "score": 0.2}]})

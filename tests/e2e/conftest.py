@@ -29,7 +29,7 @@ class Pipeline:
         return _deliver_events(self.sess, None, self.queue_url, self.dispatcher)
 
     def records(self) -> list[dict]:
-        return list(self.deps.records.all())
+        return [r.to_item() for r in self.deps.records.all()]
 
     def record_for_upload(self, key: str) -> dict:
         (record,) = [r for r in self.records() if r.get("upload_key") == key]

@@ -38,7 +38,8 @@ class Loop:
         if clip:
             self.source.clips_by_start[("videoalert-cam1", start)] = [(self.clips_dir / f"{clip}.mp4").read_bytes()]
         self.dispatcher.handler(scheduled_event(start + timedelta(minutes=2, seconds=5)), LambdaContext())
-        return self.deps.records.get(f"cam1-{start:%Y%m%dT%H%M%SZ}")
+        record = self.deps.records.get(f"cam1-{start:%Y%m%dT%H%M%SZ}")
+        return None if record is None else record.to_item()
 
     def label(self, video_id: str, label: str, **extra) -> dict:
         answer = self.feedback.handler(feedback_event({"video_id": video_id, "label": label, **extra}), LambdaContext())
@@ -73,6 +74,7 @@ def loop(aws, monkeypatch, colour_model_dir, clips_dir):
     from videoalert.aws.inference import InProcessInferenceClient
     from videoalert.app.dispatch import Dependencies
     from videoalert.store.videos import VideoRecords
+    from videoalert.wiring import FeedbackStores
 
     sess, res = aws
     monkeypatch.setenv("MODEL_DIR", str(colour_model_dir))
@@ -81,7 +83,7 @@ def loop(aws, monkeypatch, colour_model_dir, clips_dir):
     source = ListClipSource()
     deps = Dependencies(
         settings=res.settings(settle_seconds=60, max_windows_per_run=60),
-        records=VideoRecords(ddb.Table(res.videos_table), retention_days=30),
+        records=VideoRecords(ddb.Table(res.videos_table)),
         cameras=CameraStore(ddb.Table(res.cameras_table), known_cameras=res.cameras),
         clips=ClipStore(sess.client("s3"), res.video_bucket),
         inference=InProcessInferenceClient(inference.handler),
@@ -94,6 +96,6 @@ def loop(aws, monkeypatch, colour_model_dir, clips_dir):
     deps.cameras.register("cam1", Rule(threshold=0.3, min_frames=2, cooldown_s=300, fp_distance=0.15))
     deps.cameras.advance_cursor("cam1", None, T0)
     monkeypatch.setattr(dispatcher, "_dependencies", deps)
-    monkeypatch.setattr(feedback, "_stores", {"records": deps.records, "cameras": deps.cameras, "memory": deps.memory})
+    monkeypatch.setattr(feedback, "_stores", FeedbackStores(records=deps.records, cameras=deps.cameras, memory=deps.memory))
     yield Loop(sess, res, deps, source, dispatcher, feedback, clips_dir)
     inference.reset_runtime()

@@ -87,7 +87,7 @@ def test_a_window_split_in_parts_is_stored_as_parts_and_scored_together(wired, i
 
 def test_a_minute_kvs_cannot_package_is_rejected_and_left_behind(wired, invoke):
     # Given KVS answers the 10:00 minute with a media error (GetClip cannot package it)
-    from videoalert.aws.kvs import MediaUnreadable
+    from videoalert.domain.errors import MediaUnreadable
 
     sess, res, deps, inference, source = wired
     deps.cameras.register("cam1")
@@ -105,7 +105,7 @@ def test_a_minute_kvs_cannot_package_is_rejected_and_left_behind(wired, invoke):
 
 
 def test_a_camera_without_a_stream_does_not_stop_the_other_cameras(wired, invoke, clips_dir):
-    from videoalert.aws.kvs import UnknownStream
+    from videoalert.domain.errors import UnknownStream
 
     sess, res, deps, inference, source = wired
     for camera in ("cam1", "cam2"):

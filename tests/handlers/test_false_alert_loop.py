@@ -2,6 +2,8 @@
 and rules edited in the table without a redeploy."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from handlers.loop_support import colour_model_dir, loop  # noqa: F401 - fixtures
@@ -36,7 +38,7 @@ def test_a_false_positive_label_suppresses_the_recurring_object_but_not_a_person
     assert person["decision"] == "ALERT"
     assert [a["body"]["video_id"] for a in loop.alerts()] == [first["video_id"], person["video_id"]]
     # And the record of the label says who and when
-    labelled = loop.deps.records.get(first["video_id"])
+    labelled = loop.deps.records.get(first["video_id"]).to_item()
     assert labelled["label"] == "false_positive" and labelled["label_tags"] == ["statue"]
     assert labelled["labelled_by"] == "arn:aws:iam::123456789012:user/alice" and labelled["labelled_at"]
 
@@ -60,7 +62,7 @@ def test_the_memory_is_bounded_per_camera_oldest_out(loop):
     from videoalert.store.memory import FpMemory
 
     loop.deps.memory = FpMemory(loop.deps.memory.table, capacity=4)
-    loop.feedback._stores["memory"] = loop.deps.memory
+    loop.feedback._stores = dataclasses.replace(loop.feedback._stores, memory=loop.deps.memory)
     videos = [loop.minute(m, clip)["video_id"] for m, clip in ((0, "horse_02"), (10, "empty_02"))]
     for video_id in videos:
         loop.label(video_id, "false_positive")
@@ -81,7 +83,7 @@ def test_a_rule_changed_in_the_table_applies_to_the_next_clip_and_is_recorded(lo
 
 
 def test_two_edits_from_the_same_version_cannot_both_win(loop):
-    from videoalert.store.cameras import RuleConflict
+    from videoalert.domain.errors import RuleConflict
 
     loop.deps.cameras.update_rule("cam1", 1, min_frames=3)
     with pytest.raises(RuleConflict):

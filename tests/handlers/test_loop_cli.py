@@ -28,6 +28,7 @@ def target(aws, monkeypatch):
 
 
 def seed(target, minute, scores, decision, label=None, **extra):
+    from fixtures.records import seed as seed_record
     from videoalert.store.videos import VideoRecords
 
     start = NOW - timedelta(hours=2) + timedelta(minutes=minute)
@@ -37,7 +38,7 @@ def seed(target, minute, scores, decision, label=None, **extra):
                                                        for i, s in enumerate(scores)], **extra}
     if label:
         record["label"] = label
-    VideoRecords(target.table("videos_table"), retention_days=30).create(record)
+    seed_record(VideoRecords(target.table("videos_table")), record)
     return record["video_id"]
 
 
@@ -75,6 +76,8 @@ def test_tune_without_a_labelled_person_applies_nothing(target, capsys):
 
 
 def test_export_dataset_writes_people_and_false_positives_in_the_training_layout(target, clips_dir, tmp_path, capsys):
+    from videoalert.domain.embeddings import encode
+
     # Given a labelled person clip and a labelled false-positive clip stored in S3 (subjects on screen 20-40 s)
     s3 = target.client("s3")
     for name, label in (("human_01", "true_positive"), ("horse_01", "false_positive")):
@@ -82,7 +85,8 @@ def test_export_dataset_writes_people_and_false_positives_in_the_training_layout
         s3.put_object(Bucket=target.resources["video_bucket"], Key=key, Body=(clips_dir / f"{name}.mp4").read_bytes())
         seed(target, 0 if name == "human_01" else 1, [0.9], "ALERT", label, s3_bucket=target.resources["video_bucket"],
              s3_key=key, model_version="m1", label_tags=["horse"] if label == "false_positive" else [],
-             top_embeddings=[{"t": 30.0, "score": 0.9}, {"t": 33.0, "score": 0.8}])
+             top_embeddings=[{"t": 30.0, "score": 0.9, "embedding_f16": encode([1.0, 0.0])},
+                             {"t": 33.0, "score": 0.8, "embedding_f16": encode([0.0, 1.0])}])
     # When the dataset is exported
     out_dir = tmp_path / "dataset"
     assert main(["export-dataset", str(out_dir), "--validation-percent", "50"]) == 0

@@ -15,12 +15,15 @@ from handlers.loop_support import colour_model_dir, loop  # noqa: F401 - fixture
 def sampler(loop, monkeypatch):
     import review_sampler
 
-    from videoalert.config.feedback import ReviewSettings
+    from videoalert.aws.s3 import ReviewBucket
+    from videoalert.config.review import ReviewSettings
+    from videoalert.wiring import ReviewDependencies
 
     settings = ReviewSettings(videos_table=loop.res.videos_table, cameras_table=loop.res.cameras_table,
                               video_bucket=loop.res.video_bucket, review_bucket=loop.res.review_bucket, band=0.15)
-    monkeypatch.setattr(review_sampler, "_deps", (settings, loop.deps.records, loop.deps.cameras,
-                                                  loop.sess.client("s3")))
+    bucket = ReviewBucket(loop.sess.client("s3"), loop.res.review_bucket, video_bucket=loop.res.video_bucket)
+    monkeypatch.setattr(review_sampler, "_deps", (settings, ReviewDependencies(loop.deps.records, loop.deps.cameras,
+                                                                               bucket)))
     return lambda event: review_sampler.handler(event, LambdaContext())
 
 

@@ -19,7 +19,7 @@ from tests.fixtures.onnx_models import write_tiny_model
 from videoalert_inference import handler as inference_handler
 from videoalert_inference.errors import BadInputError
 from videoalert_inference.handler import handler
-from videoalert_inference.request import InferenceRequest
+from videoalert_contract.inference import InferenceRequest
 from videoalert_inference.url_source import UrlUnavailable, fetch_clip_parts_by_url, https_context
 
 REPO = Path(__file__).resolve().parents[2]
@@ -156,7 +156,7 @@ def test_a_closed_port_raises_url_unavailable():
 @pytest.mark.parametrize("urls", [["file:///etc/passwd"], "https://x/clip.mp4", [1], ["https://x/a", "https://x/b"]])
 def test_urls_that_are_not_one_http_url_per_part_are_a_bad_request(urls):
     with pytest.raises(BadInputError) as err:
-        InferenceRequest.from_event(request(urls=urls))
+        InferenceRequest.from_payload(request(urls=urls))
     assert err.value.code == "BAD_REQUEST"
 
 

@@ -12,12 +12,8 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from kvs_test_support import make_mp4_bytes
-from videoalert.aws.kvs import (
-    CLIP_BYTES_BUDGET,
-    KvsClipSource,
-    MediaUnreadable,
-    UnknownStream,
-)
+from videoalert.aws.kvs import CLIP_BYTES_BUDGET, KvsClipSource
+from videoalert.domain.errors import MediaUnreadable, UnknownStream
 
 STREAM = "videoalert-cam1"
 ENDPOINT = "https://b-1a2b3c4d.kinesisvideo.us-east-1.amazonaws.com"

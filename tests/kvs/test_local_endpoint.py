@@ -8,7 +8,8 @@ import pytest
 
 from kvs_test_support import decoded_frames
 from videoalert.aws import kvs as kvs_clips
-from videoalert.aws.kvs import KvsClipSource, UnknownStream
+from videoalert.aws.kvs import KvsClipSource
+from videoalert.domain.errors import UnknownStream
 from videoalert_cli.kvs.local_endpoint import LocalKvsEndpoint
 from videoalert_cli.main import main
 

@@ -73,7 +73,7 @@ def _local(target, body: dict) -> dict:
     try:
         result = apply_feedback(
             FeedbackRequest.parse(body),
-            records=VideoRecords(target.table("videos_table"), retention_days=30),
+            records=VideoRecords(target.table("videos_table")),
             cameras=CameraStore(target.table("cameras_table")),
             memory=FpMemory(target.session.resource("dynamodb", endpoint_url=target.endpoint_url).Table(memory_table)),
             who=f"local:{getpass.getuser()}", now=datetime.now(timezone.utc))

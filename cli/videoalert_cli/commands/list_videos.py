@@ -22,14 +22,14 @@ def run(args) -> int:
     from ..resources import resolve
 
     target = resolve(args)
-    records = VideoRecords(target.table("videos_table"), retention_days=30)
+    records = VideoRecords(target.table("videos_table"))
     rows = []
     for record in records.by_camera(args.camera, since=parse_since(args.since) if args.since else None):
-        if args.decision and record.get("decision") != args.decision:
+        if args.decision and record.decision != args.decision:
             continue
-        if args.status and record.get("status") != args.status:
+        if args.status and record.status != args.status:
             continue
-        rows.append(record)
+        rows.append(record.to_item())
         if len(rows) >= args.limit:
             break
     print(video_table(rows) if rows else f"no videos for camera {args.camera!r}")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Union
+from typing import Any
 
 from videoalert.domain.ids import parse_iso
 
@@ -29,7 +29,7 @@ class Redrive:
     video_ids: tuple[str, ...] = ()  # empty: every FAILED record
 
 
-Command = Union[ScheduledRun, UploadedObject, Redrive]
+Command = ScheduledRun | UploadedObject | Redrive
 
 
 def parse_event(event: Any) -> list[Command]:

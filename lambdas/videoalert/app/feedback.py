@@ -1,4 +1,4 @@
-"""User feedback on a video: validate, record who and when, and teach the camera's false-positive memory."""
+"""Apply feedback to a video: validate, record who and when, and teach the camera's false-positive memory."""
 from __future__ import annotations
 
 import re
@@ -6,19 +6,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr
-
-from videoalert.store.cameras import CameraStore
-from videoalert.domain.rule import Rule
-from videoalert.store.dynamo_values import to_dynamo
-from videoalert.domain.embeddings import from_record
-from videoalert.store.memory import CONFIRMED_PERSON, NOT_A_PERSON, FpMemory, detections, matching_entries
+from videoalert.app.ports import Cameras, Memory, Videos
 from videoalert.domain.ids import iso
-from videoalert.store.videos import DONE, VideoRecords
+from videoalert.domain.memory import detections, matching_entries
+from videoalert.domain.rule import Rule
+from videoalert.domain.types import Label, Status
 
-FALSE_POSITIVE = "false_positive"
-TRUE_POSITIVE = "true_positive"
-LABELS = (FALSE_POSITIVE, TRUE_POSITIVE)
+LABELS = tuple(label.value for label in Label)
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_TAGS = 10
 
@@ -38,11 +32,11 @@ class NotLabellable(Exception):
 @dataclass(frozen=True)
 class FeedbackRequest:
     video_id: str
-    label: str
+    label: Label
     tags: tuple[str, ...] = ()
 
     @classmethod
-    def parse(cls, body: Any) -> "FeedbackRequest":
+    def parse(cls, body: Any) -> FeedbackRequest:
         if not isinstance(body, dict):
             raise BadFeedback("the body must be a JSON object {video_id, label, tags?}")
         video_id, label, tags = body.get("video_id"), body.get("label"), body.get("tags") or []
@@ -57,28 +51,29 @@ class FeedbackRequest:
             if not isinstance(tag, str) or not TAG_PATTERN.match(tag.strip().lower()):
                 raise BadFeedback(f"tag {tag!r} must be 1-32 lower-case letters, digits, '-' or '_'")
             clean.append(tag.strip().lower())
-        return cls(video_id.strip(), label, tuple(sorted(set(clean))))
+        return cls(video_id.strip(), Label(label), tuple(sorted(set(clean))))
 
 
 @dataclass(frozen=True)
 class FeedbackResult:
     video_id: str
     camera_id: str
-    label: str
+    label: Label
     tags: tuple[str, ...]
     changed: bool
-    previous_label: str | None
+    previous_label: Label | None
     memory_added: int
     memory_removed: int
     labelled_by: str
     labelled_at: str
     note: str = ""
 
-    def to_dict(self) -> dict:
-        return {**asdict(self), "tags": list(self.tags)}
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "label": self.label.value, "tags": list(self.tags),
+                "previous_label": None if self.previous_label is None else self.previous_label.value}
 
 
-def apply_feedback(request: FeedbackRequest, *, records: VideoRecords, cameras: CameraStore, memory: FpMemory,
+def apply_feedback(request: FeedbackRequest, *, records: Videos, cameras: Cameras, memory: Memory,
                    who: str, now: datetime) -> FeedbackResult:
     """Label a decided video and update the camera's memory; the same label twice changes nothing.
 
@@ -90,41 +85,28 @@ def apply_feedback(request: FeedbackRequest, *, records: VideoRecords, cameras: 
     record = records.get(request.video_id)
     if record is None:
         raise VideoNotFound(f"no video {request.video_id!r}")
-    if record.get("status") != DONE or not record.get("decision"):
-        raise NotLabellable(f"video {request.video_id} has no decision to label (status {record.get('status')})")
-    camera_id = record["camera_id"]
-    previous = record.get("label")
-    if previous == request.label and tuple(record.get("label_tags") or ()) == request.tags:
+    if record.status != Status.DONE or not record.decision:
+        raise NotLabellable(f"video {request.video_id} has no decision to label (status {record.status})")
+    camera_id = record.camera_id
+    previous = record.label
+    if previous == request.label and tuple(record.label_tags or ()) == request.tags:
         return FeedbackResult(request.video_id, camera_id, request.label, request.tags, False, previous, 0, 0,
-                              record.get("labelled_by", ""), record.get("labelled_at", ""), "already labelled so")
+                              record.labelled_by or "", record.labelled_at or "", "already labelled so")
     camera = cameras.get(camera_id)
     rule = camera.rule if camera else Rule()
-    embeddings = from_record(record)
+    embeddings = list(record.top_embeddings or ())
     added = removed = 0
     note = "" if embeddings else "the video has no stored embeddings: the memory is unchanged"
-    detecting = detections(embeddings, float(record.get("threshold") or 0.5))
+    detecting = detections(embeddings, record.threshold or 0.5)
     entries = memory.entries(camera_id)
     own = {e.entry_id for e in entries if e.video_id == request.video_id}  # from an earlier, different label
-    if request.label == FALSE_POSITIVE:
+    if request.label == Label.FALSE_POSITIVE:
         removed = memory.remove(camera_id, sorted(own))
-        added = len(memory.add(camera_id, request.video_id, detecting, now, kind=NOT_A_PERSON)) if embeddings else 0
-    elif request.label == TRUE_POSITIVE:
+    else:
         doomed = own | {e.entry_id for e in matching_entries(embeddings, entries, max_distance=rule.fp_distance)}
         removed = memory.remove(camera_id, sorted(doomed))
-        added = len(memory.add(camera_id, request.video_id, detecting, now, kind=CONFIRMED_PERSON)) if embeddings else 0
-    _write_label(records, request, who=who, now=now)
+    if embeddings:  # a false positive is remembered; a person is kept as a counter-example
+        added = len(memory.add(camera_id, request.video_id, detecting, now, kind=request.label))
+    records.write_label(request.video_id, request.label, request.tags, who=who, now=now)
     return FeedbackResult(request.video_id, camera_id, request.label, request.tags, True, previous, added, removed,
                           who, iso(now), note)
-
-
-def _write_label(records: VideoRecords, request: FeedbackRequest, *, who: str, now: datetime) -> None:
-    entry = {"label": request.label, "tags": list(request.tags), "by": who, "at": iso(now)}
-    records.table.update_item(
-        Key={"video_id": request.video_id},
-        UpdateExpression="SET #l = :l, label_tags = :tags, labelled_by = :by, labelled_at = :at, "
-                         "label_history = list_append(if_not_exists(label_history, :empty), :entry)",
-        ConditionExpression=Attr("status").eq(DONE),
-        ExpressionAttributeNames={"#l": "label"},
-        ExpressionAttributeValues=to_dynamo({":l": request.label, ":tags": list(request.tags), ":by": who,
-                                             ":at": iso(now), ":empty": [], ":entry": [entry]}),
-    )

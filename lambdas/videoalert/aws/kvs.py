@@ -6,9 +6,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import boto3
 from botocore.exceptions import ClientError
+
+from videoalert.domain.errors import MediaUnreadable, UnknownStream
 
 # GetClip returns at most the first 200 fragments or 100 MB of a range, and truncates silently beyond
 # that, so a window is measured with ListFragments first. The byte budget keeps a margin because the
@@ -42,18 +45,6 @@ _MEDIA_ERROR_CODES = frozenset(
 )
 
 
-class UnknownStream(Exception):
-    """The camera's Kinesis video stream does not exist (never created, or deleted)."""
-
-
-class MediaUnreadable(Exception):
-    """Kinesis Video Streams cannot build an MP4 from the window's media (codec or frame errors)."""
-
-
-class NoMediaInWindow(Exception):
-    """Not raised by fetch_clip, which returns [] for an idle minute; kept for callers that prefer raising."""
-
-
 @dataclass(frozen=True)
 class FragmentInfo:
     timestamp: datetime
@@ -61,11 +52,11 @@ class FragmentInfo:
 
 
 def _error_code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def _is_retryable(exc: ClientError) -> bool:
-    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
     return _error_code(exc) in _THROTTLING_CODES or status >= 500
 
 
@@ -105,9 +96,9 @@ class KvsClipSource:
 
     def __init__(
         self,
-        kvs_client,
+        kvs_client: Any,
         *,
-        archived_media_client_factory: Callable[[str], object] | None = None,
+        archived_media_client_factory: Callable[[str], Any] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = 6,
         timestamp_origin: str = PRODUCER_TIMESTAMP,
@@ -124,14 +115,14 @@ class KvsClipSource:
         self._origin = timestamp_origin
         self._base_delay_s, self._max_delay_s, self._rng = base_delay_s, max_delay_s, rng
         self._endpoints: dict[tuple[str, str], str] = {}
-        self._media_clients: dict[str, object] = {}
+        self._media_clients: dict[str, Any] = {}
 
-    def _default_archived_media_client(self, endpoint_url: str):
+    def _default_archived_media_client(self, endpoint_url: str) -> Any:
         return boto3.client(
             "kinesis-video-archived-media", endpoint_url=endpoint_url, region_name=self._kvs.meta.region_name
         )
 
-    def _call(self, operation: Callable, **kwargs):
+    def _call(self, operation: Callable[..., Any], **kwargs: Any) -> Any:
         """Call with full-jitter exponential backoff on throttling (sleep a random share of base * 2^attempt)."""
         for attempt in range(self._max_attempts):
             try:
@@ -142,7 +133,7 @@ class KvsClipSource:
                 self._sleep(self._rng() * min(self._max_delay_s, self._base_delay_s * 2**attempt))
         raise AssertionError("unreachable")
 
-    def _media_client(self, stream_name: str, api_name: str):
+    def _media_client(self, stream_name: str, api_name: str) -> Any:
         key = (stream_name, api_name)
         if key not in self._endpoints:
             try:
@@ -169,7 +160,7 @@ class KvsClipSource:
     def list_fragments(self, stream_name: str, start: datetime, end: datetime) -> list[FragmentInfo]:
         """Fragments whose timestamp lies in [start, end), in time order."""
         client = self._media_client(stream_name, "LIST_FRAGMENTS")
-        request = {
+        request: dict[str, Any] = {
             "StreamName": stream_name,
             "FragmentSelector": {
                 "FragmentSelectorType": self._origin,
@@ -214,7 +205,7 @@ class KvsClipSource:
             if code in _MEDIA_ERROR_CODES:
                 raise MediaUnreadable(f"{stream_name} {start.isoformat()}..{end_inclusive.isoformat()}: {exc}") from exc
             raise
-        payload = response["Payload"].read()
+        payload = bytes(response["Payload"].read())
         return payload or None
 
     def fetch_clip(self, stream_name: str, start: datetime, end: datetime) -> list[bytes]:

@@ -1,23 +1,15 @@
-"""Typed settings of the feedback and review-sampler functions (the dispatcher's are in settings.py)."""
+"""The feedback function's settings, built once per cold start from the environment the stack sets."""
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
-from videoalert.config.dispatcher import ENV_CAMERA_IDS, ENV_CAMERAS_TABLE, ENV_REVIEW_BUCKET, ENV_VIDEO_BUCKET, ENV_VIDEOS_TABLE
+from videoalert_contract.names import (ENV_CAMERA_IDS, ENV_CAMERAS_TABLE, ENV_FP_MEMORY_CAPACITY, ENV_FP_MEMORY_TABLE,
+                                       ENV_VIDEOS_TABLE)
 
-# New variables the stack must set (see the report to the infra owner).
-ENV_FP_MEMORY_TABLE = "FP_MEMORY_TABLE"
-ENV_FP_MEMORY_CAPACITY = "FP_MEMORY_CAPACITY"
-ENV_REVIEW_BAND = "REVIEW_BAND"
+from videoalert.config.env import environment, integer, names_list, required
 
-DEFAULT_FP_MEMORY_CAPACITY = 50
-DEFAULT_REVIEW_BAND = 0.15  # deciding scores within +-0.15 of the threshold are "near" it
-
-
-def _cameras(env: Mapping[str, str]) -> tuple[str, ...]:
-    return tuple(c.strip() for c in env.get(ENV_CAMERA_IDS, "").split(",") if c.strip())
+DEFAULT_FP_MEMORY_CAPACITY = 50  # entries per camera and kind: ~1.4 KB items, one or two query pages to read
 
 
 @dataclass(frozen=True)
@@ -25,30 +17,14 @@ class FeedbackSettings:
     videos_table: str
     cameras_table: str
     fp_memory_table: str
-    fp_memory_capacity: int = DEFAULT_FP_MEMORY_CAPACITY
+    fp_memory_capacity: int = DEFAULT_FP_MEMORY_CAPACITY  # 1..1000 entries per camera and kind, oldest out
     camera_ids: tuple[str, ...] = ()
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "FeedbackSettings":
-        env = os.environ if env is None else env
-        return cls(videos_table=env[ENV_VIDEOS_TABLE], cameras_table=env[ENV_CAMERAS_TABLE],
-                   fp_memory_table=env[ENV_FP_MEMORY_TABLE],
-                   fp_memory_capacity=int(env.get(ENV_FP_MEMORY_CAPACITY, str(DEFAULT_FP_MEMORY_CAPACITY))),
-                   camera_ids=_cameras(env))
-
-
-@dataclass(frozen=True)
-class ReviewSettings:
-    videos_table: str
-    cameras_table: str
-    video_bucket: str
-    review_bucket: str
-    band: float = DEFAULT_REVIEW_BAND
-    camera_ids: tuple[str, ...] = ()
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "ReviewSettings":
-        env = os.environ if env is None else env
-        return cls(videos_table=env[ENV_VIDEOS_TABLE], cameras_table=env[ENV_CAMERAS_TABLE],
-                   video_bucket=env[ENV_VIDEO_BUCKET], review_bucket=env[ENV_REVIEW_BUCKET],
-                   band=float(env.get(ENV_REVIEW_BAND, str(DEFAULT_REVIEW_BAND))), camera_ids=_cameras(env))
+    def from_env(cls, env: Mapping[str, str] | None = None) -> FeedbackSettings:
+        env = environment(env)
+        return cls(videos_table=required(env, ENV_VIDEOS_TABLE), cameras_table=required(env, ENV_CAMERAS_TABLE),
+                   fp_memory_table=required(env, ENV_FP_MEMORY_TABLE),
+                   fp_memory_capacity=integer(env, ENV_FP_MEMORY_CAPACITY, DEFAULT_FP_MEMORY_CAPACITY,
+                                              low=1, high=1000),
+                   camera_ids=names_list(env, ENV_CAMERA_IDS))

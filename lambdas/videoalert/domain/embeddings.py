@@ -4,10 +4,11 @@ from __future__ import annotations
 import base64
 import math
 import struct
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Any
 
-from videoalert.domain.rule import FULL_FRAME, region_key
+from videoalert_contract.inference import REGION_FULL, TopEmbedding, region_key
 
 
 def encode(vector: Sequence[float]) -> str:
@@ -36,24 +37,21 @@ class FrameEmbedding:
     t: float
     score: float
     vector: tuple[float, ...]
-    region: str = FULL_FRAME
+    region: str = REGION_FULL
 
-    def to_item(self) -> dict:
+    def to_item(self) -> dict[str, Any]:
         return {"t": round(float(self.t), 3), "score": round(float(self.score), 5), "region": self.region,
                 "embedding_f16": encode(self.vector)}
 
     @classmethod
-    def from_item(cls, item: Mapping) -> "FrameEmbedding":
+    def from_top(cls, top: TopEmbedding) -> FrameEmbedding:
+        """An inference top embedding as the record stores it (rounded, float16), so matching now and on any later
+        read of the record sees the same numbers."""
+        return cls.from_item(cls(top.frame.t, top.frame.score, top.embedding, region_key(top.frame.region)).to_item())
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> FrameEmbedding:
         """Read the stored form, or the inference response's form (a plain float list under "embedding")."""
         vector = decode(item["embedding_f16"]) if "embedding_f16" in item else tuple(float(v) for v in item["embedding"])
         return cls(t=float(item.get("t", 0.0)), score=float(item.get("score", 0.0)), vector=tuple(vector),
                    region=region_key(item.get("region")))
-
-
-def compact(top_embeddings: Iterable[Mapping] | None) -> list[dict]:
-    """The inference response's top_embeddings in the record's compact form."""
-    return [FrameEmbedding.from_item(e).to_item() for e in top_embeddings or []]
-
-
-def from_record(record: Mapping) -> list[FrameEmbedding]:
-    return [FrameEmbedding.from_item(e) for e in record.get("top_embeddings") or []]

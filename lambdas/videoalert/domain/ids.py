@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote_plus
@@ -10,7 +9,6 @@ from urllib.parse import unquote_plus
 from videoalert_contract.names import UPLOADS_PREFIX, VIDEOS_PREFIX
 
 WINDOW = timedelta(minutes=1)
-CAMERA_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
 @dataclass(frozen=True)
@@ -36,10 +34,6 @@ def iso(dt: datetime) -> str:
 
 def parse_iso(text: str) -> datetime:
     return utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
-
-
-def is_valid_camera_id(camera_id: str) -> bool:
-    return bool(CAMERA_ID_PATTERN.match(camera_id or ""))
 
 
 def due_windows(cursor: datetime | None, now: datetime, *, settle_seconds: int, max_windows: int,

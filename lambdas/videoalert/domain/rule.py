@@ -1,23 +1,14 @@
 """The per-camera decision rule: turn per-frame (per-region) person scores into ALERT or NO_ALERT."""
 from __future__ import annotations
 
-import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from typing import Iterable, Mapping, Sequence
+from typing import Any
 
-ALERT = "ALERT"
-NO_ALERT = "NO_ALERT"
-SUPPRESSED = "SUPPRESSED"  # the rule said ALERT, but the detection matched the camera's false-positive memory
-COOLDOWN = "COOLDOWN"  # the rule said ALERT, but it continues an event that was alerted already
-DECISIONS = (ALERT, NO_ALERT, SUPPRESSED, COOLDOWN)
-POSITIVE_DECISIONS = frozenset({ALERT, COOLDOWN})  # "someone is there": these extend an event
+from videoalert_contract.inference import REGION_FULL, REGION_MODES, FrameScore, region_key
 
-AGGREGATE_MAX = "max"
-AGGREGATE_MEDIAN_TOP_K = "median_top_k"
-AGGREGATES = (AGGREGATE_MAX, AGGREGATE_MEDIAN_TOP_K)
-FULL_FRAME = "full"
-# What the inference function classifies in each sampled frame (its request field `regions`).
-REGION_MODES = ("full", "motion", "both")
+from videoalert.domain.types import Aggregate, Decision
+
 # Cosine distance within which a detection matches a remembered false positive. Whole-frame ResNet embeddings
 # of one scene sit close together (measured in bench/false_alerts: the same statue minutes <= 0.005 apart, a
 # person beside it 0.03 away, a person on the background of a remembered false positive ~0.02 away), so the
@@ -43,22 +34,23 @@ class Rule:
 
     threshold: float | None = None
     min_frames: int = 2
-    aggregate: str = AGGREGATE_MAX
+    aggregate: Aggregate = Aggregate.MAX
     top_k: int = 3
     cooldown_s: int = 300
     max_event_s: int = 1800
     fp_distance: float = DEFAULT_FP_DISTANCE
     enabled: bool = True
     version: int = 1
-    regions: str = FULL_FRAME
+    regions: str = REGION_FULL
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.min_frames < 1:
             raise ValueError("min_frames must be at least 1")
         if self.threshold is not None and not 0.0 < self.threshold < 1.0:
             raise ValueError("threshold must be between 0 and 1")
-        if self.aggregate not in AGGREGATES:
-            raise ValueError(f"aggregate must be one of {', '.join(AGGREGATES)}")
+        if self.aggregate not in set(Aggregate):
+            raise ValueError(f"aggregate must be one of {', '.join(Aggregate)}")
+        object.__setattr__(self, "aggregate", Aggregate(self.aggregate))  # a plain string from an item or the CLI
         if self.top_k < 1:
             raise ValueError("top_k must be at least 1")
         if self.cooldown_s < 0 or self.max_event_s < 0:
@@ -71,10 +63,10 @@ class Rule:
     def effective_threshold(self, model_threshold: float) -> float:
         return model_threshold if self.threshold is None else self.threshold
 
-    def to_item(self) -> dict:
+    def to_item(self) -> dict[str, Any]:
         return asdict(self)
 
-    def with_changes(self, **changes) -> "Rule":
+    def with_changes(self, **changes: Any) -> Rule:
         """The same rule with some editable fields changed (validated); the version is left to the store."""
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
@@ -83,19 +75,19 @@ class Rule:
 
     def describe(self) -> str:
         thr = "model" if self.threshold is None else f"{self.threshold:.2f}"
-        agg = "max" if self.aggregate == AGGREGATE_MAX else f"median(top{self.top_k})"
-        regions = "" if self.regions == FULL_FRAME else f" regions={self.regions}"
+        agg = "max" if self.aggregate == Aggregate.MAX else f"median(top{self.top_k})"
+        regions = "" if self.regions == REGION_FULL else f" regions={self.regions}"
         return f"thr={thr} k={self.min_frames} agg={agg} cooldown={self.cooldown_s}s{regions}"
 
     @classmethod
-    def from_item(cls, item: Mapping | None) -> "Rule":
+    def from_item(cls, item: Mapping[str, Any] | None) -> Rule:
         item = dict(item or {})
         defaults = cls()
         threshold = item.get("threshold")
         return cls(
             threshold=None if threshold is None else float(threshold),
             min_frames=int(item.get("min_frames", defaults.min_frames)),
-            aggregate=str(item.get("aggregate", defaults.aggregate)),
+            aggregate=Aggregate(str(item.get("aggregate", defaults.aggregate))),
             top_k=int(item.get("top_k", defaults.top_k)),
             cooldown_s=int(item.get("cooldown_s", defaults.cooldown_s)),
             max_event_s=int(item.get("max_event_s", defaults.max_event_s)),
@@ -107,16 +99,18 @@ class Rule:
 
 
 @dataclass(frozen=True)
-class Decision:
-    decision: str
+class Verdict:
+    """The rule's judgement of a clip, before the false-positive memory and the cooldown (domain.gates)."""
+
+    decision: Decision
     threshold: float
     max_score: float
     frames_over_threshold: int
     deciding_score: float  # the score that had to reach the threshold: how far the clip was from flipping
     reason: str = ""
     frames_considered: int = 0
-    region: str = FULL_FRAME
-    details: dict = field(default_factory=dict)
+    region: str = REGION_FULL
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 def _median(values: Sequence[float]) -> float:
@@ -125,48 +119,39 @@ def _median(values: Sequence[float]) -> float:
     return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
 
 
-def decide(scores: Sequence[float], rule: Rule, model_threshold: float, *, region: str = FULL_FRAME) -> Decision:
+def decide(scores: Sequence[float], rule: Rule, model_threshold: float, *, region: str = REGION_FULL) -> Verdict:
     """The rule's verdict on one region's scores (a disabled rule never alerts, but still reports the scores)."""
     threshold = rule.effective_threshold(model_threshold)
     ranked = sorted((float(s) for s in scores), reverse=True)
     over = sum(1 for s in ranked if s >= threshold)
     kth = ranked[rule.min_frames - 1] if len(ranked) >= rule.min_frames else (ranked[-1] if ranked else 0.0)
-    if rule.aggregate == AGGREGATE_MEDIAN_TOP_K and ranked:
+    if rule.aggregate == Aggregate.MEDIAN_TOP_K and ranked:
         aggregate = _median(ranked[: rule.top_k])
     else:
         aggregate = ranked[0] if ranked else 0.0
     # Both conditions must hold, so the smaller of the two scores is the one that decides.
     deciding = min(kth, aggregate)
     reason = f"{over} of {len(ranked)} frames >= {threshold:.3f} (need {rule.min_frames})"
-    if rule.aggregate == AGGREGATE_MEDIAN_TOP_K:
+    if rule.aggregate == Aggregate.MEDIAN_TOP_K:
         reason += f", median of top {rule.top_k} = {aggregate:.3f}"
-    verdict = ALERT if ranked and over >= rule.min_frames and aggregate >= threshold else NO_ALERT
-    if verdict == ALERT and not rule.enabled:
-        verdict, reason = NO_ALERT, f"alerts disabled by rule v{rule.version}; {reason}"
-    return Decision(decision=verdict, threshold=threshold, max_score=ranked[0] if ranked else 0.0,
-                    frames_over_threshold=over, deciding_score=deciding, reason=reason,
-                    frames_considered=len(ranked), region=region)
+    verdict = Decision.ALERT if ranked and over >= rule.min_frames and aggregate >= threshold else Decision.NO_ALERT
+    if verdict == Decision.ALERT and not rule.enabled:
+        verdict, reason = Decision.NO_ALERT, f"alerts disabled by rule v{rule.version}; {reason}"
+    return Verdict(decision=verdict, threshold=threshold, max_score=ranked[0] if ranked else 0.0,
+                   frames_over_threshold=over, deciding_score=deciding, reason=reason,
+                   frames_considered=len(ranked), region=region)
 
 
-def region_key(region) -> str:
-    """A stable text key for a region: "full" today, a box (list or dict) once regions are motion-gated."""
-    if region in (None, ""):
-        return FULL_FRAME
-    return region if isinstance(region, str) else json.dumps(region, sort_keys=True, separators=(",", ":"))
-
-
-def decide_frames(frames: Iterable[Mapping], rule: Rule, model_threshold: float) -> Decision:
+def decide_frames(frames: Iterable[FrameScore], rule: Rule, model_threshold: float) -> Verdict:
     """Decide each region separately ("full", "motion"); the clip takes the region closest to alerting, so one
     region that alerts is enough. A frame with several motion boxes counts once, with its best box: min_frames
     means distinct moments, not boxes."""
-    by_region: dict[str, dict] = {}
-    for index, frame in enumerate(frames):
-        best = by_region.setdefault(region_key(frame.get("region")), {})
-        moment = float(frame["t"]) if "t" in frame else f"#{index}"  # no time: every entry is its own frame
-        score = float(frame["score"])
-        best[moment] = max(score, best.get(moment, score))
+    by_region: dict[str, dict[float, float]] = {}
+    for frame in frames:
+        best = by_region.setdefault(region_key(frame.region), {})
+        best[frame.t] = max(frame.score, best.get(frame.t, frame.score))
     if not by_region:
         return decide([], rule, model_threshold)
     verdicts = [decide(list(best.values()), rule, model_threshold, region=region)
                 for region, best in sorted(by_region.items())]
-    return max(verdicts, key=lambda v: (v.decision == ALERT, v.deciding_score))
+    return max(verdicts, key=lambda v: (v.decision == Decision.ALERT, v.deciding_score))

@@ -1,18 +1,17 @@
 """Threshold what-if: replay stored per-frame scores under candidate rules and compare with what happened."""
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import timedelta
-from typing import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
 
-from videoalert.domain.rule import (AGGREGATE_MAX, AGGREGATE_MEDIAN_TOP_K, ALERT, COOLDOWN, NO_ALERT, SUPPRESSED, Rule,
-                       decide_frames)
-from videoalert.domain.ids import parse_iso
-from videoalert.app.feedback import FALSE_POSITIVE, TRUE_POSITIVE
+from videoalert.domain.records import VideoRecord
+from videoalert.domain.rule import Rule, decide_frames
+from videoalert.domain.types import Aggregate, Decision, Label, Status
 
 CANDIDATE_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.98)
 CANDIDATE_MIN_FRAMES = (1, 2, 3, 5)
-CANDIDATE_AGGREGATES = (AGGREGATE_MAX, AGGREGATE_MEDIAN_TOP_K)
+CANDIDATE_AGGREGATES = (Aggregate.MAX, Aggregate.MEDIAN_TOP_K)
 
 
 @dataclass(frozen=True)
@@ -31,47 +30,49 @@ class RuleOutcome:
     unlabelled_removed: int  # alerts nobody labelled that would no longer alert: possibly people
 
 
-def model_threshold_of(record: Mapping) -> float:
+def model_threshold_of(record: VideoRecord) -> float:
     """The model card's threshold when the clip was decided (older records: the threshold they used)."""
-    return float(record.get("model_threshold") or record.get("threshold") or 0.5)
+    return float(record.model_threshold or record.threshold or 0.5)
 
 
-def replay(records: Sequence[Mapping], rule: Rule) -> dict[str, str]:
+def replay(records: Sequence[VideoRecord], rule: Rule) -> dict[str, Decision]:
     """Each record's decision under the rule, in time order: the rule, recorded suppression, then cooldown."""
-    decisions: dict[str, str] = {}
-    event_start = last_positive = None
-    for record in sorted(records, key=lambda r: (r["window_start"], r["video_id"])):
-        verdict = decide_frames(record.get("frame_scores") or [], rule, model_threshold_of(record)).decision
-        if verdict == ALERT and record.get("suppressed_by"):
-            verdict = SUPPRESSED  # the memory matched then; it would match again
-        if verdict == ALERT and record.get("source") == "stream" and rule.cooldown_s > 0:
-            start = parse_iso(record["window_start"])
+    decisions: dict[str, Decision] = {}
+    event_start: datetime | None = None
+    last_positive: datetime | None = None
+    for record in sorted(records, key=lambda r: (r.window_start, r.video_id)):
+        verdict = decide_frames(record.frame_scores or (), rule, model_threshold_of(record)).decision
+        if verdict == Decision.ALERT and record.suppressed_by:
+            verdict = Decision.SUPPRESSED  # the memory matched then; it would match again
+        if verdict == Decision.ALERT and record.is_stream and rule.cooldown_s > 0:
+            start = record.window_start
             continuing = (last_positive is not None and start - last_positive <= timedelta(seconds=rule.cooldown_s)
-                          and not (rule.max_event_s and start - event_start >= timedelta(seconds=rule.max_event_s)))
+                          and not (rule.max_event_s and event_start is not None
+                                   and start - event_start >= timedelta(seconds=rule.max_event_s)))
             if continuing:
-                verdict = COOLDOWN
+                verdict = Decision.COOLDOWN
             else:
                 event_start = start
             last_positive = start
-        decisions[record["video_id"]] = verdict
+        decisions[record.video_id] = verdict
     return decisions
 
 
-def evaluate(records: Sequence[Mapping], rule: Rule) -> RuleOutcome:
+def evaluate(records: Sequence[VideoRecord], rule: Rule) -> RuleOutcome:
     after = replay(records, rule)
-    before = {r["video_id"]: r.get("decision") for r in records}
-    labels = {r["video_id"]: r.get("label") for r in records}
-    alerted_before = {v for v, d in before.items() if d == ALERT}
-    alerted_after = {v for v, d in after.items() if d == ALERT}
-    fps = {v for v, l in labels.items() if l == FALSE_POSITIVE}
-    people = {v for v, l in labels.items() if l == TRUE_POSITIVE}
+    before = {r.video_id: r.decision for r in records}
+    labels = {r.video_id: r.label for r in records}
+    alerted_before = {v for v, d in before.items() if d == Decision.ALERT}
+    alerted_after = {v for v, d in after.items() if d == Decision.ALERT}
+    fps = {v for v, label in labels.items() if label == Label.FALSE_POSITIVE}
+    people = {v for v, label in labels.items() if label == Label.TRUE_POSITIVE}
     return RuleOutcome(
         rule=rule, clips=len(records), alerts_before=len(alerted_before), alerts_after=len(alerted_after),
         kept=len(alerted_before & alerted_after), removed=len(alerted_before - alerted_after),
         added=len(alerted_after - alerted_before),
         false_positives_removed=len((fps & alerted_before) - alerted_after),
         false_positives_alerting=len(fps & alerted_after),
-        people_missed=sum(1 for v in people if after.get(v) in (NO_ALERT, SUPPRESSED)),
+        people_missed=sum(1 for v in people if after.get(v) in (Decision.NO_ALERT, Decision.SUPPRESSED)),
         people_labelled=len(people),
         unlabelled_removed=len((alerted_before - alerted_after) - fps - people),
     )
@@ -124,6 +125,6 @@ def _distance(rule: Rule, current: Rule) -> float:
     return abs(thr) + 0.05 * abs(rule.min_frames - current.min_frames) + 0.01 * (rule.aggregate != current.aggregate)
 
 
-def decided(records: Iterable[Mapping]) -> list[dict]:
+def decided(records: Iterable[VideoRecord]) -> list[VideoRecord]:
     """The records a replay can use: decided clips with their per-frame scores."""
-    return [dict(r) for r in records if r.get("status") == "DONE" and r.get("frame_scores")]
+    return [r for r in records if r.status == Status.DONE and r.frame_scores]

@@ -1,35 +1,29 @@
 """The cameras table: per-camera rule and the cursor of the next window to cut."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
+from typing import Any
 
 from boto3.dynamodb.conditions import Attr
 from botocore.exceptions import ClientError
 
+from videoalert.domain.camera import CameraConfig
+from videoalert.domain.errors import RuleConflict, UnknownCamera
+from videoalert.domain.ids import iso, parse_iso
 from videoalert.domain.rule import Rule
 from videoalert.store.dynamo_values import from_dynamo, to_dynamo
-from videoalert.domain.ids import iso, parse_iso
-
-
-@dataclass(frozen=True)
-class CameraConfig:
-    camera_id: str
-    rule: Rule = field(default_factory=Rule)
-    enabled: bool = True
-    cursor: datetime | None = None
-    item: dict = field(default_factory=dict)  # the raw item, for settings later features add
 
 
 class CameraStore:
     """Adapter over the cameras table. Cameras named at deploy time get a default item on first use."""
 
-    def __init__(self, table, *, known_cameras: tuple[str, ...] = ()):
+    def __init__(self, table: Any, *, known_cameras: tuple[str, ...] = ()):
         self.table = table
         self.known_cameras = tuple(known_cameras)
 
     @staticmethod
-    def _config(item: dict) -> CameraConfig:
+    def _config(item: dict[str, Any]) -> CameraConfig:
         item = from_dynamo(item)
         cursor = item.get("cursor")
         return CameraConfig(camera_id=item["camera_id"], rule=Rule.from_item(item.get("rule")),
@@ -57,7 +51,8 @@ class CameraStore:
 
     def all_cameras(self) -> list[CameraConfig]:
         """Every camera in the table plus the deploy-time ones (registered on the way)."""
-        items, kwargs = [], {}
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {}
         while True:
             page = self.table.scan(**kwargs)
             items.extend(page.get("Items", []))
@@ -89,7 +84,7 @@ class CameraStore:
                                ExpressionAttributeNames={"#r": "rule"},
                                ExpressionAttributeValues={":r": to_dynamo(rule.to_item())})
 
-    def update_rule(self, camera_id: str, expected_version: int, **changes) -> Rule:
+    def update_rule(self, camera_id: str, expected_version: int, **changes: Any) -> Rule:
         """Change rule fields and bump the version, only if the stored version is still expected_version.
 
         Two concurrent edits read the same version; the second write fails with RuleConflict instead of
@@ -113,11 +108,3 @@ class CameraStore:
                                    f"(someone changed it); read it again and retry") from err
             raise
         return new_rule
-
-
-class UnknownCamera(LookupError):
-    """No such camera in the table (and none known at deploy time)."""
-
-
-class RuleConflict(Exception):
-    """The rule changed since it was read: the edit was not applied."""

@@ -1,17 +1,21 @@
 """Replaying stored frame scores under candidate rules: counts, cooldown, and a recommendation that misses nobody."""
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from videoalert.domain.rule import Rule
 from videoalert.domain.whatif import candidates, evaluate, recommend, replay
+from fixtures.records import record_from
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
 
 def rec(minute, scores, decision, label=None, **extra):
     start = T0 + timedelta(minutes=minute)
-    return {"video_id": f"v{minute:02d}", "window_start": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "source": "stream",
-            "status": "DONE", "decision": decision, "model_threshold": 0.5, "label": label,
-            "frame_scores": [{"t": float(i), "score": s, "region": "full"} for i, s in enumerate(scores)], **extra}
+    return record_from({"video_id": f"v{minute:02d}", "camera_id": "cam1", "window_start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "source": "stream", "status": "DONE", "decision": decision, "model_threshold": 0.5,
+                        "label": label,
+                        "frame_scores": [{"t": float(i), "score": s, "region": "full"} for i, s in enumerate(scores)],
+                        **extra})
 
 
 def history():
@@ -43,7 +47,7 @@ def test_the_recommendation_silences_labelled_false_alerts_without_dropping_peop
 
 
 def test_without_a_labelled_person_nothing_is_recommended():
-    records = [{**r, "label": None if r["label"] == "true_positive" else r["label"]} for r in history()]
+    records = [replace(r, label=None if r.label == "true_positive" else r.label) for r in history()]
     current = evaluate(records, Rule())
     advice = recommend([evaluate(records, r) for r in candidates(Rule(), 0.5)], current)
     assert advice.outcome is None and "true positive" in advice.reason

@@ -1,18 +1,20 @@
-"""Cooldown events and memory suppression decide what the rule's ALERT becomes (pure: records as dicts)."""
+"""Cooldown events and memory suppression decide what the rule's ALERT becomes (pure: typed records, no table)."""
 from datetime import datetime, timedelta, timezone
 
 from videoalert.domain.gates import continuing_event, gate
 from videoalert.domain.rule import Rule, decide
 from videoalert.domain.embeddings import FrameEmbedding
-from videoalert.store.memory import MemoryEntry
+from videoalert.domain.memory import MemoryEntry
+from fixtures.records import record_from
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
 
 
 def rec(minute, decision, **extra):
     start = T0 + timedelta(minutes=minute)
-    return {"video_id": f"cam1-{start:%H%M}", "window_start": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "source": "stream", "status": "DONE", "decision": decision, **extra}
+    return record_from({"video_id": f"cam1-{start:%H%M}", "camera_id": "cam1",
+                        "window_start": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "source": "stream", "status": "DONE",
+                        "decision": decision, **extra})
 
 
 def test_a_person_who_stays_continues_the_event_of_the_first_alert():
@@ -30,7 +32,7 @@ def test_a_gap_longer_than_the_cooldown_starts_a_new_event():
 
 
 def test_negative_suppressed_and_upload_clips_do_not_extend_an_event():
-    previous = [rec(1, "NO_ALERT"), rec(2, "SUPPRESSED"), {**rec(3, "ALERT"), "source": "upload"}]
+    previous = [rec(1, "NO_ALERT"), rec(2, "SUPPRESSED"), rec(3, "ALERT", source="upload")]
     assert continuing_event(previous, T0 + timedelta(minutes=4), Rule(cooldown_s=300), "x") is None
 
 
@@ -50,9 +52,9 @@ def test_memory_wins_over_cooldown_and_uploads_are_never_cooled_down():
     at = T0 + timedelta(minutes=1)
     suppressed = gate(verdict, Rule(), window_start=at, is_stream=True, embeddings=clip, memory=memory,
                       previous=previous, video_id="cam1-1001")
-    assert suppressed.decision == "SUPPRESSED" and suppressed.fields["suppressed_by"]["video_id"] == "cam1-fp"
+    assert suppressed.decision == "SUPPRESSED" and suppressed.suppressed_by.video_id == "cam1-fp"
     cooled = gate(verdict, Rule(), window_start=at, is_stream=True, embeddings=clip, memory=[], previous=previous,
                   video_id="cam1-1001")
-    assert cooled.decision == "COOLDOWN" and cooled.fields["cooldown_of"] == "cam1-1000"
+    assert cooled.decision == "COOLDOWN" and cooled.cooldown_of == "cam1-1000"
     upload = gate(verdict, Rule(), window_start=at, is_stream=False, embeddings=clip, memory=[], previous=previous)
     assert upload.decision == "ALERT"

@@ -1,7 +1,16 @@
 """Per-camera rules: threshold, k of n frames, the aggregate, enabled, per-region decisions, stored form."""
 import pytest
 
-from videoalert.domain.rule import ALERT, NO_ALERT, Rule, decide, decide_frames
+from videoalert.domain.rule import Rule, decide, decide_frames
+from videoalert.domain.types import Decision
+from videoalert_contract.inference import FrameScore
+
+ALERT, NO_ALERT = Decision.ALERT, Decision.NO_ALERT
+
+
+def scored(frames):
+    """Frame entries as the inference response has them."""
+    return [FrameScore.from_payload(f) for f in frames]
 
 
 def test_median_of_the_top_k_ignores_a_single_spike_that_max_would_alert_on():
@@ -26,15 +35,15 @@ def test_each_region_is_decided_on_its_own_scores():
     frames = [{"t": 0, "score": 0.2, "region": "full"}, {"t": 0, "score": 0.9, "region": [10, 10, 50, 80]},
               {"t": 1, "score": 0.3, "region": "full"}, {"t": 1, "score": 0.8, "region": [10, 10, 50, 80]}]
     # When the clip is decided with k=2
-    verdict = decide_frames(frames, Rule(min_frames=2), 0.5)
+    verdict = decide_frames(scored(frames), Rule(min_frames=2), 0.5)
     # Then the box region alerts and is named as the deciding region
     assert verdict.decision == ALERT and verdict.region == "[10,10,50,80]"
     # And pooling the two regions' frames would not have reached the same verdict by mixing them
-    assert decide_frames([f for f in frames if f["region"] == "full"], Rule(min_frames=2), 0.5).decision == NO_ALERT
+    assert decide_frames(scored(f for f in frames if f["region"] == "full"), Rule(min_frames=2), 0.5).decision == NO_ALERT
 
 
 def test_frames_without_a_region_are_the_full_frame():
-    assert decide_frames([{"t": 0, "score": 0.9}, {"t": 1, "score": 0.9}], Rule(), 0.5).region == "full"
+    assert decide_frames(scored([{"t": 0, "score": 0.9}, {"t": 1, "score": 0.9}]), Rule(), 0.5).region == "full"
 
 
 def test_rules_round_trip_with_every_field_and_old_items_get_defaults():

@@ -4,8 +4,10 @@ import random
 
 import pytest
 
-from videoalert.domain.embeddings import FrameEmbedding, compact, cosine_distance, decode, encode
-from videoalert.store.memory import MemoryEntry, matching_entries, suppression
+from videoalert.domain.embeddings import FrameEmbedding, cosine_distance, decode, encode
+from videoalert.domain.memory import MemoryEntry, matching_entries, suppression
+from videoalert.domain.types import Label
+from videoalert_contract.inference import TopEmbedding
 
 
 def vec(seed, n=512):
@@ -13,7 +15,7 @@ def vec(seed, n=512):
     return [rng.gauss(0, 1) for _ in range(n)]
 
 
-def entry(video_id, vector, i=0, kind="false_positive"):
+def entry(video_id, vector, i=0, kind=Label.FALSE_POSITIVE):
     return MemoryEntry("cam1", f"2026-11-23T10:00:00Z#{video_id}#{i:02d}", video_id, 1.0, 0.9, "full",
                        tuple(decode(encode(vector))), "2026-11-23T10:00:00Z", kind)
 
@@ -27,7 +29,7 @@ def test_float16_storage_keeps_cosine_distance_within_a_thousandth():
 
 
 def test_the_inference_response_is_stored_compactly_and_read_back():
-    stored = compact([{"t": 3.0, "score": 0.91, "embedding": vec(3)}])
+    stored = [FrameEmbedding.from_top(TopEmbedding.from_payload({"t": 3.0, "score": 0.91, "embedding": vec(3)})).to_item()]
     assert set(stored[0]) == {"t", "score", "region", "embedding_f16"} and stored[0]["region"] == "full"
     back = FrameEmbedding.from_item(stored[0])
     assert back.t == 3.0 and cosine_distance(back.vector, vec(3)) < 1e-5

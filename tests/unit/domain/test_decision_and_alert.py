@@ -4,7 +4,11 @@ import json
 import pytest
 
 from videoalert.domain.alert_message import build_alert
-from videoalert.domain.rule import ALERT, NO_ALERT, Rule, decide
+from fixtures.records import record_from
+from videoalert.domain.rule import Rule, decide
+from videoalert.domain.types import Decision
+
+ALERT, NO_ALERT = Decision.ALERT, Decision.NO_ALERT
 
 
 def test_two_frames_at_the_threshold_alert_and_one_does_not():
@@ -40,8 +44,8 @@ def test_the_alert_names_camera_and_time_and_carries_filterable_attributes():
     record = {"video_id": "cam1-20261123T100100Z", "camera_id": "cam1", "window_start": "2026-11-23T10:01:00Z",
               "window_end": "2026-11-23T10:02:00Z", "max_score": 0.98765, "frames_over_threshold": 4,
               "threshold": 0.6, "model_version": "m1", "s3_bucket": "b", "s3_key": "videos/cam1/x.mp4",
-              "decision": "ALERT"}
-    alert = build_alert(record)
+              "status": "DONE", "decision": "ALERT"}
+    alert = build_alert(record_from(record))
     assert alert.subject == "Person detected on cam1 at 2026-11-23 10:01 UTC"
     body = json.loads(alert.body)
     assert body["video"]["uri"] == "s3://b/videos/cam1/x.mp4" and body["score"] == 0.9877

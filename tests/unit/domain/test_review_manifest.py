@@ -4,25 +4,26 @@ import io
 import json
 from datetime import date
 
+from fixtures.records import record_from
 from videoalert.domain.review import manifest_csv, manifest_jsonl, manifest_row, review_keys, select
 
 DAY = date(2026, 11, 23)
 
 
 def rec(vid, decision, deciding, **extra):
-    return {"video_id": vid, "camera_id": "cam1", "status": "DONE", "decision": decision, "deciding_score": deciding,
+    return record_from({"video_id": vid, "camera_id": "cam1", "status": "DONE", "decision": decision, "deciding_score": deciding,
             "threshold": 0.6, "window_start": "2026-11-23T10:00:00Z", "s3_bucket": "vb",
             "s3_key": f"videos/cam1/2026/11/23/{vid}.mp4", "model_version": "m1", "rule_version": 2,
             "frame_scores": [{"t": 0.0, "score": 0.2}, {"t": 1.0, "score": deciding}, {"t": 2.0, "score": 0.9}],
-            **extra}
+            **extra})
 
 
 def test_near_threshold_and_every_suppressed_clip_are_sampled_and_the_rest_are_not():
     records = [rec("a", "ALERT", 0.65), rec("b", "NO_ALERT", 0.5), rec("c", "ALERT", 0.99),
                rec("d", "SUPPRESSED", 0.99, suppressed_by={"video_id": "old", "distance": 0.04}),
-               rec("e", "NO_ALERT", 0.05), {**rec("f", "ALERT", 0.6), "status": "PROCESSING"}]
+               rec("e", "NO_ALERT", 0.05), rec("f", "ALERT", 0.6, status="PROCESSING")]
     picked = select(records, band=0.15)
-    assert [(s.record["video_id"], s.why) for s in picked] == [("a", "near_threshold"), ("b", "near_threshold"),
+    assert [(s.record.video_id, s.why) for s in picked] == [("a", "near_threshold"), ("b", "near_threshold"),
                                                               ("d", "suppressed")]
 
 

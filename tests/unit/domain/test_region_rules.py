@@ -1,7 +1,16 @@
 """The camera rule's `regions` field and how motion-region scores are counted by the decision."""
 import pytest
 
-from videoalert.domain.rule import ALERT, NO_ALERT, Rule, decide_frames
+from videoalert.domain.rule import Rule, decide_frames
+from videoalert.domain.types import Decision
+from videoalert_contract.inference import FrameScore
+
+ALERT, NO_ALERT = Decision.ALERT, Decision.NO_ALERT
+
+
+def scored(frames):
+    """Frame entries as the inference response has them."""
+    return [FrameScore.from_payload(f) for f in frames]
 
 
 def test_a_camera_rule_keeps_its_regions_through_the_table():
@@ -31,7 +40,7 @@ def test_several_boxes_in_one_frame_count_as_one_frame():
         {"t": 5.0, "score": s, "region": "motion", "box": [0.1 * i, 0.1, 0.1 * i + 0.2, 0.4]}
         for i, s in enumerate((0.91, 0.8, 0.95))]
     # When the clip is decided
-    verdict = decide_frames(frames, Rule(min_frames=2), 0.5)
+    verdict = decide_frames(scored(frames), Rule(min_frames=2), 0.5)
     # Then one moment is not two frames: no alert, and the frame's best box is its score
     assert verdict.decision == NO_ALERT
     assert verdict.region == "motion" and verdict.frames_over_threshold == 1 and verdict.max_score == 0.95
@@ -45,7 +54,7 @@ def test_motion_boxes_in_two_frames_alert_even_when_the_full_frame_does_not():
                    {"t": t, "score": 0.9, "region": "motion", "box": [0.6, 0.2, 0.75, 0.4]},
                    {"t": t, "score": 0.05, "region": "motion", "box": [0.0, 0.7, 0.2, 0.9]}]
     # When the clip is decided
-    verdict = decide_frames(frames, Rule(min_frames=2, regions="both"), 0.5)
+    verdict = decide_frames(scored(frames), Rule(min_frames=2, regions="both"), 0.5)
     # Then the motion region alerts, counted as two frames (not four boxes)
     assert verdict.decision == ALERT and verdict.region == "motion"
     assert verdict.frames_over_threshold == 2 and verdict.frames_considered == 2
