@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from videoalert_contract.names import CAMERA_ID_RULE, is_valid_camera_id
 
@@ -28,7 +29,7 @@ class StackConfig:
         return self.stage == "prod"
 
     @classmethod
-    def from_context(cls, get: Callable[[str], Any]) -> "StackConfig":
+    def from_context(cls, get: Callable[[str], Any]) -> StackConfig:
         """Build from a context getter such as ``app.node.try_get_context``; absent keys take defaults."""
         stage = get("stage")
         stage = "dev" if stage in (None, "") else str(stage)

@@ -8,7 +8,8 @@ from infra.alerts import Alerts
 from infra.config import StackConfig
 from infra.dispatcher import Dispatcher
 from infra.feedback import Feedback
-from infra.inference import TIMEOUT as INFERENCE_TIMEOUT, Inference
+from infra.inference import TIMEOUT as INFERENCE_TIMEOUT
+from infra.inference import Inference
 from infra.ingest import Ingest
 from infra.monitoring import NAMESPACE, Monitoring
 from infra.review import Review

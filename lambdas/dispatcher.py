@@ -9,7 +9,6 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from videoalert_contract.names import METRICS_NAMESPACE
 
 from videoalert.app import dispatch
 from videoalert.app.commands import MalformedEvent, Redrive, ScheduledRun, UploadedObject, parse_event
@@ -17,6 +16,7 @@ from videoalert.app.log_context import ClipContextFilter
 from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.domain.ids import NotAnUploadKey
 from videoalert.wiring import build_dependencies
+from videoalert_contract.names import METRICS_NAMESPACE
 
 logger = Logger()
 metrics = Metrics(namespace=METRICS_NAMESPACE)

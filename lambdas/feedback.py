@@ -1,7 +1,7 @@
 """Feedback Lambda behind an IAM-authenticated function URL: POST {video_id, label, tags?} labels a video."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -9,12 +9,12 @@ from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Respo
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from videoalert_contract.names import METRICS_NAMESPACE
 
 from videoalert.app.feedback import BadFeedback, FeedbackRequest, NotLabellable, VideoNotFound, apply_feedback
 from videoalert.config.feedback import FeedbackSettings
 from videoalert.domain.types import Label
 from videoalert.wiring import FeedbackStores, build_feedback
+from videoalert_contract.names import METRICS_NAMESPACE
 
 logger = Logger()
 metrics = Metrics(namespace=METRICS_NAMESPACE)
@@ -47,7 +47,7 @@ def label_video() -> dict[str, Any] | Response[Any]:
     try:
         request = FeedbackRequest.parse(body)
         result = apply_feedback(request, records=deps.records, cameras=deps.cameras, memory=deps.memory,
-                                who=caller(), now=datetime.now(timezone.utc))
+                                who=caller(), now=datetime.now(UTC))
     except BadFeedback as exc:
         raise BadRequestError(str(exc)) from exc
     except VideoNotFound as exc:

@@ -7,12 +7,12 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from videoalert_contract.names import METRICS_NAMESPACE
 
 from videoalert.app.review import sample_day
 from videoalert.config.review import ReviewSettings
 from videoalert.domain.ids import parse_iso
 from videoalert.wiring import ReviewDependencies, build_review
+from videoalert_contract.names import METRICS_NAMESPACE
 
 logger = Logger()
 metrics = Metrics(namespace=METRICS_NAMESPACE)

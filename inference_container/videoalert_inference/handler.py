@@ -11,12 +11,14 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+
 from videoalert_contract.inference import FrameScore, InferenceRequest, RejectedClip, ScoredClip, TopEmbedding
 
 from .errors import BadInputError
 from .model import PersonClassifier, load_classifier
 from .scoring import ClipScores, score_clip
-from .scoring import FrameScore as ScoredFrame, TopEmbedding as ScoredEmbedding
+from .scoring import FrameScore as ScoredFrame
+from .scoring import TopEmbedding as ScoredEmbedding
 from .settings import InferenceSettings
 from .url_source import UrlUnavailable, fetch_clip_parts_by_url, https_context
 
@@ -132,7 +134,7 @@ def _frame_score(entry: ScoredFrame | ScoredEmbedding) -> FrameScore:
                       box=None if entry.box is None else tuple(entry.box))
 
 
-def _record(scores: ClipScores, response: dict) -> None:
+def _record(scores: ClipScores, response: dict[str, Any]) -> None:
     timings = response["timings_ms"]
     metrics.add_metric(name="Frames", unit=MetricUnit.Count, value=scores.frames_sampled)
     metrics.add_metric(name="MotionRegions", unit=MetricUnit.Count,

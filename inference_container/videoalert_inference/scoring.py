@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence, Union
+from typing import Union
 
 import numpy as np
+
 from videoalert_contract.inference import REGION_FULL, REGION_MODES, REGION_MOTION
 
 from .errors import CORRUPT_VIDEO, NO_FRAMES, BadInputError

@@ -69,10 +69,11 @@ class FeedbackStores:
 
 def build_feedback(settings: FeedbackSettings, *, session: boto3.session.Session | None = None) -> FeedbackStores:
     dynamodb = (session or boto3.session.Session()).resource("dynamodb")
-    return FeedbackStores(records=VideoRecords(dynamodb.Table(settings.videos_table)),
-                          cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
-                          memory=FpMemory(dynamodb.Table(settings.fp_memory_table),
-                                          capacity=settings.fp_memory_capacity))
+    return FeedbackStores(
+        records=VideoRecords(dynamodb.Table(settings.videos_table)),
+        cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
+        memory=FpMemory(dynamodb.Table(settings.fp_memory_table), capacity=settings.fp_memory_capacity),
+    )
 
 
 @dataclass(frozen=True)
@@ -90,5 +91,5 @@ def build_review(settings: ReviewSettings, *, session: boto3.session.Session | N
     return ReviewDependencies(
         records=VideoRecords(dynamodb.Table(settings.videos_table)),
         cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
-        bucket=S3ReviewBucket(session.client("s3"), settings.review_bucket,
-                              video_bucket=settings.video_bucket))
+        bucket=S3ReviewBucket(session.client("s3"), settings.review_bucket, video_bucket=settings.video_bucket),
+    )

@@ -187,12 +187,14 @@ def parse_response(payload: object) -> InferenceResponse:
         raise MalformedResponse(f"inference answer without a numeric threshold: {exc}") from exc
     video, timings = payload.get("video"), payload.get("timings_ms")
     return ScoredClip(
-        video_id=video_id, model_version=None if payload.get("model_version") is None else str(payload["model_version"]),
+        video_id=video_id,
+        model_version=None if payload.get("model_version") is None else str(payload["model_version"]),
         threshold=threshold,
         frames=tuple(FrameScore.from_payload(f) for f in frames),
         top_embeddings=tuple(TopEmbedding.from_payload(e) for e in tops),
         video=dict(video) if isinstance(video, Mapping) else None,
-        timings_ms=dict(timings) if isinstance(timings, Mapping) else None)
+        timings_ms=dict(timings) if isinstance(timings, Mapping) else None,
+    )
 
 
 def _urls(event: Mapping[str, Any], parts: int) -> tuple[str, ...]:

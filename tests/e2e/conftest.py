@@ -54,11 +54,11 @@ def pipeline(aws, monkeypatch, tiny_model_dir):
     if str(ROOT / "lambdas") not in sys.path:
         sys.path.insert(0, str(ROOT / "lambdas"))
     import dispatcher
-    from videoalert_inference import handler as inference
 
     from videoalert.aws.inference import InProcessInferenceClient
     from videoalert.wiring import build_dependencies
     from videoalert_cli.local_run import NoStreamsLocally, _connect_upload_notifications
+    from videoalert_inference import handler as inference
 
     sess, res = aws
     monkeypatch.setenv("MODEL_DIR", str(tiny_model_dir))

@@ -1,17 +1,17 @@
 """Fixtures for dispatcher tests: wired dependencies on moto with an inference double that reads S3."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from videoalert.aws.sns import AlertPublisher
-from videoalert.store.cameras import CameraStore
-from videoalert.aws.s3 import ClipStore
-from videoalert.domain.errors import InferenceFailed
-from videoalert_contract.inference import parse_response
 from videoalert.app.dispatch import Dependencies
+from videoalert.aws.s3 import ClipStore
+from videoalert.aws.sns import AlertPublisher
+from videoalert.domain.errors import InferenceFailed
+from videoalert.store.cameras import CameraStore
 from videoalert.store.videos import VideoRecords
+from videoalert_contract.inference import parse_response
 
 
 class ScriptedInference:
@@ -86,7 +86,7 @@ def upload_event(bucket, key, etag='"abc"'):
 
 def scheduled_event(when: datetime):
     return {"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.events",
-            "time": when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "detail": {}}
+            "time": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "detail": {}}
 
 
 class LambdaContext:

@@ -1,10 +1,12 @@
-"""Fixtures for the false-alert loop: the real dispatcher, inference (tiny ONNX model), feedback and review handlers on moto."""
+"""Fixtures for the false-alert loop: the real dispatcher, inference (tiny ONNX model), feedback and review handlers
+on moto."""
+
 from __future__ import annotations
 
 import copy
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from handlers.conftest import LambdaContext, ListClipSource, scheduled_event
 
 EVENTS = Path(__file__).parent / "events"
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def feedback_event(body, *, user_arn="arn:aws:iam::123456789012:user/alice", raw_body: str | None = None) -> dict:
@@ -64,17 +66,17 @@ def colour_model_dir(tmp_path_factory) -> Path:
 def loop(aws, monkeypatch, colour_model_dir, clips_dir):
     import dispatcher
     import feedback
-    from videoalert_inference import handler as inference
 
-    from videoalert.aws.sns import AlertPublisher
-    from videoalert.store.cameras import CameraStore
-    from videoalert.aws.s3 import ClipStore
-    from videoalert.domain.rule import Rule
-    from videoalert.store.memory import FpMemory
-    from videoalert.aws.inference import InProcessInferenceClient
     from videoalert.app.dispatch import Dependencies
+    from videoalert.aws.inference import InProcessInferenceClient
+    from videoalert.aws.s3 import ClipStore
+    from videoalert.aws.sns import AlertPublisher
+    from videoalert.domain.rule import Rule
+    from videoalert.store.cameras import CameraStore
+    from videoalert.store.memory import FpMemory
     from videoalert.store.videos import VideoRecords
     from videoalert.wiring import FeedbackStores
+    from videoalert_inference import handler as inference
 
     sess, res = aws
     monkeypatch.setenv("MODEL_DIR", str(colour_model_dir))
@@ -96,6 +98,8 @@ def loop(aws, monkeypatch, colour_model_dir, clips_dir):
     deps.cameras.register("cam1", Rule(threshold=0.3, min_frames=2, cooldown_s=300, fp_distance=0.15))
     deps.cameras.advance_cursor("cam1", None, T0)
     monkeypatch.setattr(dispatcher, "_dependencies", deps)
-    monkeypatch.setattr(feedback, "_stores", FeedbackStores(records=deps.records, cameras=deps.cameras, memory=deps.memory))
+    monkeypatch.setattr(
+        feedback, "_stores", FeedbackStores(records=deps.records, cameras=deps.cameras, memory=deps.memory)
+    )
     yield Loop(sess, res, deps, source, dispatcher, feedback, clips_dir)
     inference.reset_runtime()

@@ -4,8 +4,8 @@ from __future__ import annotations
 import dataclasses
 
 from handlers.conftest import upload_event
-from videoalert_contract.inference import FrameScore
 from videoalert.domain.rule import Rule
+from videoalert_contract.inference import FrameScore
 
 
 def test_a_motion_camera_gets_motion_regions_scored_and_their_boxes_recorded(wired, invoke, clips_dir):

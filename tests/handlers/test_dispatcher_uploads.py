@@ -212,7 +212,7 @@ def test_log_lines_of_a_clip_are_json_with_its_video_id_and_camera(wired, invoke
     try:
         invoke(upload_event(res.video_bucket, "uploads/cam1/a.mp4", etag))
     finally:
-        for h, stream in zip(handlers, streams):
+        for h, stream in zip(handlers, streams, strict=True):
             h.setStream(stream)
     # Then the error line is structured JSON that names the clip and the camera
     (record,) = records(sess, res)
@@ -223,8 +223,9 @@ def test_log_lines_of_a_clip_are_json_with_its_video_id_and_camera(wired, invoke
 
 def test_the_inference_request_carries_sigv4_urls_of_the_clip_that_are_never_stored(wired, monkeypatch, clips_dir):
     # Given the dispatcher as deployed (its own wiring, clip URLs on) and an uploaded clip
-    import dispatcher
     from urllib.parse import parse_qs, urlsplit
+
+    import dispatcher
 
     from handlers.conftest import LambdaContext, ListClipSource, ScriptedInference
     from videoalert.wiring import build_dependencies

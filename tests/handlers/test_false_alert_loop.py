@@ -6,8 +6,6 @@ import dataclasses
 
 import pytest
 
-from handlers.loop_support import colour_model_dir, loop  # noqa: F401 - fixtures
-
 
 def test_a_person_who_stays_five_minutes_gets_one_alert_and_a_later_visit_another(loop):
     # Given a person on camera for minutes 0-4, nobody at 5-9, and the person back at minute 10

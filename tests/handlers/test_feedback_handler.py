@@ -7,7 +7,7 @@ import pytest
 
 from fixtures.records import seed
 from handlers.conftest import LambdaContext
-from handlers.loop_support import colour_model_dir, feedback_event, loop  # noqa: F401 - fixtures
+from handlers.loop_support import feedback_event
 
 
 def call(loop, event):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -14,7 +14,7 @@ from videoalert_cli import resources
 from videoalert_cli.errors import UserError
 from videoalert_cli.main import main
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
@@ -118,7 +118,7 @@ class Recorder(BaseHTTPRequestHandler):
     status = 200
     answer: dict = {}
 
-    def do_POST(self):  # noqa: N802 - http.server's name
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Recorder.seen.append({"headers": dict(self.headers), "body": json.loads(body)})
         payload = json.dumps(Recorder.answer).encode()

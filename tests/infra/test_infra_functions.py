@@ -114,7 +114,7 @@ def test_dispatcher_environment_is_the_settings_contract(synth):
     assert env[names.ENV_CAMERA_IDS] == "front,back-yard"
     assert env[names.ENV_RETENTION_DAYS] == "14"
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "videoalert"
-    assert env[loop_names.ENV_FP_MEMORY_TABLE] == {"Ref": synth.logical_id(synth.stack.storage.fp_memory_table)}
+    assert env[names.ENV_FP_MEMORY_TABLE] == {"Ref": synth.logical_id(synth.stack.storage.fp_memory_table)}
     # and the dispatcher settings parse from exactly these variables
     parsed = DispatcherSettings.from_env(_resolved_env(synth, "dispatcher"))
     assert parsed.camera_ids == ("front", "back-yard")

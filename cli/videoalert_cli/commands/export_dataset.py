@@ -1,4 +1,6 @@
-"""`videoalert export-dataset OUT_DIR`: labelled videos' frames in the training layout (false positives as negatives)."""
+"""`videoalert export-dataset OUT_DIR`: labelled videos' frames in the training layout (false positives as
+negatives)."""
+
 from __future__ import annotations
 
 
@@ -41,10 +43,17 @@ def run(args) -> int:
     if not records:
         raise UserError("no labelled videos found (label some with `videoalert feedback`)")
     s3 = target.client("s3")
-    rows = export(records, lambda b, k: s3.get_object(Bucket=b, Key=k)["Body"].read(), Path(args.out_dir),
-                  frames_per_video=args.frames, validation_percent=args.validation_percent)
+    rows = export(
+        records,
+        lambda b, k: s3.get_object(Bucket=b, Key=k)["Body"].read(),
+        Path(args.out_dir),
+        frames_per_video=args.frames,
+        validation_percent=args.validation_percent,
+    )
     counts = Counter((r["split"], r["class"]) for r in rows)
-    print(f"{len(rows)} frames from {len(records)} labelled videos in {args.out_dir}: "
-          + ", ".join(f"{s}/{c}={n}" for (s, c), n in sorted(counts.items())))
+    print(
+        f"{len(rows)} frames from {len(records)} labelled videos in {args.out_dir}: "
+        + ", ".join(f"{s}/{c}={n}" for (s, c), n in sorted(counts.items()))
+    )
     print(f"manifest: {Path(args.out_dir) / 'manifest.csv'}")
     return 0

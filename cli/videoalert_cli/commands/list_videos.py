@@ -8,7 +8,9 @@ def register(sub) -> None:
     parser = sub.add_parser("list", help="list a camera's videos, newest first")
     parser.add_argument("--camera", required=True)
     parser.add_argument("--since", help="ISO time (2026-11-23T10:00Z) or an age: 30m, 6h, 7d")
-    parser.add_argument("--decision", choices=["ALERT", "NO_ALERT", "SUPPRESSED", "COOLDOWN"], help="only this decision")
+    parser.add_argument(
+        "--decision", choices=["ALERT", "NO_ALERT", "SUPPRESSED", "COOLDOWN"], help="only this decision"
+    )
     parser.add_argument("--status", help="only this status (DONE, FAILED, REJECTED, ...)")
     parser.add_argument("--limit", type=int, default=50)
     add_target_arguments(parser)

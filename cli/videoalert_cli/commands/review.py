@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 
 def register(sub) -> None:
@@ -15,7 +16,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from datetime import date, datetime, timedelta, timezone
+    from datetime import date, datetime, timedelta
 
     from videoalert.app.review import sample_day
     from videoalert.aws.s3 import ReviewBucket
@@ -27,7 +28,7 @@ def run(args) -> int:
     from ..resources import resolve
 
     try:
-        day = date.fromisoformat(args.date) if args.date else (datetime.now(timezone.utc) - timedelta(days=1)).date()
+        day = date.fromisoformat(args.date) if args.date else (datetime.now(UTC) - timedelta(days=1)).date()
     except ValueError as exc:
         raise UserError(f"--date must be YYYY-MM-DD: {exc}") from exc
     target = resolve(args)

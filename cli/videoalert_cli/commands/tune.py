@@ -18,10 +18,10 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from videoalert.domain.errors import RuleConflict
-    from videoalert.store.cameras import CameraStore
-    from videoalert.store.videos import VideoRecords
     from videoalert.domain.types import Label
     from videoalert.domain.whatif import candidates, decided, evaluate, model_threshold_of, recommend
+    from videoalert.store.cameras import CameraStore
+    from videoalert.store.videos import VideoRecords
 
     from ..errors import UserError
     from ..formatting import parse_since

@@ -62,7 +62,9 @@ def parse_event(event: Any) -> list[Command]:
 def _s3_notification(record: Any) -> UploadedObject:
     try:
         if record.get("eventSource") != "aws:s3" or not str(record.get("eventName", "")).startswith("ObjectCreated"):
-            raise MalformedEvent(f"not an S3 ObjectCreated record: {record.get('eventSource')} {record.get('eventName')}")
+            raise MalformedEvent(
+                f"not an S3 ObjectCreated record: {record.get('eventSource')} {record.get('eventName')}"
+            )
         s3 = record["s3"]
         return UploadedObject(s3["bucket"]["name"], s3["object"]["key"], s3["object"].get("eTag"))
     except (KeyError, TypeError, AttributeError) as exc:

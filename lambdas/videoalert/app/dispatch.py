@@ -7,22 +7,30 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from videoalert_contract.inference import FrameScore, InferenceRequest, RejectedClip, ScoredClip
-from videoalert_contract.names import is_valid_camera_id, stream_name
-
 from videoalert.app.log_context import clip_context
-from videoalert.app.ports import Alerts, Cameras, ClipSource, Clips, Inference, Memory, Videos
+from videoalert.app.ports import Alerts, Cameras, Clips, ClipSource, Inference, Memory, Videos
 from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.domain.alert_message import build_alert
 from videoalert.domain.camera import CameraConfig
 from videoalert.domain.embeddings import FrameEmbedding
 from videoalert.domain.errors import InferenceFailed, MediaUnreadable
 from videoalert.domain.gates import Gated, gate
-from videoalert.domain.ids import (WINDOW, Window, camera_from_upload_key, due_windows, iso, stream_video_id,
-                                   upload_video_id, utc, video_key)
+from videoalert.domain.ids import (
+    WINDOW,
+    Window,
+    camera_from_upload_key,
+    due_windows,
+    iso,
+    stream_video_id,
+    upload_video_id,
+    utc,
+    video_key,
+)
 from videoalert.domain.records import Decided, VideoRecord
 from videoalert.domain.rule import Verdict, decide_frames
 from videoalert.domain.types import TERMINAL_STATUSES, Decision, Source, Status
+from videoalert_contract.inference import FrameScore, InferenceRequest, RejectedClip, ScoredClip
+from videoalert_contract.names import is_valid_camera_id, stream_name
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +127,7 @@ def run_schedule(deps: Dependencies, now: datetime) -> list[ClipOutcome]:
             continue
         try:
             outcomes.extend(run_camera(deps, camera, now))
-        except Exception as exc:  # noqa: BLE001 - logged with the camera, retried by the next run
+        except Exception as exc:
             logger.exception("camera %s: run stopped, the cursor stays for the next run", camera.camera_id)
             outcomes.append(ClipOutcome(None, camera.camera_id, Status.FAILED,
                                         reason=f"{type(exc).__name__}: {exc}", metrics={"CameraRunErrors": 1}))
@@ -162,7 +170,8 @@ def process_window(deps: Dependencies, camera: CameraConfig, window: Window) -> 
     size = sum(len(p) for p in parts)
     new = replace(new, size_bytes=size, parts=len(parts))
     if size > deps.settings.max_video_bytes:
-        return _reject_new(deps, new, "TOO_LARGE", f"{size} bytes is over the {deps.settings.max_video_bytes} byte limit")
+        return _reject_new(deps, new, "TOO_LARGE",
+                           f"{size} bytes is over the {deps.settings.max_video_bytes} byte limit")
     keys = [video_key(camera.camera_id, window.start, video_id, part=i + 1) for i in range(len(parts))]
     for key, data in zip(keys, parts, strict=True):
         deps.clips.put(key, data, video_id=video_id, camera_id=camera.camera_id)
@@ -172,41 +181,62 @@ def process_window(deps: Dependencies, camera: CameraConfig, window: Window) -> 
 
 # ---------------------------------------------------------------------------------------------- scoring
 
-def process_recorded(deps: Dependencies, video_id: str, camera: CameraConfig,
-                     allow_from: tuple[Status, ...] = (Status.RECEIVED,)) -> ClipOutcome:
+
+def process_recorded(
+    deps: Dependencies, video_id: str, camera: CameraConfig, allow_from: tuple[Status, ...] = (Status.RECEIVED,)
+) -> ClipOutcome:
     """Score and decide a recorded clip once; a replay finds it taken or finished and changes nothing."""
     with clip_context(video_id=video_id, camera_id=camera.camera_id):
         return _process_recorded(deps, video_id, camera, allow_from)
 
 
-def _process_recorded(deps: Dependencies, video_id: str, camera: CameraConfig,
-                      allow_from: tuple[Status, ...]) -> ClipOutcome:
+def _process_recorded(
+    deps: Dependencies, video_id: str, camera: CameraConfig, allow_from: tuple[Status, ...]
+) -> ClipOutcome:
     record = deps.records.claim(video_id, allow_from=allow_from)
     if record is None:
         current = deps.records.get(video_id)
         if current is not None and current.status == Status.DONE and current.decision == Decision.ALERT:
             return _ensure_alert(deps, current, duplicate=True)
-        return ClipOutcome(video_id, camera.camera_id, Skip.DUPLICATE,
-                           decision=current.decision if current else None,
-                           reason=f"already {current.status if current else None}")
+        return ClipOutcome(
+            video_id,
+            camera.camera_id,
+            Skip.DUPLICATE,
+            decision=current.decision if current else None,
+            reason=f"already {current.status if current else None}",
+        )
     keys = record.keys
-    request = InferenceRequest(video_id=video_id, bucket=record.s3_bucket or "", keys=tuple(keys),
-                               sample_fps=deps.settings.sample_fps, regions=camera.rule.regions,
-                               # not logged, not stored: each URL is a 15-minute credential for its object
-                               urls=tuple(deps.clips.get_urls(record.s3_bucket or "", keys))
-                               if deps.settings.inference_urls else ())
+    request = InferenceRequest(
+        video_id=video_id,
+        bucket=record.s3_bucket or "",
+        keys=tuple(keys),
+        sample_fps=deps.settings.sample_fps,
+        regions=camera.rule.regions,
+        # not logged, not stored: each URL is a 15-minute credential for its object
+        urls=tuple(deps.clips.get_urls(record.s3_bucket or "", keys)) if deps.settings.inference_urls else (),
+    )
     try:
         result = deps.inference.score(request)
     except InferenceFailed as exc:
         deps.records.finish_failed(video_id, "INFERENCE_FAILED", str(exc)[:1000])
         logger.error("video %s: inference failed: %s", video_id, exc)
-        return ClipOutcome(video_id, camera.camera_id, Status.FAILED, reason="INFERENCE_FAILED",
-                           metrics={"ClipsReceived": 1, "ClipsFailed": 1})
+        return ClipOutcome(
+            video_id,
+            camera.camera_id,
+            Status.FAILED,
+            reason="INFERENCE_FAILED",
+            metrics={"ClipsReceived": 1, "ClipsFailed": 1},
+        )
     if isinstance(result, RejectedClip):
         deps.records.finish_rejected(video_id, result.code, result.message[:1000])
         logger.warning("video %s: rejected by inference: %s %s", video_id, result.code, result.message)
-        return ClipOutcome(video_id, camera.camera_id, Status.REJECTED, reason=result.code,
-                           metrics={"ClipsReceived": 1, "ClipsRejected": 1})
+        return ClipOutcome(
+            video_id,
+            camera.camera_id,
+            Status.REJECTED,
+            reason=result.code,
+            metrics={"ClipsReceived": 1, "ClipsRejected": 1},
+        )
     return _decide(deps, record, camera, result)
 
 
@@ -216,52 +246,96 @@ def _decide(deps: Dependencies, record: VideoRecord, camera: CameraConfig, resul
     top_embeddings = tuple(FrameEmbedding.from_top(e) for e in result.top_embeddings)
     gated = _gate(deps, record, camera, verdict, top_embeddings)
     decided = Decided(
-        decision=gated.decision, rule_decision=verdict.decision,
+        decision=gated.decision,
+        rule_decision=verdict.decision,
         decision_reason="; ".join(r for r in (gated.reason, verdict.reason) if r),
-        threshold=verdict.threshold, model_threshold=result.threshold, region=verdict.region,
-        max_score=verdict.max_score, deciding_score=verdict.deciding_score,
-        frames_over_threshold=verdict.frames_over_threshold, rule=rule, model_version=result.model_version,
+        threshold=verdict.threshold,
+        model_threshold=result.threshold,
+        region=verdict.region,
+        max_score=verdict.max_score,
+        deciding_score=verdict.deciding_score,
+        frames_over_threshold=verdict.frames_over_threshold,
+        rule=rule,
+        model_version=result.model_version,
         frame_scores=tuple(FrameScore(round(f.t, 3), round(f.score, 5), f.region, f.box) for f in result.frames),
-        top_embeddings=top_embeddings, video_info=result.video, timings_ms=result.timings_ms,
-        suppressed_by=gated.suppressed_by, cooldown_of=gated.cooldown_of, event_start=gated.event_start,
+        top_embeddings=top_embeddings,
+        video_info=result.video,
+        timings_ms=result.timings_ms,
+        suppressed_by=gated.suppressed_by,
+        cooldown_of=gated.cooldown_of,
+        event_start=gated.event_start,
     )
     finished = deps.records.finish_done(record.video_id, decided)
     timings = result.timings_ms or {}
-    metrics = {"ClipsReceived": 1, "ClipsProcessed": 1, "Frames": len(result.frames),
-               "DecodeMs": float(timings.get("decode", 0.0)), "InferenceMs": float(timings.get("inference", 0.0))}
+    metrics = {
+        "ClipsReceived": 1,
+        "ClipsProcessed": 1,
+        "Frames": len(result.frames),
+        "DecodeMs": float(timings.get("decode", 0.0)),
+        "InferenceMs": float(timings.get("inference", 0.0)),
+    }
     if gated.decision == Decision.SUPPRESSED:
         metrics["Suppressed"] = 1
     elif gated.decision == Decision.COOLDOWN:
         metrics["Cooldowns"] = 1
     if gated.decision != Decision.ALERT:
-        return ClipOutcome(record.video_id, camera.camera_id, Status.DONE, decision=gated.decision,
-                           reason=decided.decision_reason, metrics=metrics)
+        return ClipOutcome(
+            record.video_id,
+            camera.camera_id,
+            Status.DONE,
+            decision=gated.decision,
+            reason=decided.decision_reason,
+            metrics=metrics,
+        )
     outcome = _ensure_alert(deps, finished, duplicate=False)
     outcome.metrics = {**metrics, **outcome.metrics}
     return outcome
 
 
-def _gate(deps: Dependencies, record: VideoRecord, camera: CameraConfig, verdict: Verdict,
-          top_embeddings: tuple[FrameEmbedding, ...]) -> Gated:
+def _gate(
+    deps: Dependencies,
+    record: VideoRecord,
+    camera: CameraConfig,
+    verdict: Verdict,
+    top_embeddings: tuple[FrameEmbedding, ...],
+) -> Gated:
     """Apply the false-positive memory and the cooldown to a clip the rule would alert on."""
     if verdict.decision != Decision.ALERT:
         return Gated(verdict.decision)
     window_start = record.window_start
     rule = camera.rule
     memory = deps.memory.entries(camera.camera_id) if deps.memory is not None and rule.fp_distance > 0 else None
-    previous = (deps.records.by_camera(camera.camera_id, since=window_start - timedelta(seconds=rule.cooldown_s),
-                                       until=window_start)
-                if record.is_stream and rule.cooldown_s > 0 else ())
-    return gate(verdict, rule, window_start=window_start, is_stream=record.is_stream, embeddings=top_embeddings,
-                memory=memory, previous=previous, video_id=record.video_id)
+    previous = (
+        deps.records.by_camera(
+            camera.camera_id, since=window_start - timedelta(seconds=rule.cooldown_s), until=window_start
+        )
+        if record.is_stream and rule.cooldown_s > 0
+        else ()
+    )
+    return gate(
+        verdict,
+        rule,
+        window_start=window_start,
+        is_stream=record.is_stream,
+        embeddings=top_embeddings,
+        memory=memory,
+        previous=previous,
+        video_id=record.video_id,
+    )
 
 
 def _ensure_alert(deps: Dependencies, record: VideoRecord, *, duplicate: bool) -> ClipOutcome:
     """Publish the alert of an ALERT record unless it was published (or is being published) already."""
     video_id, camera_id = record.video_id, record.camera_id
     if record.alert_message_id or not deps.records.claim_alert(video_id):
-        return ClipOutcome(video_id, camera_id, Skip.DUPLICATE if duplicate else Status.DONE, decision=Decision.ALERT,
-                           alert_message_id=record.alert_message_id, reason="alert already sent")
+        return ClipOutcome(
+            video_id,
+            camera_id,
+            Skip.DUPLICATE if duplicate else Status.DONE,
+            decision=Decision.ALERT,
+            alert_message_id=record.alert_message_id,
+            reason="alert already sent",
+        )
     try:
         message_id = deps.alerts.publish(build_alert(record))
     except Exception as exc:
@@ -269,11 +343,13 @@ def _ensure_alert(deps: Dependencies, record: VideoRecord, *, duplicate: bool) -
         raise AlertNotSent(f"video {video_id}: SNS publish failed: {exc}") from exc
     deps.records.record_alert(video_id, message_id)
     logger.info("video %s: alert %s published", video_id, message_id)
-    return ClipOutcome(video_id, camera_id, Status.DONE, decision=Decision.ALERT, alert_message_id=message_id,
-                       metrics={"Alerts": 1})
+    return ClipOutcome(
+        video_id, camera_id, Status.DONE, decision=Decision.ALERT, alert_message_id=message_id, metrics={"Alerts": 1}
+    )
 
 
 # ---------------------------------------------------------------------------------------------- redrive
+
 
 def redrive(deps: Dependencies, video_ids: tuple[str, ...] = ()) -> list[ClipOutcome]:
     """Score FAILED clips again (all of them when no IDs are given); a finished clip is left alone."""
@@ -291,5 +367,8 @@ def redrive(deps: Dependencies, video_ids: tuple[str, ...] = ()) -> list[ClipOut
 
 def describe(outcome: ClipOutcome) -> dict[str, Any]:
     """The outcome as the handler logs and returns it (plain JSON values)."""
-    return {k: str(v) if isinstance(v, StrEnum) else v for k, v in outcome.__dict__.items()
-            if k != "metrics" and v not in (None, "")}
+    return {
+        k: str(v) if isinstance(v, StrEnum) else v
+        for k, v in outcome.__dict__.items()
+        if k != "metrics" and v not in (None, "")
+    }

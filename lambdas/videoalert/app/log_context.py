@@ -4,9 +4,11 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-from typing import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 
-_clip: contextvars.ContextVar[dict] = contextvars.ContextVar("videoalert_clip", default={})
+_clip: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar("videoalert_clip",
+                                                                          default=MappingProxyType({}))
 
 
 @contextlib.contextmanager

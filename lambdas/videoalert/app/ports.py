@@ -6,14 +6,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from videoalert_contract.inference import InferenceRequest, InferenceResponse
-
 from videoalert.domain.alert_message import AlertMessage
 from videoalert.domain.camera import CameraConfig
 from videoalert.domain.embeddings import FrameEmbedding
 from videoalert.domain.memory import MemoryEntry
 from videoalert.domain.records import Decided, StoredObject, VideoRecord
 from videoalert.domain.types import Label, Status
+from videoalert_contract.inference import InferenceRequest, InferenceResponse
 
 
 class Videos(Protocol):

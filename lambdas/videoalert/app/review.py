@@ -1,4 +1,6 @@
-"""Sample a day for review: copy the day's sample into the review bucket with its manifests; a rerun writes nothing new."""
+"""Sample a day for review: copy the day's sample into the review bucket with its manifests; a rerun writes nothing
+new."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,8 +8,16 @@ from datetime import date
 from typing import Any
 
 from videoalert.app.ports import Cameras, ReviewBucket, Videos
-from videoalert.domain.review import (day_bounds, day_prefix, manifest_csv, manifest_jsonl, manifest_row, review_keys,
-                                      select)
+from videoalert.domain.records import VideoRecord
+from videoalert.domain.review import (
+    day_bounds,
+    day_prefix,
+    manifest_csv,
+    manifest_jsonl,
+    manifest_row,
+    review_keys,
+    select,
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +40,7 @@ def sample_day(day: date, *, records: Videos, cameras: Cameras, bucket: ReviewBu
     nothing; a label added since the first run changes the manifest, which is then rewritten.
     """
     since, until = day_bounds(day)
-    day_records = []
+    day_records: list[VideoRecord] = []
     for camera in cameras.all_cameras():
         day_records.extend(records.by_camera(camera.camera_id, since=since, until=until, newest_first=False))
     samples = select(day_records, band=band)
@@ -45,13 +55,20 @@ def sample_day(day: date, *, records: Videos, cameras: Cameras, bucket: ReviewBu
             copied += 1
     rows = [manifest_row(s, day=day, review_bucket=bucket.bucket, video_bucket=bucket.video_bucket) for s in samples]
     written = 0
-    for name, body, content_type in (("manifest.jsonl", manifest_jsonl(rows), "application/x-ndjson"),
-                                     ("manifest.csv", manifest_csv(rows), "text/csv")):
+    for name, body, content_type in (
+        ("manifest.jsonl", manifest_jsonl(rows), "application/x-ndjson"),
+        ("manifest.csv", manifest_csv(rows), "text/csv"),
+    ):
         key = prefix + name
         if key in present and bucket.read(key) == body:
             continue
         bucket.write(key, body, content_type)
         written += 1
-    return ReviewResult(day=day.isoformat(), prefix=prefix, sampled=len(samples),
-                        suppressed=sum(1 for s in samples if s.why == "suppressed"), objects_copied=copied,
-                        manifests_written=written)
+    return ReviewResult(
+        day=day.isoformat(),
+        prefix=prefix,
+        sampled=len(samples),
+        suppressed=sum(1 for s in samples if s.why == "suppressed"),
+        objects_copied=copied,
+        manifests_written=written,
+    )

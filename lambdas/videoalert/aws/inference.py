@@ -6,9 +6,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from videoalert_contract.inference import InferenceRequest, InferenceResponse, MalformedResponse, parse_response
-
 from videoalert.domain.errors import InferenceFailed
+from videoalert_contract.inference import InferenceRequest, InferenceResponse, MalformedResponse, parse_response
 
 
 class LambdaInferenceClient:
@@ -40,7 +39,7 @@ class InProcessInferenceClient:
         try:
             # A JSON round trip, as over the Lambda API, so nothing non-serialisable slips through.
             answer = json.loads(json.dumps(self.handler(json.loads(json.dumps(request.to_payload())), None)))
-        except Exception as exc:  # noqa: BLE001 - any failure of the function is a failed invoke, as over Lambda
+        except Exception as exc:
             raise InferenceFailed(f"{type(exc).__name__}: {exc}") from exc
         try:
             return parse_response(answer)

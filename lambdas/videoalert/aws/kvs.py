@@ -5,7 +5,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -66,7 +66,7 @@ def _is_no_fragments(exc: ClientError) -> bool:
 
 
 def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def plan_parts(fragments: list[FragmentInfo], start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -85,7 +85,7 @@ def plan_parts(fragments: list[FragmentInfo], start: datetime, end: datetime) ->
             count, size = 0, 0
         count += 1
         size += fragment.size_bytes
-    parts = [(first, following - _ONE_MS) for first, following in zip(firsts, firsts[1:] + [end])]
+    parts = [(first, following - _ONE_MS) for first, following in zip(firsts, firsts[1:] + [end], strict=True)]
     # Only a last part whose one fragment starts at end - 1 ms can be empty; starting it 1 ms earlier takes
     # nothing from the part before, since PutMedia spaces fragments at least 200 ms apart (5 per second).
     return [(a - _ONE_MS, b) if a == b else (a, b) for a, b in parts]
@@ -178,7 +178,8 @@ class KvsClipSource:
                 self._not_found(stream_name, exc)
                 return []
             fragments += [
-                FragmentInfo(_utc(f[timestamp_key]), int(f.get("FragmentSizeInBytes", 0))) for f in page.get("Fragments", [])
+                FragmentInfo(_utc(f[timestamp_key]), int(f.get("FragmentSizeInBytes", 0)))
+                for f in page.get("Fragments", [])
             ]
             if not page.get("NextToken"):
                 break
@@ -209,7 +210,8 @@ class KvsClipSource:
         return payload or None
 
     def fetch_clip(self, stream_name: str, start: datetime, end: datetime) -> list[bytes]:
-        """MP4 bytes of [start, end) as one or more parts in time order; [] when the stream has no fragments in the window (idle minute)."""
+        """MP4 bytes of [start, end) as one or more parts in time order; [] when the stream has no fragments in the
+        window (idle minute)."""
         start, end = _utc(start), _utc(end)
         if end <= start:
             raise ValueError(f"empty window: {start.isoformat()} .. {end.isoformat()}")

@@ -4,13 +4,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from videoalert_contract.inference import MAX_SAMPLE_FPS
-from videoalert_contract.names import (ENV_ALERT_TOPIC_ARN, ENV_CAMERA_IDS, ENV_CAMERAS_TABLE, ENV_FP_MEMORY_TABLE,
-                                       ENV_INFERENCE_FUNCTION, ENV_INFERENCE_URLS, ENV_MAX_VIDEO_BYTES,
-                                       ENV_MAX_WINDOWS_PER_RUN, ENV_RETENTION_DAYS, ENV_SAMPLE_FPS, ENV_SETTLE_SECONDS,
-                                       ENV_VIDEO_BUCKET, ENV_VIDEOS_TABLE)
-
 from videoalert.config.env import environment, flag, integer, names_list, number, optional, required
+from videoalert_contract.inference import MAX_SAMPLE_FPS
+from videoalert_contract.names import (
+    ENV_ALERT_TOPIC_ARN,
+    ENV_CAMERA_IDS,
+    ENV_CAMERAS_TABLE,
+    ENV_FP_MEMORY_TABLE,
+    ENV_INFERENCE_FUNCTION,
+    ENV_INFERENCE_URLS,
+    ENV_MAX_VIDEO_BYTES,
+    ENV_MAX_WINDOWS_PER_RUN,
+    ENV_RETENTION_DAYS,
+    ENV_SAMPLE_FPS,
+    ENV_SETTLE_SECONDS,
+    ENV_VIDEO_BUCKET,
+    ENV_VIDEOS_TABLE,
+)
 
 DEFAULT_MAX_VIDEO_BYTES = 200 * 1024 * 1024
 

@@ -4,10 +4,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from videoalert_contract.names import (ENV_CAMERA_IDS, ENV_CAMERAS_TABLE, ENV_FP_MEMORY_CAPACITY, ENV_FP_MEMORY_TABLE,
-                                       ENV_VIDEOS_TABLE)
-
 from videoalert.config.env import environment, integer, names_list, required
+from videoalert_contract.names import (
+    ENV_CAMERA_IDS,
+    ENV_CAMERAS_TABLE,
+    ENV_FP_MEMORY_CAPACITY,
+    ENV_FP_MEMORY_TABLE,
+    ENV_VIDEOS_TABLE,
+)
 
 DEFAULT_FP_MEMORY_CAPACITY = 50  # entries per camera and kind: ~1.4 KB items, one or two query pages to read
 

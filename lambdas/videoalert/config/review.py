@@ -4,10 +4,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from videoalert_contract.names import (ENV_CAMERA_IDS, ENV_CAMERAS_TABLE, ENV_REVIEW_BAND, ENV_REVIEW_BUCKET,
-                                       ENV_VIDEO_BUCKET, ENV_VIDEOS_TABLE)
-
 from videoalert.config.env import environment, names_list, number, required
+from videoalert_contract.names import (
+    ENV_CAMERA_IDS,
+    ENV_CAMERAS_TABLE,
+    ENV_REVIEW_BAND,
+    ENV_REVIEW_BUCKET,
+    ENV_VIDEO_BUCKET,
+    ENV_VIDEOS_TABLE,
+)
 
 DEFAULT_REVIEW_BAND = 0.15  # deciding scores within +-0.15 of the threshold are "near" it
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from videoalert_contract.names import ALERT_ATTRIBUTE_CAMERA, ALERT_ATTRIBUTE_DECISION
-
 from videoalert.domain.ids import iso
 from videoalert.domain.records import VideoRecord
+from videoalert_contract.names import ALERT_ATTRIBUTE_CAMERA, ALERT_ATTRIBUTE_DECISION
 
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import base64
 import math
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,7 @@ def cosine_distance(a: Sequence[float], b: Sequence[float]) -> float:
     """1 - cos(a, b), in [0, 2]; a zero vector is at distance 1 from everything (it matches nothing)."""
     if len(a) != len(b):
         raise ValueError(f"embedding sizes differ: {len(a)} vs {len(b)}")
-    dot = sum(x * y for x, y in zip(a, b))
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
     norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
     return 1.0 if norm == 0 else 1.0 - dot / norm
 
@@ -52,6 +52,12 @@ class FrameEmbedding:
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> FrameEmbedding:
         """Read the stored form, or the inference response's form (a plain float list under "embedding")."""
-        vector = decode(item["embedding_f16"]) if "embedding_f16" in item else tuple(float(v) for v in item["embedding"])
-        return cls(t=float(item.get("t", 0.0)), score=float(item.get("score", 0.0)), vector=tuple(vector),
-                   region=region_key(item.get("region")))
+        vector = (
+            decode(item["embedding_f16"]) if "embedding_f16" in item else tuple(float(v) for v in item["embedding"])
+        )
+        return cls(
+            t=float(item.get("t", 0.0)),
+            score=float(item.get("score", 0.0)),
+            vector=tuple(vector),
+            region=region_key(item.get("region")),
+        )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_plus
 
 from videoalert_contract.names import UPLOADS_PREFIX, VIDEOS_PREFIX
@@ -21,7 +21,7 @@ class Window:
 
 def utc(dt: datetime) -> datetime:
     """The same instant as an aware UTC datetime (naive input is taken as UTC)."""
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt.astimezone(timezone.utc)
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
 
 
 def floor_minute(dt: datetime) -> datetime:
@@ -46,7 +46,7 @@ def due_windows(cursor: datetime | None, now: datetime, *, settle_seconds: int, 
     settled_end = floor_minute(utc(now) - timedelta(seconds=settle_seconds))
     oldest = floor_minute(utc(now) - max_catchup)
     start = settled_end - WINDOW if cursor is None else max(floor_minute(cursor), oldest)
-    windows = []
+    windows: list[Window] = []
     while start + WINDOW <= settled_end and len(windows) < max_windows:
         windows.append(Window(start, start + WINDOW))
         start += WINDOW

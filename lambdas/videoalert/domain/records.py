@@ -7,13 +7,12 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from videoalert_contract.inference import FrameScore
-
 from videoalert.domain.embeddings import FrameEmbedding
 from videoalert.domain.ids import iso, parse_iso
 from videoalert.domain.memory import MemoryMatch
 from videoalert.domain.rule import Rule
 from videoalert.domain.types import Decision, Label, Source, Status
+from videoalert_contract.inference import FrameScore
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ class VideoRecord:
             if f.name == "extra" or value is None:
                 continue
             item[f.name] = _plain(value)
-        return item | _plain(dict(self.extra))
+        return item | {k: _plain(v) for k, v in self.extra.items() if v is not None}
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any]) -> VideoRecord:

@@ -6,14 +6,13 @@ import io
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-
-from videoalert_contract.names import REVIEW_PREFIX
 
 from videoalert.domain.ids import iso
 from videoalert.domain.records import VideoRecord
 from videoalert.domain.types import Decision, Status
+from videoalert_contract.names import REVIEW_PREFIX
 
 NEAR_THRESHOLD = "near_threshold"
 SUPPRESSED_REASON = "suppressed"
@@ -30,7 +29,7 @@ class Sampled:
 
 
 def day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime.combine(day, time(0, 0), tzinfo=timezone.utc)
+    start = datetime.combine(day, time(0, 0), tzinfo=UTC)
     return start, start + timedelta(days=1) - timedelta(seconds=1)
 
 

@@ -5,9 +5,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from videoalert_contract.inference import REGION_FULL, REGION_MODES, FrameScore, region_key
-
 from videoalert.domain.types import Aggregate, Decision
+from videoalert_contract.inference import REGION_FULL, REGION_MODES, FrameScore, region_key
 
 # Cosine distance within which a detection matches a remembered false positive. Whole-frame ResNet embeddings
 # of one scene sit close together (measured in bench/false_alerts: the same statue minutes <= 0.005 apart, a

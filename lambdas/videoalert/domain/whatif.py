@@ -106,17 +106,34 @@ def recommend(outcomes: Sequence[RuleOutcome], current: RuleOutcome) -> Recommen
     the rule with the fewest alerts would simply be the one that never alerts.
     """
     if current.people_labelled == 0:
-        return Recommendation(None, "no video of this camera is labelled true positive: label a few real alerts "
-                                    "(videoalert feedback VIDEO --true-positive) so the what-if can count people missed")
+        return Recommendation(
+            None,
+            "no video of this camera is labelled true positive: label a few real alerts "
+            "(videoalert feedback VIDEO --true-positive) so the what-if can count people missed",
+        )
     safe = [o for o in outcomes if o.people_missed <= current.people_missed]
-    best = min(safe, key=lambda o: (o.people_missed, o.false_positives_alerting, o.unlabelled_removed,
-                                    o.alerts_after, _distance(o.rule, current.rule)))
-    if best.false_positives_alerting >= current.false_positives_alerting and best.people_missed >= current.people_missed:
+    best = min(
+        safe,
+        key=lambda o: (
+            o.people_missed,
+            o.false_positives_alerting,
+            o.unlabelled_removed,
+            o.alerts_after,
+            _distance(o.rule, current.rule),
+        ),
+    )
+    if (
+        best.false_positives_alerting >= current.false_positives_alerting
+        and best.people_missed >= current.people_missed
+    ):
         return Recommendation(None, "the current rule is already the best candidate")
-    return Recommendation(best, f"{current.alerts_after - best.alerts_after} fewer alerts, "
-                                f"{best.false_positives_removed} labelled false positives removed, "
-                                f"{best.people_missed} of {best.people_labelled} labelled people missed, "
-                                f"{best.unlabelled_removed} unlabelled alerts removed")
+    return Recommendation(
+        best,
+        f"{current.alerts_after - best.alerts_after} fewer alerts, "
+        f"{best.false_positives_removed} labelled false positives removed, "
+        f"{best.people_missed} of {best.people_labelled} labelled people missed, "
+        f"{best.unlabelled_removed} unlabelled alerts removed",
+    )
 
 
 def _distance(rule: Rule, current: Rule) -> float:

@@ -7,12 +7,12 @@ from datetime import datetime
 from typing import Any
 
 from boto3.dynamodb.conditions import Key
-from videoalert_contract.names import FP_MEMORY_PARTITION_KEY, FP_MEMORY_SORT_KEY
 
 from videoalert.domain.embeddings import FrameEmbedding, decode, encode
 from videoalert.domain.ids import iso
 from videoalert.domain.memory import MemoryEntry
 from videoalert.domain.types import Label
+from videoalert_contract.names import FP_MEMORY_PARTITION_KEY, FP_MEMORY_SORT_KEY
 
 DEFAULT_CAPACITY = 50  # entries per camera and kind: ~1.4 KB items, one or two query pages to read them all
 

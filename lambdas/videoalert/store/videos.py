@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
-from videoalert_contract.names import VIDEOS_BY_CAMERA_INDEX, VIDEOS_BY_CAMERA_PARTITION_KEY, VIDEOS_BY_CAMERA_SORT_KEY
 
 from videoalert.domain.ids import iso
 from videoalert.domain.records import Decided, VideoRecord
 from videoalert.domain.types import Label, Status
 from videoalert.store.dynamo_values import from_dynamo, to_dynamo
+from videoalert_contract.names import VIDEOS_BY_CAMERA_INDEX, VIDEOS_BY_CAMERA_PARTITION_KEY, VIDEOS_BY_CAMERA_SORT_KEY
 
 # A record stuck in PROCESSING longer than this was left by a crashed run and may be taken over.
 STALE_PROCESSING = timedelta(minutes=15)
@@ -23,7 +23,7 @@ def _conditional_failed(err: ClientError) -> bool:
 
 
 def now_utc() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class VideoRecords:

@@ -3,8 +3,8 @@ import json
 
 import pytest
 
-from videoalert.domain.alert_message import build_alert
 from fixtures.records import record_from
+from videoalert.domain.alert_message import build_alert
 from videoalert.domain.rule import Rule, decide
 from videoalert.domain.types import Decision
 

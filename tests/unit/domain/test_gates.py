@@ -1,13 +1,13 @@
 """Cooldown events and memory suppression decide what the rule's ALERT becomes (pure: typed records, no table)."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from videoalert.domain.gates import continuing_event, gate
-from videoalert.domain.rule import Rule, decide
-from videoalert.domain.embeddings import FrameEmbedding
-from videoalert.domain.memory import MemoryEntry
 from fixtures.records import record_from
+from videoalert.domain.embeddings import FrameEmbedding
+from videoalert.domain.gates import continuing_event, gate
+from videoalert.domain.memory import MemoryEntry
+from videoalert.domain.rule import Rule, decide
 
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def rec(minute, decision, **extra):

@@ -1,12 +1,18 @@
 """Video IDs, windows and keys are deterministic and well-formed."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from videoalert.domain.ids import (NotAnUploadKey, camera_from_upload_key, due_windows, stream_video_id, upload_video_id,
-                            video_key)
+from videoalert.domain.ids import (
+    NotAnUploadKey,
+    camera_from_upload_key,
+    due_windows,
+    stream_video_id,
+    upload_video_id,
+    video_key,
+)
 
-NOW = datetime(2026, 11, 23, 10, 7, 42, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 10, 7, 42, tzinfo=UTC)
 DAY = timedelta(hours=24)
 
 
@@ -16,7 +22,7 @@ def test_without_a_cursor_only_the_latest_settled_minute_is_due():
 
 
 def test_windows_run_from_the_cursor_to_now_minus_the_settle_lag():
-    cursor = datetime(2026, 11, 23, 10, 3, tzinfo=timezone.utc)
+    cursor = datetime(2026, 11, 23, 10, 3, tzinfo=UTC)
     windows = due_windows(cursor, NOW, settle_seconds=60, max_windows=10, max_catchup=DAY)
     assert [w.start.minute for w in windows] == [3, 4, 5]
     assert all(w.end - w.start == timedelta(minutes=1) for w in windows)
@@ -29,12 +35,12 @@ def test_a_cursor_older_than_the_stream_retention_restarts_at_the_oldest_kept_mi
 
 
 def test_nothing_is_due_inside_the_settle_lag():
-    cursor = datetime(2026, 11, 23, 10, 6, tzinfo=timezone.utc)
+    cursor = datetime(2026, 11, 23, 10, 6, tzinfo=UTC)
     assert due_windows(cursor, NOW, settle_seconds=120, max_windows=5, max_catchup=DAY) == []
 
 
 def test_ids_and_keys_are_deterministic():
-    start = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
+    start = datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
     assert stream_video_id("cam1", start) == "cam1-20260102T030400Z"
     assert video_key("cam1", start, "cam1-20260102T030400Z") == "videos/cam1/2026/01/02/cam1-20260102T030400Z.mp4"
     a = upload_video_id("cam1", "b", "uploads/cam1/x.mp4", '"etag1"')

@@ -29,7 +29,9 @@ def test_float16_storage_keeps_cosine_distance_within_a_thousandth():
 
 
 def test_the_inference_response_is_stored_compactly_and_read_back():
-    stored = [FrameEmbedding.from_top(TopEmbedding.from_payload({"t": 3.0, "score": 0.91, "embedding": vec(3)})).to_item()]
+    stored = [
+        FrameEmbedding.from_top(TopEmbedding.from_payload({"t": 3.0, "score": 0.91, "embedding": vec(3)})).to_item()
+    ]
     assert set(stored[0]) == {"t", "score", "region", "embedding_f16"} and stored[0]["region"] == "full"
     back = FrameEmbedding.from_item(stored[0])
     assert back.t == 3.0 and cosine_distance(back.vector, vec(3)) < 1e-5
@@ -41,7 +43,7 @@ def test_a_zero_vector_matches_nothing():
 
 def test_a_clip_is_suppressed_only_when_every_detecting_frame_matches_memory():
     statue = vec(10)
-    near_statue = [x + 0.05 * y for x, y in zip(statue, vec(11))]  # same object, slightly different light
+    near_statue = [x + 0.05 * y for x, y in zip(statue, vec(11), strict=True)]  # same object, slightly different light
     person = vec(20)
     memory = [entry("cam1-fp", statue)]
     only_statue = [FrameEmbedding(5.0, 0.9, tuple(near_statue)), FrameEmbedding(6.0, 0.8, tuple(near_statue))]
@@ -74,9 +76,9 @@ def test_a_detection_closer_to_a_confirmed_person_than_to_the_false_positive_is_
     # Given a remembered false positive and a confirmed person on the same background (whole-frame embeddings
     # of one scene are close, so the person is within the memory's distance too)
     background = vec(40)
-    statue = [x + 0.02 * y for x, y in zip(background, vec(41))]
-    person = [x + 0.02 * y for x, y in zip(background, vec(42))]
-    person_again = [x + 0.005 * y for x, y in zip(person, vec(43))]
+    statue = [x + 0.02 * y for x, y in zip(background, vec(41), strict=True)]
+    person = [x + 0.02 * y for x, y in zip(background, vec(42), strict=True)]
+    person_again = [x + 0.005 * y for x, y in zip(person, vec(43), strict=True)]
     memory = [entry("fp", statue), entry("tp", person, kind="true_positive")]
     detection = [FrameEmbedding(1.0, 0.9, tuple(person_again))]
     # When the person comes back

@@ -39,7 +39,9 @@ def test_each_region_is_decided_on_its_own_scores():
     # Then the box region alerts and is named as the deciding region
     assert verdict.decision == ALERT and verdict.region == "[10,10,50,80]"
     # And pooling the two regions' frames would not have reached the same verdict by mixing them
-    assert decide_frames(scored(f for f in frames if f["region"] == "full"), Rule(min_frames=2), 0.5).decision == NO_ALERT
+    assert (
+        decide_frames(scored(f for f in frames if f["region"] == "full"), Rule(min_frames=2), 0.5).decision == NO_ALERT
+    )
 
 
 def test_frames_without_a_region_are_the_full_frame():
@@ -47,8 +49,17 @@ def test_frames_without_a_region_are_the_full_frame():
 
 
 def test_rules_round_trip_with_every_field_and_old_items_get_defaults():
-    rule = Rule(threshold=0.8, min_frames=3, aggregate="median_top_k", top_k=5, cooldown_s=120, max_event_s=600,
-                fp_distance=0.2, enabled=False, version=4)
+    rule = Rule(
+        threshold=0.8,
+        min_frames=3,
+        aggregate="median_top_k",
+        top_k=5,
+        cooldown_s=120,
+        max_event_s=600,
+        fp_distance=0.2,
+        enabled=False,
+        version=4,
+    )
     assert Rule.from_item(rule.to_item()) == rule
     old = Rule.from_item({"threshold": 0.7, "min_frames": 2, "version": 3})
     assert (old.aggregate, old.cooldown_s, old.enabled, old.version) == ("max", 300, True, 3)
