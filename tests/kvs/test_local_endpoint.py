@@ -7,7 +7,7 @@ import boto3
 import pytest
 from kvs_test_support import decoded_frames
 
-from videoalert.aws import kvs as kvs_clips
+from videoalert.aws import kvs as kvs_adapter
 from videoalert.aws.kvs import KvsClipSource
 from videoalert.domain.errors import UnknownStream
 from videoalert_cli.kvs.local_endpoint import LocalKvsEndpoint
@@ -46,7 +46,7 @@ def test_a_pushed_clip_comes_back_from_its_minute_window_as_mp4(h264_clip):
 
 def test_a_window_over_the_fragment_limit_comes_back_in_parts_covering_every_frame(h264_clip, monkeypatch):
     # Given GetClip limited to one fragment per call (so the 3 fragments of the clip need 3 parts)
-    monkeypatch.setattr(kvs_clips, "MAX_CLIP_FRAGMENTS", 1)
+    monkeypatch.setattr(kvs_adapter, "MAX_CLIP_FRAGMENTS", 1)
     with LocalKvsEndpoint(["videoalert-cam1"]) as endpoint:
         assert push(endpoint, h264_clip, T0 + timedelta(seconds=10)) == 0
         # When the minute is fetched
