@@ -18,7 +18,8 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from .errors import CORRUPT_VIDEO, EMPTY_VIDEO, NO_FRAMES, NO_VIDEO_TRACK, TOO_LARGE, BadInputError
-from .preprocess import resize_frame
+from .preprocess import resize_frame, resize_frame_to
+from .tiles import TileGrid
 
 VideoSource = Union[bytes, bytearray, memoryview, str, os.PathLike]
 
@@ -51,12 +52,14 @@ class SampledFrame:
     """One chosen frame: seconds from the start of the clip and its RGB pixels.
 
     `image` is the model-size squash when the sampler was asked to resize (straight from the decoder's YUV),
-    else the full frame; `full` is the full-resolution frame as well, when asked for (motion regions).
+    else the full frame; `full` is the full-resolution frame as well, when asked for (motion regions);
+    `canvas` the frame resized for cutting tiles, when the sampler has a tile grid.
     """
 
     t: float
     image: np.ndarray
     full: np.ndarray | None = None
+    canvas: np.ndarray | None = None  # the frame at the tile grid's size (tiles.TileGrid.canvas_size), when asked
 
 
 @dataclass
@@ -109,13 +112,16 @@ class FrameSampler:
 
     def __init__(self, sample_fps: float, max_frames: int, *, resize_to: int | None = None,
                  keep_full: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS, decoder_threads: int = 1,
-                 decoder_workers: int = 1):
+                 decoder_workers: int = 1, tile_grid: TileGrid | None = None):
         if sample_fps <= 0 or max_frames < 1:
             raise ValueError("sample_fps must be > 0 and max_frames >= 1")
         self.period = 1.0 / sample_fps
         self.max_frames = max_frames
         self.resize_to = resize_to
         self.keep_full = keep_full or not resize_to
+        if tile_grid is not None and not resize_to:
+            raise ValueError("tiles need resize_to (the model's input size)")
+        self.tile_grid = tile_grid
         self.max_pixels = max_pixels
         self.decoder_threads = decoder_threads
         # GOPs that start from a reset decoder are independent: with workers > 1 each is decoded by its own
@@ -294,6 +300,7 @@ class FrameSampler:
     def _decode_ranges(self, cc, part: _Part, ranges: list, chosen_pts: set, stats: DecodeStats) -> Iterator[SampledFrame]:
         """The chosen frames of consecutive plan ranges, each converted as soon as the decoder gives it out."""
         reformatter = VideoReformatter()  # this thread's scaler, built once for the run of frames
+        tile_reformatter = VideoReformatter() if self.tile_grid else None
         for lo, hi, reset_after in ranges:
             packets: list = [*part.packets[lo:hi], *([None] if reset_after else [])]  # None drains the decoder
             for packet in packets:
@@ -305,7 +312,7 @@ class FrameSampler:
                 stats.decode_s += time.perf_counter() - started
                 for frame in frames:
                     if frame.pts in chosen_pts:
-                        yield self._to_sample(part.times[frame.pts], frame, stats, reformatter)
+                        yield self._to_sample(part.times[frame.pts], frame, stats, reformatter, tile_reformatter)
             if reset_after:
                 cc.flush_buffers()
 
@@ -328,14 +335,19 @@ class FrameSampler:
         part.info = VideoInfo(part.info.width, part.info.height, part.info.fps, part.end_s - self._offset,
                               part.info.codec)
 
-    def _to_sample(self, t: float, frame, stats: DecodeStats, reformatter: VideoReformatter | None = None) -> SampledFrame:
+    def _to_sample(self, t: float, frame, stats: DecodeStats, reformatter: VideoReformatter | None = None,
+                   tile_reformatter: VideoReformatter | None = None) -> SampledFrame:
         started = time.perf_counter()
         full = frame.to_ndarray(format="rgb24") if self.keep_full else None
         converted = time.perf_counter()
         image = resize_frame(frame, self.resize_to, reformatter) if self.resize_to else full
+        canvas = None
+        if self.tile_grid is not None and self.resize_to:
+            width, height = self.tile_grid.canvas_size(frame.width, frame.height, self.resize_to)
+            canvas = resize_frame_to(frame, width, height, tile_reformatter)
         stats.decode_s += converted - started
         stats.resize_s += time.perf_counter() - converted
-        return SampledFrame(round(t, 3), image, full if self.resize_to else None)
+        return SampledFrame(round(t, 3), image, full if self.resize_to else None, canvas)
 
 
 def _configure(stream, decoder_threads: int) -> None:

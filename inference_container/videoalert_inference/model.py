@@ -39,6 +39,7 @@ class PersonClassifier:
         import onnxruntime as ort
 
         self.card = card
+        self.model_path = Path(model_path)
         self.spec = PreprocessSpec.from_card(card["preprocess"])
         file_name = Path(model_path).name
         session_path, self.encoding = session_file(Path(model_path), card, encoding)

@@ -61,6 +61,16 @@ def resize_frame(frame: av.VideoFrame, input_size: int, reformatter: VideoReform
                                 interpolation=RESIZE_INTERPOLATION).to_ndarray()
 
 
+def resize_frame_to(frame: av.VideoFrame, width: int, height: int,
+                    reformatter: VideoReformatter | None = None) -> np.ndarray:
+    """The same filter to any width x height, aspect kept by the caller (the tile canvas, tiles.TileGrid)."""
+    if reformatter is None:
+        return frame.reformat(width=width, height=height, format="rgb24",
+                              interpolation=RESIZE_INTERPOLATION).to_ndarray()
+    return reformatter.reformat(frame, width=width, height=height, format="rgb24",
+                                interpolation=RESIZE_INTERPOLATION).to_ndarray()
+
+
 def resize_rgb(image_rgb: np.ndarray, input_size: int) -> np.ndarray:
     """The same squash for an RGB uint8 array (training images, uploads, motion crops)."""
     if image_rgb.ndim != 3 or image_rgb.shape[2] != 3:

@@ -8,7 +8,7 @@ from typing import Union
 
 import numpy as np
 
-from videoalert_contract.inference import REGION_FULL, REGION_MODES, REGION_MOTION
+from videoalert_contract.inference import REGION_FULL, REGION_MODES, REGION_MOTION, REGION_TILE, REGION_TILES
 
 from .errors import CORRUPT_VIDEO, NO_FRAMES, BadInputError
 from .frames import DecodeStats, FrameSampler, SampledFrame, VideoInfo, VideoSource
@@ -16,6 +16,7 @@ from .model import PersonClassifier
 from .motion import MotionDetector, crop
 from .pipeline import map_in_order, prefetch
 from .preprocess import resize_rgb, to_model_input
+from .tiles import TileGrid, cut_tiles
 
 DEFAULT_BATCH_SIZE = 16
 
@@ -25,7 +26,7 @@ class FrameScore:
     t: float
     score: float
     region: str = REGION_FULL
-    box: list[float] | None = None  # motion regions: [x0, y0, x1, y1] as fractions of the frame
+    box: list[float] | None = None  # motion regions and tiles: [x0, y0, x1, y1] as fractions of the frame
 
 
 @dataclass(frozen=True)
@@ -77,11 +78,14 @@ def score_clip(
     decoder_workers: int = 1,
     pipeline: bool = True,
     inference_workers: int = 1,
+    tile_grid: TileGrid | None = None,
+    tile_every: int = 1,
 ) -> ClipScores:
     """Score one clip given as bytes, a path, or a list of consecutive parts (timestamps continue across parts).
 
     regions: "full" scores each sampled frame whole; "motion" scores only the boxes that moved (a clip with
-    no motion has no scores); "both" does both. pipeline: decode the next frames on a second thread while the
+    no motion has no scores); "both" does both; "tiles" scores each frame whole and, every `tile_every`-th
+    sampled frame, its overlapping tiles (`tile_grid`, default tiles.TileGrid()). pipeline: decode the next frames on a second thread while the
     model scores the previous batch (PyAV and ONNX Runtime both release the GIL), so two vCPUs both work.
     decoder_workers: independent GOPs decoded on that many threads at once (whole-frame scoring only).
     inference_workers: batches scored on that many threads at once (with the pipeline; ONNX Runtime's
@@ -92,10 +96,14 @@ def score_clip(
         raise ValueError(f"regions must be one of {', '.join(REGION_MODES)}, got {regions!r}")
     started = time.perf_counter()
     parts = list(video) if isinstance(video, (list, tuple)) else [video]
-    use_full, use_motion = regions in ("full", "both"), regions in ("motion", "both")
-    # Whole frames go from YUV straight to the model's size; motion crops need the full-resolution frame too.
+    use_full, use_motion = regions in ("full", "both", REGION_TILES), regions in ("motion", "both")
+    grid = (tile_grid or TileGrid()) if regions == REGION_TILES else None
+    if tile_every < 1:
+        raise ValueError("tile_every must be at least 1")
+    # Whole frames go from YUV straight to the model's size; motion crops need the full-resolution frame too,
+    # tiles the frame at the grid's canvas size.
     sampler = FrameSampler(sample_fps, max_frames, resize_to=classifier.spec.input_size, keep_full=use_motion,
-                           decoder_threads=decoder_threads, decoder_workers=decoder_workers)
+                           decoder_threads=decoder_threads, decoder_workers=decoder_workers, tile_grid=grid)
     detector = MotionDetector() if use_motion else None
     frames_sampled = 0
     regions_s = 0.0  # motion search, crops and their resizing
@@ -112,7 +120,8 @@ def score_clip(
             for frame in sampler.sample(part):
                 frames_sampled += 1
                 t0 = time.perf_counter()
-                batch.extend(_items_of(frame, detector, use_full, classifier.spec.input_size))
+                batch.extend(_items_of(frame, detector, use_full, classifier.spec.input_size,
+                                       grid if (frames_sampled - 1) % tile_every == 0 else None))
                 regions_s += time.perf_counter() - t0
                 while len(batch) >= batch_size:
                     yield batch[:batch_size]
@@ -163,8 +172,9 @@ def score_clip(
     )
 
 
-def _items_of(frame: SampledFrame, detector: MotionDetector | None, use_full: bool, size: int) -> list[_Item]:
-    """The model inputs of one sampled frame: the whole frame, its moving regions, or both.
+def _items_of(frame: SampledFrame, detector: MotionDetector | None, use_full: bool, size: int,
+              grid: TileGrid | None = None) -> list[_Item]:
+    """The model inputs of one sampled frame: the whole frame, its moving regions, its tiles.
 
     Each is shrunk to the model's size at once (the whole frame already is, by the sampler), so a batch never
     holds full-resolution frames: 16 of them from a 4K camera would be 400 MB.
@@ -175,4 +185,6 @@ def _items_of(frame: SampledFrame, detector: MotionDetector | None, use_full: bo
         height, width = full.shape[:2]
         items.extend(_Item(frame.t, resize_rgb(crop(full, box), size), REGION_MOTION, box.fractions(width, height))
                      for box in detector.boxes(full))
+    if grid is not None and frame.canvas is not None:
+        items.extend(_Item(frame.t, tile, REGION_TILE, box) for tile, box in cut_tiles(frame.canvas, grid, size))
     return items

@@ -16,8 +16,11 @@ from .errors import BAD_REQUEST, BadInputError
 # What of each sampled frame the inference function classifies (request field `regions`).
 REGION_FULL = "full"
 REGION_MOTION = "motion"
-REGION_BOTH = "both"
-REGION_MODES = (REGION_FULL, REGION_MOTION, REGION_BOTH)
+REGION_BOTH = "both"  # full and motion
+REGION_TILES = "tiles"  # the whole frame and its overlapping tiles (videoalert_inference.tiles)
+REGION_MODES = (REGION_FULL, REGION_MOTION, REGION_BOTH, REGION_TILES)
+# The region of one scored entry in a response: "full", "motion" (with its box) or one tile (with its box).
+REGION_TILE = "tile"
 
 MAX_SAMPLE_FPS = 30.0
 MAX_FRAMES_LIMIT = 1000  # bounds the work (and the response size) one invocation can be asked for

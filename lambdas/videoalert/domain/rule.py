@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from videoalert.domain.types import Aggregate, Decision
-from videoalert_contract.inference import REGION_FULL, REGION_MODES, FrameScore, region_key
+from videoalert_contract.inference import REGION_FULL, REGION_MODES, REGION_TILE, REGION_TILES, FrameScore, region_key
 
 # Cosine distance within which a detection matches a remembered false positive. Whole-frame ResNet embeddings
 # of one scene sit close together (measured in bench/false_alerts: the same statue minutes <= 0.005 apart, a
@@ -28,7 +28,8 @@ class Rule:
     max_event_s alerts again, so a person never goes unreported for long. fp_distance: cosine distance
     within which a detection matches the camera's false-positive memory (0 turns the memory off).
     regions: classify the whole frame ("full"), only the regions that moved ("motion": a small person far
-    away is seen, a still object never alerts), or both.
+    away is seen, a still object never alerts), both, or the whole frame and its overlapping tiles ("tiles":
+    a small person is seen whether or not it moves).
     """
 
     threshold: float | None = None
@@ -142,12 +143,18 @@ def decide(scores: Sequence[float], rule: Rule, model_threshold: float, *, regio
 
 
 def decide_frames(frames: Iterable[FrameScore], rule: Rule, model_threshold: float) -> Verdict:
-    """Decide each region separately ("full", "motion"); the clip takes the region closest to alerting, so one
-    region that alerts is enough. A frame with several motion boxes counts once, with its best box: min_frames
-    means distinct moments, not boxes."""
+    """Decide each region separately ("full", "motion", "tiles"); the clip takes the region closest to alerting,
+    so one region that alerts is enough. A frame with several motion boxes or tiles counts once, with its best
+    box: min_frames means distinct moments, not boxes. Whole frames and their tiles are one region."""
+    frames = list(frames)
+    # Tiles are views of the whole frame: with them, a moment's score is the best of the frame and its tiles.
+    tiled = any(frame.region == REGION_TILE for frame in frames)
     by_region: dict[str, dict[float, float]] = {}
     for frame in frames:
-        best = by_region.setdefault(region_key(frame.region), {})
+        key = region_key(frame.region)
+        if tiled and key in (REGION_FULL, REGION_TILE):
+            key = REGION_TILES
+        best = by_region.setdefault(key, {})
         best[frame.t] = max(frame.score, best.get(frame.t, frame.score))
     if not by_region:
         return decide([], rule, model_threshold)

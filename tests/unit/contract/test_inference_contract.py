@@ -41,7 +41,7 @@ def test_a_malformed_request_is_a_bad_request_not_a_crash(bad):
 
 
 def test_region_modes_are_defined_once_and_a_box_region_is_named_by_its_json():
-    assert REGION_MODES == ("full", "motion", "both")
+    assert REGION_MODES == ("full", "motion", "both", "tiles")
     assert region_key(None) == "full" and region_key("motion") == "motion"
     assert region_key([10, 10, 50, 80]) == "[10,10,50,80]"
 

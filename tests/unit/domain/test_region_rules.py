@@ -58,3 +58,16 @@ def test_motion_boxes_in_two_frames_alert_even_when_the_full_frame_does_not():
     # Then the motion region alerts, counted as two frames (not four boxes)
     assert verdict.decision == ALERT and verdict.region == "motion"
     assert verdict.frames_over_threshold == 2 and verdict.frames_considered == 2
+
+
+def test_a_frame_and_its_tiles_are_one_region_counted_once_per_moment():
+    # Given two sampled frames whose whole-frame scores are low and one tile of each scores high
+    frames = []
+    for t in (1.0, 2.0):
+        frames += [{"t": t, "score": 0.2, "region": "full"},
+                   {"t": t, "score": 0.92, "region": "tile", "box": [0.0, 0.0, 0.5, 0.5]},
+                   {"t": t, "score": 0.1, "region": "tile", "box": [0.5, 0.0, 1.0, 0.5]}]
+    # When the clip is decided with k=2
+    verdict = decide_frames(scored(frames), Rule(min_frames=2, regions="tiles"), 0.5)
+    # Then frame and tiles are the "tiles" region, each moment its best view: two frames over, an alert
+    assert verdict.decision == ALERT and verdict.region == "tiles" and verdict.frames_considered == 2
