@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 LOCAL_REQS := requirements-local.txt lambdas/requirements.txt inference_container/requirements.txt
 DEV_REQS := requirements-dev.txt requirements.txt training/requirements.txt $(LOCAL_REQS)
 
-.PHONY: setup setup-local run test synth deploy train bench
+.PHONY: setup setup-local run test lint types check synth deploy train bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,16 @@ run: setup-local
 test: setup
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "FAILED: pytest ran no tests" >&2; exit 1; fi; exit $$rc
+
+## Lint (ruff) and types (mypy, strict on lambdas/ and the inference package): pyproject.toml configures both.
+lint: setup
+	$(BIN)/ruff check .
+
+types: setup
+	$(BIN)/mypy
+
+## What CI runs: lint, types, then every test.
+check: lint types test
 
 synth: setup
 	npx cdk synth --quiet

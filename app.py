@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
+
+import aws_cdk as cdk
+
+# infra/ imports videoalert_contract (names, env vars, the camera-id rule), installed with the project
+# (`make setup`: pip install -e .) like the CDK libraries; this directory is on sys.path as the script's own.
+from infra.config import StackConfig
+from infra.nag import add_rule_packs
+from infra.stack import VideoAlertStack
 
 ROOT = Path(__file__).resolve().parent
-# videoalert.names/settings are the single source of resource names; import them without pip install -e.
-for path in (ROOT, ROOT / "lambdas"):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-import aws_cdk as cdk  # noqa: E402
-
-from infra.config import StackConfig  # noqa: E402
-from infra.nag import add_rule_packs  # noqa: E402
-from infra.stack import VideoAlertStack  # noqa: E402
 
 
 def build_app(context: Mapping[str, Any] | None = None, outdir: str | None = None) -> tuple[cdk.App, VideoAlertStack]:

@@ -9,7 +9,6 @@ from .common import Stopwatch, fast_model_dir, machine, median, shipped_classifi
 from .models import torch_resnet18
 from .naive import naive_score_clip
 
-
 SHIPPED = "inference path (shipped: the served model, 2 GOP decoders, decode || inference, 2 batches at once)"
 PREVIOUS = "  same, one batch of 16 at a time (the previous shipped setting)"
 ONE_VCPU = "  same, one vCPU (1 decoder, no pipeline)"
@@ -30,20 +29,25 @@ def fast_variants(model_dir):
     }
     if shipped.encoding != "plain":  # the same file's plain encoding: same scores, the other int8 kernels
         plain = load_classifier(model_dir, ship.model_file, intra_op_threads=ship.ort_threads, encoding="plain")
-        variants["  same, plain int8 encoding, no AMX kernels (MODEL_ENCODING=plain)"] = dict(classifier=plain, **defaults)
+        variants["  same, plain int8 encoding, no AMX kernels (MODEL_ENCODING=plain)"] = dict(
+            classifier=plain, **defaults
+        )
     served = file_kind(shipped.card, ship.model_file or served_file(shipped.card))
     for kind, name in (shipped.card.get("files") or {}).items():
         if name and kind != served:
             other = load_classifier(model_dir, name, intra_op_threads=ship.ort_threads)
             variants[f"  same, {kind} model (MODEL_FILE={name})"] = dict(classifier=other, **defaults)
             variants[f"  same, {kind} model, one vCPU"] = dict(classifier=other, **sequential)
-    variants["  same, ORT one thread per core, decoder frame threads auto, no pipeline"] = dict(
-        classifier=load_classifier(model_dir), decoder_threads=0, decoder_workers=1, pipeline=False)
+    variants["  same, ORT one thread per core, decoder frame threads auto, no pipeline"] = {
+        "classifier": load_classifier(model_dir),
+        "decoder_threads": 0,
+        "decoder_workers": 1,
+        "pipeline": False,
+    }
     return variants
 
 
 def run(runs: int = 3, clips: tuple[str, ...] = ("640x480", "1080p30")) -> dict:
-    import torch
 
     from videoalert_inference.scoring import score_clip
 
@@ -52,8 +56,7 @@ def run(runs: int = 3, clips: tuple[str, ...] = ("640x480", "1080p30")) -> dict:
     input_size = next(iter(variants.values()))["classifier"].spec.input_size
     naive_model = torch_resnet18()
     paths = {"640x480": CLIP_640, "1080p30": clip_1080p30()}
-    results = {"machine_before": machine(), "model": model_note, "input_size": input_size,
-               "runs": runs, "clips": {}}
+    results = {"machine_before": machine(), "model": model_note, "input_size": input_size, "runs": runs, "clips": {}}
     for name in clips:
         path = paths[name]
         data = path.read_bytes()
@@ -62,7 +65,7 @@ def run(runs: int = 3, clips: tuple[str, ...] = ("640x480", "1080p30")) -> dict:
         breakdown: dict[str, list[dict]] = {}
         frames = {}
         for _ in range(runs):  # interleaved: each round runs every variant once, so load hits all alike
-            for label, threads in zip(NAIVE, (1, 2)):
+            for label, threads in zip(NAIVE, (1, 2), strict=True):
                 with Stopwatch() as sw:
                     naive = naive_score_clip(path, naive_model, input_size, torch_threads=threads)
                 times.setdefault(label, []).append(sw.seconds)
@@ -82,19 +85,23 @@ def run(runs: int = 3, clips: tuple[str, ...] = ("640x480", "1080p30")) -> dict:
         naive_s = min(median(times[k]) for k in NAIVE)
         naive_cpu_s = min(median(cpu[k]) for k in NAIVE)
         results["clips"][name] = {
-            "file": str(path), "size_bytes": len(data),
+            "file": str(path),
+            "size_bytes": len(data),
             "median_s": {k: round(median(v), 3) for k, v in times.items()},
             "all_s": {k: [round(x, 3) for x in v] for k, v in times.items()},
             "median_cpu_s": {k: round(median(v), 3) for k, v in cpu.items()},
             "speedup_vs_naive": {k: round(naive_s / median(v), 2) for k, v in times.items() if k not in NAIVE},
-            "cpu_speedup_vs_naive": {k: round(naive_cpu_s / median(v), 2)
-                                     for k, v in cpu.items() if k not in NAIVE},
-            "median_breakdown_ms": {k: {stage: round(median([b[stage] for b in bs]), 1) for stage in bs[0]}
-                                    for k, bs in breakdown.items()},
+            "cpu_speedup_vs_naive": {k: round(naive_cpu_s / median(v), 2) for k, v in cpu.items() if k not in NAIVE},
+            "median_breakdown_ms": {
+                k: {stage: round(median([b[stage] for b in bs]), 1) for stage in bs[0]} for k, bs in breakdown.items()
+            },
             "frames": frames,
             # How much decoding the sampler avoided (last variant's run; the same plan for every variant).
-            "decoder_work": {"packets": stats.packets, "packets_sent_to_decoder": stats.packets_sent,
-                             "frames_reconstructed": stats.frames_decoded},
+            "decoder_work": {
+                "packets": stats.packets,
+                "packets_sent_to_decoder": stats.packets_sent,
+                "frames_reconstructed": stats.frames_decoded,
+            },
         }
     results["machine_after"] = machine()
     return results
@@ -106,6 +113,7 @@ def main() -> None:
     parser.add_argument("--clips", nargs="+", default=["640x480", "1080p30"])
     args = parser.parse_args()
     import json
+
     print(json.dumps(run(args.runs, tuple(args.clips)), indent=2))
 
 

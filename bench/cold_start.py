@@ -9,8 +9,8 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from .common import REPO, machine, median
 
@@ -40,8 +40,9 @@ def child_torch(model_dir: str, clip_url: str) -> dict:
     t0 = time.perf_counter()
     import numpy as np
     import torch
-    import torchvision  # noqa: F401
-    from videoalert_inference import handler  # noqa: F401
+    import torchvision  # noqa: F401 - imported for its cost, which is what is measured
+
+    from videoalert_inference import handler  # noqa: F401 - imported for its cost, which is what is measured
     from videoalert_inference.frames import FrameSampler
     from videoalert_inference.preprocess import PreprocessSpec, to_model_input
     from videoalert_inference.url_source import fetch_clip_parts_by_url, https_context
@@ -51,13 +52,15 @@ def child_torch(model_dir: str, clip_url: str) -> dict:
     torch.set_num_threads(1)  # like the ONNX handler's one thread (and no OpenMP spinning on a shared machine)
     model = torch_resnet18()
     model.load_state_dict(model.state_dict())  # a real handler loads its weights from a file: same work
-    spec = PreprocessSpec(input_size=json.load(open(f"{model_dir}/model_card.json"))["preprocess"]["input_size"])
+    spec = PreprocessSpec(
+        input_size=json.loads(Path(model_dir, "model_card.json").read_text())["preprocess"]["input_size"]
+    )
     t2 = time.perf_counter()
     sampler = FrameSampler(1.0, 120, resize_to=spec.input_size, decoder_threads=1)
     images = [f.image for f in sampler.sample(fetch_clip_parts_by_url([clip_url], 1 << 30, context)[0])]
     with torch.inference_mode():
         for start in range(0, len(images), 16):
-            torch.sigmoid(model(torch.from_numpy(to_model_input(images[start:start + 16], spec)))[0])
+            torch.sigmoid(model(torch.from_numpy(to_model_input(images[start : start + 16], spec)))[0])
     np.asarray(0)
     t3 = time.perf_counter()
     return {"imports": t1 - t0, "runtime": t2 - t1, "first_clip": t3 - t2}
@@ -67,8 +70,14 @@ def measure(kind: str, model_dir, clip_url: str, runs: int) -> list[dict]:
     out = []
     for _ in range(runs):
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "bench.cold_start", "--child", kind, str(model_dir), clip_url],
-                              cwd=REPO, capture_output=True, text=True, check=True, env=_child_env())
+        proc = subprocess.run(
+            [sys.executable, "-m", "bench.cold_start", "--child", kind, str(model_dir), clip_url],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+            env=_child_env(),
+        )
         result = json.loads(proc.stdout.strip().splitlines()[-1])
         result["process_wall"] = time.perf_counter() - started  # includes the interpreter's own start
         out.append(result)
@@ -86,7 +95,7 @@ def serve_clip(clip) -> Iterator[str]:
     data = Path(clip).read_bytes()
 
     class Clip(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server's naming
+        def do_GET(self):
             self.send_response(200)  # the whole object, Range aside: the handler reads its size from Content-Length
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -127,9 +136,11 @@ if __name__ == "__main__":
     else:
         from .clips import CLIP_640
         from .common import fast_model_dir
+
         runs = int(sys.argv[sys.argv.index("--runs") + 1]) if "--runs" in sys.argv else 3
         result = run(fast_model_dir()[0], CLIP_640, runs)
         print(json.dumps(result, indent=2))
         if "--update-results" in sys.argv:
             from .report import update_section
+
             update_section("cold_start", result)

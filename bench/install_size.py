@@ -35,7 +35,9 @@ def run(target: Path = CACHE / "size-venv") -> dict:
         key = name.split(".libs")[0].split("-")[0].lower()
         by_package[key] = by_package.get(key, 0) + size
     shutil.rmtree(target, ignore_errors=True)
-    mb = lambda b: round(b / 1e6, 1)  # noqa: E731
+    def mb(size: int) -> float:
+        return round(size / 1e6, 1)
+
     return {
         "python": sys.version.split()[0],
         "requirements_mb": mb(sum(ours.values())),

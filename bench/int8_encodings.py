@@ -51,7 +51,7 @@ def run(rounds: int = 11, batch_size: int = 8) -> dict:
     images = [f.image for f in FrameSampler(1.0, 120, resize_to=size).sample(CLIP_640.read_bytes())]
     batch = to_model_input(images, plain.spec)
     outputs = {name: c.session.run(None, {"input": batch}) for name, c in (("plain", plain), ("amx", amx))}
-    identical = all(np.array_equal(a, b) for a, b in zip(outputs["plain"], outputs["amx"]))
+    identical = all(np.array_equal(a, b) for a, b in zip(outputs["plain"], outputs["amx"], strict=True))
     times: dict[str, list[float]] = {"plain": [], "amx": []}
     chunks = [batch[i:i + batch_size] for i in range(0, len(batch), batch_size)]
     for _ in range(rounds):  # interleaved
@@ -65,7 +65,9 @@ def run(rounds: int = 11, batch_size: int = 8) -> dict:
               "frames": len(batch), "batch_size": batch_size, "rounds": rounds,
               "identical_logits_and_embeddings": identical,
               "median_ms_per_frame": {k: round(median(v), 3) for k, v in times.items()}}
-    result["amx_encoding_speedup"] = round(result["median_ms_per_frame"]["plain"] / result["median_ms_per_frame"]["amx"], 2)
+    result["amx_encoding_speedup"] = round(
+        result["median_ms_per_frame"]["plain"] / result["median_ms_per_frame"]["amx"], 2
+    )
     return result
 
 

@@ -11,7 +11,7 @@ python3 -m venv "$VENV"
 "$VENV/bin/pip" install -q --no-cache-dir -r inference_container/requirements.txt
 echo "site-packages: $(du -sh "$VENV"/lib/python3*/site-packages | cut -f1) (incl. the venv's pip/setuptools)"
 "$VENV/bin/pip" install -q --no-cache-dir boto3==1.44.5 moto==5.2.5
-MODEL_DIR="$MODEL_DIR" PYTHONPATH=inference_container AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
+MODEL_DIR="$MODEL_DIR" PYTHONPATH=inference_container:lambdas AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing \
 AWS_DEFAULT_REGION=us-east-1 "$VENV/bin/python" - "$CLIP" <<'PY'
 import json, sys, time
 from moto import mock_aws
@@ -37,7 +37,7 @@ print(f"OK: {len(ok['frames'])} frames, max score {max(f['score'] for f in ok['f
 PY
 # The dispatcher's requests carry presigned URLs: a fresh process reads the clip through one (a loopback server
 # here) and scores it without ever importing boto3.
-MODEL_DIR="$MODEL_DIR" PYTHONPATH=inference_container "$VENV/bin/python" - "$CLIP" <<'PY'
+MODEL_DIR="$MODEL_DIR" PYTHONPATH=inference_container:lambdas "$VENV/bin/python" - "$CLIP" <<'PY'
 import http.server, sys, threading, time
 data = open(sys.argv[1], "rb").read()
 class Clip(http.server.BaseHTTPRequestHandler):

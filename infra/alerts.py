@@ -1,10 +1,12 @@
 """The alert topic: KMS-encrypted, TLS-only, optional e-mail subscribers from context."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam, aws_sns as sns, aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.keys import ExplicitKey

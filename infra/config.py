@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
-# KVS stream names allow [a-zA-Z0-9_.-] up to 256 chars; "videoalert-" takes 11 of them.
-_CAMERA_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+from videoalert_contract.names import CAMERA_ID_RULE, is_valid_camera_id
+
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 
@@ -28,7 +29,7 @@ class StackConfig:
         return self.stage == "prod"
 
     @classmethod
-    def from_context(cls, get: Callable[[str], Any]) -> "StackConfig":
+    def from_context(cls, get: Callable[[str], Any]) -> StackConfig:
         """Build from a context getter such as ``app.node.try_get_context``; absent keys take defaults."""
         stage = get("stage")
         stage = "dev" if stage in (None, "") else str(stage)
@@ -36,9 +37,9 @@ class StackConfig:
             raise ConfigError(f"context 'stage' must match {_STAGE.pattern}, got {stage!r}")
 
         cameras = _string_list(get("cameras"), "cameras") or list(cls.cameras)
-        bad = [c for c in cameras if not _CAMERA_ID.match(c)]
+        bad = [c for c in cameras if not is_valid_camera_id(c)]
         if bad:
-            raise ConfigError(f"context 'cameras': invalid camera id(s) {bad}; use 1-64 of [A-Za-z0-9_.-]")
+            raise ConfigError(f"context 'cameras': invalid camera id(s) {bad}; use {CAMERA_ID_RULE}")
         if len(set(cameras)) != len(cameras):
             raise ConfigError(f"context 'cameras' lists a camera twice: {cameras}")
 

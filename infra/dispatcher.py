@@ -1,17 +1,19 @@
 """The dispatcher function and what starts it: every minute, and every object created under uploads/."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import aws_cdk as cdk
-from aws_cdk import aws_events as events, aws_events_targets as targets, aws_lambda_destinations as destinations
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.functions import FunctionBase, powertools_layer, zip_function
 from infra.nag import acknowledge
 from infra.queues import dead_letter_queue
-from videoalert import names
+from videoalert_contract import names
 
 MEMORY_MB = 512
 TIMEOUT = cdk.Duration.seconds(300)

@@ -1,7 +1,7 @@
 """The feedback function behind an IAM-authenticated function URL (label a clip true/false positive)."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import aws_cdk as cdk
 from aws_cdk import aws_lambda as lambda_

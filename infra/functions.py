@@ -1,11 +1,14 @@
 """Shared shape of every videoalert function: own role, own log group with retention, X-Ray, latest Python."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam, aws_lambda as lambda_, aws_logs as logs, aws_ssm as ssm
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra.nag import acknowledge, acknowledge_wildcard_resource

@@ -1,11 +1,13 @@
 """The inference function: a container image holding videoalert_inference and the released model."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_ecr_assets as ecr_assets, aws_iam as iam, aws_lambda as lambda_
+from aws_cdk import aws_ecr_assets as ecr_assets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.functions import REPO_ROOT, FunctionBase
@@ -15,11 +17,13 @@ MODEL_FILES = ("models/person_classifier.onnx", "models/model_card.json")
 MEMORY_MB = 3008  # Lambda gives CPU in proportion to memory; ~2 vCPU for ONNX Runtime and decoding
 TIMEOUT = cdk.Duration.seconds(120)
 DOCKERFILE = "inference_container/Dockerfile"
-# The build context is the repository root, so the image can COPY both inference_container/ and models/.
-# Docker-style ignore rules stage only those (synth then copies kilobytes, not the venv or training data).
+# The build context is the repository root, so the image can COPY inference_container/, the contract package
+# from lambdas/ and models/. Docker-style ignore rules stage only those (synth then copies kilobytes, not the
+# venv or training data).
 IMAGE_CONTEXT_EXCLUDE = (
     "*",
     "!inference_container",
+    "!lambdas/videoalert_contract",
     "!models",
     "**/__pycache__",
     "**/*.pyc",

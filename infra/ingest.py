@@ -1,14 +1,15 @@
-"""One KMS-encrypted Kinesis Video Stream per camera, named by videoalert.names.stream_name."""
+"""One KMS-encrypted Kinesis Video Stream per camera, named by videoalert_contract.names.stream_name."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam, aws_kinesisvideo as kinesisvideo
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kinesisvideo as kinesisvideo
 from constructs import Construct
 
 from infra.keys import ExplicitKey
-from videoalert import names
+from videoalert_contract import names
 
 # A failed or paused dispatcher can catch up on a full day of footage before KVS drops it.
 MIN_RETENTION_HOURS = 24

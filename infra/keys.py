@@ -1,10 +1,11 @@
 """Customer-managed KMS keys whose key policy lists its actions explicitly (no "kms:*")."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import aws_cdk as cdk
-from aws_cdk import aws_iam as iam, aws_kms as kms
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 # Key administration by the account: enough to manage, rotate, retire and delete the key, and to change

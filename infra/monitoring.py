@@ -6,11 +6,15 @@ totals carry the dimension ``service`` = the dispatcher's POWERTOOLS_SERVICE_NAM
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import aws_cdk as cdk
-from aws_cdk import (aws_cloudwatch as cw, aws_cloudwatch_actions as cw_actions, aws_lambda as lambda_,
-                     aws_sns as sns, aws_sns_subscriptions as subscriptions, aws_sqs as sqs)
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.keys import ExplicitKey

@@ -1,11 +1,12 @@
 """The daily review sampler: near-threshold clips and a manifest copied into the review bucket."""
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import aws_cdk as cdk
-from aws_cdk import (aws_events as events, aws_events_targets as targets,
-                     aws_lambda_destinations as destinations)
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda_destinations as destinations
 from constructs import Construct
 
 from infra.functions import FunctionBase, powertools_layer, zip_function

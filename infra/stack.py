@@ -8,13 +8,13 @@ from infra.alerts import Alerts
 from infra.config import StackConfig
 from infra.dispatcher import Dispatcher
 from infra.feedback import Feedback
-from infra.inference import TIMEOUT as INFERENCE_TIMEOUT, Inference
+from infra.inference import TIMEOUT as INFERENCE_TIMEOUT
+from infra.inference import Inference
 from infra.ingest import Ingest
 from infra.monitoring import NAMESPACE, Monitoring
 from infra.review import Review
 from infra.storage import Storage
-from videoalert import settings as env
-from videoalert.loop_settings import ENV_FP_MEMORY_TABLE
+from videoalert_contract import names as env
 
 SERVICE_NAMES = {"dispatcher": "videoalert-dispatcher", "inference": "videoalert-inference",
                  "feedback": "videoalert-feedback", "review": "videoalert-review"}
@@ -41,14 +41,14 @@ class VideoAlertStack(cdk.Stack):
         dispatcher = Dispatcher(self, "Dispatcher", video_bucket=storage.video_bucket, removal_policy=removal,
                                 environment={
                                     env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos,
-                                    env.ENV_CAMERAS_TABLE: cameras, ENV_FP_MEMORY_TABLE: fp_memory,
+                                    env.ENV_CAMERAS_TABLE: cameras, env.ENV_FP_MEMORY_TABLE: fp_memory,
                                     env.ENV_ALERT_TOPIC_ARN: alerts.topic.topic_arn,
                                     env.ENV_INFERENCE_FUNCTION: inference.function.function_name,
                                     env.ENV_CAMERA_IDS: camera_ids,
                                     env.ENV_RETENTION_DAYS: str(config.video_retention_days),
                                     **powertools("dispatcher")})
         feedback = Feedback(self, "Feedback", removal_policy=removal, environment={
-            env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras, ENV_FP_MEMORY_TABLE: fp_memory,
+            env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras, env.ENV_FP_MEMORY_TABLE: fp_memory,
             env.ENV_CAMERA_IDS: camera_ids, **powertools("feedback")})
         review = Review(self, "Review", removal_policy=removal, environment={
             env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras,

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import aws_cdk as cdk
-from aws_cdk import aws_dynamodb as dynamodb, aws_iam as iam, aws_s3 as s3
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from infra.nag import acknowledge, acknowledge_wildcard_resource
-from videoalert import names
+from videoalert_contract import names
 
 NONCURRENT_VERSION_DAYS = 7
 ACCESS_LOG_DAYS = 365

@@ -3,40 +3,43 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from videoalert import pipeline
-from videoalert.events import MalformedEvent, Redrive, ScheduledRun, UploadedObject, parse_event
-from videoalert.ids import NotAnUploadKey
-from videoalert.log_context import ClipContextFilter
-from videoalert.settings import DispatcherSettings
+from videoalert.app import dispatch
+from videoalert.app.commands import MalformedEvent, Redrive, ScheduledRun, UploadedObject, parse_event
+from videoalert.app.log_context import ClipContextFilter
+from videoalert.config.dispatcher import DispatcherSettings
+from videoalert.domain.ids import NotAnUploadKey
 from videoalert.wiring import build_dependencies
+from videoalert_contract.names import METRICS_NAMESPACE
 
 logger = Logger()
-metrics = Metrics(namespace="videoalert")
+metrics = Metrics(namespace=METRICS_NAMESPACE)
 tracer = Tracer()
 # The logic's loggers (videoalert.*) write the same JSON as the handler, with video_id and camera_id.
 copy_config_to_registered_loggers(source_logger=logger, include={"videoalert"})
 for _handler in logging.getLogger("videoalert").handlers:
     _handler.addFilter(ClipContextFilter())
-_dependencies = None
+_dependencies: dispatch.Dependencies | None = None
 
 MS_METRICS = {"DecodeMs", "InferenceMs"}
 # Powertools' single_metric does not honour POWERTOOLS_METRICS_DISABLED (the local run sets it).
 PER_CAMERA_METRICS = os.environ.get("POWERTOOLS_METRICS_DISABLED", "false").lower() != "true"
 
 
-def dependencies():
+def dependencies() -> dispatch.Dependencies:
     global _dependencies
     if _dependencies is None:
         _dependencies = build_dependencies(DispatcherSettings.from_env())
     return _dependencies
 
 
-def record_metrics(outcomes: list[pipeline.ClipOutcome]) -> None:
+def record_metrics(outcomes: list[dispatch.ClipOutcome]) -> None:
     for outcome in outcomes:
         for name, value in outcome.metrics.items():
             unit = MetricUnit.Milliseconds if name in MS_METRICS else MetricUnit.Count
@@ -46,14 +49,14 @@ def record_metrics(outcomes: list[pipeline.ClipOutcome]) -> None:
             with_camera = {k: v for k, v in outcome.metrics.items() if k in ("ClipsReceived", "Alerts")}
             for name, value in with_camera.items():
                 with single_metric(name=f"{name}ByCamera", unit=MetricUnit.Count, value=value,
-                                   namespace="videoalert") as metric:
+                                   namespace=METRICS_NAMESPACE) as metric:
                     metric.add_dimension(name="camera_id", value=outcome.camera_id)
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
-def handler(event, context):
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         commands = parse_event(event)
     except MalformedEvent as exc:
@@ -62,23 +65,23 @@ def handler(event, context):
         metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
         return {"ok": False, "error": {"code": "MALFORMED_EVENT", "message": str(exc)}}
     deps = dependencies()
-    outcomes: list[pipeline.ClipOutcome] = []
+    outcomes: list[dispatch.ClipOutcome] = []
     try:
         for command in commands:
             if isinstance(command, ScheduledRun):
-                outcomes.extend(pipeline.run_schedule(deps, command.now))
+                outcomes.extend(dispatch.run_schedule(deps, command.now))
             elif isinstance(command, UploadedObject):
                 try:
-                    outcome = pipeline.process_upload(deps, command.bucket, command.key)
+                    outcome = dispatch.process_upload(deps, command.bucket, command.key)
                 except NotAnUploadKey as exc:
                     logger.error("object outside uploads/<camera>/ ignored", extra={"reason": str(exc)})
                     metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
                     continue
                 outcomes.append(outcome)
             elif isinstance(command, Redrive):
-                outcomes.extend(pipeline.redrive(deps, command.video_ids))
+                outcomes.extend(dispatch.redrive(deps, command.video_ids))
     finally:
         record_metrics(outcomes)
     for outcome in outcomes:
-        logger.info("clip outcome", extra=pipeline.describe(outcome))
-    return {"ok": True, "outcomes": [pipeline.describe(o) for o in outcomes]}
+        logger.info("clip outcome", extra=dispatch.describe(outcome))
+    return {"ok": True, "outcomes": [dispatch.describe(o) for o in outcomes]}

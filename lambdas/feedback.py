@@ -1,36 +1,33 @@
 """Feedback Lambda behind an IAM-authenticated function URL: POST {video_id, label, tags?} labels a video."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import BadRequestError, NotFoundError
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from videoalert.camera_store import CameraStore
-from videoalert.fp_memory import FpMemory
-from videoalert.labelling import BadFeedback, FeedbackRequest, NotLabellable, VideoNotFound, apply_feedback
-from videoalert.loop_settings import FeedbackSettings
-from videoalert.video_records import VideoRecords
+from videoalert.app.feedback import BadFeedback, FeedbackRequest, NotLabellable, VideoNotFound, apply_feedback
+from videoalert.config.feedback import FeedbackSettings
+from videoalert.domain.types import Label
+from videoalert.wiring import FeedbackStores, build_feedback
+from videoalert_contract.names import METRICS_NAMESPACE
 
 logger = Logger()
-metrics = Metrics(namespace="videoalert")
+metrics = Metrics(namespace=METRICS_NAMESPACE)
 tracer = Tracer()
 app = LambdaFunctionUrlResolver()
-_stores = None
+_stores: FeedbackStores | None = None
 
 
-def stores():
+def stores() -> FeedbackStores:
     """Settings and table adapters, built on the first request (never at import)."""
     global _stores
     if _stores is None:
-        settings = FeedbackSettings.from_env()
-        ddb = boto3.resource("dynamodb")
-        _stores = {"records": VideoRecords(ddb.Table(settings.videos_table), retention_days=30),
-                   "cameras": CameraStore(ddb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
-                   "memory": FpMemory(ddb.Table(settings.fp_memory_table), capacity=settings.fp_memory_capacity)}
+        _stores = build_feedback(FeedbackSettings.from_env())
     return _stores
 
 
@@ -41,14 +38,16 @@ def caller() -> str:
 
 
 @app.post("/")
-def label_video():
+def label_video() -> dict[str, Any] | Response[Any]:
     try:
         body = app.current_event.json_body
     except ValueError as exc:
         raise BadRequestError(f"the body is not JSON: {exc}") from exc
+    deps = stores()
     try:
         request = FeedbackRequest.parse(body)
-        result = apply_feedback(request, **stores(), who=caller(), now=datetime.now(timezone.utc))
+        result = apply_feedback(request, records=deps.records, cameras=deps.cameras, memory=deps.memory,
+                                who=caller(), now=datetime.now(UTC))
     except BadFeedback as exc:
         raise BadRequestError(str(exc)) from exc
     except VideoNotFound as exc:
@@ -56,8 +55,8 @@ def label_video():
     except NotLabellable as exc:
         return Response(status_code=409, content_type="application/json", body={"message": str(exc)})
     if result.changed:
-        metrics.add_metric(name="FalsePositiveLabels" if request.label == "false_positive" else "TruePositiveLabels",
-                           unit=MetricUnit.Count, value=1)
+        name = "FalsePositiveLabels" if request.label == Label.FALSE_POSITIVE else "TruePositiveLabels"
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
     logger.info("feedback", extra=result.to_dict())
     return result.to_dict()
 
@@ -65,5 +64,5 @@ def label_video():
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
-def handler(event, context):
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -2,39 +2,37 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
-import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from videoalert.camera_store import CameraStore
-from videoalert.ids import parse_iso
-from videoalert.loop_settings import ReviewSettings
-from videoalert.review_copier import sample_day
-from videoalert.video_records import VideoRecords
+from videoalert.app.review import sample_day
+from videoalert.config.review import ReviewSettings
+from videoalert.domain.ids import parse_iso
+from videoalert.wiring import ReviewDependencies, build_review
+from videoalert_contract.names import METRICS_NAMESPACE
 
 logger = Logger()
-metrics = Metrics(namespace="videoalert")
+metrics = Metrics(namespace=METRICS_NAMESPACE)
 tracer = Tracer()
-_deps = None
+_deps: tuple[ReviewSettings, ReviewDependencies] | None = None
 
 
 class BadReviewEvent(ValueError):
     """Neither a scheduled event nor {"date": "YYYY-MM-DD"}."""
 
 
-def dependencies():
+def dependencies() -> tuple[ReviewSettings, ReviewDependencies]:
     global _deps
     if _deps is None:
         settings = ReviewSettings.from_env()
-        ddb = boto3.resource("dynamodb")
-        _deps = (settings, VideoRecords(ddb.Table(settings.videos_table), retention_days=30),
-                 CameraStore(ddb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
-                 boto3.client("s3"))
+        _deps = (settings, build_review(settings))
     return _deps
 
 
-def day_of(event) -> date:
+def day_of(event: object) -> date:
     """A manual run names the day; the schedule samples the UTC day before its firing time."""
     if isinstance(event, dict) and event.get("date"):
         try:
@@ -52,16 +50,15 @@ def day_of(event) -> date:
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=True)
 @tracer.capture_lambda_handler
-def handler(event, context):
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         day = day_of(event)
     except BadReviewEvent as exc:
         # A retry cannot fix the event: report it and stop (the async retries would repeat the same error).
         logger.error("review event rejected", extra={"reason": str(exc)})
         return {"ok": False, "error": {"code": "BAD_EVENT", "message": str(exc)}}
-    settings, records, cameras, s3 = dependencies()
-    result = sample_day(day, records=records, cameras=cameras, s3=s3, video_bucket=settings.video_bucket,
-                        review_bucket=settings.review_bucket, band=settings.band)
+    settings, deps = dependencies()
+    result = sample_day(day, records=deps.records, cameras=deps.cameras, bucket=deps.bucket, band=settings.band)
     metrics.add_metric(name="ReviewSampled", unit=MetricUnit.Count, value=result.sampled)
     metrics.add_metric(name="ReviewCopied", unit=MetricUnit.Count, value=result.objects_copied)
     logger.info("review sample", extra=result.to_dict())

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# The false-alert loop's fixtures (loop, colour_model_dir) for the handler tests that run it.
+pytest_plugins = ["handlers.loop_support"]
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("VIDEOALERT_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CLIPS_DIR = SHARED_DATA / "clips"

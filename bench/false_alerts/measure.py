@@ -19,28 +19,28 @@ import os
 import sys
 import time
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import av
 import numpy as np
 
+from videoalert.app.dispatch import Dependencies, process_upload, process_window
+from videoalert.app.feedback import FeedbackRequest, apply_feedback
+from videoalert.aws.inference import InProcessInferenceClient
+from videoalert.aws.s3 import ClipStore
+from videoalert.aws.sns import AlertPublisher
+from videoalert.domain.ids import Window
+from videoalert.domain.rule import Rule
+from videoalert.domain.types import Decision, Label
+from videoalert.domain.whatif import candidates, decided, evaluate, recommend
+from videoalert.store.cameras import CameraStore
+from videoalert.store.memory import FpMemory
+from videoalert.store.videos import VideoRecords
+
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "lambdas"))
 
-from videoalert.alert_publisher import AlertPublisher  # noqa: E402
-from videoalert.camera_store import CameraStore  # noqa: E402
-from videoalert.clip_store import ClipStore  # noqa: E402
-from videoalert.decision import ALERT, Rule  # noqa: E402
-from videoalert.fp_memory import FpMemory  # noqa: E402
-from videoalert.ids import Window  # noqa: E402
-from videoalert.inference_client import InProcessInferenceClient  # noqa: E402
-from videoalert.labelling import FALSE_POSITIVE, TRUE_POSITIVE, FeedbackRequest, apply_feedback  # noqa: E402
-from videoalert.pipeline import Dependencies, process_upload, process_window  # noqa: E402
-from videoalert.video_records import VideoRecords  # noqa: E402
-from videoalert.whatif import candidates, decided, evaluate, recommend  # noqa: E402
-
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 SHARED = Path(os.environ.get("VIDEOALERT_SHARED_DATA", ROOT.parent / "shared" / "data")) / "clips"
 
 
@@ -52,19 +52,18 @@ class CachedInference:
 
         self.real = InProcessInferenceClient(handler.handler)
         self.s3_factory = s3_factory
-        self.cache: dict[str, dict] = {}
+        self.cache: dict = {}
         self.score_seconds: list[float] = []
 
     def score(self, request):
         s3 = self.s3_factory()
-        keys = [request["key"], *request.get("more_keys", [])]
-        digest = hashlib.sha256(b"".join(s3.get_object(Bucket=request["bucket"], Key=k)["Body"].read()
-                                         for k in keys)).hexdigest()
+        digest = hashlib.sha256(b"".join(s3.get_object(Bucket=request.bucket, Key=k)["Body"].read()
+                                         for k in request.keys)).hexdigest()
         if digest not in self.cache:
             started = time.perf_counter()
             self.cache[digest] = self.real.score(request)
             self.score_seconds.append(time.perf_counter() - started)
-        return {**self.cache[digest], "video_id": request["video_id"]}
+        return replace(self.cache[digest], video_id=request.video_id)
 
 
 class DictClipSource:
@@ -88,8 +87,12 @@ def day_two(path: Path, out: Path) -> Path:
         vout = dst.add_stream("libx264", rate=vin.average_rate, options={"preset": "ultrafast", "crf": "23"})
         vout.width, vout.height, vout.pix_fmt = vin.codec_context.width, vin.codec_context.height, "yuv420p"
         for frame in src.decode(vin):
-            rgb = frame.to_ndarray(format="rgb24").astype(np.float32) * 0.85 + rng.normal(0, 3, (vout.height, vout.width, 3))
-            for packet in vout.encode(av.VideoFrame.from_ndarray(np.clip(rgb, 0, 255).astype(np.uint8), format="rgb24")):
+            rgb = frame.to_ndarray(format="rgb24").astype(np.float32) * 0.85 + rng.normal(
+                0, 3, (vout.height, vout.width, 3)
+            )
+            for packet in vout.encode(
+                av.VideoFrame.from_ndarray(np.clip(rgb, 0, 255).astype(np.uint8), format="rgb24")
+            ):
                 dst.mux(packet)
         for packet in vout.encode():
             dst.mux(packet)
@@ -102,9 +105,15 @@ def scenarios_input(sim_dir: Path, work: Path) -> dict[str, list[dict]]:
     cams: dict[str, list[dict]] = {}
     with (sim_dir / "timeline.csv").open() as f:
         for row in csv.DictReader(f):
-            cams.setdefault(row["camera"], []).append({
-                "minute": int(row["minute"]), "path": sim_dir / row["file"], "source": "stream",
-                "person": row["person_present"] == "True", "visit": row["people_event"] or None})
+            cams.setdefault(row["camera"], []).append(
+                {
+                    "minute": int(row["minute"]),
+                    "path": sim_dir / row["file"],
+                    "source": "stream",
+                    "person": row["person_present"] == "True",
+                    "visit": row["people_event"] or None,
+                }
+            )
     with (SHARED / "labels.csv").open() as f:
         labels = list(csv.DictReader(f))
     shared = []
@@ -112,14 +121,24 @@ def scenarios_input(sim_dir: Path, work: Path) -> dict[str, list[dict]]:
         for i, row in enumerate(labels):
             path = SHARED / row["file"] if day == 1 else day_two(SHARED / row["file"], work / f"day2_{row['file']}")
             person = row["label"] == "human"
-            shared.append({"minute": offset + 10 * i, "path": path, "source": "upload", "person": person,
-                           "visit": f"day{day}-{row['file']}" if person else None, "file": row["file"], "day": day})
+            shared.append(
+                {
+                    "minute": offset + 10 * i,
+                    "path": path,
+                    "source": "upload",
+                    "person": person,
+                    "visit": f"day{day}-{row['file']}" if person else None,
+                    "file": row["file"],
+                    "day": day,
+                }
+            )
     cams["shared"] = shared
     return cams
 
 
-def run(cams: dict[str, list[dict]], rules: dict[str, Rule], *, memory: bool, inference: CachedInference,
-        label_alerts: bool) -> dict[str, list[dict]]:
+def run(
+    cams: dict[str, list[dict]], rules: dict[str, Rule], *, memory: bool, inference: CachedInference, label_alerts: bool
+) -> dict[str, list[dict]]:
     """One pass over every camera's minutes on fresh moto resources; returns the decided records per camera."""
     from moto import mock_aws
 
@@ -134,14 +153,19 @@ def run(cams: dict[str, list[dict]], rules: dict[str, Rule], *, memory: bool, in
         source = DictClipSource()
         deps = Dependencies(
             settings=res.settings(settle_seconds=60, max_windows_per_run=5, max_video_bytes=500 * 1024 * 1024),
-            records=VideoRecords(ddb.Table(res.videos_table), retention_days=30),
-            cameras=CameraStore(ddb.Table(res.cameras_table)), clips=ClipStore(s3, res.video_bucket),
-            inference=inference, alerts=AlertPublisher(sess.client("sns"), res.alert_topic_arn),
-            clip_source=source, memory=FpMemory(ddb.Table(res.fp_memory_table)) if memory else None)
+            records=VideoRecords(ddb.Table(res.videos_table)),
+            cameras=CameraStore(ddb.Table(res.cameras_table)),
+            clips=ClipStore(s3, res.video_bucket),
+            inference=inference,
+            alerts=AlertPublisher(sess.client("sns"), res.alert_topic_arn),
+            clip_source=source,
+            memory=FpMemory(ddb.Table(res.fp_memory_table)) if memory else None,
+        )
         for cam in cams:
             deps.cameras.register(cam, rules[cam])
-        events = sorted(((m["minute"], cam, m) for cam, minutes in cams.items() for m in minutes),
-                        key=lambda e: (e[0], e[1]))
+        events = sorted(
+            ((m["minute"], cam, m) for cam, minutes in cams.items() for m in minutes), key=lambda e: (e[0], e[1])
+        )
         out: dict[str, list[dict]] = {cam: [] for cam in cams}
         for minute, cam, spec in events:
             camera = deps.cameras.get(cam)
@@ -154,30 +178,41 @@ def run(cams: dict[str, list[dict]], rules: dict[str, Rule], *, memory: bool, in
                 s3.put_object(Bucket=res.video_bucket, Key=key, Body=spec["path"].read_bytes())
                 outcome = process_upload(deps, res.video_bucket, key)
             record = deps.records.get(outcome.video_id)
-            if label_alerts and record.get("decision") == ALERT:
+            if label_alerts and record.decision == Decision.ALERT:
                 # The user answers every alert they get, truthfully.
-                label = TRUE_POSITIVE if spec["person"] else FALSE_POSITIVE
-                apply_feedback(FeedbackRequest(record["video_id"], label), records=deps.records, cameras=deps.cameras,
-                               memory=deps.memory or FpMemory(ddb.Table(res.fp_memory_table)), who="bench",
-                               now=start + timedelta(minutes=1))
+                label = Label.TRUE_POSITIVE if spec["person"] else Label.FALSE_POSITIVE
+                apply_feedback(
+                    FeedbackRequest(record.video_id, label),
+                    records=deps.records,
+                    cameras=deps.cameras,
+                    memory=deps.memory or FpMemory(ddb.Table(res.fp_memory_table)),
+                    who="bench",
+                    now=start + timedelta(minutes=1),
+                )
                 record = deps.records.get(outcome.video_id)
-            out[cam].append({**record, "_truth": spec})
+            out[cam].append({**record.to_item(), "_truth": spec})
         return out
 
 
 def summarise(records: list[dict]) -> dict:
-    alerts = [r for r in records if r.get("decision") == ALERT]
+    alerts = [r for r in records if r.get("decision") == Decision.ALERT]
     visits: dict[str, bool] = {}
     for r in records:
         visit = r["_truth"]["visit"]
         if visit:
-            visits[visit] = visits.get(visit, False) or r.get("decision") == ALERT
-    return {"clips": len(records), "alerts": len(alerts),
-            "false_alerts": sum(1 for r in alerts if not r["_truth"]["person"]),
-            "true_alerts": sum(1 for r in alerts if r["_truth"]["person"]),
-            "person_visits": len(visits), "people_missed": sum(1 for caught in visits.values() if not caught),
-            "decisions": {d: sum(1 for r in records if r.get("decision") == d)
-                          for d in ("ALERT", "NO_ALERT", "COOLDOWN", "SUPPRESSED")}}
+            visits[visit] = visits.get(visit, False) or r.get("decision") == Decision.ALERT
+    return {
+        "clips": len(records),
+        "alerts": len(alerts),
+        "false_alerts": sum(1 for r in alerts if not r["_truth"]["person"]),
+        "true_alerts": sum(1 for r in alerts if r["_truth"]["person"]),
+        "person_visits": len(visits),
+        "people_missed": sum(1 for caught in visits.values() if not caught),
+        "decisions": {
+            d: sum(1 for r in records if r.get("decision") == d)
+            for d in ("ALERT", "NO_ALERT", "COOLDOWN", "SUPPRESSED")
+        },
+    }
 
 
 def main() -> None:
@@ -189,8 +224,12 @@ def main() -> None:
     if not (args.model_dir / "model_card.json").exists():
         sys.exit(f"no released model in {args.model_dir}")
     os.environ["MODEL_DIR"] = str(args.model_dir)
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_METRICS_NAMESPACE": "videoalert"}.items():
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_METRICS_NAMESPACE": "videoalert",
+    }.items():
         os.environ.setdefault(key, value)
     if not (args.sim_dir / "timeline.csv").exists():
         from simulate import generate
@@ -202,11 +241,14 @@ def main() -> None:
     inference = CachedInference(None)
 
     base = Rule(threshold=None, min_frames=2, cooldown_s=0, fp_distance=0.0)
-    configs = {"baseline": (base, False), "+cooldown": (replace(base, cooldown_s=300), False),
-               "+memory": (replace(base, cooldown_s=300, fp_distance=Rule().fp_distance), True)}
+    configs = {
+        "baseline": (base, False),
+        "+cooldown": (replace(base, cooldown_s=300), False),
+        "+memory": (replace(base, cooldown_s=300, fp_distance=Rule().fp_distance), True),
+    }
     results, runs = {}, {}
     for name, (rule, memory) in configs.items():
-        runs[name] = run(cams, {c: rule for c in cams}, memory=memory, inference=inference, label_alerts=memory)
+        runs[name] = run(cams, dict.fromkeys(cams, rule), memory=memory, inference=inference, label_alerts=memory)
         results[name] = {cam: summarise(recs) for cam, recs in runs[name].items()}
     # `videoalert tune` on each camera's +memory records (with the labels the user gave), then rerun.
     tuned_rules, advice = {}, {}
@@ -221,10 +263,15 @@ def main() -> None:
     results["+tuned"] = {cam: summarise(recs) for cam, recs in runs["+tuned"].items()}
 
     distances = memory_distances(runs["+memory"])
-    report = {"model_version": card.get("model_version"), "model_threshold": card.get("threshold"),
-              "clips_scored": len(inference.cache),
-              "mean_score_seconds": round(sum(inference.score_seconds) / max(1, len(inference.score_seconds)), 2),
-              "results": results, "tune": advice, "suppression_distances": distances}
+    report = {
+        "model_version": card.get("model_version"),
+        "model_threshold": card.get("threshold"),
+        "clips_scored": len(inference.cache),
+        "mean_score_seconds": round(sum(inference.score_seconds) / max(1, len(inference.score_seconds)), 2),
+        "results": results,
+        "tune": advice,
+        "suppression_distances": distances,
+    }
     (args.out / "results.json").write_text(json.dumps(report, indent=2, default=str))
     print(markdown(report))
 
@@ -232,11 +279,16 @@ def main() -> None:
 def memory_distances(run_records: dict[str, list[dict]]) -> dict:
     """Calibration of fp_distance: each clip's nearest cosine distance to the frames of the camera's videos
     labelled false positive, split by whether a person really was in the clip."""
-    from videoalert.embeddings import cosine_distance, from_record
+    from videoalert.domain.embeddings import FrameEmbedding, cosine_distance
+
+    def from_record(record: dict) -> list[FrameEmbedding]:
+        return [FrameEmbedding.from_item(e) for e in record.get("top_embeddings") or []]
 
     out = {}
     for cam, recs in run_records.items():
-        memory = [(r["video_id"], e.vector) for r in recs if r.get("label") == FALSE_POSITIVE for e in from_record(r)]
+        memory = [
+            (r["video_id"], e.vector) for r in recs if r.get("label") == Label.FALSE_POSITIVE for e in from_record(r)
+        ]
         groups: dict[str, list[float]] = {"person": [], "no_person": []}
         for r in recs:
             others = [v for vid, v in memory if vid != r["video_id"]]
@@ -250,23 +302,31 @@ def memory_distances(run_records: dict[str, list[dict]]) -> dict:
 
 
 def markdown(report: dict) -> str:
-    lines = [f"model {report['model_version']} (threshold {report['model_threshold']}), "
-             f"{report['clips_scored']} clips scored once each, {report['mean_score_seconds']} s per clip", "",
-             "| camera | mechanism | clips | alerts | false alerts | true alerts | person visits | people missed "
-             "| ALERT/NO_ALERT/COOLDOWN/SUPPRESSED |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"model {report['model_version']} (threshold {report['model_threshold']}), "
+        f"{report['clips_scored']} clips scored once each, {report['mean_score_seconds']} s per clip",
+        "",
+        "| camera | mechanism | clips | alerts | false alerts | true alerts | person visits | people missed "
+        "| ALERT/NO_ALERT/COOLDOWN/SUPPRESSED |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for cam in next(iter(report["results"].values())):
         for name, per_cam in report["results"].items():
             s = per_cam[cam]
             d = s["decisions"]
-            lines.append(f"| {cam} | {name} | {s['clips']} | {s['alerts']} | {s['false_alerts']} | {s['true_alerts']} "
-                         f"| {s['person_visits']} | {s['people_missed']} | {d['ALERT']}/{d['NO_ALERT']}/"
-                         f"{d['COOLDOWN']}/{d['SUPPRESSED']} |")
+            lines.append(
+                f"| {cam} | {name} | {s['clips']} | {s['alerts']} | {s['false_alerts']} | {s['true_alerts']} "
+                f"| {s['person_visits']} | {s['people_missed']} | {d['ALERT']}/{d['NO_ALERT']}/"
+                f"{d['COOLDOWN']}/{d['SUPPRESSED']} |"
+            )
     lines += ["", "nearest cosine distance to the camera's labelled false positives (fp_distance calibration):"]
     for cam, groups in report["suppression_distances"].items():
         parts = [f"{k}: n={len(v)} min={v[0]:.3f} max={v[-1]:.3f}" if v else f"{k}: n=0" for k, v in groups.items()]
         lines.append(f"- {cam}: " + "; ".join(parts))
-    lines += ["", "tune recommendations: " + "; ".join(f"{c}: {a['rule']} ({a['reason']})"
-                                                     for c, a in report["tune"].items())]
+    lines += [
+        "",
+        "tune recommendations: " + "; ".join(f"{c}: {a['rule']} ({a['reason']})" for c, a in report["tune"].items()),
+    ]
     return "\n".join(lines)
 
 

@@ -58,7 +58,10 @@ class Cutout:
         rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
         alpha = subject_mask(rgb).astype(np.float32) / 255.0
         ys, xs = np.nonzero(alpha > 0.5)
-        rgb, alpha = rgb[ys.min():ys.max() + 1, xs.min():xs.max() + 1], alpha[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+        rgb, alpha = (
+            rgb[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1],
+            alpha[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1],
+        )
         if stone:  # grey, low-contrast, slightly warm: a garden statue with a person's shape
             grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
             grey = 110 + 0.45 * (grey - grey.mean())
@@ -68,8 +71,10 @@ class Cutout:
     def scaled(self, height: int) -> tuple[np.ndarray, np.ndarray]:
         scale = height / self.rgb.shape[0]
         size = (max(4, int(self.rgb.shape[1] * scale)), height)
-        return (cv2.resize(self.rgb, size, interpolation=cv2.INTER_AREA),
-                cv2.GaussianBlur(cv2.resize(self.alpha, size, interpolation=cv2.INTER_AREA), (3, 3), 0))
+        return (
+            cv2.resize(self.rgb, size, interpolation=cv2.INTER_AREA),
+            cv2.GaussianBlur(cv2.resize(self.alpha, size, interpolation=cv2.INTER_AREA), (3, 3), 0),
+        )
 
 
 def paste(frame: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, left: int, top: int) -> None:
@@ -77,8 +82,8 @@ def paste(frame: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, left: int, top:
     y0, x0, y1, x1 = max(0, top), max(0, left), min(H, top + h), min(W, left + w)
     if y1 <= y0 or x1 <= x0:
         return
-    a = alpha[y0 - top:y1 - top, x0 - left:x1 - left, None]
-    frame[y0:y1, x0:x1] = a * rgb[y0 - top:y1 - top, x0 - left:x1 - left] + (1 - a) * frame[y0:y1, x0:x1]
+    a = alpha[y0 - top : y1 - top, x0 - left : x1 - left, None]
+    frame[y0:y1, x0:x1] = a * rgb[y0 - top : y1 - top, x0 - left : x1 - left] + (1 - a) * frame[y0:y1, x0:x1]
 
 
 def render_minute(spec: MinuteSpec, background: np.ndarray, statue: Cutout | None, person: Cutout | None) -> bytes:
@@ -116,8 +121,9 @@ def render_minute(spec: MinuteSpec, background: np.ndarray, statue: Cutout | Non
 
 def generate(out_dir: Path, images: Path = DEFAULT_IMAGES) -> list[dict]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    backgrounds = {cam: random_scene(np.random.default_rng(seed), H, W)
-                   for cam, seed in (("garden", 11), ("porch", 23))}
+    backgrounds = {
+        cam: random_scene(np.random.default_rng(seed), H, W) for cam, seed in (("garden", 11), ("porch", 23))
+    }
     statue = Cutout(images / "humans" / "valhuman02-12.jpg", stone=True)
     people: dict[str, Cutout] = {}
     rows = []

@@ -4,17 +4,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Sequence
 
 import av
 from PIL import Image
 
-from videoalert.labelling import FALSE_POSITIVE, TRUE_POSITIVE
+from videoalert.domain.types import Label
 
 # The training loader takes `humans` as the positive class and every other folder as negative.
-CLASS_FOLDERS = {TRUE_POSITIVE: "humans", FALSE_POSITIVE: "not_person"}
+CLASS_FOLDERS = {Label.TRUE_POSITIVE.value: "humans", Label.FALSE_POSITIVE.value: "not_person"}
 MANIFEST_COLUMNS = ("path", "split", "class", "label", "video_id", "camera_id", "t", "score", "model_version", "tags")
 
 

@@ -1,6 +1,7 @@
 """Send feedback to the deployed function URL, signed with SigV4 (the URL accepts IAM-authenticated calls only)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.error
 import urllib.request
@@ -30,10 +31,8 @@ def post_feedback(url: str, body: dict, *, credentials, region: str, timeout: fl
             return json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as err:
         detail = err.read().decode(errors="replace")
-        try:
+        with contextlib.suppress(ValueError, AttributeError):
             detail = json.loads(detail).get("message", detail)
-        except (ValueError, AttributeError):
-            pass
         if err.code == 403:
             raise UserError(f"the feedback URL refused your credentials (403): {detail}; your IAM identity needs "
                             "lambda:InvokeFunctionUrl on the feedback function") from err

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from videoalert.ids import parse_iso
+from videoalert.domain.ids import parse_iso
 
 
 def parse_since(text: str) -> datetime:
@@ -12,14 +12,14 @@ def parse_since(text: str) -> datetime:
     if match:
         amount, unit = int(match.group(1)), match.group(2)
         delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
-        return datetime.now(timezone.utc) - delta
+        return datetime.now(UTC) - delta
     return parse_iso(text)
 
 
 def table(headers: list[str], rows: list[list[object]]) -> str:
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 
@@ -40,7 +40,7 @@ def video_table(records: list[dict], label_of=None) -> str:
                      fmt_score(r.get("threshold")), r.get("reason") or ""])
     if label_of:
         headers.insert(1, "file")
-        for row, r in zip(rows, records):
+        for row, r in zip(rows, records, strict=True):
             row.insert(1, label_of(r))
     return table(headers, rows)
 

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from videoalert.events import UploadedObject, parse_event
-from videoalert.video_records import TERMINAL_STATUSES
+from videoalert.app.commands import UploadedObject, parse_event
+from videoalert.domain.types import TERMINAL_STATUSES
 
 
 @dataclass
@@ -36,13 +36,24 @@ class LoadReport:
         return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
 
     def summary(self) -> dict:
-        return {"clips": self.clips, "workers": self.workers, "wall_s": round(self.wall_s, 2),
-                "throughput_clips_per_s": round(self.throughput_clips_per_s, 2),
-                "latency_ms": {"p50": round(statistics.median(self.latencies_ms), 1) if self.latencies_ms else 0.0,
-                               "p95": round(self.percentile_ms(0.95), 1), "max": round(max(self.latencies_ms or [0]), 1)},
-                "statuses": self.statuses, "decisions": self.decisions, "records": self.records,
-                "alerts_received": self.alerts_received, "duplicate_alerts": self.duplicate_alerts,
-                "replay_new_records": self.replay_new_records, "replay_new_alerts": self.replay_new_alerts}
+        return {
+            "clips": self.clips,
+            "workers": self.workers,
+            "wall_s": round(self.wall_s, 2),
+            "throughput_clips_per_s": round(self.throughput_clips_per_s, 2),
+            "latency_ms": {
+                "p50": round(statistics.median(self.latencies_ms), 1) if self.latencies_ms else 0.0,
+                "p95": round(self.percentile_ms(0.95), 1),
+                "max": round(max(self.latencies_ms or [0]), 1),
+            },
+            "statuses": self.statuses,
+            "decisions": self.decisions,
+            "records": self.records,
+            "alerts_received": self.alerts_received,
+            "duplicate_alerts": self.duplicate_alerts,
+            "replay_new_records": self.replay_new_records,
+            "replay_new_alerts": self.replay_new_alerts,
+        }
 
 
 def _receive_all(sqs, queue_url: str, expected: int, timeout_s: float = 60) -> list[dict]:
@@ -56,11 +67,21 @@ def _receive_all(sqs, queue_url: str, expected: int, timeout_s: float = 60) -> l
     return events
 
 
-def run_load(*, sess, endpoint_url, resources, queue_url: str, make_dependencies, videos: list[Path], clips: int,
-             workers: int = 4, camera: str = "cam1") -> LoadReport:
+def run_load(
+    *,
+    sess,
+    endpoint_url,
+    resources,
+    queue_url: str,
+    make_dependencies,
+    videos: list[Path],
+    clips: int,
+    workers: int = 4,
+    camera: str = "cam1",
+) -> LoadReport:
     """make_dependencies() builds one dispatcher's dependencies: one per worker, as separate Lambda instances."""
-    from videoalert import pipeline
-    from videoalert.video_records import VideoRecords
+    from videoalert.app import dispatch as pipeline
+    from videoalert.store.videos import VideoRecords
 
     from .local_env import drain_alerts
 
@@ -92,24 +113,34 @@ def run_load(*, sess, endpoint_url, resources, queue_url: str, make_dependencies
     wall = time.perf_counter() - started
 
     table = sess.resource("dynamodb", endpoint_url=endpoint_url).Table(resources.videos_table)
-    records_api = VideoRecords(table, retention_days=30)
-    first = list(records_api.all())
+    records_api = VideoRecords(table)
+    first = [r.to_item() for r in records_api.all()]
     alerts = drain_alerts(sess, resources.alert_queue_url, endpoint_url=endpoint_url)
 
     # Every event delivered again, concurrently: nothing may change.
     with ThreadPoolExecutor(max_workers=workers) as pool:
         list(pool.map(handle, events))
     latencies[:] = latencies[:clips]
-    second = list(records_api.all())
+    second = [r.to_item() for r in records_api.all()]
     replay_alerts = drain_alerts(sess, resources.alert_queue_url, endpoint_url=endpoint_url)
 
     alerted_ids = [a["body"]["video_id"] for a in alerts + replay_alerts]
-    count = lambda key: {v: sum(1 for r in first if r.get(key) == v) for v in sorted({str(r.get(key)) for r in first})}  # noqa: E731
+    def count(key: str) -> dict[str, int]:
+        return {v: sum(1 for r in first if r.get(key) == v) for v in sorted({str(r.get(key)) for r in first})}
+
     return LoadReport(
-        clips=clips, workers=workers, wall_s=wall, latencies_ms=latencies,
-        statuses={k: v for k, v in count("status").items() if v}, decisions={k: v for k, v in count("decision").items() if v},
-        alerts_received=len(alerts), duplicate_alerts=len(alerted_ids) - len(set(alerted_ids)),
-        records=len(first), replay_new_records=len(second) - len(first), replay_new_alerts=len(replay_alerts))
+        clips=clips,
+        workers=workers,
+        wall_s=wall,
+        latencies_ms=latencies,
+        statuses={k: v for k, v in count("status").items() if v},
+        decisions={k: v for k, v in count("decision").items() if v},
+        alerts_received=len(alerts),
+        duplicate_alerts=len(alerted_ids) - len(set(alerted_ids)),
+        records=len(first),
+        replay_new_records=len(second) - len(first),
+        replay_new_alerts=len(replay_alerts),
+    )
 
 
 def all_terminal(report: LoadReport) -> bool:

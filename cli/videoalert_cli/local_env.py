@@ -6,13 +6,13 @@ import json
 import os
 import socket
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import boto3
 
-from videoalert import names
-from videoalert.settings import DispatcherSettings
+from videoalert.config.dispatcher import DispatcherSettings
+from videoalert_contract import names
 
 REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -113,10 +113,17 @@ def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = 
     queue_url = sqs.create_queue(QueueName=f"{n['alert_topic']}-inbox")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
-    return LocalResources(video_bucket=n["video_bucket"], review_bucket=n["review_bucket"],
-                          videos_table=n["videos_table"], cameras_table=n["cameras_table"],
-                          fp_memory_table=n["fp_memory_table"], alert_topic_arn=topic_arn, alert_queue_url=queue_url, cameras=tuple(cameras),
-                          served=endpoint_url is not None)
+    return LocalResources(
+        video_bucket=n["video_bucket"],
+        review_bucket=n["review_bucket"],
+        videos_table=n["videos_table"],
+        cameras_table=n["cameras_table"],
+        fp_memory_table=n["fp_memory_table"],
+        alert_topic_arn=topic_arn,
+        alert_queue_url=queue_url,
+        cameras=tuple(cameras),
+        served=endpoint_url is not None,
+    )
 
 
 def drain_alerts(sess: boto3.session.Session, queue_url: str, *, endpoint_url: str | None = None) -> list[dict]:
@@ -129,9 +136,14 @@ def drain_alerts(sess: boto3.session.Session, queue_url: str, *, endpoint_url: s
             return alerts
         for message in batch:
             envelope = json.loads(message["Body"])
-            alerts.append({"subject": envelope.get("Subject"), "body": json.loads(envelope["Message"]),
-                           "attributes": {k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()},
-                           "message_id": envelope.get("MessageId")})
+            alerts.append(
+                {
+                    "subject": envelope.get("Subject"),
+                    "body": json.loads(envelope["Message"]),
+                    "attributes": {k: v.get("Value") for k, v in envelope.get("MessageAttributes", {}).items()},
+                    "message_id": envelope.get("MessageId"),
+                }
+            )
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 

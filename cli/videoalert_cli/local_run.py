@@ -65,7 +65,8 @@ def load_labels(videos: list[Path]) -> dict[str, str]:
 def _import_handlers():
     if str(ROOT / "lambdas") not in sys.path:
         sys.path.insert(0, str(ROOT / "lambdas"))
-    import dispatcher  # noqa: E402 - the zip's top-level handler module
+    import dispatcher
+
     from videoalert_inference import handler as inference
 
     return dispatcher, inference
@@ -90,7 +91,9 @@ def _deliver_events(sess, endpoint, queue_url: str, dispatcher, *, wait_s: float
     delivered = 0
     deadline = time.monotonic() + wait_s
     while True:
-        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get(
+            "Messages", []
+        )
         if not messages:
             if time.monotonic() >= deadline:
                 return delivered
@@ -104,9 +107,16 @@ def _deliver_events(sess, endpoint, queue_url: str, dispatcher, *, wait_s: float
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def run_local(videos: list[Path], *, camera: str = "cam1", model_dir: Path = DEFAULT_MODEL_DIR,
-              report_dir: Path | None = Path("out/local-run"), serve: bool = False, quiet: bool = False,
-              show_record: bool = True) -> LocalRunResult:
+def run_local(
+    videos: list[Path],
+    *,
+    camera: str = "cam1",
+    model_dir: Path = DEFAULT_MODEL_DIR,
+    report_dir: Path | None = Path("out/local-run"),
+    serve: bool = False,
+    quiet: bool = False,
+    show_record: bool = True,
+) -> LocalRunResult:
     say = (lambda *a, **k: None) if quiet else print
     missing = [v for v in videos if not v.is_file()]
     if missing:
@@ -118,14 +128,22 @@ def run_local(videos: list[Path], *, camera: str = "cam1", model_dir: Path = DEF
 
         raise UserError(f"no released model in {model_dir} (expected person_classifier.onnx + model_card.json)")
 
-    defaults = {"POWERTOOLS_SERVICE_NAME": "videoalert-local", "POWERTOOLS_METRICS_NAMESPACE": "videoalert",
-                "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
-                "POWERTOOLS_METRICS_DISABLED": "true"}
-    with _environment(MODEL_DIR=str(model_dir), **local_env.DUMMY_CREDENTIALS,
-                      **{k: os.environ.get(k, v) for k, v in defaults.items()}):
+    defaults = {
+        "POWERTOOLS_SERVICE_NAME": "videoalert-local",
+        "POWERTOOLS_METRICS_NAMESPACE": "videoalert",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }
+    with _environment(
+        MODEL_DIR=str(model_dir),
+        **local_env.DUMMY_CREDENTIALS,
+        **{k: os.environ.get(k, v) for k, v in defaults.items()},
+    ):
         os.environ.pop("AWS_PROFILE", None)
-        return _run_on_emulator(videos, camera=camera, report_dir=report_dir, serve=serve, say=say,
-                                show_record=show_record)
+        return _run_on_emulator(
+            videos, camera=camera, report_dir=report_dir, serve=serve, say=say, show_record=show_record
+        )
 
 
 @contextlib.contextmanager
@@ -152,12 +170,16 @@ def _run_on_emulator(videos, *, camera, report_dir, serve, say, show_record) -> 
         queue_url = _connect_upload_notifications(sess, endpoint, res.video_bucket)
         dispatcher, inference = _import_handlers()
         inference.reset_runtime()  # the model is loaded from model_dir on the first clip
-        from videoalert.inference_client import InProcessInferenceClient
+        from videoalert.aws.inference import InProcessInferenceClient
         from videoalert.wiring import build_dependencies
 
         dispatcher._dependencies = build_dependencies(
-            res.settings(), session=sess, endpoint_url=endpoint,
-            inference=InProcessInferenceClient(inference.handler), clip_source=NoStreamsLocally())
+            res.settings(),
+            session=sess,
+            endpoint_url=endpoint,
+            inference=InProcessInferenceClient(inference.handler),
+            clip_source=NoStreamsLocally(),
+        )
 
         s3 = sess.client("s3", endpoint_url=endpoint)
         uploads = {}
@@ -185,10 +207,10 @@ def _run_on_emulator(videos, *, camera, report_dir, serve, say, show_record) -> 
 
 
 def _collect(sess, endpoint, res, uploads, labels) -> LocalRunResult:
-    from videoalert.video_records import VideoRecords
+    from videoalert.store.videos import VideoRecords
 
     table = sess.resource("dynamodb", endpoint_url=endpoint).Table(res.videos_table)
-    records = list(VideoRecords(table, retention_days=30).all())
+    records = [r.to_item() for r in VideoRecords(table).all()]  # shown and reported as stored
     order = {key: n for n, key in enumerate(uploads.values())}
     records.sort(key=lambda r: order.get(r.get("upload_key"), 1 << 30))
     alerts = local_env.drain_alerts(sess, res.alert_queue_url, endpoint_url=endpoint)
@@ -201,8 +223,10 @@ def _show(result: LocalRunResult, say, show_record: bool) -> None:
     say(f"\nalerts received on the subscribed SQS queue: {len(result.alerts)}")
     for alert in result.alerts:
         body = alert["body"]
-        say(f"  [{alert['attributes'].get('camera_id')}/{alert['attributes'].get('decision')}] {alert['subject']}"
-            f"  score={body['score']}  video={body['video']['uri']}")
+        say(
+            f"  [{alert['attributes'].get('camera_id')}/{alert['attributes'].get('decision')}] {alert['subject']}"
+            f"  score={body['score']}  video={body['video']['uri']}"
+        )
     if result.expected:
         checks = []
         for name, label in result.expected.items():
@@ -225,8 +249,10 @@ def _show(result: LocalRunResult, say, show_record: bool) -> None:
 
 def _serve(sess, endpoint, res, queue_url, dispatcher, say) -> None:
     write_local_state(endpoint, local_resource_names(res.alert_topic_arn, res.cameras))
-    say(f"\nemulator kept running at {endpoint} (Ctrl-C to stop). In another terminal:\n"
-        f"  videoalert upload {res.cameras[0]} some.mp4 --local\n  videoalert list --camera {res.cameras[0]} --local")
+    say(
+        f"\nemulator kept running at {endpoint} (Ctrl-C to stop). In another terminal:\n"
+        f"  videoalert upload {res.cameras[0]} some.mp4 --local\n  videoalert list --camera {res.cameras[0]} --local"
+    )
     try:
         while True:
             if _deliver_events(sess, endpoint, queue_url, dispatcher, wait_s=1.0):

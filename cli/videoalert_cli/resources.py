@@ -8,7 +8,7 @@ from pathlib import Path
 
 import boto3
 
-from videoalert import names
+from videoalert_contract import names
 
 from .errors import UserError
 
@@ -71,7 +71,7 @@ def resolve(args) -> Target:
         raise UserError("no AWS credentials found (configure the AWS CLI, or use --local)")
     try:
         stack = session.client("cloudformation").describe_stacks(StackName=args.stack)["Stacks"][0]
-    except Exception as exc:  # noqa: BLE001 - any failure here means the stack cannot be used
+    except Exception as exc:
         raise UserError(f"cannot read stack {args.stack!r}: {exc}") from exc
     outputs = {o["OutputKey"].lower(): o["OutputValue"] for o in stack.get("Outputs", [])}
     resources = {}

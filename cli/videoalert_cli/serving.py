@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import cv2
 import numpy as np
@@ -29,7 +30,9 @@ def decode_upload(data: bytes, max_bytes: int) -> np.ndarray:
     return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
 
 
-def create_app(model_dir: str | Path = "models", max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, classifier=None) -> FastAPI:
+def create_app(
+    model_dir: str | Path = "models", max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, classifier=None
+) -> FastAPI:
     """Load the released model once (refusing a card that does not match the preprocessing) and serve it."""
     if classifier is None:
         from videoalert_inference.model import load_classifier
@@ -40,17 +43,25 @@ def create_app(model_dir: str | Path = "models", max_upload_bytes: int = DEFAULT
 
     @app.get("/health")
     def health() -> dict:
-        return {"status": "ok", "model_version": classifier.version, "threshold": classifier.threshold,
-                "input_size": classifier.spec.input_size}
+        return {
+            "status": "ok",
+            "model_version": classifier.version,
+            "threshold": classifier.threshold,
+            "input_size": classifier.spec.input_size,
+        }
 
     @app.post("/predict")
-    async def predict(file: UploadFile = File(...)) -> dict:
+    async def predict(file: Annotated[UploadFile, File()]) -> dict:
         # Read one byte past the limit: enough to know it is too large without buffering a huge body.
         data = await file.read(max_upload_bytes + 1)
         image = decode_upload(data, max_upload_bytes)
         score = float(classifier.predict_images([image]).scores[0])
-        return {"class": positive if score >= classifier.threshold else negative, "person_score": score,
-                "threshold": classifier.threshold, "model_version": classifier.version,
-                "image": {"width": int(image.shape[1]), "height": int(image.shape[0])}}
+        return {
+            "class": positive if score >= classifier.threshold else negative,
+            "person_score": score,
+            "threshold": classifier.threshold,
+            "model_version": classifier.version,
+            "image": {"width": int(image.shape[1]), "height": int(image.shape[0])},
+        }
 
     return app

@@ -1,19 +1,16 @@
-"""Bad-input errors of the inference function: each carries the contract's error code (docs/interfaces.md)."""
+"""Bad-input errors of the inference function: the contract's codes and exception (videoalert_contract.errors)."""
 from __future__ import annotations
 
-EMPTY_VIDEO = "EMPTY_VIDEO"
-CORRUPT_VIDEO = "CORRUPT_VIDEO"
-NO_VIDEO_TRACK = "NO_VIDEO_TRACK"
-TOO_LARGE = "TOO_LARGE"
-NO_FRAMES = "NO_FRAMES"
-BAD_REQUEST = "BAD_REQUEST"
-NOT_FOUND = "NOT_FOUND"
+from videoalert_contract.errors import (
+                                        BAD_REQUEST,
+                                        CORRUPT_VIDEO,
+                                        EMPTY_VIDEO,
+                                        NO_FRAMES,
+                                        NO_VIDEO_TRACK,
+                                        NOT_FOUND,
+                                        TOO_LARGE,
+                                        BadInputError,
+)
 
-
-class BadInputError(Exception):
-    """The request or the video cannot be scored; retrying would give the same answer, so it is not raised to Lambda."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
+__all__ = ["BAD_REQUEST", "CORRUPT_VIDEO", "EMPTY_VIDEO", "NOT_FOUND", "NO_FRAMES", "NO_VIDEO_TRACK", "TOO_LARGE",
+           "BadInputError"]

@@ -7,10 +7,11 @@ import os
 import queue
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Union
 
 import av
 import numpy as np

@@ -12,10 +12,13 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
+from videoalert_contract.inference import FrameScore, InferenceRequest, RejectedClip, ScoredClip, TopEmbedding
+
 from .errors import BadInputError
 from .model import PersonClassifier, load_classifier
-from .request import InferenceRequest
 from .scoring import ClipScores, score_clip
+from .scoring import FrameScore as ScoredFrame
+from .scoring import TopEmbedding as ScoredEmbedding
 from .settings import InferenceSettings
 from .url_source import UrlUnavailable, fetch_clip_parts_by_url, https_context
 
@@ -91,14 +94,14 @@ def reset_runtime() -> None:
 
 
 @metrics.log_metrics
-def handler(event: dict, context: Any) -> dict:
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(request_id=getattr(context, "aws_request_id", None))
     video_id = event.get("video_id", "") if isinstance(event, dict) else ""
     logger.append_keys(video_id=video_id)
     runtime = get_runtime()
     started = time.perf_counter()
     try:
-        request = InferenceRequest.from_event(event)
+        request = InferenceRequest.from_payload(event)
         parts = fetch_parts(runtime, request)
         downloaded = time.perf_counter()
         scores = score_clip(parts, runtime.classifier, request.sample_fps, request.max_frames,
@@ -107,36 +110,31 @@ def handler(event: dict, context: Any) -> dict:
     except BadInputError as exc:
         logger.warning("video not scored", extra={"code": exc.code, "reason": exc.message})
         metrics.add_metric(name="BadInput", unit=MetricUnit.Count, value=1)
-        return {"ok": False, "video_id": video_id, "error": {"code": exc.code, "message": exc.message}}
+        return RejectedClip(video_id, exc.code, exc.message).to_payload()
     download_ms = (downloaded - started) * 1000
     response = to_response(request.video_id, runtime.classifier, scores, download_ms)
     _record(scores, response)
     return response
 
 
-def to_response(video_id: str, classifier: PersonClassifier, scores: ClipScores, download_ms: float) -> dict:
+def to_response(video_id: str, classifier: PersonClassifier, scores: ClipScores, download_ms: float) -> dict[str, Any]:
     timings = {"download": round(download_ms, 1), **scores.timings_ms}
     timings["total"] = round(download_ms + scores.timings_ms["total"], 1)
-    return {
-        "ok": True,
-        "video_id": video_id,
-        "model_version": classifier.version,
-        "threshold": classifier.threshold,
-        "frames": [_with_box({"t": f.t, "score": round(f.score, 6), "region": f.region}, f.box)
-                   for f in scores.frames],
-        "top_embeddings": [_with_box({"t": e.t, "score": round(e.score, 6), "region": e.region}, e.box)
-                           | {"embedding": e.embedding} for e in scores.top_embeddings],
-        "video": scores.video.to_dict(),
-        "timings_ms": timings,
-    }
+    return ScoredClip(
+        video_id=video_id, model_version=classifier.version, threshold=classifier.threshold,
+        frames=tuple(_frame_score(f) for f in scores.frames),
+        top_embeddings=tuple(TopEmbedding(_frame_score(e), tuple(e.embedding)) for e in scores.top_embeddings),
+        video=scores.video.to_dict(), timings_ms=timings,
+    ).to_payload()
 
 
-def _with_box(entry: dict, box: list[float] | None) -> dict:
+def _frame_score(entry: ScoredFrame | ScoredEmbedding) -> FrameScore:
     """Motion regions carry their box; full-frame entries stay as they always were."""
-    return entry if box is None else {**entry, "box": box}
+    return FrameScore(t=entry.t, score=round(entry.score, 6), region=entry.region,
+                      box=None if entry.box is None else tuple(entry.box))
 
 
-def _record(scores: ClipScores, response: dict) -> None:
+def _record(scores: ClipScores, response: dict[str, Any]) -> None:
     timings = response["timings_ms"]
     metrics.add_metric(name="Frames", unit=MetricUnit.Count, value=scores.frames_sampled)
     metrics.add_metric(name="MotionRegions", unit=MetricUnit.Count,

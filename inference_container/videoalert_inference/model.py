@@ -6,6 +6,7 @@ import os
 import platform
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class Prediction:
 class PersonClassifier:
     """Wraps an ONNX Runtime session; thread count is set once at load."""
 
-    def __init__(self, model_path: Path, card: dict, intra_op_threads: int | None = None,
+    def __init__(self, model_path: Path, card: dict[str, Any], intra_op_threads: int | None = None,
                  encoding: str = ENCODING_AUTO):
         import onnxruntime as ort
 
@@ -64,7 +65,7 @@ class PersonClassifier:
         return self.predict_batch(to_model_input(images_rgb, self.spec))
 
 
-def file_kind(card: dict, file_name: str) -> str | None:
+def file_kind(card: dict[str, Any], file_name: str) -> str | None:
     """Which of the card's files this is ("fp32", "int8"), or None for a file the card does not list.
 
     A file listed as an encoding of another (same outputs) is of that file's kind.
@@ -96,12 +97,12 @@ def _amx_permitted() -> bool:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.syscall.restype = ctypes.c_long
         # SYS_arch_prctl (x86_64), ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA
-        return libc.syscall(ctypes.c_long(158), ctypes.c_long(0x1023), ctypes.c_long(18)) == 0
+        return bool(libc.syscall(ctypes.c_long(158), ctypes.c_long(0x1023), ctypes.c_long(18)) == 0)
     except (OSError, AttributeError):
         return False
 
 
-def session_file(model_path: Path, card: dict, encoding: str = ENCODING_AUTO) -> tuple[Path, str]:
+def session_file(model_path: Path, card: dict[str, Any], encoding: str = ENCODING_AUTO) -> tuple[Path, str]:
     """The file to build the session from, and its encoding: the named file ("plain"), or an encoding of it.
 
     An encoding is the same model in another file with bit-identical outputs (the release checks it), chosen
@@ -116,7 +117,9 @@ def session_file(model_path: Path, card: dict, encoding: str = ENCODING_AUTO) ->
     released = kind is not None and (card.get("files") or {}).get(kind) == model_path.name
     amx = ((card.get("encodings") or {}).get(kind) or {}).get(ENCODING_AMX) if released else None
     if encoding == ENCODING_AUTO:
-        encoding = ENCODING_AMX if amx and (model_path.parent / amx["file"]).is_file() and cpu_has_amx() else ENCODING_PLAIN
+        encoding = (
+            ENCODING_AMX if amx and (model_path.parent / amx["file"]).is_file() and cpu_has_amx() else ENCODING_PLAIN
+        )
     if encoding == ENCODING_PLAIN:
         return model_path, ENCODING_PLAIN
     if not amx:
@@ -124,13 +127,13 @@ def session_file(model_path: Path, card: dict, encoding: str = ENCODING_AUTO) ->
     return model_path.parent / amx["file"], ENCODING_AMX
 
 
-def threshold_for(card: dict, file_name: str) -> float:
+def threshold_for(card: dict[str, Any], file_name: str) -> float:
     """The threshold chosen for this file's own validation scores (int8 and fp32 differ a little), else the card's."""
     chosen = (card.get("thresholds") or {}).get(file_kind(card, file_name))
     return float(chosen["threshold"] if chosen else card["threshold"])
 
 
-def served_file(card: dict) -> str:
+def served_file(card: dict[str, Any]) -> str:
     """The file a release serves by default: the one its card names (`served`), else fp32.
 
     A release serves int8 when it kept one: within 0.5 point of fp32 on validation, each at the threshold
@@ -140,7 +143,8 @@ def served_file(card: dict) -> str:
     return files.get(card.get("served") or "fp32") or MODEL_FILE
 
 
-def load_classifier(model_dir: str | os.PathLike, model_file: str | None = None, **kwargs) -> PersonClassifier:
+def load_classifier(model_dir: str | os.PathLike[str], model_file: str | None = None,
+                    **kwargs: Any) -> PersonClassifier:
     """Load a model (default: the release's served file) and its card; refuses a card whose preprocessing differs."""
     model_dir = Path(model_dir)
     card = json.loads((model_dir / CARD_FILE).read_text())

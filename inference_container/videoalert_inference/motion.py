@@ -12,11 +12,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .background import BackgroundModel
 
-# Regions a camera may ask to be classified (request field `regions`).
-REGION_FULL = "full"
-REGION_MOTION = "motion"
-REGION_TILES = "tiles"  # the whole frame and its overlapping tiles (tiles.py)
-REGION_MODES = ("full", "motion", "both", "tiles")
+# The region modes a request may ask for are the contract's (videoalert_contract.inference.REGION_MODES).
 
 
 class Box(NamedTuple):

@@ -4,8 +4,9 @@ from __future__ import annotations
 import queue
 import threading
 from collections import deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -19,10 +20,10 @@ def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
     If the consumer stops early (an exception, or it closes this generator), the worker is told to stop
     and is waited for, so no thread outlives the call holding a decoder.
     """
-    ready: queue.Queue = queue.Queue(maxsize=depth)
+    ready: queue.Queue[tuple[Any, BaseException | None]] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
-    def put(item) -> bool:
+    def put(item: tuple[Any, BaseException | None]) -> bool:
         while not stop.is_set():
             try:
                 ready.put(item, timeout=0.05)
@@ -37,7 +38,7 @@ def prefetch(items: Iterator[T], depth: int = 2) -> Iterator[T]:
                 if not put((item, None)):
                     return
             put((_DONE, None))
-        except BaseException as exc:  # handed to the consumer, which re-raises it
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it
             put((_DONE, exc))
         finally:
             close = getattr(items, "close", None)
@@ -68,7 +69,7 @@ def map_in_order(fn: Callable[[T], R], items: Iterator[T], workers: int,
     are cancelled, running ones are waited for, and `items` is closed (its own threads stop).
     """
     pool = ThreadPoolExecutor(workers, thread_name_prefix=thread_name) if workers > 1 else None
-    pending: deque = deque()
+    pending: deque[Any] = deque()
     try:
         for item in items:
             if pool is None:

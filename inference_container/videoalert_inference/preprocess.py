@@ -1,8 +1,9 @@
 """The one preprocessing definition shared by training, evaluation, serving and the inference container."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Sequence
+from typing import Any
 
 import av
 import numpy as np
@@ -27,15 +28,15 @@ class PreprocessSpec:
     std: tuple[float, float, float] = IMAGENET_STD
     version: str = PREPROCESS_VERSION
 
-    def to_card(self) -> dict:
+    def to_card(self) -> dict[str, Any]:
         return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
 
     @classmethod
-    def from_card(cls, card_section: dict) -> "PreprocessSpec":
+    def from_card(cls, card_section: Mapping[str, Any]) -> PreprocessSpec:
         spec = cls(
             input_size=int(card_section["input_size"]),
-            mean=tuple(float(x) for x in card_section["mean"]),
-            std=tuple(float(x) for x in card_section["std"]),
+            mean=_triple(card_section["mean"]),
+            std=_triple(card_section["std"]),
             version=str(card_section["version"]),
         )
         if spec.version != PREPROCESS_VERSION:
@@ -88,3 +89,9 @@ def to_model_input(images_rgb: Sequence[np.ndarray], spec: PreprocessSpec) -> np
     batch -= np.asarray(spec.mean, dtype=np.float32)
     batch /= np.asarray(spec.std, dtype=np.float32)
     return np.ascontiguousarray(batch.transpose(0, 3, 1, 2))
+
+
+def _triple(values: Sequence[float]) -> tuple[float, float, float]:
+    """A card's per-channel mean or std (RGB)."""
+    r, g, b = (float(v) for v in values)
+    return r, g, b

@@ -2,18 +2,21 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence, Union
+from typing import Union
 
 import numpy as np
+
+from videoalert_contract.inference import REGION_FULL, REGION_MODES, REGION_MOTION, REGION_TILE, REGION_TILES
 
 from .errors import CORRUPT_VIDEO, NO_FRAMES, BadInputError
 from .frames import DecodeStats, FrameSampler, SampledFrame, VideoInfo, VideoSource
 from .model import PersonClassifier
-from .motion import REGION_FULL, REGION_MODES, REGION_MOTION, REGION_TILES, MotionDetector, crop
+from .motion import MotionDetector, crop
 from .pipeline import map_in_order, prefetch
 from .preprocess import resize_rgb, to_model_input
-from .tiles import REGION_TILE, TileGrid, cut_tiles
+from .tiles import TileGrid, cut_tiles
 
 DEFAULT_BATCH_SIZE = 16
 

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Any
 
 ENV_MODEL_DIR = "MODEL_DIR"
 ENV_MODEL_FILE = "MODEL_FILE"  # e.g. person_classifier.onnx (fp32); default: the card's served file (int8 if kept)
@@ -49,14 +50,14 @@ class InferenceSettings:
     # person in view for 4 s or more twice.
     tile_every: int = 2
 
-    def scoring_options(self) -> dict:
+    def scoring_options(self) -> dict[str, Any]:
         """score_clip's keyword arguments for how to decode and score (the handler and the benchmarks pass these)."""
         return {"decoder_threads": self.decoder_threads, "decoder_workers": self.decoder_workers,
                 "pipeline": self.pipeline, "inference_workers": self.inference_workers, "batch_size": self.batch_size,
                 "tile_every": self.tile_every}
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "InferenceSettings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> InferenceSettings:
         env = os.environ if env is None else env
         return cls(
             model_dir=Path(env.get(ENV_MODEL_DIR) or default_model_dir()),

@@ -15,8 +15,6 @@ import numpy as np
 
 from .motion import Box
 
-REGION_TILE = "tile"
-
 
 @dataclass(frozen=True)
 class TileGrid:

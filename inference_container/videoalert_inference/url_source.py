@@ -11,7 +11,7 @@ import re
 import ssl
 import urllib.error
 import urllib.request
-from typing import Sequence
+from collections.abc import Sequence
 
 from .errors import EMPTY_VIDEO, NOT_FOUND, TOO_LARGE, BadInputError
 
@@ -46,7 +46,7 @@ def fetch_clip_parts_by_url(urls: Sequence[str], max_bytes: int, context: ssl.SS
             raise BadInputError(TOO_LARGE, f"the clip is {sum(sizes)} bytes, over the {max_bytes}-byte limit")
         if sum(sizes) == 0:
             raise BadInputError(EMPTY_VIDEO, f"{_safe(urls[0])} is 0 bytes")
-        return [_body(response, size, url) for response, size, url in zip(responses, sizes, urls)]
+        return [_body(response, size, url) for response, size, url in zip(responses, sizes, urls, strict=True)]
     finally:
         for response in responses:
             if response is not None:
@@ -62,7 +62,8 @@ def _opener(context: ssl.SSLContext) -> urllib.request.OpenerDirector:
     return opener
 
 
-def _open(opener, url: str, max_bytes: int):
+def _open(opener: urllib.request.OpenerDirector, url: str,
+          max_bytes: int) -> tuple[http.client.HTTPResponse | None, int]:
     """(response or None for an empty object, the object's total size)."""
     request = urllib.request.Request(url, headers={"Range": f"bytes=0-{max_bytes}"})
     try:
@@ -92,7 +93,7 @@ def _open(opener, url: str, max_bytes: int):
     raise UrlUnavailable(f"GET {_safe(url)}: HTTP {response.status}")
 
 
-def _body(response, size: int, url: str) -> bytes:
+def _body(response: http.client.HTTPResponse | None, size: int, url: str) -> bytes:
     if response is None or size == 0:
         return b""
     try:

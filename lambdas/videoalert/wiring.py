@@ -1,17 +1,27 @@
-"""Build the dispatcher's dependencies from settings and boto3 clients (once per cold start)."""
+"""The composition root: settings + boto3 clients -> the adapters each use case needs (once per cold start).
+
+The only module of the package that knows every layer; handlers, the local run and tests call it.
+"""
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
 
 import boto3
 from botocore.config import Config
 
-from .alert_publisher import AlertPublisher
-from .camera_store import CameraStore
-from .clip_store import ClipStore
-from .fp_memory import FpMemory
-from .inference_client import InferenceClient, LambdaInferenceClient
-from .pipeline import ClipSource, Dependencies
-from .settings import DispatcherSettings
-from .video_records import VideoRecords
+from videoalert.app.dispatch import Dependencies
+from videoalert.app.ports import Cameras, ClipSource, Inference, Memory, ReviewBucket, Videos
+from videoalert.aws.inference import LambdaInferenceClient
+from videoalert.aws.s3 import ClipStore
+from videoalert.aws.s3 import ReviewBucket as S3ReviewBucket
+from videoalert.aws.sns import AlertPublisher
+from videoalert.config.dispatcher import DispatcherSettings
+from videoalert.config.feedback import FeedbackSettings
+from videoalert.config.review import ReviewSettings
+from videoalert.store.cameras import CameraStore
+from videoalert.store.memory import FpMemory
+from videoalert.store.videos import VideoRecords
 
 # The inference call waits for the whole clip to be scored; the SDK must not retry it on its own.
 INVOKE_CONFIG = Config(read_timeout=900, connect_timeout=10, retries={"max_attempts": 1, "mode": "standard"})
@@ -21,24 +31,65 @@ S3_CONFIG = AWS_CONFIG.merge(Config(signature_version="s3v4"))
 
 
 def build_dependencies(settings: DispatcherSettings, *, session: boto3.session.Session | None = None,
-                       endpoint_url: str | None = None, inference: InferenceClient | None = None,
+                       endpoint_url: str | None = None, inference: Inference | None = None,
                        clip_source: ClipSource | None = None) -> Dependencies:
+    """The dispatcher's adapters."""
     session = session or boto3.session.Session()
-    client = lambda name, cfg=AWS_CONFIG: session.client(name, config=cfg, endpoint_url=endpoint_url)  # noqa: E731
+
+    def client(name: str, config: Config = AWS_CONFIG) -> Any:
+        return session.client(name, config=config, endpoint_url=endpoint_url)
+
     dynamodb = session.resource("dynamodb", config=AWS_CONFIG, endpoint_url=endpoint_url)
     if inference is None:
         inference = LambdaInferenceClient(client("lambda", INVOKE_CONFIG), settings.inference_function)
     if clip_source is None:
-        from .kvs_clips import KvsClipSource  # stream windows only exist in AWS (moto has no GetClip media)
+        from videoalert.aws.kvs import KvsClipSource  # stream windows only exist in AWS (moto has no GetClip media)
 
         clip_source = KvsClipSource(client("kinesisvideo"))
     return Dependencies(
         settings=settings,
-        records=VideoRecords(dynamodb.Table(settings.videos_table), retention_days=settings.retention_days),
+        records=VideoRecords(dynamodb.Table(settings.videos_table)),
         cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
         clips=ClipStore(client("s3", S3_CONFIG), settings.video_bucket),
         inference=inference,
         alerts=AlertPublisher(client("sns"), settings.alert_topic_arn),
         clip_source=clip_source,
         memory=FpMemory(dynamodb.Table(settings.fp_memory_table)) if settings.fp_memory_table else None,
+    )
+
+
+@dataclass(frozen=True)
+class FeedbackStores:
+    """What applying feedback reads and writes."""
+
+    records: Videos
+    cameras: Cameras
+    memory: Memory
+
+
+def build_feedback(settings: FeedbackSettings, *, session: boto3.session.Session | None = None) -> FeedbackStores:
+    dynamodb = (session or boto3.session.Session()).resource("dynamodb")
+    return FeedbackStores(
+        records=VideoRecords(dynamodb.Table(settings.videos_table)),
+        cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
+        memory=FpMemory(dynamodb.Table(settings.fp_memory_table), capacity=settings.fp_memory_capacity),
+    )
+
+
+@dataclass(frozen=True)
+class ReviewDependencies:
+    """What sampling a day for review reads and writes."""
+
+    records: Videos
+    cameras: Cameras
+    bucket: ReviewBucket
+
+
+def build_review(settings: ReviewSettings, *, session: boto3.session.Session | None = None) -> ReviewDependencies:
+    session = session or boto3.session.Session()
+    dynamodb = session.resource("dynamodb")
+    return ReviewDependencies(
+        records=VideoRecords(dynamodb.Table(settings.videos_table)),
+        cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
+        bucket=S3ReviewBucket(session.client("s3"), settings.review_bucket, video_bucket=settings.video_bucket),
     )

@@ -12,7 +12,7 @@ from videoalert_cli.main import build_parser, main
 
 def test_every_documented_subcommand_exists():
     parser = build_parser()
-    choices = parser._subparsers._group_actions[0].choices  # noqa: SLF001 - argparse keeps them here
+    choices = parser._subparsers._group_actions[0].choices
     assert {"status", "list", "upload", "run-local", "redrive", "push", "serve", "rule", "tune", "feedback",
             "review", "export-dataset"} <= set(choices)
 
@@ -30,12 +30,13 @@ def test_upload_refuses_a_missing_file(capsys):
 
 def test_status_and_list_read_the_records(aws, tmp_path, monkeypatch, capsys):
     # Given a record in the videos table of the emulator
-    from videoalert.video_records import VideoRecords
+    from fixtures.records import seed
+    from videoalert.store.videos import VideoRecords
     from videoalert_cli import resources
 
     sess, res = aws
     table = sess.resource("dynamodb").Table(res.videos_table)
-    VideoRecords(table, retention_days=30).create(
+    seed(VideoRecords(table),
         {"video_id": "cam1-20261123T100000Z", "camera_id": "cam1", "window_start": "2026-11-23T10:00:00Z",
          "window_end": "2026-11-23T10:01:00Z", "status": "DONE", "decision": "ALERT", "max_score": 0.93,
          "frame_scores": [{"t": 0.0, "score": 0.93}, {"t": 1.0, "score": 0.2}]})
@@ -61,10 +62,15 @@ def test_redrive_invokes_the_dispatcher_with_a_redrive_event(monkeypatch, capsys
     from videoalert_cli import resources
 
     client = boto3.client("lambda", region_name="us-east-1")
-    answer = json.dumps({"ok": True, "outcomes": [{"video_id": "v1", "status": "DONE", "decision": "NO_ALERT"}]}).encode()
+    answer = json.dumps(
+        {"ok": True, "outcomes": [{"video_id": "v1", "status": "DONE", "decision": "NO_ALERT"}]}
+    ).encode()
     with Stubber(client) as stub:
-        stub.add_response("invoke", {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(answer), len(answer))},
-                          {"FunctionName": "disp", "Payload": json.dumps({"action": "redrive", "video_ids": ["v1"]}).encode()})
+        stub.add_response(
+            "invoke",
+            {"StatusCode": 200, "Payload": StreamingBody(io.BytesIO(answer), len(answer))},
+            {"FunctionName": "disp", "Payload": json.dumps({"action": "redrive", "video_ids": ["v1"]}).encode()},
+        )
         target = resources.Target(boto3.session.Session(region_name="us-east-1"), None, {"dispatcher_function": "disp"})
         monkeypatch.setattr(target.__class__, "client", lambda self, name: client)
         monkeypatch.setattr(resources, "resolve", lambda args: target)
@@ -74,13 +80,18 @@ def test_redrive_invokes_the_dispatcher_with_a_redrive_event(monkeypatch, capsys
 
 def test_rule_shows_and_changes_a_cameras_rule_with_a_new_version(aws, monkeypatch, capsys):
     # Given a registered camera on the emulator
-    from videoalert.camera_store import CameraStore
+    from videoalert.store.cameras import CameraStore
     from videoalert_cli import resources
 
     sess, res = aws
     CameraStore(sess.resource("dynamodb").Table(res.cameras_table)).register("cam1")
-    monkeypatch.setattr(resources, "resolve", lambda args: resources.Target(sess, None, {
-        "cameras_table": res.cameras_table, "videos_table": res.videos_table}))
+    monkeypatch.setattr(
+        resources,
+        "resolve",
+        lambda args: resources.Target(
+            sess, None, {"cameras_table": res.cameras_table, "videos_table": res.videos_table}
+        ),
+    )
     # When the user shows it, then turns on motion regions and requires three frames
     assert main(["rule", "cam1"]) == 0
     shown = capsys.readouterr().out

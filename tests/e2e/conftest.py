@@ -29,7 +29,7 @@ class Pipeline:
         return _deliver_events(self.sess, None, self.queue_url, self.dispatcher)
 
     def records(self) -> list[dict]:
-        return list(self.deps.records.all())
+        return [r.to_item() for r in self.deps.records.all()]
 
     def record_for_upload(self, key: str) -> dict:
         (record,) = [r for r in self.records() if r.get("upload_key") == key]
@@ -54,11 +54,11 @@ def pipeline(aws, monkeypatch, tiny_model_dir):
     if str(ROOT / "lambdas") not in sys.path:
         sys.path.insert(0, str(ROOT / "lambdas"))
     import dispatcher
-    from videoalert_inference import handler as inference
 
-    from videoalert.inference_client import InProcessInferenceClient
+    from videoalert.aws.inference import InProcessInferenceClient
     from videoalert.wiring import build_dependencies
     from videoalert_cli.local_run import NoStreamsLocally, _connect_upload_notifications
+    from videoalert_inference import handler as inference
 
     sess, res = aws
     monkeypatch.setenv("MODEL_DIR", str(tiny_model_dir))

@@ -49,7 +49,7 @@ def test_each_bad_input_ends_in_its_recorded_status(pipeline, corpus):
     # Given every file of the corpus uploaded for a registered camera, each event delivered twice
     keys = {name: pipeline.upload("cam1", path) for name, path in corpus.items()}
     assert pipeline.deliver() == len(corpus)
-    for name, path in corpus.items():
+    for path in corpus.values():
         pipeline.upload("cam1", path)  # same bytes, same key: S3 sends the event again
     pipeline.deliver()
 

@@ -11,7 +11,7 @@ from fixtures.bad_videos import encode_video
 @pytest.mark.slow
 def test_two_hundred_clips_with_four_workers_end_terminal_with_no_duplicates(pipeline, tmp_path, capsys):
     # Given 200 uploads of real (short) videos and 4 concurrent dispatcher instances
-    from videoalert.inference_client import InProcessInferenceClient
+    from videoalert.aws.inference import InProcessInferenceClient
     from videoalert.wiring import build_dependencies
     from videoalert_cli.load_run import all_terminal, run_load
     from videoalert_cli.local_env import session

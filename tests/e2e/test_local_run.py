@@ -62,7 +62,7 @@ def test_the_local_run_records_a_corrupt_upload_as_rejected(tmp_path):
     bogus.write_bytes(b"this is a text file, not an MP4" * 10)
     model_dir = DEFAULT_MODEL_DIR
     if not (model_dir / "model_card.json").exists():
-        from fixtures.onnx_models import write_tiny_model  # noqa: PLC0415
+        from fixtures.onnx_models import write_tiny_model
 
         model_dir = write_tiny_model(tmp_path / "model")
     # When it goes through the local pipeline

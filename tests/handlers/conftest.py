@@ -1,16 +1,17 @@
 """Fixtures for dispatcher tests: wired dependencies on moto with an inference double that reads S3."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from videoalert.alert_publisher import AlertPublisher
-from videoalert.camera_store import CameraStore
-from videoalert.clip_store import ClipStore
-from videoalert.inference_client import InferenceFailed
-from videoalert.pipeline import Dependencies
-from videoalert.video_records import VideoRecords
+from videoalert.app.dispatch import Dependencies
+from videoalert.aws.s3 import ClipStore
+from videoalert.aws.sns import AlertPublisher
+from videoalert.domain.errors import InferenceFailed
+from videoalert.store.cameras import CameraStore
+from videoalert.store.videos import VideoRecords
+from videoalert_contract.inference import parse_response
 
 
 class ScriptedInference:
@@ -28,17 +29,20 @@ class ScriptedInference:
         self.reject_with = None
 
     def score(self, request):
-        self.calls.append(request)
-        self.s3.head_object(Bucket=request["bucket"], Key=request["key"])  # raises if the clip was not stored
+        payload = request.to_payload()  # what would go over the wire
+        self.calls.append(payload)
+        self.s3.head_object(Bucket=payload["bucket"], Key=payload["key"])  # raises if the clip was not stored
         if self.fail_next:
             self.fail_next -= 1
             raise InferenceFailed("Task timed out after 120.00 seconds")
         if self.reject_with:
-            return {"ok": False, "video_id": request["video_id"], "error": {"code": self.reject_with, "message": "bad"}}
-        return {"ok": True, "video_id": request["video_id"], "model_version": "test-model", "threshold": self.threshold,
-                "frames": [{"t": float(i), "score": s, "region": "full"} for i, s in enumerate(self.scores)],
-                "top_embeddings": [], "video": {"width": 640, "height": 480},
-                "timings_ms": {"decode": 10.0, "inference": 20.0, "total": 35.0}}
+            return parse_response({"ok": False, "video_id": payload["video_id"],
+                                   "error": {"code": self.reject_with, "message": "bad"}})
+        return parse_response({
+            "ok": True, "video_id": payload["video_id"], "model_version": "test-model", "threshold": self.threshold,
+            "frames": [{"t": float(i), "score": s, "region": "full"} for i, s in enumerate(self.scores)],
+            "top_embeddings": [], "video": {"width": 640, "height": 480},
+            "timings_ms": {"decode": 10.0, "inference": 20.0, "total": 35.0}})
 
 
 class ListClipSource:
@@ -65,7 +69,7 @@ def wired(aws):
     source = ListClipSource()
     deps = Dependencies(
         settings=res.settings(settle_seconds=60, max_windows_per_run=5),
-        records=VideoRecords(ddb.Table(res.videos_table), retention_days=30),
+        records=VideoRecords(ddb.Table(res.videos_table)),
         cameras=CameraStore(ddb.Table(res.cameras_table), known_cameras=res.cameras),
         clips=ClipStore(s3, res.video_bucket),
         inference=inference,
@@ -82,7 +86,7 @@ def upload_event(bucket, key, etag='"abc"'):
 
 def scheduled_event(when: datetime):
     return {"version": "0", "id": "e1", "detail-type": "Scheduled Event", "source": "aws.events",
-            "time": when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "detail": {}}
+            "time": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "detail": {}}
 
 
 class LambdaContext:

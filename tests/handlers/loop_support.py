@@ -1,10 +1,12 @@
-"""Fixtures for the false-alert loop: the real dispatcher, inference (tiny ONNX model), feedback and review handlers on moto."""
+"""Fixtures for the false-alert loop: the real dispatcher, inference (tiny ONNX model), feedback and review handlers
+on moto."""
+
 from __future__ import annotations
 
 import copy
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +14,7 @@ import pytest
 from handlers.conftest import LambdaContext, ListClipSource, scheduled_event
 
 EVENTS = Path(__file__).parent / "events"
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def feedback_event(body, *, user_arn="arn:aws:iam::123456789012:user/alice", raw_body: str | None = None) -> dict:
@@ -38,7 +40,8 @@ class Loop:
         if clip:
             self.source.clips_by_start[("videoalert-cam1", start)] = [(self.clips_dir / f"{clip}.mp4").read_bytes()]
         self.dispatcher.handler(scheduled_event(start + timedelta(minutes=2, seconds=5)), LambdaContext())
-        return self.deps.records.get(f"cam1-{start:%Y%m%dT%H%M%SZ}")
+        record = self.deps.records.get(f"cam1-{start:%Y%m%dT%H%M%SZ}")
+        return None if record is None else record.to_item()
 
     def label(self, video_id: str, label: str, **extra) -> dict:
         answer = self.feedback.handler(feedback_event({"video_id": video_id, "label": label, **extra}), LambdaContext())
@@ -63,16 +66,17 @@ def colour_model_dir(tmp_path_factory) -> Path:
 def loop(aws, monkeypatch, colour_model_dir, clips_dir):
     import dispatcher
     import feedback
-    from videoalert_inference import handler as inference
 
-    from videoalert.alert_publisher import AlertPublisher
-    from videoalert.camera_store import CameraStore
-    from videoalert.clip_store import ClipStore
-    from videoalert.decision import Rule
-    from videoalert.fp_memory import FpMemory
-    from videoalert.inference_client import InProcessInferenceClient
-    from videoalert.pipeline import Dependencies
-    from videoalert.video_records import VideoRecords
+    from videoalert.app.dispatch import Dependencies
+    from videoalert.aws.inference import InProcessInferenceClient
+    from videoalert.aws.s3 import ClipStore
+    from videoalert.aws.sns import AlertPublisher
+    from videoalert.domain.rule import Rule
+    from videoalert.store.cameras import CameraStore
+    from videoalert.store.memory import FpMemory
+    from videoalert.store.videos import VideoRecords
+    from videoalert.wiring import FeedbackStores
+    from videoalert_inference import handler as inference
 
     sess, res = aws
     monkeypatch.setenv("MODEL_DIR", str(colour_model_dir))
@@ -81,7 +85,7 @@ def loop(aws, monkeypatch, colour_model_dir, clips_dir):
     source = ListClipSource()
     deps = Dependencies(
         settings=res.settings(settle_seconds=60, max_windows_per_run=60),
-        records=VideoRecords(ddb.Table(res.videos_table), retention_days=30),
+        records=VideoRecords(ddb.Table(res.videos_table)),
         cameras=CameraStore(ddb.Table(res.cameras_table), known_cameras=res.cameras),
         clips=ClipStore(sess.client("s3"), res.video_bucket),
         inference=InProcessInferenceClient(inference.handler),
@@ -94,6 +98,8 @@ def loop(aws, monkeypatch, colour_model_dir, clips_dir):
     deps.cameras.register("cam1", Rule(threshold=0.3, min_frames=2, cooldown_s=300, fp_distance=0.15))
     deps.cameras.advance_cursor("cam1", None, T0)
     monkeypatch.setattr(dispatcher, "_dependencies", deps)
-    monkeypatch.setattr(feedback, "_stores", {"records": deps.records, "cameras": deps.cameras, "memory": deps.memory})
+    monkeypatch.setattr(
+        feedback, "_stores", FeedbackStores(records=deps.records, cameras=deps.cameras, memory=deps.memory)
+    )
     yield Loop(sess, res, deps, source, dispatcher, feedback, clips_dir)
     inference.reset_runtime()

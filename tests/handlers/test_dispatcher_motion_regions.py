@@ -1,8 +1,11 @@
 """The dispatcher asks for the regions the camera's rule names and keeps each score's box in the record."""
 from __future__ import annotations
 
+import dataclasses
+
 from handlers.conftest import upload_event
-from videoalert.decision import Rule
+from videoalert.domain.rule import Rule
+from videoalert_contract.inference import FrameScore
 
 
 def test_a_motion_camera_gets_motion_regions_scored_and_their_boxes_recorded(wired, invoke, clips_dir):
@@ -14,9 +17,8 @@ def test_a_motion_camera_gets_motion_regions_scored_and_their_boxes_recorded(wir
     def with_motion(request):
         # the inference double adds one motion box per frame, scored high: a small person far away
         result = answer(request)
-        result["frames"] += [{"t": f["t"], "score": 0.9, "region": "motion", "box": [0.6, 0.2, 0.75, 0.4]}
-                             for f in result["frames"]]
-        return result
+        motion = tuple(FrameScore(f.t, 0.9, "motion", (0.6, 0.2, 0.75, 0.4)) for f in result.frames)
+        return dataclasses.replace(result, frames=result.frames + motion)
 
     inference.scores = [0.1, 0.2, 0.1]
     inference.score = with_motion

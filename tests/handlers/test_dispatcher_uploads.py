@@ -122,7 +122,7 @@ def test_a_failed_sns_publish_is_retried_by_the_replay_and_sent_once(wired, invo
     etag = put_upload(sess, res.video_bucket, "uploads/cam1/a.mp4", (clips_dir / "human_01.mp4").read_bytes())
     event = upload_event(res.video_bucket, "uploads/cam1/a.mp4", etag)
     # When the first delivery raises (Lambda retries the async event) and the event is delivered again, twice
-    from videoalert.pipeline import AlertNotSent
+    from videoalert.app.dispatch import AlertNotSent
 
     with pytest.raises(AlertNotSent):
         invoke(event)
@@ -212,7 +212,7 @@ def test_log_lines_of_a_clip_are_json_with_its_video_id_and_camera(wired, invoke
     try:
         invoke(upload_event(res.video_bucket, "uploads/cam1/a.mp4", etag))
     finally:
-        for h, stream in zip(handlers, streams):
+        for h, stream in zip(handlers, streams, strict=True):
             h.setStream(stream)
     # Then the error line is structured JSON that names the clip and the camera
     (record,) = records(sess, res)
@@ -223,8 +223,9 @@ def test_log_lines_of_a_clip_are_json_with_its_video_id_and_camera(wired, invoke
 
 def test_the_inference_request_carries_sigv4_urls_of_the_clip_that_are_never_stored(wired, monkeypatch, clips_dir):
     # Given the dispatcher as deployed (its own wiring, clip URLs on) and an uploaded clip
-    import dispatcher
     from urllib.parse import parse_qs, urlsplit
+
+    import dispatcher
 
     from handlers.conftest import LambdaContext, ListClipSource, ScriptedInference
     from videoalert.wiring import build_dependencies
@@ -256,3 +257,24 @@ def test_with_clip_urls_off_the_request_names_bucket_and_key_only(wired, invoke,
     invoke(upload_event(res.video_bucket, "uploads/cam1/a.mp4", etag))
     (call,) = inference.calls
     assert "urls" not in call and call["bucket"] == res.video_bucket
+
+
+def test_every_stored_item_reads_as_a_typed_record_and_back_unchanged(wired, invoke, clips_dir):
+    # Given an alerted upload, a rejected one and a failed one, written by the real dispatcher
+    from videoalert.domain.records import VideoRecord
+    from videoalert.store.dynamo_values import from_dynamo
+
+    sess, res, deps, inference, _ = wired
+    for name, size in (("a.mp4", None), ("empty.mp4", 0)):
+        body = b"" if size == 0 else (clips_dir / "human_01.mp4").read_bytes()
+        invoke(upload_event(res.video_bucket, f"uploads/cam1/{name}",
+                            put_upload(sess, res.video_bucket, f"uploads/cam1/{name}", body)))
+    inference.fail_next = 1
+    horse = (clips_dir / "horse_01.mp4").read_bytes()
+    invoke(upload_event(res.video_bucket, "uploads/cam1/b.mp4",
+                        put_upload(sess, res.video_bucket, "uploads/cam1/b.mp4", horse)))
+    # When each raw item is read as a VideoRecord and written back as an item
+    items = [from_dynamo(i) for i in records(sess, res)]
+    # Then nothing is lost, renamed or added
+    assert sorted(i["status"] for i in items) == ["DONE", "FAILED", "REJECTED"]
+    assert all(VideoRecord.from_item(i).to_item() == i for i in items)

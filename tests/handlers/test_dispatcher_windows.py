@@ -1,13 +1,13 @@
 """Scheduled runs: whole-minute windows from the cursor, idle minutes skipped, nothing lost or duplicated."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from handlers.conftest import scheduled_event
-from videoalert.ids import stream_video_id
+from videoalert.domain.ids import stream_video_id
 from videoalert_cli.local_env import drain_alerts
 
-T0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def items(sess, res):
@@ -23,7 +23,9 @@ def test_windows_with_media_are_recorded_idle_minutes_skipped_and_the_cursor_mov
     sess, res, deps, inference, source = wired
     deps.cameras.register("cam1")
     deps.cameras.advance_cursor("cam1", None, T0)
-    source.clips_by_start = {("videoalert-cam1", T0 + timedelta(minutes=1)): [(clips_dir / "human_01.mp4").read_bytes()]}
+    source.clips_by_start = {
+        ("videoalert-cam1", T0 + timedelta(minutes=1)): [(clips_dir / "human_01.mp4").read_bytes()]
+    }
     # When the scheduler fires at 10:04:30 (settle lag 60 s: windows 10:00..10:03 are due)
     invoke(scheduled_event(T0 + timedelta(minutes=4, seconds=30)))
     # Then one record exists, for 10:01, stored under the dated key, and the cursor is at 10:03
@@ -87,7 +89,7 @@ def test_a_window_split_in_parts_is_stored_as_parts_and_scored_together(wired, i
 
 def test_a_minute_kvs_cannot_package_is_rejected_and_left_behind(wired, invoke):
     # Given KVS answers the 10:00 minute with a media error (GetClip cannot package it)
-    from videoalert.kvs_clips import MediaUnreadable
+    from videoalert.domain.errors import MediaUnreadable
 
     sess, res, deps, inference, source = wired
     deps.cameras.register("cam1")
@@ -105,7 +107,7 @@ def test_a_minute_kvs_cannot_package_is_rejected_and_left_behind(wired, invoke):
 
 
 def test_a_camera_without_a_stream_does_not_stop_the_other_cameras(wired, invoke, clips_dir):
-    from videoalert.kvs_clips import UnknownStream
+    from videoalert.domain.errors import UnknownStream
 
     sess, res, deps, inference, source = wired
     for camera in ("cam1", "cam2"):
@@ -128,16 +130,23 @@ def test_a_camera_without_a_stream_does_not_stop_the_other_cameras(wired, invoke
 
 def test_the_deployed_dispatcher_wires_the_false_positive_memory_from_its_environment(aws):
     # Given the environment the stack sets on the dispatcher
-    from videoalert.fp_memory import FpMemory
-    from videoalert.settings import DispatcherSettings
+    from videoalert.config.dispatcher import DispatcherSettings
+    from videoalert.store.memory import FpMemory
     from videoalert.wiring import build_dependencies
 
     sess, res = aws
-    env = {"VIDEO_BUCKET": res.video_bucket, "VIDEOS_TABLE": res.videos_table, "CAMERAS_TABLE": res.cameras_table,
-           "ALERT_TOPIC_ARN": res.alert_topic_arn, "INFERENCE_FUNCTION_NAME": "f", "CAMERA_IDS": "cam1,cam2"}
+    env = {
+        "VIDEO_BUCKET": res.video_bucket,
+        "VIDEOS_TABLE": res.videos_table,
+        "CAMERAS_TABLE": res.cameras_table,
+        "ALERT_TOPIC_ARN": res.alert_topic_arn,
+        "INFERENCE_FUNCTION_NAME": "f",
+        "CAMERA_IDS": "cam1,cam2",
+    }
     # When it is built with and without FP_MEMORY_TABLE
-    with_memory = build_dependencies(DispatcherSettings.from_env({**env, "FP_MEMORY_TABLE": res.fp_memory_table}),
-                                     session=sess, clip_source=object())
+    with_memory = build_dependencies(
+        DispatcherSettings.from_env({**env, "FP_MEMORY_TABLE": res.fp_memory_table}), session=sess, clip_source=object()
+    )
     without = build_dependencies(DispatcherSettings.from_env(env), session=sess, clip_source=object())
     # Then suppression reads the memory table only when it is configured
     assert isinstance(with_memory.memory, FpMemory) and with_memory.memory.table.name == res.fp_memory_table

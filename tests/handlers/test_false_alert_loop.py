@@ -2,9 +2,9 @@
 and rules edited in the table without a redeploy."""
 from __future__ import annotations
 
-import pytest
+import dataclasses
 
-from handlers.loop_support import colour_model_dir, loop  # noqa: F401 - fixtures
+import pytest
 
 
 def test_a_person_who_stays_five_minutes_gets_one_alert_and_a_later_visit_another(loop):
@@ -36,7 +36,7 @@ def test_a_false_positive_label_suppresses_the_recurring_object_but_not_a_person
     assert person["decision"] == "ALERT"
     assert [a["body"]["video_id"] for a in loop.alerts()] == [first["video_id"], person["video_id"]]
     # And the record of the label says who and when
-    labelled = loop.deps.records.get(first["video_id"])
+    labelled = loop.deps.records.get(first["video_id"]).to_item()
     assert labelled["label"] == "false_positive" and labelled["label_tags"] == ["statue"]
     assert labelled["labelled_by"] == "arn:aws:iam::123456789012:user/alice" and labelled["labelled_at"]
 
@@ -57,10 +57,10 @@ def test_a_true_positive_label_on_a_suppressed_video_removes_the_memory_it_match
 
 
 def test_the_memory_is_bounded_per_camera_oldest_out(loop):
-    from videoalert.fp_memory import FpMemory
+    from videoalert.store.memory import FpMemory
 
     loop.deps.memory = FpMemory(loop.deps.memory.table, capacity=4)
-    loop.feedback._stores["memory"] = loop.deps.memory
+    loop.feedback._stores = dataclasses.replace(loop.feedback._stores, memory=loop.deps.memory)
     videos = [loop.minute(m, clip)["video_id"] for m, clip in ((0, "horse_02"), (10, "empty_02"))]
     for video_id in videos:
         loop.label(video_id, "false_positive")
@@ -81,7 +81,7 @@ def test_a_rule_changed_in_the_table_applies_to_the_next_clip_and_is_recorded(lo
 
 
 def test_two_edits_from_the_same_version_cannot_both_win(loop):
-    from videoalert.camera_store import RuleConflict
+    from videoalert.domain.errors import RuleConflict
 
     loop.deps.cameras.update_rule("cam1", 1, min_frames=3)
     with pytest.raises(RuleConflict):

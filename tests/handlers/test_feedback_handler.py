@@ -5,8 +5,9 @@ import json
 
 import pytest
 
+from fixtures.records import seed
 from handlers.conftest import LambdaContext
-from handlers.loop_support import colour_model_dir, feedback_event, loop  # noqa: F401 - fixtures
+from handlers.loop_support import feedback_event
 
 
 def call(loop, event):
@@ -35,14 +36,14 @@ def test_the_same_label_twice_changes_nothing_the_second_time(loop):
     # Given an alerted clip labelled false positive once
     video_id = loop.minute(0, "horse_02")["video_id"]
     first = loop.label(video_id, "false_positive", tags=["statue"])
-    before = loop.deps.records.get(video_id)
+    before = loop.deps.records.get(video_id).to_item()
     # When the same label arrives again (a retried request, a second click)
     second = loop.label(video_id, "false_positive", tags=["statue"])
     # Then it reports no change, the memory holds the frames once and the history one entry
     assert first["body"]["changed"] is True and second["body"]["changed"] is False
     assert second["status"] == 200 and second["body"]["memory_added"] == 0
     assert len(loop.deps.memory.entries("cam1")) == 3
-    after = loop.deps.records.get(video_id)
+    after = loop.deps.records.get(video_id).to_item()
     assert after["label_history"] == before["label_history"] and len(after["label_history"]) == 1
 
 
@@ -50,14 +51,14 @@ def test_changing_a_label_keeps_the_history_and_forgets_the_videos_own_frames(lo
     video_id = loop.minute(0, "horse_02")["video_id"]
     loop.label(video_id, "false_positive")
     answer = loop.label(video_id, "true_positive")
-    record = loop.deps.records.get(video_id)
+    record = loop.deps.records.get(video_id).to_item()
     assert answer["body"]["previous_label"] == "false_positive" and answer["body"]["memory_removed"] == 3
     assert [h["label"] for h in record["label_history"]] == ["false_positive", "true_positive"]
     assert [e.kind for e in loop.deps.memory.entries("cam1")] == ["true_positive"] * 3
 
 
 def test_a_video_still_being_processed_cannot_be_labelled(loop):
-    loop.deps.records.create({"video_id": "cam1-pending", "camera_id": "cam1", "status": "RECEIVED",
-                              "window_start": "2026-11-23T10:00:00Z"})
+    seed(loop.deps.records, {"video_id": "cam1-pending", "camera_id": "cam1", "status": "RECEIVED",
+                             "window_start": "2026-11-23T10:00:00Z"})
     status, body = call(loop, feedback_event({"video_id": "cam1-pending", "label": "false_positive"}))
     assert status == 409 and "RECEIVED" in body["message"]

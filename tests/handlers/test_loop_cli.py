@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
@@ -14,7 +14,7 @@ from videoalert_cli import resources
 from videoalert_cli.errors import UserError
 from videoalert_cli.main import main
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 
 @pytest.fixture
@@ -28,7 +28,8 @@ def target(aws, monkeypatch):
 
 
 def seed(target, minute, scores, decision, label=None, **extra):
-    from videoalert.video_records import VideoRecords
+    from fixtures.records import seed as seed_record
+    from videoalert.store.videos import VideoRecords
 
     start = NOW - timedelta(hours=2) + timedelta(minutes=minute)
     record = {"video_id": f"cam1-{minute:03d}", "camera_id": "cam1", "source": "stream", "status": "DONE",
@@ -37,13 +38,13 @@ def seed(target, minute, scores, decision, label=None, **extra):
                                                        for i, s in enumerate(scores)], **extra}
     if label:
         record["label"] = label
-    VideoRecords(target.table("videos_table"), retention_days=30).create(record)
+    seed_record(VideoRecords(target.table("videos_table")), record)
     return record["video_id"]
 
 
 def test_tune_shows_the_what_if_and_applies_the_recommended_rule_as_a_new_version(target, capsys):
     # Given a camera whose statue alerts at 0.6-0.7 (labelled false twice) and a person at 0.95 (labelled true)
-    from videoalert.camera_store import CameraStore
+    from videoalert.store.cameras import CameraStore
 
     CameraStore(target.table("cameras_table")).register("cam1")
     for minute in (0, 10, 20):
@@ -54,7 +55,7 @@ def test_tune_shows_the_what_if_and_applies_the_recommended_rule_as_a_new_versio
     out = capsys.readouterr().out
     # Then the table and the recommendation are printed and the camera holds rule v2, which silences the statue
     # and still alerts on the person
-    from videoalert.decision import decide
+    from videoalert.domain.rule import decide
 
     assert "people missed" in out and "recommendation:" in out and "applied: camera cam1 rule v2" in out
     rule = CameraStore(target.table("cameras_table")).get("cam1").rule
@@ -64,7 +65,7 @@ def test_tune_shows_the_what_if_and_applies_the_recommended_rule_as_a_new_versio
 
 
 def test_tune_without_a_labelled_person_applies_nothing(target, capsys):
-    from videoalert.camera_store import CameraStore
+    from videoalert.store.cameras import CameraStore
 
     CameraStore(target.table("cameras_table")).register("cam1")
     seed(target, 0, [0.66, 0.62], "ALERT", "false_positive")
@@ -75,6 +76,8 @@ def test_tune_without_a_labelled_person_applies_nothing(target, capsys):
 
 
 def test_export_dataset_writes_people_and_false_positives_in_the_training_layout(target, clips_dir, tmp_path, capsys):
+    from videoalert.domain.embeddings import encode
+
     # Given a labelled person clip and a labelled false-positive clip stored in S3 (subjects on screen 20-40 s)
     s3 = target.client("s3")
     for name, label in (("human_01", "true_positive"), ("horse_01", "false_positive")):
@@ -82,7 +85,8 @@ def test_export_dataset_writes_people_and_false_positives_in_the_training_layout
         s3.put_object(Bucket=target.resources["video_bucket"], Key=key, Body=(clips_dir / f"{name}.mp4").read_bytes())
         seed(target, 0 if name == "human_01" else 1, [0.9], "ALERT", label, s3_bucket=target.resources["video_bucket"],
              s3_key=key, model_version="m1", label_tags=["horse"] if label == "false_positive" else [],
-             top_embeddings=[{"t": 30.0, "score": 0.9}, {"t": 33.0, "score": 0.8}])
+             top_embeddings=[{"t": 30.0, "score": 0.9, "embedding_f16": encode([1.0, 0.0])},
+                             {"t": 33.0, "score": 0.8, "embedding_f16": encode([0.0, 1.0])}])
     # When the dataset is exported
     out_dir = tmp_path / "dataset"
     assert main(["export-dataset", str(out_dir), "--validation-percent", "50"]) == 0
@@ -114,7 +118,7 @@ class Recorder(BaseHTTPRequestHandler):
     status = 200
     answer: dict = {}
 
-    def do_POST(self):  # noqa: N802 - http.server's name
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         Recorder.seen.append({"headers": dict(self.headers), "body": json.loads(body)})
         payload = json.dumps(Recorder.answer).encode()

@@ -1,4 +1,6 @@
-"""The review sampler on moto: near-threshold and suppressed clips with manifests under a dated prefix; a rerun is a no-op."""
+"""The review sampler on moto: near-threshold and suppressed clips with manifests under a dated prefix; a rerun is a
+no-op."""
+
 from __future__ import annotations
 
 import csv
@@ -8,19 +10,27 @@ import json
 import pytest
 
 from handlers.conftest import LambdaContext
-from handlers.loop_support import colour_model_dir, loop  # noqa: F401 - fixtures
 
 
 @pytest.fixture
 def sampler(loop, monkeypatch):
     import review_sampler
 
-    from videoalert.loop_settings import ReviewSettings
+    from videoalert.aws.s3 import ReviewBucket
+    from videoalert.config.review import ReviewSettings
+    from videoalert.wiring import ReviewDependencies
 
-    settings = ReviewSettings(videos_table=loop.res.videos_table, cameras_table=loop.res.cameras_table,
-                              video_bucket=loop.res.video_bucket, review_bucket=loop.res.review_bucket, band=0.15)
-    monkeypatch.setattr(review_sampler, "_deps", (settings, loop.deps.records, loop.deps.cameras,
-                                                  loop.sess.client("s3")))
+    settings = ReviewSettings(
+        videos_table=loop.res.videos_table,
+        cameras_table=loop.res.cameras_table,
+        video_bucket=loop.res.video_bucket,
+        review_bucket=loop.res.review_bucket,
+        band=0.15,
+    )
+    bucket = ReviewBucket(loop.sess.client("s3"), loop.res.review_bucket, video_bucket=loop.res.video_bucket)
+    monkeypatch.setattr(
+        review_sampler, "_deps", (settings, ReviewDependencies(loop.deps.records, loop.deps.cameras, bucket))
+    )
     return lambda event: review_sampler.handler(event, LambdaContext())
 
 
@@ -56,14 +66,25 @@ def test_a_day_is_sampled_once_and_a_second_run_changes_nothing(loop, sampler):
     # And the second run copied and wrote nothing: the bucket's versions are unchanged
     assert (second["objects_copied"], second["manifests_written"]) == (0, 0) and versions(loop) == objects
     s3 = loop.sess.client("s3")
-    rows = [json.loads(line) for line in s3.get_object(Bucket=loop.res.review_bucket,
-                                                       Key="review/2026/11/23/manifest.jsonl")["Body"].iter_lines()]
+    rows = [
+        json.loads(line)
+        for line in s3.get_object(Bucket=loop.res.review_bucket, Key="review/2026/11/23/manifest.jsonl")[
+            "Body"
+        ].iter_lines()
+    ]
     row = next(r for r in rows if r["video_id"] == suppressed["video_id"])
     assert row["why"] == "suppressed" and row["suppressed_by"] == statue["video_id"] and row["model_version"]
     assert row["location"].startswith(f"s3://{loop.res.review_bucket}/review/2026/11/23/cam1/")
     assert len(row["best_frames"]) == 3
-    table = list(csv.DictReader(io.StringIO(s3.get_object(Bucket=loop.res.review_bucket,
-                                                          Key="review/2026/11/23/manifest.csv")["Body"].read().decode())))
+    table = list(
+        csv.DictReader(
+            io.StringIO(
+                s3.get_object(Bucket=loop.res.review_bucket, Key="review/2026/11/23/manifest.csv")["Body"]
+                .read()
+                .decode()
+            )
+        )
+    )
     assert sorted(r["video_id"] for r in table) == sorted(r["video_id"] for r in rows)
 
 

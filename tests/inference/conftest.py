@@ -1,18 +1,17 @@
 """Fixtures for the inference tests: small clips made with PyAV, a tiny ONNX model, S3 on moto."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from fixtures.media import CLIPS_DIR
 from tests.fixtures.onnx_models import write_tiny_model
 from videoalert_inference import handler as inference_handler
 from videoalert_inference.model import load_classifier
-
-from fixtures.media import BLUE, CLIPS_DIR, RED, REPO_MODELS, audio_only, cfr_times, encode_clip  # noqa: F401
 
 
 @pytest.fixture(scope="session")

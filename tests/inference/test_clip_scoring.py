@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 
 from fixtures.media import BLUE, RED, audio_only, cfr_times, encode_clip
-from videoalert_inference.errors import (CORRUPT_VIDEO, EMPTY_VIDEO, NO_FRAMES, NO_VIDEO_TRACK, TOO_LARGE,
-                                         BadInputError)
+from videoalert_inference.errors import CORRUPT_VIDEO, EMPTY_VIDEO, NO_FRAMES, NO_VIDEO_TRACK, TOO_LARGE, BadInputError
 from videoalert_inference.scoring import score_clip
 
 
@@ -125,14 +124,16 @@ def test_a_path_works_like_bytes(tmp_path, tiny_classifier):
 
 @pytest.mark.parametrize("pipeline,workers,scorers", [(True, 1, 1), (False, 2, 1), (True, 2, 1), (True, 2, 2),
                                                       (True, 1, 3)])
-def test_pipelined_and_parallel_scoring_gives_the_scores_of_the_plain_path(real_clip, tiny_classifier, pipeline, workers,
-                                                                         scorers):
+def test_pipelined_and_parallel_scoring_gives_the_scores_of_the_plain_path(
+    real_clip, tiny_classifier, pipeline, workers, scorers
+):
     # Given a real clip scored the plain way: one thread decodes, then the model scores
     data = real_clip("human_01.mp4")
     plain = score_clip(data, tiny_classifier, pipeline=False, decoder_workers=1, batch_size=8)
     # When it is scored with decoding on a second thread, several GOP decoders and/or several batches at once
-    fast = score_clip(data, tiny_classifier, pipeline=pipeline, decoder_workers=workers, inference_workers=scorers,
-                      batch_size=8)
+    fast = score_clip(
+        data, tiny_classifier, pipeline=pipeline, decoder_workers=workers, inference_workers=scorers, batch_size=8
+    )
     # Then every frame, score and top embedding is the same
     assert [(f.t, f.score) for f in fast.frames] == [(f.t, f.score) for f in plain.frames]
     assert [e.t for e in fast.top_embeddings] == [e.t for e in plain.top_embeddings]
@@ -147,11 +148,13 @@ def test_a_decoding_error_on_the_pipeline_thread_reaches_the_caller(tiny_classif
     # Then the caller gets the contract's error, raised from the worker, and no thread is left behind
     assert raised.value.code == CORRUPT_VIDEO
     import threading
+
     assert not [t for t in threading.enumerate() if t.name.startswith(("videoalert-decode", "videoalert-gop"))]
 
 
-def test_an_inference_error_on_a_scoring_thread_reaches_the_caller_and_stops_the_decoders(real_clip, tiny_classifier,
-                                                                                          monkeypatch):
+def test_an_inference_error_on_a_scoring_thread_reaches_the_caller_and_stops_the_decoders(
+    real_clip, tiny_classifier, monkeypatch
+):
     # Given a model that fails on its third batch, with two batches scored at once
     calls = []
     predict = tiny_classifier.predict_batch
@@ -161,13 +164,24 @@ def test_an_inference_error_on_a_scoring_thread_reaches_the_caller_and_stops_the
         if len(calls) == 3:
             raise RuntimeError("onnxruntime: out of memory")
         return predict(batch)
+
     monkeypatch.setattr(tiny_classifier, "predict_batch", failing)
     # When a real clip is scored
     with pytest.raises(RuntimeError, match="out of memory"):
-        score_clip(real_clip("human_01.mp4"), tiny_classifier, pipeline=True, decoder_workers=2, inference_workers=2,
-                   batch_size=4)
+        score_clip(
+            real_clip("human_01.mp4"),
+            tiny_classifier,
+            pipeline=True,
+            decoder_workers=2,
+            inference_workers=2,
+            batch_size=4,
+        )
     # Then the caller gets the model's error, and no decoding or scoring thread is left behind
     import threading
-    assert not [t for t in threading.enumerate()
-                if t.name.startswith(("videoalert-decode", "videoalert-gop", "videoalert-infer"))]
+
+    assert not [
+        t
+        for t in threading.enumerate()
+        if t.name.startswith(("videoalert-decode", "videoalert-gop", "videoalert-infer"))
+    ]
     assert len(calls) < 15  # it stopped: 60 frames would be 15 batches

@@ -1,4 +1,6 @@
-"""Clips read through presigned GET URLs: S3's answers on moto's server, faults from a loopback stub, the S3 fallback."""
+"""Clips read through presigned GET URLs: S3's answers on moto's server, faults from a loopback stub, the S3
+fallback."""
+
 from __future__ import annotations
 
 import http.server
@@ -12,14 +14,14 @@ from pathlib import Path
 import boto3
 import pytest
 from botocore.config import Config
+from test_inference_handler import LambdaContext, put, request
 
 from fixtures.media import cfr_times, encode_clip
-from test_inference_handler import LambdaContext, put, request
 from tests.fixtures.onnx_models import write_tiny_model
+from videoalert_contract.inference import InferenceRequest
 from videoalert_inference import handler as inference_handler
 from videoalert_inference.errors import BadInputError
 from videoalert_inference.handler import handler
-from videoalert_inference.request import InferenceRequest
 from videoalert_inference.url_source import UrlUnavailable, fetch_clip_parts_by_url, https_context
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,8 +43,14 @@ def moto_endpoint():
 @pytest.fixture
 def s3_server(moto_endpoint):
     """A SigV4 client of the server with the bucket SERVED: presign(client, key) gives a GET URL."""
-    client = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1", aws_access_key_id="testing",
-                          aws_secret_access_key="testing", config=Config(signature_version="s3v4"))
+    client = boto3.client(
+        "s3",
+        endpoint_url=moto_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(signature_version="s3v4"),
+    )
     if SERVED not in {b["Name"] for b in client.list_buckets()["Buckets"]}:
         client.create_bucket(Bucket=SERVED)
     return client
@@ -57,7 +65,7 @@ class Stub(http.server.BaseHTTPRequestHandler):
 
     gets: list[str] = []
 
-    def do_GET(self):  # noqa: N802 - http.server's naming
+    def do_GET(self):
         Stub.gets.append(self.path)
         if self.path.startswith("/cut"):
             self.send_response(206)
@@ -94,14 +102,17 @@ def stub():
     server.shutdown()
 
 
-@pytest.mark.parametrize("bodies", [
-    [b"first part", b"second"],  # a clip in two parts
-    [b"", b"first part"],        # an empty part next to a full one is read as empty
-])
+@pytest.mark.parametrize(
+    "bodies",
+    [
+        [b"first part", b"second"],  # a clip in two parts
+        [b"", b"first part"],  # an empty part next to a full one is read as empty
+    ],
+)
 def test_presigned_urls_give_the_parts_in_order(s3_server, bodies):
     # Given a clip's parts in S3
     keys = [f"part{i}.mp4" for i in range(len(bodies))]
-    for key, body in zip(keys, bodies):
+    for key, body in zip(keys, bodies, strict=True):
         s3_server.put_object(Bucket=SERVED, Key=key, Body=body)
     # When they are read through their presigned URLs
     parts = fetch_clip_parts_by_url([presign(s3_server, k) for k in keys], 1000, https_context())
@@ -109,12 +120,15 @@ def test_presigned_urls_give_the_parts_in_order(s3_server, bodies):
     assert parts == bodies
 
 
-@pytest.mark.parametrize("keys, limit, code", [
-    (["big.mp4"], 99, "TOO_LARGE"),                 # one byte over the limit
-    (["big.mp4", "big.mp4"], 150, "TOO_LARGE"),     # the parts together over it
-    (["gone.mp4"], 1000, "NOT_FOUND"),
-    (["empty.mp4"], 1000, "EMPTY_VIDEO"),
-])
+@pytest.mark.parametrize(
+    "keys, limit, code",
+    [
+        (["big.mp4"], 99, "TOO_LARGE"),  # one byte over the limit
+        (["big.mp4", "big.mp4"], 150, "TOO_LARGE"),  # the parts together over it
+        (["gone.mp4"], 1000, "NOT_FOUND"),
+        (["empty.mp4"], 1000, "EMPTY_VIDEO"),
+    ],
+)
 def test_what_s3_answers_for_sure_is_the_answer(s3_server, keys, limit, code):
     # Given a 100-byte object and an empty one
     s3_server.put_object(Bucket=SERVED, Key="big.mp4", Body=b"v" * 100)
@@ -146,6 +160,7 @@ def test_a_redirect_is_not_followed(stub):
 
 def test_a_closed_port_raises_url_unavailable():
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -156,7 +171,7 @@ def test_a_closed_port_raises_url_unavailable():
 @pytest.mark.parametrize("urls", [["file:///etc/passwd"], "https://x/clip.mp4", [1], ["https://x/a", "https://x/b"]])
 def test_urls_that_are_not_one_http_url_per_part_are_a_bad_request(urls):
     with pytest.raises(BadInputError) as err:
-        InferenceRequest.from_event(request(urls=urls))
+        InferenceRequest.from_payload(request(urls=urls))
     assert err.value.code == "BAD_REQUEST"
 
 
@@ -164,8 +179,9 @@ def test_the_handler_scores_a_clip_through_its_url_without_an_s3_client(inferenc
     # Given a clip behind a presigned URL (and not in the bucket the request names)
     s3_server.put_object(Bucket=SERVED, Key="videos/cam1/url-only.mp4", Body=encode_clip(cfr_times(3, 10)))
     # When the function is invoked with the URL
-    response = handler(request(key="videos/cam1/url-only.mp4", urls=[presign(s3_server, "videos/cam1/url-only.mp4")]),
-                       LambdaContext())
+    response = handler(
+        request(key="videos/cam1/url-only.mp4", urls=[presign(s3_server, "videos/cam1/url-only.mp4")]), LambdaContext()
+    )
     # Then it is scored, and the container built no S3 client
     assert response["ok"] is True, response
     assert [f["t"] for f in response["frames"]] == [0.0, 1.0, 2.0]
@@ -183,7 +199,8 @@ def test_an_expired_url_falls_back_to_bucket_and_key(inference_env, stub, capsys
     assert response["ok"] is True, response
     assert len(response["frames"]) == 3
     assert [(msg, "HTTP 403" in kw["extra"]["reason"]) for msg, kw in warnings] == [
-        ("clip URLs unusable, reading the clip from S3", True)]
+        ("clip URLs unusable, reading the clip from S3", True)
+    ]
     assert '"UrlFallbacks":[1.0]' in capsys.readouterr().out
 
 
@@ -213,12 +230,20 @@ def test_a_container_serving_urls_never_imports_boto3(tmp_path, s3_server):
     write_tiny_model(tmp_path)
     s3_server.put_object(Bucket=SERVED, Key="fresh.mp4", Body=encode_clip(cfr_times(2, 10)))
     event = request(key="fresh.mp4", urls=[presign(s3_server, "fresh.mp4")])
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MODEL_DIR": str(tmp_path),
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "videoalert-inference",
-           "PYTHONPATH": str(REPO / "inference_container")}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "MODEL_DIR": str(tmp_path),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": "videoalert-inference",
+        "PYTHONPATH": str(REPO / "inference_container"),
+    }
     # When it answers the request
-    out = subprocess.run([sys.executable, "-c", _URL_REQUEST_IN_A_NEW_PROCESS, json.dumps(event)], env=env,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-c", _URL_REQUEST_IN_A_NEW_PROCESS, json.dumps(event)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     # Then it scored the clip, and neither boto3 nor botocore's client was ever imported (0.3 s kept out of init)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"ok": True, "modules": []}

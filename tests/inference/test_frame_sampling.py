@@ -49,7 +49,7 @@ def test_skipping_decode_work_returns_exactly_the_frames_a_full_decode_shows(rea
     sampler = FrameSampler(sample_fps=1.0, max_frames=1000)
     frames = list(sampler.sample(data))
     # Then every chosen frame is pixel-identical to the frame a plain full decode shows at that time
-    for frame, expected in zip(frames, reference_frames(data, [f.t for f in frames])):
+    for frame, expected in zip(frames, reference_frames(data, [f.t for f in frames]), strict=True):
         assert np.array_equal(frame.image, expected), f"frame at {frame.t} s differs"
     # and a good part of the clip was never reconstructed
     assert sampler.stats.frames_decoded < 0.75 * sampler.stats.packets
@@ -63,7 +63,7 @@ def test_short_gops_skip_the_rest_of_each_gop_and_keep_the_pixels():
     frames = list(sampler.sample(data))
     # Then the 8 frames are the ones a full decode shows at 0..7 s
     assert [f.t for f in frames] == [float(s) for s in range(8)]
-    for frame, expected in zip(frames, reference_frames(data, [f.t for f in frames])):
+    for frame, expected in zip(frames, reference_frames(data, [f.t for f in frames]), strict=True):
         assert np.array_equal(frame.image, expected), f"frame at {frame.t} s differs"
     # and packets after the last chosen frame of each GOP were not even sent to the decoder
     assert sampler.stats.packets_sent < 0.6 * sampler.stats.packets
@@ -116,7 +116,7 @@ def test_gops_decoded_in_parallel_give_the_same_frames_in_the_same_order(workers
     frames = list(parallel.sample(data))
     # Then the frames, their times, their order and the decoder's work are exactly those of one decoder
     assert [f.t for f in frames] == [f.t for f in expected] == [i / 2 for i in range(24)]
-    assert all(np.array_equal(a.image, b.image) for a, b in zip(frames, expected))
+    assert all(np.array_equal(a.image, b.image) for a, b in zip(frames, expected, strict=True))
     assert (parallel.stats.frames_decoded, parallel.stats.packets_sent) == \
         (sequential.stats.frames_decoded, sequential.stats.packets_sent)
 

@@ -123,7 +123,11 @@ def test_a_clip_over_the_size_limit_is_refused_before_download(inference_env, mo
 
 def test_a_request_that_is_not_an_object_is_a_bad_request(inference_env):
     response = handler(["not", "an", "object"], LambdaContext())
-    assert response == {"ok": False, "video_id": "", "error": {"code": "BAD_REQUEST", "message": response["error"]["message"]}}
+    assert response == {
+        "ok": False,
+        "video_id": "",
+        "error": {"code": "BAD_REQUEST", "message": response["error"]["message"]},
+    }
 
 
 def test_the_model_loads_once_per_container(inference_env):
@@ -148,8 +152,12 @@ def test_in_lambda_the_model_loads_in_the_init_phase_elsewhere_on_first_use(tmp_
     # Given a model directory, and a process that is (or is not) a Lambda environment
     write_tiny_model(tmp_path)
     repo = Path(__file__).resolve().parents[2]
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "MODEL_DIR": str(tmp_path),
-           "AWS_DEFAULT_REGION": "us-east-1", "PYTHONPATH": str(repo / "inference_container")}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "MODEL_DIR": str(tmp_path),
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "PYTHONPATH": str(repo / "inference_container"),
+    }
     if in_lambda:
         env["AWS_LAMBDA_FUNCTION_NAME"] = "videoalert-inference"
     # When the handler module is imported

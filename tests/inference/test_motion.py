@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from test_inference_handler import LambdaContext, handler, put, request
 
 from fixtures.media import REPO_MODELS
 from tests.fixtures import motion_scenes
@@ -13,7 +14,6 @@ from videoalert_inference.frames import FrameSampler
 from videoalert_inference.model import CARD_FILE, MODEL_FILE, load_classifier
 from videoalert_inference.motion import Box, MotionDetector, MotionSettings
 from videoalert_inference.scoring import score_clip
-from test_inference_handler import LambdaContext, handler, put, request
 
 pytestmark = pytest.mark.skipif(not motion_scenes.VALIDATION.exists(),
                                 reason=f"validation renders not on this machine ({motion_scenes.VALIDATION})")

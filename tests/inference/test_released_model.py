@@ -41,6 +41,8 @@ def test_the_amx_encoding_of_the_released_int8_file_scores_exactly_like_it(real_
         a, b = (score_clip(real_clip(clip), c, sample_fps=1.0) for c in (plain, amx))
         # Then every frame's score and the top embeddings are bit-identical, under the same version and threshold
         assert [f.score for f in a.frames] == [f.score for f in b.frames] and len(a.frames) == 60
-        assert all(np.array_equal(x.embedding, y.embedding) for x, y in zip(a.top_embeddings, b.top_embeddings))
+        assert all(
+            np.array_equal(x.embedding, y.embedding) for x, y in zip(a.top_embeddings, b.top_embeddings, strict=True)
+        )
     assert (amx.version, amx.threshold) == (plain.version, plain.threshold)
     assert (plain.encoding, amx.encoding) == ("plain", "amx")

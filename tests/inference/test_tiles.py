@@ -1,12 +1,15 @@
 """Tiles: overlapping square views of a frame, so that a small, far person fills more of the model's input."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 
 from fixtures.media import BLUE, RED, cfr_times, encode_clip
+from videoalert_contract.inference import REGION_TILE
 from videoalert_inference.scoring import score_clip
-from videoalert_inference.tiles import REGION_TILE, TileGrid
+from videoalert_inference.tiles import TileGrid
 
 
 @pytest.mark.parametrize("width,height,expected", [(640, 480, 6), (640, 360, 8), (1280, 720, 8), (480, 640, 6),
@@ -20,7 +23,7 @@ def test_the_default_grid_covers_every_pixel_with_square_tiles(width, height, ex
     # Then there are as many as expected, each exactly the model's input, inside the canvas, covering all of it
     assert len(boxes) == expected
     assert all(b.x1 - b.x0 == 128 and b.y1 - b.y0 == 128 for b in boxes)
-    assert all(0 <= b.x0 and b.x1 <= canvas_w and 0 <= b.y0 and b.y1 <= canvas_h for b in boxes)
+    assert all(b.x0 >= 0 and b.x1 <= canvas_w and b.y0 >= 0 and b.y1 <= canvas_h for b in boxes)
     covered = np.zeros((canvas_h, canvas_w), bool)
     for b in boxes:
         covered[b.y0:b.y1, b.x0:b.x1] = True
@@ -31,7 +34,7 @@ def test_neighbouring_tiles_overlap_by_at_least_the_grid_overlap():
     grid = TileGrid(rows=2, overlap=0.25)
     boxes = grid.boxes(*grid.canvas_size(640, 360, 128), 128)
     row = sorted(b.x0 for b in boxes if b.y0 == 0)
-    assert all(128 - (b - a) >= 0.25 * 128 for a, b in zip(row, row[1:]))
+    assert all(128 - (b - a) >= 0.25 * 128 for a, b in pairwise(row))
 
 
 def test_a_tile_sees_a_small_subject_the_whole_frame_misses(tiny_classifier):

@@ -31,6 +31,8 @@ def test_cameras_and_emails_accept_a_list_or_a_comma_string():
 
 @pytest.mark.parametrize("context,message", [
     ({"cameras": "ok,not ok"}, "invalid camera"),
+    ({"cameras": "-cam"}, "invalid camera"),  # the runtime's rule too: it would reject this camera's uploads
+    ({"cameras": "c" * 64}, "invalid camera"),
     ({"cameras": "a,a"}, "twice"),
     ({"alert_emails": "nobody"}, "e-mail"),
     ({"video_retention_days": "soon"}, "whole number"),

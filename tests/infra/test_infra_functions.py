@@ -7,7 +7,10 @@ import re
 import pytest
 
 from infra.functions import POWERTOOLS_LAYER_PARAMETER
-from videoalert import loop_settings, names, settings
+from videoalert.config.dispatcher import DispatcherSettings
+from videoalert.config.feedback import FeedbackSettings
+from videoalert.config.review import ReviewSettings
+from videoalert_contract import names
 
 OWNERS = ("dispatcher", "inference", "feedback", "review")
 
@@ -104,16 +107,16 @@ def test_feedback_url_requires_iam_auth(synth):
 
 def test_dispatcher_environment_is_the_settings_contract(synth):
     env = _function(synth, "dispatcher")["Environment"]["Variables"]
-    required = {settings.ENV_VIDEO_BUCKET, settings.ENV_VIDEOS_TABLE, settings.ENV_CAMERAS_TABLE,
-                settings.ENV_ALERT_TOPIC_ARN, settings.ENV_INFERENCE_FUNCTION, settings.ENV_CAMERA_IDS,
-                settings.ENV_RETENTION_DAYS, "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
+    required = {names.ENV_VIDEO_BUCKET, names.ENV_VIDEOS_TABLE, names.ENV_CAMERAS_TABLE,
+                names.ENV_ALERT_TOPIC_ARN, names.ENV_INFERENCE_FUNCTION, names.ENV_CAMERA_IDS,
+                names.ENV_RETENTION_DAYS, "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
     assert required <= set(env)
-    assert env[settings.ENV_CAMERA_IDS] == "front,back-yard"
-    assert env[settings.ENV_RETENTION_DAYS] == "14"
+    assert env[names.ENV_CAMERA_IDS] == "front,back-yard"
+    assert env[names.ENV_RETENTION_DAYS] == "14"
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "videoalert"
-    assert env[loop_settings.ENV_FP_MEMORY_TABLE] == {"Ref": synth.logical_id(synth.stack.storage.fp_memory_table)}
+    assert env[names.ENV_FP_MEMORY_TABLE] == {"Ref": synth.logical_id(synth.stack.storage.fp_memory_table)}
     # and the dispatcher settings parse from exactly these variables
-    parsed = settings.DispatcherSettings.from_env(_resolved_env(synth, "dispatcher"))
+    parsed = DispatcherSettings.from_env(_resolved_env(synth, "dispatcher"))
     assert parsed.camera_ids == ("front", "back-yard")
     assert parsed.inference_function == synth.logical_id(synth.stack.inference.function)
 
@@ -125,14 +128,14 @@ def _resolved_env(synth, owner) -> dict[str, str]:
 
 
 def test_review_sampler_settings_parse_from_its_environment(synth):
-    parsed = loop_settings.ReviewSettings.from_env(_resolved_env(synth, "review"))
+    parsed = ReviewSettings.from_env(_resolved_env(synth, "review"))
     assert parsed.review_bucket == synth.logical_id(synth.stack.storage.review_bucket)
     assert parsed.cameras_table == synth.logical_id(synth.stack.storage.cameras_table)
     assert parsed.camera_ids == ("front", "back-yard")
 
 
 def test_feedback_settings_parse_from_its_environment(synth):
-    parsed = loop_settings.FeedbackSettings.from_env(_resolved_env(synth, "feedback"))
+    parsed = FeedbackSettings.from_env(_resolved_env(synth, "feedback"))
     assert parsed.fp_memory_table == synth.logical_id(synth.stack.storage.fp_memory_table)
     assert parsed.videos_table == synth.logical_id(synth.stack.storage.videos_table)
 
@@ -146,16 +149,19 @@ def test_lambda_zip_asset_is_lambdas_without_caches_or_tests(synth):
     [staged] = [synth.outdir / a["source"]["path"] for a in _assets(synth)["files"].values()
                 if (synth.outdir / a["source"]["path"] / "dispatcher.py").is_file()]
     files = {p.relative_to(staged).as_posix() for p in staged.rglob("*") if p.is_file()}
-    assert {"dispatcher.py", "videoalert/names.py", "videoalert/settings.py"} <= files
+    assert {"dispatcher.py", "videoalert_contract/names.py", "videoalert/config/dispatcher.py"} <= files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc") or "tests/" in f]
 
 
-def test_inference_image_context_stages_only_the_container_code_and_the_model(synth):
+def test_inference_image_context_stages_only_the_container_code_the_contract_and_the_model(synth):
     [image] = _assets(synth)["dockerImages"].values()
     staged = synth.outdir / image["source"]["directory"]
     assert image["source"]["dockerFile"] == "inference_container/Dockerfile"
     assert image["source"].get("platform") == "linux/amd64"
     top = {p.name for p in staged.iterdir()}
     assert "inference_container" in top
-    assert top <= {"inference_container", "models"}
+    assert top <= {"inference_container", "lambdas", "models"}
     assert (staged / "inference_container" / "Dockerfile").is_file()
+    # of lambdas/, only the contract package the image copies (the Dockerfile's COPY needs it)
+    assert {p.name for p in (staged / "lambdas").iterdir()} == {"videoalert_contract"}
+    assert (staged / "lambdas" / "videoalert_contract" / "inference.py").is_file()

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -79,7 +80,7 @@ def _expected_resources(synth) -> dict[str, set]:
     s = synth.stack
     lid = synth.logical_id
     logs = {k: lid(getattr(s, k).base.log_group) for k in ("dispatcher", "inference", "feedback", "review")}
-    streams = {lid_ for lid_ in (s.get_logical_id(st) for st in s.ingest.streams.values())}
+    streams = {s.get_logical_id(st) for st in s.ingest.streams.values()}
     tables = {lid(s.storage.videos_table), lid(s.storage.cameras_table), lid(s.storage.fp_memory_table)}
     video_bucket = lid(s.storage.video_bucket)
     return {

@@ -1,7 +1,7 @@
 """Camera streams and alert/ops topics are encrypted with rotating keys and reachable only over TLS."""
 from __future__ import annotations
 
-from videoalert import names
+from videoalert_contract import names
 
 
 def test_one_encrypted_stream_per_camera_keeps_a_day_of_video(synth):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aws_cdk.assertions import Match
 
-from videoalert import names
+from videoalert_contract import names
 
 BLOCK_ALL = {"BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True,
              "RestrictPublicBuckets": True}

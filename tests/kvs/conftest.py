@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from kvs_test_support import make_clip
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+
 from videoalert_cli.kvs.local_endpoint import chunked_body
 
 # --- EBML reader (written from the EBML spec, independently of the writer under test) -------------
@@ -35,12 +36,12 @@ class Element:
     id: int
     size: int | None  # None = unknown size
     data: bytes = b""
-    children: list["Element"] = field(default_factory=list)
+    children: list[Element] = field(default_factory=list)
 
-    def find(self, name: str) -> list["Element"]:
+    def find(self, name: str) -> list[Element]:
         return [c for c in self.children if c.name == name]
 
-    def one(self, name: str) -> "Element":
+    def one(self, name: str) -> Element:
         (found,) = self.find(name)
         return found
 

@@ -10,11 +10,28 @@ from videoalert_cli.kvs.fragments import Fragment
 from videoalert_cli.kvs.putmedia import Pacer
 
 EVENTS = [
-    {"EventType": "BUFFERING", "FragmentTimecode": 1763924400000, "FragmentNumber": "91343852333181432392682062607743920146264000001"},
-    {"EventType": "RECEIVED", "FragmentTimecode": 1763924400000, "FragmentNumber": "91343852333181432392682062607743920146264000001"},
-    {"EventType": "PERSISTED", "FragmentTimecode": 1763924400000, "FragmentNumber": "91343852333181432392682062607743920146264000001"},
+    {
+        "EventType": "BUFFERING",
+        "FragmentTimecode": 1763924400000,
+        "FragmentNumber": "91343852333181432392682062607743920146264000001",
+    },
+    {
+        "EventType": "RECEIVED",
+        "FragmentTimecode": 1763924400000,
+        "FragmentNumber": "91343852333181432392682062607743920146264000001",
+    },
+    {
+        "EventType": "PERSISTED",
+        "FragmentTimecode": 1763924400000,
+        "FragmentNumber": "91343852333181432392682062607743920146264000001",
+    },
     {"EventType": "IDLE"},
-    {"EventType": "ERROR", "FragmentTimecode": 1763924402000, "FragmentNumber": "91343852333181432392682062607743920146264000002", "ErrorId": 4004},
+    {
+        "EventType": "ERROR",
+        "FragmentTimecode": 1763924402000,
+        "FragmentNumber": "91343852333181432392682062607743920146264000002",
+        "ErrorId": 4004,
+    },
 ]
 
 
@@ -111,7 +128,9 @@ def test_ctrl_c_during_a_live_push_finishes_the_session_cleanly():
     session = RecordingSession()
     clock = FakeClock()
     # When streamed, Then the session is finished (body ended, acks collected) and the result says so
-    result = stream_fragments(lambda: session, b"header", camera(), Pacer(realtime=False, clock=clock, sleep=clock.sleep))
+    result = stream_fragments(
+        lambda: session, b"header", camera(), Pacer(realtime=False, clock=clock, sleep=clock.sleep)
+    )
     assert session.finished and session.sent == [b"header", b"cluster-1", b"cluster-2"]
     assert result.interrupted and result.fragments_sent == 2 and result.last_timecode_ms == 3000
 

@@ -3,25 +3,21 @@ from __future__ import annotations
 
 import io
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
+from kvs_test_support import make_mp4_bytes
 from moto import mock_aws
 
-from kvs_test_support import make_mp4_bytes
-from videoalert.kvs_clips import (
-    CLIP_BYTES_BUDGET,
-    KvsClipSource,
-    MediaUnreadable,
-    UnknownStream,
-)
+from videoalert.aws.kvs import CLIP_BYTES_BUDGET, KvsClipSource
+from videoalert.domain.errors import MediaUnreadable, UnknownStream
 
 STREAM = "videoalert-cam1"
 ENDPOINT = "https://b-1a2b3c4d.kinesisvideo.us-east-1.amazonaws.com"
-T0 = datetime(2025, 11, 23, 19, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 11, 23, 19, 0, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=1)
 ONE_MS = timedelta(milliseconds=1)
 
@@ -57,7 +53,7 @@ class Clients:
         response = {"Fragments": [
             {"FragmentNumber": f"9134385233318{i:08d}", "FragmentSizeInBytes": size, "ProducerTimestamp": ts,
              "ServerTimestamp": ts + timedelta(seconds=1), "FragmentLengthInMilliseconds": 2000}
-            for i, (ts, size) in enumerate(zip(timestamps, sizes))]}
+            for i, (ts, size) in enumerate(zip(timestamps, sizes, strict=True))]}
         if next_token:
             response["NextToken"] = next_token
         expected = ({"StreamName": STREAM, "NextToken": token_in} if token_in else
@@ -195,7 +191,7 @@ def test_a_window_over_the_size_limit_is_fetched_in_parts(mp4_parts):
 
 def test_a_part_holding_a_single_fragment_still_spans_a_non_empty_range():
     # Given 201 fragments: the last part holds one fragment, at the very end of the window
-    from videoalert.kvs_clips import FragmentInfo, plan_parts
+    from videoalert.aws.kvs import FragmentInfo, plan_parts
 
     stamps = every(0.25, 200) + [T1 - ONE_MS]
     parts = plan_parts([FragmentInfo(ts, 1000) for ts in stamps], T0, T1)

@@ -1,18 +1,19 @@
 """Both halves over the wire: `videoalert push` into the local KVS stand-in, then KvsClipSource with real boto3."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
-
 from kvs_test_support import decoded_frames
-from videoalert import kvs_clips
-from videoalert.kvs_clips import KvsClipSource, UnknownStream
+
+from videoalert.aws import kvs as kvs_adapter
+from videoalert.aws.kvs import KvsClipSource
+from videoalert.domain.errors import UnknownStream
 from videoalert_cli.kvs.local_endpoint import LocalKvsEndpoint
 from videoalert_cli.main import main
 
-T0 = datetime(2025, 11, 23, 19, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 11, 23, 19, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
 
 
@@ -39,13 +40,13 @@ def test_a_pushed_clip_comes_back_from_its_minute_window_as_mp4(h264_clip):
     assert len(parts) == 1 and parts[0][4:8] == b"ftyp"
     frames, source_frames = decoded_frames(parts[0]), decoded_frames(h264_clip)
     assert len(frames) == len(source_frames) == 60
-    assert all((a == b).all() for a, b in zip(frames, source_frames))
+    assert all((a == b).all() for a, b in zip(frames, source_frames, strict=True))
     assert later == []
 
 
 def test_a_window_over_the_fragment_limit_comes_back_in_parts_covering_every_frame(h264_clip, monkeypatch):
     # Given GetClip limited to one fragment per call (so the 3 fragments of the clip need 3 parts)
-    monkeypatch.setattr(kvs_clips, "MAX_CLIP_FRAGMENTS", 1)
+    monkeypatch.setattr(kvs_adapter, "MAX_CLIP_FRAGMENTS", 1)
     with LocalKvsEndpoint(["videoalert-cam1"]) as endpoint:
         assert push(endpoint, h264_clip, T0 + timedelta(seconds=10)) == 0
         # When the minute is fetched
@@ -53,7 +54,7 @@ def test_a_window_over_the_fragment_limit_comes_back_in_parts_covering_every_fra
     # Then three MP4 parts in time order, 20 frames each, together the whole clip
     assert [len(decoded_frames(p)) for p in parts] == [20, 20, 20]
     joined = [f for p in parts for f in decoded_frames(p)]
-    assert all((a == b).all() for a, b in zip(joined, decoded_frames(h264_clip)))
+    assert all((a == b).all() for a, b in zip(joined, decoded_frames(h264_clip), strict=True))
 
 
 def test_minute_boundaries_follow_producer_time(h264_clip):
@@ -70,6 +71,5 @@ def test_minute_boundaries_follow_producer_time(h264_clip):
 
 
 def test_unknown_stream_over_the_wire():
-    with LocalKvsEndpoint(["videoalert-cam1"]) as endpoint:
-        with pytest.raises(UnknownStream):
-            clip_source(endpoint).fetch_clip("videoalert-cam2", T0, T0 + MINUTE)
+    with LocalKvsEndpoint(["videoalert-cam1"]) as endpoint, pytest.raises(UnknownStream):
+        clip_source(endpoint).fetch_clip("videoalert-cam2", T0, T0 + MINUTE)

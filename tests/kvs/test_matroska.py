@@ -6,8 +6,8 @@ import io
 import av
 import numpy as np
 import pytest
-
 from kvs_test_support import decoded_frames, parse, simple_block
+
 from videoalert_cli.kvs import ebml
 from videoalert_cli.kvs.fragments import pack_fragments
 from videoalert_cli.kvs.h264 import NAL_SPS, build_avcc_record, split_annexb, split_avcc
@@ -68,7 +68,7 @@ def test_packed_stream_demuxes_with_pyav_to_the_same_pictures(h264_clip):
     # Then every frame is there and, remuxed without re-encoding, identical to the source's
     source_frames = decoded_frames(h264_clip)
     assert len(frames) == len(source_frames) == 60
-    assert all(np.array_equal(a, b) for a, b in zip(frames, source_frames))
+    assert all(np.array_equal(a, b) for a, b in zip(frames, source_frames, strict=True))
     with av.open(io.BytesIO(data)) as container:
         stream = container.streams.video[0]
         assert stream.codec_context.name == "h264"

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
-
 from kvs_test_support import LoopbackKvs, simple_block
+
 from videoalert_cli.main import main
 
 START = "2025-11-23T19:00:00Z"
@@ -21,7 +21,9 @@ def test_push_streams_signed_matroska_and_reports_fragments_persisted(h264_clip,
         code = push("cam1", h264_clip, "--endpoint-url", kvs.url, "--start", START)
 
     # Then the data endpoint was asked for first, for PutMedia on the camera's stream, signed
-    assert kvs.endpoint_requests == [{"StreamName": "videoalert-cam1", "APIName": "PUT_MEDIA", "signature_problem": None}]
+    assert kvs.endpoint_requests == [
+        {"StreamName": "videoalert-cam1", "APIName": "PUT_MEDIA", "signature_problem": None}
+    ]
     # And one PutMedia request carried valid SigV4 and the documented headers
     (request,) = kvs.put_media
     assert request.signature_problem is None
@@ -89,11 +91,13 @@ def test_unknown_stream_is_reported_before_any_media_is_sent(h264_clip, capsys):
 
 def test_unknown_stream_on_moto_control_plane(h264_clip, capsys):
     # Given moto's Kinesis Video Streams with only cam1's stream
-    from moto import mock_aws
     import boto3
+    from moto import mock_aws
 
     with mock_aws():
-        boto3.client("kinesisvideo", region_name="us-east-1").create_stream(StreamName="videoalert-cam1", DataRetentionInHours=24)
+        boto3.client("kinesisvideo", region_name="us-east-1").create_stream(
+            StreamName="videoalert-cam1", DataRetentionInHours=24
+        )
         # When pushing for a camera without a stream
         code = push("cam9", h264_clip)
     # Then GetDataEndpoint's ResourceNotFoundException becomes one clear line and a non-zero exit
@@ -115,7 +119,13 @@ def test_unreadable_source_fails_before_any_request(tmp_path, capsys):
 
 def test_missing_credentials_are_reported_clearly(h264_clip, capsys, monkeypatch, tmp_path):
     # Given no credentials anywhere in the boto3 chain
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_PROFILE"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_PROFILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))

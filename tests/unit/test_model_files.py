@@ -30,7 +30,6 @@ def test_each_file_uses_the_threshold_chosen_on_its_own_scores():
 def test_a_release_that_kept_int8_serves_it_and_names_it_in_the_version(tmp_path):
     # Given the released model in models/ (its card serves int8)
     import json
-    import shutil
 
     from fixtures.media import REPO_MODELS
     from videoalert_inference.model import CARD_FILE, MODEL_FILE, load_classifier

@@ -1,4 +1,6 @@
-"""The decode/score pipeline (prefetch, map_in_order): order kept, errors delivered where they happened, no thread left over."""
+"""The decode/score pipeline (prefetch, map_in_order): order kept, errors delivered where they happened, no thread
+left over."""
+
 from __future__ import annotations
 
 import threading
@@ -23,6 +25,7 @@ def test_a_producer_error_is_raised_after_the_items_before_it():
     def produce():
         yield from (1, 2, 3)
         raise ValueError("damaged packet")
+
     seen = []
     # When it is consumed, Then the three items arrive and then the producer's own exception
     with pytest.raises(ValueError, match="damaged packet"):
@@ -44,6 +47,7 @@ def test_a_consumer_that_stops_early_stops_the_producer_and_closes_it():
                 n += 1
         finally:
             closed.set()
+
     # When the consumer stops after five items (an inference error, say)
     stream = prefetch(produce(), depth=2)
     assert [next(stream) for _ in range(5)] == [0, 1, 2, 3, 4]
@@ -55,6 +59,7 @@ def test_a_consumer_that_stops_early_stops_the_producer_and_closes_it():
 def test_map_in_order_keeps_order_and_runs_calls_at_once():
     # Given a function whose calls finish in reverse order of start, and a record of how many overlap
     import time
+
     running, peak, lock = [0], [0], threading.Lock()
 
     def slow(n):
@@ -65,6 +70,7 @@ def test_map_in_order_keeps_order_and_runs_calls_at_once():
         with lock:
             running[0] -= 1
         return n * n
+
     # When ten items go through two workers
     out = list(map_in_order(slow, iter(range(10)), workers=2, thread_name="videoalert-test"))
     # Then results come back in the items' order, two calls ran at once, and no worker is left
@@ -88,10 +94,11 @@ def test_map_in_order_raises_a_call_error_in_place_and_closes_the_producer(worke
         if n == 3:
             raise ValueError("bad batch")
         return n
+
     seen = []
     # When it is consumed on the caller's thread or through two workers
     with pytest.raises(ValueError, match="bad batch"):
-        for item, result in map_in_order(fn, produce(), workers=workers, thread_name="videoalert-test"):
+        for _item, result in map_in_order(fn, produce(), workers=workers, thread_name="videoalert-test"):
             seen.append(result)
     # Then the items before it arrived, the producer was closed, and no worker is left
     assert seen == [0, 1, 2]

@@ -1,4 +1,6 @@
-"""`videoalert export-dataset OUT_DIR`: labelled videos' frames in the training layout (false positives as negatives)."""
+"""`videoalert export-dataset OUT_DIR`: labelled videos' frames in the training layout (false positives as
+negatives)."""
+
 from __future__ import annotations
 
 
@@ -19,10 +21,8 @@ def run(args) -> int:
     from collections import Counter
     from pathlib import Path
 
-    from boto3.dynamodb.conditions import Attr
-
-    from videoalert.dynamo_values import from_dynamo
-    from videoalert.video_records import VideoRecords
+    from videoalert.domain.ids import iso
+    from videoalert.store.videos import VideoRecords
 
     from ..dataset_export import export
     from ..errors import UserError
@@ -34,28 +34,26 @@ def run(args) -> int:
     target = resolve(args)
     table = target.table("videos_table")
     since = parse_since(args.since) if args.since else None
+    store = VideoRecords(table)
     if args.camera:
-        records_store = VideoRecords(table, retention_days=30)
-        records = [r for c in args.camera for r in records_store.by_camera(c, since=since) if r.get("label")]
+        found = [r for c in args.camera for r in store.by_camera(c, since=since) if r.label]
     else:
-        records, kwargs = [], {"FilterExpression": Attr("label").exists()}
-        while True:
-            page = table.scan(**kwargs)
-            records.extend(from_dynamo(i) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                break
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        if since:
-            from videoalert.ids import iso
-
-            records = [r for r in records if r.get("window_start", "") >= iso(since)]
+        found = [r for r in store.labelled() if since is None or iso(r.window_start) >= iso(since)]
+    records = [r.to_item() for r in found]  # the export reads the stored form
     if not records:
         raise UserError("no labelled videos found (label some with `videoalert feedback`)")
     s3 = target.client("s3")
-    rows = export(records, lambda b, k: s3.get_object(Bucket=b, Key=k)["Body"].read(), Path(args.out_dir),
-                  frames_per_video=args.frames, validation_percent=args.validation_percent)
+    rows = export(
+        records,
+        lambda b, k: s3.get_object(Bucket=b, Key=k)["Body"].read(),
+        Path(args.out_dir),
+        frames_per_video=args.frames,
+        validation_percent=args.validation_percent,
+    )
     counts = Counter((r["split"], r["class"]) for r in rows)
-    print(f"{len(rows)} frames from {len(records)} labelled videos in {args.out_dir}: "
-          + ", ".join(f"{s}/{c}={n}" for (s, c), n in sorted(counts.items())))
+    print(
+        f"{len(rows)} frames from {len(records)} labelled videos in {args.out_dir}: "
+        + ", ".join(f"{s}/{c}={n}" for (s, c), n in sorted(counts.items()))
+    )
     print(f"manifest: {Path(args.out_dir) / 'manifest.csv'}")
     return 0

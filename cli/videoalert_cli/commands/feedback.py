@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 
 def register(sub) -> None:
@@ -59,13 +60,13 @@ def _remote(target, body: dict) -> dict:
 def _local(target, body: dict) -> dict:
     """The emulator has no function URLs: run the same feedback logic against its tables."""
     import getpass
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    from videoalert import names
-    from videoalert.camera_store import CameraStore
-    from videoalert.fp_memory import FpMemory
-    from videoalert.labelling import BadFeedback, FeedbackRequest, NotLabellable, VideoNotFound, apply_feedback
-    from videoalert.video_records import VideoRecords
+    from videoalert.app.feedback import BadFeedback, FeedbackRequest, NotLabellable, VideoNotFound, apply_feedback
+    from videoalert.store.cameras import CameraStore
+    from videoalert.store.memory import FpMemory
+    from videoalert.store.videos import VideoRecords
+    from videoalert_contract import names
 
     from ..errors import UserError
 
@@ -73,10 +74,10 @@ def _local(target, body: dict) -> dict:
     try:
         result = apply_feedback(
             FeedbackRequest.parse(body),
-            records=VideoRecords(target.table("videos_table"), retention_days=30),
+            records=VideoRecords(target.table("videos_table")),
             cameras=CameraStore(target.table("cameras_table")),
             memory=FpMemory(target.session.resource("dynamodb", endpoint_url=target.endpoint_url).Table(memory_table)),
-            who=f"local:{getpass.getuser()}", now=datetime.now(timezone.utc))
+            who=f"local:{getpass.getuser()}", now=datetime.now(UTC))
     except (BadFeedback, VideoNotFound, NotLabellable) as exc:
         raise UserError(str(exc)) from exc
     return result.to_dict()

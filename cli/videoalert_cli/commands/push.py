@@ -4,13 +4,13 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import boto3
 from botocore.exceptions import NoRegionError
 from tqdm import tqdm
 
-from videoalert.names import stream_name
+from videoalert_contract.names import stream_name
 
 from ..errors import UserError
 from ..kvs import ebml
@@ -42,7 +42,9 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--region", help="AWS region (default: from the AWS configuration)")
     parser.add_argument("--endpoint-url", help="Kinesis Video Streams control-plane endpoint (tests, local emulators)")
-    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the network and acknowledgements")
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds to wait for the network and acknowledgements"
+    )
     parser.add_argument(
         "--session-minutes",
         type=float,
@@ -58,7 +60,7 @@ def _parse_start(text: str) -> datetime:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _clients(args):
@@ -100,9 +102,11 @@ def run(args) -> int:
     name = stream_name(args.camera)
     kvs, credentials, region = _clients(args)
     # The source is opened before any network call, so a bad file fails fast and costs no request.
-    with VideoSource(args.source, reencode=args.reencode, fragment_seconds=args.fragment_seconds, timeout_s=args.timeout) as source:
+    with VideoSource(
+        args.source, reencode=args.reencode, fragment_seconds=args.fragment_seconds, timeout_s=args.timeout
+    ) as source:
         endpoints = [put_media_endpoint(kvs, name)]  # later sessions look the endpoint up afresh
-        start_ms = round((args.start or datetime.now(timezone.utc)).timestamp() * 1000)
+        start_ms = round((args.start or datetime.now(UTC)).timestamp() * 1000)
         fragments = pack_fragments(source.frames(), start_ms=start_ms, fragment_ms=round(args.fragment_seconds * 1000))
         # The codec private data (SPS/PPS) is only certain once the first keyframe has been read.
         first = next(fragments, None)
@@ -110,8 +114,11 @@ def run(args) -> int:
             raise SourceError(f"{args.source!r} has no decodable H.264 keyframe")
         header = ebml.stream_header(ebml.VideoTrack(source.codec_private, source.width, source.height))
         mode = "re-encoding to H.264" if source.reencode else f"remuxing {source.input_codec}"
-        print(f"pushing {args.source} to {name} ({mode}, {source.width}x{source.height}, "
-              f"producer start {_iso(start_ms)})", file=sys.stderr)
+        print(
+            f"pushing {args.source} to {name} ({mode}, {source.width}x{source.height}, "
+            f"producer start {_iso(start_ms)})",
+            file=sys.stderr,
+        )
         bar, on_ack = _progress_bar(args.no_progress)
 
         def open_session() -> PutMediaSession:
@@ -142,11 +149,14 @@ def run(args) -> int:
         + (" (stopped by the user)" if result.interrupted else ""),
     )
     if result.persisted < result.fragments_sent:
-        print(f"warning: {result.fragments_sent - result.persisted} fragments not acknowledged as persisted "
-              f"within {args.timeout:.0f} s", file=sys.stderr)
+        print(
+            f"warning: {result.fragments_sent - result.persisted} fragments not acknowledged as persisted "
+            f"within {args.timeout:.0f} s",
+            file=sys.stderr,
+        )
         return 1
     return 0
 
 
 def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")

@@ -39,6 +39,9 @@ def run(args) -> int:
         raise UserError(f"the dispatcher failed: {answer}")
     outcomes = answer.get("outcomes", [])
     for outcome in outcomes:
-        print(f"{outcome.get('video_id')}: {outcome.get('status')} {outcome.get('decision', '')} {outcome.get('reason', '')}")
+        print(
+            f"{outcome.get('video_id')}: {outcome.get('status')} {outcome.get('decision', '')} "
+            f"{outcome.get('reason', '')}"
+        )
     print(f"{len(outcomes)} clip(s) redriven")
     return 0

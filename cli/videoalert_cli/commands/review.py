@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC
 
 
 def register(sub) -> None:
@@ -15,28 +16,29 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from datetime import date, datetime, timedelta, timezone
+    from datetime import date, datetime, timedelta
 
-    from videoalert.camera_store import CameraStore
-    from videoalert.loop_settings import DEFAULT_REVIEW_BAND
-    from videoalert.review_copier import sample_day
-    from videoalert.video_records import VideoRecords
+    from videoalert.app.review import sample_day
+    from videoalert.aws.s3 import ReviewBucket
+    from videoalert.config.review import DEFAULT_REVIEW_BAND
+    from videoalert.store.cameras import CameraStore
+    from videoalert.store.videos import VideoRecords
 
     from ..errors import UserError
     from ..resources import resolve
 
     try:
-        day = date.fromisoformat(args.date) if args.date else (datetime.now(timezone.utc) - timedelta(days=1)).date()
+        day = date.fromisoformat(args.date) if args.date else (datetime.now(UTC) - timedelta(days=1)).date()
     except ValueError as exc:
         raise UserError(f"--date must be YYYY-MM-DD: {exc}") from exc
     target = resolve(args)
     if "review_bucket" not in target.resources:
         raise UserError("no review bucket found for this target")
     cameras = [c for c in target.resources.get("cameras", "").split(",") if c]
-    result = sample_day(day, records=VideoRecords(target.table("videos_table"), retention_days=30),
+    result = sample_day(day, records=VideoRecords(target.table("videos_table")),
                         cameras=CameraStore(target.table("cameras_table"), known_cameras=tuple(cameras)),
-                        s3=target.client("s3"), video_bucket=target.resources["video_bucket"],
-                        review_bucket=target.resources["review_bucket"],
+                        bucket=ReviewBucket(target.client("s3"), target.resources["review_bucket"],
+                                            video_bucket=target.resources["video_bucket"]),
                         band=DEFAULT_REVIEW_BAND if args.band is None else args.band)
     print(json.dumps(result.to_dict(), indent=2))
     return 0

@@ -49,7 +49,8 @@ def parse_changes(args) -> dict:
 
 
 def run(args) -> int:
-    from videoalert.camera_store import CameraStore, RuleConflict, UnknownCamera
+    from videoalert.domain.errors import RuleConflict, UnknownCamera
+    from videoalert.store.cameras import CameraStore
 
     from ..errors import UserError
     from ..resources import resolve

@@ -15,15 +15,16 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from videoalert.video_records import VideoRecords
+    from videoalert.store.videos import VideoRecords
 
     from ..errors import UserError
     from ..formatting import record_summary
     from ..resources import resolve
 
     target = resolve(args)
-    record = VideoRecords(target.table("videos_table"), retention_days=30).get(args.video_id)
+    record = VideoRecords(target.table("videos_table")).get(args.video_id)
     if record is None:
         raise UserError(f"no video {args.video_id!r}")
-    print(json.dumps(record, indent=2, default=str) if args.json else record_summary(record))
+    item = record.to_item()
+    print(json.dumps(item, indent=2, default=str) if args.json else record_summary(item))
     return 0

@@ -17,9 +17,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from videoalert.camera_store import CameraStore, RuleConflict
-    from videoalert.video_records import VideoRecords
-    from videoalert.whatif import candidates, decided, evaluate, model_threshold_of, recommend
+    from videoalert.domain.errors import RuleConflict
+    from videoalert.domain.types import Label
+    from videoalert.domain.whatif import candidates, decided, evaluate, model_threshold_of, recommend
+    from videoalert.store.cameras import CameraStore
+    from videoalert.store.videos import VideoRecords
 
     from ..errors import UserError
     from ..formatting import parse_since
@@ -30,7 +32,7 @@ def run(args) -> int:
     camera = cameras.get(args.camera)
     if camera is None:
         raise UserError(f"no camera {args.camera!r}")
-    records = decided(VideoRecords(target.table("videos_table"), retention_days=30)
+    records = decided(VideoRecords(target.table("videos_table"))
                       .by_camera(args.camera, since=parse_since(args.since), newest_first=False))
     if not records:
         raise UserError(f"camera {args.camera} has no decided videos since {args.since}")
@@ -45,7 +47,7 @@ def run(args) -> int:
     print(f"camera {args.camera}: {len(records)} decided videos since {args.since}, rule v{camera.rule.version} "
           f"({camera.rule.describe()}), model threshold {model_threshold:.3f}, "
           f"{current.people_labelled} labelled people, "
-          f"{sum(1 for r in records if r.get('label') == 'false_positive')} labelled false positives")
+          f"{sum(1 for r in records if r.label == Label.FALSE_POSITIVE)} labelled false positives")
     print(render(shown, camera.rule))
     advice = recommend(outcomes, current)
     print(f"\nrecommendation: {advice.outcome.rule.describe()} ({advice.reason})" if advice.outcome

@@ -15,8 +15,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from videoalert.ids import is_valid_camera_id
-    from videoalert.names import UPLOADS_PREFIX
+    from videoalert_contract.names import UPLOADS_PREFIX, is_valid_camera_id
 
     from ..errors import UserError
     from ..resources import resolve

@@ -43,7 +43,7 @@ class Ack:
     error_code: str | None = None
 
     @classmethod
-    def from_json(cls, obj: dict) -> "Ack":
+    def from_json(cls, obj: dict) -> Ack:
         error_id = obj.get("ErrorId")
         return cls(
             event_type=str(obj.get("EventType", "")).upper(),
@@ -55,7 +55,9 @@ class Ack:
 
     def describe_error(self) -> str:
         """One line naming the KVS error code and what it means."""
-        name, meaning = ERROR_CODES.get(self.error_id or -1, (self.error_code or "UNKNOWN_ERROR", "undocumented error id"))
+        name, meaning = ERROR_CODES.get(
+            self.error_id or -1, (self.error_code or "UNKNOWN_ERROR", "undocumented error id")
+        )
         where = f" at fragment timecode {self.fragment_timecode}" if self.fragment_timecode is not None else ""
         return f"Kinesis Video Streams error {self.error_id} {name}: {meaning}{where}"
 

@@ -92,10 +92,7 @@ class AvccNormalizer:
         return record[:4] + bytes([(record[4] & 0xFC) | 3]) + record[5:]
 
     def sample(self, packet: bytes, keyframe: bool) -> bytes:
-        if self._length_size is not None:
-            nals = split_avcc(packet, self._length_size)
-        else:
-            nals = split_annexb(packet)
+        nals = split_avcc(packet, self._length_size) if self._length_size is not None else split_annexb(packet)
         if self.codec_private is None and keyframe:
             sps, pps = parameter_sets(self._pending + nals)
             if sps and pps:

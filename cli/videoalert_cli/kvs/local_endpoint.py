@@ -89,7 +89,7 @@ class LocalKvsEndpoint:
         self.url = f"http://{host}:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="local-kvs")
 
-    def __enter__(self) -> "LocalKvsEndpoint":
+    def __enter__(self) -> LocalKvsEndpoint:
         self._thread.start()
         return self
 
@@ -111,7 +111,11 @@ class LocalKvsEndpoint:
         return fragment
 
     def _selected(self, stream: StoredStream, selector: dict) -> list[StoredFragment]:
-        key = "producer_ms" if selector.get("FragmentSelectorType", "PRODUCER_TIMESTAMP") == "PRODUCER_TIMESTAMP" else "server_ms"
+        key = (
+            "producer_ms"
+            if selector.get("FragmentSelectorType", "PRODUCER_TIMESTAMP") == "PRODUCER_TIMESTAMP"
+            else "server_ms"
+        )
         window = selector["TimestampRange"]
         start, end = round(window["StartTimestamp"] * 1000), round(window["EndTimestamp"] * 1000)
         with self._lock:
@@ -122,11 +126,18 @@ class LocalKvsEndpoint:
         stream = self._stream(request.get("StreamName"))
         if stream is None:
             return 404, {"message": "Stream not found"}
-        return 200, {"Fragments": [
-            {"FragmentNumber": f.number, "FragmentSizeInBytes": len(f.cluster), "ProducerTimestamp": f.producer_ms / 1000,
-             "ServerTimestamp": f.server_ms / 1000, "FragmentLengthInMilliseconds": f.length_ms}
-            for f in self._selected(stream, request["FragmentSelector"])
-        ]}
+        return 200, {
+            "Fragments": [
+                {
+                    "FragmentNumber": f.number,
+                    "FragmentSizeInBytes": len(f.cluster),
+                    "ProducerTimestamp": f.producer_ms / 1000,
+                    "ServerTimestamp": f.server_ms / 1000,
+                    "FragmentLengthInMilliseconds": f.length_ms,
+                }
+                for f in self._selected(stream, request["FragmentSelector"])
+            ]
+        }
 
     def get_clip(self, request: dict) -> tuple[int, dict | bytes]:
         stream = self._stream(request.get("StreamName"))
@@ -201,8 +212,14 @@ class LocalKvsEndpoint:
                         stream.header = buffer[:header_end]
                     fragment = self._store(stream, buffer[pos : body + size])
                     for event in ("BUFFERING", "RECEIVED", "PERSISTED"):
-                        _write_chunk(handler.wfile, {"EventType": event, "FragmentTimecode": fragment.producer_ms,
-                                                     "FragmentNumber": fragment.number})
+                        _write_chunk(
+                            handler.wfile,
+                            {
+                                "EventType": event,
+                                "FragmentTimecode": fragment.producer_ms,
+                                "FragmentNumber": fragment.number,
+                            },
+                        )
                 pos = body + size
             if header_end is not None and pos > header_end:
                 # Keep the header, drop the clusters already stored.

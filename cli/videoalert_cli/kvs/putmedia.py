@@ -1,6 +1,7 @@
 """PutMedia client: streams Matroska with chunked transfer encoding and reads acknowledgements as they come."""
 from __future__ import annotations
 
+import contextlib
 import http.client
 import itertools
 import json
@@ -44,7 +45,10 @@ def put_media_endpoint(kvs_client, stream_name: str) -> str:
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code", "")
         if code == "ResourceNotFoundException":
-            raise UserError(f"Kinesis video stream {stream_name!r} does not exist (deploy the stack, or check the camera id and --region)") from exc
+            raise UserError(
+                f"Kinesis video stream {stream_name!r} does not exist "
+                "(deploy the stack, or check the camera id and --region)"
+            ) from exc
         raise UserError(f"GetDataEndpoint failed for {stream_name!r}: {code}: {exc}") from exc
 
 
@@ -70,7 +74,13 @@ class PutMediaResult:
 class Pacer:
     """Waits before each fragment: at the source's own pace (--realtime) or at PutMedia's fragment rate limit."""
 
-    def __init__(self, *, realtime: bool, clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        *,
+        realtime: bool,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.realtime = realtime
         self._clock, self._sleep = clock, sleep
         self._started: float | None = None
@@ -97,7 +107,9 @@ def _error_from_response(response: http.client.HTTPResponse) -> PutMediaError:
         message = json.loads(body).get("message") or json.loads(body).get("Message") or body.decode()
     except (ValueError, AttributeError):
         message = body.decode("utf-8", "replace")
-    return PutMediaError(f"PutMedia refused with HTTP {response.status} {error_type or response.reason}: {message}".strip())
+    return PutMediaError(
+        f"PutMedia refused with HTTP {response.status} {error_type or response.reason}: {message}".strip()
+    )
 
 
 class _AckReader(threading.Thread):
@@ -225,10 +237,8 @@ class PutMediaSession:
     def finish(self) -> PutMediaResult:
         """End the body, wait for every sent fragment to be persisted (or an error, or the timeout)."""
         if not self._failure and not self._reader_done:
-            try:
+            with contextlib.suppress(OSError):
                 self._socket.sendall(b"0\r\n\r\n")
-            except OSError:
-                pass
         deadline = time.monotonic() + self._timeout_s
         while not self._reader_done and not self._failure and time.monotonic() < deadline:
             if self.result.persisted >= self.result.fragments_sent:
@@ -253,10 +263,8 @@ class PutMediaSession:
 
     def close(self) -> None:
         self._reader.stopping.set()
-        try:
+        with contextlib.suppress(OSError):
             self._socket.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
         self._connection.close()
 
 
@@ -297,7 +305,7 @@ def stream_fragments(
         except KeyboardInterrupt:
             # Stopping a camera push is normal: end the body cleanly and collect the last acks.
             total.interrupted, carried = True, []
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - reported after the acks are collected, below
             # The source failed mid-stream (camera gone, unreadable frames): what was sent still counts.
             source_error, carried = exc, []
         try:

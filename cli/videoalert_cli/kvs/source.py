@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import pairwise
 
 import av
 from av.video.frame import PictureType
@@ -67,7 +68,7 @@ def max_keyframe_gap_ms(source: str, timeout_s: float = 10.0) -> int:
     if not keyframes:
         raise SourceError(f"{source!r} has no keyframe")
     bounds = sorted(keyframes) + [last]
-    return max(b - a for a, b in zip(bounds, bounds[1:])) if len(bounds) > 1 else 0
+    return max(b - a for a, b in pairwise(bounds)) if len(bounds) > 1 else 0
 
 
 class VideoSource:
@@ -99,7 +100,10 @@ class VideoSource:
         is_h264 = stream.codec_context.name == "h264"
         if mode == "never":
             if not is_h264:
-                raise SourceError(f"{self.source!r} is {stream.codec_context.name}, not H.264 and --reencode never forbids re-encoding; use --reencode auto")
+                raise SourceError(
+                    f"{self.source!r} is {stream.codec_context.name}, not H.264 and --reencode never forbids "
+                    "re-encoding; use --reencode auto"
+                )
             return False
         if not is_h264:
             return True
@@ -169,12 +173,11 @@ class VideoSource:
         encoder = self._encoder()
         normalizer = AvccNormalizer(None)
         fragment_ms = round(self.fragment_seconds * 1000)
-        origin, index, last_key = None, 0, None
-        for frame in self._container.decode(stream):
+        origin, last_key = None, None
+        for index, frame in enumerate(self._container.decode(stream)):
             ms = _to_ms(frame.pts, frame.time_base)
             ms = round(index * 1000 / self.fps) if ms is None else ms
             origin = ms if origin is None else origin
-            index += 1
             out = frame.reformat(width=self.width, height=self.height, format="yuv420p")
             out.pts, out.time_base = ms - origin, Fraction(1, 1000)
             # The decoder marks the source's own keyframes as I; only our fragment clock decides here.

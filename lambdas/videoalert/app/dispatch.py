@@ -1,0 +1,374 @@
+"""Dispatch: cut a camera's due windows or take an upload, record it, score it, decide, alert once."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from videoalert.app.log_context import clip_context
+from videoalert.app.ports import Alerts, Cameras, Clips, ClipSource, Inference, Memory, Videos
+from videoalert.config.dispatcher import DispatcherSettings
+from videoalert.domain.alert_message import build_alert
+from videoalert.domain.camera import CameraConfig
+from videoalert.domain.embeddings import FrameEmbedding
+from videoalert.domain.errors import InferenceFailed, MediaUnreadable
+from videoalert.domain.gates import Gated, gate
+from videoalert.domain.ids import (
+    WINDOW,
+    Window,
+    camera_from_upload_key,
+    due_windows,
+    iso,
+    stream_video_id,
+    upload_video_id,
+    utc,
+    video_key,
+)
+from videoalert.domain.records import Decided, VideoRecord
+from videoalert.domain.rule import Verdict, decide_frames
+from videoalert.domain.types import TERMINAL_STATUSES, Decision, Source, Status
+from videoalert_contract.inference import FrameScore, InferenceRequest, RejectedClip, ScoredClip
+from videoalert_contract.names import is_valid_camera_id, stream_name
+
+logger = logging.getLogger(__name__)
+
+
+class Skip(StrEnum):
+    """Outcomes that write no new record."""
+
+    IDLE = "IDLE"  # no media in the window: a logged skip, no record
+    DUPLICATE = "DUPLICATE"  # the event was seen before: nothing changed
+    SKIPPED = "SKIPPED"  # the uploaded object is gone
+
+
+class AlertNotSent(Exception):
+    """The SNS publish failed after the client's retries; the claim is released so a retry can send it."""
+
+
+@dataclass
+class Dependencies:
+    settings: DispatcherSettings
+    records: Videos
+    cameras: Cameras
+    clips: Clips
+    inference: Inference
+    alerts: Alerts
+    clip_source: ClipSource | None = None
+    max_catchup: timedelta = timedelta(hours=24)
+    memory: Memory | None = None  # the false-positive memory; None turns suppression off
+
+
+@dataclass
+class ClipOutcome:
+    video_id: str | None
+    camera_id: str | None
+    status: Status | Skip
+    decision: Decision | None = None
+    reason: str = ""
+    alert_message_id: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def settled(self) -> bool:
+        """True when the window may be left behind: recorded for good (or idle) and any alert sent."""
+        return self.status in TERMINAL_STATUSES | {Status.FAILED, Skip.IDLE, Skip.DUPLICATE}
+
+
+# ---------------------------------------------------------------------------------------------- uploads
+
+def process_upload(deps: Dependencies, bucket: str, raw_key: str) -> ClipOutcome:
+    camera_id, key = camera_from_upload_key(raw_key)
+    head = deps.clips.head(bucket, key)
+    if head is None:
+        logger.warning("uploaded object %s/%s is gone; nothing to do", bucket, key)
+        return ClipOutcome(None, camera_id, Skip.SKIPPED, reason="OBJECT_GONE")
+    video_id = upload_video_id(camera_id, bucket, key, head.etag)
+    window_start = utc(head.last_modified).replace(microsecond=0)
+    new = VideoRecord(video_id=video_id, camera_id=camera_id, source=Source.UPLOAD, upload_key=key,
+                      window_start=window_start, window_end=window_start + WINDOW, size_bytes=head.size_bytes,
+                      status=Status.RECEIVED)
+
+    camera = deps.cameras.get(camera_id) if is_valid_camera_id(camera_id) else None
+    if camera is None:
+        return _reject_new(deps, new, "UNKNOWN_CAMERA", f"camera {camera_id!r} is not registered")
+    if head.size_bytes == 0:
+        return _reject_new(deps, new, "EMPTY_VIDEO", "the uploaded file is empty (0 bytes)")
+    if head.size_bytes > deps.settings.max_video_bytes:
+        return _reject_new(deps, new, "TOO_LARGE",
+                           f"{head.size_bytes} bytes is over the {deps.settings.max_video_bytes} byte limit")
+
+    s3_key = video_key(camera_id, window_start, video_id)
+    if deps.records.get(video_id) is None:
+        deps.clips.copy_in(bucket, key, s3_key, video_id=video_id, camera_id=camera_id)
+        _create(deps, replace(new, s3_bucket=deps.clips.bucket, s3_key=s3_key, more_keys=()))
+    return process_recorded(deps, video_id, camera)
+
+
+def _create(deps: Dependencies, record: VideoRecord) -> bool:
+    return deps.records.create(record, retain_for=timedelta(days=deps.settings.retention_days))
+
+
+def _reject_new(deps: Dependencies, new: VideoRecord, code: str, message: str) -> ClipOutcome:
+    created = _create(deps, replace(new, status=Status.REJECTED, reason=code, reason_detail=message))
+    logger.warning("rejected %s: %s (%s)", new.video_id, code, message)
+    return ClipOutcome(new.video_id, new.camera_id, Status.REJECTED if created else Skip.DUPLICATE, reason=code,
+                       metrics={"ClipsReceived": 1, "ClipsRejected": 1} if created else {})
+
+
+# ---------------------------------------------------------------------------------------------- windows
+
+def run_schedule(deps: Dependencies, now: datetime) -> list[ClipOutcome]:
+    """Process the due windows of every enabled camera; one camera's trouble does not stop the others."""
+    outcomes: list[ClipOutcome] = []
+    for camera in deps.cameras.all_cameras():
+        if not camera.enabled:
+            continue
+        try:
+            outcomes.extend(run_camera(deps, camera, now))
+        except Exception as exc:
+            logger.exception("camera %s: run stopped, the cursor stays for the next run", camera.camera_id)
+            outcomes.append(ClipOutcome(None, camera.camera_id, Status.FAILED,
+                                        reason=f"{type(exc).__name__}: {exc}", metrics={"CameraRunErrors": 1}))
+    return outcomes
+
+
+def run_camera(deps: Dependencies, camera: CameraConfig, now: datetime) -> list[ClipOutcome]:
+    s = deps.settings
+    cursor = camera.cursor
+    outcomes = []
+    for window in due_windows(cursor, now, settle_seconds=s.settle_seconds, max_windows=s.max_windows_per_run,
+                              max_catchup=deps.max_catchup):
+        outcome = process_window(deps, camera, window)
+        outcomes.append(outcome)
+        if not outcome.settled:
+            break  # the cursor stays: the next run retries this window, nothing is lost
+        if not deps.cameras.advance_cursor(camera.camera_id, cursor, window.end):
+            logger.info("camera %s: another run moved the cursor; stopping here", camera.camera_id)
+            break
+        cursor = window.end
+    return outcomes
+
+
+def process_window(deps: Dependencies, camera: CameraConfig, window: Window) -> ClipOutcome:
+    video_id = stream_video_id(camera.camera_id, window.start)
+    if deps.records.get(video_id) is not None:
+        return process_recorded(deps, video_id, camera)
+    if deps.clip_source is None:
+        raise RuntimeError("no clip source configured for stream windows")
+    new = VideoRecord(video_id=video_id, camera_id=camera.camera_id, source=Source.STREAM,
+                      window_start=window.start, window_end=window.end, status=Status.RECEIVED)
+    try:
+        parts = deps.clip_source.fetch_clip(stream_name(camera.camera_id), window.start, window.end)
+    except MediaUnreadable as exc:
+        # KVS cannot package this minute (codec or frame errors): retrying gives the same answer.
+        return _reject_new(deps, new, "MEDIA_UNREADABLE", str(exc)[:1000])
+    if not parts:
+        logger.info("camera %s: no media in %s..%s, skipping", camera.camera_id, iso(window.start), iso(window.end))
+        return ClipOutcome(video_id, camera.camera_id, Skip.IDLE, metrics={"IdleWindows": 1})
+    size = sum(len(p) for p in parts)
+    new = replace(new, size_bytes=size, parts=len(parts))
+    if size > deps.settings.max_video_bytes:
+        return _reject_new(deps, new, "TOO_LARGE",
+                           f"{size} bytes is over the {deps.settings.max_video_bytes} byte limit")
+    keys = [video_key(camera.camera_id, window.start, video_id, part=i + 1) for i in range(len(parts))]
+    for key, data in zip(keys, parts, strict=True):
+        deps.clips.put(key, data, video_id=video_id, camera_id=camera.camera_id)
+    _create(deps, replace(new, s3_bucket=deps.clips.bucket, s3_key=keys[0], more_keys=tuple(keys[1:])))
+    return process_recorded(deps, video_id, camera)
+
+
+# ---------------------------------------------------------------------------------------------- scoring
+
+
+def process_recorded(
+    deps: Dependencies, video_id: str, camera: CameraConfig, allow_from: tuple[Status, ...] = (Status.RECEIVED,)
+) -> ClipOutcome:
+    """Score and decide a recorded clip once; a replay finds it taken or finished and changes nothing."""
+    with clip_context(video_id=video_id, camera_id=camera.camera_id):
+        return _process_recorded(deps, video_id, camera, allow_from)
+
+
+def _process_recorded(
+    deps: Dependencies, video_id: str, camera: CameraConfig, allow_from: tuple[Status, ...]
+) -> ClipOutcome:
+    record = deps.records.claim(video_id, allow_from=allow_from)
+    if record is None:
+        current = deps.records.get(video_id)
+        if current is not None and current.status == Status.DONE and current.decision == Decision.ALERT:
+            return _ensure_alert(deps, current, duplicate=True)
+        return ClipOutcome(
+            video_id,
+            camera.camera_id,
+            Skip.DUPLICATE,
+            decision=current.decision if current else None,
+            reason=f"already {current.status if current else None}",
+        )
+    keys = record.keys
+    request = InferenceRequest(
+        video_id=video_id,
+        bucket=record.s3_bucket or "",
+        keys=tuple(keys),
+        sample_fps=deps.settings.sample_fps,
+        regions=camera.rule.regions,
+        # not logged, not stored: each URL is a 15-minute credential for its object
+        urls=tuple(deps.clips.get_urls(record.s3_bucket or "", keys)) if deps.settings.inference_urls else (),
+    )
+    try:
+        result = deps.inference.score(request)
+    except InferenceFailed as exc:
+        deps.records.finish_failed(video_id, "INFERENCE_FAILED", str(exc)[:1000])
+        logger.error("video %s: inference failed: %s", video_id, exc)
+        return ClipOutcome(
+            video_id,
+            camera.camera_id,
+            Status.FAILED,
+            reason="INFERENCE_FAILED",
+            metrics={"ClipsReceived": 1, "ClipsFailed": 1},
+        )
+    if isinstance(result, RejectedClip):
+        deps.records.finish_rejected(video_id, result.code, result.message[:1000])
+        logger.warning("video %s: rejected by inference: %s %s", video_id, result.code, result.message)
+        return ClipOutcome(
+            video_id,
+            camera.camera_id,
+            Status.REJECTED,
+            reason=result.code,
+            metrics={"ClipsReceived": 1, "ClipsRejected": 1},
+        )
+    return _decide(deps, record, camera, result)
+
+
+def _decide(deps: Dependencies, record: VideoRecord, camera: CameraConfig, result: ScoredClip) -> ClipOutcome:
+    rule = camera.rule
+    verdict = decide_frames(result.frames, rule, result.threshold)
+    top_embeddings = tuple(FrameEmbedding.from_top(e) for e in result.top_embeddings)
+    gated = _gate(deps, record, camera, verdict, top_embeddings)
+    decided = Decided(
+        decision=gated.decision,
+        rule_decision=verdict.decision,
+        decision_reason="; ".join(r for r in (gated.reason, verdict.reason) if r),
+        threshold=verdict.threshold,
+        model_threshold=result.threshold,
+        region=verdict.region,
+        max_score=verdict.max_score,
+        deciding_score=verdict.deciding_score,
+        frames_over_threshold=verdict.frames_over_threshold,
+        rule=rule,
+        model_version=result.model_version,
+        frame_scores=tuple(FrameScore(round(f.t, 3), round(f.score, 5), f.region, f.box) for f in result.frames),
+        top_embeddings=top_embeddings,
+        video_info=result.video,
+        timings_ms=result.timings_ms,
+        suppressed_by=gated.suppressed_by,
+        cooldown_of=gated.cooldown_of,
+        event_start=gated.event_start,
+    )
+    finished = deps.records.finish_done(record.video_id, decided)
+    timings = result.timings_ms or {}
+    metrics = {
+        "ClipsReceived": 1,
+        "ClipsProcessed": 1,
+        "Frames": len(result.frames),
+        "DecodeMs": float(timings.get("decode", 0.0)),
+        "InferenceMs": float(timings.get("inference", 0.0)),
+    }
+    if gated.decision == Decision.SUPPRESSED:
+        metrics["Suppressed"] = 1
+    elif gated.decision == Decision.COOLDOWN:
+        metrics["Cooldowns"] = 1
+    if gated.decision != Decision.ALERT:
+        return ClipOutcome(
+            record.video_id,
+            camera.camera_id,
+            Status.DONE,
+            decision=gated.decision,
+            reason=decided.decision_reason,
+            metrics=metrics,
+        )
+    outcome = _ensure_alert(deps, finished, duplicate=False)
+    outcome.metrics = {**metrics, **outcome.metrics}
+    return outcome
+
+
+def _gate(
+    deps: Dependencies,
+    record: VideoRecord,
+    camera: CameraConfig,
+    verdict: Verdict,
+    top_embeddings: tuple[FrameEmbedding, ...],
+) -> Gated:
+    """Apply the false-positive memory and the cooldown to a clip the rule would alert on."""
+    if verdict.decision != Decision.ALERT:
+        return Gated(verdict.decision)
+    window_start = record.window_start
+    rule = camera.rule
+    memory = deps.memory.entries(camera.camera_id) if deps.memory is not None and rule.fp_distance > 0 else None
+    previous = (
+        deps.records.by_camera(
+            camera.camera_id, since=window_start - timedelta(seconds=rule.cooldown_s), until=window_start
+        )
+        if record.is_stream and rule.cooldown_s > 0
+        else ()
+    )
+    return gate(
+        verdict,
+        rule,
+        window_start=window_start,
+        is_stream=record.is_stream,
+        embeddings=top_embeddings,
+        memory=memory,
+        previous=previous,
+        video_id=record.video_id,
+    )
+
+
+def _ensure_alert(deps: Dependencies, record: VideoRecord, *, duplicate: bool) -> ClipOutcome:
+    """Publish the alert of an ALERT record unless it was published (or is being published) already."""
+    video_id, camera_id = record.video_id, record.camera_id
+    if record.alert_message_id or not deps.records.claim_alert(video_id):
+        return ClipOutcome(
+            video_id,
+            camera_id,
+            Skip.DUPLICATE if duplicate else Status.DONE,
+            decision=Decision.ALERT,
+            alert_message_id=record.alert_message_id,
+            reason="alert already sent",
+        )
+    try:
+        message_id = deps.alerts.publish(build_alert(record))
+    except Exception as exc:
+        deps.records.release_alert(video_id)
+        raise AlertNotSent(f"video {video_id}: SNS publish failed: {exc}") from exc
+    deps.records.record_alert(video_id, message_id)
+    logger.info("video %s: alert %s published", video_id, message_id)
+    return ClipOutcome(
+        video_id, camera_id, Status.DONE, decision=Decision.ALERT, alert_message_id=message_id, metrics={"Alerts": 1}
+    )
+
+
+# ---------------------------------------------------------------------------------------------- redrive
+
+
+def redrive(deps: Dependencies, video_ids: tuple[str, ...] = ()) -> list[ClipOutcome]:
+    """Score FAILED clips again (all of them when no IDs are given); a finished clip is left alone."""
+    records = [deps.records.get(v) for v in video_ids] if video_ids else list(deps.records.with_status(Status.FAILED))
+    outcomes = []
+    for record in records:
+        if record is None:
+            continue
+        camera = deps.cameras.get(record.camera_id)
+        if camera is None:
+            continue
+        outcomes.append(process_recorded(deps, record.video_id, camera, allow_from=(Status.FAILED, Status.RECEIVED)))
+    return outcomes
+
+
+def describe(outcome: ClipOutcome) -> dict[str, Any]:
+    """The outcome as the handler logs and returns it (plain JSON values)."""
+    return {
+        k: str(v) if isinstance(v, StrEnum) else v
+        for k, v in outcome.__dict__.items()
+        if k != "metrics" and v not in (None, "")
+    }

@@ -1,0 +1,75 @@
+"""S3 adapters: clips in the video bucket (store fetched stream clips, move uploads under videos/) and the review
+bucket (copy a day's sample, write its manifests)."""
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from videoalert.domain.records import StoredObject
+
+# The inference call is synchronous and a Lambda function runs for at most 15 minutes, so a URL signed just
+# before the call outlives its use; a redrive signs new ones.
+URL_EXPIRY_S = 900
+
+
+class ClipStore:
+    def __init__(self, s3_client: Any, bucket: str):
+        self.s3 = s3_client
+        self.bucket = bucket
+
+    def put(self, key: str, data: bytes, *, video_id: str, camera_id: str) -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="video/mp4",
+                           Metadata={"video-id": video_id, "camera-id": camera_id})
+
+    def get_urls(self, bucket: str, keys: list[str], expires_s: int = URL_EXPIRY_S) -> list[str]:
+        """Presigned GET URLs of the keys (signed locally, no request): the inference function reads the clip with
+        them without an S3 client of its own (bench/README.md, cold start)."""
+        return [str(self.s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
+                                                   ExpiresIn=expires_s)) for key in keys]
+
+    def head(self, bucket: str, key: str) -> StoredObject | None:
+        """ETag, LastModified and size of an object; None if it does not exist."""
+        try:
+            head = self.s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as err:
+            if err.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return StoredObject(etag=str(head.get("ETag", "")), last_modified=head["LastModified"],
+                            size_bytes=int(head.get("ContentLength", 0)))
+
+    def copy_in(self, source_bucket: str, source_key: str, key: str, *, video_id: str, camera_id: str) -> None:
+        self.s3.copy_object(Bucket=self.bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key},
+                            MetadataDirective="REPLACE", ContentType="video/mp4",
+                            Metadata={"video-id": video_id, "camera-id": camera_id})
+
+
+class ReviewBucket:
+    """The review bucket, and where its clips are copied from (the video bucket)."""
+
+    def __init__(self, s3_client: Any, bucket: str, *, video_bucket: str):
+        self.s3 = s3_client
+        self.bucket = bucket
+        self.video_bucket = video_bucket
+
+    def keys(self, prefix: str) -> set[str]:
+        keys: set[str] = set()
+        kwargs: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
+        while True:
+            page = self.s3.list_objects_v2(**kwargs)
+            keys.update(o["Key"] for o in page.get("Contents", []))
+            if not page.get("IsTruncated"):
+                return keys
+            kwargs["ContinuationToken"] = page["NextContinuationToken"]
+
+    def copy_clip(self, source_key: str, key: str, *, video_id: str, why: str) -> None:
+        self.s3.copy_object(Bucket=self.bucket, Key=key, CopySource={"Bucket": self.video_bucket, "Key": source_key},
+                            MetadataDirective="REPLACE", ContentType="video/mp4",
+                            Metadata={"video-id": video_id, "why": why})
+
+    def read(self, key: str) -> bytes:
+        return bytes(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+
+    def write(self, key: str, body: bytes, content_type: str) -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)

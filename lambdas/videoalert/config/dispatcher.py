@@ -1,0 +1,61 @@
+"""The dispatcher's settings, built once per cold start from the environment the stack sets."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from videoalert.config.env import environment, flag, integer, names_list, number, optional, required
+from videoalert_contract.inference import MAX_SAMPLE_FPS
+from videoalert_contract.names import (
+    ENV_ALERT_TOPIC_ARN,
+    ENV_CAMERA_IDS,
+    ENV_CAMERAS_TABLE,
+    ENV_FP_MEMORY_TABLE,
+    ENV_INFERENCE_FUNCTION,
+    ENV_INFERENCE_URLS,
+    ENV_MAX_VIDEO_BYTES,
+    ENV_MAX_WINDOWS_PER_RUN,
+    ENV_RETENTION_DAYS,
+    ENV_SAMPLE_FPS,
+    ENV_SETTLE_SECONDS,
+    ENV_VIDEO_BUCKET,
+    ENV_VIDEOS_TABLE,
+)
+
+DEFAULT_MAX_VIDEO_BYTES = 200 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DispatcherSettings:
+    video_bucket: str
+    videos_table: str
+    cameras_table: str
+    alert_topic_arn: str
+    inference_function: str
+    camera_ids: tuple[str, ...] = ()  # cameras known at deploy time: registered with the default rule on first use
+    retention_days: int = 30  # records expire (DynamoDB TTL) this long after they are created; 1..3650 as the stack
+    settle_seconds: int = 60  # a window is cut this long after it ends, so late fragments are in it; 0..3600
+    max_windows_per_run: int = 5  # catch-up bound per camera and run; 1..60
+    max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES  # larger clips are REJECTED TOO_LARGE
+    sample_fps: float = 1.0  # frames scored per second of video; (0, 30] as the inference function accepts
+    fp_memory_table: str | None = None  # None: no false-positive suppression
+    inference_urls: bool = True  # presigned GET URLs of the clip in each inference request
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DispatcherSettings:
+        env = environment(env)
+        return cls(
+            video_bucket=required(env, ENV_VIDEO_BUCKET),
+            videos_table=required(env, ENV_VIDEOS_TABLE),
+            cameras_table=required(env, ENV_CAMERAS_TABLE),
+            alert_topic_arn=required(env, ENV_ALERT_TOPIC_ARN),
+            inference_function=required(env, ENV_INFERENCE_FUNCTION),
+            camera_ids=names_list(env, ENV_CAMERA_IDS),
+            retention_days=integer(env, ENV_RETENTION_DAYS, 30, low=1, high=3650),
+            settle_seconds=integer(env, ENV_SETTLE_SECONDS, 60, low=0, high=3600),
+            max_windows_per_run=integer(env, ENV_MAX_WINDOWS_PER_RUN, 5, low=1, high=60),
+            max_video_bytes=integer(env, ENV_MAX_VIDEO_BYTES, DEFAULT_MAX_VIDEO_BYTES, low=1, high=10 * 1024**3),
+            sample_fps=number(env, ENV_SAMPLE_FPS, 1.0, above=0.0, high=MAX_SAMPLE_FPS),
+            fp_memory_table=optional(env, ENV_FP_MEMORY_TABLE),
+            inference_urls=flag(env, ENV_INFERENCE_URLS, True),
+        )

@@ -1,0 +1,82 @@
+"""What may stop a clip the rule would alert on: the false-positive memory, then the event cooldown."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from videoalert.domain.embeddings import FrameEmbedding
+from videoalert.domain.memory import MemoryEntry, MemoryMatch, suppression
+from videoalert.domain.records import VideoRecord
+from videoalert.domain.rule import Rule, Verdict
+from videoalert.domain.types import POSITIVE_DECISIONS, Decision, Status
+
+
+@dataclass(frozen=True)
+class EventLink:
+    """This clip continues an event that already alerted."""
+
+    alert_video_id: str  # the video whose alert this event sent
+    event_start: datetime  # window_start of that alert
+    previous_video_id: str  # the positive clip just before this one
+
+
+@dataclass(frozen=True)
+class Gated:
+    """The final decision, and the evidence the record keeps for it."""
+
+    decision: Decision
+    reason: str = ""
+    suppressed_by: MemoryMatch | None = None
+    cooldown_of: str | None = None
+    event_start: datetime | None = None
+
+
+def continuing_event(previous: Iterable[VideoRecord], window_start: datetime, rule: Rule,
+                     video_id: str) -> EventLink | None:
+    """The event this clip continues, if any.
+
+    An event is a run of positive minutes (ALERT or COOLDOWN) of the camera's stream with gaps shorter than
+    cooldown_s; it alerts once. After max_event_s the event alerts again, so a real person is never hidden
+    for long behind a long-running detection.
+    """
+    if rule.cooldown_s <= 0:
+        return None
+    earliest = window_start - timedelta(seconds=rule.cooldown_s)
+    candidates = [record for record in previous
+                  if record.video_id != video_id and record.is_stream and record.status == Status.DONE
+                  and record.decision in POSITIVE_DECISIONS and earliest <= record.window_start < window_start]
+    if not candidates:
+        return None
+    latest = max(candidates, key=lambda r: r.window_start)
+    alert_video_id = latest.cooldown_of or latest.video_id
+    event_start = latest.event_start or latest.window_start
+    if rule.max_event_s and window_start - event_start >= timedelta(seconds=rule.max_event_s):
+        return None
+    return EventLink(alert_video_id, event_start, latest.video_id)
+
+
+def gate(verdict: Verdict, rule: Rule, *, window_start: datetime, is_stream: bool,
+         embeddings: Sequence[FrameEmbedding], memory: Sequence[MemoryEntry] | None,
+         previous: Iterable[VideoRecord] = (), video_id: str = "") -> Gated:
+    """The final decision for a clip the rule has judged.
+
+    Memory comes first: a remembered false positive is not a person, so it neither alerts nor extends an
+    event. Cooldown applies to stream minutes only: uploads are separate clips, not a continuing scene.
+    """
+    if verdict.decision != Decision.ALERT:
+        return Gated(verdict.decision)
+    match = suppression(embeddings, memory, threshold=verdict.threshold,
+                        max_distance=rule.fp_distance) if memory else None
+    if match is not None:
+        return Gated(Decision.SUPPRESSED,
+                     f"matches false positive {match.video_id} (cosine distance {match.distance:.3f}"
+                     f" <= {rule.fp_distance})", suppressed_by=match)
+    if is_stream:
+        link = continuing_event(previous, window_start, rule, video_id)
+        if link is not None:
+            return Gated(Decision.COOLDOWN,
+                         f"continues the event alerted by {link.alert_video_id} (previous positive "
+                         f"{link.previous_video_id}, cooldown {rule.cooldown_s}s)",
+                         cooldown_of=link.alert_video_id, event_start=link.event_start)
+    return Gated(Decision.ALERT, event_start=window_start)

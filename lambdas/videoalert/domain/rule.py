@@ -1,0 +1,163 @@
+"""The per-camera decision rule: turn per-frame (per-region) person scores into ALERT or NO_ALERT."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from videoalert.domain.types import Aggregate, Decision
+from videoalert_contract.inference import REGION_FULL, REGION_MODES, REGION_TILE, REGION_TILES, FrameScore, region_key
+
+# Cosine distance within which a detection matches a remembered false positive. Whole-frame ResNet embeddings
+# of one scene sit close together (measured in bench/false_alerts: the same statue minutes <= 0.005 apart, a
+# person beside it 0.03 away, a person on the background of a remembered false positive ~0.02 away), so the
+# default is tight; recalibrate with the bench when the model changes.
+DEFAULT_FP_DISTANCE = 0.01
+
+# Fields a user may change (`videoalert tune --apply`, the table); version is managed by the store.
+EDITABLE_FIELDS = ("threshold", "min_frames", "aggregate", "top_k", "cooldown_s", "max_event_s", "fp_distance",
+                   "enabled", "regions")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """ALERT when min_frames frames of one region reach the threshold and the region's aggregate does too.
+
+    threshold None means the model card's. cooldown_s: a detection that starts within cooldown_s of the
+    camera's previous detection continues the same event (one alert per event); an event longer than
+    max_event_s alerts again, so a person never goes unreported for long. fp_distance: cosine distance
+    within which a detection matches the camera's false-positive memory (0 turns the memory off).
+    regions: classify the whole frame ("full"), only the regions that moved ("motion": a small person far
+    away is seen, a still object never alerts), both, or the whole frame and its overlapping tiles ("tiles":
+    a small person is seen whether or not it moves).
+    """
+
+    threshold: float | None = None
+    min_frames: int = 2
+    aggregate: Aggregate = Aggregate.MAX
+    top_k: int = 3
+    cooldown_s: int = 300
+    max_event_s: int = 1800
+    fp_distance: float = DEFAULT_FP_DISTANCE
+    enabled: bool = True
+    version: int = 1
+    regions: str = REGION_FULL
+
+    def __post_init__(self) -> None:
+        if self.min_frames < 1:
+            raise ValueError("min_frames must be at least 1")
+        if self.threshold is not None and not 0.0 < self.threshold < 1.0:
+            raise ValueError("threshold must be between 0 and 1")
+        if self.aggregate not in set(Aggregate):
+            raise ValueError(f"aggregate must be one of {', '.join(Aggregate)}")
+        object.__setattr__(self, "aggregate", Aggregate(self.aggregate))  # a plain string from an item or the CLI
+        if self.top_k < 1:
+            raise ValueError("top_k must be at least 1")
+        if self.cooldown_s < 0 or self.max_event_s < 0:
+            raise ValueError("cooldown_s and max_event_s must not be negative")
+        if not 0.0 <= self.fp_distance < 1.0:
+            raise ValueError("fp_distance must be in [0, 1)")
+        if self.regions not in REGION_MODES:
+            raise ValueError(f"regions must be one of {', '.join(REGION_MODES)}")
+
+    def effective_threshold(self, model_threshold: float) -> float:
+        return model_threshold if self.threshold is None else self.threshold
+
+    def to_item(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def with_changes(self, **changes: Any) -> Rule:
+        """The same rule with some editable fields changed (validated); the version is left to the store."""
+        unknown = set(changes) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown rule fields: {', '.join(sorted(unknown))}")
+        return replace(self, **changes)
+
+    def describe(self) -> str:
+        thr = "model" if self.threshold is None else f"{self.threshold:.2f}"
+        agg = "max" if self.aggregate == Aggregate.MAX else f"median(top{self.top_k})"
+        regions = "" if self.regions == REGION_FULL else f" regions={self.regions}"
+        return f"thr={thr} k={self.min_frames} agg={agg} cooldown={self.cooldown_s}s{regions}"
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any] | None) -> Rule:
+        item = dict(item or {})
+        defaults = cls()
+        threshold = item.get("threshold")
+        return cls(
+            threshold=None if threshold is None else float(threshold),
+            min_frames=int(item.get("min_frames", defaults.min_frames)),
+            aggregate=Aggregate(str(item.get("aggregate", defaults.aggregate))),
+            top_k=int(item.get("top_k", defaults.top_k)),
+            cooldown_s=int(item.get("cooldown_s", defaults.cooldown_s)),
+            max_event_s=int(item.get("max_event_s", defaults.max_event_s)),
+            fp_distance=float(item.get("fp_distance", defaults.fp_distance)),
+            enabled=bool(item.get("enabled", True)),
+            version=int(item.get("version", 1)),
+            regions=str(item.get("regions", defaults.regions)),
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The rule's judgement of a clip, before the false-positive memory and the cooldown (domain.gates)."""
+
+    decision: Decision
+    threshold: float
+    max_score: float
+    frames_over_threshold: int
+    deciding_score: float  # the score that had to reach the threshold: how far the clip was from flipping
+    reason: str = ""
+    frames_considered: int = 0
+    region: str = REGION_FULL
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _median(values: Sequence[float]) -> float:
+    n = len(values)
+    mid = n // 2
+    return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
+
+
+def decide(scores: Sequence[float], rule: Rule, model_threshold: float, *, region: str = REGION_FULL) -> Verdict:
+    """The rule's verdict on one region's scores (a disabled rule never alerts, but still reports the scores)."""
+    threshold = rule.effective_threshold(model_threshold)
+    ranked = sorted((float(s) for s in scores), reverse=True)
+    over = sum(1 for s in ranked if s >= threshold)
+    kth = ranked[rule.min_frames - 1] if len(ranked) >= rule.min_frames else (ranked[-1] if ranked else 0.0)
+    if rule.aggregate == Aggregate.MEDIAN_TOP_K and ranked:
+        aggregate = _median(ranked[: rule.top_k])
+    else:
+        aggregate = ranked[0] if ranked else 0.0
+    # Both conditions must hold, so the smaller of the two scores is the one that decides.
+    deciding = min(kth, aggregate)
+    reason = f"{over} of {len(ranked)} frames >= {threshold:.3f} (need {rule.min_frames})"
+    if rule.aggregate == Aggregate.MEDIAN_TOP_K:
+        reason += f", median of top {rule.top_k} = {aggregate:.3f}"
+    verdict = Decision.ALERT if ranked and over >= rule.min_frames and aggregate >= threshold else Decision.NO_ALERT
+    if verdict == Decision.ALERT and not rule.enabled:
+        verdict, reason = Decision.NO_ALERT, f"alerts disabled by rule v{rule.version}; {reason}"
+    return Verdict(decision=verdict, threshold=threshold, max_score=ranked[0] if ranked else 0.0,
+                   frames_over_threshold=over, deciding_score=deciding, reason=reason,
+                   frames_considered=len(ranked), region=region)
+
+
+def decide_frames(frames: Iterable[FrameScore], rule: Rule, model_threshold: float) -> Verdict:
+    """Decide each region separately ("full", "motion", "tiles"); the clip takes the region closest to alerting,
+    so one region that alerts is enough. A frame with several motion boxes or tiles counts once, with its best
+    box: min_frames means distinct moments, not boxes. Whole frames and their tiles are one region."""
+    frames = list(frames)
+    # Tiles are views of the whole frame: with them, a moment's score is the best of the frame and its tiles.
+    tiled = any(frame.region == REGION_TILE for frame in frames)
+    by_region: dict[str, dict[float, float]] = {}
+    for frame in frames:
+        key = region_key(frame.region)
+        if tiled and key in (REGION_FULL, REGION_TILE):
+            key = REGION_TILES
+        best = by_region.setdefault(key, {})
+        best[frame.t] = max(frame.score, best.get(frame.t, frame.score))
+    if not by_region:
+        return decide([], rule, model_threshold)
+    verdicts = [decide(list(best.values()), rule, model_threshold, region=region)
+                for region, best in sorted(by_region.items())]
+    return max(verdicts, key=lambda v: (v.decision == Decision.ALERT, v.deciding_score))

@@ -1,0 +1,110 @@
+"""The cameras table: per-camera rule and the cursor of the next window to cut."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr
+from botocore.exceptions import ClientError
+
+from videoalert.domain.camera import CameraConfig
+from videoalert.domain.errors import RuleConflict, UnknownCamera
+from videoalert.domain.ids import iso, parse_iso
+from videoalert.domain.rule import Rule
+from videoalert.store.dynamo_values import from_dynamo, to_dynamo
+
+
+class CameraStore:
+    """Adapter over the cameras table. Cameras named at deploy time get a default item on first use."""
+
+    def __init__(self, table: Any, *, known_cameras: tuple[str, ...] = ()):
+        self.table = table
+        self.known_cameras = tuple(known_cameras)
+
+    @staticmethod
+    def _config(item: dict[str, Any]) -> CameraConfig:
+        item = from_dynamo(item)
+        cursor = item.get("cursor")
+        return CameraConfig(camera_id=item["camera_id"], rule=Rule.from_item(item.get("rule")),
+                            enabled=bool(item.get("enabled", True)),
+                            cursor=parse_iso(cursor) if cursor else None, item=item)
+
+    def get(self, camera_id: str) -> CameraConfig | None:
+        """The camera's config; None for a camera that is neither in the table nor known at deploy."""
+        item = self.table.get_item(Key={"camera_id": camera_id}, ConsistentRead=True).get("Item")
+        if item:
+            return self._config(item)
+        if camera_id in self.known_cameras:
+            return self.register(camera_id)
+        return None
+
+    def register(self, camera_id: str, rule: Rule | None = None) -> CameraConfig:
+        """Create the camera's item with the default rule unless it exists (safe to call twice)."""
+        item = {"camera_id": camera_id, "rule": (rule or Rule()).to_item(), "enabled": True}
+        try:
+            self.table.put_item(Item=to_dynamo(item), ConditionExpression=Attr("camera_id").not_exists())
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+        return self._config(self.table.get_item(Key={"camera_id": camera_id}, ConsistentRead=True)["Item"])
+
+    def all_cameras(self) -> list[CameraConfig]:
+        """Every camera in the table plus the deploy-time ones (registered on the way)."""
+        items: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {}
+        while True:
+            page = self.table.scan(**kwargs)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        configs = {c.camera_id: c for c in map(self._config, items)}
+        for camera_id in self.known_cameras:
+            if camera_id not in configs:
+                configs[camera_id] = self.register(camera_id)
+        return sorted(configs.values(), key=lambda c: c.camera_id)
+
+    def advance_cursor(self, camera_id: str, expected: datetime | None, new: datetime) -> bool:
+        """Move the cursor forward only if nobody else moved it (two overlapping runs never skip a minute)."""
+        condition = Attr("cursor").not_exists() if expected is None else Attr("cursor").eq(iso(expected))
+        try:
+            self.table.update_item(Key={"camera_id": camera_id}, UpdateExpression="SET #c = :new",
+                                   ConditionExpression=condition, ExpressionAttributeNames={"#c": "cursor"},
+                                   ExpressionAttributeValues={":new": iso(new)})
+            return True
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+
+    def put_rule(self, camera_id: str, rule: Rule) -> None:
+        """Overwrite the rule as given (setup and tests); edits go through update_rule."""
+        self.table.update_item(Key={"camera_id": camera_id}, UpdateExpression="SET #r = :r",
+                               ExpressionAttributeNames={"#r": "rule"},
+                               ExpressionAttributeValues={":r": to_dynamo(rule.to_item())})
+
+    def update_rule(self, camera_id: str, expected_version: int, **changes: Any) -> Rule:
+        """Change rule fields and bump the version, only if the stored version is still expected_version.
+
+        Two concurrent edits read the same version; the second write fails with RuleConflict instead of
+        silently overwriting the first. Takes effect on the next clip: no redeploy.
+        """
+        camera = self.get(camera_id)
+        if camera is None:
+            raise UnknownCamera(camera_id)
+        new_rule = replace(camera.rule.with_changes(**changes), version=expected_version + 1)
+        stored = camera.item.get("rule")
+        condition = (Attr("rule").not_exists() if stored is None and expected_version == 1
+                     else Attr("rule.version").eq(expected_version))
+        try:
+            self.table.update_item(Key={"camera_id": camera_id}, UpdateExpression="SET #r = :r",
+                                   ConditionExpression=Attr("camera_id").exists() & condition,
+                                   ExpressionAttributeNames={"#r": "rule"},
+                                   ExpressionAttributeValues={":r": to_dynamo(new_rule.to_item())})
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise RuleConflict(f"camera {camera_id}: the rule is no longer version {expected_version} "
+                                   f"(someone changed it); read it again and retry") from err
+            raise
+        return new_rule

@@ -1,0 +1,188 @@
+"""The videos table: one item per clip, every state change a conditional write, all of them here."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from videoalert.domain.ids import iso
+from videoalert.domain.records import Decided, VideoRecord
+from videoalert.domain.types import Label, Status
+from videoalert.store.dynamo_values import from_dynamo, to_dynamo
+from videoalert_contract.names import VIDEOS_BY_CAMERA_INDEX, VIDEOS_BY_CAMERA_PARTITION_KEY, VIDEOS_BY_CAMERA_SORT_KEY
+
+# A record stuck in PROCESSING longer than this was left by a crashed run and may be taken over.
+STALE_PROCESSING = timedelta(minutes=15)
+
+
+def _conditional_failed(err: ClientError) -> bool:
+    return bool(err.response["Error"]["Code"] == "ConditionalCheckFailedException")
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+class VideoRecords:
+    """Adapter over the videos table (a boto3 Table resource is injected)."""
+
+    def __init__(self, table: Any, *, clock: Callable[[], datetime] = now_utc):
+        self.table = table
+        self.clock = clock
+
+    def create(self, record: VideoRecord, *, retain_for: timedelta) -> bool:
+        """Put a new record that expires retain_for from now; False when one with this video_id exists already
+        (first writer wins)."""
+        now = self.clock()
+        item = {**record.to_item(), "created_at": iso(now), "updated_at": iso(now),
+                "expires_at": int((now + retain_for).timestamp())}
+        try:
+            self.table.put_item(Item=to_dynamo(item), ConditionExpression=Attr("video_id").not_exists())
+            return True
+        except ClientError as err:
+            if _conditional_failed(err):
+                return False
+            raise
+
+    def get(self, video_id: str) -> VideoRecord | None:
+        item = self.table.get_item(Key={"video_id": video_id}, ConsistentRead=True).get("Item")
+        return _record(item) if item else None
+
+    def claim(self, video_id: str, *, allow_from: tuple[Status, ...] = (Status.RECEIVED,)) -> VideoRecord | None:
+        """Move a record to PROCESSING if it is in one of allow_from or stuck in PROCESSING.
+
+        Returns the claimed record (the update's own answer: no second read), or None if it was not claimable.
+        """
+        now = self.clock()
+        stale_before = iso(now - STALE_PROCESSING)
+        condition = Attr("status").is_in([str(s) for s in allow_from]) | (
+            Attr("status").eq(Status.PROCESSING.value) & Attr("updated_at").lt(stale_before))
+        try:
+            response = self.table.update_item(
+                Key={"video_id": video_id},
+                UpdateExpression="SET #s = :p, updated_at = :now ADD attempts :one",
+                ConditionExpression=Attr("video_id").exists() & condition,
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":p": Status.PROCESSING.value, ":now": iso(now), ":one": 1},
+                ReturnValues="ALL_NEW",
+            )
+            return _record(response["Attributes"])
+        except ClientError as err:
+            if _conditional_failed(err):
+                return None
+            raise
+
+    def finish_done(self, video_id: str, decided: Decided) -> VideoRecord:
+        """Record a decision on a PROCESSING record; returns the record as stored."""
+        return self._finish(video_id, Status.DONE, decided.fields())
+
+    def finish_failed(self, video_id: str, reason: str, detail: str) -> VideoRecord:
+        """Record a failure that a redrive may retry (inference error or timeout)."""
+        return self._finish(video_id, Status.FAILED, {"reason": reason, "reason_detail": detail})
+
+    def finish_rejected(self, video_id: str, reason: str, detail: str) -> VideoRecord:
+        """Record bad input: final, never retried."""
+        return self._finish(video_id, Status.REJECTED, {"reason": reason, "reason_detail": detail})
+
+    def _finish(self, video_id: str, status: Status, fields: dict[str, Any]) -> VideoRecord:
+        """Set fields (None removes one) and the status, only while the record is PROCESSING (a finished record
+        stays final)."""
+        values = to_dynamo({k: v for k, v in fields.items() if v is not None}
+                           | {"status": status.value, "updated_at": iso(self.clock())})
+        names = {f"#a{i}": k for i, k in enumerate(values)}
+        placeholders = {f":a{i}": v for i, v in enumerate(values.values())}
+        sets = ", ".join(f"#a{i} = :a{i}" for i in range(len(values)))
+        removes = [k for k, v in fields.items() if v is None]
+        expr = f"SET {sets}" + (f" REMOVE {', '.join('#d' + str(i) for i in range(len(removes)))}" if removes else "")
+        names.update({f"#d{i}": k for i, k in enumerate(removes)})
+        response = self.table.update_item(
+            Key={"video_id": video_id},
+            UpdateExpression=expr,
+            ConditionExpression=Attr("status").eq(Status.PROCESSING.value),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=placeholders,
+            ReturnValues="ALL_NEW",
+        )
+        return _record(response["Attributes"])
+
+    def claim_alert(self, video_id: str) -> bool:
+        """Set the alert flag once; only the caller that set it may publish."""
+        try:
+            self.table.update_item(
+                Key={"video_id": video_id},
+                UpdateExpression="SET alert_claimed_at = :now",
+                ConditionExpression=Attr("alert_claimed_at").not_exists(),
+                ExpressionAttributeValues={":now": iso(self.clock())},
+            )
+            return True
+        except ClientError as err:
+            if _conditional_failed(err):
+                return False
+            raise
+
+    def release_alert(self, video_id: str) -> None:
+        """Undo a claim whose publish failed, so a retry may publish."""
+        self.table.update_item(Key={"video_id": video_id}, UpdateExpression="REMOVE alert_claimed_at",
+                               ConditionExpression=Attr("alert_message_id").not_exists())
+
+    def record_alert(self, video_id: str, message_id: str) -> None:
+        self.table.update_item(
+            Key={"video_id": video_id},
+            UpdateExpression="SET alert_message_id = :m, alert_sent_at = :now",
+            ExpressionAttributeValues={":m": message_id, ":now": iso(self.clock())},
+        )
+
+    def write_label(self, video_id: str, label: Label, tags: tuple[str, ...], *, who: str, now: datetime) -> None:
+        """Label a DONE record: the label, its tags, who and when, appended to the label history."""
+        entry = {"label": label.value, "tags": list(tags), "by": who, "at": iso(now)}
+        self.table.update_item(
+            Key={"video_id": video_id},
+            UpdateExpression="SET #l = :l, label_tags = :tags, labelled_by = :by, labelled_at = :at, "
+                             "label_history = list_append(if_not_exists(label_history, :empty), :entry)",
+            ConditionExpression=Attr("status").eq(Status.DONE.value),
+            ExpressionAttributeNames={"#l": "label"},
+            ExpressionAttributeValues=to_dynamo({":l": label.value, ":tags": list(tags), ":by": who,
+                                                 ":at": iso(now), ":empty": [], ":entry": [entry]}),
+        )
+
+    def by_camera(self, camera_id: str, *, since: datetime | None = None, until: datetime | None = None,
+                  newest_first: bool = True) -> Iterator[VideoRecord]:
+        cond = Key(VIDEOS_BY_CAMERA_PARTITION_KEY).eq(camera_id)
+        if since and until:
+            cond &= Key(VIDEOS_BY_CAMERA_SORT_KEY).between(iso(since), iso(until))
+        elif since:
+            cond &= Key(VIDEOS_BY_CAMERA_SORT_KEY).gte(iso(since))
+        elif until:
+            cond &= Key(VIDEOS_BY_CAMERA_SORT_KEY).lt(iso(until))
+        yield from _pages(self.table.query, IndexName=VIDEOS_BY_CAMERA_INDEX, KeyConditionExpression=cond,
+                          ScanIndexForward=not newest_first)
+
+    def all(self) -> Iterator[VideoRecord]:
+        """Every record (the local run and load run read a small emulator table whole)."""
+        yield from _pages(self.table.scan, ConsistentRead=True)
+
+    def with_status(self, status: Status) -> Iterator[VideoRecord]:
+        """Scan for records in a status (redrive and operations; the table is small per day)."""
+        yield from _pages(self.table.scan, FilterExpression=Attr("status").eq(status.value))
+
+    def labelled(self) -> Iterator[VideoRecord]:
+        """Scan for labelled records (the retraining export)."""
+        yield from _pages(self.table.scan, FilterExpression=Attr("label").exists())
+
+
+def _record(item: dict[str, Any]) -> VideoRecord:
+    return VideoRecord.from_item(from_dynamo(item))
+
+
+def _pages(operation: Callable[..., dict[str, Any]], **kwargs: Any) -> Iterator[VideoRecord]:
+    """Every item of a query or scan, page after page."""
+    while True:
+        page = operation(**kwargs)
+        for item in page.get("Items", []):
+            yield _record(item)
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,226 @@
+"""The dispatcher -> inference payloads (docs/interfaces.md), typed on both sides.
+
+The dispatcher builds an InferenceRequest and reads the answer with parse_response; the inference function
+validates the request with InferenceRequest.from_payload (a malformed request is a BAD_REQUEST answer, not a
+crash) and answers with ScoredClip or RejectedClip.to_payload().
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .errors import BAD_REQUEST, BadInputError
+
+# What of each sampled frame the inference function classifies (request field `regions`).
+REGION_FULL = "full"
+REGION_MOTION = "motion"
+REGION_BOTH = "both"  # full and motion
+REGION_TILES = "tiles"  # the whole frame and its overlapping tiles (videoalert_inference.tiles)
+REGION_MODES = (REGION_FULL, REGION_MOTION, REGION_BOTH, REGION_TILES)
+# The region of one scored entry in a response: "full", "motion" (with its box) or one tile (with its box).
+REGION_TILE = "tile"
+
+MAX_SAMPLE_FPS = 30.0
+MAX_FRAMES_LIMIT = 1000  # bounds the work (and the response size) one invocation can be asked for
+DEFAULT_MAX_FRAMES = 120
+DEFAULT_TOP_K_EMBEDDINGS = 3
+_URL_SCHEMES = ("https://", "http://")  # http for the local emulator; never file: or others
+
+_Number = TypeVar("_Number", int, float)
+
+
+def region_key(region: object) -> str:
+    """A region's name: "full" when absent, a mode's name as it is, anything else (a box) as compact JSON."""
+    if region in (None, ""):
+        return REGION_FULL
+    return region if isinstance(region, str) else json.dumps(region, sort_keys=True, separators=(",", ":"))
+
+
+class MalformedResponse(ValueError):
+    """The inference answer is not a response of this contract."""
+
+
+@dataclass(frozen=True)
+class InferenceRequest:
+    video_id: str
+    bucket: str
+    keys: tuple[str, ...]  # the clip's parts in time order: key, then more_keys
+    sample_fps: float = 1.0
+    max_frames: int = DEFAULT_MAX_FRAMES
+    top_k_embeddings: int = DEFAULT_TOP_K_EMBEDDINGS
+    regions: str = REGION_FULL  # one of REGION_MODES: what of each sampled frame is classified
+    urls: tuple[str, ...] = ()  # presigned GET URLs of the parts, in the same order; () = read bucket/keys
+
+    def to_payload(self) -> dict[str, Any]:
+        """The JSON object sent to the function; urls only when there are any (they are credentials)."""
+        payload: dict[str, Any] = {
+            "video_id": self.video_id, "bucket": self.bucket, "key": self.keys[0], "more_keys": list(self.keys[1:]),
+            "sample_fps": self.sample_fps, "max_frames": self.max_frames,
+            "top_k_embeddings": self.top_k_embeddings, "regions": self.regions,
+        }
+        if self.urls:
+            payload["urls"] = list(self.urls)
+        return payload
+
+    @classmethod
+    def from_payload(cls, event: object) -> InferenceRequest:
+        if not isinstance(event, dict):
+            raise BadInputError(BAD_REQUEST, f"the request must be a JSON object, got {type(event).__name__}")
+        video_id = _text(event, "video_id")
+        bucket = _text(event, "bucket")
+        key = _text(event, "key")
+        more_keys = event.get("more_keys") or []
+        if not isinstance(more_keys, list) or not all(isinstance(k, str) and k for k in more_keys):
+            raise BadInputError(BAD_REQUEST, "more_keys must be a list of non-empty strings")
+        sample_fps = _number(event, "sample_fps", 1.0, float)
+        max_frames = _number(event, "max_frames", DEFAULT_MAX_FRAMES, int)
+        top_k = _number(event, "top_k_embeddings", DEFAULT_TOP_K_EMBEDDINGS, int)
+        if not 0 < sample_fps <= MAX_SAMPLE_FPS:
+            raise BadInputError(BAD_REQUEST, f"sample_fps must be in (0, {MAX_SAMPLE_FPS:g}], got {sample_fps}")
+        if not 1 <= max_frames <= MAX_FRAMES_LIMIT:
+            raise BadInputError(BAD_REQUEST, f"max_frames must be in [1, {MAX_FRAMES_LIMIT}], got {max_frames}")
+        if top_k < 0:
+            raise BadInputError(BAD_REQUEST, f"top_k_embeddings must be >= 0, got {top_k}")
+        regions = event.get("regions")
+        regions = REGION_FULL if regions is None else regions
+        if regions not in REGION_MODES:
+            raise BadInputError(BAD_REQUEST, f"regions must be one of {', '.join(REGION_MODES)}, got {regions!r}")
+        keys = (key, *more_keys)
+        return cls(video_id, bucket, keys, sample_fps, max_frames, top_k, regions, _urls(event, len(keys)))
+
+
+@dataclass(frozen=True)
+class FrameScore:
+    """One scored entry: a whole sampled frame, or one motion region of it (with its box)."""
+
+    t: float  # seconds from the clip's start
+    score: float
+    region: str = REGION_FULL
+    box: tuple[float, ...] | None = None  # [x0, y0, x1, y1] in fractions of the frame (motion regions only)
+
+    def to_payload(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"t": self.t, "score": self.score, "region": self.region}
+        return entry if self.box is None else {**entry, "box": list(self.box)}
+
+    @classmethod
+    def from_payload(cls, entry: object) -> FrameScore:
+        if not isinstance(entry, Mapping):
+            raise MalformedResponse(f"a frame entry must be an object, got {type(entry).__name__}")
+        try:
+            box = entry.get("box")
+            return cls(t=float(entry["t"]), score=float(entry["score"]), region=region_key(entry.get("region")),
+                       box=None if not box else tuple(float(v) for v in box))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedResponse(f"bad frame entry {str(entry)[:200]}: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class TopEmbedding:
+    """The embedding of one of the clip's top-scoring entries (what the false-positive memory keeps)."""
+
+    frame: FrameScore
+    embedding: tuple[float, ...]
+
+    def to_payload(self) -> dict[str, Any]:
+        return self.frame.to_payload() | {"embedding": list(self.embedding)}
+
+    @classmethod
+    def from_payload(cls, entry: object) -> TopEmbedding:
+        frame = FrameScore.from_payload(entry)
+        assert isinstance(entry, Mapping)  # checked by FrameScore.from_payload
+        vector = entry.get("embedding")
+        if not isinstance(vector, Sequence) or isinstance(vector, str):
+            raise MalformedResponse("a top embedding needs an embedding list")
+        return cls(frame, tuple(float(v) for v in vector))
+
+
+@dataclass(frozen=True)
+class ScoredClip:
+    """Answer {"ok": true}: per-frame (per-region) person scores of the clip."""
+
+    video_id: str
+    model_version: str | None
+    threshold: float  # the model card's threshold
+    frames: tuple[FrameScore, ...]
+    top_embeddings: tuple[TopEmbedding, ...] = ()
+    video: Mapping[str, Any] | None = None  # width, height, fps, duration_s, codec
+    timings_ms: Mapping[str, Any] | None = None  # download, decode, preprocess, inference, total (ms)
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"ok": True, "video_id": self.video_id, "model_version": self.model_version,
+                "threshold": self.threshold, "frames": [f.to_payload() for f in self.frames],
+                "top_embeddings": [e.to_payload() for e in self.top_embeddings],
+                "video": None if self.video is None else dict(self.video),
+                "timings_ms": None if self.timings_ms is None else dict(self.timings_ms)}
+
+
+@dataclass(frozen=True)
+class RejectedClip:
+    """Answer {"ok": false}: bad input, recorded and never retried. code is one of errors.ERROR_CODES."""
+
+    video_id: str
+    code: str
+    message: str
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"ok": False, "video_id": self.video_id, "error": {"code": self.code, "message": self.message}}
+
+
+InferenceResponse = ScoredClip | RejectedClip
+
+
+def parse_response(payload: object) -> InferenceResponse:
+    """The typed answer; MalformedResponse when the payload is not one."""
+    if not isinstance(payload, Mapping) or not isinstance(payload.get("ok"), bool):
+        raise MalformedResponse(f"inference answer has no 'ok' field: {str(payload)[:200]}")
+    video_id = str(payload.get("video_id") or "")
+    if not payload["ok"]:
+        error = payload.get("error") or {}
+        if not isinstance(error, Mapping):
+            raise MalformedResponse(f"inference error is not an object: {str(error)[:200]}")
+        return RejectedClip(video_id, str(error.get("code", "BAD_VIDEO")), str(error.get("message", "")))
+    frames, tops = payload.get("frames") or [], payload.get("top_embeddings") or []
+    if not isinstance(frames, list) or not isinstance(tops, list):
+        raise MalformedResponse("frames and top_embeddings must be lists")
+    try:
+        threshold = float(payload["threshold"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MalformedResponse(f"inference answer without a numeric threshold: {exc}") from exc
+    video, timings = payload.get("video"), payload.get("timings_ms")
+    return ScoredClip(
+        video_id=video_id,
+        model_version=None if payload.get("model_version") is None else str(payload["model_version"]),
+        threshold=threshold,
+        frames=tuple(FrameScore.from_payload(f) for f in frames),
+        top_embeddings=tuple(TopEmbedding.from_payload(e) for e in tops),
+        video=dict(video) if isinstance(video, Mapping) else None,
+        timings_ms=dict(timings) if isinstance(timings, Mapping) else None,
+    )
+
+
+def _urls(event: Mapping[str, Any], parts: int) -> tuple[str, ...]:
+    urls = event.get("urls") or []
+    if not isinstance(urls, list) or not all(isinstance(u, str) and u.startswith(_URL_SCHEMES) for u in urls):
+        raise BadInputError(BAD_REQUEST, "urls must be a list of http(s) URLs")
+    if urls and len(urls) != parts:
+        raise BadInputError(BAD_REQUEST, f"urls must give one URL per part: {len(urls)} for {parts} parts")
+    return tuple(urls)
+
+
+def _text(event: Mapping[str, Any], name: str) -> str:
+    value = event.get(name)
+    if not isinstance(value, str) or not value:
+        raise BadInputError(BAD_REQUEST, f"{name} must be a non-empty string")
+    return value
+
+
+def _number(event: Mapping[str, Any], name: str, default: _Number, kind: type[_Number]) -> _Number:
+    value = event.get(name, default)
+    if value is None:
+        return default
+    # bool is an int in Python; `true` as a frame count is a caller bug, not a number.
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (kind is int and value != int(value)):
+        raise BadInputError(BAD_REQUEST, f"{name} must be a {'whole ' if kind is int else ''}number, got {value!r}")
+    return kind(value)

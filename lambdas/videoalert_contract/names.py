@@ -1,0 +1,80 @@
+"""Resource names, keys, prefixes, environment variable names and the camera-id rule shared by the stack, the
+functions and the local run: each defined here once."""
+from __future__ import annotations
+
+import re
+
+APP_NAME = "videoalert"
+METRICS_NAMESPACE = "videoalert"
+
+# Camera ids end up in stream names (KVS allows [a-zA-Z0-9_.-], 256 chars, "videoalert-" takes 11), S3 keys and
+# video ids: one letter or digit, then up to 62 of [A-Za-z0-9_.-]. The stack refuses others at synth, the
+# dispatcher rejects uploads for them.
+CAMERA_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
+CAMERA_ID_RULE = "1-63 of [A-Za-z0-9_.-], starting with a letter or digit"
+
+
+def is_valid_camera_id(camera_id: str) -> bool:
+    return bool(CAMERA_ID_PATTERN.match(camera_id or ""))
+
+
+# S3 layout inside the video bucket.
+VIDEOS_PREFIX = "videos/"
+UPLOADS_PREFIX = "uploads/"
+
+# DynamoDB: videos table (one item per clip).
+VIDEOS_PARTITION_KEY = "video_id"
+VIDEOS_BY_CAMERA_INDEX = "by_camera"
+VIDEOS_BY_CAMERA_PARTITION_KEY = "camera_id"
+VIDEOS_BY_CAMERA_SORT_KEY = "window_start"
+VIDEOS_TTL_ATTRIBUTE = "expires_at"
+
+# DynamoDB: cameras table (one item per camera: rule, threshold, cursor).
+CAMERAS_PARTITION_KEY = "camera_id"
+
+# DynamoDB: false-positive memory (one item per remembered frame embedding; bounded per camera).
+FP_MEMORY_PARTITION_KEY = "camera_id"
+FP_MEMORY_SORT_KEY = "entry_id"  # "<added_at ISO>#<video_id>#<kind>#<nn>": a query returns the oldest first
+
+# S3 layout inside the review bucket: review/<yyyy>/<mm>/<dd>/ holds the day's sample and its manifests.
+REVIEW_PREFIX = "review/"
+
+# SNS message attributes subscribers filter on.
+ALERT_ATTRIBUTE_CAMERA = "camera_id"
+ALERT_ATTRIBUTE_DECISION = "decision"
+
+# Environment variables of the zip functions: the stack (infra/) sets exactly these, videoalert.config reads them.
+ENV_VIDEO_BUCKET = "VIDEO_BUCKET"
+ENV_VIDEOS_TABLE = "VIDEOS_TABLE"
+ENV_CAMERAS_TABLE = "CAMERAS_TABLE"
+ENV_FP_MEMORY_TABLE = "FP_MEMORY_TABLE"  # optional for the dispatcher: without it suppression is off
+ENV_REVIEW_BUCKET = "REVIEW_BUCKET"
+ENV_ALERT_TOPIC_ARN = "ALERT_TOPIC_ARN"
+ENV_INFERENCE_FUNCTION = "INFERENCE_FUNCTION_NAME"
+ENV_CAMERA_IDS = "CAMERA_IDS"  # comma-separated cameras known at deploy time
+ENV_RETENTION_DAYS = "VIDEO_RETENTION_DAYS"
+ENV_SETTLE_SECONDS = "SETTLE_SECONDS"
+ENV_MAX_WINDOWS_PER_RUN = "MAX_WINDOWS_PER_RUN"
+ENV_MAX_VIDEO_BYTES = "MAX_VIDEO_BYTES"
+ENV_SAMPLE_FPS = "SAMPLE_FPS"
+ENV_INFERENCE_URLS = "INFERENCE_CLIP_URLS"  # "0": send bucket/keys only (the inference function then needs boto3)
+ENV_FP_MEMORY_CAPACITY = "FP_MEMORY_CAPACITY"
+ENV_REVIEW_BAND = "REVIEW_BAND"
+
+
+def stream_name(camera_id: str) -> str:
+    """Kinesis Video Stream name of a camera."""
+    return f"{APP_NAME}-{camera_id}"
+
+
+def local_names() -> dict[str, str]:
+    """Physical names used by the local run on the embedded emulator (CloudFormation names them in AWS)."""
+    return {
+        "video_bucket": f"{APP_NAME}-videos-local",
+        "review_bucket": f"{APP_NAME}-review-local",
+        "videos_table": f"{APP_NAME}-videos",
+        "cameras_table": f"{APP_NAME}-cameras",
+        "fp_memory_table": f"{APP_NAME}-fp-memory",
+        "alert_topic": f"{APP_NAME}-alerts",
+        "inference_function": f"{APP_NAME}-inference",
+    }

@@ -1,0 +1,70 @@
+"""The dispatcher <-> inference payloads: one definition, validated on the way in, the same JSON both ways."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from videoalert_contract.errors import BAD_REQUEST, ERROR_CODES, BadInputError
+from videoalert_contract.inference import (
+    REGION_MODES,
+    InferenceRequest,
+    MalformedResponse,
+    RejectedClip,
+    ScoredClip,
+    parse_response,
+    region_key,
+)
+
+
+def test_a_request_goes_over_the_wire_and_back_unchanged():
+    # Given the request the dispatcher builds for a two-part clip with URLs
+    request = InferenceRequest("cam1-x", "videos", ("videos/a.mp4", "videos/a.part2.mp4"), sample_fps=2.0,
+                               regions="both", urls=("https://s3/a", "https://s3/b"))
+    # When it is sent as JSON and read by the function
+    back = InferenceRequest.from_payload(json.loads(json.dumps(request.to_payload())))
+    # Then it is the same request, and the wire names the first part `key`, the others `more_keys`
+    assert back == request
+    assert request.to_payload()["key"] == "videos/a.mp4" and request.to_payload()["more_keys"] == ["videos/a.part2.mp4"]
+
+
+def test_urls_are_left_out_of_a_request_without_them():
+    assert "urls" not in InferenceRequest("v", "b", ("k",)).to_payload()
+
+
+@pytest.mark.parametrize("bad", [{"regions": "tiles?"}, {"sample_fps": 0}, {"max_frames": True}, {"key": ""},
+                                 {"urls": ["file:///etc/passwd"]}, {"urls": ["https://a", "https://b"]}])
+def test_a_malformed_request_is_a_bad_request_not_a_crash(bad):
+    with pytest.raises(BadInputError) as caught:
+        InferenceRequest.from_payload({"video_id": "v", "bucket": "b", "key": "k", **bad})
+    assert caught.value.code == BAD_REQUEST
+
+
+def test_region_modes_are_defined_once_and_a_box_region_is_named_by_its_json():
+    assert REGION_MODES == ("full", "motion", "both", "tiles")
+    assert region_key(None) == "full" and region_key("motion") == "motion"
+    assert region_key([10, 10, 50, 80]) == "[10,10,50,80]"
+
+
+def test_a_scored_answer_reads_back_typed_and_writes_the_same_json():
+    payload = {"ok": True, "video_id": "v", "model_version": "m1", "threshold": 0.9,
+               "frames": [{"t": 0.0, "score": 0.95, "region": "full"},
+                          {"t": 0.0, "score": 0.97, "region": "motion", "box": [0.1, 0.2, 0.3, 0.4]}],
+               "top_embeddings": [{"t": 0.0, "score": 0.97, "region": "motion", "box": [0.1, 0.2, 0.3, 0.4],
+                                   "embedding": [1.0, 0.0]}],
+               "video": {"width": 640, "height": 480}, "timings_ms": {"decode": 1.5, "total": 2.0}}
+    scored = parse_response(payload)
+    assert isinstance(scored, ScoredClip) and scored.frames[1].box == (0.1, 0.2, 0.3, 0.4)
+    assert scored.to_payload() == payload
+
+
+def test_a_rejection_reads_back_with_its_code():
+    answer = parse_response({"ok": False, "video_id": "v", "error": {"code": "NO_FRAMES", "message": "none"}})
+    assert answer == RejectedClip("v", "NO_FRAMES", "none") and answer.code in ERROR_CODES
+
+
+@pytest.mark.parametrize("payload", [None, [], {"video_id": "v"}, {"ok": True, "frames": []},
+                                     {"ok": True, "threshold": 0.5, "frames": [{"score": 0.1}]}])
+def test_an_answer_that_is_not_a_response_is_malformed(payload):
+    with pytest.raises(MalformedResponse):
+        parse_response(payload)
