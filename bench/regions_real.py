@@ -24,7 +24,7 @@ from .common import REPO, SHARED_CLIPS, Stopwatch, cache_dir, machine, median, w
 
 sys.path.insert(0, str(REPO / "lambdas"))
 
-from videoalert.decision import Rule, decide_frames  # noqa: E402
+from videoalert.domain.rule import Rule, decide_frames  # noqa: E402
 from videoalert_inference.model import CARD_FILE, MODEL_FILE, load_classifier  # noqa: E402
 from videoalert_inference.scoring import score_clip  # noqa: E402
 from videoalert_inference.tiles import TileGrid  # noqa: E402
@@ -79,9 +79,8 @@ def videos() -> list[tuple[str, Path, bool]]:
 def decide_video(path: Path, classifier, mode: str) -> dict:
     regions, _, extra = MODES[mode]
     clip = score_clip(str(path), classifier, 1.0, 120, regions=regions, **extra)
-    frames = [{"t": f.t, "score": f.score, "region": f.region} for f in clip.frames]
-    decision = decide_frames(frames, Rule(regions=regions), classifier.threshold)
-    return {"decision": decision.decision, "over": decision.frames_over_threshold,
+    decision = decide_frames(clip.frames, Rule(regions=regions), classifier.threshold)
+    return {"decision": str(decision.decision), "over": decision.frames_over_threshold,
             "max": round(decision.max_score, 3), "inputs": len(clip.frames)}
 
 

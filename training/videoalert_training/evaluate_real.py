@@ -4,7 +4,7 @@
 
 Everything goes through the container's own code: the model loader and its threshold, the one preprocessing
 filter, the tile grid, `score_clip` for videos (PyAV decoding, 1 fps sampling) and the dispatcher's decision
-rule (`videoalert.decision`) with a new camera's default rule, so a figure here is what a camera would get.
+rule (`videoalert.domain.rule`) with a new camera's default rule, so a figure here is what a camera would get.
 """
 from __future__ import annotations
 
@@ -119,18 +119,17 @@ def evaluate_renders(classifier: PersonClassifier, hoh_root: Path) -> dict:
 
 def evaluate_videos(classifier: PersonClassifier, folder: Path, rule, expected_alert) -> list[dict]:
     """Each labelled video through score_clip and the dispatcher's rule: the decision a camera would get."""
-    from videoalert.decision import decide_frames
+    from videoalert.domain.rule import decide_frames
 
     with open(folder / "labels.csv", newline="") as handle:
         labels = {row["file"]: row["label"] for row in csv.DictReader(handle)}
     rows = []
     for name, label in sorted(labels.items()):
         clip = score_clip(str(folder / name), classifier, 1.0, 120, regions=rule.regions)
-        frames = [{"t": f.t, "score": f.score, "region": f.region} for f in clip.frames]
-        decision = decide_frames(frames, rule, classifier.threshold)
+        decision = decide_frames(clip.frames, rule, classifier.threshold)
         expected = expected_alert(label)
         rows.append({"video": f"{folder.name}/{name}", "label": label, "frames": clip.frames_sampled,
-                     "decision": decision.decision, "region": decision.region,
+                     "decision": str(decision.decision), "region": decision.region,
                      "frames_over_threshold": decision.frames_over_threshold,
                      "max_score": round(decision.max_score, 4), "expected": "ALERT" if expected else "NO_ALERT",
                      "ok": (decision.decision == "ALERT") == expected})
@@ -161,7 +160,7 @@ def format_report(report: dict) -> str:
 
 
 def evaluate(model_dir: Path, data_root: Path, regions: str | None, model_file: str | None = None) -> dict:
-    from videoalert.decision import Rule
+    from videoalert.domain.rule import Rule
 
     classifier = load_classifier(model_dir, model_file)
     rule = Rule() if regions is None else Rule(regions=regions)
