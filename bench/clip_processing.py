@@ -9,7 +9,9 @@ from .common import Stopwatch, fast_model_dir, machine, median, shipped_classifi
 from .models import torch_resnet18
 from .naive import naive_score_clip
 
-SHIPPED = "inference path (shipped: the served model, 2 GOP decoders, decode || inference, 2 batches at once)"
+SHIPPED = ("inference path (shipped: a new camera's default rule's regions, the served model, 2 GOP decoders, "
+           "decode || inference, 2 batches at once)")
+WHOLE_FRAMES = "  same, whole frames only (regions=full, the previous default)"
 PREVIOUS = "  same, one batch of 16 at a time (the previous shipped setting)"
 ONE_VCPU = "  same, one vCPU (1 decoder, no pipeline)"
 NAIVE = ("naive path (PyTorch 1 thread)", "naive path (PyTorch 2 threads)")
@@ -19,11 +21,14 @@ def fast_variants(model_dir):
     """Configurations of the inference path worth comparing: the shipped one (the handler's defaults) first."""
     from videoalert_inference.model import file_kind, load_classifier, served_file
 
+    from videoalert.domain.rule import Rule
+
     shipped, ship = shipped_classifier(model_dir)
-    defaults = ship.scoring_options()
+    defaults = dict(ship.scoring_options(), regions=Rule().regions)
     sequential = dict(defaults, decoder_workers=1, pipeline=False)
     variants = {
         SHIPPED: dict(classifier=shipped, **defaults),
+        WHOLE_FRAMES: dict(classifier=shipped, **dict(defaults, regions="full")),
         PREVIOUS: dict(classifier=shipped, **dict(defaults, inference_workers=1, batch_size=16)),
         ONE_VCPU: dict(classifier=shipped, **sequential),
     }
@@ -55,6 +60,13 @@ def run(runs: int = 3, clips: tuple[str, ...] = ("640x480", "1080p30")) -> dict:
     variants = fast_variants(model_dir)
     input_size = next(iter(variants.values()))["classifier"].spec.input_size
     naive_model = torch_resnet18()
+    # The naive path scores the same inputs as the shipped one: with the default rule's tiles, it cuts them too.
+    shipped_options = variants[SHIPPED]
+    naive_regions = {}
+    if shipped_options.get("regions") == "tiles":
+        from videoalert_inference.tiles import TileGrid
+
+        naive_regions = {"tile_grid": TileGrid(), "tile_every": shipped_options.get("tile_every", 1)}
     paths = {"640x480": CLIP_640, "1080p30": clip_1080p30()}
     results = {"machine_before": machine(), "model": model_note, "input_size": input_size, "runs": runs, "clips": {}}
     for name in clips:
@@ -67,7 +79,8 @@ def run(runs: int = 3, clips: tuple[str, ...] = ("640x480", "1080p30")) -> dict:
         for _ in range(runs):  # interleaved: each round runs every variant once, so load hits all alike
             for label, threads in zip(NAIVE, (1, 2), strict=True):
                 with Stopwatch() as sw:
-                    naive = naive_score_clip(path, naive_model, input_size, torch_threads=threads)
+                    naive = naive_score_clip(path, naive_model, input_size, torch_threads=threads,
+                                             **naive_regions)
                 times.setdefault(label, []).append(sw.seconds)
                 cpu.setdefault(label, []).append(sw.cpu_seconds)
                 frames[label] = len(naive)

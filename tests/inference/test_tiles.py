@@ -68,3 +68,23 @@ def test_a_grid_must_make_sense():
         TileGrid(rows=0)
     with pytest.raises(ValueError):
         TileGrid(overlap=1.0)
+
+
+def test_the_handler_returns_each_tile_with_its_box(inference_env, monkeypatch):
+    from test_inference_handler import LambdaContext, handler, put, request
+
+    from videoalert_inference import handler as inference_handler
+
+    # Given a 6 s clip in S3 and a function that tiles every second frame (its default)
+    monkeypatch.delenv("TILE_EVERY", raising=False)
+    inference_handler.reset_runtime()
+    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(6, 5), lambda t: BLUE, size=(128, 96)))
+    # When the function is asked for tiles
+    response = handler(request(regions="tiles"), LambdaContext())
+    # Then every second has its whole-frame entry (no box), and the tiled seconds their six tiles (4:3) with boxes
+    assert response["ok"] is True
+    full = [f for f in response["frames"] if f["region"] == "full"]
+    assert [f["t"] for f in full] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0] and all("box" not in f for f in full)
+    tiles = [f for f in response["frames"] if f["region"] == REGION_TILE]
+    assert sorted({f["t"] for f in tiles}) == [0.0, 2.0, 4.0] and len(tiles) == 18
+    assert all(0 <= f["box"][0] < f["box"][2] <= 1 and 0 <= f["box"][1] < f["box"][3] <= 1 for f in tiles)
