@@ -6,6 +6,7 @@ from constructs import Construct
 
 from infra.alerts import Alerts
 from infra.config import StackConfig
+from infra.dispatcher import LEASE as DISPATCHER_LEASE
 from infra.dispatcher import Dispatcher
 from infra.feedback import Feedback
 from infra.inference import TIMEOUT as INFERENCE_TIMEOUT
@@ -46,6 +47,7 @@ class VideoAlertStack(cdk.Stack):
                                     env.ENV_INFERENCE_FUNCTION: inference.function.function_name,
                                     env.ENV_CAMERA_IDS: camera_ids,
                                     env.ENV_RETENTION_DAYS: str(config.video_retention_days),
+                                    env.ENV_LEASE_SECONDS: str(int(DISPATCHER_LEASE.to_seconds())),
                                     **powertools("dispatcher")})
         feedback = Feedback(self, "Feedback", removal_policy=removal, environment={
             env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras, env.ENV_FP_MEMORY_TABLE: fp_memory,

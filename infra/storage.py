@@ -50,6 +50,14 @@ class Storage(Construct):
             sort_key=dynamodb.Attribute(name=names.VIDEOS_BY_CAMERA_SORT_KEY, type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.ALL,
         )
+        # Sparse: only open records (RECEIVED, PROCESSING, an alert not yet sent) carry due_at; the scheduled run
+        # reads each camera's overdue ones to recover them. Keys only: recovery reads the record itself again.
+        self.videos_table.add_global_secondary_index(
+            index_name=names.VIDEOS_DUE_INDEX,
+            partition_key=dynamodb.Attribute(name=names.VIDEOS_DUE_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=names.VIDEOS_DUE_SORT_KEY, type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
         self.cameras_table = self._table("CamerasTable", names.CAMERAS_PARTITION_KEY, removal_policy=removal_policy)
         # Embeddings of frames users marked as false positives, bounded per camera by the feedback code.
         self.fp_memory_table = self._table("FpMemoryTable", names.FP_MEMORY_PARTITION_KEY,

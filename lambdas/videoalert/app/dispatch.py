@@ -13,7 +13,7 @@ from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.domain.alert_message import build_alert
 from videoalert.domain.camera import CameraConfig
 from videoalert.domain.embeddings import FrameEmbedding
-from videoalert.domain.errors import InferenceFailed, MediaUnreadable
+from videoalert.domain.errors import InferenceFailed, LeaseLost, MediaUnreadable
 from videoalert.domain.gates import Gated, gate
 from videoalert.domain.ids import (
     WINDOW,
@@ -40,6 +40,7 @@ class Skip(StrEnum):
 
     IDLE = "IDLE"  # no media in the window: a logged skip, no record
     DUPLICATE = "DUPLICATE"  # the event was seen before: nothing changed
+    IN_PROGRESS = "IN_PROGRESS"  # another run holds the clip (its lease has not expired): not settled yet
     SKIPPED = "SKIPPED"  # the uploaded object is gone
 
 
@@ -72,7 +73,9 @@ class ClipOutcome:
 
     @property
     def settled(self) -> bool:
-        """True when the window may be left behind: recorded for good (or idle) and any alert sent."""
+        """True when the window may be left behind: recorded for good (DONE, REJECTED, or FAILED for a redrive), or
+        idle. A clip another run still holds is not settled: the cursor waits for it (recovery finishes it if that
+        run died)."""
         return self.status in TERMINAL_STATUSES | {Status.FAILED, Skip.IDLE, Skip.DUPLICATE}
 
 
@@ -120,13 +123,14 @@ def _reject_new(deps: Dependencies, new: VideoRecord, code: str, message: str) -
 # ---------------------------------------------------------------------------------------------- windows
 
 def run_schedule(deps: Dependencies, now: datetime) -> list[ClipOutcome]:
-    """Process the due windows of every enabled camera; one camera's trouble does not stop the others."""
+    """Recover every camera's overdue open records, then process the due windows of every enabled camera; one
+    camera's trouble does not stop the others."""
     outcomes: list[ClipOutcome] = []
     for camera in deps.cameras.all_cameras():
-        if not camera.enabled:
-            continue
         try:
-            outcomes.extend(run_camera(deps, camera, now))
+            outcomes.extend(recover_camera(deps, camera))
+            if camera.enabled:
+                outcomes.extend(run_camera(deps, camera, now))
         except Exception as exc:
             logger.exception("camera %s: run stopped, the cursor stays for the next run", camera.camera_id)
             outcomes.append(ClipOutcome(None, camera.camera_id, Status.FAILED,
@@ -198,6 +202,9 @@ def _process_recorded(
         current = deps.records.get(video_id)
         if current is not None and current.status == Status.DONE and current.decision == Decision.ALERT:
             return _ensure_alert(deps, current, duplicate=True)
+        if current is not None and current.status in (Status.RECEIVED, Status.PROCESSING):
+            return ClipOutcome(video_id, camera.camera_id, Skip.IN_PROGRESS,
+                               reason=f"held by another run until {current.lease_until}")
         return ClipOutcome(
             video_id,
             camera.camera_id,
@@ -205,6 +212,16 @@ def _process_recorded(
             decision=current.decision if current else None,
             reason=f"already {current.status if current else None}",
         )
+    try:
+        return _score_claimed(deps, record, camera)
+    except LeaseLost as exc:
+        # This run outlived its lease and another run took the clip over: that run's result is the one kept.
+        logger.warning("video %s: %s", video_id, exc)
+        return ClipOutcome(video_id, camera.camera_id, Skip.IN_PROGRESS, reason="lease lost to another run")
+
+
+def _score_claimed(deps: Dependencies, record: VideoRecord, camera: CameraConfig) -> ClipOutcome:
+    video_id, attempt = record.video_id, record.attempts
     keys = record.keys
     request = InferenceRequest(
         video_id=video_id,
@@ -218,7 +235,7 @@ def _process_recorded(
     try:
         result = deps.inference.score(request)
     except InferenceFailed as exc:
-        deps.records.finish_failed(video_id, "INFERENCE_FAILED", str(exc)[:1000])
+        deps.records.finish_failed(video_id, "INFERENCE_FAILED", str(exc)[:1000], attempt=attempt)
         logger.error("video %s: inference failed: %s", video_id, exc)
         return ClipOutcome(
             video_id,
@@ -228,7 +245,7 @@ def _process_recorded(
             metrics={"ClipsReceived": 1, "ClipsFailed": 1},
         )
     if isinstance(result, RejectedClip):
-        deps.records.finish_rejected(video_id, result.code, result.message[:1000])
+        deps.records.finish_rejected(video_id, result.code, result.message[:1000], attempt=attempt)
         logger.warning("video %s: rejected by inference: %s %s", video_id, result.code, result.message)
         return ClipOutcome(
             video_id,
@@ -265,7 +282,7 @@ def _decide(deps: Dependencies, record: VideoRecord, camera: CameraConfig, resul
         cooldown_of=gated.cooldown_of,
         event_start=gated.event_start,
     )
-    finished = deps.records.finish_done(record.video_id, decided)
+    finished = deps.records.finish_done(record.video_id, decided, attempt=record.attempts)
     timings = result.timings_ms or {}
     metrics = {
         "ClipsReceived": 1,
@@ -352,7 +369,9 @@ def _ensure_alert(deps: Dependencies, record: VideoRecord, *, duplicate: bool) -
 
 
 def redrive(deps: Dependencies, video_ids: tuple[str, ...] = ()) -> list[ClipOutcome]:
-    """Score FAILED clips again (all of them when no IDs are given); a finished clip is left alone."""
+    """Score the given clips again if FAILED, never claimed, or left by a dead run (expired lease); without IDs,
+    every FAILED clip and every camera's overdue open record. A finished clip, or one a live run holds, is left
+    alone."""
     records = [deps.records.get(v) for v in video_ids] if video_ids else list(deps.records.with_status(Status.FAILED))
     outcomes = []
     for record in records:
@@ -362,7 +381,51 @@ def redrive(deps: Dependencies, video_ids: tuple[str, ...] = ()) -> list[ClipOut
         if camera is None:
             continue
         outcomes.append(process_recorded(deps, record.video_id, camera, allow_from=(Status.FAILED, Status.RECEIVED)))
+    if not video_ids:
+        for camera in deps.cameras.all_cameras():
+            outcomes.extend(recover_camera(deps, camera))
     return outcomes
+
+
+# ---------------------------------------------------------------------------------------------- recovery
+
+
+def recover_camera(deps: Dependencies, camera: CameraConfig) -> list[ClipOutcome]:
+    """Finish the camera's open records whose due time has passed: a clip never claimed (its run died after
+    recording it), or whose lease expired (its run died or timed out while processing it)."""
+    outcomes = []
+    for video_id in deps.records.due(camera.camera_id, limit=deps.settings.recover_per_run):
+        record = deps.records.get(video_id)
+        if record is None:
+            continue
+        with clip_context(video_id=video_id, camera_id=camera.camera_id):
+            outcome = _recover(deps, record, camera)
+        if outcome is not None:
+            outcome.metrics["Recovered"] = 1
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _recover(deps: Dependencies, record: VideoRecord, camera: CameraConfig) -> ClipOutcome | None:
+    video_id = record.video_id
+    if record.status == Status.PROCESSING:
+        if not deps.records.lease_expired(record):
+            return None
+        attempts = record.attempts or 0
+        if attempts >= deps.settings.max_attempts:
+            detail = f"the run processing it stopped before finishing, {attempts} time(s); not retried again"
+            if not deps.records.expire_lease(video_id, attempt=attempts, reason="LEASE_EXPIRED", detail=detail):
+                return None
+            logger.error("video %s: %s", video_id, detail)
+            return ClipOutcome(video_id, camera.camera_id, Status.FAILED, reason="LEASE_EXPIRED",
+                               metrics={"ClipsFailed": 1})
+        logger.warning("video %s: lease of attempt %d expired at %s; taking it over", video_id, attempts,
+                       record.lease_until)
+        return _process_recorded(deps, video_id, camera, (Status.RECEIVED,))
+    if record.status == Status.RECEIVED:
+        logger.warning("video %s: recorded but never claimed; processing it", video_id)
+        return _process_recorded(deps, video_id, camera, (Status.RECEIVED,))
+    return None
 
 
 def describe(outcome: ClipOutcome) -> dict[str, Any]:

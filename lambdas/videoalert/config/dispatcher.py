@@ -13,8 +13,11 @@ from videoalert_contract.names import (
     ENV_FP_MEMORY_TABLE,
     ENV_INFERENCE_FUNCTION,
     ENV_INFERENCE_URLS,
+    ENV_LEASE_SECONDS,
+    ENV_MAX_ATTEMPTS,
     ENV_MAX_VIDEO_BYTES,
     ENV_MAX_WINDOWS_PER_RUN,
+    ENV_RECOVER_PER_RUN,
     ENV_RETENTION_DAYS,
     ENV_SAMPLE_FPS,
     ENV_SETTLE_SECONDS,
@@ -40,6 +43,11 @@ class DispatcherSettings:
     sample_fps: float = 1.0  # frames scored per second of video; (0, 30] as the inference function accepts
     fp_memory_table: str | None = None  # None: no false-positive suppression
     inference_urls: bool = True  # presigned GET URLs of the clip in each inference request
+    # A claim holds a clip this long: more than one invocation can run (the stack sets its timeout + 60 s), so
+    # only a dead run's lease expires; then the next scheduled run (or a redrive) takes the clip over. 60..3600
+    lease_seconds: int = 360
+    max_attempts: int = 3  # claims of a clip before an expired lease ends it FAILED (LEASE_EXPIRED); 1..10
+    recover_per_run: int = 10  # overdue open records one camera's scheduled run takes over at most; 1..100
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DispatcherSettings:
@@ -58,4 +66,7 @@ class DispatcherSettings:
             sample_fps=number(env, ENV_SAMPLE_FPS, 1.0, above=0.0, high=MAX_SAMPLE_FPS),
             fp_memory_table=optional(env, ENV_FP_MEMORY_TABLE),
             inference_urls=flag(env, ENV_INFERENCE_URLS, True),
+            lease_seconds=integer(env, ENV_LEASE_SECONDS, 360, low=60, high=3600),
+            max_attempts=integer(env, ENV_MAX_ATTEMPTS, 3, low=1, high=10),
+            recover_per_run=integer(env, ENV_RECOVER_PER_RUN, 10, low=1, high=100),
         )

@@ -33,7 +33,9 @@ class VideoRecord:
     more_keys: tuple[str, ...] | None = None  # the clip's further parts, in time order
     reason: str | None = None  # REJECTED / FAILED: a code
     reason_detail: str | None = None
-    attempts: int | None = None  # claims so far
+    attempts: int | None = None  # claims so far; the latest claim's number is its lease token
+    lease_until: str | None = None  # PROCESSING: the claim holds until then (ISO); later, another run may take over
+    due_at: str | None = None  # while open (RECEIVED, PROCESSING, an alert not yet sent): when recovery looks at it
     # DONE
     decision: Decision | None = None
     rule_decision: Decision | None = None  # the rule's verdict before the memory and the cooldown
@@ -101,7 +103,8 @@ class VideoRecord:
             s3_bucket=_opt(str, item.get("s3_bucket")), s3_key=_opt(str, item.get("s3_key")),
             more_keys=_opt(lambda v: tuple(str(k) for k in v), item.get("more_keys")),
             reason=_opt(str, item.get("reason")), reason_detail=_opt(str, item.get("reason_detail")),
-            attempts=_opt(int, item.get("attempts")), decision=_opt(Decision, item.get("decision")),
+            attempts=_opt(int, item.get("attempts")), lease_until=_opt(str, item.get("lease_until")),
+            due_at=_opt(str, item.get("due_at")), decision=_opt(Decision, item.get("decision")),
             rule_decision=_opt(Decision, item.get("rule_decision")),
             decision_reason=_opt(str, item.get("decision_reason")), threshold=_opt(float, item.get("threshold")),
             model_threshold=_opt(float, item.get("model_threshold")), region=_opt(str, item.get("region")),
