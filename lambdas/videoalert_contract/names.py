@@ -47,6 +47,9 @@ REVIEW_PREFIX = "review/"
 # SNS message attributes subscribers filter on.
 ALERT_ATTRIBUTE_CAMERA = "camera_id"
 ALERT_ATTRIBUTE_DECISION = "decision"
+# Alerts are delivered at least once: a repeat (a run died after SNS accepted the alert, before marking it sent)
+# carries the same dedup key, the video id, so a subscriber can drop it.
+ALERT_ATTRIBUTE_DEDUP = "dedup_key"
 
 # Environment variables of the zip functions: the stack (infra/) sets exactly these, videoalert.config reads them.
 ENV_VIDEO_BUCKET = "VIDEO_BUCKET"

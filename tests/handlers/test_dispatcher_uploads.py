@@ -35,7 +35,7 @@ def test_replaying_an_upload_event_three_times_gives_one_record_and_one_alert(wi
     alerts = drain_alerts(sess, res.alert_queue_url)
     assert len(alerts) == 1
     assert alerts[0]["subject"].startswith("Person detected on cam1 at ")
-    assert alerts[0]["attributes"] == {"camera_id": "cam1", "decision": "ALERT"}
+    assert alerts[0]["attributes"] == {"camera_id": "cam1", "decision": "ALERT", "dedup_key": record["video_id"]}
     assert alerts[0]["body"]["video_id"] == record["video_id"]
     assert record["alert_message_id"] == alerts[0]["message_id"]
     assert len(inference.calls) == 1

@@ -342,7 +342,8 @@ def _gate(
 
 
 def _ensure_alert(deps: Dependencies, record: VideoRecord, *, duplicate: bool) -> ClipOutcome:
-    """Publish the alert of an ALERT record unless it was published (or is being published) already."""
+    """Publish the alert of an ALERT record unless it was sent (or another live run is sending it): claim, publish,
+    mark sent. A crash in between leaves the record due, and recovery publishes it (at least once, same dedup key)."""
     video_id, camera_id = record.video_id, record.camera_id
     if record.alert_message_id or not deps.records.claim_alert(video_id):
         return ClipOutcome(
@@ -351,14 +352,15 @@ def _ensure_alert(deps: Dependencies, record: VideoRecord, *, duplicate: bool) -
             Skip.DUPLICATE if duplicate else Status.DONE,
             decision=Decision.ALERT,
             alert_message_id=record.alert_message_id,
-            reason="alert already sent",
+            reason="alert already sent" if record.alert_message_id else "alert being sent by another run",
         )
     try:
         message_id = deps.alerts.publish(build_alert(record))
     except Exception as exc:
         deps.records.release_alert(video_id)
         raise AlertNotSent(f"video {video_id}: SNS publish failed: {exc}") from exc
-    deps.records.record_alert(video_id, message_id)
+    if not deps.records.record_alert(video_id, message_id):
+        logger.warning("video %s: alert %s published, but another run had marked its own first", video_id, message_id)
     logger.info("video %s: alert %s published", video_id, message_id)
     return ClipOutcome(
         video_id, camera_id, Status.DONE, decision=Decision.ALERT, alert_message_id=message_id, metrics={"Alerts": 1}
@@ -392,7 +394,8 @@ def redrive(deps: Dependencies, video_ids: tuple[str, ...] = ()) -> list[ClipOut
 
 def recover_camera(deps: Dependencies, camera: CameraConfig) -> list[ClipOutcome]:
     """Finish the camera's open records whose due time has passed: a clip never claimed (its run died after
-    recording it), or whose lease expired (its run died or timed out while processing it)."""
+    recording it), one whose lease expired (its run died or timed out while processing it), an alert decided but
+    not marked sent (its run died before or after publishing)."""
     outcomes = []
     for video_id in deps.records.due(camera.camera_id, limit=deps.settings.recover_per_run):
         record = deps.records.get(video_id)
@@ -425,6 +428,9 @@ def _recover(deps: Dependencies, record: VideoRecord, camera: CameraConfig) -> C
     if record.status == Status.RECEIVED:
         logger.warning("video %s: recorded but never claimed; processing it", video_id)
         return _process_recorded(deps, video_id, camera, (Status.RECEIVED,))
+    if record.status == Status.DONE and record.decision == Decision.ALERT and not record.alert_message_id:
+        logger.warning("video %s: alert decided but not marked sent; publishing it", video_id)
+        return _ensure_alert(deps, record, duplicate=False)
     return None
 
 

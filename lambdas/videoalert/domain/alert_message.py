@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from videoalert.domain.ids import iso
 from videoalert.domain.records import VideoRecord
-from videoalert_contract.names import ALERT_ATTRIBUTE_CAMERA, ALERT_ATTRIBUTE_DECISION
+from videoalert_contract.names import ALERT_ATTRIBUTE_CAMERA, ALERT_ATTRIBUTE_DECISION, ALERT_ATTRIBUTE_DEDUP
 
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects
 
@@ -46,5 +46,6 @@ def build_alert(record: VideoRecord) -> AlertMessage:
     attributes = {
         ALERT_ATTRIBUTE_CAMERA: {"DataType": "String", "StringValue": camera},
         ALERT_ATTRIBUTE_DECISION: {"DataType": "String", "StringValue": str(record.decision.value)},
+        ALERT_ATTRIBUTE_DEDUP: {"DataType": "String", "StringValue": record.video_id},
     }
     return AlertMessage(subject=subject, body=json.dumps(body, indent=2), attributes=attributes)

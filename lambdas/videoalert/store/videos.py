@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from videoalert.domain.errors import LeaseLost
 from videoalert.domain.ids import iso
 from videoalert.domain.records import Decided, VideoRecord
-from videoalert.domain.types import Label, Status
+from videoalert.domain.types import Decision, Label, Status
 from videoalert.store.dynamo_values import from_dynamo, to_dynamo
 from videoalert_contract.names import (
     VIDEOS_BY_CAMERA_INDEX,
@@ -32,6 +32,9 @@ from videoalert_contract.names import (
 # How long a claim holds a clip: longer than one dispatcher invocation can run (its timeout, 300 s), so a lease
 # expires only when the run that took it has ended.
 DEFAULT_LEASE = timedelta(seconds=360)
+# How long a claim on publishing an alert holds: far longer than an SNS publish with the SDK's retries takes. A run
+# that dies holding it leaves the alert to recovery once it has expired.
+ALERT_CLAIM = timedelta(minutes=2)
 
 
 def _conditional_failed(err: ClientError) -> bool:
@@ -144,8 +147,12 @@ class VideoRecords:
         return [str(item["video_id"]) for item in response.get("Items", [])]
 
     def finish_done(self, video_id: str, decided: Decided, *, attempt: int | None) -> VideoRecord:
-        """Record a decision on the record this run holds (attempt: its claim's number); returns it as stored."""
-        return self._finish(video_id, Status.DONE, decided.fields() | {"due_at": None}, attempt)
+        """Record a decision on the record this run holds (attempt: its claim's number); returns it as stored.
+
+        An ALERT stays open (due for recovery after one alert claim) until its alert is marked sent: the outbox.
+        """
+        due = iso(self.clock() + ALERT_CLAIM) if decided.decision == Decision.ALERT else None
+        return self._finish(video_id, Status.DONE, decided.fields() | {"due_at": due}, attempt)
 
     def finish_failed(self, video_id: str, reason: str, detail: str, *, attempt: int | None) -> VideoRecord:
         """Record a failure that a redrive may retry (inference error or timeout)."""
@@ -188,14 +195,21 @@ class VideoRecords:
             raise
         return _record(response["Attributes"])
 
+    # The alert outbox: claim (for ALERT_CLAIM), publish, mark sent. A run that dies between claim and mark leaves
+    # the record due; recovery claims it again once the claim has expired and publishes (at least once).
+
     def claim_alert(self, video_id: str) -> bool:
-        """Set the alert flag once; only the caller that set it may publish."""
+        """Take the right to publish the alert of a DONE ALERT record not yet marked sent, unless another run holds
+        a claim that has not expired; only the caller that took it may publish."""
+        now = self.clock()
+        unclaimed = Attr("alert_claimed_at").not_exists() | Attr("alert_claimed_at").lt(iso(now - ALERT_CLAIM))
         try:
             self.table.update_item(
                 Key={"video_id": video_id},
-                UpdateExpression="SET alert_claimed_at = :now",
-                ConditionExpression=Attr("alert_claimed_at").not_exists(),
-                ExpressionAttributeValues={":now": iso(self.clock())},
+                UpdateExpression="SET alert_claimed_at = :now, due_at = :due",
+                ConditionExpression=Attr("status").eq(Status.DONE.value) & Attr("decision").eq(Decision.ALERT.value)
+                & Attr("alert_message_id").not_exists() & unclaimed,
+                ExpressionAttributeValues={":now": iso(now), ":due": iso(now + ALERT_CLAIM)},
             )
             return True
         except ClientError as err:
@@ -204,16 +218,26 @@ class VideoRecords:
             raise
 
     def release_alert(self, video_id: str) -> None:
-        """Undo a claim whose publish failed, so a retry may publish."""
-        self.table.update_item(Key={"video_id": video_id}, UpdateExpression="REMOVE alert_claimed_at",
-                               ConditionExpression=Attr("alert_message_id").not_exists())
+        """Undo a claim whose publish failed, so a retry (or recovery, at once) may publish."""
+        self.table.update_item(Key={"video_id": video_id}, UpdateExpression="REMOVE alert_claimed_at SET due_at = :now",
+                               ConditionExpression=Attr("alert_message_id").not_exists(),
+                               ExpressionAttributeValues={":now": iso(self.clock())})
 
-    def record_alert(self, video_id: str, message_id: str) -> None:
-        self.table.update_item(
-            Key={"video_id": video_id},
-            UpdateExpression="SET alert_message_id = :m, alert_sent_at = :now",
-            ExpressionAttributeValues={":m": message_id, ":now": iso(self.clock())},
-        )
+    def record_alert(self, video_id: str, message_id: str) -> bool:
+        """Mark the alert sent: the record leaves recovery. False if another publisher marked it first (its message
+        id stays; SNS delivered both, under the same dedup key)."""
+        try:
+            self.table.update_item(
+                Key={"video_id": video_id},
+                UpdateExpression="SET alert_message_id = :m, alert_sent_at = :now REMOVE due_at",
+                ConditionExpression=Attr("alert_message_id").not_exists(),
+                ExpressionAttributeValues={":m": message_id, ":now": iso(self.clock())},
+            )
+            return True
+        except ClientError as err:
+            if _conditional_failed(err):
+                return False
+            raise
 
     def write_label(self, video_id: str, label: Label, tags: tuple[str, ...], *, who: str, now: datetime) -> None:
         """Label a DONE record: the label, its tags, who and when, appended to the label history."""
