@@ -123,9 +123,13 @@ class Storage(Construct):
         self._grant(grantee, ["s3:PutObject"], self.video_bucket, names.VIDEOS_PREFIX)
 
     def grant_read_uploads(self, grantee: iam.IGrantable) -> None:
-        """Read (head and copy source) uploads/; no delete: the lifecycle rule expires them, and a kept
-        upload lets a redriven event be processed again."""
-        self._grant(grantee, ["s3:GetObject"], self.video_bucket, names.UPLOADS_PREFIX)
+        """Read (head and copy source) uploads/, the version an event names too, and find the version of an event
+        that names only its ETag (ListBucketVersions under uploads/); no delete: the lifecycle rule expires them,
+        and a kept upload lets a redriven event be processed again."""
+        self._grant(grantee, ["s3:GetObject", "s3:GetObjectVersion"], self.video_bucket, names.UPLOADS_PREFIX)
+        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucketVersions"],
+                                   resource_arns=[self.video_bucket.bucket_arn],
+                                   conditions={"StringLike": {"s3:prefix": [f"{names.UPLOADS_PREFIX}*"]}})
 
     def grant_review_sampling(self, grantee: iam.IGrantable) -> None:
         """List, read back (manifest comparison) and write under review/ in the review bucket."""

@@ -125,7 +125,8 @@ def test_inference_may_only_read_clips_under_videos(synth):
 def test_dispatcher_writes_videos_and_only_reads_uploads(synth):
     statements = _function_policies(synth)["dispatcher"]
     assert _object_prefixes(statements, synth.logical_id(synth.stack.storage.video_bucket)) == {
-        "s3:GetObject": {"/videos/*", "/uploads/*"}, "s3:PutObject": {"/videos/*"}}
+        "s3:GetObject": {"/videos/*", "/uploads/*"}, "s3:GetObjectVersion": {"/uploads/*"},
+        "s3:PutObject": {"/videos/*"}}
 
 
 def test_dispatcher_reads_only_clips_from_streams_and_invokes_only_inference(synth):
@@ -182,3 +183,14 @@ def test_camera_producer_policy_may_only_put_media_into_this_stacks_streams(synt
         frozenset(streams): {"kinesisvideo:GetDataEndpoint", "kinesisvideo:PutMedia", "kinesisvideo:DescribeStream"},
         frozenset({synth.logical_id(synth.stack.ingest.key)}): {"kms:GenerateDataKey"},
     }
+
+
+def test_dispatcher_reads_the_upload_version_its_event_names(synth):
+    # HeadObject and CopyObject of a given version need GetObjectVersion; finding the version of an event that names
+    # only its ETag needs ListBucketVersions, limited to uploads/
+    statements = _function_policies(synth)["dispatcher"]
+    video_bucket = synth.logical_id(synth.stack.storage.video_bucket)
+    assert _object_prefixes(statements, video_bucket)["s3:GetObjectVersion"] == {"/uploads/*"}
+    [listing] = [st for st in statements if st["Action"] == "s3:ListBucketVersions"]
+    assert _refs(listing["Resource"]) == {video_bucket}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["uploads/*"]}}

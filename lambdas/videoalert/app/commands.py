@@ -22,6 +22,7 @@ class UploadedObject:
     bucket: str
     key: str  # as in the event: S3 notifications URL-encode it
     etag: str | None = None
+    version_id: str | None = None  # the object version the event is about (versioned bucket)
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,8 @@ def parse_event(event: Any) -> list[Command]:
     if event.get("source") == "aws.s3" and event.get("detail-type") == "Object Created":
         detail = event.get("detail") or {}
         try:
-            return [UploadedObject(detail["bucket"]["name"], detail["object"]["key"], detail["object"].get("etag"))]
+            obj = detail["object"]
+            return [UploadedObject(detail["bucket"]["name"], obj["key"], obj.get("etag"), obj.get("version-id"))]
         except (KeyError, TypeError) as exc:
             raise MalformedEvent(f"S3 Object Created event without bucket/object: {exc}") from exc
     if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
@@ -66,6 +68,7 @@ def _s3_notification(record: Any) -> UploadedObject:
                 f"not an S3 ObjectCreated record: {record.get('eventSource')} {record.get('eventName')}"
             )
         s3 = record["s3"]
-        return UploadedObject(s3["bucket"]["name"], s3["object"]["key"], s3["object"].get("eTag"))
+        obj = s3["object"]
+        return UploadedObject(s3["bucket"]["name"], obj["key"], obj.get("eTag"), obj.get("versionId"))
     except (KeyError, TypeError, AttributeError) as exc:
         raise MalformedEvent(f"S3 record without bucket/object: {exc}") from exc

@@ -81,17 +81,27 @@ class ClipOutcome:
 
 # ---------------------------------------------------------------------------------------------- uploads
 
-def process_upload(deps: Dependencies, bucket: str, raw_key: str) -> ClipOutcome:
+def process_upload(deps: Dependencies, bucket: str, raw_key: str, *, etag: str | None = None,
+                   version_id: str | None = None) -> ClipOutcome:
+    """Record and score the object version the event is about: the one it names, else the latest with its ETag
+    (a later upload to the same key is another version, and another clip)."""
     camera_id, key = camera_from_upload_key(raw_key)
-    head = deps.clips.head(bucket, key)
+    if version_id:
+        head = deps.clips.head(bucket, key, version_id=version_id)
+    elif etag:
+        head = deps.clips.find_version(bucket, key, etag)
+    else:  # an event without either (never from S3 itself): the current object
+        head = deps.clips.head(bucket, key)
     if head is None:
-        logger.warning("uploaded object %s/%s is gone; nothing to do", bucket, key)
+        logger.warning("uploaded object %s/%s (version %s, etag %s) is gone; nothing to do", bucket, key, version_id,
+                       etag)
         return ClipOutcome(None, camera_id, Skip.SKIPPED, reason="OBJECT_GONE")
+    # Same content at the same key is the same clip (a replayed event, or the same file uploaded twice).
     video_id = upload_video_id(camera_id, bucket, key, head.etag)
     window_start = utc(head.last_modified).replace(microsecond=0)
     new = VideoRecord(video_id=video_id, camera_id=camera_id, source=Source.UPLOAD, upload_key=key,
-                      window_start=window_start, window_end=window_start + WINDOW, size_bytes=head.size_bytes,
-                      status=Status.RECEIVED)
+                      upload_version_id=head.version_id, window_start=window_start, window_end=window_start + WINDOW,
+                      size_bytes=head.size_bytes, status=Status.RECEIVED)
 
     camera = deps.cameras.get(camera_id) if is_valid_camera_id(camera_id) else None
     if camera is None:
@@ -104,7 +114,7 @@ def process_upload(deps: Dependencies, bucket: str, raw_key: str) -> ClipOutcome
 
     s3_key = video_key(camera_id, window_start, video_id)
     if deps.records.get(video_id) is None:
-        deps.clips.copy_in(bucket, key, s3_key, video_id=video_id, camera_id=camera_id)
+        deps.clips.copy_in(bucket, key, s3_key, video_id=video_id, camera_id=camera_id, version_id=head.version_id)
         _create(deps, replace(new, s3_bucket=deps.clips.bucket, s3_key=s3_key, more_keys=()))
     return process_recorded(deps, video_id, camera)
 

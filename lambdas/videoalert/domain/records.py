@@ -26,6 +26,7 @@ class VideoRecord:
     window_end: datetime
     status: Status
     upload_key: str | None = None  # uploads: the object under uploads/<camera>/
+    upload_version_id: str | None = None  # uploads: the object version the event named (the one copied and scored)
     size_bytes: int | None = None
     parts: int | None = None  # stream windows: GetClip parts
     s3_bucket: str | None = None
@@ -99,6 +100,7 @@ class VideoRecord:
             video_id=str(item["video_id"]), camera_id=str(item["camera_id"]), source=Source(item["source"]),
             window_start=parse_iso(item["window_start"]), window_end=parse_iso(item["window_end"]),
             status=Status(item["status"]), upload_key=_opt(str, item.get("upload_key")),
+            upload_version_id=_opt(str, item.get("upload_version_id")),
             size_bytes=_opt(int, item.get("size_bytes")), parts=_opt(int, item.get("parts")),
             s3_bucket=_opt(str, item.get("s3_bucket")), s3_key=_opt(str, item.get("s3_key")),
             more_keys=_opt(lambda v: tuple(str(k) for k in v), item.get("more_keys")),
@@ -200,3 +202,4 @@ class StoredObject:
     etag: str
     last_modified: datetime
     size_bytes: int
+    version_id: str | None = None  # None: an unversioned bucket
