@@ -106,7 +106,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         downloaded = time.perf_counter()
         scores = score_clip(parts, runtime.classifier, request.sample_fps, request.max_frames,
                             regions=request.regions, top_k_embeddings=request.top_k_embeddings,
-                            **runtime.settings.scoring_options())
+                            start_s=request.start_s, end_s=request.end_s, **runtime.settings.scoring_options())
     except BadInputError as exc:
         logger.warning("video not scored", extra={"code": exc.code, "reason": exc.message})
         metrics.add_metric(name="BadInput", unit=MetricUnit.Count, value=1)

@@ -67,6 +67,7 @@ ENV_MAX_VIDEO_BYTES = "MAX_VIDEO_BYTES"
 ENV_SAMPLE_FPS = "SAMPLE_FPS"
 ENV_LEASE_SECONDS = "LEASE_SECONDS"  # how long a claim holds a clip; the stack sets the dispatcher's timeout + 60
 ENV_MAX_ATTEMPTS = "MAX_ATTEMPTS"  # claims of one clip before an expired lease ends it FAILED
+ENV_MAX_UPLOAD_MINUTES = "MAX_UPLOAD_MINUTES"  # longer uploads are REJECTED TOO_LONG
 ENV_RECOVER_PER_RUN = "RECOVER_PER_RUN"  # open records one camera's scheduled run recovers at most
 ENV_INFERENCE_URLS = "INFERENCE_CLIP_URLS"  # "0": send bucket/keys only (the inference function then needs boto3)
 ENV_FP_MEMORY_CAPACITY = "FP_MEMORY_CAPACITY"

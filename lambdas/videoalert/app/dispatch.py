@@ -23,6 +23,8 @@ from videoalert.domain.ids import (
     iso,
     stream_video_id,
     upload_video_id,
+    upload_window_id,
+    upload_windows,
     utc,
     video_key,
 )
@@ -99,9 +101,11 @@ def process_upload(deps: Dependencies, bucket: str, raw_key: str, *, etag: str |
     # Same content at the same key is the same clip (a replayed event, or the same file uploaded twice).
     video_id = upload_video_id(camera_id, bucket, key, head.etag)
     window_start = utc(head.last_modified).replace(microsecond=0)
+    # The first window of the upload; once its scoring tells the clip's length, the others are recorded too.
     new = VideoRecord(video_id=video_id, camera_id=camera_id, source=Source.UPLOAD, upload_key=key,
                       upload_version_id=head.version_id, window_start=window_start, window_end=window_start + WINDOW,
-                      size_bytes=head.size_bytes, status=Status.RECEIVED)
+                      size_bytes=head.size_bytes, status=Status.RECEIVED, window_index=0, clip_start_s=0.0,
+                      clip_end_s=WINDOW.total_seconds())
 
     camera = deps.cameras.get(camera_id) if is_valid_camera_id(camera_id) else None
     if camera is None:
@@ -119,8 +123,39 @@ def process_upload(deps: Dependencies, bucket: str, raw_key: str, *, etag: str |
     return process_recorded(deps, video_id, camera)
 
 
-def _create(deps: Dependencies, record: VideoRecord) -> bool:
-    return deps.records.create(record, retain_for=timedelta(days=deps.settings.retention_days))
+def take_upload(deps: Dependencies, bucket: str, raw_key: str, *, etag: str | None = None,
+                version_id: str | None = None) -> list[ClipOutcome]:
+    """An uploaded object, whole: its first window (process_upload), then its further windows, as many as one run
+    takes (max_windows_per_run); the scheduled runs' recovery finishes the rest, in order."""
+    first = process_upload(deps, bucket, raw_key, etag=etag, version_id=version_id)
+    outcomes = [first]
+    record = deps.records.get(first.video_id) if first.video_id else None
+    if record is None or (record.windows_total or 1) <= 1:
+        return outcomes
+    camera = deps.cameras.get(record.camera_id)
+    if camera is None:
+        return outcomes
+    for index in range(1, min(record.windows_total or 1, deps.settings.max_windows_per_run + 1)):
+        outcomes.append(process_recorded(deps, upload_window_id(record.video_id, index), camera))
+    return outcomes
+
+
+def _create(deps: Dependencies, record: VideoRecord, due_in: timedelta | None = None) -> bool:
+    return deps.records.create(record, retain_for=timedelta(days=deps.settings.retention_days), due_in=due_in)
+
+
+def _record_upload_windows(deps: Dependencies, first: VideoRecord, count: int) -> None:
+    """Record windows 1..count-1 of a long upload (idempotent: a rerun finds them recorded). Each is due a second
+    after the one before it, so recovery takes them in order (the cooldown joins an event across them)."""
+    step = WINDOW.total_seconds()
+    for index in range(1, count):
+        _create(deps, replace(
+            first, video_id=upload_window_id(first.video_id, index), status=Status.RECEIVED, window_index=index,
+            clip_start_s=index * step, clip_end_s=None if index == count - 1 else (index + 1) * step,
+            upload_of=first.video_id, window_start=first.window_start + index * WINDOW,
+            window_end=first.window_start + (index + 1) * WINDOW, attempts=None, lease_until=None, due_at=None,
+            windows_total=None, created_at=None, updated_at=None, expires_at=None,
+        ), due_in=timedelta(seconds=index))
 
 
 def _reject_new(deps: Dependencies, new: VideoRecord, code: str, message: str) -> ClipOutcome:
@@ -241,6 +276,8 @@ def _score_claimed(deps: Dependencies, record: VideoRecord, camera: CameraConfig
         regions=camera.rule.regions,
         # not logged, not stored: each URL is a 15-minute credential for its object
         urls=tuple(deps.clips.get_urls(record.s3_bucket or "", keys)) if deps.settings.inference_urls else (),
+        start_s=record.clip_start_s or 0.0,
+        end_s=record.clip_end_s,
     )
     try:
         result = deps.inference.score(request)
@@ -264,10 +301,25 @@ def _score_claimed(deps: Dependencies, record: VideoRecord, camera: CameraConfig
             reason=result.code,
             metrics={"ClipsReceived": 1, "ClipsRejected": 1},
         )
-    return _decide(deps, record, camera, result)
+    windows = None
+    if record.window_index == 0 and record.upload_of is None and record.clip_end_s is not None:
+        # The first window of an upload: the answer tells the whole clip's length, and so its windows.
+        duration = (result.video or {}).get("duration_s")
+        windows = upload_windows(float(duration) if isinstance(duration, (int, float)) else None)
+        if windows > deps.settings.max_upload_minutes:
+            detail = (f"the upload is {float(duration or 0):.0f} s long, over the {deps.settings.max_upload_minutes}"
+                      f"-minute limit")
+            deps.records.finish_rejected(video_id, "TOO_LONG", detail, attempt=attempt)
+            logger.warning("video %s: rejected: %s", video_id, detail)
+            return ClipOutcome(video_id, camera.camera_id, Status.REJECTED, reason="TOO_LONG",
+                               metrics={"ClipsReceived": 1, "ClipsRejected": 1})
+        # Recorded before this window is finished: a crash in between redoes this window, never loses the others.
+        _record_upload_windows(deps, record, windows)
+    return _decide(deps, record, camera, result, windows)
 
 
-def _decide(deps: Dependencies, record: VideoRecord, camera: CameraConfig, result: ScoredClip) -> ClipOutcome:
+def _decide(deps: Dependencies, record: VideoRecord, camera: CameraConfig, result: ScoredClip,
+            windows_total: int | None = None) -> ClipOutcome:
     rule = camera.rule
     verdict = decide_frames(result.frames, rule, result.threshold)
     top_embeddings = tuple(FrameEmbedding.from_top(e) for e in result.top_embeddings)
@@ -291,6 +343,7 @@ def _decide(deps: Dependencies, record: VideoRecord, camera: CameraConfig, resul
         suppressed_by=gated.suppressed_by,
         cooldown_of=gated.cooldown_of,
         event_start=gated.event_start,
+        windows_total=windows_total,
     )
     finished = deps.records.finish_done(record.video_id, decided, attempt=record.attempts)
     timings = result.timings_ms or {}
@@ -336,14 +389,14 @@ def _gate(
         deps.records.by_camera(
             camera.camera_id, since=window_start - timedelta(seconds=rule.cooldown_s), until=window_start
         )
-        if record.is_stream and rule.cooldown_s > 0
+        if rule.cooldown_s > 0
         else ()
     )
     return gate(
         verdict,
         rule,
         window_start=window_start,
-        is_stream=record.is_stream,
+        series=record.series,
         embeddings=top_embeddings,
         memory=memory,
         previous=previous,
@@ -407,10 +460,10 @@ def recover_camera(deps: Dependencies, camera: CameraConfig) -> list[ClipOutcome
     recording it), one whose lease expired (its run died or timed out while processing it), an alert decided but
     not marked sent (its run died before or after publishing)."""
     outcomes = []
-    for video_id in deps.records.due(camera.camera_id, limit=deps.settings.recover_per_run):
-        record = deps.records.get(video_id)
-        if record is None:
-            continue
+    due = [deps.records.get(v) for v in deps.records.due(camera.camera_id, limit=deps.settings.recover_per_run)]
+    # In time order: an event's windows in the order the cooldown reads them.
+    for record in sorted((r for r in due if r is not None), key=lambda r: (r.window_start, r.video_id)):
+        video_id = record.video_id
         with clip_context(video_id=video_id, camera_id=camera.camera_id):
             outcome = _recover(deps, record, camera)
         if outcome is not None:

@@ -15,6 +15,7 @@ from videoalert_contract.names import (
     ENV_INFERENCE_URLS,
     ENV_LEASE_SECONDS,
     ENV_MAX_ATTEMPTS,
+    ENV_MAX_UPLOAD_MINUTES,
     ENV_MAX_VIDEO_BYTES,
     ENV_MAX_WINDOWS_PER_RUN,
     ENV_RECOVER_PER_RUN,
@@ -48,6 +49,8 @@ class DispatcherSettings:
     lease_seconds: int = 360
     max_attempts: int = 3  # claims of a clip before an expired lease ends it FAILED (LEASE_EXPIRED); 1..10
     recover_per_run: int = 10  # overdue open records one camera's scheduled run takes over at most; 1..100
+    # An upload is analysed in one-minute windows, each its own record; a longer one is REJECTED TOO_LONG. 1..1440
+    max_upload_minutes: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DispatcherSettings:
@@ -69,4 +72,5 @@ class DispatcherSettings:
             lease_seconds=integer(env, ENV_LEASE_SECONDS, 360, low=60, high=3600),
             max_attempts=integer(env, ENV_MAX_ATTEMPTS, 3, low=1, high=10),
             recover_per_run=integer(env, ENV_RECOVER_PER_RUN, 10, low=1, high=100),
+            max_upload_minutes=integer(env, ENV_MAX_UPLOAD_MINUTES, 60, low=1, high=1440),
         )

@@ -33,7 +33,8 @@ def build_alert(record: VideoRecord) -> AlertMessage:
     body = {
         "video_id": record.video_id,
         "camera_id": camera,
-        "window": {"start": iso(start), "end": iso(record.window_end)},
+        "window": {"start": iso(start), "end": iso(record.window_end)}
+        | ({"offset_s": record.clip_start_s} if record.clip_start_s else {}),
         "score": round(record.max_score, 4),
         "frames_over_threshold": record.frames_over_threshold,
         "threshold": record.threshold,

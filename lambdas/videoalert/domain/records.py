@@ -27,6 +27,13 @@ class VideoRecord:
     status: Status
     upload_key: str | None = None  # uploads: the object under uploads/<camera>/
     upload_version_id: str | None = None  # uploads: the object version the event named (the one copied and scored)
+    # uploads are analysed window by window: this record's window of the clip, [clip_start_s, clip_end_s) seconds
+    # (clip_end_s None: to the end); window 0 carries the upload's own id and windows_total, the others upload_of
+    window_index: int | None = None
+    clip_start_s: float | None = None
+    clip_end_s: float | None = None
+    upload_of: str | None = None
+    windows_total: int | None = None
     size_bytes: int | None = None
     parts: int | None = None  # stream windows: GetClip parts
     s3_bucket: str | None = None
@@ -82,6 +89,12 @@ class VideoRecord:
     def is_stream(self) -> bool:
         return self.source == Source.STREAM
 
+    @property
+    def series(self) -> str:
+        """The clips one event can run across: a camera's stream minutes ("stream"), or the windows of one upload
+        (its first window's id). The cooldown joins positive clips of one series only."""
+        return "stream" if self.is_stream else (self.upload_of or self.video_id)
+
     def to_item(self) -> dict[str, Any]:
         """The item as stored (plain Python values; store.dynamo_values converts numbers)."""
         item: dict[str, Any] = {}
@@ -101,6 +114,9 @@ class VideoRecord:
             window_start=parse_iso(item["window_start"]), window_end=parse_iso(item["window_end"]),
             status=Status(item["status"]), upload_key=_opt(str, item.get("upload_key")),
             upload_version_id=_opt(str, item.get("upload_version_id")),
+            window_index=_opt(int, item.get("window_index")), clip_start_s=_opt(float, item.get("clip_start_s")),
+            clip_end_s=_opt(float, item.get("clip_end_s")), upload_of=_opt(str, item.get("upload_of")),
+            windows_total=_opt(int, item.get("windows_total")),
             size_bytes=_opt(int, item.get("size_bytes")), parts=_opt(int, item.get("parts")),
             s3_bucket=_opt(str, item.get("s3_bucket")), s3_key=_opt(str, item.get("s3_key")),
             more_keys=_opt(lambda v: tuple(str(k) for k in v), item.get("more_keys")),
@@ -153,6 +169,7 @@ class Decided:
     suppressed_by: MemoryMatch | None = None
     cooldown_of: str | None = None
     event_start: datetime | None = None
+    windows_total: int | None = None  # the first window of an upload: how many windows the upload has
 
     def fields(self) -> dict[str, Any]:
         """Attributes to set; None removes one (a redriven clip loses its failure reason)."""
@@ -166,7 +183,7 @@ class Decided:
             "timings_ms": self.timings_ms, "reason": None, "reason_detail": None,
         }
         # Set only when the gate said so; never removed (a decision is written once).
-        for name in ("suppressed_by", "cooldown_of", "event_start"):
+        for name in ("suppressed_by", "cooldown_of", "event_start", "windows_total"):
             if getattr(self, name) is not None:
                 written[name] = getattr(self, name)
         return {name: None if value is None else _plain(value) for name, value in written.items()}

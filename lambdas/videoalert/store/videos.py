@@ -53,15 +53,15 @@ class VideoRecords:
         self.clock = clock
         self.lease = lease
 
-    def create(self, record: VideoRecord, *, retain_for: timedelta) -> bool:
+    def create(self, record: VideoRecord, *, retain_for: timedelta, due_in: timedelta | None = None) -> bool:
         """Put a new record that expires retain_for from now; False when one with this video_id exists already
         (first writer wins). A RECEIVED record is due for recovery one lease from now, in case the run that
-        created it dies before claiming it."""
+        created it dies before claiming it, or due_in from now (work left for the scheduled runs)."""
         now = self.clock()
         item = {**record.to_item(), "created_at": iso(now), "updated_at": iso(now),
                 "expires_at": int((now + retain_for).timestamp())}
         if record.status == Status.RECEIVED:
-            item["due_at"] = iso(now + self.lease)
+            item["due_at"] = iso(now + (self.lease if due_in is None else due_in))
         try:
             self.table.put_item(Item=to_dynamo(item), ConditionExpression=Attr("video_id").not_exists())
             return True
