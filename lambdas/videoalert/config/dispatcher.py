@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from videoalert.config.env import environment, flag, integer, names_list, number, optional, required
+from videoalert.config.env import camera_ids, environment, flag, integer, number, optional, required
 from videoalert_contract.inference import MAX_SAMPLE_FPS
 from videoalert_contract.names import (
     ENV_ALERT_TOPIC_ARN,
@@ -61,7 +61,7 @@ class DispatcherSettings:
             cameras_table=required(env, ENV_CAMERAS_TABLE),
             alert_topic_arn=required(env, ENV_ALERT_TOPIC_ARN),
             inference_function=required(env, ENV_INFERENCE_FUNCTION),
-            camera_ids=names_list(env, ENV_CAMERA_IDS),
+            camera_ids=camera_ids(env, ENV_CAMERA_IDS),
             retention_days=integer(env, ENV_RETENTION_DAYS, 30, low=1, high=3650),
             settle_seconds=integer(env, ENV_SETTLE_SECONDS, 60, low=0, high=3600),
             max_windows_per_run=integer(env, ENV_MAX_WINDOWS_PER_RUN, 5, low=1, high=60),

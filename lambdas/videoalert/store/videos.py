@@ -35,6 +35,7 @@ DEFAULT_LEASE = timedelta(seconds=360)
 # How long a claim on publishing an alert holds: far longer than an SNS publish with the SDK's retries takes. A run
 # that dies holding it leaves the alert to recovery once it has expired.
 ALERT_CLAIM = timedelta(minutes=2)
+MAX_LABEL_HISTORY = 20  # label changes a record remembers (the latest)
 
 
 def _conditional_failed(err: ClientError) -> bool:
@@ -240,9 +241,10 @@ class VideoRecords:
             raise
 
     def write_label(self, video_id: str, label: Label, tags: tuple[str, ...], *, who: str, now: datetime) -> None:
-        """Label a DONE record: the label, its tags, who and when, appended to the label history."""
+        """Label a DONE record: the label, its tags, who and when, appended to the label history, of which the
+        latest MAX_LABEL_HISTORY entries are kept (an item may not outgrow DynamoDB's 400 KB)."""
         entry = {"label": label.value, "tags": list(tags), "by": who, "at": iso(now)}
-        self.table.update_item(
+        response = self.table.update_item(
             Key={"video_id": video_id},
             UpdateExpression="SET #l = :l, label_tags = :tags, labelled_by = :by, labelled_at = :at, "
                              "label_history = list_append(if_not_exists(label_history, :empty), :entry)",
@@ -250,7 +252,19 @@ class VideoRecords:
             ExpressionAttributeNames={"#l": "label"},
             ExpressionAttributeValues=to_dynamo({":l": label.value, ":tags": list(tags), ":by": who,
                                                  ":at": iso(now), ":empty": [], ":entry": [entry]}),
+            ReturnValues="UPDATED_NEW",
         )
+        length = len(response.get("Attributes", {}).get("label_history", []))
+        if length <= MAX_LABEL_HISTORY:
+            return
+        # Drop the oldest entries, only if nobody appended meanwhile (that writer trims after itself).
+        oldest = ", ".join(f"label_history[{i}]" for i in range(length - MAX_LABEL_HISTORY))
+        try:
+            self.table.update_item(Key={"video_id": video_id}, UpdateExpression=f"REMOVE {oldest}",
+                                   ConditionExpression=Attr("label_history").size().eq(length))
+        except ClientError as err:
+            if not _conditional_failed(err):
+                raise
 
     def by_camera(self, camera_id: str, *, since: datetime | None = None, until: datetime | None = None,
                   newest_first: bool = True) -> Iterator[VideoRecord]:
