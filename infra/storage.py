@@ -138,15 +138,12 @@ class Storage(Construct):
                                    resource_arns=[self.review_bucket.bucket_arn],
                                    conditions={"StringLike": {"s3:prefix": [f"{names.REVIEW_PREFIX}*"]}})
 
-    def grant_table(self, grantee: iam.IGrantable, table: dynamodb.Table, *, write: bool) -> None:
-        (table.grant_read_write_data if write else table.grant_read_data)(grantee)
+    def grant_calls(self, grantee: iam.IGrantable, table: dynamodb.Table, *calls: str) -> None:
+        """Exactly the DynamoDB calls (GetItem, Query, ...) the grantee's code makes on the table and its indexes:
+        none of the batch, delete, scan or stream actions CDK's read/write grants add when they are not used."""
+        table.grant(grantee, *(f"dynamodb:{call}" for call in calls))
         if table is self.videos_table:
             self._acknowledge_index(grantee)
-
-    def grant_camera_registration(self, grantee: iam.IGrantable) -> None:
-        """Read cameras and add a deploy-time camera's default item (a conditional PutItem, nothing else)."""
-        self.cameras_table.grant_read_data(grantee)
-        self.cameras_table.grant(grantee, "dynamodb:PutItem")
 
     def _acknowledge_index(self, grantee: iam.IGrantable) -> None:
         acknowledge_wildcard_resource(grantee, self.videos_table, "/index/*",
