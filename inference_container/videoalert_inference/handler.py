@@ -78,6 +78,7 @@ def fetch_parts(runtime: Runtime, request: InferenceRequest) -> list[bytes]:
     max_bytes = runtime.settings.max_video_bytes
     if request.urls:
         try:
+            runtime.settings.urls.check(request.urls, request.bucket, request.keys)
             return fetch_clip_parts_by_url(request.urls, max_bytes, runtime.https)
         except UrlUnavailable as exc:
             logger.warning("clip URLs unusable, reading the clip from S3", extra={"reason": str(exc)})
