@@ -408,15 +408,13 @@ def _ensure_alert(deps: Dependencies, record: VideoRecord, *, duplicate: bool) -
     """Publish the alert of an ALERT record unless it was sent (or another live run is sending it): claim, publish,
     mark sent. A crash in between leaves the record due, and recovery publishes it (at least once, same dedup key)."""
     video_id, camera_id = record.video_id, record.camera_id
-    if record.alert_message_id or not deps.records.claim_alert(video_id):
-        return ClipOutcome(
-            video_id,
-            camera_id,
-            Skip.DUPLICATE if duplicate else Status.DONE,
-            decision=Decision.ALERT,
-            alert_message_id=record.alert_message_id,
-            reason="alert already sent" if record.alert_message_id else "alert being sent by another run",
-        )
+    if record.alert_message_id:
+        return ClipOutcome(video_id, camera_id, Skip.DUPLICATE if duplicate else Status.DONE, decision=Decision.ALERT,
+                           alert_message_id=record.alert_message_id, reason="alert already sent")
+    if not deps.records.claim_alert(video_id):
+        # Another run holds a fresh claim on it (or has just sent it): not settled until it is marked sent.
+        return ClipOutcome(video_id, camera_id, Skip.IN_PROGRESS, decision=Decision.ALERT,
+                           reason="alert being sent by another run")
     try:
         message_id = deps.alerts.publish(build_alert(record))
     except Exception as exc:
@@ -466,7 +464,8 @@ def recover_camera(deps: Dependencies, camera: CameraConfig) -> list[ClipOutcome
         video_id = record.video_id
         with clip_context(video_id=video_id, camera_id=camera.camera_id):
             outcome = _recover(deps, record, camera)
-        if outcome is not None:
+        # Another run got there first (it holds or finished the record): nothing recovered here.
+        if outcome is not None and outcome.status not in (Skip.IN_PROGRESS, Skip.DUPLICATE):
             outcome.metrics["Recovered"] = 1
             outcomes.append(outcome)
     return outcomes
