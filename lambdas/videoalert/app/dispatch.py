@@ -385,11 +385,14 @@ def _gate(
     window_start = record.window_start
     rule = camera.rule
     memory = deps.memory.entries(camera.camera_id) if deps.memory is not None and rule.fp_distance > 0 else None
+    # Only a stream minute or a later window of a long upload can continue an event (the first window of an upload
+    # has nothing before it in its series).
+    continues = record.is_stream or (record.window_index or 0) > 0
     previous = (
         deps.records.by_camera(
             camera.camera_id, since=window_start - timedelta(seconds=rule.cooldown_s), until=window_start
         )
-        if rule.cooldown_s > 0
+        if rule.cooldown_s > 0 and continues
         else ()
     )
     return gate(
