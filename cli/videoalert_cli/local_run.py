@@ -17,6 +17,8 @@ from .resources import clear_local_state, local_resource_names, write_local_stat
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CLIPS = Path(os.environ.get("VIDEOALERT_SHARED_DATA", ROOT.parent / "shared" / "data")) / "clips"
 DEFAULT_MODEL_DIR = ROOT / "models"
+# Events the dispatcher raised on (what Lambda would send to the dispatcher's failure queue after its retries).
+DEAD_LETTERS = Path(".local-run/dead-letters.jsonl")
 
 
 class LocalContext:
@@ -101,10 +103,24 @@ def _deliver_events(sess, endpoint, queue_url: str, dispatcher, *, wait_s: float
             continue
         for message in messages:
             event = json.loads(message["Body"])
-            if event.get("Event") != "s3:TestEvent":  # sent once when the notification is configured
-                dispatcher.handler(event, LocalContext())
+            if not (isinstance(event, dict) and event.get("Event") == "s3:TestEvent"):  # sent once, at setup
+                _handle(dispatcher, event)
                 delivered += 1
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def _handle(dispatcher, event: dict) -> None:
+    """One event to the dispatcher. An event it raises on is set aside whole, with its error, in DEAD_LETTERS (as
+    Lambda's failure queue would keep it) and the loop goes on: one bad event never stops the run or loses its
+    state. Replaying the file's events is safe: the dispatcher is idempotent."""
+    try:
+        dispatcher.handler(event, LocalContext())
+    except Exception as exc:  # noqa: BLE001 - any failure: set the event aside, as Lambda's failure queue would
+        DEAD_LETTERS.parent.mkdir(parents=True, exist_ok=True)
+        with DEAD_LETTERS.open("a") as f:
+            f.write(json.dumps({"error": f"{type(exc).__name__}: {exc}", "event": event}) + "\n")
+        print(f"the dispatcher failed on an event ({type(exc).__name__}: {exc}); it is kept in {DEAD_LETTERS}",
+              file=sys.stderr)
 
 
 def run_local(
@@ -251,7 +267,9 @@ def _serve(sess, endpoint, res, queue_url, dispatcher, say) -> None:
     write_local_state(endpoint, local_resource_names(res.alert_topic_arn, res.cameras))
     say(
         f"\nemulator kept running at {endpoint} (Ctrl-C to stop). In another terminal:\n"
-        f"  videoalert upload {res.cameras[0]} some.mp4 --local\n  videoalert list --camera {res.cameras[0]} --local"
+        f"  videoalert upload {res.cameras[0]} some.mp4 --local\n  videoalert list --camera {res.cameras[0]} --local\n"
+        f"Its state (records, clips, alerts) lives in this process's memory only: stopping it loses them, and a new "
+        f"run starts empty. An event the dispatcher fails on is kept in {DEAD_LETTERS} and the run goes on."
     )
     try:
         while True:

@@ -16,7 +16,7 @@ from ..errors import UserError
 from ..kvs import ebml
 from ..kvs.fragments import pack_fragments
 from ..kvs.putmedia import Pacer, PutMediaSession, put_media_endpoint, stream_fragments
-from ..kvs.source import SourceError, VideoSource, is_live
+from ..kvs.source import SourceError, VideoSource, is_live, redact
 
 
 def register(subparsers) -> None:
@@ -115,7 +115,7 @@ def run(args) -> int:
         header = ebml.stream_header(ebml.VideoTrack(source.codec_private, source.width, source.height))
         mode = "re-encoding to H.264" if source.reencode else f"remuxing {source.input_codec}"
         print(
-            f"pushing {args.source} to {name} ({mode}, {source.width}x{source.height}, "
+            f"pushing {redact(args.source)} to {name} ({mode}, {source.width}x{source.height}, "
             f"producer start {_iso(start_ms)})",
             file=sys.stderr,
         )

@@ -1,4 +1,5 @@
-"""`videoalert redrive [VIDEO_ID ...]`: score FAILED clips again (all of them when no ID is given)."""
+"""`videoalert redrive [VIDEO_ID ...]`: score FAILED clips again, and clips a dead run left open (an expired lease,
+never claimed, an alert not sent); all of them when no ID is given."""
 from __future__ import annotations
 
 import json
@@ -7,7 +8,8 @@ import json
 def register(sub) -> None:
     from ..resources import add_target_arguments
 
-    parser = sub.add_parser("redrive", help="re-process FAILED clips (all, or the given video IDs)")
+    parser = sub.add_parser("redrive", help="re-process FAILED clips and clips a dead run left open (all, or the "
+                                            "given video IDs)")
     parser.add_argument("video_ids", nargs="*")
     add_target_arguments(parser)
     parser.set_defaults(func=run)

@@ -10,7 +10,8 @@ FIELDS = [
     ("--cooldown", "cooldown_s", int, "seconds: detections this close continue one event (one alert)"),
     ("--max-event", "max_event_s", int, "seconds: an event longer than this alerts again"),
     ("--fp-distance", "fp_distance", float, "cosine distance to the false-positive memory (0: off)"),
-    ("--regions", "regions", str, "full, motion, both or tiles (the whole frame and its tiles: a new camera's default)"),
+    ("--regions", "regions", str,
+     "full, motion, both or tiles (the whole frame and its tiles: a new camera's default)"),
 ]
 
 
