@@ -51,7 +51,7 @@ def test_each_kind_of_sample_has_its_label(tiny_real, tmp_path):
     # Given pools from a few real images of every source
     pools = RealPools.load(list_real(tiny_real, "train"), tmp_path / "masks")
     dataset = RealMixDataset(pools, None, PreprocessSpec(input_size=64), length=8)
-    expected = {"person_crop": 1, "person_frame": 1, "horse_photo": 0, "tiny_negative": 0, "composite": 1,
+    expected = {"person_crop": 1, "person_frame": 1, "horse_photo": 0, "horse_tile": 0, "tiny_negative": 0, "composite": 1,
                 "composite_empty": 0, "edge": 0}
     assert set(expected) == set(REAL_MIX) - {"cgi"}
     # When each kind is drawn, Then people are positives and everything else negative

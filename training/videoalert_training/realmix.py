@@ -28,12 +28,24 @@ REAL_MIX = {
     "person_crop": 0.12,  # an INRIA pedestrian crop, lightly re-cropped
     "person_frame": 0.07,  # a whole (or 50-100 %) street frame: people at every scale, real clutter
     "horse_photo": 0.09,  # a Weizmann horse photo, whole or cropped (a handler's hand may show)
+    "horse_tile": 0.0,  # a square part of a horse photo, as a tile of a close camera sees it (legs, neck, head)
     "tiny_negative": 0.07,  # a CIFAR-10 dog, cat, deer, bird, car or truck (32 px, upscaled)
     "composite": 0.28,  # 1-4 real people pasted (cut out) into a scene, with horses/objects around
     "composite_empty": 0.17,  # the same scenes and distractors, nobody in them
     "cgi": 0.15,  # the horse-or-human kinds (render crops, CGI cut-outs in scenes, white backdrop)
     "edge": 0.05,  # a horse (real or CGI) 10-40 % inside the frame at a border
 }
+
+
+def with_hard_negatives(share: float) -> dict[str, float]:
+    """REAL_MIX with `share` of samples turned into horse_tile hard negatives, the other kinds scaled down."""
+    if not 0 <= share < 1:
+        raise ValueError(f"hard-negative share must be in [0, 1), got {share}")
+    mix = {k: v * (1 - share) for k, v in REAL_MIX.items()}
+    mix["horse_tile"] = share
+    return mix
+
+
 # Canvas shapes: whole 4:3 and 16:9 frames, and square tiles of a frame.
 CANVASES = ((240, 320), (256, 256), (216, 384))
 PERSON_HEIGHT = (0.08, 0.6)  # of the canvas, drawn log-uniform: small people are the common case on cameras
@@ -98,6 +110,14 @@ def degrade_resolution(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     factor = rng.uniform(2, 4)
     small = cv2.resize(img, (max(8, int(w / factor)), max(8, int(h / factor))), interpolation=cv2.INTER_AREA)
     return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+
+
+def square_crop(img: np.ndarray, rng: np.random.Generator, side: tuple[float, float]) -> np.ndarray:
+    """A square of `side` (fraction of the shorter side) anywhere in the image: what one tile shows."""
+    h, w = img.shape[:2]
+    s = max(8, int(min(h, w) * rng.uniform(*side)))
+    y, x = int(rng.integers(0, h - s + 1)), int(rng.integers(0, w - s + 1))
+    return img[y:y + s, x:x + s]
 
 
 def fit_canvas(img: np.ndarray, canvas: tuple[int, int]) -> np.ndarray:
@@ -188,6 +208,8 @@ class RealMixDataset(Dataset):
             return fit_canvas(random_resized_crop(self._pick(pools.person_frames), rng, (0.5, 1.0)), canvas), 1
         if kind == "horse_photo":
             return random_resized_crop(self._pick(pools.horse_photos), rng, (0.3, 1.0)), 0
+        if kind == "horse_tile":
+            return square_crop(self._pick(pools.horse_photos), rng, (0.35, 0.7)), 0
         if kind == "tiny_negative":
             return self._pick(pools.tiny_negatives), 0
         if kind == "composite":

@@ -15,6 +15,7 @@ from lightning.pytorch.loggers import MLFlowLogger
 
 from .data import folder_sha256
 from .datamodule import PersonDataModule, with_edge_negatives
+from .realmix import with_hard_negatives
 from .hardware import describe
 from .model import PersonClassifierModule
 from .onnx_init import load_onnx_weights
@@ -98,6 +99,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="share of samples that are hard negatives: a horse 10-40%% in the frame at its left or right edge")
     p.add_argument("--real", default=None,
                    help="shared/data/real/images: train on real photos and composites too (real_data.SOURCES)")
+    p.add_argument("--hard-negatives", type=float, default=0.0,
+                   help="share of real samples that are tile-sized parts of horse photos (realmix kind horse_tile)")
     p.add_argument("--distill", type=float, default=0.0,
                    help="weight of feature distillation from the EfficientNet-Lite0 ImageNet teacher (0: off)")
     p.add_argument("--seed", type=int, default=42)
@@ -119,7 +122,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def train(args: argparse.Namespace) -> dict:
-    """Fit with EarlyStopping and best-checkpointing; write and return the run summary."""
+    """Fit with EarlyStopping and best-checkpointing; write and return the run summary.
+
+    MLflow's set_tracking_uri also writes MLFLOW_TRACKING_URI into the process environment, which a second
+    run in the same process (the tests) would then take as its --tracking-uri default: the environment is
+    put back as it was when the run ends.
+    """
+    saved = os.environ.get("MLFLOW_TRACKING_URI")
+    try:
+        return _train(args)
+    finally:
+        if saved is None:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+        else:
+            os.environ["MLFLOW_TRACKING_URI"] = saved
+
+
+def _train(args: argparse.Namespace) -> dict:
     work_dir = Path(args.work_dir)
     work_dir.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(args.threads)
@@ -135,7 +154,8 @@ def train(args: argparse.Namespace) -> dict:
                                   batch_size=args.batch_size, samples_per_epoch=args.samples_per_epoch,
                                   num_workers=args.num_workers, limit_train_images=args.limit_train_images,
                                   partial_share=args.partial_share,
-                                  mix=with_edge_negatives(None, args.edge_negatives), real_dir=args.real)
+                                  mix=with_edge_negatives(None, args.edge_negatives), real_dir=args.real,
+                                  real_mix=with_hard_negatives(args.hard_negatives))
     if args.init_checkpoint and args.init_onnx:
         raise SystemExit("give --init-checkpoint or --init-onnx, not both")
     module = PersonClassifierModule(pretrained=not (args.no_pretrained or args.init_checkpoint or args.init_onnx),
