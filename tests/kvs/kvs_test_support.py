@@ -15,7 +15,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from videoalert_cli.kvs.local_endpoint import chunked_body
+from videoalert_cli.local_kvs import chunked_body
 
 # --- EBML reader (written from the EBML spec, independently of the writer under test) -------------
 

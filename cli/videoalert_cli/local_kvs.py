@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import av
 
-from . import ebml
+from .kvs import ebml
 
 MAX_CLIP_FRAGMENTS = 200
 NO_FRAGMENTS = "No fragments found in the stream for the clip request."
