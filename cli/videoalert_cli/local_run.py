@@ -219,7 +219,7 @@ def _collect(sess, endpoint, res, uploads, labels) -> LocalRunResult:
 
 def _show(result: LocalRunResult, say, show_record: bool) -> None:
     file_of = {v: k for k, v in result.uploads.items()}
-    say(video_table(result.records, label_of=lambda r: file_of.get(r.get("upload_key"), "")))
+    say(video_table(result.records, {"file": lambda r: file_of.get(r.get("upload_key"), "")}))
     say(f"\nalerts received on the subscribed SQS queue: {len(result.alerts)}")
     for alert in result.alerts:
         body = alert["body"]

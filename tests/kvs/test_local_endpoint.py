@@ -89,7 +89,7 @@ def test_a_push_signed_with_other_credentials_is_refused_and_stores_nothing(h264
         code = push(endpoint, h264_clip, T0)
         # Then it fails with one line naming the refusal, and nothing was stored
         stored = endpoint.streams["videoalert-cam1"].fragments
-    assert code != 0 and stored == []
+    assert code == 1 and stored == []
     assert "signature mismatch" in capsys.readouterr().err
 
 

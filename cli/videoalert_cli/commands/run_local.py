@@ -1,11 +1,18 @@
 """`videoalert run-local [VIDEO ...]`: the whole pipeline on an embedded AWS emulator."""
 from __future__ import annotations
 
+import argparse
+from typing import Any
 
-def register(sub) -> None:
-    parser = sub.add_parser("run-local", help="run the whole pipeline locally on an embedded AWS emulator (moto)")
-    parser.add_argument("videos", nargs="*", help="video files (default: the sample clips in ../shared/data/clips)")
-    parser.add_argument("--camera", default="cam1")
+from ..options import camera_id
+
+
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("run-local", parents=parents, description=__doc__,
+                            help="run the whole pipeline locally on an embedded AWS emulator (moto)")
+    parser.add_argument("videos", nargs="*", metavar="VIDEO",
+                        help="video files (default: the sample clips in ../shared/data/clips)")
+    parser.add_argument("--camera", default="cam1", type=camera_id, help="the camera id to use (default cam1)")
     parser.add_argument("--model-dir", default=None, help="released model folder (default: models/)")
     parser.add_argument("--report-dir", default="out/local-run", help="where report.html goes")
     parser.add_argument("--serve", action="store_true",
