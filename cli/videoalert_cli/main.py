@@ -57,7 +57,15 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see `{self.prog} --help`)", prog=self.prog)
+        raise UsageError(message, prog=self.prog)
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:  # type: ignore[override]
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:  # named against the command they were given to, not the top level
+            command = getattr(parsed, "command", None)
+            raise UsageError(f"unrecognized arguments: {' '.join(extras)}",
+                             prog=f"{self.prog} {command}" if command else self.prog)
+        return parsed
 
 
 class _Version(argparse.Action):
@@ -71,7 +79,8 @@ class _Version(argparse.Action):
             number = version("videoalert")
         except PackageNotFoundError:
             number = "unknown (not installed)"
-        parser.exit(message=f"videoalert {number} (Python {sys.version.split()[0]})\n")
+        print(f"videoalert {number} (Python {sys.version.split()[0]})")
+        parser.exit()
 
 
 def build_parser() -> Parser:
@@ -148,12 +157,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         _say(prog, "interrupted")
         return EXIT_INTERRUPTED
+    except UsageError as exc:
+        where = exc.prog or prog
+        _say(where, f"{exc} (see `{where} --help`)")
+        return exc.exit_code
     except CliError as exc:
-        if debug and not isinstance(exc, UsageError):
+        if debug:
             import traceback
 
             traceback.print_exc()
-        _say(getattr(exc, "prog", None) or prog, str(exc))
+        _say(prog, str(exc))
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - a CLI reports any failure as one line; --debug shows the rest
         if debug:
