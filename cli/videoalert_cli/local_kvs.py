@@ -46,7 +46,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -201,10 +201,11 @@ def mkv_to_mp4(mkv: bytes) -> bytes:
     presentation times, held back by the stream's reordering depth so none comes after its frame's
     presentation time.
     """
+    source: Any
     with av.open(io.BytesIO(mkv), format="matroska") as source:
         in_stream = source.streams.video[0]
-        packets = [p for p in source.demux(in_stream) if p.pts is not None and p.size]
-        presentation = sorted(p.pts for p in packets)
+        packets: list[Any] = [p for p in source.demux(in_stream) if p.pts is not None and p.size]
+        presentation: list[int] = sorted(p.pts for p in packets)
         rank = {pts: index for index, pts in enumerate(presentation)}
         delay = max([0] + [i - rank[p.pts] for i, p in enumerate(packets)])
         step = (presentation[-1] - presentation[0]) // max(1, len(presentation) - 1) if packets else 1
@@ -285,7 +286,8 @@ class _QuietServer(ThreadingHTTPServer):
 class LocalKvsEndpoint:
     """Serves the calls above for its streams; use as a context manager (the server runs on a thread)."""
 
-    def __init__(self, streams=(), *, credentials: Credentials | None = None, region: str = "us-east-1",
+    def __init__(self, streams: tuple[str, ...] | list[str] = (), *, credentials: Credentials | None = None,
+                 region: str = "us-east-1",
                  host: str = "127.0.0.1", port: int = 0):
         self.region = region
         self.credentials = credentials
@@ -394,7 +396,8 @@ class LocalKvsEndpoint:
 
     def get_clip(self, request: dict[str, Any]) -> bytes:
         stream = self._stream(request)
-        chosen, size = [], 0
+        chosen: list[StoredFragment] = []
+        size = 0
         # Like the service: at most the first 200 fragments or 100 MB of the range, silently.
         for fragment in self._selected(stream, request.get("ClipFragmentSelector") or {})[:MAX_CLIP_FRAGMENTS]:
             size += len(fragment.cluster)
@@ -422,7 +425,8 @@ class LocalKvsEndpoint:
 
     def _handler_class(self) -> type[BaseHTTPRequestHandler]:
         endpoint = self
-        calls = {"/createStream": self.create_stream, "/describeStream": self.describe_stream,
+        calls: dict[str, Callable[[dict[str, Any]], dict[str, Any] | bytes]] = {
+                 "/createStream": self.create_stream, "/describeStream": self.describe_stream,
                  "/getDataEndpoint": self.get_data_endpoint, "/listFragments": self.list_fragments,
                  "/getClip": self.get_clip}
 
@@ -452,7 +456,8 @@ class LocalKvsEndpoint:
                         self.close_connection = True
                         return self.reply(403, {"message": problem}, "InvalidSignatureException")
                 if path == "/putMedia":
-                    return endpoint._put_media(self)
+                    endpoint._put_media(self)
+                    return None
                 if path not in calls:
                     return self.reply(404, {"message": f"unsupported call {path}"}, "UnknownOperationException")
                 try:
@@ -476,11 +481,12 @@ class LocalKvsEndpoint:
             start_ms = round(float(handler.headers.get("x-amzn-producer-start-timestamp") or 0) * 1000)
         except ApiError as err:
             handler.close_connection = True
-            return handler.reply(err.status, {"message": err.message}, err.code)
+            handler.reply(err.status, {"message": err.message}, err.code)
+            return
         except ValueError:
             handler.close_connection = True
-            return handler.reply(400, {"message": "invalid x-amzn-producer-start-timestamp"},
-                                 "InvalidArgumentException")
+            handler.reply(400, {"message": "invalid x-amzn-producer-start-timestamp"}, "InvalidArgumentException")
+            return
         handler.send_response(200)
         handler.send_header("Transfer-Encoding", "chunked")
         handler.end_headers()

@@ -140,7 +140,7 @@ def _connect_upload_notifications(sess: Any, endpoint: str | None, bucket: str) 
         NotificationConfiguration={"QueueConfigurations": [{
             "QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
             "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "uploads/"}]}}}]})
-    return url
+    return str(url)
 
 
 def _deliver_events(sess: Any, endpoint: str | None, queue_url: str, dispatcher: Any, *, wait_s: float = 0,

@@ -60,6 +60,7 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(message, prog=self.prog)
 
     def parse_args(self, args: Any = None, namespace: Any = None) -> argparse.Namespace:  # type: ignore[override]
+        parsed: argparse.Namespace
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:  # named against the command they were given to, not the top level
             command = getattr(parsed, "command", None)

@@ -47,6 +47,7 @@ def frame_at(parts: list[bytes], t: float) -> Any | None:
     for part in parts:
         end = offset
         try:
+            container: Any
             with av.open(io.BytesIO(part)) as container:
                 for frame in container.decode(video=0):
                     if frame.time is None:

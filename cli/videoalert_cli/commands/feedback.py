@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def describe(answer: dict) -> str:
+def describe(answer: dict[str, Any]) -> str:
     if not answer.get("changed"):
         return f"{answer['video_id']}: already labelled {answer['label']}; nothing changed"
     memory = []
@@ -52,7 +52,7 @@ def describe(answer: dict) -> str:
     return "; ".join([text, *memory, *([answer["note"]] if answer.get("note") else [])])
 
 
-def _remote(target, body: dict) -> dict:
+def _remote(target: Any, body: dict[str, Any]) -> dict[str, Any]:
     from ..errors import UserError
     from ..feedback_client import post_feedback
 
@@ -63,7 +63,7 @@ def _remote(target, body: dict) -> dict:
                          region=target.session.region_name or "us-east-1")
 
 
-def _local(target, body: dict) -> dict:
+def _local(target: Any, body: dict[str, Any]) -> dict[str, Any]:
     """The emulator has no function URLs: run the same feedback logic against its tables."""
     import getpass
     from datetime import datetime
