@@ -71,7 +71,8 @@ class LocalRunResult:
     uploads: dict[str, str]  # video file name -> S3 key under uploads/
     report_path: Path | None = None
     expected: dict[str, str] = field(default_factory=dict)  # file name -> label from labels.csv
-    streamed: dict[str, str] = field(default_factory=dict)  # video file name -> video_id of its stream minute
+    streamed: dict[str, str] = field(default_factory=dict)  # video file name -> video_id of its (first) minute
+    stream_minutes: dict[str, str] = field(default_factory=dict)  # video_id of every minute a file covers -> file
     idle_minutes: int = 0  # camera-path minutes with no media (logged skips, no record)
     pushed: dict[str, dict[str, Any]] = field(default_factory=dict)  # video file name -> its push summary
     not_pushed: dict[str, str] = field(default_factory=dict)  # video file name -> why it could not be streamed
@@ -87,7 +88,7 @@ class LocalRunResult:
 
     def file_of(self, record: dict[str, Any]) -> str:
         if record.get("source") == "stream":
-            return next((f for f, v in self.streamed.items() if v == record["video_id"]), "")
+            return self.stream_minutes.get(record["video_id"], "")
         return next((f for f, k in self.uploads.items() if k == record.get("upload_key")), "")
 
     def checks(self) -> list[Check]:
@@ -99,6 +100,9 @@ class LocalRunResult:
                 if record is None or label is None:
                     continue
                 alerted = record.get("decision") == "ALERT"
+                if path == "camera":  # a clip over a minute long is several records: any of them may alert
+                    alerted = any(r.get("decision") == "ALERT" for r in self.records
+                                  if self.stream_minutes.get(r["video_id"]) == name)
                 found.append(Check(path, name, label, record.get("decision"), alerted == (label == "human")))
         return found
 
@@ -270,6 +274,7 @@ class _LocalRun:
         self.say = self._around_the_bar(say) if show_progress else say
         self.clock, self.stop = clock, stop
         self.not_pushed: dict[str, str] = {}
+        self.stream_minutes: dict[str, str] = {}
 
     @staticmethod
     def _around_the_bar(say: Callable[[str], None]) -> Callable[[str], None]:
@@ -419,6 +424,11 @@ class _LocalRun:
                      f"{summary.persisted}/{summary.fragments_sent} fragments persisted")
             streamed[video.name] = stream_video_id(self.camera, start)
             pushed[video.name] = summary.to_dict()
+            last = summary.last_timecode_ms or round(start.timestamp() * 1000)
+            minute = start
+            while minute.timestamp() * 1000 <= last:
+                self.stream_minutes[stream_video_id(self.camera, minute)] = video.name
+                minute += timedelta(minutes=1)
         pushed_s = time.monotonic() - started
         self.bar.set_description("camera path: schedule")
         idle, cut, started = 0, 0, time.monotonic()
@@ -450,7 +460,7 @@ class _LocalRun:
         records = [r.to_item() for r in VideoRecords(table).all()]  # shown and reported as stored
         result = LocalRunResult(records=records, alerts=local_env.drain_alerts(
             self.sess, self.res.alert_queue_url, endpoint_url=self.endpoint), uploads=uploads, expected=labels,
-            streamed=streamed, idle_minutes=idle)
+            streamed=streamed, stream_minutes=self.stream_minutes, idle_minutes=idle)
         order = {name: n for n, name in enumerate([*uploads, *streamed])}
         records.sort(key=lambda r: (result.path_of(r) != "upload", order.get(result.file_of(r), 1 << 30),
                                     r.get("window_start") or ""))

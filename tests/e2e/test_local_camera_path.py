@@ -149,3 +149,17 @@ def test_a_stream_clip_in_s3_is_the_mp4_getclip_built(short_clips, tiny_model_di
     assert data[4:8] == b"ftyp"
     with av.open(io.BytesIO(data)) as clip, av.open(str(short_clips[0])) as source:
         assert sum(1 for _ in clip.decode(video=0)) == sum(1 for _ in source.decode(video=0)) == 60
+
+
+def test_a_clip_over_a_minute_long_is_cut_into_its_minutes_both_named_after_the_file(tiny_model_dir, tmp_path,
+                                                                                    capsys):
+    # Given a 70 s clip (keyframe every second)
+    long_clip = Path(make_clip(tmp_path / "long.mp4", seconds=70, fps=5, gop_frames=5, size=(96, 64)))
+    # When it goes by the camera path
+    result = run_local([long_clip], model_dir=tiny_model_dir, report_dir=None, paths=("camera",))
+    out = capsys.readouterr().out
+    # Then it is two minute records, 60 and 10 seconds of it, and the table names the file on both
+    records = sorted(result.records, key=lambda r: r["window_start"])
+    assert [len(r["frame_scores"]) for r in records] == [60, 10]
+    assert [result.file_of(r) for r in records] == ["long.mp4", "long.mp4"]
+    assert len(re.findall(r"^cam1-\d{8}T\d{6}Z\s+camera\s+long\.mp4", out, re.MULTILINE)) == 2
