@@ -102,7 +102,7 @@ def test_push_local_works_against_a_serving_run(short_clips, tiny_model_dir, mon
         # Then the serving dispatcher cuts that minute from the stream and `list --local` shows it decided
         def listed() -> list[dict]:
             assert main(["list", "--camera", "cam1", "--local", "--json"]) == 0
-            return json.loads(capsys.readouterr().out)
+            return _json_array(capsys.readouterr().out)
 
         records = _wait_for(lambda: [r for r in listed() if r["status"] == "DONE"], "the minute to be decided")
     finally:
@@ -115,6 +115,12 @@ def test_push_local_works_against_a_serving_run(short_clips, tiny_model_dir, mon
     # And once the run has stopped its record is gone: --local says so instead of failing on a dead endpoint
     assert main(["list", "--camera", "cam1", "--local"]) == 1
     assert "no local emulator is running" in capsys.readouterr().err
+
+
+def _json_array(out: str) -> list[dict]:
+    """The command's JSON: the serving run's handlers share this process's stdout, so their log lines may be there."""
+    start = out.index("[") if out.startswith("[") else out.index("\n[") + 1
+    return json.JSONDecoder().raw_decode(out, start)[0]
 
 
 def _wait_for(condition, what: str, timeout_s: float = 90.0):
