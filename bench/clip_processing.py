@@ -19,9 +19,8 @@ NAIVE = ("naive path (PyTorch 1 thread)", "naive path (PyTorch 2 threads)")
 
 def fast_variants(model_dir):
     """Configurations of the inference path worth comparing: the shipped one (the handler's defaults) first."""
-    from videoalert_inference.model import file_kind, load_classifier, served_file
-
     from videoalert.domain.rule import Rule
+    from videoalert_inference.model import file_kind, load_classifier, served_file
 
     shipped, ship = shipped_classifier(model_dir)
     defaults = dict(ship.scoring_options(), regions=Rule().regions)

@@ -24,10 +24,10 @@ from .common import REPO, SHARED_CLIPS, Stopwatch, cache_dir, machine, median, w
 
 sys.path.insert(0, str(REPO / "lambdas"))
 
-from videoalert.domain.rule import Rule, decide_frames  # noqa: E402
-from videoalert_inference.model import CARD_FILE, MODEL_FILE, load_classifier  # noqa: E402
-from videoalert_inference.scoring import score_clip  # noqa: E402
-from videoalert_inference.tiles import TileGrid  # noqa: E402
+from videoalert.domain.rule import Rule, decide_frames
+from videoalert_inference.model import CARD_FILE, MODEL_FILE, load_classifier
+from videoalert_inference.scoring import score_clip
+from videoalert_inference.tiles import TileGrid
 
 SHARED = REPO.parent / "shared" / "data"
 # mode -> (rule regions, input size, score_clip extras)
@@ -135,8 +135,8 @@ def main(argv=None) -> int:
         row["horse_photos_quiet"] = None if horse_scores is None else int(np.sum(horse_scores < threshold))
         rows[mode] = row
         print(f"{mode:<32} videos right {row['videos_right']}/{len(row['videos'])}  street frames "
-              f"{row['street_frames_found']}/{len(streets)}  horse photos quiet {row['horse_photos_quiet']}/{len(horses)}",
-              flush=True)
+              f"{row['street_frames_found']}/{len(streets)}  "
+              f"horse photos quiet {row['horse_photos_quiet']}/{len(horses)}", flush=True)
     costs = cost(SHARED_CLIPS / "human_01.mp4", clfs, args.repeats)
     for mode, c in costs.items():
         print(f"{mode:<32} {c['inputs']:>5.0f} inputs  {c['wall_ms']:>7.1f} ms wall  {c['cpu_ms']:>7.1f} ms CPU")

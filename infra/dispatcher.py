@@ -17,6 +17,9 @@ from videoalert_contract import names
 
 MEMORY_MB = 512
 TIMEOUT = cdk.Duration.seconds(300)
+# A claim on a clip outlasts the run that took it (Lambda ends a run at its timeout), so only a dead run's clip is
+# taken over by the next scheduled run.
+LEASE = cdk.Duration.seconds(TIMEOUT.to_seconds() + 60)
 # The dispatcher is idempotent and the next run resumes from the camera cursor, so a few retries are
 # safe; events older than an hour go to the DLQ for a deliberate redrive instead.
 RETRY_ATTEMPTS = 2

@@ -23,7 +23,7 @@ from infra.queues import dead_letter_queue
 NAMESPACE = "videoalert"
 PERIOD = cdk.Duration.minutes(5)
 THROUGHPUT_METRICS = ("ClipsReceived", "ClipsProcessed", "ClipsFailed", "ClipsRejected", "IdleWindows")
-ERROR_METRICS = ("ClipsFailed", "CameraRunErrors", "MalformedEvents")
+ERROR_METRICS = ("ClipsFailed", "CameraRunErrors", "MalformedEvents", "Recovered")
 # Sustained failure, not one bad clip: every 5-minute period of 15 minutes has a failure.
 FAILURE_PERIODS = 3
 # No clip from a camera for 15 minutes (3 periods, missing data counts) means it is offline.
@@ -79,6 +79,10 @@ class Monitoring(Construct):
         self._alarm("camera-runs-failing", self._metric("CameraRunErrors", for_alarm=True), threshold=1,
                     periods=FAILURE_PERIODS, datapoints=FAILURE_PERIODS,
                     description="A camera's scheduled run stopped with an error in every period for 15 minutes.")
+        self._alarm("clips-recovered", self._metric("Recovered", for_alarm=True), threshold=1,
+                    periods=FAILURE_PERIODS, datapoints=FAILURE_PERIODS,
+                    description="Clips left open by a dead dispatcher run (expired lease, never claimed, alert "
+                                "not sent) were recovered in every period for 15 minutes: runs keep dying.")
         for camera in cameras:
             self._camera_alarms(camera)
 

@@ -6,6 +6,7 @@ from constructs import Construct
 
 from infra.alerts import Alerts
 from infra.config import StackConfig
+from infra.dispatcher import LEASE as DISPATCHER_LEASE
 from infra.dispatcher import Dispatcher
 from infra.feedback import Feedback
 from infra.inference import TIMEOUT as INFERENCE_TIMEOUT
@@ -46,6 +47,7 @@ class VideoAlertStack(cdk.Stack):
                                     env.ENV_INFERENCE_FUNCTION: inference.function.function_name,
                                     env.ENV_CAMERA_IDS: camera_ids,
                                     env.ENV_RETENTION_DAYS: str(config.video_retention_days),
+                                    env.ENV_LEASE_SECONDS: str(int(DISPATCHER_LEASE.to_seconds())),
                                     **powertools("dispatcher")})
         feedback = Feedback(self, "Feedback", removal_policy=removal, environment={
             env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras, env.ENV_FP_MEMORY_TABLE: fp_memory,
@@ -60,17 +62,20 @@ class VideoAlertStack(cdk.Stack):
         storage.grant_read_videos(dispatcher.function)
         storage.grant_write_videos(dispatcher.function)
         storage.grant_read_uploads(dispatcher.function)
-        storage.grant_table(dispatcher.function, storage.videos_table, write=True)
-        storage.grant_table(dispatcher.function, storage.cameras_table, write=True)
-        storage.grant_table(dispatcher.function, storage.fp_memory_table, write=False)  # suppression reads it
+        # DynamoDB: the calls each function's store adapters make, nothing else (Scan on videos: redrive of FAILED
+        # clips; on cameras: every camera; PutItem on cameras: a deploy-time camera's first item).
+        storage.grant_calls(dispatcher.function, storage.videos_table, "GetItem", "PutItem", "UpdateItem", "Query",
+                            "Scan")
+        storage.grant_calls(dispatcher.function, storage.cameras_table, "GetItem", "PutItem", "UpdateItem", "Scan")
+        storage.grant_calls(dispatcher.function, storage.fp_memory_table, "Query")  # suppression reads it
         ingest.grant_read_clips(dispatcher.function)
         inference.grant_invoke(dispatcher.function)
         alerts.grant_publish(dispatcher.function)
-        storage.grant_table(feedback.function, storage.videos_table, write=True)  # records the label
-        storage.grant_table(feedback.function, storage.fp_memory_table, write=True)
-        storage.grant_camera_registration(feedback.function)
-        storage.grant_table(review.function, storage.videos_table, write=False)
-        storage.grant_camera_registration(review.function)
+        storage.grant_calls(feedback.function, storage.videos_table, "GetItem", "UpdateItem")  # records the label
+        storage.grant_calls(feedback.function, storage.fp_memory_table, "Query", "BatchWriteItem")
+        storage.grant_calls(feedback.function, storage.cameras_table, "GetItem", "PutItem")
+        storage.grant_calls(review.function, storage.videos_table, "Query")
+        storage.grant_calls(review.function, storage.cameras_table, "GetItem", "PutItem", "Scan")
         storage.grant_read_videos(review.function)  # copy source of sampled clips
         storage.grant_review_sampling(review.function)
 

@@ -50,6 +50,14 @@ class Storage(Construct):
             sort_key=dynamodb.Attribute(name=names.VIDEOS_BY_CAMERA_SORT_KEY, type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.ALL,
         )
+        # Sparse: only open records (RECEIVED, PROCESSING, an alert not yet sent) carry due_at; the scheduled run
+        # reads each camera's overdue ones to recover them. Keys only: recovery reads the record itself again.
+        self.videos_table.add_global_secondary_index(
+            index_name=names.VIDEOS_DUE_INDEX,
+            partition_key=dynamodb.Attribute(name=names.VIDEOS_DUE_PARTITION_KEY, type=dynamodb.AttributeType.STRING),
+            sort_key=dynamodb.Attribute(name=names.VIDEOS_DUE_SORT_KEY, type=dynamodb.AttributeType.STRING),
+            projection_type=dynamodb.ProjectionType.KEYS_ONLY,
+        )
         self.cameras_table = self._table("CamerasTable", names.CAMERAS_PARTITION_KEY, removal_policy=removal_policy)
         # Embeddings of frames users marked as false positives, bounded per camera by the feedback code.
         self.fp_memory_table = self._table("FpMemoryTable", names.FP_MEMORY_PARTITION_KEY,
@@ -115,9 +123,13 @@ class Storage(Construct):
         self._grant(grantee, ["s3:PutObject"], self.video_bucket, names.VIDEOS_PREFIX)
 
     def grant_read_uploads(self, grantee: iam.IGrantable) -> None:
-        """Read (head and copy source) uploads/; no delete: the lifecycle rule expires them, and a kept
-        upload lets a redriven event be processed again."""
-        self._grant(grantee, ["s3:GetObject"], self.video_bucket, names.UPLOADS_PREFIX)
+        """Read (head and copy source) uploads/, the version an event names too, and find the version of an event
+        that names only its ETag (ListBucketVersions under uploads/); no delete: the lifecycle rule expires them,
+        and a kept upload lets a redriven event be processed again."""
+        self._grant(grantee, ["s3:GetObject", "s3:GetObjectVersion"], self.video_bucket, names.UPLOADS_PREFIX)
+        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:ListBucketVersions"],
+                                   resource_arns=[self.video_bucket.bucket_arn],
+                                   conditions={"StringLike": {"s3:prefix": [f"{names.UPLOADS_PREFIX}*"]}})
 
     def grant_review_sampling(self, grantee: iam.IGrantable) -> None:
         """List, read back (manifest comparison) and write under review/ in the review bucket."""
@@ -126,15 +138,12 @@ class Storage(Construct):
                                    resource_arns=[self.review_bucket.bucket_arn],
                                    conditions={"StringLike": {"s3:prefix": [f"{names.REVIEW_PREFIX}*"]}})
 
-    def grant_table(self, grantee: iam.IGrantable, table: dynamodb.Table, *, write: bool) -> None:
-        (table.grant_read_write_data if write else table.grant_read_data)(grantee)
+    def grant_calls(self, grantee: iam.IGrantable, table: dynamodb.Table, *calls: str) -> None:
+        """Exactly the DynamoDB calls (GetItem, Query, ...) the grantee's code makes on the table and its indexes:
+        none of the batch, delete, scan or stream actions CDK's read/write grants add when they are not used."""
+        table.grant(grantee, *(f"dynamodb:{call}" for call in calls))
         if table is self.videos_table:
             self._acknowledge_index(grantee)
-
-    def grant_camera_registration(self, grantee: iam.IGrantable) -> None:
-        """Read cameras and add a deploy-time camera's default item (a conditional PutItem, nothing else)."""
-        self.cameras_table.grant_read_data(grantee)
-        self.cameras_table.grant(grantee, "dynamodb:PutItem")
 
     def _acknowledge_index(self, grantee: iam.IGrantable) -> None:
         acknowledge_wildcard_resource(grantee, self.videos_table, "/index/*",

@@ -72,12 +72,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 outcomes.extend(dispatch.run_schedule(deps, command.now))
             elif isinstance(command, UploadedObject):
                 try:
-                    outcome = dispatch.process_upload(deps, command.bucket, command.key)
+                    taken = dispatch.take_upload(deps, command.bucket, command.key, etag=command.etag,
+                                                 version_id=command.version_id)
                 except NotAnUploadKey as exc:
                     logger.error("object outside uploads/<camera>/ ignored", extra={"reason": str(exc)})
                     metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
                     continue
-                outcomes.append(outcome)
+                outcomes.extend(taken)
             elif isinstance(command, Redrive):
                 outcomes.extend(dispatch.redrive(deps, command.video_ids))
     finally:

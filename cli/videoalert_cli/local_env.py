@@ -87,13 +87,18 @@ def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = 
         TableName=n["videos_table"], BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": names.VIDEOS_PARTITION_KEY, "AttributeType": "S"},
                               {"AttributeName": names.VIDEOS_BY_CAMERA_PARTITION_KEY, "AttributeType": "S"},
-                              {"AttributeName": names.VIDEOS_BY_CAMERA_SORT_KEY, "AttributeType": "S"}],
+                              {"AttributeName": names.VIDEOS_BY_CAMERA_SORT_KEY, "AttributeType": "S"},
+                              {"AttributeName": names.VIDEOS_DUE_SORT_KEY, "AttributeType": "S"}],
         KeySchema=[{"AttributeName": names.VIDEOS_PARTITION_KEY, "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[{
             "IndexName": names.VIDEOS_BY_CAMERA_INDEX,
             "KeySchema": [{"AttributeName": names.VIDEOS_BY_CAMERA_PARTITION_KEY, "KeyType": "HASH"},
                           {"AttributeName": names.VIDEOS_BY_CAMERA_SORT_KEY, "KeyType": "RANGE"}],
-            "Projection": {"ProjectionType": "ALL"}}],
+            "Projection": {"ProjectionType": "ALL"}}, {
+            "IndexName": names.VIDEOS_DUE_INDEX,
+            "KeySchema": [{"AttributeName": names.VIDEOS_DUE_PARTITION_KEY, "KeyType": "HASH"},
+                          {"AttributeName": names.VIDEOS_DUE_SORT_KEY, "KeyType": "RANGE"}],
+            "Projection": {"ProjectionType": "KEYS_ONLY"}}],
     )
     ddb.create_table(
         TableName=n["cameras_table"], BillingMode="PAY_PER_REQUEST",

@@ -33,6 +33,8 @@ DEFAULT_MODEL_DIR = ROOT / "models"
 PATHS = ("upload", "camera")
 SERVE_TICK_S = 10.0  # `run-local --serve` sends the scheduled event this often (EventBridge: every minute)
 DECISION_ORDER = {"ALERT": 0, "COOLDOWN": 1, "SUPPRESSED": 2, "NO_ALERT": 3}
+# Events the dispatcher raised on (what Lambda would send to the dispatcher's failure queue after its retries).
+DEAD_LETTERS = Path(".local-run/dead-letters.jsonl")
 
 
 class LocalContext:
@@ -164,8 +166,8 @@ def _deliver_events(sess: Any, endpoint: str | None, queue_url: str, dispatcher:
             continue
         for message in messages:
             event = json.loads(message["Body"])
-            if event.get("Event") != "s3:TestEvent":  # sent once when the notification is configured
-                on_done(dispatcher.handler(event, LocalContext()))
+            if not (isinstance(event, dict) and event.get("Event") == "s3:TestEvent"):  # sent once, at setup
+                on_done(_handle(dispatcher, event))
                 delivered += 1
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
@@ -198,6 +200,22 @@ def plan_minutes(seconds: list[float], now: datetime, *, gap_minutes: int, settl
     span = offsets[-1] + (math.ceil(seconds[-1] / 60) or 1) if seconds else 0
     first = now.replace(second=0, microsecond=0) - timedelta(minutes=span + math.ceil(settle_seconds / 60) + 1)
     return [first + timedelta(minutes=o) for o in offsets]
+
+
+def _handle(dispatcher: Any, event: Any) -> dict[str, Any]:
+    """One event to the dispatcher; its answer. An event it raises on is set aside whole, with its error, in
+    DEAD_LETTERS (as Lambda's failure queue would keep it) and the loop goes on (answer {}): one bad event never
+    stops the run or loses its state. Replaying the file's events is safe: the dispatcher is idempotent."""
+    try:
+        answer: dict[str, Any] = dispatcher.handler(event, LocalContext())
+        return answer
+    except Exception as exc:  # noqa: BLE001 - any failure: set the event aside, as Lambda's failure queue would
+        DEAD_LETTERS.parent.mkdir(parents=True, exist_ok=True)
+        with DEAD_LETTERS.open("a") as f:
+            f.write(json.dumps({"error": f"{type(exc).__name__}: {exc}", "event": event}) + "\n")
+        print(f"the dispatcher failed on an event ({type(exc).__name__}: {exc}); it is kept in {DEAD_LETTERS}",
+              file=sys.stderr)
+        return {}
 
 
 def run_local(
@@ -511,7 +529,10 @@ class _LocalRun:
         self.say(f"\nemulators kept running (recorded in {path}; Ctrl-C stops them). In another terminal:\n"
                  f"  videoalert upload {camera} some.mp4 --local\n"
                  f"  videoalert push {camera} some.mp4 --local   (its minutes are cut a minute or two after they end)\n"
-                 f"  videoalert list --camera {camera} --local")
+                 f"  videoalert list --camera {camera} --local\n"
+                 f"Their state (records, clips, streams, alerts) lives in this process's memory only: stopping it "
+                 f"loses them, and a new run starts empty. An event the dispatcher fails on is kept in {DEAD_LETTERS} "
+                 f"and the run goes on.")
 
         def report(answer: dict[str, Any]) -> None:
             for outcome in answer.get("outcomes", []):
@@ -525,7 +546,7 @@ class _LocalRun:
                 _deliver_events(self.sess, self.endpoint, self.queue_url, self.dispatcher,
                                 wait_s=min(1.0, SERVE_TICK_S), on_done=report)
                 if time.monotonic() >= next_tick:
-                    report(self.dispatcher.handler(scheduled_event(self.clock()), LocalContext()))
+                    report(_handle(self.dispatcher, scheduled_event(self.clock())))
                     next_tick = time.monotonic() + SERVE_TICK_S
                 for alert in local_env.drain_alerts(self.sess, self.res.alert_queue_url, endpoint_url=self.endpoint):
                     self.say(f"ALERT: {alert['subject']} ({alert['body']['video_id']})")

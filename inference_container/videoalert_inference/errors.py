@@ -8,9 +8,10 @@ from videoalert_contract.errors import (
                                         NO_FRAMES,
                                         NO_VIDEO_TRACK,
                                         NOT_FOUND,
+                                        OVER_LIMIT,
                                         TOO_LARGE,
                                         BadInputError,
 )
 
-__all__ = ["BAD_REQUEST", "CORRUPT_VIDEO", "EMPTY_VIDEO", "NOT_FOUND", "NO_FRAMES", "NO_VIDEO_TRACK", "TOO_LARGE",
-           "BadInputError"]
+__all__ = ["BAD_REQUEST", "CORRUPT_VIDEO", "EMPTY_VIDEO", "NOT_FOUND", "NO_FRAMES", "NO_VIDEO_TRACK", "OVER_LIMIT",
+           "TOO_LARGE", "BadInputError"]

@@ -1,4 +1,11 @@
-"""Frame sampling with PyAV: frames on a fixed grid of presentation times, decoding as little of the clip as possible."""
+"""Frame sampling with PyAV: frames on a fixed grid of presentation times, decoding as little of the clip as possible.
+
+Work limits hold whatever the file says: each decoded frame's size (FFmpeg refuses to allocate a larger one, and a
+frame that grows past the limit mid-stream ends the clip TOO_LARGE), the frames decoded and the decode time of a
+request (counted as decoding goes, across decoder threads: OVER_LIMIT). Timestamps that cannot place frames in time
+(shared, going backwards, jumping more than a minute, negative, missing) are not trusted: the part is sampled by
+position (frame n is at n / fps) instead, so such a clip is scored whole or refused, never half.
+"""
 from __future__ import annotations
 
 import io
@@ -7,29 +14,82 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
+from fractions import Fraction
 from pathlib import Path
-from typing import Union
+from typing import Any
 
 import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from .errors import CORRUPT_VIDEO, EMPTY_VIDEO, NO_FRAMES, NO_VIDEO_TRACK, TOO_LARGE, BadInputError
+from .errors import CORRUPT_VIDEO, EMPTY_VIDEO, NO_FRAMES, NO_VIDEO_TRACK, OVER_LIMIT, TOO_LARGE, BadInputError
 from .preprocess import resize_frame, resize_frame_to
 from .tiles import TileGrid
 
-VideoSource = Union[bytes, bytearray, memoryview, str, os.PathLike]
+VideoSource = bytes | bytearray | memoryview | str | os.PathLike[str]
 
 # Containers a camera or a user upload plausibly uses; anything else (an image, a text file that FFmpeg
 # happens to probe as "tty") is refused rather than scored.
 VIDEO_CONTAINERS = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "mpegts", "avi", "flv"})
 # 4K UHD: a bigger frame's decoder buffers alone would eat most of the function's memory.
 DEFAULT_MAX_PIXELS = 3840 * 2160
+# Two minutes of 60 fps video, every frame a reference: far more than a one-minute window of any camera needs.
+DEFAULT_MAX_FRAMES_DECODED = 7200
+# Half the inference function's 120 s timeout: the model and the download need the rest.
+DEFAULT_MAX_DECODE_S = 60.0
 # A frame this close before a grid time still counts as on time (timestamps are rounded by the muxer).
 TIME_TOLERANCE_S = 1e-3
+# Timestamps that leave a longer gap between two frames do not place frames in time (a camera's minute has none).
+MAX_TIMESTAMP_GAP_S = 60.0
+# In decode order a frame may precede (B-frames) at most this many frames shown before it.
+MAX_REORDER = 16
+# Sampling by position uses the stream's frame rate when it is a camera's (1-120 fps), else this.
+POSITION_FALLBACK_FPS = 25.0
+POSITION_FPS_RANGE = (1.0, 120.0)
+
+Packet = Any  # av.Packet: PyAV ships no type information
+Frame = Any  # av.VideoFrame
+CodecContext = Any
+Stream = Any
+Container = Any
+
+
+@dataclass(frozen=True)
+class WorkLimits:
+    """What one request may cost, whatever the file claims."""
+
+    max_pixels: int = DEFAULT_MAX_PIXELS  # per decoded frame
+    max_frames_decoded: int = DEFAULT_MAX_FRAMES_DECODED
+    max_decode_s: float = DEFAULT_MAX_DECODE_S  # decoder time, summed over decoder threads
+
+
+class _Budget:
+    """The work done so far for one request, shared by its decoder threads; raises BadInputError past a limit."""
+
+    def __init__(self, limits: WorkLimits):
+        self.limits = limits
+        self._lock = threading.Lock()
+        self._frames = 0
+        self._seconds = 0.0
+
+    def charge(self, frames: int, seconds: float) -> None:
+        with self._lock:
+            self._frames += frames
+            self._seconds += seconds
+            decoded, spent = self._frames, self._seconds
+        if decoded > self.limits.max_frames_decoded:
+            raise BadInputError(OVER_LIMIT, f"scoring it needs more than {self.limits.max_frames_decoded} frames "
+                                            "decoded (the limit per clip)")
+        if spent > self.limits.max_decode_s:
+            raise BadInputError(OVER_LIMIT, f"decoding took more than {self.limits.max_decode_s:g} s (the limit per "
+                                            "clip)")
+
+    def check_size(self, width: int, height: int) -> None:
+        if width * height > self.limits.max_pixels:
+            raise BadInputError(TOO_LARGE, f"{width}x{height} frames exceed the {self.limits.max_pixels}-pixel limit")
 
 
 @dataclass(frozen=True)
@@ -41,10 +101,12 @@ class VideoInfo:
     fps: float
     duration_s: float
     codec: str
+    sampled_by: str = "time"  # "position" when the timestamps could not be trusted
 
-    def to_dict(self) -> dict:
-        return {"width": self.width, "height": self.height, "fps": round(self.fps, 3),
-                "duration_s": round(self.duration_s, 3), "codec": self.codec}
+    def to_dict(self) -> dict[str, Any]:
+        info: dict[str, Any] = {"width": self.width, "height": self.height, "fps": round(self.fps, 3),
+                                "duration_s": round(self.duration_s, 3), "codec": self.codec}
+        return info if self.sampled_by == "time" else {**info, "sampled_by": self.sampled_by}
 
 
 @dataclass(frozen=True)
@@ -74,7 +136,7 @@ class DecodeStats:
     decode_errors: int = 0
     truncated: bool = False  # the file ends before its own index says it should
 
-    def add(self, other: "DecodeStats") -> None:
+    def add(self, other: DecodeStats) -> None:
         """Fold in the counts of one decoder worker (times add up: decode_s is decoder time, not wall time)."""
         for f in fields(self):
             mine, theirs = getattr(self, f.name), getattr(other, f.name)
@@ -91,30 +153,64 @@ class _SegmentEnd:
 
 @dataclass
 class _Part:
-    """One opened file of the clip, its video packets in decode order and their clip times."""
+    """One opened file of the clip: its video packets in decode order (up to what sampling can use) and their clip
+    times; all_pts holds every packet's timestamp, read to the end of the file."""
 
     info: VideoInfo
-    packets: list
-    times: dict = field(default_factory=dict)  # pts -> seconds on the clip's time line
+    packets: list[Packet]
+    all_pts: list[int | None]
+    times: dict[int, float] = field(default_factory=dict)  # pts -> seconds on the clip's time line
     end_s: float = 0.0
     stopped_early: bool = False
+    odd: str | None = None  # why the timestamps cannot be trusted (None: they can)
+
+
+Plan = list[tuple[int, int, bool]]
+
+
+def odd_timestamps(pts: Sequence[int | None], time_base: Fraction) -> str | None:
+    """Why a part's packet timestamps (in decode order) cannot place its frames in time; None when they can."""
+    if any(p is None for p in pts):
+        return "frames without timestamps"
+    values = [int(p) for p in pts if p is not None]
+    if not values:
+        return None
+    if len(set(values)) < len(values):
+        return "frames share timestamps"
+    if min(values) * time_base < -1:
+        return "negative timestamps"
+    running_max = values[0]
+    for i in range(MAX_REORDER, len(values)):
+        running_max = max(running_max, values[i - MAX_REORDER])
+        if values[i] <= running_max:
+            return "timestamps go backwards"
+    ordered = sorted(values)
+    gap = max((b - a for a, b in zip(ordered, ordered[1:], strict=False)), default=0) * time_base
+    if gap > MAX_TIMESTAMP_GAP_S:
+        return f"timestamps jump {float(gap):.0f} s"
+    return None
 
 
 class FrameSampler:
-    """Samples frames at `sample_fps` across the consecutive parts of one clip, at most `max_frames` in all.
+    """Samples frames at `sample_fps` across the consecutive parts of one clip, at most `max_frames` in all, between
+    `start_s` and `end_s` (seconds from the clip's start; None: to its end).
 
-    Selection is by presentation time: the first frame at or after each grid time k / sample_fps (grid
+    Selection is by presentation time: the first frame at or after each grid time start_s + k / sample_fps (grid
     continues across parts), so variable frame rates and B-frame reordering give the same answer.
     Decoding avoids work the answer does not need: packets after the last chosen frame of a GOP are never
     sent to the decoder, unchosen non-reference frames are skipped (skip_frame=NONREF), and only chosen
     frames are converted to RGB: with `resize_to`, straight from YUV to the model's size in one swscale pass.
+    A part whose timestamps cannot be trusted (odd_timestamps) is sampled by position instead.
     """
 
     def __init__(self, sample_fps: float, max_frames: int, *, resize_to: int | None = None,
-                 keep_full: bool = False, max_pixels: int = DEFAULT_MAX_PIXELS, decoder_threads: int = 1,
-                 decoder_workers: int = 1, tile_grid: TileGrid | None = None):
+                 keep_full: bool = False, limits: WorkLimits | None = None, decoder_threads: int = 1,
+                 decoder_workers: int = 1, tile_grid: TileGrid | None = None, start_s: float = 0.0,
+                 end_s: float | None = None):
         if sample_fps <= 0 or max_frames < 1:
             raise ValueError("sample_fps must be > 0 and max_frames >= 1")
+        if start_s < 0 or (end_s is not None and end_s <= start_s):
+            raise ValueError("need 0 <= start_s < end_s")
         self.period = 1.0 / sample_fps
         self.max_frames = max_frames
         self.resize_to = resize_to
@@ -122,15 +218,17 @@ class FrameSampler:
         if tile_grid is not None and not resize_to:
             raise ValueError("tiles need resize_to (the model's input size)")
         self.tile_grid = tile_grid
-        self.max_pixels = max_pixels
+        self.limits = limits or WorkLimits()
+        self._budget = _Budget(self.limits)
         self.decoder_threads = decoder_threads
         # GOPs that start from a reset decoder are independent: with workers > 1 each is decoded by its own
         # decoder on its own thread (PyAV releases the GIL while decoding). Only for model-size output: full
         # frames of a whole GOP decoded ahead would cost too much memory.
         self.decoder_workers = max(1, decoder_workers) if not self.keep_full else 1
+        self.end_s = end_s
         self.stats = DecodeStats()
         self.parts: list[VideoInfo] = []
-        self._next_target = 0.0
+        self._next_target = start_s
         self._offset = 0.0
         self._chosen = 0
         self._exhausted = False
@@ -141,7 +239,9 @@ class FrameSampler:
 
     def video_info(self) -> VideoInfo:
         first = self.parts[0]
-        return VideoInfo(first.width, first.height, first.fps, sum(p.duration_s for p in self.parts), first.codec)
+        sampled_by = "position" if any(p.sampled_by == "position" for p in self.parts) else "time"
+        return VideoInfo(first.width, first.height, first.fps, sum(p.duration_s for p in self.parts), first.codec,
+                         sampled_by)
 
     def sample(self, source: VideoSource) -> Iterator[SampledFrame]:
         """Frames of one part (the next file of the clip), in time order."""
@@ -150,33 +250,47 @@ class FrameSampler:
         started = time.perf_counter()
         container = _open_container(source)
         try:
-            stream = _video_stream(container, self.max_pixels)
+            stream = _video_stream(container, self.limits.max_pixels)
             part = self._read_part(container, stream)
             self.stats.decode_s += time.perf_counter() - started
-            yield from self._decode_part(stream, part, source)
+            if part.odd is None:
+                yield from self._decode_part(stream, part, source)
         finally:
             container.close()
+        if part.odd is not None:
+            yield from self._sample_by_position(source, part)
         self.parts.append(part.info)
         self._offset = part.end_s
-        self._exhausted = part.stopped_early
+        self._exhausted = part.stopped_early or (self.end_s is not None and self._offset >= self.end_s)
 
-    def _read_part(self, container, stream) -> _Part:
-        """Demux the video packets (cheap) so the decode plan can be made before decoding anything."""
+    def _read_part(self, container: Container, stream: Stream) -> _Part:
+        """Demux the video packets (cheap) so the decode plan can be made before decoding anything.
+
+        Packets past what sampling can use are not kept, but the demuxing goes on to the end of the file for their
+        timestamps: the part's true length, and whether its timestamps can be trusted at all.
+        """
         tb = stream.time_base
         horizon = self._next_target + (self.max_frames - self._chosen) * self.period + 2 * self.period
-        packets, stopped_early, start_pts = [], False, None
+        if self.end_s is not None:
+            horizon = min(horizon, self.end_s + 2 * self.period)
+        packets: list[Packet] = []
+        all_pts: list[int | None] = []
+        stopped_early, start_pts = False, None
         try:
             for packet in container.demux(stream):
                 if packet.size == 0:
                     continue
+                all_pts.append(packet.pts)
+                if stopped_early:
+                    continue
                 if packet.pts is not None and start_pts is None:
                     start_pts = packet.pts
-                # Beyond the last grid time we could still use: stop at the next keyframe (later packets
-                # cannot be needed to decode earlier frames).
-                if (packet.is_keyframe and packet.pts is not None and packets
+                # Beyond the last grid time we could still use: stop keeping packets at the next keyframe (later
+                # packets cannot be needed to decode earlier frames).
+                if (packet.is_keyframe and packet.pts is not None and start_pts is not None and packets
                         and self._offset + float((packet.pts - start_pts) * tb) > horizon):
                     stopped_early = True
-                    break
+                    continue
                 packets.append(packet)
         except av.error.FFmpegError as exc:
             # Truncated or damaged after some point: score what precedes it.
@@ -187,37 +301,42 @@ class FrameSampler:
         self.stats.packets += len(packets)
         if not packets:
             raise BadInputError(NO_FRAMES, "the video track holds no frames")
-        if not stopped_early and stream.frames and len(packets) < stream.frames:
+        if stream.frames and len(all_pts) < stream.frames:
             # The index promises more frames than the file holds: an upload cut short.
             self.stats.truncated = True
 
         cc = stream.codec_context
         fps = float(stream.average_rate or stream.guessed_rate or 0.0)
-        info_codec = cc.name
-        if any(p.pts is None for p in packets):
-            return _Part(VideoInfo(cc.width, cc.height, fps, 0.0, info_codec), packets, stopped_early=stopped_early)
+        odd = odd_timestamps(all_pts, Fraction(tb))
+        if odd is not None:
+            low, high = POSITION_FPS_RANGE
+            rate = fps if low <= fps <= high else POSITION_FALLBACK_FPS
+            end_s = self._offset + len(all_pts) / rate
+            info = VideoInfo(cc.width, cc.height, rate, end_s - self._offset, cc.name, "position")
+            return _Part(info, packets, all_pts, {}, end_s, False, odd)
 
-        start_pts = min(p.pts for p in packets)
-        last = max(packets, key=lambda p: p.pts)
-        times = {p.pts: self._offset + float((p.pts - start_pts) * tb) for p in packets}
+        known = [p for p in all_pts if p is not None]
+        first_pts = min(known)
+        times = {p.pts: self._offset + float((p.pts - first_pts) * tb) for p in packets}
         # The last frame lasts as long as the typical frame: muxers often write a default duration for it.
-        sorted_pts = sorted(times)
-        gaps = np.diff(sorted_pts)
+        ordered = sorted(known)
+        gaps = np.diff(ordered)
         if len(gaps):
             frame_s = float(np.median(gaps) * tb)
         else:
+            last = packets[-1]
             frame_s = float(last.duration * tb) if last.duration else (1.0 / fps if fps else 0.0)
-        end_s = times[last.pts] + frame_s
-        if stopped_early and stream.duration:
-            end_s = self._offset + float(stream.duration * tb)
-        info = VideoInfo(cc.width, cc.height, fps, end_s - self._offset, info_codec)
-        return _Part(info, packets, times, end_s, stopped_early)
+        end_s = self._offset + float((ordered[-1] - first_pts) * tb) + frame_s
+        info = VideoInfo(cc.width, cc.height, fps, end_s - self._offset, cc.name)
+        return _Part(info, packets, all_pts, times, end_s, stopped_early)
 
     def _choose(self, clip_times: list[float]) -> list[int]:
-        """Indices (into time-sorted `clip_times`) of the first frame at or after each grid time."""
-        chosen = []
+        """Indices (into time-sorted `clip_times`) of the first frame at or after each grid time, before end_s."""
+        chosen: list[int] = []
         for i, t in enumerate(clip_times):
             if self._chosen + len(chosen) >= self.max_frames:
+                break
+            if self.end_s is not None and t >= self.end_s - TIME_TOLERANCE_S:
                 break
             if t + TIME_TOLERANCE_S >= self._next_target:
                 chosen.append(i)
@@ -225,11 +344,8 @@ class FrameSampler:
                 self._next_target += steps * self.period
         return chosen
 
-    def _decode_part(self, stream, part: _Part, source: VideoSource) -> Iterator[SampledFrame]:
-        _configure(stream, self.decoder_threads)
-        if not part.times:
-            yield from self._decode_without_timestamps(stream, part)
-            return
+    def _decode_part(self, stream: Stream, part: _Part, source: VideoSource) -> Iterator[SampledFrame]:
+        self._configure(stream)
         ordered = sorted(part.times.items(), key=lambda kv: kv[1])
         chosen_pts = {ordered[i][0] for i in self._choose([t for _, t in ordered])}
         if not chosen_pts:
@@ -244,24 +360,24 @@ class FrameSampler:
             return
         yield from self._decode_in_parallel(stream, part, source, segments, chosen_pts, workers)
 
-    def _decode_in_parallel(self, stream, part: _Part, source: VideoSource, segments: list, chosen_pts: set,
-                            workers: int) -> Iterator[SampledFrame]:
+    def _decode_in_parallel(self, stream: Stream, part: _Part, source: VideoSource, segments: list[Plan],
+                            chosen_pts: set[int], workers: int) -> Iterator[SampledFrame]:
         """Each segment on a free decoder of `workers` (the stream's own plus copies opened from the source).
 
         A segment's frames are handed over one by one as its decoder gives them out, so the model can score
         the first GOP while the later ones are still decoding; they come out in time order all the same.
         """
         extra = [_open_container(source) for _ in range(workers - 1)]
-        decoders: queue.SimpleQueue = queue.SimpleQueue()
+        decoders: queue.SimpleQueue[CodecContext] = queue.SimpleQueue()
         decoders.put(stream.codec_context)
         for container in extra:
             copy = container.streams.video[0]
-            _configure(copy, self.decoder_threads)
+            self._configure(copy)
             decoders.put(copy.codec_context)
-        outputs = [queue.SimpleQueue() for _ in segments]
+        outputs: list[queue.SimpleQueue[SampledFrame | _SegmentEnd]] = [queue.SimpleQueue() for _ in segments]
         stop = threading.Event()
 
-        def decode(segment, out: queue.SimpleQueue) -> None:
+        def decode(segment: Plan, out: queue.SimpleQueue[SampledFrame | _SegmentEnd]) -> None:
             if stop.is_set():
                 return
             cc, stats = decoders.get(), DecodeStats()
@@ -271,13 +387,13 @@ class FrameSampler:
                         break
                     out.put(sample)
                 out.put(_SegmentEnd(stats))
-            except BaseException as exc:  # handed to the consumer, which re-raises it in time order
+            except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which re-raises it in time order
                 out.put(_SegmentEnd(stats, exc))
             finally:
                 decoders.put(cc)
 
         pool = ThreadPoolExecutor(workers, thread_name_prefix="videoalert-gop")
-        futures = [pool.submit(decode, segment, out) for segment, out in zip(segments, outputs)]
+        futures = [pool.submit(decode, segment, out) for segment, out in zip(segments, outputs, strict=True)]
         try:
             for out in outputs:
                 while True:
@@ -297,50 +413,101 @@ class FrameSampler:
             for container in extra:
                 container.close()
 
-    def _decode_ranges(self, cc, part: _Part, ranges: list, chosen_pts: set, stats: DecodeStats) -> Iterator[SampledFrame]:
+    def _decode_ranges(self, cc: CodecContext, part: _Part, ranges: Plan, chosen_pts: set[int],
+                       stats: DecodeStats) -> Iterator[SampledFrame]:
         """The chosen frames of consecutive plan ranges, each converted as soon as the decoder gives it out."""
         reformatter = VideoReformatter()  # this thread's scaler, built once for the run of frames
         tile_reformatter = VideoReformatter() if self.tile_grid else None
+        given: set[int] = set()  # a timestamp is one frame, however many the decoder gives out with it
         for lo, hi, reset_after in ranges:
-            packets: list = [*part.packets[lo:hi], *([None] if reset_after else [])]  # None drains the decoder
+            packets: list[Packet | None] = [*part.packets[lo:hi], *([None] if reset_after else [])]  # None: drain
             for packet in packets:
                 started = time.perf_counter()
                 if packet is not None:
                     # Unchosen frames nothing else references need not be reconstructed at all.
                     cc.skip_frame = "DEFAULT" if packet.pts in chosen_pts else "NONREF"
-                frames = _send(cc, packet, stats)
-                stats.decode_s += time.perf_counter() - started
+                frames = self._send(cc, packet, stats, started)
                 for frame in frames:
-                    if frame.pts in chosen_pts:
+                    if frame.pts in chosen_pts and frame.pts not in given:
+                        given.add(frame.pts)
                         yield self._to_sample(part.times[frame.pts], frame, stats, reformatter, tile_reformatter)
             if reset_after:
                 cc.flush_buffers()
 
-    def _decode_without_timestamps(self, stream, part: _Part) -> Iterator[SampledFrame]:
-        """Streams without packet timestamps (rare: raw elementary streams): decode all, time by frame."""
-        cc = stream.codec_context
-        fps = part.info.fps or 1.0
-        index, last_t = 0, self._offset
-        for packet in [*part.packets, None]:
-            started = time.perf_counter()
-            frames = _send(cc, packet, self.stats)
-            self.stats.decode_s += time.perf_counter() - started
-            for frame in frames:
-                t = self._offset + (float(frame.time) if frame.time is not None else index / fps)
-                index, last_t = index + 1, t
-                if self._chosen < self.max_frames and self._choose([t]):
-                    self._chosen += 1
-                    yield self._to_sample(t, frame, self.stats)
-        part.end_s = last_t + 1.0 / fps
-        part.info = VideoInfo(part.info.width, part.info.height, part.info.fps, part.end_s - self._offset,
-                              part.info.codec)
+    def _sample_by_position(self, source: VideoSource, part: _Part) -> Iterator[SampledFrame]:
+        """A part whose timestamps cannot be trusted: every frame decoded in order, frame n at n / fps."""
+        container = _open_container(source)
+        try:
+            stream = container.streams.video[0]
+            self._configure(stream)
+            cc = stream.codec_context
+            fps, index = part.info.fps, 0
+            reformatter = VideoReformatter()
+            tile_reformatter = VideoReformatter() if self.tile_grid else None
+            for packet in self._packets_then_drain(container, stream):
+                if self.done or (self.end_s is not None and self._offset + index / fps >= self.end_s):
+                    break
+                for frame in self._send(cc, packet, self.stats, time.perf_counter()):
+                    t = self._offset + index / fps
+                    index += 1
+                    if not self.done and self._choose([t]):
+                        self._chosen += 1
+                        yield self._to_sample(t, frame, self.stats, reformatter, tile_reformatter)
+        finally:
+            container.close()
 
-    def _to_sample(self, t: float, frame, stats: DecodeStats, reformatter: VideoReformatter | None = None,
+    def _packets_then_drain(self, container: Container, stream: Stream) -> Iterator[Packet | None]:
+        """The stream's packets in decode order, then None (drain the decoder); a damaged tail ends them early."""
+        try:
+            for packet in container.demux(stream):
+                if packet.size:
+                    yield packet
+        except av.error.FFmpegError:
+            self.stats.decode_errors += 1
+            self.stats.truncated = True
+        yield None
+
+    def _configure(self, stream: Stream) -> None:
+        stream.thread_type = "AUTO"
+        stream.codec_context.thread_count = self.decoder_threads
+        # FFmpeg itself refuses to allocate a frame over the limit, so a stream whose frames grow mid-way never
+        # holds one in memory; _send then names the size.
+        stream.codec_context.options = {"max_pixels": str(self.limits.max_pixels)}
+
+    def _send(self, cc: CodecContext, packet: Packet | None, stats: DecodeStats, started: float) -> list[Frame]:
+        """Frames the decoder gives out for this packet (None: drain); a damaged packet counts and gives none.
+
+        Every frame's size, the frames decoded and the decode time are charged to the request's budget here, as
+        decoding goes.
+        """
+        if packet is not None:
+            stats.packets_sent += 1
+        try:
+            frames: list[Frame] = list(cc.decode(packet))
+        except av.error.FFmpegError:
+            elapsed = time.perf_counter() - started
+            stats.decode_s += elapsed
+            self._budget.charge(0, elapsed)
+            # The decoder refused a frame over the pixel limit (its size is already in the context)
+            self._budget.check_size(cc.width, cc.height)
+            # else a damaged packet: the decoder resynchronises at the next keyframe
+            stats.decode_errors += 1
+            return []
+        for frame in frames:
+            self._budget.check_size(frame.width, frame.height)
+        elapsed = time.perf_counter() - started
+        stats.decode_s += elapsed
+        stats.frames_decoded += len(frames)
+        self._budget.charge(len(frames), elapsed)
+        return frames
+
+    def _to_sample(self, t: float, frame: Frame, stats: DecodeStats, reformatter: VideoReformatter | None = None,
                    tile_reformatter: VideoReformatter | None = None) -> SampledFrame:
         started = time.perf_counter()
         full = frame.to_ndarray(format="rgb24") if self.keep_full else None
         converted = time.perf_counter()
         image = resize_frame(frame, self.resize_to, reformatter) if self.resize_to else full
+        assert image is not None  # keep_full holds whenever resize_to is not set
         canvas = None
         if self.tile_grid is not None and self.resize_to:
             width, height = self.tile_grid.canvas_size(frame.width, frame.height, self.resize_to)
@@ -350,28 +517,10 @@ class FrameSampler:
         return SampledFrame(round(t, 3), image, full if self.resize_to else None, canvas)
 
 
-def _configure(stream, decoder_threads: int) -> None:
-    stream.thread_type = "AUTO"
-    stream.codec_context.thread_count = decoder_threads
-
-
-def _send(cc, packet, stats: DecodeStats) -> list:
-    """Frames the decoder gives out for this packet (None: drain); a damaged packet counts and gives none."""
-    try:
-        if packet is not None:
-            stats.packets_sent += 1
-        frames = cc.decode(packet)
-    except av.error.FFmpegError:
-        # A damaged packet: the decoder resynchronises at the next keyframe.
-        stats.decode_errors += 1
-        return []
-    stats.frames_decoded += len(frames)
-    return frames
-
-
-def _segments(plan: list[tuple[int, int, bool]]) -> list[list[tuple[int, int, bool]]]:
+def _segments(plan: Plan) -> list[Plan]:
     """Split the plan where the decoder is reset: each segment then decodes on a fresh decoder, independently."""
-    segments, current = [], []
+    segments: list[Plan] = []
+    current: Plan = []
     for step in plan:
         current.append(step)
         if step[2]:
@@ -382,7 +531,7 @@ def _segments(plan: list[tuple[int, int, bool]]) -> list[list[tuple[int, int, bo
     return segments
 
 
-def _decode_plan(packets: list, chosen_pts: set) -> list[tuple[int, int, bool]]:
+def _decode_plan(packets: list[Packet], chosen_pts: set[int]) -> Plan:
     """Packet index ranges [lo, hi) to decode, each ending at the last chosen frame of its GOP.
 
     `reset_after` is true where the packets that follow the range are skipped: the decoder is drained and
@@ -392,16 +541,16 @@ def _decode_plan(packets: list, chosen_pts: set) -> list[tuple[int, int, bool]]:
     starts = [i for i, p in enumerate(packets) if p.is_keyframe] or [0]
     if starts[0] != 0:
         starts.insert(0, 0)
-    bounds = list(zip(starts, starts[1:] + [len(packets)]))
+    bounds = list(zip(starts, [*starts[1:], len(packets)], strict=True))
     open_gop = any(p.pts < packets[lo].pts for lo, hi in bounds[1:] for p in packets[lo:hi])
     if open_gop:
         bounds = [(0, len(packets))]
-    ranges = []
+    ranges: list[tuple[int, int]] = []
     for lo, hi in bounds:
         needed = [i for i in range(lo, hi) if packets[i].pts in chosen_pts]
         if needed:
-            ranges.append([lo, needed[-1] + 1])
-    plan = []
+            ranges.append((lo, needed[-1] + 1))
+    plan: Plan = []
     for n, (lo, hi) in enumerate(ranges):
         next_lo = ranges[n + 1][0] if n + 1 < len(ranges) else None
         # Drain at the end too: frames still held back for reordering must come out.
@@ -409,7 +558,8 @@ def _decode_plan(packets: list, chosen_pts: set) -> list[tuple[int, int, bool]]:
     return plan
 
 
-def _open_container(source: VideoSource):
+def _open_container(source: VideoSource) -> Container:
+    file: io.BytesIO | str
     if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) == 0:
             raise BadInputError(EMPTY_VIDEO, "the video is 0 bytes")
@@ -425,7 +575,7 @@ def _open_container(source: VideoSource):
         raise BadInputError(CORRUPT_VIDEO, f"not a readable video container: {exc}") from None
 
 
-def _video_stream(container, max_pixels: int):
+def _video_stream(container: Container, max_pixels: int) -> Stream:
     if not container.streams.video:
         kinds = sorted({s.type for s in container.streams}) or ["no streams"]
         raise BadInputError(NO_VIDEO_TRACK, f"the file has no video track ({', '.join(kinds)})")

@@ -78,6 +78,7 @@ def fetch_parts(runtime: Runtime, request: InferenceRequest) -> list[bytes]:
     max_bytes = runtime.settings.max_video_bytes
     if request.urls:
         try:
+            runtime.settings.urls.check(request.urls, request.bucket, request.keys)
             return fetch_clip_parts_by_url(request.urls, max_bytes, runtime.https)
         except UrlUnavailable as exc:
             logger.warning("clip URLs unusable, reading the clip from S3", extra={"reason": str(exc)})
@@ -106,7 +107,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         downloaded = time.perf_counter()
         scores = score_clip(parts, runtime.classifier, request.sample_fps, request.max_frames,
                             regions=request.regions, top_k_embeddings=request.top_k_embeddings,
-                            **runtime.settings.scoring_options())
+                            start_s=request.start_s, end_s=request.end_s, **runtime.settings.scoring_options())
     except BadInputError as exc:
         logger.warning("video not scored", extra={"code": exc.code, "reason": exc.message})
         metrics.add_metric(name="BadInput", unit=MetricUnit.Count, value=1)

@@ -160,7 +160,8 @@ def _gaussian_blur(image: np.ndarray, sigma: float) -> np.ndarray:
 def _gaussian_kernel(sigma: float) -> np.ndarray:
     radius = (int(round(sigma * 8 + 1)) | 1) // 2
     taps = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-    return (taps / taps.sum()).astype(np.float32)
+    kernel: np.ndarray = (taps / taps.sum()).astype(np.float32)
+    return kernel
 
 
 def _clean(mask: np.ndarray) -> np.ndarray:
@@ -172,10 +173,11 @@ def _clean(mask: np.ndarray) -> np.ndarray:
     """
     fg = mask > 0
     fg = _window(_window(fg, 1, 0, np.logical_and), 1, 0, np.logical_or)
-    return _window(fg, 2, 2, np.logical_or).view(np.uint8) * np.uint8(255)
+    cleaned: np.ndarray = _window(fg, 2, 2, np.logical_or).view(np.uint8) * np.uint8(255)
+    return cleaned
 
 
-def _window(fg: np.ndarray, before: int, after: int, op) -> np.ndarray:
+def _window(fg: np.ndarray, before: int, after: int, op: np.ufunc) -> np.ndarray:
     """op over the window [-before, after] around each pixel on both axes; pixels outside the image are left out."""
     for axis in (0, 1):
         out = fg.copy()

@@ -1,24 +1,26 @@
-"""Score a clip: sample frames, classify them (whole and/or their moving regions) in batches, keep the top embeddings."""
+"""Score a clip: sample frames, classify them (whole, moving regions, tiles) in batches, keep the top embeddings."""
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Union
 
 import numpy as np
 
 from videoalert_contract.inference import REGION_FULL, REGION_MODES, REGION_MOTION, REGION_TILE, REGION_TILES
 
-from .errors import CORRUPT_VIDEO, NO_FRAMES, BadInputError
-from .frames import DecodeStats, FrameSampler, SampledFrame, VideoInfo, VideoSource
-from .model import PersonClassifier
+from .errors import CORRUPT_VIDEO, NO_FRAMES, OVER_LIMIT, BadInputError
+from .frames import DecodeStats, FrameSampler, SampledFrame, VideoInfo, VideoSource, WorkLimits
+from .model import PersonClassifier, Prediction
 from .motion import MotionDetector, crop
 from .pipeline import map_in_order, prefetch
 from .preprocess import resize_rgb, to_model_input
 from .tiles import TileGrid, cut_tiles
 
 DEFAULT_BATCH_SIZE = 16
+# Model inputs one clip may give at most (whole frames, motion regions and tiles together): far above what the frame
+# cap allows (1000 frames x (1 + 3 regions)), so it only stops a sampler that failed to hold its cap.
+MAX_ENTRIES = 8000
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class ClipScores:
 
 
 def score_clip(
-    video: Union[VideoSource, Sequence[VideoSource]],
+    video: VideoSource | Sequence[VideoSource],
     classifier: PersonClassifier,
     sample_fps: float = 1.0,
     max_frames: int = 120,
@@ -80,22 +82,28 @@ def score_clip(
     inference_workers: int = 1,
     tile_grid: TileGrid | None = None,
     tile_every: int = 1,
+    limits: WorkLimits | None = None,
+    start_s: float = 0.0,
+    end_s: float | None = None,
 ) -> ClipScores:
     """Score one clip given as bytes, a path, or a list of consecutive parts (timestamps continue across parts).
 
     regions: "full" scores each sampled frame whole; "motion" scores only the boxes that moved (a clip with
     no motion has no scores); "both" does both; "tiles" scores each frame whole and, every `tile_every`-th
-    sampled frame, its overlapping tiles (`tile_grid`, default tiles.TileGrid()). pipeline: decode the next frames on a second thread while the
-    model scores the previous batch (PyAV and ONNX Runtime both release the GIL), so two vCPUs both work.
+    sampled frame, its overlapping tiles (`tile_grid`, default tiles.TileGrid()). pipeline: decode the next frames
+    on a second thread while the model scores the previous batch (PyAV and ONNX Runtime both release the GIL), so
+    two vCPUs both work.
     decoder_workers: independent GOPs decoded on that many threads at once (whole-frame scoring only).
     inference_workers: batches scored on that many threads at once (with the pipeline; ONNX Runtime's
     run is thread-safe), so when decoding ends the batches still waiting take both vCPUs, not one.
-    Raises BadInputError (with the contract's code) for a video that cannot be scored.
+    limits: what decoding may cost (frames.WorkLimits, checked as it goes); start_s, end_s: only frames in that
+    time range of the clip are sampled (a window of a long upload); the video info gives the whole clip's length.
+    Raises BadInputError (with the contract's code) for a video that cannot be scored or is over a limit.
     """
     if regions not in REGION_MODES:
         raise ValueError(f"regions must be one of {', '.join(REGION_MODES)}, got {regions!r}")
     started = time.perf_counter()
-    parts = list(video) if isinstance(video, (list, tuple)) else [video]
+    parts: list[VideoSource] = list(video) if isinstance(video, (list, tuple)) else [video]  # type: ignore[list-item]
     use_full, use_motion = regions in ("full", "both", REGION_TILES), regions in ("motion", "both")
     grid = (tile_grid or TileGrid()) if regions == REGION_TILES else None
     if tile_every < 1:
@@ -103,7 +111,8 @@ def score_clip(
     # Whole frames go from YUV straight to the model's size; motion crops need the full-resolution frame too,
     # tiles the frame at the grid's canvas size.
     sampler = FrameSampler(sample_fps, max_frames, resize_to=classifier.spec.input_size, keep_full=use_motion,
-                           decoder_threads=decoder_threads, decoder_workers=decoder_workers, tile_grid=grid)
+                           decoder_threads=decoder_threads, decoder_workers=decoder_workers, tile_grid=grid,
+                           limits=limits, start_s=start_s, end_s=end_s)
     detector = MotionDetector() if use_motion else None
     frames_sampled = 0
     regions_s = 0.0  # motion search, crops and their resizing
@@ -116,12 +125,17 @@ def score_clip(
         """Model inputs in batches, in time order: the decoding side of the pipeline."""
         nonlocal frames_sampled, regions_s
         batch: list[_Item] = []
+        entries = 0
         for part in parts:
             for frame in sampler.sample(part):
                 frames_sampled += 1
                 t0 = time.perf_counter()
-                batch.extend(_items_of(frame, detector, use_full, classifier.spec.input_size,
-                                       grid if (frames_sampled - 1) % tile_every == 0 else None))
+                new = _items_of(frame, detector, use_full, classifier.spec.input_size,
+                                grid if (frames_sampled - 1) % tile_every == 0 else None)
+                entries += len(new)
+                if entries > MAX_ENTRIES:
+                    raise BadInputError(OVER_LIMIT, f"scoring it needs more than {MAX_ENTRIES} model inputs")
+                batch.extend(new)
                 regions_s += time.perf_counter() - t0
                 while len(batch) >= batch_size:
                     yield batch[:batch_size]
@@ -131,9 +145,9 @@ def score_clip(
         if batch:
             yield batch
 
-    def score(batch: list[_Item]):
+    def score(batch: list[_Item]) -> tuple[Prediction, float, float]:
         t0 = time.perf_counter()
-        model_input = to_model_input([item.image for item in batch], classifier.spec)
+        model_input = to_model_input([item.image for item in batch if item.image is not None], classifier.spec)
         t1 = time.perf_counter()
         return classifier.predict_batch(model_input), t1 - t0, time.perf_counter() - t1
 
@@ -157,7 +171,7 @@ def score_clip(
     top = np.argsort(-all_scores, kind="stable")[: max(0, top_k_embeddings)]
     total_s = time.perf_counter() - started
     return ClipScores(
-        frames=[FrameScore(item.t, float(s), item.region, item.box) for item, s in zip(items, all_scores)],
+        frames=[FrameScore(item.t, float(s), item.region, item.box) for item, s in zip(items, all_scores, strict=True)],
         top_embeddings=[TopEmbedding(items[i].t, float(all_scores[i]), all_embeddings[i].astype(float).tolist(),
                                      items[i].region, items[i].box) for i in top],
         video=sampler.video_info(),
@@ -182,6 +196,7 @@ def _items_of(frame: SampledFrame, detector: MotionDetector | None, use_full: bo
     items = [_Item(frame.t, frame.image, REGION_FULL, None)] if use_full else []
     if detector is not None:
         full = frame.full
+        assert full is not None  # the sampler keeps full frames whenever motion regions are searched
         height, width = full.shape[:2]
         items.extend(_Item(frame.t, resize_rgb(crop(full, box), size), REGION_MOTION, box.fractions(width, height))
                      for box in detector.boxes(full))

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .frames import DEFAULT_MAX_DECODE_S, DEFAULT_MAX_FRAMES_DECODED, DEFAULT_MAX_PIXELS, WorkLimits
+from .url_source import UrlPolicy
+
 ENV_MODEL_DIR = "MODEL_DIR"
 ENV_MODEL_FILE = "MODEL_FILE"  # e.g. person_classifier.onnx (fp32); default: the card's served file (int8 if kept)
 ENV_MODEL_ENCODING = "MODEL_ENCODING"  # auto (default: the AMX encoding on CPUs with AMX), plain or amx
@@ -18,6 +21,12 @@ ENV_PIPELINE = "PIPELINE"
 ENV_INFERENCE_WORKERS = "INFERENCE_WORKERS"
 ENV_BATCH_SIZE = "BATCH_SIZE"
 ENV_TILE_EVERY = "TILE_EVERY"
+ENV_MAX_PIXELS = "MAX_PIXELS"
+ENV_MAX_FRAMES_DECODED = "MAX_FRAMES_DECODED"
+ENV_MAX_DECODE_SECONDS = "MAX_DECODE_SECONDS"
+# S3 endpoints besides AWS's whose clip URLs the function fetches (comma-separated scheme://host:port); default: the
+# endpoint boto3 would use for S3 itself (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL: the local emulator's), else none.
+ENV_CLIP_URL_ENDPOINTS = "CLIP_URL_ENDPOINTS"
 
 CONTAINER_MODEL_DIR = Path("/opt/model")  # where the Dockerfile copies the released model
 REPO_MODEL_DIR = Path(__file__).resolve().parents[2] / "models"
@@ -49,12 +58,16 @@ class InferenceSettings:
     # one is). 2 keeps a 60 s 640x480 clip inside its time budget (bench/regions_real.py) and still looks at a
     # person in view for 4 s or more twice.
     tile_every: int = 2
+    # What one clip may cost, checked as it decodes (frames.WorkLimits): over a limit it is answered OVER_LIMIT
+    # or TOO_LARGE, which the dispatcher records REJECTED, never to be retried.
+    limits: WorkLimits = WorkLimits()
+    urls: UrlPolicy = UrlPolicy()  # which clip URLs are fetched (the region's S3, the configured emulator)
 
     def scoring_options(self) -> dict[str, Any]:
         """score_clip's keyword arguments for how to decode and score (the handler and the benchmarks pass these)."""
         return {"decoder_threads": self.decoder_threads, "decoder_workers": self.decoder_workers,
                 "pipeline": self.pipeline, "inference_workers": self.inference_workers, "batch_size": self.batch_size,
-                "tile_every": self.tile_every}
+                "tile_every": self.tile_every, "limits": self.limits}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InferenceSettings:
@@ -71,4 +84,14 @@ class InferenceSettings:
             inference_workers=int(env.get(ENV_INFERENCE_WORKERS, "2")),
             batch_size=int(env.get(ENV_BATCH_SIZE, "8")),
             tile_every=int(env.get(ENV_TILE_EVERY, "2")),
+            limits=WorkLimits(max_pixels=int(env.get(ENV_MAX_PIXELS, str(DEFAULT_MAX_PIXELS))),
+                              max_frames_decoded=int(env.get(ENV_MAX_FRAMES_DECODED, str(DEFAULT_MAX_FRAMES_DECODED))),
+                              max_decode_s=float(env.get(ENV_MAX_DECODE_SECONDS, str(DEFAULT_MAX_DECODE_S)))),
+            urls=UrlPolicy(region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+                           endpoints=_endpoints(env)),
         )
+
+
+def _endpoints(env: Mapping[str, str]) -> tuple[str, ...]:
+    named = env.get(ENV_CLIP_URL_ENDPOINTS) or env.get("AWS_ENDPOINT_URL_S3") or env.get("AWS_ENDPOINT_URL") or ""
+    return tuple(e.strip().rstrip("/") for e in named.split(",") if e.strip())

@@ -12,6 +12,8 @@ import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import dataclass
+from urllib.parse import unquote, urlsplit
 
 from .errors import EMPTY_VIDEO, NOT_FOUND, TOO_LARGE, BadInputError
 
@@ -20,7 +22,52 @@ _TOTAL = re.compile(r"^bytes \d+-\d+/(\d+)$")
 
 
 class UrlUnavailable(Exception):
-    """The URLs gave no answer about the clip (expired, refused, a fault): read it from bucket and key instead."""
+    """The URLs gave no answer about the clip (expired, refused, a fault, or not the clip's S3 URL at all): read it
+    from bucket and key instead."""
+
+
+@dataclass(frozen=True)
+class UrlPolicy:
+    """Which URLs the function fetches: only the S3 URL of the very object the request names, on the S3 endpoint
+    this function would read it from itself (its region's, over HTTPS, or an emulator's named in `endpoints`).
+
+    A URL naming any other host, bucket or key is never fetched (a forged request cannot point the function at an
+    internal service or someone else's object); the clip is read from bucket and key with the function's own role.
+    """
+
+    region: str | None = None
+    endpoints: tuple[str, ...] = ()  # scheme://host:port of S3 endpoints other than AWS's (the local emulator)
+
+    def accepts(self, url: str, bucket: str, key: str) -> bool:
+        try:
+            parts = urlsplit(url)
+            port = parts.port
+        except ValueError:  # a malformed port or host
+            return False
+        if parts.username is not None or parts.password is not None or parts.fragment:
+            return False
+        host, path = (parts.hostname or "").lower(), unquote(parts.path)
+        bucket = bucket.lower()
+        virtual, path_style = path == f"/{key}", path == f"/{bucket}/{key}"
+        if parts.scheme == "https" and port in (None, 443):
+            regional = (f"s3.{self.region}.amazonaws.com", f"s3.dualstack.{self.region}.amazonaws.com") \
+                if self.region else ()
+            for s3_host in ("s3.amazonaws.com", *regional):
+                if (host == f"{bucket}.{s3_host}" and virtual) or (host == s3_host and path_style):
+                    return True
+        for endpoint in self.endpoints:
+            allowed = urlsplit(endpoint)
+            if parts.scheme != allowed.scheme or port != allowed.port or not allowed.hostname:
+                continue
+            if (host == allowed.hostname and path_style) or (host == f"{bucket}.{allowed.hostname}" and virtual):
+                return True
+        return False
+
+    def check(self, urls: Sequence[str], bucket: str, keys: Sequence[str]) -> None:
+        """UrlUnavailable unless each URL is the S3 URL of its part."""
+        for url, key in zip(urls, keys, strict=True):
+            if not self.accepts(url, bucket, key):
+                raise UrlUnavailable(f"{_safe(url)} is not the S3 URL of s3://{bucket}/{key}: not fetched")
 
 
 def https_context() -> ssl.SSLContext:

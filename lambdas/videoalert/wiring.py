@@ -5,6 +5,7 @@ The only module of the package that knows every layer; handlers, the local run a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import boto3
@@ -48,7 +49,7 @@ def build_dependencies(settings: DispatcherSettings, *, session: boto3.session.S
         clip_source = KvsClipSource(client("kinesisvideo"))
     return Dependencies(
         settings=settings,
-        records=VideoRecords(dynamodb.Table(settings.videos_table)),
+        records=VideoRecords(dynamodb.Table(settings.videos_table), lease=timedelta(seconds=settings.lease_seconds)),
         cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
         clips=ClipStore(client("s3", S3_CONFIG), settings.video_bucket),
         inference=inference,

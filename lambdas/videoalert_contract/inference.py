@@ -52,9 +52,13 @@ class InferenceRequest:
     top_k_embeddings: int = DEFAULT_TOP_K_EMBEDDINGS
     regions: str = REGION_FULL  # one of REGION_MODES: what of each sampled frame is classified
     urls: tuple[str, ...] = ()  # presigned GET URLs of the parts, in the same order; () = read bucket/keys
+    # Only frames in [start_s, end_s) of the clip are scored (one window of a long upload); end_s None: to the end.
+    start_s: float = 0.0
+    end_s: float | None = None
 
     def to_payload(self) -> dict[str, Any]:
-        """The JSON object sent to the function; urls only when there are any (they are credentials)."""
+        """The JSON object sent to the function; urls only when there are any (they are credentials), the time range
+        only when it is not the whole clip."""
         payload: dict[str, Any] = {
             "video_id": self.video_id, "bucket": self.bucket, "key": self.keys[0], "more_keys": list(self.keys[1:]),
             "sample_fps": self.sample_fps, "max_frames": self.max_frames,
@@ -62,6 +66,8 @@ class InferenceRequest:
         }
         if self.urls:
             payload["urls"] = list(self.urls)
+        if self.start_s or self.end_s is not None:
+            payload |= {"start_s": self.start_s, "end_s": self.end_s}
         return payload
 
     @classmethod
@@ -87,8 +93,13 @@ class InferenceRequest:
         regions = REGION_FULL if regions is None else regions
         if regions not in REGION_MODES:
             raise BadInputError(BAD_REQUEST, f"regions must be one of {', '.join(REGION_MODES)}, got {regions!r}")
+        start_s = _number(event, "start_s", 0.0, float)
+        end_s = None if event.get("end_s") is None else _number(event, "end_s", 0.0, float)
+        if start_s < 0 or (end_s is not None and end_s <= start_s):
+            raise BadInputError(BAD_REQUEST, f"need 0 <= start_s < end_s, got {start_s}, {end_s}")
         keys = (key, *more_keys)
-        return cls(video_id, bucket, keys, sample_fps, max_frames, top_k, regions, _urls(event, len(keys)))
+        return cls(video_id, bucket, keys, sample_fps, max_frames, top_k, regions, _urls(event, len(keys)),
+                   start_s, end_s)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,11 @@ VIDEOS_BY_CAMERA_INDEX = "by_camera"
 VIDEOS_BY_CAMERA_PARTITION_KEY = "camera_id"
 VIDEOS_BY_CAMERA_SORT_KEY = "window_start"
 VIDEOS_TTL_ATTRIBUTE = "expires_at"
+# Sparse index of the records still open (RECEIVED, PROCESSING, or an alert not yet sent), by the time recovery
+# should look at them: an item is in it only while it has a due_at.
+VIDEOS_DUE_INDEX = "due_by_camera"
+VIDEOS_DUE_PARTITION_KEY = "camera_id"
+VIDEOS_DUE_SORT_KEY = "due_at"
 
 # DynamoDB: cameras table (one item per camera: rule, threshold, cursor).
 CAMERAS_PARTITION_KEY = "camera_id"
@@ -42,6 +47,9 @@ REVIEW_PREFIX = "review/"
 # SNS message attributes subscribers filter on.
 ALERT_ATTRIBUTE_CAMERA = "camera_id"
 ALERT_ATTRIBUTE_DECISION = "decision"
+# Alerts are delivered at least once: a repeat (a run died after SNS accepted the alert, before marking it sent)
+# carries the same dedup key, the video id, so a subscriber can drop it.
+ALERT_ATTRIBUTE_DEDUP = "dedup_key"
 
 # Environment variables of the zip functions: the stack (infra/) sets exactly these, videoalert.config reads them.
 ENV_VIDEO_BUCKET = "VIDEO_BUCKET"
@@ -57,6 +65,10 @@ ENV_SETTLE_SECONDS = "SETTLE_SECONDS"
 ENV_MAX_WINDOWS_PER_RUN = "MAX_WINDOWS_PER_RUN"
 ENV_MAX_VIDEO_BYTES = "MAX_VIDEO_BYTES"
 ENV_SAMPLE_FPS = "SAMPLE_FPS"
+ENV_LEASE_SECONDS = "LEASE_SECONDS"  # how long a claim holds a clip; the stack sets the dispatcher's timeout + 60
+ENV_MAX_ATTEMPTS = "MAX_ATTEMPTS"  # claims of one clip before an expired lease ends it FAILED
+ENV_MAX_UPLOAD_MINUTES = "MAX_UPLOAD_MINUTES"  # longer uploads are REJECTED TOO_LONG
+ENV_RECOVER_PER_RUN = "RECOVER_PER_RUN"  # open records one camera's scheduled run recovers at most
 ENV_INFERENCE_URLS = "INFERENCE_CLIP_URLS"  # "0": send bucket/keys only (the inference function then needs boto3)
 ENV_FP_MEMORY_CAPACITY = "FP_MEMORY_CAPACITY"
 ENV_REVIEW_BAND = "REVIEW_BAND"

@@ -28,11 +28,28 @@ class Pipeline:
 
         return _deliver_events(self.sess, None, self.queue_url, self.dispatcher)
 
+    def settle(self, runs: int = 30) -> int:
+        """Run the scheduled dispatcher a minute apart, as the deployed schedule does, until no record is open
+        (RECEIVED, PROCESSING, or an alert not yet sent); returns the runs it took."""
+        from datetime import UTC, datetime, timedelta
+
+        from handlers.conftest import LambdaContext, scheduled_event
+
+        records = self.deps.records
+        for run in range(runs):
+            if not any(r.due_at for r in records.all()):
+                return run
+            clock = records.clock
+            records.clock = lambda clock=clock: clock() + timedelta(minutes=1)
+            self.dispatcher.handler(scheduled_event(datetime.now(UTC)), LambdaContext())
+        raise AssertionError(f"records still open after {runs} scheduled runs")
+
     def records(self) -> list[dict]:
         return [r.to_item() for r in self.deps.records.all()]
 
     def record_for_upload(self, key: str) -> dict:
-        (record,) = [r for r in self.records() if r.get("upload_key") == key]
+        """The record of the upload (of its first window, when it is long)."""
+        (record,) = [r for r in self.records() if r.get("upload_key") == key and not r.get("upload_of")]
         return record
 
     def alerts(self) -> list[dict]:

@@ -44,7 +44,8 @@ def test_the_local_run_alerts_on_both_people_and_on_no_horse_or_empty_scene_by_b
     alerted = sorted(a["body"]["video_id"] for a in result.alerts)
     assert alerted == sorted(r["video_id"] for r in result.records if r["decision"] == "ALERT")
     assert len(alerted) == 4
-    assert all(a["attributes"] == {"camera_id": "cam1", "decision": "ALERT"} for a in result.alerts)
+    assert all(a["attributes"] == {"camera_id": "cam1", "decision": "ALERT", "dedup_key": a["body"]["video_id"]}
+               for a in result.alerts)
     # and the report shows a plot and a best frame per video, alerts first
     page = Path(result.report_path).read_text()
     assert page.count('alt="score over time"') == 12 and page.count('alt="best frame"') == 12

@@ -35,7 +35,7 @@ def test_replaying_an_upload_event_three_times_gives_one_record_and_one_alert(wi
     alerts = drain_alerts(sess, res.alert_queue_url)
     assert len(alerts) == 1
     assert alerts[0]["subject"].startswith("Person detected on cam1 at ")
-    assert alerts[0]["attributes"] == {"camera_id": "cam1", "decision": "ALERT"}
+    assert alerts[0]["attributes"] == {"camera_id": "cam1", "decision": "ALERT", "dedup_key": record["video_id"]}
     assert alerts[0]["body"]["video_id"] == record["video_id"]
     assert record["alert_message_id"] == alerts[0]["message_id"]
     assert len(inference.calls) == 1
@@ -189,8 +189,9 @@ def test_a_clip_left_processing_by_a_crashed_run_is_taken_over_after_the_lease(w
     inference.score = original_score
     (record,) = records(sess, res)
     assert record["status"] == "PROCESSING"
-    # When the event is retried within the lease, nothing happens; after it, the clip is finished once
-    assert invoke(event)["outcomes"][0]["status"] == "DUPLICATE"
+    # When the event is retried within the lease, nothing happens (another run holds it); after it, the clip is
+    # finished once
+    assert invoke(event)["outcomes"][0]["status"] == "IN_PROGRESS"
     real_clock = deps.records.clock
     deps.records.clock = lambda: real_clock() + timedelta(minutes=20)
     assert invoke(event)["outcomes"][0]["status"] == "DONE"

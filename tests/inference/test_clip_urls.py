@@ -80,7 +80,9 @@ class Stub(http.server.BaseHTTPRequestHandler):
             self.end_headers()
             self.wfile.write(b"abc")
             return
-        status = int(self.path.strip("/").split("?")[0])
+        query = self.path.partition("?")[2]
+        asked = [q.split("=", 1)[1] for q in query.split("&") if q.startswith("status=")]
+        status = int(asked[0] if asked else self.path.strip("/").split("?")[0])
         body = b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
@@ -175,12 +177,21 @@ def test_urls_that_are_not_one_http_url_per_part_are_a_bad_request(urls):
     assert err.value.code == "BAD_REQUEST"
 
 
-def test_the_handler_scores_a_clip_through_its_url_without_an_s3_client(inference_env, s3_server):
-    # Given a clip behind a presigned URL (and not in the bucket the request names)
+@pytest.fixture
+def s3_endpoint(moto_endpoint, monkeypatch):
+    """The function reads clip URLs of the emulator's S3 endpoint (as in the local run), and of no other host."""
+    monkeypatch.setenv("CLIP_URL_ENDPOINTS", moto_endpoint)
+    inference_handler.reset_runtime()
+    return moto_endpoint
+
+
+def test_the_handler_scores_a_clip_through_its_url_without_an_s3_client(inference_env, s3_server, s3_endpoint):
+    # Given a clip behind a presigned URL (and not in the in-process S3 the function's client would read)
     s3_server.put_object(Bucket=SERVED, Key="videos/cam1/url-only.mp4", Body=encode_clip(cfr_times(3, 10)))
     # When the function is invoked with the URL
     response = handler(
-        request(key="videos/cam1/url-only.mp4", urls=[presign(s3_server, "videos/cam1/url-only.mp4")]), LambdaContext()
+        request(bucket=SERVED, key="videos/cam1/url-only.mp4", urls=[presign(s3_server, "videos/cam1/url-only.mp4")]),
+        LambdaContext(),
     )
     # Then it is scored, and the container built no S3 client
     assert response["ok"] is True, response
@@ -189,12 +200,15 @@ def test_the_handler_scores_a_clip_through_its_url_without_an_s3_client(inferenc
 
 
 def test_an_expired_url_falls_back_to_bucket_and_key(inference_env, stub, capsys, monkeypatch):
-    # Given a clip in the request's bucket, and a URL that answers 403 (expired)
+    # Given a clip in the request's bucket, and a URL of it that answers 403 (expired) from an endpoint the function
+    # reads S3 from
     put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(3, 10)))
+    monkeypatch.setenv("CLIP_URL_ENDPOINTS", stub)
+    inference_handler.reset_runtime()
     warnings = []
     monkeypatch.setattr(inference_handler.logger, "warning", lambda msg, **kw: warnings.append((msg, kw)))
     # When the function is invoked with it
-    response = handler(request(urls=[stub + "/403"]), LambdaContext())
+    response = handler(request(urls=[stub + "/clips/videos/cam1/clip.mp4?status=403"]), LambdaContext())
     # Then the clip is read from S3 and scored, and the fallback is logged with its reason and counted
     assert response["ok"] is True, response
     assert len(response["frames"]) == 3
@@ -204,11 +218,12 @@ def test_an_expired_url_falls_back_to_bucket_and_key(inference_env, stub, capsys
     assert '"UrlFallbacks":[1.0]' in capsys.readouterr().out
 
 
-def test_a_url_to_a_missing_clip_is_not_found_without_a_fallback(inference_env, s3_server):
-    # Given a URL to an object that does not exist, but a clip in the request's bucket/key
-    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(3, 10)))
+def test_a_url_to_a_missing_clip_is_not_found_without_a_fallback(inference_env, s3_server, s3_endpoint):
+    # Given a URL to an object that does not exist (while the in-process S3 the fallback reads holds it)
+    put(inference_env, "videos/cam1/never-stored.mp4", encode_clip(cfr_times(3, 10)))
     # When the function is invoked
-    response = handler(request(urls=[presign(s3_server, "videos/cam1/never-stored.mp4")]), LambdaContext())
+    response = handler(request(bucket=SERVED, key="videos/cam1/never-stored.mp4",
+                               urls=[presign(s3_server, "videos/cam1/never-stored.mp4")]), LambdaContext())
     # Then S3's own answer stands: NOT_FOUND, no second read
     assert response["ok"] is False
     assert response["error"]["code"] == "NOT_FOUND"
@@ -225,12 +240,13 @@ print(json.dumps({"ok": response["ok"], "modules": sorted(m for m in heavy if m 
 """
 
 
-def test_a_container_serving_urls_never_imports_boto3(tmp_path, s3_server):
+def test_a_container_serving_urls_never_imports_boto3(tmp_path, s3_server, moto_endpoint):
     # Given a fresh Lambda-like process (model loaded in the init phase) and a clip behind a presigned URL
     write_tiny_model(tmp_path)
     s3_server.put_object(Bucket=SERVED, Key="fresh.mp4", Body=encode_clip(cfr_times(2, 10)))
-    event = request(key="fresh.mp4", urls=[presign(s3_server, "fresh.mp4")])
+    event = request(bucket=SERVED, key="fresh.mp4", urls=[presign(s3_server, "fresh.mp4")])
     env = {
+        "CLIP_URL_ENDPOINTS": moto_endpoint,
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "MODEL_DIR": str(tmp_path),
         "AWS_DEFAULT_REGION": "us-east-1",
@@ -247,3 +263,45 @@ def test_a_container_serving_urls_never_imports_boto3(tmp_path, s3_server):
     # Then it scored the clip, and neither boto3 nor botocore's client was ever imported (0.3 s kept out of init)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1]) == {"ok": True, "modules": []}
+
+
+def test_a_url_to_another_host_is_never_fetched_and_the_clip_is_read_from_s3(inference_env, stub):
+    # Given a clip in the request's bucket/key, and a request whose URL names another host (a forged request, or
+    # an internal service the function can reach)
+    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(3, 10)))
+    Stub.gets.clear()
+    # When the function is invoked with it
+    response = handler(request(urls=[stub + "/clips/videos/cam1/clip.mp4?status=200"]), LambdaContext())
+    # Then the host was never contacted, and the clip was read from its bucket and key instead
+    assert Stub.gets == []
+    assert response["ok"] is True and len(response["frames"]) == 3
+
+
+def test_a_url_of_the_s3_endpoint_for_another_key_is_not_fetched(inference_env, s3_server, s3_endpoint):
+    # Given the request's clip in S3, and a URL of the right endpoint that names another object
+    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(3, 10)))
+    s3_server.put_object(Bucket=SERVED, Key="videos/cam1/other.mp4", Body=encode_clip(cfr_times(5, 10)))
+    response = handler(request(urls=[presign(s3_server, "videos/cam1/other.mp4")]), LambdaContext())
+    # Then the other object was not read: the request's own clip (3 s) was scored
+    assert response["ok"] is True and len(response["frames"]) == 3
+
+
+@pytest.mark.parametrize(("url", "ok"), [
+    ("https://vb.s3.amazonaws.com/videos/cam1/a%20b.mp4?X-Amz-Signature=s", True),
+    ("https://vb.s3.eu-west-1.amazonaws.com/videos/cam1/a%20b.mp4?X-Amz-Signature=s", True),
+    ("https://s3.eu-west-1.amazonaws.com/vb/videos/cam1/a%20b.mp4?X-Amz-Signature=s", True),
+    ("http://127.0.0.1:5000/vb/videos/cam1/a%20b.mp4?X-Amz-Signature=s", True),
+    ("http://vb.s3.amazonaws.com/videos/cam1/a%20b.mp4", False),  # AWS over plain HTTP
+    ("https://other.s3.amazonaws.com/videos/cam1/a%20b.mp4", False),  # another bucket
+    ("https://vb.s3.amazonaws.com/videos/cam1/c.mp4", False),  # another key
+    ("https://vb.s3.amazonaws.com.evil.example/videos/cam1/a%20b.mp4", False),
+    ("https://vb.s3.amazonaws.com@evil.example/videos/cam1/a%20b.mp4", False),
+    ("http://169.254.169.254/latest/meta-data/", False),
+    ("http://127.0.0.1:5001/vb/videos/cam1/a%20b.mp4", False),  # another port than the emulator's
+    ("https://vb.s3.us-east-2.amazonaws.com/videos/cam1/a%20b.mp4", False),  # another region
+])
+def test_only_the_s3_url_of_the_requested_object_is_accepted(url, ok):
+    from videoalert_inference.url_source import UrlPolicy
+
+    policy = UrlPolicy(region="eu-west-1", endpoints=("http://127.0.0.1:5000",))
+    assert policy.accepts(url, "vb", "videos/cam1/a b.mp4") is ok

@@ -165,3 +165,12 @@ def test_inference_image_context_stages_only_the_container_code_the_contract_and
     # of lambdas/, only the contract package the image copies (the Dockerfile's COPY needs it)
     assert {p.name for p in (staged / "lambdas").iterdir()} == {"videoalert_contract"}
     assert (staged / "lambdas" / "videoalert_contract" / "inference.py").is_file()
+
+
+def test_a_clip_lease_outlasts_the_dispatcher_run_that_holds_it(synth):
+    # Given the dispatcher's timeout and its environment
+    function = _function(synth, "dispatcher")
+    parsed = DispatcherSettings.from_env(_resolved_env(synth, "dispatcher"))
+    # Then a lease expires only after the run holding it has ended (so only a dead run's clip is taken over)
+    assert function["Environment"]["Variables"][names.ENV_LEASE_SECONDS] == str(parsed.lease_seconds)
+    assert parsed.lease_seconds >= function["Timeout"] + 60

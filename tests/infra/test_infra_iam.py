@@ -125,7 +125,8 @@ def test_inference_may_only_read_clips_under_videos(synth):
 def test_dispatcher_writes_videos_and_only_reads_uploads(synth):
     statements = _function_policies(synth)["dispatcher"]
     assert _object_prefixes(statements, synth.logical_id(synth.stack.storage.video_bucket)) == {
-        "s3:GetObject": {"/videos/*", "/uploads/*"}, "s3:PutObject": {"/videos/*"}}
+        "s3:GetObject": {"/videos/*", "/uploads/*"}, "s3:GetObjectVersion": {"/uploads/*"},
+        "s3:PutObject": {"/videos/*"}}
 
 
 def test_dispatcher_reads_only_clips_from_streams_and_invokes_only_inference(synth):
@@ -182,3 +183,48 @@ def test_camera_producer_policy_may_only_put_media_into_this_stacks_streams(synt
         frozenset(streams): {"kinesisvideo:GetDataEndpoint", "kinesisvideo:PutMedia", "kinesisvideo:DescribeStream"},
         frozenset({synth.logical_id(synth.stack.ingest.key)}): {"kms:GenerateDataKey"},
     }
+
+
+def test_dispatcher_reads_the_upload_version_its_event_names(synth):
+    # HeadObject and CopyObject of a given version need GetObjectVersion; finding the version of an event that names
+    # only its ETag needs ListBucketVersions, limited to uploads/
+    statements = _function_policies(synth)["dispatcher"]
+    video_bucket = synth.logical_id(synth.stack.storage.video_bucket)
+    assert _object_prefixes(statements, video_bucket)["s3:GetObjectVersion"] == {"/uploads/*"}
+    [listing] = [st for st in statements if st["Action"] == "s3:ListBucketVersions"]
+    assert _refs(listing["Resource"]) == {video_bucket}
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["uploads/*"]}}
+
+
+# The DynamoDB calls each function's code makes (store/ adapters; batch_writer is BatchWriteItem; indexes are queried)
+DYNAMODB_ACTIONS = {
+    "dispatcher": {
+        "videos_table": {"GetItem", "PutItem", "UpdateItem", "Query", "Scan"},  # Scan: redrive of FAILED clips
+        "cameras_table": {"GetItem", "PutItem", "UpdateItem", "Scan"},  # register, cursor, every camera
+        "fp_memory_table": {"Query"},  # suppression reads the camera's memory
+    },
+    "feedback": {
+        "videos_table": {"GetItem", "UpdateItem"},  # read the video, write its label
+        "cameras_table": {"GetItem", "PutItem"},  # the camera's rule; a deploy-time camera's first item
+        "fp_memory_table": {"Query", "BatchWriteItem"},  # read, add and remove memory entries
+    },
+    "review": {
+        "videos_table": {"Query"},  # a day's clips per camera (by_camera index)
+        "cameras_table": {"GetItem", "PutItem", "Scan"},  # every camera, registering deploy-time ones
+    },
+    "inference": {},
+}
+
+
+@pytest.mark.parametrize("owner", list(DYNAMODB_ACTIONS))
+def test_each_function_may_make_only_the_dynamodb_calls_its_code_makes(synth, owner):
+    # Given the function's role, When its DynamoDB actions are collected per table (indexes count as their table)
+    statements = _function_policies(synth)[owner]
+    tables = {synth.logical_id(getattr(synth.stack.storage, name)): name for name in DYNAMODB_ACTIONS["dispatcher"]}
+    granted: dict[str, set[str]] = {}
+    for st in statements:
+        for table in _refs(st["Resource"]) & set(tables):
+            granted.setdefault(tables[table], set()).update(
+                a.removeprefix("dynamodb:") for a in _as_list(st["Action"]) if a.startswith("dynamodb:"))
+    # Then they are exactly the calls it makes: no Scan, DeleteItem, batch or stream reads it does not use
+    assert granted == DYNAMODB_ACTIONS[owner]

@@ -87,3 +87,12 @@ def test_dashboard_shows_throughput_latency_errors_alerts_per_camera_and_dlq_dep
                    "ClipsReceived", "ClipsProcessed", "ClipsFailed", "Suppressed", "DecodeMs", "InferenceMs",
                    "Frames", "AlertsByCamera", "ApproximateNumberOfMessagesVisible", "back-yard"):
         assert needle in body, needle
+
+
+def test_clips_recovered_in_every_period_alarm_and_show_on_the_dashboard(synth):
+    # A run dying mid-clip now and then is recovered silently; dying in every period for 15 minutes is a problem
+    alarm = _alarms(synth)["clips-recovered"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("videoalert", "Recovered")
+    assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == monitoring.FAILURE_PERIODS
+    [dashboard] = synth.resources("AWS::CloudWatch::Dashboard").values()
+    assert "Recovered" in json.dumps(dashboard["Properties"]["DashboardBody"])

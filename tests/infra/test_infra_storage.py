@@ -63,12 +63,12 @@ def test_videos_table_has_pitr_ttl_encryption_and_the_by_camera_index(synth):
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "TimeToLiveSpecification": {"AttributeName": names.VIDEOS_TTL_ATTRIBUTE, "Enabled": True},
         "SSESpecification": {"SSEEnabled": True},
-        "GlobalSecondaryIndexes": [Match.object_like({
+        "GlobalSecondaryIndexes": Match.array_with([Match.object_like({
             "IndexName": names.VIDEOS_BY_CAMERA_INDEX,
             "KeySchema": [{"AttributeName": names.VIDEOS_BY_CAMERA_PARTITION_KEY, "KeyType": "HASH"},
                           {"AttributeName": names.VIDEOS_BY_CAMERA_SORT_KEY, "KeyType": "RANGE"}],
             "Projection": {"ProjectionType": "ALL"},
-        })],
+        })]),
     })
 
 
@@ -93,3 +93,15 @@ def test_false_positive_memory_table_is_keyed_per_camera_with_pitr(synth):
         "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
         "SSESpecification": {"SSEEnabled": True},
     })
+
+
+def test_videos_table_has_the_sparse_due_index_recovery_reads(synth):
+    # Given the videos table, Then open records are found per camera by their due time, keys only (recovery reads
+    # each record again, consistently)
+    table = synth.json["Resources"][synth.logical_id(synth.stack.storage.videos_table)]["Properties"]
+    (index,) = [i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] == names.VIDEOS_DUE_INDEX]
+    assert index["KeySchema"] == [{"AttributeName": names.VIDEOS_DUE_PARTITION_KEY, "KeyType": "HASH"},
+                                  {"AttributeName": names.VIDEOS_DUE_SORT_KEY, "KeyType": "RANGE"}]
+    assert index["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    types = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
+    assert types[names.VIDEOS_DUE_SORT_KEY] == "S"

@@ -188,3 +188,61 @@ def test_a_long_push_rotates_putmedia_sessions_and_keeps_fragments_continuous(h2
     timecodes = [c.one("Timecode").uint for r in kvs.put_media for c in r.clusters]
     assert timecodes == [START_MS, START_MS + 2000, START_MS + 4000]
     assert "3 fragments sent, 3 persisted" in capsys.readouterr().out
+
+
+def test_camera_url_credentials_are_never_printed_when_the_camera_cannot_be_read(capsys):
+    # Given an RTSP camera URL with a user and password, and nothing listening there
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"rtsp://admin:s3cret-pw@127.0.0.1:{port}/stream1"
+    with LoopbackKvs() as kvs:
+        # When it is pushed, Then the push fails naming the source without its password
+        assert push("cam1", url, "--endpoint-url", kvs.url) == 1
+    out = capsys.readouterr()
+    assert "s3cret-pw" not in out.out + out.err
+    assert f"rtsp://admin:***@127.0.0.1:{port}/stream1" in out.err
+
+
+def test_camera_url_credentials_are_never_printed_while_pushing(tmp_path, capsys):
+    # Given an HTTP camera behind a URL with credentials
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from kvs_test_support import make_clip
+
+    make_clip(tmp_path / "live.ts", seconds=2, gop_frames=10, container="mpegts")
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a: None
+    camera = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=camera.serve_forever, daemon=True).start()
+    try:
+        with LoopbackKvs() as kvs:
+            url = f"http://viewer:s3cret-pw@127.0.0.1:{camera.server_address[1]}/live.ts"
+            code = push("cam1", url, "--endpoint-url", kvs.url, "--start", START)
+    finally:
+        camera.shutdown()
+        camera.server_close()
+    # Then the push worked and what it printed names the camera without its password
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert "s3cret-pw" not in out.out + out.err
+    assert "http://viewer:***@127.0.0.1" in out.err
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("rtsp://u:p@cam.local:554/s?x=1", "rtsp://u:***@cam.local:554/s?x=1"),
+    ("rtsp://token@cam.local/s", "rtsp://***@cam.local/s"),
+    ("https://cam.local/mjpeg?user=admin&password=hunter2", "https://cam.local/mjpeg?user=admin&password=***"),
+    ("rtsp://cam.local/s", "rtsp://cam.local/s"),
+    ("/videos/garage.mp4", "/videos/garage.mp4"),
+])
+def test_a_source_is_shown_without_its_secrets(url, shown):
+    from videoalert_cli.kvs.source import redact
+
+    assert redact(url) == shown
+    assert redact(f"error opening '{url}': refused") == f"error opening '{shown}': refused"
+

@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import UserError
     from ..kvs.producer import iso_ms, push_source
+    from ..kvs.source import redact
     from ..output import note, print_json, progress
 
     name = stream_name(args.camera)
@@ -92,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
             bar.write(ack.describe_error(), file=sys.stderr)
 
     def on_start(mode: str, source: Any) -> None:
-        note(f"pushing {args.source} to {name} ({mode}, {source.width}x{source.height}, producer start "
+        # A camera URL's credentials are never printed (issue 21): the source is shown with them as ***.
+        note(f"pushing {redact(args.source)} to {name} ({mode}, {source.width}x{source.height}, producer start "
              f"{iso_ms(start_ms)})")
 
     try:

@@ -1,4 +1,5 @@
-"""`videoalert redrive [VIDEO_ID ...]`: score FAILED clips again (all of them when no ID is given)."""
+"""`videoalert redrive [VIDEO_ID ...]`: score FAILED clips again, and clips a dead run left open (an expired lease,
+never claimed, an alert not sent); all of them when no ID is given."""
 from __future__ import annotations
 
 import argparse
@@ -11,9 +12,12 @@ from ..options import add_json
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     from ..resources import add_target_arguments
 
-    parser = sub.add_parser("redrive", parents=parents, help="re-process FAILED clips (all, or the given video IDs)",
-                            description=__doc__)
-    parser.add_argument("video_ids", nargs="*", metavar="VIDEO_ID", help="the FAILED videos to redrive (default all)")
+    parser = sub.add_parser("redrive", parents=parents,
+                            help="re-process FAILED clips and clips a dead run left open (all, or the given video IDs)",
+                            description=__doc__ + "\n\nExit status 1 if a clip is FAILED after the redrive.")
+    parser.add_argument("video_ids", nargs="*", metavar="VIDEO_ID",
+                        help="the videos to redrive: FAILED, or left open by a dead run (default: all of them, and "
+                             "every camera's overdue open records)")
     add_json(parser, "the outcomes")
     add_target_arguments(parser)
     parser.set_defaults(func=run)

@@ -1,6 +1,7 @@
 """Video in: a file or camera URL read with PyAV, as H.264 AVCC frames (remuxed when possible, else re-encoded)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -18,8 +19,28 @@ MAX_FRAGMENT_MS = 10_000
 LIVE_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://", "srt://")
 
 
+_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/\s@:'\"]*)(?::[^/\s@'\"]*)?@")
+_SECRET_PARAMS = re.compile(r"(?P<name>[?&](?:password|passwd|pass|pwd|token|secret|key|auth|signature)=)[^&\s'\"#]*",
+                            re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Text naming a camera URL with its secrets replaced by ***: the password of user:password@ (or a lone token
+    before @), and password/token-like query parameters. Camera credentials are never printed or logged."""
+    def userinfo(match: re.Match[str]) -> str:
+        has_password = match.group(0)[len(match.group("scheme")) + len(match.group("user")):].startswith(":")
+        user = match.group("user")
+        return f"{match.group('scheme')}{user}:***@" if has_password and user else f"{match.group('scheme')}***@"
+
+    return _SECRET_PARAMS.sub(lambda m: f"{m.group('name')}***", _USERINFO.sub(userinfo, text))
+
+
 class SourceError(UserError):
-    """The video source cannot be opened, has no video, or cannot be packed for Kinesis Video Streams."""
+    """The video source cannot be opened, has no video, or cannot be packed for Kinesis Video Streams. Its message
+    never holds the source's credentials (FFmpeg's own messages repeat the URL)."""
+
+    def __init__(self, message: str):
+        super().__init__(redact(message))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ class UploadedObject:
     bucket: str
     key: str  # as in the event: S3 notifications URL-encode it
     etag: str | None = None
+    version_id: str | None = None  # the object version the event is about (versioned bucket)
 
 
 @dataclass(frozen=True)
@@ -48,8 +49,9 @@ def parse_event(event: Any) -> list[Command]:
     if event.get("source") == "aws.s3" and event.get("detail-type") == "Object Created":
         detail = event.get("detail") or {}
         try:
-            return [UploadedObject(detail["bucket"]["name"], detail["object"]["key"], detail["object"].get("etag"))]
-        except (KeyError, TypeError) as exc:
+            obj = detail["object"]
+            return [_uploaded(detail["bucket"]["name"], obj["key"], obj.get("etag"), obj.get("version-id"))]
+        except (KeyError, TypeError, AttributeError) as exc:
             raise MalformedEvent(f"S3 Object Created event without bucket/object: {exc}") from exc
     if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
         try:
@@ -66,6 +68,19 @@ def _s3_notification(record: Any) -> UploadedObject:
                 f"not an S3 ObjectCreated record: {record.get('eventSource')} {record.get('eventName')}"
             )
         s3 = record["s3"]
-        return UploadedObject(s3["bucket"]["name"], s3["object"]["key"], s3["object"].get("eTag"))
+        obj = s3["object"]
+        return _uploaded(s3["bucket"]["name"], obj["key"], obj.get("eTag"), obj.get("versionId"))
     except (KeyError, TypeError, AttributeError) as exc:
         raise MalformedEvent(f"S3 record without bucket/object: {exc}") from exc
+
+
+def _uploaded(bucket: Any, key: Any, etag: Any, version_id: Any) -> UploadedObject:
+    """An upload command from an event's fields, which must be what S3 sends: text (a number or a list where a key
+    should be cannot name an object, and must not reach the code that reads one)."""
+    if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
+        raise MalformedEvent(f"bucket and key must be non-empty strings, got {type(bucket).__name__} and "
+                             f"{type(key).__name__}")
+    for name, value in (("etag", etag), ("version id", version_id)):
+        if value is not None and not isinstance(value, str):
+            raise MalformedEvent(f"the {name} must be a string, got {type(value).__name__}")
+    return UploadedObject(bucket, key, etag or None, version_id or None)

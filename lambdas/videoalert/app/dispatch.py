@@ -13,7 +13,7 @@ from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.domain.alert_message import build_alert
 from videoalert.domain.camera import CameraConfig
 from videoalert.domain.embeddings import FrameEmbedding
-from videoalert.domain.errors import InferenceFailed, MediaUnreadable
+from videoalert.domain.errors import InferenceFailed, LeaseLost, MediaUnreadable
 from videoalert.domain.gates import Gated, gate
 from videoalert.domain.ids import (
     WINDOW,
@@ -23,6 +23,8 @@ from videoalert.domain.ids import (
     iso,
     stream_video_id,
     upload_video_id,
+    upload_window_id,
+    upload_windows,
     utc,
     video_key,
 )
@@ -41,6 +43,7 @@ class Skip(StrEnum):
 
     IDLE = "IDLE"  # no media in the window: a logged skip, no record
     DUPLICATE = "DUPLICATE"  # the event was seen before: nothing changed
+    IN_PROGRESS = "IN_PROGRESS"  # another run holds the clip (its lease has not expired): not settled yet
     SKIPPED = "SKIPPED"  # the uploaded object is gone
 
 
@@ -73,23 +76,37 @@ class ClipOutcome:
 
     @property
     def settled(self) -> bool:
-        """True when the window may be left behind: recorded for good (or idle) and any alert sent."""
+        """True when the window may be left behind: recorded for good (DONE, REJECTED, or FAILED for a redrive), or
+        idle. A clip another run still holds is not settled: the cursor waits for it (recovery finishes it if that
+        run died)."""
         return self.status in TERMINAL_STATUSES | {Status.FAILED, Skip.IDLE, Skip.DUPLICATE}
 
 
 # ---------------------------------------------------------------------------------------------- uploads
 
-def process_upload(deps: Dependencies, bucket: str, raw_key: str) -> ClipOutcome:
+def process_upload(deps: Dependencies, bucket: str, raw_key: str, *, etag: str | None = None,
+                   version_id: str | None = None) -> ClipOutcome:
+    """Record and score the object version the event is about: the one it names, else the latest with its ETag
+    (a later upload to the same key is another version, and another clip)."""
     camera_id, key = camera_from_upload_key(raw_key)
-    head = deps.clips.head(bucket, key)
+    if version_id:
+        head = deps.clips.head(bucket, key, version_id=version_id)
+    elif etag:
+        head = deps.clips.find_version(bucket, key, etag)
+    else:  # an event without either (never from S3 itself): the current object
+        head = deps.clips.head(bucket, key)
     if head is None:
-        logger.warning("uploaded object %s/%s is gone; nothing to do", bucket, key)
+        logger.warning("uploaded object %s/%s (version %s, etag %s) is gone; nothing to do", bucket, key, version_id,
+                       etag)
         return ClipOutcome(None, camera_id, Skip.SKIPPED, reason="OBJECT_GONE")
+    # Same content at the same key is the same clip (a replayed event, or the same file uploaded twice).
     video_id = upload_video_id(camera_id, bucket, key, head.etag)
     window_start = utc(head.last_modified).replace(microsecond=0)
+    # The first window of the upload; once its scoring tells the clip's length, the others are recorded too.
     new = VideoRecord(video_id=video_id, camera_id=camera_id, source=Source.UPLOAD, upload_key=key,
-                      window_start=window_start, window_end=window_start + WINDOW, size_bytes=head.size_bytes,
-                      status=Status.RECEIVED)
+                      upload_version_id=head.version_id, window_start=window_start, window_end=window_start + WINDOW,
+                      size_bytes=head.size_bytes, status=Status.RECEIVED, window_index=0, clip_start_s=0.0,
+                      clip_end_s=WINDOW.total_seconds())
 
     camera = deps.cameras.get(camera_id) if is_valid_camera_id(camera_id) else None
     if camera is None:
@@ -102,13 +119,44 @@ def process_upload(deps: Dependencies, bucket: str, raw_key: str) -> ClipOutcome
 
     s3_key = video_key(camera_id, window_start, video_id)
     if deps.records.get(video_id) is None:
-        deps.clips.copy_in(bucket, key, s3_key, video_id=video_id, camera_id=camera_id)
+        deps.clips.copy_in(bucket, key, s3_key, video_id=video_id, camera_id=camera_id, version_id=head.version_id)
         _create(deps, replace(new, s3_bucket=deps.clips.bucket, s3_key=s3_key, more_keys=()))
     return process_recorded(deps, video_id, camera)
 
 
-def _create(deps: Dependencies, record: VideoRecord) -> bool:
-    return deps.records.create(record, retain_for=timedelta(days=deps.settings.retention_days))
+def take_upload(deps: Dependencies, bucket: str, raw_key: str, *, etag: str | None = None,
+                version_id: str | None = None) -> list[ClipOutcome]:
+    """An uploaded object, whole: its first window (process_upload), then its further windows, as many as one run
+    takes (max_windows_per_run); the scheduled runs' recovery finishes the rest, in order."""
+    first = process_upload(deps, bucket, raw_key, etag=etag, version_id=version_id)
+    outcomes = [first]
+    record = deps.records.get(first.video_id) if first.video_id else None
+    if record is None or (record.windows_total or 1) <= 1:
+        return outcomes
+    camera = deps.cameras.get(record.camera_id)
+    if camera is None:
+        return outcomes
+    for index in range(1, min(record.windows_total or 1, deps.settings.max_windows_per_run + 1)):
+        outcomes.append(process_recorded(deps, upload_window_id(record.video_id, index), camera))
+    return outcomes
+
+
+def _create(deps: Dependencies, record: VideoRecord, due_in: timedelta | None = None) -> bool:
+    return deps.records.create(record, retain_for=timedelta(days=deps.settings.retention_days), due_in=due_in)
+
+
+def _record_upload_windows(deps: Dependencies, first: VideoRecord, count: int) -> None:
+    """Record windows 1..count-1 of a long upload (idempotent: a rerun finds them recorded). Each is due a second
+    after the one before it, so recovery takes them in order (the cooldown joins an event across them)."""
+    step = WINDOW.total_seconds()
+    for index in range(1, count):
+        _create(deps, replace(
+            first, video_id=upload_window_id(first.video_id, index), status=Status.RECEIVED, window_index=index,
+            clip_start_s=index * step, clip_end_s=None if index == count - 1 else (index + 1) * step,
+            upload_of=first.video_id, window_start=first.window_start + index * WINDOW,
+            window_end=first.window_start + (index + 1) * WINDOW, attempts=None, lease_until=None, due_at=None,
+            windows_total=None, created_at=None, updated_at=None, expires_at=None,
+        ), due_in=timedelta(seconds=index))
 
 
 def _reject_new(deps: Dependencies, new: VideoRecord, code: str, message: str) -> ClipOutcome:
@@ -121,13 +169,14 @@ def _reject_new(deps: Dependencies, new: VideoRecord, code: str, message: str) -
 # ---------------------------------------------------------------------------------------------- windows
 
 def run_schedule(deps: Dependencies, now: datetime) -> list[ClipOutcome]:
-    """Process the due windows of every enabled camera; one camera's trouble does not stop the others."""
+    """Recover every camera's overdue open records, then process the due windows of every enabled camera; one
+    camera's trouble does not stop the others."""
     outcomes: list[ClipOutcome] = []
     for camera in deps.cameras.all_cameras():
-        if not camera.enabled:
-            continue
         try:
-            outcomes.extend(run_camera(deps, camera, now))
+            outcomes.extend(recover_camera(deps, camera))
+            if camera.enabled:
+                outcomes.extend(run_camera(deps, camera, now))
         except Exception as exc:
             logger.exception("camera %s: run stopped, the cursor stays for the next run", camera.camera_id)
             outcomes.append(ClipOutcome(None, camera.camera_id, Status.FAILED,
@@ -199,6 +248,9 @@ def _process_recorded(
         current = deps.records.get(video_id)
         if current is not None and current.status == Status.DONE and current.decision == Decision.ALERT:
             return _ensure_alert(deps, current, duplicate=True)
+        if current is not None and current.status in (Status.RECEIVED, Status.PROCESSING):
+            return ClipOutcome(video_id, camera.camera_id, Skip.IN_PROGRESS,
+                               reason=f"held by another run until {current.lease_until}")
         return ClipOutcome(
             video_id,
             camera.camera_id,
@@ -206,6 +258,16 @@ def _process_recorded(
             decision=current.decision if current else None,
             reason=f"already {current.status if current else None}",
         )
+    try:
+        return _score_claimed(deps, record, camera)
+    except LeaseLost as exc:
+        # This run outlived its lease and another run took the clip over: that run's result is the one kept.
+        logger.warning("video %s: %s", video_id, exc)
+        return ClipOutcome(video_id, camera.camera_id, Skip.IN_PROGRESS, reason="lease lost to another run")
+
+
+def _score_claimed(deps: Dependencies, record: VideoRecord, camera: CameraConfig) -> ClipOutcome:
+    video_id, attempt = record.video_id, record.attempts
     keys = record.keys
     request = InferenceRequest(
         video_id=video_id,
@@ -215,11 +277,13 @@ def _process_recorded(
         regions=camera.rule.regions,
         # not logged, not stored: each URL is a 15-minute credential for its object
         urls=tuple(deps.clips.get_urls(record.s3_bucket or "", keys)) if deps.settings.inference_urls else (),
+        start_s=record.clip_start_s or 0.0,
+        end_s=record.clip_end_s,
     )
     try:
         result = deps.inference.score(request)
     except InferenceFailed as exc:
-        deps.records.finish_failed(video_id, "INFERENCE_FAILED", str(exc)[:1000])
+        deps.records.finish_failed(video_id, "INFERENCE_FAILED", str(exc)[:1000], attempt=attempt)
         logger.error("video %s: inference failed: %s", video_id, exc)
         return ClipOutcome(
             video_id,
@@ -229,7 +293,7 @@ def _process_recorded(
             metrics={"ClipsReceived": 1, "ClipsFailed": 1},
         )
     if isinstance(result, RejectedClip):
-        deps.records.finish_rejected(video_id, result.code, result.message[:1000])
+        deps.records.finish_rejected(video_id, result.code, result.message[:1000], attempt=attempt)
         logger.warning("video %s: rejected by inference: %s %s", video_id, result.code, result.message)
         return ClipOutcome(
             video_id,
@@ -238,10 +302,25 @@ def _process_recorded(
             reason=result.code,
             metrics={"ClipsReceived": 1, "ClipsRejected": 1},
         )
-    return _decide(deps, record, camera, result)
+    windows = None
+    if record.window_index == 0 and record.upload_of is None and record.clip_end_s is not None:
+        # The first window of an upload: the answer tells the whole clip's length, and so its windows.
+        duration = (result.video or {}).get("duration_s")
+        windows = upload_windows(float(duration) if isinstance(duration, (int, float)) else None)
+        if windows > deps.settings.max_upload_minutes:
+            detail = (f"the upload is {float(duration or 0):.0f} s long, over the {deps.settings.max_upload_minutes}"
+                      f"-minute limit")
+            deps.records.finish_rejected(video_id, "TOO_LONG", detail, attempt=attempt)
+            logger.warning("video %s: rejected: %s", video_id, detail)
+            return ClipOutcome(video_id, camera.camera_id, Status.REJECTED, reason="TOO_LONG",
+                               metrics={"ClipsReceived": 1, "ClipsRejected": 1})
+        # Recorded before this window is finished: a crash in between redoes this window, never loses the others.
+        _record_upload_windows(deps, record, windows)
+    return _decide(deps, record, camera, result, windows)
 
 
-def _decide(deps: Dependencies, record: VideoRecord, camera: CameraConfig, result: ScoredClip) -> ClipOutcome:
+def _decide(deps: Dependencies, record: VideoRecord, camera: CameraConfig, result: ScoredClip,
+            windows_total: int | None = None) -> ClipOutcome:
     rule = camera.rule
     verdict = decide_frames(result.frames, rule, result.threshold)
     top_embeddings = tuple(FrameEmbedding.from_top(e) for e in result.top_embeddings)
@@ -265,8 +344,9 @@ def _decide(deps: Dependencies, record: VideoRecord, camera: CameraConfig, resul
         suppressed_by=gated.suppressed_by,
         cooldown_of=gated.cooldown_of,
         event_start=gated.event_start,
+        windows_total=windows_total,
     )
-    finished = deps.records.finish_done(record.video_id, decided)
+    finished = deps.records.finish_done(record.video_id, decided, attempt=record.attempts)
     timings = result.timings_ms or {}
     metrics = {
         "ClipsReceived": 1,
@@ -306,18 +386,21 @@ def _gate(
     window_start = record.window_start
     rule = camera.rule
     memory = deps.memory.entries(camera.camera_id) if deps.memory is not None and rule.fp_distance > 0 else None
+    # Only a stream minute or a later window of a long upload can continue an event (the first window of an upload
+    # has nothing before it in its series).
+    continues = record.is_stream or (record.window_index or 0) > 0
     previous = (
         deps.records.by_camera(
             camera.camera_id, since=window_start - timedelta(seconds=rule.cooldown_s), until=window_start
         )
-        if record.is_stream and rule.cooldown_s > 0
+        if rule.cooldown_s > 0 and continues
         else ()
     )
     return gate(
         verdict,
         rule,
         window_start=window_start,
-        is_stream=record.is_stream,
+        series=record.series,
         embeddings=top_embeddings,
         memory=memory,
         previous=previous,
@@ -326,23 +409,23 @@ def _gate(
 
 
 def _ensure_alert(deps: Dependencies, record: VideoRecord, *, duplicate: bool) -> ClipOutcome:
-    """Publish the alert of an ALERT record unless it was published (or is being published) already."""
+    """Publish the alert of an ALERT record unless it was sent (or another live run is sending it): claim, publish,
+    mark sent. A crash in between leaves the record due, and recovery publishes it (at least once, same dedup key)."""
     video_id, camera_id = record.video_id, record.camera_id
-    if record.alert_message_id or not deps.records.claim_alert(video_id):
-        return ClipOutcome(
-            video_id,
-            camera_id,
-            Skip.DUPLICATE if duplicate else Status.DONE,
-            decision=Decision.ALERT,
-            alert_message_id=record.alert_message_id,
-            reason="alert already sent",
-        )
+    if record.alert_message_id:
+        return ClipOutcome(video_id, camera_id, Skip.DUPLICATE if duplicate else Status.DONE, decision=Decision.ALERT,
+                           alert_message_id=record.alert_message_id, reason="alert already sent")
+    if not deps.records.claim_alert(video_id):
+        # Another run holds a fresh claim on it (or has just sent it): not settled until it is marked sent.
+        return ClipOutcome(video_id, camera_id, Skip.IN_PROGRESS, decision=Decision.ALERT,
+                           reason="alert being sent by another run")
     try:
         message_id = deps.alerts.publish(build_alert(record))
     except Exception as exc:
         deps.records.release_alert(video_id)
         raise AlertNotSent(f"video {video_id}: SNS publish failed: {exc}") from exc
-    deps.records.record_alert(video_id, message_id)
+    if not deps.records.record_alert(video_id, message_id):
+        logger.warning("video %s: alert %s published, but another run had marked its own first", video_id, message_id)
     logger.info("video %s: alert %s published", video_id, message_id)
     return ClipOutcome(
         video_id, camera_id, Status.DONE, decision=Decision.ALERT, alert_message_id=message_id, metrics={"Alerts": 1}
@@ -353,7 +436,9 @@ def _ensure_alert(deps: Dependencies, record: VideoRecord, *, duplicate: bool) -
 
 
 def redrive(deps: Dependencies, video_ids: tuple[str, ...] = ()) -> list[ClipOutcome]:
-    """Score FAILED clips again (all of them when no IDs are given); a finished clip is left alone."""
+    """Score the given clips again if FAILED, never claimed, or left by a dead run (expired lease); without IDs,
+    every FAILED clip and every camera's overdue open record. A finished clip, or one a live run holds, is left
+    alone."""
     records = [deps.records.get(v) for v in video_ids] if video_ids else list(deps.records.with_status(Status.FAILED))
     outcomes = []
     for record in records:
@@ -363,7 +448,56 @@ def redrive(deps: Dependencies, video_ids: tuple[str, ...] = ()) -> list[ClipOut
         if camera is None:
             continue
         outcomes.append(process_recorded(deps, record.video_id, camera, allow_from=(Status.FAILED, Status.RECEIVED)))
+    if not video_ids:
+        for camera in deps.cameras.all_cameras():
+            outcomes.extend(recover_camera(deps, camera))
     return outcomes
+
+
+# ---------------------------------------------------------------------------------------------- recovery
+
+
+def recover_camera(deps: Dependencies, camera: CameraConfig) -> list[ClipOutcome]:
+    """Finish the camera's open records whose due time has passed: a clip never claimed (its run died after
+    recording it), one whose lease expired (its run died or timed out while processing it), an alert decided but
+    not marked sent (its run died before or after publishing)."""
+    outcomes = []
+    due = [deps.records.get(v) for v in deps.records.due(camera.camera_id, limit=deps.settings.recover_per_run)]
+    # In time order: an event's windows in the order the cooldown reads them.
+    for record in sorted((r for r in due if r is not None), key=lambda r: (r.window_start, r.video_id)):
+        video_id = record.video_id
+        with clip_context(video_id=video_id, camera_id=camera.camera_id):
+            outcome = _recover(deps, record, camera)
+        # Another run got there first (it holds or finished the record): nothing recovered here.
+        if outcome is not None and outcome.status not in (Skip.IN_PROGRESS, Skip.DUPLICATE):
+            outcome.metrics["Recovered"] = 1
+            outcomes.append(outcome)
+    return outcomes
+
+
+def _recover(deps: Dependencies, record: VideoRecord, camera: CameraConfig) -> ClipOutcome | None:
+    video_id = record.video_id
+    if record.status == Status.PROCESSING:
+        if not deps.records.lease_expired(record):
+            return None
+        attempts = record.attempts or 0
+        if attempts >= deps.settings.max_attempts:
+            detail = f"the run processing it stopped before finishing, {attempts} time(s); not retried again"
+            if not deps.records.expire_lease(video_id, attempt=attempts, reason="LEASE_EXPIRED", detail=detail):
+                return None
+            logger.error("video %s: %s", video_id, detail)
+            return ClipOutcome(video_id, camera.camera_id, Status.FAILED, reason="LEASE_EXPIRED",
+                               metrics={"ClipsFailed": 1})
+        logger.warning("video %s: lease of attempt %d expired at %s; taking it over", video_id, attempts,
+                       record.lease_until)
+        return _process_recorded(deps, video_id, camera, (Status.RECEIVED,))
+    if record.status == Status.RECEIVED:
+        logger.warning("video %s: recorded but never claimed; processing it", video_id)
+        return _process_recorded(deps, video_id, camera, (Status.RECEIVED,))
+    if record.status == Status.DONE and record.decision == Decision.ALERT and not record.alert_message_id:
+        logger.warning("video %s: alert decided but not marked sent; publishing it", video_id)
+        return _ensure_alert(deps, record, duplicate=False)
+    return None
 
 
 def describe(outcome: ClipOutcome) -> dict[str, Any]:

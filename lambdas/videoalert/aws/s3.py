@@ -28,19 +28,44 @@ class ClipStore:
         return [str(self.s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
                                                    ExpiresIn=expires_s)) for key in keys]
 
-    def head(self, bucket: str, key: str) -> StoredObject | None:
-        """ETag, LastModified and size of an object; None if it does not exist."""
+    def head(self, bucket: str, key: str, *, version_id: str | None = None) -> StoredObject | None:
+        """ETag, LastModified, size and version of an object (the given version, else the current one); None if
+        it does not exist (any more)."""
+        extra = {"VersionId": version_id} if version_id else {}
         try:
-            head = self.s3.head_object(Bucket=bucket, Key=key)
+            head = self.s3.head_object(Bucket=bucket, Key=key, **extra)
         except ClientError as err:
-            if err.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound"):
+            if err.response["Error"]["Code"] in ("404", "NoSuchKey", "NotFound", "NoSuchVersion", "400"):
                 return None
             raise
         return StoredObject(etag=str(head.get("ETag", "")), last_modified=head["LastModified"],
-                            size_bytes=int(head.get("ContentLength", 0)))
+                            size_bytes=int(head.get("ContentLength", 0)), version_id=head.get("VersionId"))
 
-    def copy_in(self, source_bucket: str, source_key: str, key: str, *, video_id: str, camera_id: str) -> None:
-        self.s3.copy_object(Bucket=self.bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key},
+    def find_version(self, bucket: str, key: str, etag: str) -> StoredObject | None:
+        """The latest version of key whose ETag is etag (an event that names no version); None if none is left."""
+        wanted = etag.strip('"')
+        found: list[dict[str, Any]] = []
+        kwargs: dict[str, Any] = {"Bucket": bucket, "Prefix": key}
+        while True:
+            page = self.s3.list_object_versions(**kwargs)
+            found.extend(v for v in page.get("Versions", [])
+                         if v["Key"] == key and str(v.get("ETag", "")).strip('"') == wanted)
+            if not page.get("IsTruncated"):
+                break
+            kwargs |= {"KeyMarker": page["NextKeyMarker"], "VersionIdMarker": page["NextVersionIdMarker"]}
+        if not found:
+            return None
+        latest = max(found, key=lambda v: v["LastModified"])
+        version_id = latest.get("VersionId")
+        return StoredObject(etag=str(latest["ETag"]), last_modified=latest["LastModified"],
+                            size_bytes=int(latest.get("Size", 0)),
+                            version_id=None if version_id in (None, "null") else str(version_id))
+
+    def copy_in(self, source_bucket: str, source_key: str, key: str, *, video_id: str, camera_id: str,
+                version_id: str | None = None) -> None:
+        """Copy the upload (the given version of it) under videos/."""
+        source = {"Bucket": source_bucket, "Key": source_key} | ({"VersionId": version_id} if version_id else {})
+        self.s3.copy_object(Bucket=self.bucket, Key=key, CopySource=source,
                             MetadataDirective="REPLACE", ContentType="video/mp4",
                             Metadata={"video-id": video_id, "camera-id": camera_id})
 

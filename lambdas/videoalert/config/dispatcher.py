@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from videoalert.config.env import environment, flag, integer, names_list, number, optional, required
+from videoalert.config.env import camera_ids, environment, flag, integer, number, optional, required
 from videoalert_contract.inference import MAX_SAMPLE_FPS
 from videoalert_contract.names import (
     ENV_ALERT_TOPIC_ARN,
@@ -13,8 +13,12 @@ from videoalert_contract.names import (
     ENV_FP_MEMORY_TABLE,
     ENV_INFERENCE_FUNCTION,
     ENV_INFERENCE_URLS,
+    ENV_LEASE_SECONDS,
+    ENV_MAX_ATTEMPTS,
+    ENV_MAX_UPLOAD_MINUTES,
     ENV_MAX_VIDEO_BYTES,
     ENV_MAX_WINDOWS_PER_RUN,
+    ENV_RECOVER_PER_RUN,
     ENV_RETENTION_DAYS,
     ENV_SAMPLE_FPS,
     ENV_SETTLE_SECONDS,
@@ -40,6 +44,13 @@ class DispatcherSettings:
     sample_fps: float = 1.0  # frames scored per second of video; (0, 30] as the inference function accepts
     fp_memory_table: str | None = None  # None: no false-positive suppression
     inference_urls: bool = True  # presigned GET URLs of the clip in each inference request
+    # A claim holds a clip this long: more than one invocation can run (the stack sets its timeout + 60 s), so
+    # only a dead run's lease expires; then the next scheduled run (or a redrive) takes the clip over. 60..3600
+    lease_seconds: int = 360
+    max_attempts: int = 3  # claims of a clip before an expired lease ends it FAILED (LEASE_EXPIRED); 1..10
+    recover_per_run: int = 10  # overdue open records one camera's scheduled run takes over at most; 1..100
+    # An upload is analysed in one-minute windows, each its own record; a longer one is REJECTED TOO_LONG. 1..1440
+    max_upload_minutes: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DispatcherSettings:
@@ -50,7 +61,7 @@ class DispatcherSettings:
             cameras_table=required(env, ENV_CAMERAS_TABLE),
             alert_topic_arn=required(env, ENV_ALERT_TOPIC_ARN),
             inference_function=required(env, ENV_INFERENCE_FUNCTION),
-            camera_ids=names_list(env, ENV_CAMERA_IDS),
+            camera_ids=camera_ids(env, ENV_CAMERA_IDS),
             retention_days=integer(env, ENV_RETENTION_DAYS, 30, low=1, high=3650),
             settle_seconds=integer(env, ENV_SETTLE_SECONDS, 60, low=0, high=3600),
             max_windows_per_run=integer(env, ENV_MAX_WINDOWS_PER_RUN, 5, low=1, high=60),
@@ -58,4 +69,8 @@ class DispatcherSettings:
             sample_fps=number(env, ENV_SAMPLE_FPS, 1.0, above=0.0, high=MAX_SAMPLE_FPS),
             fp_memory_table=optional(env, ENV_FP_MEMORY_TABLE),
             inference_urls=flag(env, ENV_INFERENCE_URLS, True),
+            lease_seconds=integer(env, ENV_LEASE_SECONDS, 360, low=60, high=3600),
+            max_attempts=integer(env, ENV_MAX_ATTEMPTS, 3, low=1, high=10),
+            recover_per_run=integer(env, ENV_RECOVER_PER_RUN, 10, low=1, high=100),
+            max_upload_minutes=integer(env, ENV_MAX_UPLOAD_MINUTES, 60, low=1, high=1440),
         )

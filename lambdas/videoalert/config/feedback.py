@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from videoalert.config.env import environment, integer, names_list, required
+from videoalert.config.env import camera_ids, environment, integer, required
 from videoalert_contract.names import (
     ENV_CAMERA_IDS,
     ENV_CAMERAS_TABLE,
@@ -31,4 +31,4 @@ class FeedbackSettings:
                    fp_memory_table=required(env, ENV_FP_MEMORY_TABLE),
                    fp_memory_capacity=integer(env, ENV_FP_MEMORY_CAPACITY, DEFAULT_FP_MEMORY_CAPACITY,
                                               low=1, high=1000),
-                   camera_ids=names_list(env, ENV_CAMERA_IDS))
+                   camera_ids=camera_ids(env, ENV_CAMERA_IDS))

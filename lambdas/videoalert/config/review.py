@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from videoalert.config.env import environment, names_list, number, required
+from videoalert.config.env import camera_ids, environment, number, required
 from videoalert_contract.names import (
     ENV_CAMERA_IDS,
     ENV_CAMERAS_TABLE,
@@ -32,4 +32,4 @@ class ReviewSettings:
         return cls(videos_table=required(env, ENV_VIDEOS_TABLE), cameras_table=required(env, ENV_CAMERAS_TABLE),
                    video_bucket=required(env, ENV_VIDEO_BUCKET), review_bucket=required(env, ENV_REVIEW_BUCKET),
                    band=number(env, ENV_REVIEW_BAND, DEFAULT_REVIEW_BAND, above=0.0, high=1.0),
-                   camera_ids=names_list(env, ENV_CAMERA_IDS))
+                   camera_ids=camera_ids(env, ENV_CAMERA_IDS))

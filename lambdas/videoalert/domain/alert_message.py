@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from videoalert.domain.ids import iso
 from videoalert.domain.records import VideoRecord
-from videoalert_contract.names import ALERT_ATTRIBUTE_CAMERA, ALERT_ATTRIBUTE_DECISION
+from videoalert_contract.names import ALERT_ATTRIBUTE_CAMERA, ALERT_ATTRIBUTE_DECISION, ALERT_ATTRIBUTE_DEDUP
 
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects
 
@@ -33,7 +33,8 @@ def build_alert(record: VideoRecord) -> AlertMessage:
     body = {
         "video_id": record.video_id,
         "camera_id": camera,
-        "window": {"start": iso(start), "end": iso(record.window_end)},
+        "window": {"start": iso(start), "end": iso(record.window_end)}
+        | ({"offset_s": record.clip_start_s} if record.clip_start_s else {}),
         "score": round(record.max_score, 4),
         "frames_over_threshold": record.frames_over_threshold,
         "threshold": record.threshold,
@@ -46,5 +47,6 @@ def build_alert(record: VideoRecord) -> AlertMessage:
     attributes = {
         ALERT_ATTRIBUTE_CAMERA: {"DataType": "String", "StringValue": camera},
         ALERT_ATTRIBUTE_DECISION: {"DataType": "String", "StringValue": str(record.decision.value)},
+        ALERT_ATTRIBUTE_DEDUP: {"DataType": "String", "StringValue": record.video_id},
     }
     return AlertMessage(subject=subject, body=json.dumps(body, indent=2), attributes=attributes)

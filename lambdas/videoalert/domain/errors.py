@@ -20,3 +20,8 @@ class MediaUnreadable(Exception):
 
 class InferenceFailed(Exception):
     """The inference function raised, timed out or answered with something that is not a result."""
+
+
+class LeaseLost(Exception):
+    """The record is no longer held by this run (its lease expired and another run took it over): this run's
+    result is not written; the other run's stands."""

@@ -33,18 +33,18 @@ class Gated:
 
 
 def continuing_event(previous: Iterable[VideoRecord], window_start: datetime, rule: Rule,
-                     video_id: str) -> EventLink | None:
+                     video_id: str, series: str = "stream") -> EventLink | None:
     """The event this clip continues, if any.
 
-    An event is a run of positive minutes (ALERT or COOLDOWN) of the camera's stream with gaps shorter than
-    cooldown_s; it alerts once. After max_event_s the event alerts again, so a real person is never hidden
-    for long behind a long-running detection.
+    An event is a run of positive minutes (ALERT or COOLDOWN) of one series (the camera's stream, or the windows
+    of one long upload: VideoRecord.series) with gaps shorter than cooldown_s; it alerts once. After max_event_s
+    the event alerts again, so a real person is never hidden for long behind a long-running detection.
     """
     if rule.cooldown_s <= 0:
         return None
     earliest = window_start - timedelta(seconds=rule.cooldown_s)
     candidates = [record for record in previous
-                  if record.video_id != video_id and record.is_stream and record.status == Status.DONE
+                  if record.video_id != video_id and record.series == series and record.status == Status.DONE
                   and record.decision in POSITIVE_DECISIONS and earliest <= record.window_start < window_start]
     if not candidates:
         return None
@@ -56,13 +56,14 @@ def continuing_event(previous: Iterable[VideoRecord], window_start: datetime, ru
     return EventLink(alert_video_id, event_start, latest.video_id)
 
 
-def gate(verdict: Verdict, rule: Rule, *, window_start: datetime, is_stream: bool,
+def gate(verdict: Verdict, rule: Rule, *, window_start: datetime, series: str,
          embeddings: Sequence[FrameEmbedding], memory: Sequence[MemoryEntry] | None,
          previous: Iterable[VideoRecord] = (), video_id: str = "") -> Gated:
     """The final decision for a clip the rule has judged.
 
     Memory comes first: a remembered false positive is not a person, so it neither alerts nor extends an
-    event. Cooldown applies to stream minutes only: uploads are separate clips, not a continuing scene.
+    event. Cooldown joins the clips of one series (VideoRecord.series): a camera's stream minutes, or the windows
+    of one long upload; separate uploads are separate scenes.
     """
     if verdict.decision != Decision.ALERT:
         return Gated(verdict.decision)
@@ -72,11 +73,10 @@ def gate(verdict: Verdict, rule: Rule, *, window_start: datetime, is_stream: boo
         return Gated(Decision.SUPPRESSED,
                      f"matches false positive {match.video_id} (cosine distance {match.distance:.3f}"
                      f" <= {rule.fp_distance})", suppressed_by=match)
-    if is_stream:
-        link = continuing_event(previous, window_start, rule, video_id)
-        if link is not None:
-            return Gated(Decision.COOLDOWN,
-                         f"continues the event alerted by {link.alert_video_id} (previous positive "
-                         f"{link.previous_video_id}, cooldown {rule.cooldown_s}s)",
-                         cooldown_of=link.alert_video_id, event_start=link.event_start)
+    link = continuing_event(previous, window_start, rule, video_id, series)
+    if link is not None:
+        return Gated(Decision.COOLDOWN,
+                     f"continues the event alerted by {link.alert_video_id} (previous positive "
+                     f"{link.previous_video_id}, cooldown {rule.cooldown_s}s)",
+                     cooldown_of=link.alert_video_id, event_start=link.event_start)
     return Gated(Decision.ALERT, event_start=window_start)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote_plus
@@ -61,6 +62,18 @@ def upload_video_id(camera_id: str, bucket: str, key: str, etag: str) -> str:
     """Same object (bucket, key, content tag) -> same ID, so a replayed upload event is a duplicate."""
     digest = hashlib.sha256(f"{bucket}/{key}/{etag.strip(chr(34))}".encode()).hexdigest()[:16]
     return f"{camera_id}-up-{digest}"
+
+
+def upload_window_id(upload_video_id: str, index: int) -> str:
+    """The record of window `index` (1, 2, ...) of a long upload; window 0 is the upload's own id."""
+    return upload_video_id if index == 0 else f"{upload_video_id}-w{index:04d}"
+
+
+def upload_windows(duration_s: float | None) -> int:
+    """How many one-minute windows an upload of this length is analysed in (the last takes the rest)."""
+    if not duration_s or duration_s <= 0:
+        return 1
+    return max(1, math.ceil(duration_s / WINDOW.total_seconds() - 1e-3))
 
 
 def video_key(camera_id: str, window_start: datetime, video_id: str, part: int = 1) -> str:

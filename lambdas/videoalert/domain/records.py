@@ -26,6 +26,14 @@ class VideoRecord:
     window_end: datetime
     status: Status
     upload_key: str | None = None  # uploads: the object under uploads/<camera>/
+    upload_version_id: str | None = None  # uploads: the object version the event named (the one copied and scored)
+    # uploads are analysed window by window: this record's window of the clip, [clip_start_s, clip_end_s) seconds
+    # (clip_end_s None: to the end); window 0 carries the upload's own id and windows_total, the others upload_of
+    window_index: int | None = None
+    clip_start_s: float | None = None
+    clip_end_s: float | None = None
+    upload_of: str | None = None
+    windows_total: int | None = None
     size_bytes: int | None = None
     parts: int | None = None  # stream windows: GetClip parts
     s3_bucket: str | None = None
@@ -33,7 +41,9 @@ class VideoRecord:
     more_keys: tuple[str, ...] | None = None  # the clip's further parts, in time order
     reason: str | None = None  # REJECTED / FAILED: a code
     reason_detail: str | None = None
-    attempts: int | None = None  # claims so far
+    attempts: int | None = None  # claims so far; the latest claim's number is its lease token
+    lease_until: str | None = None  # PROCESSING: the claim holds until then (ISO); later, another run may take over
+    due_at: str | None = None  # while open (RECEIVED, PROCESSING, an alert not yet sent): when recovery looks at it
     # DONE
     decision: Decision | None = None
     rule_decision: Decision | None = None  # the rule's verdict before the memory and the cooldown
@@ -79,6 +89,12 @@ class VideoRecord:
     def is_stream(self) -> bool:
         return self.source == Source.STREAM
 
+    @property
+    def series(self) -> str:
+        """The clips one event can run across: a camera's stream minutes ("stream"), or the windows of one upload
+        (its first window's id). The cooldown joins positive clips of one series only."""
+        return "stream" if self.is_stream else (self.upload_of or self.video_id)
+
     def to_item(self) -> dict[str, Any]:
         """The item as stored (plain Python values; store.dynamo_values converts numbers)."""
         item: dict[str, Any] = {}
@@ -97,11 +113,16 @@ class VideoRecord:
             video_id=str(item["video_id"]), camera_id=str(item["camera_id"]), source=Source(item["source"]),
             window_start=parse_iso(item["window_start"]), window_end=parse_iso(item["window_end"]),
             status=Status(item["status"]), upload_key=_opt(str, item.get("upload_key")),
+            upload_version_id=_opt(str, item.get("upload_version_id")),
+            window_index=_opt(int, item.get("window_index")), clip_start_s=_opt(float, item.get("clip_start_s")),
+            clip_end_s=_opt(float, item.get("clip_end_s")), upload_of=_opt(str, item.get("upload_of")),
+            windows_total=_opt(int, item.get("windows_total")),
             size_bytes=_opt(int, item.get("size_bytes")), parts=_opt(int, item.get("parts")),
             s3_bucket=_opt(str, item.get("s3_bucket")), s3_key=_opt(str, item.get("s3_key")),
             more_keys=_opt(lambda v: tuple(str(k) for k in v), item.get("more_keys")),
             reason=_opt(str, item.get("reason")), reason_detail=_opt(str, item.get("reason_detail")),
-            attempts=_opt(int, item.get("attempts")), decision=_opt(Decision, item.get("decision")),
+            attempts=_opt(int, item.get("attempts")), lease_until=_opt(str, item.get("lease_until")),
+            due_at=_opt(str, item.get("due_at")), decision=_opt(Decision, item.get("decision")),
             rule_decision=_opt(Decision, item.get("rule_decision")),
             decision_reason=_opt(str, item.get("decision_reason")), threshold=_opt(float, item.get("threshold")),
             model_threshold=_opt(float, item.get("model_threshold")), region=_opt(str, item.get("region")),
@@ -148,6 +169,7 @@ class Decided:
     suppressed_by: MemoryMatch | None = None
     cooldown_of: str | None = None
     event_start: datetime | None = None
+    windows_total: int | None = None  # the first window of an upload: how many windows the upload has
 
     def fields(self) -> dict[str, Any]:
         """Attributes to set; None removes one (a redriven clip loses its failure reason)."""
@@ -161,7 +183,7 @@ class Decided:
             "timings_ms": self.timings_ms, "reason": None, "reason_detail": None,
         }
         # Set only when the gate said so; never removed (a decision is written once).
-        for name in ("suppressed_by", "cooldown_of", "event_start"):
+        for name in ("suppressed_by", "cooldown_of", "event_start", "windows_total"):
             if getattr(self, name) is not None:
                 written[name] = getattr(self, name)
         return {name: None if value is None else _plain(value) for name, value in written.items()}
@@ -197,3 +219,4 @@ class StoredObject:
     etag: str
     last_modified: datetime
     size_bytes: int
+    version_id: str | None = None  # None: an unversioned bucket

@@ -36,24 +36,24 @@ def model_threshold_of(record: VideoRecord) -> float:
 
 
 def replay(records: Sequence[VideoRecord], rule: Rule) -> dict[str, Decision]:
-    """Each record's decision under the rule, in time order: the rule, recorded suppression, then cooldown."""
+    """Each record's decision under the rule, in time order: the rule, recorded suppression, then cooldown (within
+    each series: the camera's stream minutes, or the windows of one upload)."""
     decisions: dict[str, Decision] = {}
-    event_start: datetime | None = None
-    last_positive: datetime | None = None
+    events: dict[str, tuple[datetime, datetime]] = {}  # series -> (event start, last positive)
     for record in sorted(records, key=lambda r: (r.window_start, r.video_id)):
         verdict = decide_frames(record.frame_scores or (), rule, model_threshold_of(record)).decision
         if verdict == Decision.ALERT and record.suppressed_by:
             verdict = Decision.SUPPRESSED  # the memory matched then; it would match again
-        if verdict == Decision.ALERT and record.is_stream and rule.cooldown_s > 0:
+        if verdict == Decision.ALERT and rule.cooldown_s > 0:
             start = record.window_start
-            continuing = (last_positive is not None and start - last_positive <= timedelta(seconds=rule.cooldown_s)
-                          and not (rule.max_event_s and event_start is not None
-                                   and start - event_start >= timedelta(seconds=rule.max_event_s)))
-            if continuing:
+            event = events.get(record.series)
+            continuing = (event is not None and start - event[1] <= timedelta(seconds=rule.cooldown_s)
+                          and not (rule.max_event_s and start - event[0] >= timedelta(seconds=rule.max_event_s)))
+            if continuing and event is not None:
                 verdict = Decision.COOLDOWN
+                events[record.series] = (event[0], start)
             else:
-                event_start = start
-            last_positive = start
+                events[record.series] = (start, start)
         decisions[record.video_id] = verdict
     return decisions
 

@@ -13,6 +13,7 @@ from videoalert.domain.errors import RuleConflict, UnknownCamera
 from videoalert.domain.ids import iso, parse_iso
 from videoalert.domain.rule import Rule
 from videoalert.store.dynamo_values import from_dynamo, to_dynamo
+from videoalert_contract.names import CAMERA_ID_RULE, is_valid_camera_id
 
 
 class CameraStore:
@@ -35,12 +36,15 @@ class CameraStore:
         item = self.table.get_item(Key={"camera_id": camera_id}, ConsistentRead=True).get("Item")
         if item:
             return self._config(item)
-        if camera_id in self.known_cameras:
+        if camera_id in self.known_cameras and is_valid_camera_id(camera_id):
             return self.register(camera_id)
         return None
 
     def register(self, camera_id: str, rule: Rule | None = None) -> CameraConfig:
-        """Create the camera's item with the default rule unless it exists (safe to call twice)."""
+        """Create the camera's item with the default rule unless it exists (safe to call twice). UnknownCamera for
+        an id the camera-id rule refuses (the stack refuses it too: it could have no stream)."""
+        if not is_valid_camera_id(camera_id):
+            raise UnknownCamera(f"{camera_id!r} is not a valid camera id ({CAMERA_ID_RULE})")
         item = {"camera_id": camera_id, "rule": (rule or Rule()).to_item(), "enabled": True}
         try:
             self.table.put_item(Item=to_dynamo(item), ConditionExpression=Attr("camera_id").not_exists())

@@ -1,21 +1,41 @@
-"""The videos table: one item per clip, every state change a conditional write, all of them here."""
+"""The videos table: one item per clip, every state change a conditional write, all of them here.
+
+Leases: a claim moves a record to PROCESSING until `lease_until` and takes the next attempt number, which is the
+lease's token: a result is written only by the run whose claim is still the latest (finish_* condition on it), and
+once the lease has expired another run may claim the record again. While a record is open (RECEIVED, PROCESSING,
+or DONE with its alert not yet sent) it carries `due_at`, the time recovery should look at it, and so sits in the
+sparse `due_by_camera` index that the scheduled run reads.
+"""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
+from videoalert.domain.errors import LeaseLost
 from videoalert.domain.ids import iso
 from videoalert.domain.records import Decided, VideoRecord
-from videoalert.domain.types import Label, Status
+from videoalert.domain.types import Decision, Label, Status
 from videoalert.store.dynamo_values import from_dynamo, to_dynamo
-from videoalert_contract.names import VIDEOS_BY_CAMERA_INDEX, VIDEOS_BY_CAMERA_PARTITION_KEY, VIDEOS_BY_CAMERA_SORT_KEY
+from videoalert_contract.names import (
+    VIDEOS_BY_CAMERA_INDEX,
+    VIDEOS_BY_CAMERA_PARTITION_KEY,
+    VIDEOS_BY_CAMERA_SORT_KEY,
+    VIDEOS_DUE_INDEX,
+    VIDEOS_DUE_PARTITION_KEY,
+    VIDEOS_DUE_SORT_KEY,
+)
 
-# A record stuck in PROCESSING longer than this was left by a crashed run and may be taken over.
-STALE_PROCESSING = timedelta(minutes=15)
+# How long a claim holds a clip: longer than one dispatcher invocation can run (its timeout, 300 s), so a lease
+# expires only when the run that took it has ended.
+DEFAULT_LEASE = timedelta(seconds=360)
+# How long a claim on publishing an alert holds: far longer than an SNS publish with the SDK's retries takes. A run
+# that dies holding it leaves the alert to recovery once it has expired.
+ALERT_CLAIM = timedelta(minutes=2)
+MAX_LABEL_HISTORY = 20  # label changes a record remembers (the latest)
 
 
 def _conditional_failed(err: ClientError) -> bool:
@@ -29,16 +49,20 @@ def now_utc() -> datetime:
 class VideoRecords:
     """Adapter over the videos table (a boto3 Table resource is injected)."""
 
-    def __init__(self, table: Any, *, clock: Callable[[], datetime] = now_utc):
+    def __init__(self, table: Any, *, clock: Callable[[], datetime] = now_utc, lease: timedelta = DEFAULT_LEASE):
         self.table = table
         self.clock = clock
+        self.lease = lease
 
-    def create(self, record: VideoRecord, *, retain_for: timedelta) -> bool:
+    def create(self, record: VideoRecord, *, retain_for: timedelta, due_in: timedelta | None = None) -> bool:
         """Put a new record that expires retain_for from now; False when one with this video_id exists already
-        (first writer wins)."""
+        (first writer wins). A RECEIVED record is due for recovery one lease from now, in case the run that
+        created it dies before claiming it, or due_in from now (work left for the scheduled runs)."""
         now = self.clock()
         item = {**record.to_item(), "created_at": iso(now), "updated_at": iso(now),
                 "expires_at": int((now + retain_for).timestamp())}
+        if record.status == Status.RECEIVED:
+            item["due_at"] = iso(now + (self.lease if due_in is None else due_in))
         try:
             self.table.put_item(Item=to_dynamo(item), ConditionExpression=Attr("video_id").not_exists())
             return True
@@ -52,21 +76,24 @@ class VideoRecords:
         return _record(item) if item else None
 
     def claim(self, video_id: str, *, allow_from: tuple[Status, ...] = (Status.RECEIVED,)) -> VideoRecord | None:
-        """Move a record to PROCESSING if it is in one of allow_from or stuck in PROCESSING.
+        """Move a record to PROCESSING, with a new lease, if it is in one of allow_from or its lease has expired.
 
-        Returns the claimed record (the update's own answer: no second read), or None if it was not claimable.
+        Returns the claimed record (the update's own answer: no second read); its `attempts` is the lease token
+        the finish_* calls must give. None if the record is not claimable (finished, or another run holds it).
         """
         now = self.clock()
-        stale_before = iso(now - STALE_PROCESSING)
-        condition = Attr("status").is_in([str(s) for s in allow_from]) | (
-            Attr("status").eq(Status.PROCESSING.value) & Attr("updated_at").lt(stale_before))
+        until = iso(now + self.lease)
+        condition = Attr("video_id").exists() & (Attr("status").is_in([str(s) for s in allow_from])
+                                                 | self._lease_expired(now))
         try:
             response = self.table.update_item(
                 Key={"video_id": video_id},
-                UpdateExpression="SET #s = :p, updated_at = :now ADD attempts :one",
-                ConditionExpression=Attr("video_id").exists() & condition,
+                UpdateExpression="SET #s = :p, updated_at = :now, lease_until = :until, due_at = :until "
+                                 "ADD attempts :one",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":p": Status.PROCESSING.value, ":now": iso(now), ":one": 1},
+                ExpressionAttributeValues={":p": Status.PROCESSING.value, ":now": iso(now), ":until": until,
+                                           ":one": 1},
                 ReturnValues="ALL_NEW",
             )
             return _record(response["Attributes"])
@@ -75,21 +102,73 @@ class VideoRecords:
                 return None
             raise
 
-    def finish_done(self, video_id: str, decided: Decided) -> VideoRecord:
-        """Record a decision on a PROCESSING record; returns the record as stored."""
-        return self._finish(video_id, Status.DONE, decided.fields())
+    def lease_expired(self, record: VideoRecord) -> bool:
+        """True when a PROCESSING record's claim no longer holds (by this store's clock)."""
+        now = self.clock()
+        if record.status != Status.PROCESSING:
+            return False
+        if record.lease_until is not None:
+            return record.lease_until < iso(now)
+        return (record.updated_at or "") < iso(now - self.lease)  # claimed before leases were recorded
 
-    def finish_failed(self, video_id: str, reason: str, detail: str) -> VideoRecord:
+    def _lease_expired(self, now: datetime) -> ConditionBase:
+        processing = Attr("status").eq(Status.PROCESSING.value)
+        expired = Attr("lease_until").lt(iso(now))
+        # Claimed before leases were recorded: the claim's time plus one lease.
+        legacy = Attr("lease_until").not_exists() & Attr("updated_at").lt(iso(now - self.lease))
+        return processing & (expired | legacy)
+
+    def expire_lease(self, video_id: str, *, attempt: int, reason: str, detail: str) -> bool:
+        """End a record whose lease expired after its last allowed attempt: FAILED, out of recovery's way.
+        False if it is no longer that expired claim (someone finished or took it over meanwhile)."""
+        now = self.clock()
+        try:
+            self.table.update_item(
+                Key={"video_id": video_id},
+                UpdateExpression="SET #s = :f, reason = :r, reason_detail = :d, updated_at = :now "
+                                 "REMOVE due_at, lease_until",
+                ConditionExpression=self._lease_expired(now) & Attr("attempts").eq(attempt),
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues={":f": Status.FAILED.value, ":r": reason, ":d": detail, ":now": iso(now)},
+            )
+            return True
+        except ClientError as err:
+            if _conditional_failed(err):
+                return False
+            raise
+
+    def due(self, camera_id: str, *, limit: int) -> list[str]:
+        """Ids of the camera's open records whose due time has passed, the longest overdue first."""
+        response = self.table.query(
+            IndexName=VIDEOS_DUE_INDEX,
+            KeyConditionExpression=Key(VIDEOS_DUE_PARTITION_KEY).eq(camera_id)
+            & Key(VIDEOS_DUE_SORT_KEY).lte(iso(self.clock())),
+            Limit=limit,
+        )
+        return [str(item["video_id"]) for item in response.get("Items", [])]
+
+    def finish_done(self, video_id: str, decided: Decided, *, attempt: int | None) -> VideoRecord:
+        """Record a decision on the record this run holds (attempt: its claim's number); returns it as stored.
+
+        An ALERT stays open (due for recovery after one alert claim) until its alert is marked sent: the outbox.
+        """
+        due = iso(self.clock() + ALERT_CLAIM) if decided.decision == Decision.ALERT else None
+        return self._finish(video_id, Status.DONE, decided.fields() | {"due_at": due}, attempt)
+
+    def finish_failed(self, video_id: str, reason: str, detail: str, *, attempt: int | None) -> VideoRecord:
         """Record a failure that a redrive may retry (inference error or timeout)."""
-        return self._finish(video_id, Status.FAILED, {"reason": reason, "reason_detail": detail})
+        return self._finish(video_id, Status.FAILED, {"reason": reason, "reason_detail": detail, "due_at": None},
+                            attempt)
 
-    def finish_rejected(self, video_id: str, reason: str, detail: str) -> VideoRecord:
+    def finish_rejected(self, video_id: str, reason: str, detail: str, *, attempt: int | None) -> VideoRecord:
         """Record bad input: final, never retried."""
-        return self._finish(video_id, Status.REJECTED, {"reason": reason, "reason_detail": detail})
+        return self._finish(video_id, Status.REJECTED, {"reason": reason, "reason_detail": detail, "due_at": None},
+                            attempt)
 
-    def _finish(self, video_id: str, status: Status, fields: dict[str, Any]) -> VideoRecord:
-        """Set fields (None removes one) and the status, only while the record is PROCESSING (a finished record
-        stays final)."""
+    def _finish(self, video_id: str, status: Status, fields: dict[str, Any], attempt: int | None) -> VideoRecord:
+        """Set fields (None removes one) and the status, only while the record is PROCESSING under this run's claim
+        (attempt); the lease ends. LeaseLost if another run has taken the record over, or finished it."""
+        fields = fields | {"lease_until": None}
         values = to_dynamo({k: v for k, v in fields.items() if v is not None}
                            | {"status": status.value, "updated_at": iso(self.clock())})
         names = {f"#a{i}": k for i, k in enumerate(values)}
@@ -98,24 +177,40 @@ class VideoRecords:
         removes = [k for k, v in fields.items() if v is None]
         expr = f"SET {sets}" + (f" REMOVE {', '.join('#d' + str(i) for i in range(len(removes)))}" if removes else "")
         names.update({f"#d{i}": k for i, k in enumerate(removes)})
-        response = self.table.update_item(
-            Key={"video_id": video_id},
-            UpdateExpression=expr,
-            ConditionExpression=Attr("status").eq(Status.PROCESSING.value),
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=placeholders,
-            ReturnValues="ALL_NEW",
-        )
+        condition = Attr("status").eq(Status.PROCESSING.value)
+        if attempt is not None:
+            condition &= Attr("attempts").eq(attempt)
+        try:
+            response = self.table.update_item(
+                Key={"video_id": video_id},
+                UpdateExpression=expr,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=placeholders,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as err:
+            if _conditional_failed(err):
+                raise LeaseLost(f"video {video_id}: claim {attempt} no longer holds it; its result is not "
+                                "written") from err
+            raise
         return _record(response["Attributes"])
 
+    # The alert outbox: claim (for ALERT_CLAIM), publish, mark sent. A run that dies between claim and mark leaves
+    # the record due; recovery claims it again once the claim has expired and publishes (at least once).
+
     def claim_alert(self, video_id: str) -> bool:
-        """Set the alert flag once; only the caller that set it may publish."""
+        """Take the right to publish the alert of a DONE ALERT record not yet marked sent, unless another run holds
+        a claim that has not expired; only the caller that took it may publish."""
+        now = self.clock()
+        unclaimed = Attr("alert_claimed_at").not_exists() | Attr("alert_claimed_at").lt(iso(now - ALERT_CLAIM))
         try:
             self.table.update_item(
                 Key={"video_id": video_id},
-                UpdateExpression="SET alert_claimed_at = :now",
-                ConditionExpression=Attr("alert_claimed_at").not_exists(),
-                ExpressionAttributeValues={":now": iso(self.clock())},
+                UpdateExpression="SET alert_claimed_at = :now, due_at = :due",
+                ConditionExpression=Attr("status").eq(Status.DONE.value) & Attr("decision").eq(Decision.ALERT.value)
+                & Attr("alert_message_id").not_exists() & unclaimed,
+                ExpressionAttributeValues={":now": iso(now), ":due": iso(now + ALERT_CLAIM)},
             )
             return True
         except ClientError as err:
@@ -124,21 +219,32 @@ class VideoRecords:
             raise
 
     def release_alert(self, video_id: str) -> None:
-        """Undo a claim whose publish failed, so a retry may publish."""
-        self.table.update_item(Key={"video_id": video_id}, UpdateExpression="REMOVE alert_claimed_at",
-                               ConditionExpression=Attr("alert_message_id").not_exists())
+        """Undo a claim whose publish failed, so a retry (or recovery, at once) may publish."""
+        self.table.update_item(Key={"video_id": video_id}, UpdateExpression="REMOVE alert_claimed_at SET due_at = :now",
+                               ConditionExpression=Attr("alert_message_id").not_exists(),
+                               ExpressionAttributeValues={":now": iso(self.clock())})
 
-    def record_alert(self, video_id: str, message_id: str) -> None:
-        self.table.update_item(
-            Key={"video_id": video_id},
-            UpdateExpression="SET alert_message_id = :m, alert_sent_at = :now",
-            ExpressionAttributeValues={":m": message_id, ":now": iso(self.clock())},
-        )
+    def record_alert(self, video_id: str, message_id: str) -> bool:
+        """Mark the alert sent: the record leaves recovery. False if another publisher marked it first (its message
+        id stays; SNS delivered both, under the same dedup key)."""
+        try:
+            self.table.update_item(
+                Key={"video_id": video_id},
+                UpdateExpression="SET alert_message_id = :m, alert_sent_at = :now REMOVE due_at",
+                ConditionExpression=Attr("alert_message_id").not_exists(),
+                ExpressionAttributeValues={":m": message_id, ":now": iso(self.clock())},
+            )
+            return True
+        except ClientError as err:
+            if _conditional_failed(err):
+                return False
+            raise
 
     def write_label(self, video_id: str, label: Label, tags: tuple[str, ...], *, who: str, now: datetime) -> None:
-        """Label a DONE record: the label, its tags, who and when, appended to the label history."""
+        """Label a DONE record: the label, its tags, who and when, appended to the label history, of which the
+        latest MAX_LABEL_HISTORY entries are kept (an item may not outgrow DynamoDB's 400 KB)."""
         entry = {"label": label.value, "tags": list(tags), "by": who, "at": iso(now)}
-        self.table.update_item(
+        response = self.table.update_item(
             Key={"video_id": video_id},
             UpdateExpression="SET #l = :l, label_tags = :tags, labelled_by = :by, labelled_at = :at, "
                              "label_history = list_append(if_not_exists(label_history, :empty), :entry)",
@@ -146,7 +252,19 @@ class VideoRecords:
             ExpressionAttributeNames={"#l": "label"},
             ExpressionAttributeValues=to_dynamo({":l": label.value, ":tags": list(tags), ":by": who,
                                                  ":at": iso(now), ":empty": [], ":entry": [entry]}),
+            ReturnValues="UPDATED_NEW",
         )
+        length = len(response.get("Attributes", {}).get("label_history", []))
+        if length <= MAX_LABEL_HISTORY:
+            return
+        # Drop the oldest entries, only if nobody appended meanwhile (that writer trims after itself).
+        oldest = ", ".join(f"label_history[{i}]" for i in range(length - MAX_LABEL_HISTORY))
+        try:
+            self.table.update_item(Key={"video_id": video_id}, UpdateExpression=f"REMOVE {oldest}",
+                                   ConditionExpression=Attr("label_history").size().eq(length))
+        except ClientError as err:
+            if not _conditional_failed(err):
+                raise
 
     def by_camera(self, camera_id: str, *, since: datetime | None = None, until: datetime | None = None,
                   newest_first: bool = True) -> Iterator[VideoRecord]:

@@ -32,8 +32,17 @@ def test_urls_are_left_out_of_a_request_without_them():
     assert "urls" not in InferenceRequest("v", "b", ("k",)).to_payload()
 
 
+def test_a_window_of_a_long_upload_travels_as_its_time_range():
+    window = InferenceRequest("cam1-up-x-w0003", "videos", ("videos/a.mp4",), start_s=180.0, end_s=240.0)
+    assert InferenceRequest.from_payload(json.loads(json.dumps(window.to_payload()))) == window
+    last = InferenceRequest("cam1-up-x-w0004", "videos", ("videos/a.mp4",), start_s=240.0)
+    assert InferenceRequest.from_payload(json.loads(json.dumps(last.to_payload()))) == last
+    assert "start_s" not in InferenceRequest("v", "b", ("k",)).to_payload()  # a whole clip: as before
+
+
 @pytest.mark.parametrize("bad", [{"regions": "tiles?"}, {"sample_fps": 0}, {"max_frames": True}, {"key": ""},
-                                 {"urls": ["file:///etc/passwd"]}, {"urls": ["https://a", "https://b"]}])
+                                 {"urls": ["file:///etc/passwd"]}, {"urls": ["https://a", "https://b"]},
+                                 {"start_s": -1}, {"start_s": 60, "end_s": 60}, {"end_s": "soon"}])
 def test_a_malformed_request_is_a_bad_request_not_a_crash(bad):
     with pytest.raises(BadInputError) as caught:
         InferenceRequest.from_payload({"video_id": "v", "bucket": "b", "key": "k", **bad})

@@ -53,3 +53,5 @@ def test_the_alert_names_camera_and_time_and_carries_filterable_attributes():
     assert "videoalert feedback cam1-20261123T100100Z" in body["feedback"]
     assert alert.attributes["camera_id"]["StringValue"] == "cam1"
     assert alert.attributes["decision"]["StringValue"] == "ALERT"
+    # a repeat of this alert (at-least-once delivery) carries the same key, so a subscriber can drop it
+    assert alert.attributes["dedup_key"]["StringValue"] == "cam1-20261123T100100Z"

@@ -50,11 +50,11 @@ def test_memory_wins_over_cooldown_and_uploads_are_never_cooled_down():
     clip = [FrameEmbedding(1.0, 0.9, vector)]
     previous = [rec(0, "ALERT")]
     at = T0 + timedelta(minutes=1)
-    suppressed = gate(verdict, Rule(), window_start=at, is_stream=True, embeddings=clip, memory=memory,
+    suppressed = gate(verdict, Rule(), window_start=at, series="stream", embeddings=clip, memory=memory,
                       previous=previous, video_id="cam1-1001")
     assert suppressed.decision == "SUPPRESSED" and suppressed.suppressed_by.video_id == "cam1-fp"
-    cooled = gate(verdict, Rule(), window_start=at, is_stream=True, embeddings=clip, memory=[], previous=previous,
+    cooled = gate(verdict, Rule(), window_start=at, series="stream", embeddings=clip, memory=[], previous=previous,
                   video_id="cam1-1001")
     assert cooled.decision == "COOLDOWN" and cooled.cooldown_of == "cam1-1000"
-    upload = gate(verdict, Rule(), window_start=at, is_stream=False, embeddings=clip, memory=[], previous=previous)
+    upload = gate(verdict, Rule(), window_start=at, series="cam1-up-x", embeddings=clip, memory=[], previous=previous)
     assert upload.decision == "ALERT"

@@ -1,0 +1,51 @@
+"""Issue 21, case 6: the local run's event loop (`run-local --serve`) survives an event it cannot handle."""
+from __future__ import annotations
+
+import json
+
+from fixtures.media import cfr_times, encode_clip
+
+
+def queue_event(pipeline, event):
+    pipeline.sess.client("sqs").send_message(QueueUrl=pipeline.queue_url, MessageBody=json.dumps(event))
+
+
+def test_an_event_with_a_non_string_key_is_dropped_and_the_next_upload_still_processed(pipeline, tmp_path):
+    # Given an S3 event whose key is a number, queued before a real upload's event
+    queue_event(pipeline, {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put",
+                                        "s3": {"bucket": {"name": pipeline.res.video_bucket}, "object": {"key": 7}}}]})
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(encode_clip(cfr_times(3, 10)))
+    key = pipeline.upload("cam1", clip)
+    # When the loop delivers them, Then it goes on past the bad one and the upload is recorded
+    pipeline.deliver()
+    assert pipeline.record_for_upload(key)["status"] == "DONE"
+
+
+def test_an_event_the_handler_raises_on_is_set_aside_and_the_loop_goes_on(pipeline, tmp_path, monkeypatch, capsys):
+    # Given a dispatcher that raises on one event (a fault of the emulator, SNS down: anything)
+    from videoalert_cli import local_run
+
+    real = pipeline.dispatcher.handler
+    calls = []
+
+    def flaky(event, context):
+        calls.append(event)
+        if len(calls) == 1:
+            raise RuntimeError("SNS is down")
+        return real(event, context)
+
+    monkeypatch.setattr(pipeline.dispatcher, "handler", flaky)
+    monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
+    for name in ("a.mp4", "b.mp4"):
+        clip = tmp_path / name
+        clip.write_bytes(encode_clip(cfr_times(3, 10)))
+        pipeline.upload("cam1", clip)
+    # When the loop delivers both
+    pipeline.deliver()
+    # Then the second is processed, and the first is kept whole in the dead-letter file with its error, and said
+    assert len(calls) == 2
+    assert len([r for r in pipeline.records() if r["status"] == "DONE"]) == 1
+    (letter,) = [json.loads(line) for line in (tmp_path / "dead-letters.jsonl").read_text().splitlines()]
+    assert letter["error"] == "RuntimeError: SNS is down" and letter["event"] == calls[0]
+    assert "dead-letters.jsonl" in capsys.readouterr().err
