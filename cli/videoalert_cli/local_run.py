@@ -165,7 +165,10 @@ def _deliver_events(sess: Any, endpoint: str | None, queue_url: str, dispatcher:
             time.sleep(0.2)
             continue
         for message in messages:
-            event = json.loads(message["Body"])
+            try:
+                event = json.loads(message["Body"])
+            except ValueError:  # not JSON at all: the handler would never see it; kept as text, with the error
+                event = message["Body"]
             if not (isinstance(event, dict) and event.get("Event") == "s3:TestEvent"):  # sent once, at setup
                 on_done(_handle(dispatcher, event))
                 delivered += 1

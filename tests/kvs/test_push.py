@@ -246,3 +246,10 @@ def test_a_source_is_shown_without_its_secrets(url, shown):
     assert redact(url) == shown
     assert redact(f"error opening '{url}': refused") == f"error opening '{shown}': refused"
 
+
+def test_the_json_summary_of_a_push_names_the_camera_without_its_password():
+    from videoalert_cli.kvs.producer import PushSummary
+
+    summary = PushSummary("rtsp://admin:s3cret-pw@cam.local/s", "videoalert-cam1", "remuxing h264", 640, 480,
+                          1_700_000_000_000, None, 3, 3, False)
+    assert summary.to_dict()["source"] == "rtsp://admin:***@cam.local/s"

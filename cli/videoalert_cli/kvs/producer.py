@@ -14,7 +14,7 @@ from . import ebml
 from .acks import Ack
 from .fragments import pack_fragments
 from .putmedia import Pacer, PutMediaSession, put_media_endpoint, stream_fragments
-from .source import SourceError, VideoSource, is_live
+from .source import SourceError, VideoSource, is_live, redact
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class PushSummary:
         return self.persisted >= self.fragments_sent
 
     def to_dict(self) -> dict[str, Any]:
-        return {"source": self.source, "stream": self.stream, "mode": self.mode, "width": self.width,
+        return {"source": redact(self.source), "stream": self.stream, "mode": self.mode, "width": self.width,
                 "height": self.height, "producer_start": iso_ms(self.start_ms),
                 "producer_last_fragment": iso_ms(self.last_timecode_ms or self.start_ms),
                 "fragments_sent": self.fragments_sent, "fragments_persisted": self.persisted,
