@@ -52,3 +52,11 @@ def aws():
         sess = session()
         resources = create_resources(sess, cameras=("cam1", "cam2"))
         yield sess, resources
+
+
+@pytest.fixture(autouse=True)
+def local_emulator_record(tmp_path_factory, monkeypatch):
+    """No test reads or writes the user's record of a running `run-local --serve`."""
+    path = tmp_path_factory.mktemp("state") / "local-run.json"
+    monkeypatch.setenv("VIDEOALERT_LOCAL_STATE", str(path))
+    return path

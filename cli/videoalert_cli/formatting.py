@@ -1,22 +1,14 @@
 """Plain-text tables and summaries for the terminal."""
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from videoalert.domain.ids import parse_iso
-
-
-def parse_since(text: str) -> datetime:
-    match = re.fullmatch(r"(\d+)([mhd])", text.strip())
-    if match:
-        amount, unit = int(match.group(1)), match.group(2)
-        delta = {"m": timedelta(minutes=amount), "h": timedelta(hours=amount), "d": timedelta(days=amount)}[unit]
-        return datetime.now(UTC) - delta
-    return parse_iso(text)
+VIDEO_COLUMNS = ["video_id", "camera", "source", "window_start", "status", "decision", "max_score", "frames>=thr",
+                 "threshold", "reason"]
 
 
-def table(headers: list[str], rows: list[list[object]]) -> str:
+def table(headers: list[str], rows: list[list[Any]]) -> str:
     cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
@@ -24,32 +16,54 @@ def table(headers: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
-def fmt_score(value) -> str:
+def fmt_score(value: Any) -> str:
     return "" if value is None else f"{float(value):.3f}"
 
 
-def video_table(records: list[dict], label_of=None) -> str:
-    headers = ["video_id", "camera", "window_start", "status", "decision", "max_score", "frames>=thr", "threshold",
-               "reason"]
+def frames_over(record: Mapping[str, Any]) -> str:
+    over = record.get("frames_over_threshold")
+    return "" if over is None else f"{over}/{len(record.get('frame_scores') or [])}"
+
+
+def video_table(records: list[dict[str, Any]],
+                extra: Mapping[str, Callable[[dict[str, Any]], Any]] | None = None) -> str:
+    """One row per record; `extra` columns (name -> value of a record) come after video_id."""
     rows = []
     for r in records:
-        frames = r.get("frame_scores") or []
-        over = r.get("frames_over_threshold")
-        rows.append([r.get("video_id"), r.get("camera_id"), r.get("window_start"), r.get("status"), r.get("decision"),
-                     fmt_score(r.get("max_score")), "" if over is None else f"{over}/{len(frames)}",
-                     fmt_score(r.get("threshold")), r.get("reason") or ""])
-    if label_of:
-        headers.insert(1, "file")
-        for row, r in zip(rows, records, strict=True):
-            row.insert(1, label_of(r))
+        rows.append([r.get("video_id"), r.get("camera_id"), r.get("source"), r.get("window_start"), r.get("status"),
+                     r.get("decision"), fmt_score(r.get("max_score")), frames_over(r), fmt_score(r.get("threshold")),
+                     r.get("reason") or ""])
+    headers = list(VIDEO_COLUMNS)
+    for offset, (name, value_of) in enumerate((extra or {}).items(), start=1):
+        headers.insert(offset, name)
+        for row, record in zip(rows, records, strict=True):
+            row.insert(offset, value_of(record))
     return table(headers, rows)
 
 
-def record_summary(record: dict) -> str:
+def timings_line(timings: Mapping[str, Any]) -> str:
+    """total = the stages + other - overlap, in whole ms (the record keeps the tenths)."""
+    from videoalert.domain.timings import STAGES, reconcile
+
+    full = reconcile(timings) or {}
+    if "total" not in full:
+        return ", ".join(f"{k} {float(v):.0f} ms" for k, v in full.items())
+    parts = [f"{name} {float(full[name]):.0f}" for name in STAGES if name in full]
+    if full.get("other"):
+        parts.append(f"other {float(full['other']):.0f}")
+    text = f"total {float(full['total']):.0f} ms = " + " + ".join(parts)
+    if full.get("overlap"):
+        text += f" - {float(full['overlap']):.0f} overlap (stages on parallel threads)"
+    return text
+
+
+def record_summary(record: Mapping[str, Any]) -> str:
     keys = ["video_id", "camera_id", "source", "window_start", "window_end", "status", "reason", "reason_detail",
             "decision", "decision_reason", "max_score", "threshold", "rule", "model_version", "s3_bucket", "s3_key",
-            "alert_message_id", "alert_sent_at", "created_at", "updated_at", "attempts", "timings_ms"]
+            "alert_message_id", "alert_sent_at", "created_at", "updated_at", "attempts"]
     lines = [f"{k:>18}: {record[k]}" for k in keys if record.get(k) not in (None, "", [])]
+    if record.get("timings_ms"):
+        lines.append(f"{'timings':>18}: {timings_line(record['timings_ms'])}")
     scores = record.get("frame_scores") or []
     if scores:
         spark = "".join(" .:-=+*#%@"[min(9, int(float(f["score"]) * 10))] for f in scores)

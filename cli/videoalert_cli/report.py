@@ -1,13 +1,17 @@
-"""HTML report of a local run: per video, the score over time with the threshold, and its best frame."""
+"""HTML report of a local run: a summary table (expected against actual), then per video, alerts first, the
+score over time with the threshold and the best frame with the scored region drawn on it."""
 from __future__ import annotations
 
 import base64
 import html
 import io
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+ORDER = {"ALERT": 0, "COOLDOWN": 1, "SUPPRESSED": 2, "NO_ALERT": 3}
 
 
-def _plot_png(record: dict, label: str | None) -> bytes:
+def _plot_png(record: dict[str, Any], label: str | None) -> bytes:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -15,19 +19,16 @@ def _plot_png(record: dict, label: str | None) -> bytes:
 
     frames = record.get("frame_scores") or []
     fig, ax = plt.subplots(figsize=(7, 2.4), dpi=100)
-    ax.plot([f["t"] for f in frames], [f["score"] for f in frames], marker=".", lw=1.2, label="person score")
+    ax.plot([f["t"] for f in frames], [f["score"] for f in frames], marker=".", lw=1.2, ls="none" if any(
+        f.get("region", "full") != "full" for f in frames) else "-", label="person score")
     if record.get("threshold") is not None:
-        ax.axhline(
-            float(record["threshold"]), color="red", ls="--", lw=1, label=f"threshold {float(record['threshold']):.3f}"
-        )
+        ax.axhline(float(record["threshold"]), color="red", ls="--", lw=1,
+                   label=f"threshold {float(record['threshold']):.3f}")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("seconds into the clip")
     ax.set_ylabel("score")
-    ax.set_title(
-        f"{record['video_id']}  {record.get('decision') or record.get('status')}"
-        + (f"  (label: {label})" if label else ""),
-        fontsize=9,
-    )
+    ax.set_title(f"{record['video_id']}  {record.get('decision') or record.get('status')}"
+                 + (f"  (label: {label})" if label else ""), fontsize=9)
     ax.legend(loc="upper right", fontsize=7)
     ax.grid(alpha=0.3)
     fig.tight_layout()
@@ -37,68 +38,122 @@ def _plot_png(record: dict, label: str | None) -> bytes:
     return buf.getvalue()
 
 
-def best_frame_jpeg(video: Path, t: float, max_width: int = 480) -> bytes | None:
-    """The decoded frame nearest to t seconds, as a JPEG (None if the video cannot be read)."""
+def frame_at(parts: list[bytes], t: float) -> Any | None:
+    """The decoded frame nearest to t seconds of a clip given as consecutive parts (time continues across
+    parts, as the inference function counts it), as a BGR array; None if nothing decodes."""
     import av
+
+    best, best_gap, offset = None, None, 0.0
+    for part in parts:
+        end = offset
+        try:
+            container: Any
+            with av.open(io.BytesIO(part)) as container:
+                for frame in container.decode(video=0):
+                    if frame.time is None:
+                        continue
+                    at = offset + frame.time
+                    end = max(end, at)
+                    gap = abs(at - t)
+                    if best_gap is None or gap < best_gap:
+                        best, best_gap = frame.to_ndarray(format="bgr24"), gap
+                    elif at > t:
+                        return best
+        except (av.FFmpegError, IndexError, OSError):
+            return best
+        offset = end + 1e-3
+    return best
+
+
+def best_frame_jpeg(parts: list[bytes], score: dict[str, Any], max_width: int = 480) -> bytes | None:
+    """The best-scoring frame with its scored region outlined (the whole frame when the score is of it)."""
     import cv2
 
-    try:
-        with av.open(str(video)) as container:
-            stream = container.streams.video[0]
-            best, best_gap = None, None
-            for frame in container.decode(stream):
-                if frame.time is None:
-                    continue
-                gap = abs(frame.time - t)
-                if best_gap is None or gap < best_gap:
-                    best, best_gap = frame.to_ndarray(format="bgr24"), gap
-                elif frame.time > t:
-                    break
-    except (av.error.FFmpegError, IndexError, OSError):
+    image = frame_at(parts, float(score["t"]))
+    if image is None:
         return None
-    if best is None:
-        return None
-    h, w = best.shape[:2]
+    h, w = image.shape[:2]
     if w > max_width:
-        best = cv2.resize(best, (max_width, int(h * max_width / w)), interpolation=cv2.INTER_AREA)
-    ok, jpeg = cv2.imencode(".jpg", best, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        image = cv2.resize(image, (max_width, int(h * max_width / w)), interpolation=cv2.INTER_AREA)
+        h, w = image.shape[:2]
+    box = score.get("box")
+    x0, y0, x1, y1 = (0.0, 0.0, 1.0, 1.0) if not box else (float(v) for v in box)
+    p0 = (int(x0 * (w - 1)), int(y0 * (h - 1)))
+    p1 = (int(x1 * (w - 1)), int(y1 * (h - 1)))
+    cv2.rectangle(image, p0, p1, (0, 0, 255), 2)
+    text = f"{score.get('region', 'full')} {float(score['score']):.3f}"
+    cv2.putText(image, text, (p0[0] + 4, p0[1] + 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (0, 0, 255), 1, cv2.LINE_AA)
+    ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
     return jpeg.tobytes() if ok else None
 
 
-def write_report(result, out_dir: Path, files: dict[str, Path]) -> Path:
+def _anchor(record: dict[str, Any]) -> str:
+    return "v-" + "".join(c if c.isalnum() or c in "-_" else "-" for c in record["video_id"])
+
+
+def _expected(label: str | None) -> str:
+    return "" if label is None else ("ALERT" if label == "human" else "no alert")
+
+
+def write_report(result: Any, out_dir: Any, read_clip: Callable[[dict[str, Any]], list[bytes]]) -> Any:
+    """report.html in out_dir; read_clip(record) gives the stored clip's parts (what was scored)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    file_of = {key: name for name, key in result.uploads.items()}
+    records = sorted(result.records, key=lambda r: (ORDER.get(r.get("decision") or "", 9), result.path_of(r),
+                                                    result.file_of(r)))
+    esc = html.escape
+    rows = []
+    for record in records:
+        name, label = result.file_of(record), result.expected.get(result.file_of(record))
+        decision = record.get("decision") or record.get("status")
+        ok = "" if label is None else ("yes" if (decision == "ALERT") == (label == "human") else "<b>NO</b>")
+        rows.append(
+            f"<tr><td><a href='#{_anchor(record)}'>{esc(name or record['video_id'])}</a></td>"
+            f"<td>{esc(result.path_of(record))}</td><td>{esc(record['video_id'])}</td>"
+            f"<td>{esc(str(label or ''))}</td><td>{esc(_expected(label))}</td><td>{esc(str(decision))}</td>"
+            f"<td>{ok}</td><td>{float(record.get('max_score') or 0):.3f}</td>"
+            f"<td>{record.get('frames_over_threshold', '')}</td></tr>")
     sections = []
-    for record in result.records:
-        name = file_of.get(record.get("upload_key"), record["video_id"])
-        label = result.expected.get(name)
+    for record in records:
+        name, label = result.file_of(record), result.expected.get(result.file_of(record))
         parts = [
-            f"<h2>{html.escape(name)} <small>{html.escape(record['video_id'])}</small></h2>",
-            f"<p><b>{html.escape(str(record.get('status')))}</b> {html.escape(str(record.get('decision') or ''))}"
+            f"<h2 id='{_anchor(record)}'>{esc(name or record['video_id'])} <small>{esc(result.path_of(record))} path"
+            f" &middot; {esc(record['video_id'])} &middot; window {esc(str(record.get('window_start')))}</small></h2>",
+            f"<p><b>{esc(str(record.get('status')))}</b> {esc(str(record.get('decision') or ''))}"
             f" &middot; max score {float(record.get('max_score') or 0):.3f}"
-            f" &middot; {html.escape(str(record.get('decision_reason') or record.get('reason_detail') or ''))}</p>",
+            f" &middot; {esc(str(record.get('decision_reason') or record.get('reason_detail') or ''))}</p>",
         ]
         frames = record.get("frame_scores") or []
         if frames:
             png = base64.b64encode(_plot_png(record, label)).decode()
             parts.append(f'<img alt="score over time" src="data:image/png;base64,{png}">')
             best = max(frames, key=lambda f: f["score"])
-            jpeg = best_frame_jpeg(files[name], float(best["t"])) if name in files else None
+            jpeg = best_frame_jpeg(read_clip(record), best)
             if jpeg:
+                where = "whole frame" if not best.get("box") else f"{best.get('region')} {best['box']}"
                 parts.append(
                     f'<figure><img alt="best frame" src="data:image/jpeg;base64,{base64.b64encode(jpeg).decode()}">'
-                    f"<figcaption>best frame: t={best['t']:.1f} s, score {best['score']:.3f}</figcaption></figure>"
-                )
+                    f"<figcaption>best frame: t={float(best['t']):.1f} s, score {float(best['score']):.3f}, "
+                    f"scored region: {esc(where)}</figcaption></figure>")
         sections.append(f"<section>{''.join(parts)}</section>")
+    by_video = {r["video_id"]: r for r in records}
     alerts = "".join(
-        f"<li>{html.escape(a['subject'] or '')} ({html.escape(a['body']['video_id'])})</li>" for a in result.alerts
-    )
+        f"<li><a href='#{_anchor(by_video[a['body']['video_id']])}'>{esc(a['subject'] or '')}</a> "
+        f"({esc(a['body']['video_id'])})</li>" if a["body"]["video_id"] in by_video else
+        f"<li>{esc(a['subject'] or '')} ({esc(a['body']['video_id'])})</li>" for a in result.alerts)
+    checks = result.checks()
+    verdict = ", ".join(f"{p} path {sum(c.ok for c in checks if c.path == p)}/{sum(c.path == p for c in checks)}"
+                        for p in ("upload", "camera") if any(c.path == p for c in checks))
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>videoalert local run</title>
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}
+table{{border-collapse:collapse}} td,th{{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}}
 section{{border-top:1px solid #ccc;padding:.5em 0}}
 section img{{vertical-align:top;margin-right:1em}} figure{{display:inline-block;margin:0}} small{{color:#777}}</style>
-</head><body><h1>videoalert local run</h1><p>{len(result.records)} video(s), {len(result.alerts)} alert(s)</p>
-<ul>{alerts}</ul>{"".join(sections)}</body></html>"""
+</head><body><h1>videoalert local run</h1>
+<p>{len(records)} video(s) by the upload and camera paths, {len(result.alerts)} alert(s)
+{f"; against labels.csv: {esc(verdict)} as expected (alert on humans only)" if verdict else ""}</p>
+<table><tr><th>file</th><th>path</th><th>video</th><th>label</th><th>expected</th><th>decision</th><th>as expected</th>
+<th>max score</th><th>frames &ge; thr</th></tr>{"".join(rows)}</table>
+<h2>Alerts</h2><ul>{alerts or "<li>none</li>"}</ul>{"".join(sections)}</body></html>"""
     path = out_dir / "report.html"
     path.write_text(page)
     return path

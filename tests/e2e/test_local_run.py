@@ -1,6 +1,7 @@
 """The local run end to end: moto server, real S3 events, real dispatcher and inference handlers, real model."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,13 @@ from videoalert_cli.local_run import DEFAULT_MODEL_DIR, run_local
 RELEASED = DEFAULT_MODEL_DIR / "model_card.json"
 
 
+EXPECTED = {"empty_01.mp4": "NO_ALERT", "empty_02.mp4": "NO_ALERT", "horse_01.mp4": "NO_ALERT",
+            "horse_02.mp4": "NO_ALERT", "human_01.mp4": "ALERT", "human_02.mp4": "ALERT"}
+
+
 @pytest.mark.slow
-def test_the_local_run_alerts_on_both_people_and_on_no_horse_or_empty_scene(clips_dir, tmp_path, monkeypatch):
+def test_the_local_run_alerts_on_both_people_and_on_no_horse_or_empty_scene_by_both_paths(clips_dir, tmp_path,
+                                                                                           monkeypatch):
     # Given the six sample clips and the released model
     if not RELEASED.exists():
         pytest.fail("no released model in models/: the local run needs it (see training/README.md)")
@@ -23,27 +29,31 @@ def test_the_local_run_alerts_on_both_people_and_on_no_horse_or_empty_scene(clip
     by_url = inference.fetch_clip_parts_by_url
     monkeypatch.setattr(inference, "fetch_clip_parts_by_url", lambda *a: reads.append(by_url(*a)) or reads[-1])
 
-    # When the whole pipeline runs on the embedded emulator
+    # When the whole pipeline runs on the embedded emulators: each clip uploaded, and each streamed by the camera
+    # path (PutMedia into the KVS stand-in, cut from the stream by the scheduled dispatcher)
     result = run_local(videos, report_dir=tmp_path / "report", quiet=True)
 
-    # Then each clip has one DONE record, both people alerted, no empty scene and not horse_02 did,
+    # Then by both paths each clip has one DONE record, both people alerted and no empty scene or horse did,
     # and exactly one alert per alerting record arrived on the subscribed queue
-    decisions = {name: result.record_for(name)["decision"] for name in result.uploads}
-    assert {n: decisions[n] for n in ("empty_01.mp4", "empty_02.mp4", "horse_02.mp4", "human_01.mp4",
-                                      "human_02.mp4")} == {
-        "empty_01.mp4": "NO_ALERT", "empty_02.mp4": "NO_ALERT", "horse_02.mp4": "NO_ALERT",
-        "human_01.mp4": "ALERT", "human_02.mp4": "ALERT"}
+    for path in ("upload", "camera"):
+        decisions = {name: result.record_for(name, path)["decision"] for name in EXPECTED}
+        assert decisions == EXPECTED, path
+    assert len(result.records) == 12
     assert all(r["status"] == "DONE" and len(r["frame_scores"]) >= 55 for r in result.records)
+    assert all(p["fragments_persisted"] == p["fragments_sent"] == 30 for p in result.pushed.values())
     alerted = sorted(a["body"]["video_id"] for a in result.alerts)
     assert alerted == sorted(r["video_id"] for r in result.records if r["decision"] == "ALERT")
+    assert len(alerted) == 4
     assert all(a["attributes"] == {"camera_id": "cam1", "decision": "ALERT", "dedup_key": a["body"]["video_id"]}
                for a in result.alerts)
-    # and the report shows a plot and a best frame per video
+    # and the report shows a plot and a best frame per video, alerts first
     page = Path(result.report_path).read_text()
-    assert page.count('alt="score over time"') == 6 and page.count('alt="best frame"') == 6
+    assert page.count('alt="score over time"') == 12 and page.count('alt="best frame"') == 12
+    decisions_in_order = re.findall(r"<section>.*?<p><b>\w+</b> (\w+)", page)
+    assert decisions_in_order == ["ALERT"] * 4 + ["NO_ALERT"] * 8
     # and the inference function read every clip through the dispatcher's presigned URLs (the emulator's S3),
     # none from bucket/key (a failed URL read raises before it is counted)
-    assert len(reads) == 6
+    assert len(reads) == 12
 
 
 @pytest.mark.slow
@@ -51,7 +61,7 @@ def test_the_local_run_does_not_alert_on_the_horse_clip_01(clips_dir, tmp_path):
     if not RELEASED.exists():
         pytest.fail("no released model in models/")
     # Given the horse that walks in and out at the frame's edge (the case the edge hard negatives address)
-    result = run_local([clips_dir / "horse_01.mp4"], report_dir=None, quiet=True)
+    result = run_local([clips_dir / "horse_01.mp4"], report_dir=None, quiet=True, paths=("upload",))
     # Then no frame pair reaches the served threshold and nothing is alerted
     assert result.record_for("horse_01.mp4")["decision"] == "NO_ALERT"
     assert result.alerts == []
@@ -66,11 +76,13 @@ def test_the_local_run_records_a_corrupt_upload_as_rejected(tmp_path):
         from fixtures.onnx_models import write_tiny_model
 
         model_dir = write_tiny_model(tmp_path / "model")
-    # When it goes through the local pipeline
+    # When it goes through the local pipeline by both paths
     result = run_local([bogus], model_dir=model_dir, report_dir=None, quiet=True)
-    # Then it is recorded REJECTED with the decoder's reason and nothing is alerted
+    # Then the upload is recorded REJECTED with the decoder's reason, the camera path says it cannot stream it,
+    # and nothing is alerted
     (record,) = result.records
     assert record["status"] == "REJECTED" and record["reason"] in {"CORRUPT_VIDEO", "NO_VIDEO_TRACK"}
+    assert "cannot read" in result.not_pushed["notes.mp4"] and result.streamed == {}
     assert result.alerts == []
 
 

@@ -49,3 +49,37 @@ def test_an_event_the_handler_raises_on_is_set_aside_and_the_loop_goes_on(pipeli
     (letter,) = [json.loads(line) for line in (tmp_path / "dead-letters.jsonl").read_text().splitlines()]
     assert letter["error"] == "RuntimeError: SNS is down" and letter["event"] == calls[0]
     assert "dead-letters.jsonl" in capsys.readouterr().err
+
+
+def test_a_message_that_is_not_json_is_dropped_and_the_next_upload_still_processed(pipeline, tmp_path, monkeypatch):
+    # Given a queued message whose body is not JSON at all, before a real upload's event
+    from videoalert_cli import local_run
+
+    monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
+    pipeline.sess.client("sqs").send_message(QueueUrl=pipeline.queue_url, MessageBody="{not json")
+    clip = tmp_path / "a.mp4"
+    clip.write_bytes(encode_clip(cfr_times(3, 10)))
+    key = pipeline.upload("cam1", clip)
+    # When the loop delivers them, Then the text reaches the dispatcher as a malformed event (dropped, logged), and
+    # the upload is recorded
+    assert pipeline.deliver() == 2
+    assert pipeline.record_for_upload(key)["status"] == "DONE"
+
+
+def test_a_scheduled_run_the_dispatcher_raises_on_is_set_aside_too(tmp_path, monkeypatch):
+    # Given a dispatcher whose scheduled run raises (the serve loop sends one every SERVE_TICK_S)
+    from datetime import UTC, datetime
+
+    from videoalert_cli import local_run
+
+    class Failing:
+        @staticmethod
+        def handler(event, context):
+            raise RuntimeError("KVS is down")
+
+    monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
+    event = local_run.scheduled_event(datetime(2026, 12, 3, 22, 44, tzinfo=UTC))
+    # When the loop hands it over, Then it answers nothing and the event is kept with its error
+    assert local_run._handle(Failing, event) == {}
+    (letter,) = [json.loads(line) for line in (tmp_path / "dead-letters.jsonl").read_text().splitlines()]
+    assert letter == {"error": "RuntimeError: KVS is down", "event": event}

@@ -1,21 +1,17 @@
 """Test-side helpers: an independent EBML reader, real clips made with PyAV, and a loopback KVS endpoint."""
 from __future__ import annotations
 
-import hmac
 import io
 import json
-import re
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import av
 import numpy as np
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from videoalert_cli.kvs.local_endpoint import chunked_body
+from videoalert_cli.local_kvs import chunked_body, verify_sigv4
 
 # --- EBML reader (written from the EBML spec, independently of the writer under test) -------------
 
@@ -144,30 +140,6 @@ def decoded_frames(source) -> list[np.ndarray]:
 
 
 # --- a loopback Kinesis Video Streams endpoint --------------------------------------------------------
-
-_AUTH = re.compile(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request, "
-                   r"SignedHeaders=([^,]+), Signature=([0-9a-f]{64})")
-
-
-def verify_sigv4(method: str, path: str, headers, body: bytes, credentials: Credentials, region: str,
-                 service: str = "kinesisvideo") -> str | None:
-    """Recompute the request's SigV4 signature with botocore; None when it matches, else the reason."""
-    match = _AUTH.fullmatch(headers.get("Authorization", ""))
-    if not match:
-        return "no SigV4 Authorization header"
-    access_key, _, signed_region, signed_service, signed_headers, signature = match.groups()
-    if (access_key, signed_region, signed_service) != (credentials.access_key, region, service):
-        return f"wrong scope {access_key}/{signed_region}/{signed_service}"
-    names = signed_headers.split(";")
-    if "host" not in names or "x-amz-date" not in names:
-        return "host and x-amz-date must be signed"
-    request = AWSRequest(method=method, url=f"http://{headers['Host']}{path}",
-                         headers={name: headers[name] for name in names}, data=body)
-    request.context["timestamp"] = headers["X-Amz-Date"]
-    signer = SigV4Auth(credentials, service, region)
-    expected = signer.signature(signer.string_to_sign(request, signer.canonical_request(request)), request)
-    return None if hmac.compare_digest(expected, signature) else "signature mismatch"
-
 
 @dataclass
 class PutMediaRecord:

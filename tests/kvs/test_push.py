@@ -100,8 +100,8 @@ def test_unknown_stream_on_moto_control_plane(h264_clip, capsys):
         )
         # When pushing for a camera without a stream
         code = push("cam9", h264_clip)
-    # Then GetDataEndpoint's ResourceNotFoundException becomes one clear line and a non-zero exit
-    assert code == 2
+    # Then GetDataEndpoint's ResourceNotFoundException becomes one clear line and exit 1 (a runtime failure)
+    assert code == 1
     assert "Kinesis video stream 'videoalert-cam9' does not exist" in capsys.readouterr().err
 
 
@@ -111,8 +111,8 @@ def test_unreadable_source_fails_before_any_request(tmp_path, capsys):
     garbage.write_bytes(b"\x00\x01 not a video " * 100)
     with LoopbackKvs() as kvs:
         for source in (str(tmp_path / "missing.mp4"), str(garbage)):
-            # When pushing it, Then the exit is non-zero with a message naming the source
-            assert push("cam1", source, "--endpoint-url", kvs.url) == 2
+            # When pushing it, Then it fails (exit 1) with a message naming the source
+            assert push("cam1", source, "--endpoint-url", kvs.url) == 1
             assert "cannot read video source" in capsys.readouterr().err
     assert kvs.endpoint_requests == [] and kvs.put_media == []
 
@@ -132,13 +132,13 @@ def test_missing_credentials_are_reported_clearly(h264_clip, capsys, monkeypatch
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", raising=False)
     monkeypatch.delenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", raising=False)
-    # When pushing, Then the user is told to configure credentials, with a non-zero exit
-    assert push("cam1", h264_clip, "--endpoint-url", "http://127.0.0.1:9") == 2
+    # When pushing, Then the user is told to configure credentials, with exit 1
+    assert push("cam1", h264_clip, "--endpoint-url", "http://127.0.0.1:9") == 1
     assert "no AWS credentials found" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("bad", ["0", "11"])
-def test_fragment_length_outside_kvs_limits_is_refused(h264_clip, capsys, bad):
+def test_fragment_length_outside_kvs_limits_is_a_usage_error(h264_clip, capsys, bad):
     assert push("cam1", h264_clip, "--fragment-seconds", bad) == 2
     assert "--fragment-seconds" in capsys.readouterr().err
 
@@ -200,7 +200,7 @@ def test_camera_url_credentials_are_never_printed_when_the_camera_cannot_be_read
     url = f"rtsp://admin:s3cret-pw@127.0.0.1:{port}/stream1"
     with LoopbackKvs() as kvs:
         # When it is pushed, Then the push fails naming the source without its password
-        assert push("cam1", url, "--endpoint-url", kvs.url) == 2
+        assert push("cam1", url, "--endpoint-url", kvs.url) == 1
     out = capsys.readouterr()
     assert "s3cret-pw" not in out.out + out.err
     assert f"rtsp://admin:***@127.0.0.1:{port}/stream1" in out.err
@@ -245,3 +245,11 @@ def test_a_source_is_shown_without_its_secrets(url, shown):
 
     assert redact(url) == shown
     assert redact(f"error opening '{url}': refused") == f"error opening '{shown}': refused"
+
+
+def test_the_json_summary_of_a_push_names_the_camera_without_its_password():
+    from videoalert_cli.kvs.producer import PushSummary
+
+    summary = PushSummary("rtsp://admin:s3cret-pw@cam.local/s", "videoalert-cam1", "remuxing h264", 640, 480,
+                          1_700_000_000_000, None, 3, 3, False)
+    assert summary.to_dict()["source"] == "rtsp://admin:***@cam.local/s"

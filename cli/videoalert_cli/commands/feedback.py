@@ -1,40 +1,46 @@
 """`videoalert feedback VIDEO_ID --false-positive | --true-positive [--tag dog]`: label a video, teach its camera."""
 from __future__ import annotations
 
-import json
+import argparse
 from datetime import UTC
+from typing import Any
+
+from ..options import add_json
 
 
-def register(sub) -> None:
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     from ..resources import add_target_arguments
 
-    parser = sub.add_parser("feedback", help="mark a video as a false or true positive (updates the camera's memory)")
-    parser.add_argument("video_id")
+    parser = sub.add_parser("feedback", parents=parents,
+                            help="mark a video as a false or true positive (updates the camera's memory)",
+                            description=__doc__)
+    parser.add_argument("video_id", help="the video's id (from the alert, or `videoalert list`)")
     label = parser.add_mutually_exclusive_group(required=True)
     label.add_argument("--false-positive", dest="label", action="store_const", const="false_positive",
                        help="no person in this video: similar detections on this camera will be suppressed")
     label.add_argument("--true-positive", dest="label", action="store_const", const="true_positive",
                        help="a person really is there: forget remembered false positives this video matches")
     parser.add_argument("--tag", action="append", default=[], help="what it was (dog, statue, shadow); repeatable")
-    parser.add_argument("--json", action="store_true", help="print the answer as JSON")
+    add_json(parser, "the answer")
     add_target_arguments(parser)
     parser.set_defaults(func=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
+    from ..output import print_json
     from ..resources import resolve
 
     body = {"video_id": args.video_id, "label": args.label, "tags": args.tag}
     target = resolve(args)
     answer = _local(target, body) if args.local else _remote(target, body)
     if args.json:
-        print(json.dumps(answer, indent=2))
+        print_json(answer)
     else:
         print(describe(answer))
     return 0
 
 
-def describe(answer: dict) -> str:
+def describe(answer: dict[str, Any]) -> str:
     if not answer.get("changed"):
         return f"{answer['video_id']}: already labelled {answer['label']}; nothing changed"
     memory = []
@@ -46,7 +52,7 @@ def describe(answer: dict) -> str:
     return "; ".join([text, *memory, *([answer["note"]] if answer.get("note") else [])])
 
 
-def _remote(target, body: dict) -> dict:
+def _remote(target: Any, body: dict[str, Any]) -> dict[str, Any]:
     from ..errors import UserError
     from ..feedback_client import post_feedback
 
@@ -57,7 +63,7 @@ def _remote(target, body: dict) -> dict:
                          region=target.session.region_name or "us-east-1")
 
 
-def _local(target, body: dict) -> dict:
+def _local(target: Any, body: dict[str, Any]) -> dict[str, Any]:
     """The emulator has no function URLs: run the same feedback logic against its tables."""
     import getpass
     from datetime import datetime

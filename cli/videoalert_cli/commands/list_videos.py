@@ -1,38 +1,65 @@
 """`videoalert list --camera C [--since T] [--decision D]`: a camera's videos, newest first."""
 from __future__ import annotations
 
+import argparse
+from typing import Any
 
-def register(sub) -> None:
+from ..options import add_json, camera_id, integer, time_point
+
+
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    from videoalert.domain.types import Decision, Source, Status
+
     from ..resources import add_target_arguments
+    from ..times import ACCEPTED
 
-    parser = sub.add_parser("list", help="list a camera's videos, newest first")
-    parser.add_argument("--camera", required=True)
-    parser.add_argument("--since", help="ISO time (2026-11-23T10:00Z) or an age: 30m, 6h, 7d")
-    parser.add_argument(
-        "--decision", choices=["ALERT", "NO_ALERT", "SUPPRESSED", "COOLDOWN"], help="only this decision"
-    )
-    parser.add_argument("--status", help="only this status (DONE, FAILED, REJECTED, ...)")
-    parser.add_argument("--limit", type=int, default=50)
+    parser = sub.add_parser("list", parents=parents, help="list a camera's videos, newest first", description=__doc__)
+    parser.add_argument("--camera", required=True, type=camera_id, help="the camera id")
+    parser.add_argument("--since", type=time_point, metavar="TIME", help=f"only videos from then on: {ACCEPTED}")
+    parser.add_argument("--decision", choices=[d.value for d in Decision], help="only this decision")
+    parser.add_argument("--status", choices=[s.value for s in Status], help="only this status")
+    parser.add_argument("--source", choices=[s.value for s in Source],
+                        help="only clips cut from the camera's stream, or only uploaded files")
+    parser.add_argument("--limit", type=integer(low=0), default=50, metavar="N",
+                        help="show at most N videos (default 50; 0 shows none, only whether any match)")
+    add_json(parser, "the records")
     add_target_arguments(parser)
     parser.set_defaults(func=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
+    from videoalert.store.cameras import CameraStore
     from videoalert.store.videos import VideoRecords
 
-    from ..formatting import parse_since, video_table
+    from ..errors import UserError
+    from ..formatting import video_table
+    from ..output import note, print_json
     from ..resources import resolve
 
     target = resolve(args)
-    records = VideoRecords(target.table("videos_table"))
-    rows = []
-    for record in records.by_camera(args.camera, since=parse_since(args.since) if args.since else None):
+    rows: list[dict[str, Any]] = []
+    more = False
+    for record in VideoRecords(target.table("videos_table")).by_camera(args.camera, since=args.since):
         if args.decision and record.decision != args.decision:
             continue
         if args.status and record.status != args.status:
             continue
-        rows.append(record.to_item())
+        if args.source and record.source != args.source:
+            continue
         if len(rows) >= args.limit:
+            more = True
             break
-    print(video_table(rows) if rows else f"no videos for camera {args.camera!r}")
+        rows.append(record.to_item())
+    unknown = not rows and not more and args.camera not in target.cameras
+    if unknown and CameraStore(target.table("cameras_table")).get(args.camera) is None:
+        known = ", ".join(target.cameras) or "none listed"
+        raise UserError(f"unknown camera {args.camera!r} on {target.where} (known: {known})")
+    if args.json:
+        print_json(rows)
+    elif rows:
+        print(video_table(rows))
+    if more:
+        note(f"more videos match: {'raise --limit to see them' if args.limit else 'at least one (--limit 0)'}")
+    elif not rows:
+        note(f"no videos for camera {args.camera!r} match")
     return 0

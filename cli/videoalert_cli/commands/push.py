@@ -2,88 +2,87 @@
 from __future__ import annotations
 
 import argparse
-import itertools
 import sys
 from datetime import UTC, datetime
+from typing import Any
 
-import boto3
-from botocore.exceptions import NoRegionError
-from tqdm import tqdm
-
-from videoalert_contract.names import stream_name
-
-from ..errors import UserError
-from ..kvs import ebml
-from ..kvs.fragments import pack_fragments
-from ..kvs.putmedia import Pacer, PutMediaSession, put_media_endpoint, stream_fragments
-from ..kvs.source import SourceError, VideoSource, is_live, redact
+from ..options import add_json, add_progress, camera_id, number, time_point
 
 
-def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "push",
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    from ..resources import add_target_arguments
+
+    parser = sub.add_parser(
+        "push", parents=parents,
         help="send a video file or camera URL into a camera's Kinesis video stream (PutMedia)",
-        description=__doc__,
+        description=__doc__ + "\n\nH.264 is remuxed as it is; other codecs, or keyframes over 10 s apart, are "
+        "re-encoded. A file is sent at PutMedia's limit of 5 fragments/s (or its own pace with --realtime); a "
+        "camera URL runs until Ctrl-C, which ends the upload cleanly.",
     )
-    parser.add_argument("camera", help="camera id; the stream is videoalert-<camera>")
-    parser.add_argument("source", help="video file (anything FFmpeg reads) or rtsp://, http(s):// camera URL")
+    parser.add_argument("camera", type=camera_id, help="camera id; its stream is videoalert-<camera>")
+    parser.add_argument("source", help="video file (anything FFmpeg reads) or an rtsp://, http(s):// camera URL")
     parser.add_argument("--realtime", action="store_true", help="send a file at its own frame rate, like a camera")
-    parser.add_argument(
-        "--start",
-        type=_parse_start,
-        help="producer time of the first frame, ISO 8601 (default: now); decides which minutes the video lands in",
-    )
-    parser.add_argument("--fragment-seconds", type=float, default=2.0, help="fragment (cluster) length; default 2")
-    parser.add_argument(
-        "--reencode",
-        choices=["auto", "always", "never"],
-        default="auto",
-        help="re-encode to H.264: auto = only when the source is not H.264 or its keyframes are over 10 s apart",
-    )
-    parser.add_argument("--region", help="AWS region (default: from the AWS configuration)")
-    parser.add_argument("--endpoint-url", help="Kinesis Video Streams control-plane endpoint (tests, local emulators)")
-    parser.add_argument(
-        "--timeout", type=float, default=60.0, help="seconds to wait for the network and acknowledgements"
-    )
-    parser.add_argument(
-        "--session-minutes",
-        type=float,
-        default=40.0,
-        help="start a new PutMedia connection after this long (AWS advises refreshing about every 45 min)",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--start", type=time_point, metavar="TIME",
+                        help="producer time of the first frame: ISO 8601, or an age (5m = five minutes ago); "
+                             "default now. It decides which minutes the video lands in")
+    parser.add_argument("--fragment-seconds", type=number(above=0, high=10), default=2.0, metavar="S",
+                        help="fragment (cluster) length, at most 10 (default 2)")
+    parser.add_argument("--reencode", choices=["auto", "always", "never"], default="auto",
+                        help="re-encode to H.264: auto = only when the source is not H.264 or its keyframes are "
+                             "over 10 s apart (default auto)")
+    parser.add_argument("--endpoint-url", metavar="URL",
+                        help="Kinesis Video Streams control-plane endpoint (tests, other emulators)")
+    parser.add_argument("--timeout", type=number(above=0), default=60.0, metavar="S",
+                        help="seconds to wait for the network and acknowledgements (default 60)")
+    parser.add_argument("--session-minutes", type=number(above=0), default=40.0, metavar="MIN",
+                        help="start a new PutMedia connection after this long (AWS advises about every 45 min; "
+                             "default 40)")
+    add_json(parser, "the summary")
+    add_progress(parser)
+    add_target_arguments(parser, stack=False)
     parser.set_defaults(func=run)
 
 
-def _parse_start(text: str) -> datetime:
-    try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"not an ISO 8601 time: {text!r}") from exc
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def _clients(args: argparse.Namespace) -> tuple[Any, Any, str]:
+    """(kinesisvideo client, credentials, region) for the target: the local stand-in or AWS."""
+    from ..errors import UsageError
+
+    if args.local:
+        if args.endpoint_url:
+            raise UsageError("--endpoint-url and --local exclude each other")
+        from ..local_env import REGION
+        from ..resources import resolve
+
+        target = resolve(args)
+        if not target.kvs_endpoint_url:
+            from ..errors import UserError
+
+            raise UserError("the running local emulator has no Kinesis Video Streams stand-in (restart it with "
+                            "`videoalert run-local --serve`)")
+        kvs = target.session.client("kinesisvideo", endpoint_url=target.kvs_endpoint_url)
+        return kvs, target.session.get_credentials(), REGION
+    from ..resources import aws_session
+
+    session = aws_session(args)
+    kvs = session.client("kinesisvideo", endpoint_url=args.endpoint_url)
+    return kvs, session.get_credentials(), session.region_name
 
 
-def _clients(args):
-    session = boto3.Session(region_name=args.region)
-    credentials = session.get_credentials()
-    if credentials is None:
-        raise UserError(
-            "no AWS credentials found: configure them (aws configure, AWS_PROFILE or "
-            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) before pushing"
-        )
-    try:
-        kvs = session.client("kinesisvideo", endpoint_url=args.endpoint_url)
-    except NoRegionError as exc:
-        raise UserError("no AWS region: pass --region or set AWS_REGION / AWS_DEFAULT_REGION") from exc
-    return kvs, credentials, kvs.meta.region_name
+def run(args: argparse.Namespace) -> int:
+    from videoalert_contract.names import stream_name
 
+    from ..errors import UserError
+    from ..kvs.producer import iso_ms, push_source
+    from ..kvs.source import redact
+    from ..output import note, print_json, progress
 
-def _progress_bar(disabled: bool):
-    """A bar of fragments persisted out of fragments sent; ERROR acks are printed above it."""
-    bar = tqdm(unit="fragment", desc="persisted", disable=disabled, file=sys.stderr)
+    name = stream_name(args.camera)
+    kvs, credentials, region = _clients(args)
+    start_ms = round((args.start or datetime.now(UTC)).timestamp() * 1000)
+    bar = progress(unit="fragment", desc="persisted", disabled=args.no_progress)
     arriving: set[int] = set()  # KVS may send more than one BUFFERING ack per fragment
 
-    def on_ack(ack) -> None:
+    def on_ack(ack: Any) -> None:
         if ack.event_type == "BUFFERING" and ack.fragment_timecode not in arriving:
             arriving.add(ack.fragment_timecode)
             bar.total = len(arriving)
@@ -93,70 +92,25 @@ def _progress_bar(disabled: bool):
         elif ack.event_type == "ERROR":
             bar.write(ack.describe_error(), file=sys.stderr)
 
-    return bar, on_ack
+    def on_start(mode: str, source: Any) -> None:
+        # A camera URL's credentials are never printed (issue 21): the source is shown with them as ***.
+        note(f"pushing {redact(args.source)} to {name} ({mode}, {source.width}x{source.height}, producer start "
+             f"{iso_ms(start_ms)})")
 
-
-def run(args) -> int:
-    if args.fragment_seconds <= 0 or args.fragment_seconds > 10:
-        raise UserError("--fragment-seconds must be in (0, 10]: Kinesis Video Streams fragments are at most 10 s")
-    name = stream_name(args.camera)
-    kvs, credentials, region = _clients(args)
-    # The source is opened before any network call, so a bad file fails fast and costs no request.
-    with VideoSource(
-        args.source, reencode=args.reencode, fragment_seconds=args.fragment_seconds, timeout_s=args.timeout
-    ) as source:
-        endpoints = [put_media_endpoint(kvs, name)]  # later sessions look the endpoint up afresh
-        start_ms = round((args.start or datetime.now(UTC)).timestamp() * 1000)
-        fragments = pack_fragments(source.frames(), start_ms=start_ms, fragment_ms=round(args.fragment_seconds * 1000))
-        # The codec private data (SPS/PPS) is only certain once the first keyframe has been read.
-        first = next(fragments, None)
-        if first is None:
-            raise SourceError(f"{args.source!r} has no decodable H.264 keyframe")
-        header = ebml.stream_header(ebml.VideoTrack(source.codec_private, source.width, source.height))
-        mode = "re-encoding to H.264" if source.reencode else f"remuxing {source.input_codec}"
-        print(
-            f"pushing {redact(args.source)} to {name} ({mode}, {source.width}x{source.height}, "
-            f"producer start {_iso(start_ms)})",
-            file=sys.stderr,
-        )
-        bar, on_ack = _progress_bar(args.no_progress)
-
-        def open_session() -> PutMediaSession:
-            return PutMediaSession(
-                endpoint=endpoints.pop() if endpoints else put_media_endpoint(kvs, name),
-                stream_name=name,
-                credentials=credentials,
-                region=region,
-                producer_start_ms=start_ms,
-                on_ack=on_ack,
-                timeout_s=args.timeout,
-            )
-
-        try:
-            result = stream_fragments(
-                open_session,
-                header,
-                itertools.chain([first], fragments),
-                Pacer(realtime=args.realtime and not is_live(args.source)),
-                max_session_s=args.session_minutes * 60,
-            )
-        finally:
-            bar.close()
-
-    print(
-        f"{result.fragments_sent} fragments sent, {result.persisted} persisted, producer time "
-        f"{_iso(start_ms)} .. {_iso(result.last_timecode_ms or start_ms)} on {name}"
-        + (" (stopped by the user)" if result.interrupted else ""),
-    )
-    if result.persisted < result.fragments_sent:
-        print(
-            f"warning: {result.fragments_sent - result.persisted} fragments not acknowledged as persisted "
-            f"within {args.timeout:.0f} s",
-            file=sys.stderr,
-        )
-        return 1
+    try:
+        summary = push_source(args.source, stream=name, kvs_client=kvs, credentials=credentials, region=region,
+                              start_ms=start_ms, fragment_seconds=args.fragment_seconds, reencode=args.reencode,
+                              realtime=args.realtime, timeout_s=args.timeout, session_minutes=args.session_minutes,
+                              on_start=on_start, on_ack=on_ack)
+    finally:
+        bar.close()
+    if args.json:
+        print_json(summary.to_dict())
+    else:
+        print(f"{summary.fragments_sent} fragments sent, {summary.persisted} persisted, producer time "
+              f"{iso_ms(start_ms)} .. {iso_ms(summary.last_timecode_ms or start_ms)} on {name}"
+              + (" (stopped by the user)" if summary.interrupted else ""))
+    if not summary.complete:
+        raise UserError(f"{summary.fragments_sent - summary.persisted} of {summary.fragments_sent} fragments not "
+                        f"acknowledged as persisted within {args.timeout:.0f} s")
     return 0
-
-
-def _iso(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")

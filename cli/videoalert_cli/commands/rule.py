@@ -1,78 +1,115 @@
-"""`videoalert rule CAMERA [--threshold ...]`: show a camera's decision rule, or change fields of it."""
+"""`videoalert rule CAMERA [--threshold ...]`: show a camera's decision rule, or change fields of it.
+
+A change is a new version of the rule (a conditional write: two concurrent edits cannot overwrite each
+other) and applies to the camera's next clip; no redeploy.
+"""
 from __future__ import annotations
 
-# (option, rule field, type, help)
-FIELDS = [
-    ("--threshold", "threshold", float, "person score a frame must reach (0-1); 'model' for the card's"),
-    ("--min-frames", "min_frames", int, "k: sampled frames (per region) that must reach it"),
-    ("--aggregate", "aggregate", str, "max, or median_top_k"),
-    ("--top-k", "top_k", int, "k of the median_top_k aggregate"),
-    ("--cooldown", "cooldown_s", int, "seconds: detections this close continue one event (one alert)"),
-    ("--max-event", "max_event_s", int, "seconds: an event longer than this alerts again"),
-    ("--fp-distance", "fp_distance", float, "cosine distance to the false-positive memory (0: off)"),
-    ("--regions", "regions", str,
-     "full, motion, both or tiles (the whole frame and its tiles: a new camera's default)"),
-]
+import argparse
+from typing import Any
+
+from ..options import add_json, camera_id, integer, number
 
 
-def register(sub) -> None:
+def threshold(text: str) -> float | None:
+    if text == "model":
+        return None
+    return number(above=0.0, below=1.0)(text)
+
+
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    from videoalert.domain.types import Aggregate
+    from videoalert_contract.inference import REGION_MODES
+
     from ..resources import add_target_arguments
 
-    parser = sub.add_parser("rule", help="show or change a camera's decision rule (no redeploy)")
-    parser.add_argument("camera")
-    for option, field, _, text in FIELDS:
-        parser.add_argument(option, dest=field, help=text)
-    state = parser.add_mutually_exclusive_group()
-    state.add_argument("--enable", dest="enabled", action="store_const", const=True)
-    state.add_argument("--disable", dest="enabled", action="store_const", const=False)
+    parser = sub.add_parser("rule", parents=parents, help="show or change a camera's decision rule (no redeploy)",
+                            description=__doc__)
+    parser.add_argument("camera", type=camera_id, help="the camera id")
+    change = parser.add_argument_group("changes (none: show the rule)")
+    change.add_argument("--threshold", type=threshold, default=argparse.SUPPRESS, metavar="T",
+                        help="person score a frame must reach, between 0 and 1; 'model' follows the model card's")
+    change.add_argument("--min-frames", dest="min_frames", type=integer(low=1), metavar="K",
+                        help="sampled frames (of one region) that must reach it, at least 1")
+    change.add_argument("--aggregate", choices=[a.value for a in Aggregate],
+                        help="the region score compared with the threshold: the max, or the median of the top k")
+    change.add_argument("--top-k", dest="top_k", type=integer(low=1), metavar="K", help="k of median_top_k")
+    change.add_argument("--cooldown", dest="cooldown_s", type=integer(low=0), metavar="S",
+                        help="seconds: detections this close continue one event (one alert)")
+    change.add_argument("--max-event", dest="max_event_s", type=integer(low=0), metavar="S",
+                        help="seconds: an event longer than this alerts again")
+    change.add_argument("--fp-distance", dest="fp_distance", type=number(low=0.0, below=1.0), metavar="D",
+                        help="cosine distance to the false-positive memory, 0 turns it off")
+    change.add_argument("--regions", choices=list(REGION_MODES),
+                        help="what is scored: the whole frame, moving regions, both, or the frame and its tiles")
+    state = change.add_mutually_exclusive_group()
+    state.add_argument("--enable", dest="enabled", action="store_const", const=True, help="alert again")
+    state.add_argument("--disable", dest="enabled", action="store_const", const=False,
+                       help="stop processing the camera's stream (its cursor stays)")
+    add_json(parser, "the rule")
     add_target_arguments(parser)
     parser.set_defaults(func=run)
 
 
-def parse_changes(args) -> dict:
-    changes = {}
-    for _, field, kind, _ in FIELDS:
-        raw = getattr(args, field, None)
-        if raw is None:
-            continue
-        if field == "threshold" and raw == "model":
-            changes[field] = None
-            continue
-        try:
-            changes[field] = kind(raw)
-        except ValueError as exc:
-            from ..errors import UserError
+FIELDS = ("threshold", "min_frames", "aggregate", "top_k", "cooldown_s", "max_event_s", "fp_distance", "regions",
+          "enabled")
 
-            raise UserError(f"{field}: {raw!r} is not a {kind.__name__}") from exc
-    if args.enabled is not None:
-        changes["enabled"] = args.enabled
+
+def parse_changes(args: argparse.Namespace) -> dict[str, Any]:
+    changes = {f: getattr(args, f) for f in FIELDS if getattr(args, f, None) is not None}
+    if "threshold" in vars(args):  # given, perhaps as 'model' (None)
+        changes["threshold"] = args.threshold
     return changes
 
 
-def run(args) -> int:
+def model_threshold(target: Any, camera: str) -> tuple[float | None, str]:
+    """The model card's threshold as the camera's latest decided clip recorded it (else this checkout's card)."""
+    from videoalert.store.videos import VideoRecords
+
+    for record in VideoRecords(target.table("videos_table")).by_camera(camera):
+        if record.model_threshold is not None:
+            return float(record.model_threshold), f"recorded by {record.video_id}"
+    import json
+
+    from ..local_run import DEFAULT_MODEL_DIR
+
+    try:
+        card = json.loads((DEFAULT_MODEL_DIR / "model_card.json").read_text())
+        return float(card["threshold"]), f"from {DEFAULT_MODEL_DIR / 'model_card.json'}, no clip decided yet"
+    except (OSError, ValueError, KeyError, TypeError):
+        return None, "unknown until the camera's first clip is decided"
+
+
+def run(args: argparse.Namespace) -> int:
     from videoalert.domain.errors import RuleConflict, UnknownCamera
     from videoalert.store.cameras import CameraStore
 
     from ..errors import UserError
+    from ..output import print_json
     from ..resources import resolve
 
     changes = parse_changes(args)
     target = resolve(args)
-    cameras = CameraStore(target.table("cameras_table"),
-                          known_cameras=tuple(filter(None, target.resources.get("cameras", "").split(","))))
+    cameras = CameraStore(target.table("cameras_table"), known_cameras=target.cameras)
     camera = cameras.get(args.camera)
     if camera is None:
-        raise UserError(f"unknown camera {args.camera!r}")
-    if not changes:
-        print(f"{args.camera}: rule v{camera.rule.version}: {camera.rule.describe()}"
-              f"{'' if camera.rule.enabled else ' (disabled)'}")
+        known = ", ".join(target.cameras) or "none"
+        raise UserError(f"unknown camera {args.camera!r} on {target.where} (known: {known})")
+    rule = camera.rule
+    if changes:
+        try:
+            rule = cameras.update_rule(args.camera, camera.rule.version, **changes)
+        except (ValueError, UnknownCamera, RuleConflict) as exc:
+            raise UserError(str(exc)) from exc
+    model, source = model_threshold(target, args.camera)
+    if args.json:
+        print_json({"camera_id": args.camera, "changed": bool(changes), "rule": rule.to_item(),
+                    "effective_threshold": rule.threshold if rule.threshold is not None else model,
+                    "threshold_from": "rule" if rule.threshold is not None else f"model card ({source})"})
         return 0
-    try:
-        rule = cameras.update_rule(args.camera, camera.rule.version, **changes)
-    except (ValueError, UnknownCamera) as exc:
-        raise UserError(str(exc)) from exc
-    except RuleConflict as exc:
-        raise UserError(str(exc)) from exc
-    print(f"{args.camera}: rule v{rule.version}: {rule.describe()}{'' if rule.enabled else ' (disabled)'}"
-          " (applies to the next clip)")
+    state = "" if rule.enabled else " (disabled)"
+    print(f"{args.camera}: rule v{rule.version}: {rule.describe(model)}{state}"
+          + (" (applies to the next clip)" if changes else ""))
+    if rule.threshold is None:
+        print(f"  the model card's threshold {'is unknown' if model is None else f'{model:.3f}'} ({source})")
     return 0

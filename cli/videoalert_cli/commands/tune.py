@@ -1,75 +1,114 @@
 """`videoalert tune CAMERA --since 7d [--apply]`: replay stored scores under candidate rules and recommend one."""
 from __future__ import annotations
 
+import argparse
+from typing import Any
 
-def register(sub) -> None:
+from ..options import add_json, add_progress, camera_id, integer, time_point
+
+
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     from ..resources import add_target_arguments
+    from ..times import ACCEPTED
 
-    parser = sub.add_parser("tune", help="what-if: replay a camera's stored frame scores under candidate rules")
-    parser.add_argument("camera")
-    parser.add_argument("--since", default="7d", help="ISO time or an age: 30m, 6h, 7d (default 7d)")
-    parser.add_argument("--top", type=int, default=12, help="rows to show (default 12)")
+    parser = sub.add_parser("tune", parents=parents,
+                            help="what-if: replay a camera's stored frame scores under candidate rules",
+                            description=__doc__)
+    parser.add_argument("camera", type=camera_id, help="the camera id")
+    parser.add_argument("--since", type=time_point, default="7d", metavar="TIME",
+                        help=f"replay the videos from then on (default 7d): {ACCEPTED}")
+    parser.add_argument("--top", type=integer(low=1), default=12, metavar="N", help="rows to show (default 12)")
     parser.add_argument("--apply", action="store_true", help="write the recommended rule to the camera")
-    parser.add_argument("--choose", type=int, metavar="ROW",
+    parser.add_argument("--choose", type=integer(low=1), metavar="ROW",
                         help="with --apply: write the rule of this table row instead of the recommendation")
+    add_json(parser, "the rows and the recommendation")
+    add_progress(parser)
     add_target_arguments(parser)
     parser.set_defaults(func=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from videoalert.domain.errors import RuleConflict
+    from videoalert.domain.ids import iso
     from videoalert.domain.types import Label
     from videoalert.domain.whatif import candidates, decided, evaluate, model_threshold_of, recommend
     from videoalert.store.cameras import CameraStore
     from videoalert.store.videos import VideoRecords
 
-    from ..errors import UserError
-    from ..formatting import parse_since
+    from ..errors import UsageError, UserError
+    from ..output import print_json, progress
     from ..resources import resolve
 
+    if args.choose and not args.apply:
+        raise UsageError("--choose needs --apply (it picks the row --apply writes)")
     target = resolve(args)
-    cameras = CameraStore(target.table("cameras_table"))
+    cameras = CameraStore(target.table("cameras_table"), known_cameras=target.cameras)
     camera = cameras.get(args.camera)
     if camera is None:
-        raise UserError(f"no camera {args.camera!r}")
-    records = decided(VideoRecords(target.table("videos_table"))
-                      .by_camera(args.camera, since=parse_since(args.since), newest_first=False))
+        raise UserError(f"unknown camera {args.camera!r} on {target.where}")
+    with progress(unit="video", desc="reading", disabled=args.no_progress) as bar:
+        found = []
+        for record in VideoRecords(target.table("videos_table")).by_camera(args.camera, since=args.since,
+                                                                            newest_first=False):
+            found.append(record)
+            bar.update(1)
+    records = decided(found)
+    since = iso(args.since)
     if not records:
-        raise UserError(f"camera {args.camera} has no decided videos since {args.since}")
+        raise UserError(f"camera {args.camera} has no decided videos since {since}: nothing to replay")
     model_threshold = model_threshold_of(records[-1])
     current = evaluate(records, camera.rule)
-    outcomes = [evaluate(records, rule) for rule in candidates(camera.rule, model_threshold)]
+    rules = list(candidates(camera.rule, model_threshold))
+    with progress(total=len(rules), unit="rule", desc="replaying", disabled=args.no_progress) as bar:
+        outcomes = []
+        for rule in rules:
+            outcomes.append(evaluate(records, rule))
+            bar.update(1)
     ranked = sorted(outcomes, key=lambda o: (o.people_missed, o.false_positives_alerting, o.unlabelled_removed,
                                              o.alerts_after, o.rule != camera.rule))
     shown = ranked[: args.top]
     if current not in shown:
         shown.append(current)
-    print(f"camera {args.camera}: {len(records)} decided videos since {args.since}, rule v{camera.rule.version} "
-          f"({camera.rule.describe()}), model threshold {model_threshold:.3f}, "
-          f"{current.people_labelled} labelled people, "
-          f"{sum(1 for r in records if r.label == Label.FALSE_POSITIVE)} labelled false positives")
-    print(render(shown, camera.rule))
     advice = recommend(outcomes, current)
+    false_positives = sum(1 for r in records if r.label == Label.FALSE_POSITIVE)
+    if args.choose and args.choose > len(shown):
+        raise UsageError(f"--choose must be a row number from 1 to {len(shown)}")
+    chosen = shown[args.choose - 1].rule if args.choose else (advice.outcome.rule if advice.outcome else None)
+    applied = None
+    if args.apply and chosen is not None and chosen != camera.rule:
+        try:
+            applied = cameras.update_rule(args.camera, camera.rule.version, threshold=chosen.threshold,
+                                          min_frames=chosen.min_frames, aggregate=chosen.aggregate, top_k=chosen.top_k)
+        except RuleConflict as exc:
+            raise UserError(str(exc)) from exc
+    if args.json:
+        print_json({"camera_id": args.camera, "since": since, "videos": len(records), "rule": camera.rule.to_item(),
+                    "model_threshold": model_threshold, "people_labelled": current.people_labelled,
+                    "false_positives_labelled": false_positives, "rows": [_row(o, camera.rule) for o in shown],
+                    "recommendation": advice.outcome.rule.to_item() if advice.outcome else None,
+                    "reason": advice.reason, "applied": applied.to_item() if applied else None})
+        return 0
+    print(f"camera {args.camera}: {len(records)} decided videos since {since}, rule v{camera.rule.version} "
+          f"({camera.rule.describe(model_threshold)}), model threshold {model_threshold:.3f}, "
+          f"{current.people_labelled} labelled people, {false_positives} labelled false positives")
+    print(render(shown, camera.rule))
     print(f"\nrecommendation: {advice.outcome.rule.describe()} ({advice.reason})" if advice.outcome
           else f"\nrecommendation: keep the current rule ({advice.reason})")
-    if not args.apply:
-        return 0
-    if args.choose and not 1 <= args.choose <= len(shown):
-        raise UserError(f"--choose must be a row number from 1 to {len(shown)}")
-    chosen = shown[args.choose - 1].rule if args.choose else (advice.outcome.rule if advice.outcome else None)
-    if chosen is None or chosen == camera.rule:
-        print("nothing applied: the current rule stays")
-        return 0
-    try:
-        new = cameras.update_rule(args.camera, camera.rule.version, threshold=chosen.threshold,
-                                  min_frames=chosen.min_frames, aggregate=chosen.aggregate, top_k=chosen.top_k)
-    except RuleConflict as exc:
-        raise UserError(str(exc)) from exc
-    print(f"applied: camera {args.camera} rule v{new.version} ({new.describe()}); the next clip uses it")
+    if args.apply:
+        print(f"applied: camera {args.camera} rule v{applied.version} ({applied.describe()}); the next clip uses it"
+              if applied else "nothing applied: the current rule stays")
     return 0
 
 
-def render(outcomes, current_rule) -> str:
+def _row(outcome: Any, current_rule: Any) -> dict[str, Any]:
+    return {"rule": outcome.rule.to_item(), "current": outcome.rule == current_rule, "alerts": outcome.alerts_after,
+            "kept": outcome.kept, "removed": outcome.removed, "added": outcome.added,
+            "false_positives_removed": outcome.false_positives_removed,
+            "false_positives_alerting": outcome.false_positives_alerting, "people_missed": outcome.people_missed,
+            "people_labelled": outcome.people_labelled, "unlabelled_removed": outcome.unlabelled_removed}
+
+
+def render(outcomes: list[Any], current_rule: Any) -> str:
     from ..formatting import table
 
     rows = []

@@ -1,34 +1,137 @@
 """`videoalert upload CAMERA FILE`: put a video under uploads/<camera>/, where the dispatcher picks it up."""
 from __future__ import annotations
 
+import argparse
+import hashlib
+from pathlib import Path
+from typing import Any
 
-def register(sub) -> None:
+from ..options import add_json, add_progress, camera_id, number
+
+# Uploads go in parts of this size from this size on; the ETag S3 gives a file depends on it (see local_etag).
+PART_BYTES = 8 * 1024 * 1024
+
+
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     from ..resources import add_target_arguments
 
-    parser = sub.add_parser("upload", help="upload a video file for a camera (processed like a stream minute)")
-    parser.add_argument("camera")
-    parser.add_argument("file")
+    parser = sub.add_parser(
+        "upload", parents=parents, help="upload a video file for a camera (processed like a stream minute)",
+        description=__doc__ + "\n\nIt refuses a camera the stack does not know (the dispatcher would reject the "
+        "clip), and uploads nothing when the same file is already there (it names the video it became).")
+    parser.add_argument("camera", type=camera_id, help="the camera the video is from")
+    parser.add_argument("file", help="the video file (MP4, MKV, anything FFmpeg reads)")
+    parser.add_argument("--wait", action="store_true",
+                        help="wait until the video is decided and print the decision (exit 1 if it is rejected "
+                             "or fails)")
+    parser.add_argument("--timeout", type=number(above=0), default=300.0, metavar="S",
+                        help="with --wait: give up after this many seconds (default 300)")
+    add_json(parser)
+    add_progress(parser)
     add_target_arguments(parser)
     parser.set_defaults(func=run)
 
 
-def run(args) -> int:
-    from pathlib import Path
+def local_etag(path: Path, part_bytes: int = PART_BYTES) -> str:
+    """The ETag S3 gives this file when uploaded in parts of part_bytes (one MD5 below that size)."""
+    digests = []
+    with path.open("rb") as f:
+        while chunk := f.read(part_bytes):
+            digests.append(hashlib.md5(chunk, usedforsecurity=False).digest())
+    if len(digests) <= 1 and path.stat().st_size < part_bytes:
+        return (digests[0] if digests else hashlib.md5(b"", usedforsecurity=False).digest()).hex()
+    return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
 
-    from videoalert_contract.names import UPLOADS_PREFIX, is_valid_camera_id
+
+def run(args: argparse.Namespace) -> int:
+    from boto3.s3.transfer import TransferConfig
+    from botocore.exceptions import ClientError
+
+    from videoalert.domain.ids import upload_video_id
+    from videoalert.store.cameras import CameraStore
+    from videoalert.store.videos import VideoRecords
+    from videoalert_contract.names import UPLOADS_PREFIX
 
     from ..errors import UserError
+    from ..output import note, print_json, progress
     from ..resources import resolve
 
     path = Path(args.file)
     if not path.is_file():
         raise UserError(f"{path} is not a file")
-    if not is_valid_camera_id(args.camera):
-        raise UserError(f"{args.camera!r} is not a valid camera id (letters, digits, '-', '_', '.')")
     target = resolve(args)
-    key = f"{UPLOADS_PREFIX}{args.camera}/{path.name}"
-    target.client("s3").upload_file(str(path), target.resources["video_bucket"], key,
-                                    ExtraArgs={"ContentType": "video/mp4"})
-    print(f"uploaded s3://{target.resources['video_bucket']}/{key}; follow it with "
-          f"`videoalert list --camera {args.camera}{' --local' if args.local else ''}`")
+    if args.camera not in target.cameras and CameraStore(target.table("cameras_table")).get(args.camera) is None:
+        known = ", ".join(target.cameras) or "none"
+        raise UserError(f"unknown camera {args.camera!r} on {target.where} (known: {known}); the dispatcher would "
+                        "reject the clip as UNKNOWN_CAMERA, so nothing was uploaded")
+    bucket, key = target.resources["video_bucket"], f"{UPLOADS_PREFIX}{args.camera}/{path.name}"
+    s3 = target.client("s3")
+    records = VideoRecords(target.table("videos_table"))
+    etag = local_etag(path)
+    try:
+        existing = s3.head_object(Bucket=bucket, Key=key).get("ETag", "").strip('"')
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey", "NotFound"):
+            raise
+        existing = None
+    video_id = upload_video_id(args.camera, bucket, key, etag)
+    location = f"s3://{bucket}/{key}"
+    if existing == etag:
+        record = records.get(video_id)
+        state = f"{record.status}{' ' + str(record.decision) if record.decision else ''}" if record else "not recorded"
+        answer = {"uploaded": False, "duplicate": True, "location": location, "video_id": video_id, "status": state}
+        message = (f"{path.name} is already uploaded as {location} (video {video_id}, {state}); nothing uploaded. "
+                   "To process it again, upload it under another name.")
+    else:
+        config = TransferConfig(multipart_threshold=PART_BYTES, multipart_chunksize=PART_BYTES)
+        bar = progress(total=path.stat().st_size, unit="B", unit_scale=True, desc=f"uploading {path.name}",
+                       disabled=args.no_progress)
+        try:
+            s3.upload_file(str(path), bucket, key, ExtraArgs={"ContentType": "video/mp4"}, Config=config,
+                           Callback=bar.update)
+        finally:
+            bar.close()
+        stored = s3.head_object(Bucket=bucket, Key=key).get("ETag", "").strip('"')
+        video_id = upload_video_id(args.camera, bucket, key, stored)
+        answer = {"uploaded": True, "duplicate": False, "location": location, "video_id": video_id,
+                  "replaced_an_earlier_file": existing is not None}
+        message = (f"uploaded {path.name} as {location}"
+                   + (" (a different file of that name was there: this one is a new video)" if existing else "")
+                   + f": video {video_id}")
+    if not args.wait:
+        follow = f"videoalert status {video_id}{' --local' if target.local else ''}"
+        if args.json:
+            print_json(answer)
+        else:
+            print(f"{message}\nfollow it with `{follow}`" if answer["uploaded"] else message)
+        return 0
+    note(message)
+    record = _wait(records, video_id, args.timeout)
+    answer.update(status=str(record.status), decision=record.decision and str(record.decision),
+                  reason=record.reason, max_score=record.max_score)
+    if args.json:
+        print_json(answer)
+    else:
+        from ..formatting import record_summary
+
+        print(record_summary(record.to_item()))
+    if str(record.status) in ("REJECTED", "FAILED"):
+        raise UserError(f"video {video_id} was {record.status}: {record.reason} {record.reason_detail or ''}")
     return 0
+
+
+def _wait(records: Any, video_id: str, timeout_s: float) -> Any:
+    import time
+
+    from ..errors import UserError
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        record = records.get(video_id)
+        if record is not None and str(record.status) in ("DONE", "REJECTED", "FAILED"):
+            return record
+        if time.monotonic() >= deadline:
+            state = record.status if record else "no record yet"
+            raise UserError(f"video {video_id} not decided within {timeout_s:.0f} s ({state}); the dispatcher may "
+                            f"still be working: `videoalert status {video_id}`")
+        time.sleep(1.0)

@@ -30,6 +30,7 @@ from videoalert.domain.ids import (
 )
 from videoalert.domain.records import Decided, VideoRecord
 from videoalert.domain.rule import Verdict, decide_frames
+from videoalert.domain.timings import reconcile
 from videoalert.domain.types import TERMINAL_STATUSES, Decision, Source, Status
 from videoalert_contract.inference import FrameScore, InferenceRequest, RejectedClip, ScoredClip
 from videoalert_contract.names import is_valid_camera_id, stream_name
@@ -339,7 +340,7 @@ def _decide(deps: Dependencies, record: VideoRecord, camera: CameraConfig, resul
         frame_scores=tuple(FrameScore(round(f.t, 3), round(f.score, 5), f.region, f.box) for f in result.frames),
         top_embeddings=top_embeddings,
         video_info=result.video,
-        timings_ms=result.timings_ms,
+        timings_ms=reconcile(result.timings_ms),
         suppressed_by=gated.suppressed_by,
         cooldown_of=gated.cooldown_of,
         event_start=gated.event_start,

@@ -73,8 +73,12 @@ class Rule:
             raise ValueError(f"unknown rule fields: {', '.join(sorted(unknown))}")
         return replace(self, **changes)
 
-    def describe(self) -> str:
-        thr = "model" if self.threshold is None else f"{self.threshold:.2f}"
+    def describe(self, model_threshold: float | None = None) -> str:
+        """One line; a rule that follows the model card shows the card's threshold when it is known."""
+        if self.threshold is not None:
+            thr = f"{self.threshold:.2f}"
+        else:
+            thr = "model" if model_threshold is None else f"{model_threshold:.3f} (model)"
         agg = "max" if self.aggregate == Aggregate.MAX else f"median(top{self.top_k})"
         regions = "" if self.regions == REGION_FULL else f" regions={self.regions}"
         return f"thr={thr} k={self.min_frames} agg={agg} cooldown={self.cooldown_s}s{regions}"

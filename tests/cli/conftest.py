@@ -1,0 +1,18 @@
+"""CLI tests: the commands' target is the in-process moto emulator with the stack's resources."""
+from __future__ import annotations
+
+import pytest
+
+from videoalert_cli import resources
+
+
+@pytest.fixture
+def moto_target(aws, monkeypatch) -> resources.Target:
+    """Every command resolves to moto's resources, cameras cam1 and cam2 (as a stack's StreamNames output gives)."""
+    sess, res = aws
+    target = resources.Target(sess, None, {
+        "videos_table": res.videos_table, "cameras_table": res.cameras_table, "video_bucket": res.video_bucket,
+        "review_bucket": res.review_bucket, "fp_memory_table": res.fp_memory_table, "cameras": "cam1,cam2"},
+        stack="videoalert-test")
+    monkeypatch.setattr(resources, "resolve", lambda args: target)
+    return target
