@@ -11,7 +11,7 @@ import torch
 from videoalert_inference.preprocess import PreprocessSpec
 from videoalert_training.data import read_rgb
 from videoalert_training.real_data import SOURCES, is_validation, list_real
-from videoalert_training.realmix import REAL_MIX, RealMixDataset, RealPools
+from videoalert_training.realmix import REAL_MIX, RealMixDataset, RealPools, parse_mix, with_hard_negatives
 
 
 def test_the_split_holds_out_sha256_prefixes_0_to_3_and_keeps_mirrors_together(real_root):
@@ -47,6 +47,17 @@ def test_a_file_whose_bytes_changed_is_refused(tiny_real, tmp_path):
 
 
 @pytest.mark.slow
+def test_a_stage_can_reweight_the_kinds_and_the_shares_stay_a_distribution():
+    mix = parse_mix("cgi=0.3, tiny_negative=0.2", with_hard_negatives(0.15))
+    assert sum(mix.values()) == pytest.approx(1.0)
+    assert mix["cgi"] / mix["tiny_negative"] == pytest.approx(1.5)
+    assert mix["horse_tile"] > 0 and set(mix) == set(REAL_MIX)
+    assert parse_mix("") == pytest.approx(REAL_MIX)
+    for bad in ("cgi", "dragons=0.2", "cgi=-1", "cgi=x"):
+        with pytest.raises(ValueError):
+            parse_mix(bad)
+
+
 def test_each_kind_of_sample_has_its_label(tiny_real, tmp_path):
     # Given pools from a few real images of every source
     pools = RealPools.load(list_real(tiny_real, "train"), tmp_path / "masks")

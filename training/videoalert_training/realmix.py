@@ -46,6 +46,23 @@ def with_hard_negatives(share: float) -> dict[str, float]:
     return mix
 
 
+def parse_mix(text: str, base: dict[str, float] | None = None) -> dict[str, float]:
+    """`kind=weight,...` over `base` (REAL_MIX): the named kinds get those weights, then all are normalised."""
+    mix = dict(REAL_MIX if base is None else base)
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        kind, sep, value = part.partition("=")
+        if not sep or kind.strip() not in REAL_MIX:
+            raise ValueError(f"mix entry {part!r}: expected kind=weight with kind one of {sorted(REAL_MIX)}")
+        weight = float(value)
+        if weight < 0:
+            raise ValueError(f"mix entry {part!r}: weight must be >= 0")
+        mix[kind.strip()] = weight
+    total = sum(mix.values())
+    if total <= 0:
+        raise ValueError("mix weights sum to 0")
+    return {k: v / total for k, v in mix.items()}
+
+
 # Canvas shapes: whole 4:3 and 16:9 frames, and square tiles of a frame.
 CANVASES = ((240, 320), (256, 256), (216, 384))
 PERSON_HEIGHT = (0.08, 0.6)  # of the canvas, drawn log-uniform: small people are the common case on cameras

@@ -15,7 +15,7 @@ from lightning.pytorch.loggers import MLFlowLogger
 
 from .data import folder_sha256
 from .datamodule import PersonDataModule, with_edge_negatives
-from .realmix import with_hard_negatives
+from .realmix import parse_mix, with_hard_negatives
 from .hardware import describe
 from .model import PersonClassifierModule
 from .onnx_init import load_onnx_weights
@@ -101,6 +101,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="shared/data/real/images: train on real photos and composites too (real_data.SOURCES)")
     p.add_argument("--hard-negatives", type=float, default=0.0,
                    help="share of real samples that are tile-sized parts of horse photos (realmix kind horse_tile)")
+    p.add_argument("--real-mix", default="",
+                   help="kind=weight,... overriding the real sample kinds' shares (realmix.REAL_MIX), renormalised")
     p.add_argument("--distill", type=float, default=0.0,
                    help="weight of feature distillation from the EfficientNet-Lite0 ImageNet teacher (0: off)")
     p.add_argument("--seed", type=int, default=42)
@@ -155,7 +157,7 @@ def _train(args: argparse.Namespace) -> dict:
                                   num_workers=args.num_workers, limit_train_images=args.limit_train_images,
                                   partial_share=args.partial_share,
                                   mix=with_edge_negatives(None, args.edge_negatives), real_dir=args.real,
-                                  real_mix=with_hard_negatives(args.hard_negatives))
+                                  real_mix=parse_mix(args.real_mix, with_hard_negatives(args.hard_negatives)))
     if args.init_checkpoint and args.init_onnx:
         raise SystemExit("give --init-checkpoint or --init-onnx, not both")
     module = PersonClassifierModule(pretrained=not (args.no_pretrained or args.init_checkpoint or args.init_onnx),
