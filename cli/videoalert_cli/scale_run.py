@@ -169,7 +169,8 @@ class ScaleReport:
     records: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     decisions: dict[str, int] = field(default_factory=dict)
-    scored_more_than_once: int = 0
+    scored_more_than_once: int = 0  # apart from a killed worker's clip, scored again by the run that recovered it
+    rescored_after_kill: int = 0
     lost: int = 0
     alerts: int = 0
     alert_events_expected: int = 0
@@ -199,7 +200,8 @@ class ScaleReport:
         return {
             "cameras": self.cameras, "minutes": self.minutes, "workers": self.workers, "settle_s": self.settle_s,
             "windows_expected": self.windows_expected, "records": self.records, "statuses": self.statuses,
-            "decisions": self.decisions, "scored_more_than_once": self.scored_more_than_once, "lost": self.lost,
+            "decisions": self.decisions, "scored_more_than_once": self.scored_more_than_once,
+            "rescored_after_kill": self.rescored_after_kill, "lost": self.lost,
             "alerts": self.alerts, "alert_events_expected": self.alert_events_expected,
             "double_alerts": self.double_alerts, "jobs_sent": self.jobs_sent, "jobs_enqueued": self.jobs_enqueued,
             "jobs_expected": self.jobs_expected, "worker_errors": self.worker_errors[:5],
@@ -216,8 +218,9 @@ class ScaleRun:
     """The emulator, the cameras, the tick and the worker pool of one run."""
 
     def __init__(self, endpoint: str, *, res: local_env.LocalResources, queue_url: str, camera_ids: tuple[str, ...],
-                 scenario: Scenario, workers: int, clock: SimClock):
+                 scenario: Scenario, workers: int, clock: SimClock, lease_seconds: int = 360):
         self.endpoint, self.res, self.queue_url, self.camera_ids = endpoint, res, queue_url, camera_ids
+        self.lease_seconds = lease_seconds
         self.scenario, self.workers, self.clock = scenario, workers, clock
         self.sess = local_env.session()
         self.lock = threading.Lock()
@@ -233,13 +236,13 @@ class ScaleRun:
 
     @classmethod
     def create(cls, endpoint: str, *, cameras: int, scenario: Scenario, workers: int,
-               visibility_timeout_s: int = 330) -> ScaleRun:
+               visibility_timeout_s: int = 330, lease_seconds: int = 360) -> ScaleRun:
         """The resources, the queue and the cameras, each camera on line from START (its cursor)."""
         sess = local_env.session()
         res = local_env.create_resources(sess, endpoint_url=endpoint, cameras=())
         queue_url = local_env.create_job_queue(sess, endpoint_url=endpoint, visibility_timeout_s=visibility_timeout_s)
         run = cls(endpoint, res=res, queue_url=queue_url, camera_ids=tuple(f"cam-{i:05d}" for i in range(cameras)),
-                  scenario=scenario, workers=workers, clock=SimClock(START))
+                  scenario=scenario, workers=workers, clock=SimClock(START), lease_seconds=lease_seconds)
         store = CameraStore(sess.resource("dynamodb", endpoint_url=endpoint).Table(res.cameras_table))
 
         def register(camera_id: str) -> None:
@@ -254,7 +257,7 @@ class ScaleRun:
         """One instance's adapters (own boto3 clients: a Lambda instance has its own)."""
         ddb = self.sess.resource("dynamodb", endpoint_url=self.endpoint)
         client = lambda name: self.sess.client(name, endpoint_url=self.endpoint)  # noqa: E731
-        settings = self.res.settings(inference_urls=False)
+        settings = self.res.settings(inference_urls=False, lease_seconds=self.lease_seconds)
         return Dependencies(
             settings=settings,
             records=VideoRecords(ddb.Table(self.res.videos_table), clock=self.clock.now,
@@ -394,6 +397,7 @@ class ScaleRun:
         report.statuses = dict(Counter(str(r.status) for r in records))
         report.decisions = dict(Counter(str(r.decision) for r in records if r.decision))
         report.scored_more_than_once = sum(1 for v, n in self.calls.items() if n > 1 and v not in self._killed_ids())
+        report.rescored_after_kill = sum(self.calls[v] - 1 for v in self._killed_ids())
         alerts = local_env.drain_alerts(self.sess, self.res.alert_queue_url, endpoint_url=self.endpoint)
         keys = Counter(a["attributes"].get("dedup_key") for a in alerts)
         per_camera = Counter(a["body"]["camera_id"] for a in alerts)
@@ -468,14 +472,15 @@ def run_scale(*, cameras: int, minutes: int, workers: int, endpoint: str, proces
     return run.report(time.time() - started, sent)
 
 
-def run_overlap(*, cameras: int, endpoint: str, workers: int = 8) -> ScaleReport:
+def run_overlap(*, cameras: int, endpoint: str, workers: int = 8, lease_seconds: int = 360) -> ScaleReport:
     """Two ticks racing for each minute, one camera's worker killed mid-clip, one camera slower than a minute
     (its scoring takes longer than the real time between ticks here), ticks sent without waiting for the workers;
     then the ticks after the kill's leases expire, so recovery finishes its clip."""
     slow = "cam-00001"
     killed = "cam-00002"
     scenario = Scenario(minutes=3, slow={slow: 1.5}, kill_once={killed})
-    run = ScaleRun.create(endpoint, cameras=cameras, scenario=scenario, workers=workers, visibility_timeout_s=2)
+    run = ScaleRun.create(endpoint, cameras=cameras, scenario=scenario, workers=workers, visibility_timeout_s=2,
+                          lease_seconds=lease_seconds)
     sent = 0
     started = time.time()
     with run.worker_pool():
@@ -483,7 +488,7 @@ def run_overlap(*, cameras: int, endpoint: str, workers: int = 8) -> ScaleReport
             sent += run.tick(START + timedelta(minutes=m), racing=2)
             time.sleep(0.5)  # the next minute's tick comes while the slow camera is still scoring
         run.wait_idle()
-        lease = run.res.settings().lease_seconds
+        lease = run.lease_seconds
         # Past the killed worker's camera and clip leases: the next ticks' recovery scores its clip again.
         for m in range(4, 6 + lease // 60 + 1):
             sent += run.tick(START + timedelta(minutes=m))
