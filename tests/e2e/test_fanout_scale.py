@@ -26,7 +26,7 @@ def test_twenty_cameras_for_two_minutes_each_window_once_one_alert_per_event():
 def test_racing_ticks_a_killed_worker_and_a_slow_camera_lose_and_repeat_nothing():
     local_env.use_dummy_credentials()
     with atomic_emulator(), local_env.moto_server() as endpoint:
-        report = run_overlap(cameras=4, endpoint=endpoint, workers=4, lease_seconds=60)
+        report = run_overlap(cameras=4, endpoint=endpoint, workers=4)
     print(json.dumps(report.summary()))
     # two ticks raced for each of minutes 1-3, yet each camera got one job per tick
     assert report.jobs_sent > report.jobs_enqueued == report.jobs_expected
