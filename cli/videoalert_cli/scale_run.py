@@ -138,14 +138,16 @@ class StampedAlerts:
 
 @contextmanager
 def atomic_emulator() -> Iterator[None]:
-    """moto's backends take no locks: make each DynamoDB write and each SQS receive one step, as the services'
-    are (a conditional write or a FIFO group's in-flight check must not interleave with another thread's)."""
+    """moto's backends take no locks: make each DynamoDB write, query and scan and each SQS receive one step, as the
+    services' are (a conditional write or a FIFO group's in-flight check must not interleave with another
+    thread's; moto's query iterates the table and fails if a write lands meanwhile)."""
     from moto.dynamodb.models import DynamoDBBackend
     from moto.sqs.models import SQSBackend
 
     lock = threading.RLock()
-    patched = [(DynamoDBBackend, "put_item"), (DynamoDBBackend, "update_item"), (SQSBackend, "receive_message"),
-               (SQSBackend, "delete_message")]
+    # queries and scans too: moto iterates a table's items unlocked, so a write beside them can fail the request
+    patched = [(DynamoDBBackend, "put_item"), (DynamoDBBackend, "update_item"), (DynamoDBBackend, "query"),
+               (DynamoDBBackend, "scan"), (SQSBackend, "receive_message"), (SQSBackend, "delete_message")]
     originals = [getattr(cls, name) for cls, name in patched]
     for (cls, name), original in zip(patched, originals, strict=True):
         def one_step(*args: Any, _original: Callable[..., Any] = original, **kwargs: Any) -> Any:
