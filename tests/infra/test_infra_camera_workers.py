@@ -77,3 +77,8 @@ def test_the_worker_count_can_be_set_in_context_within_bounds():
     assert StackConfig.from_context({"worker_concurrency": "64"}.get).worker_concurrency == 64
     with pytest.raises(ConfigError, match="worker_concurrency"):
         StackConfig.from_context({"worker_concurrency": "5000"}.get)
+
+
+def test_the_clip_and_camera_leases_outlast_a_worker_run(synth):
+    worker = _props(synth, synth.stack.workers.function)
+    assert int(worker["Environment"]["Variables"]["LEASE_SECONDS"]) >= worker["Timeout"] + 60
