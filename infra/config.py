@@ -23,6 +23,9 @@ class StackConfig:
     alert_emails: tuple[str, ...] = ()
     ops_emails: tuple[str, ...] = ()
     video_retention_days: int = 30
+    # Camera workers (event-source maximum = reserved concurrency); None: derived from the number of cameras
+    # (infra/camera_workers.py worker_concurrency). Set it when cameras are registered at run time, not in context.
+    worker_concurrency: int | None = None
 
     @property
     def is_production(self) -> bool:
@@ -54,8 +57,17 @@ class StackConfig:
         if not 1 <= days <= 3650:
             raise ConfigError(f"context 'video_retention_days' must be 1..3650, got {days}")
 
+        raw_workers = get("worker_concurrency")
+        try:
+            workers = None if raw_workers in (None, "") else int(raw_workers)
+        except (TypeError, ValueError):
+            raise ConfigError(f"context 'worker_concurrency' must be a whole number, got {raw_workers!r}") from None
+        if workers is not None and not 2 <= workers <= 1000:
+            raise ConfigError(f"context 'worker_concurrency' must be 2..1000 (an SQS event source's range), got "
+                              f"{workers}")
+
         return cls(stage=stage, cameras=tuple(cameras), alert_emails=tuple(emails),
-                   ops_emails=tuple(ops_emails), video_retention_days=days)
+                   ops_emails=tuple(ops_emails), video_retention_days=days, worker_concurrency=workers)
 
 
 def _emails(value: Any, key: str) -> list[str]:

@@ -1,4 +1,5 @@
-"""The dispatcher function and what starts it: every minute, and every object created under uploads/."""
+"""The dispatcher function (the minute tick and the upload router) and what starts it: every minute, and every object
+created under uploads/. It enqueues camera jobs (infra/camera_workers.py does the work) and runs redrives."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -24,6 +25,10 @@ LEASE = cdk.Duration.seconds(TIMEOUT.to_seconds() + 60)
 # safe; events older than an hour go to the DLQ for a deliberate redrive instead.
 RETRY_ATTEMPTS = 2
 MAX_EVENT_AGE = cdk.Duration.hours(1)
+# One tick a minute (it waits at most the settle lag, then sends the jobs: about a second for 1,000 cameras) and
+# one short routing call per upload (~0.1 s): 10 at once routes a burst of ~100 uploads/s. Lambda keeps throttled
+# asynchronous events and retries them (up to MAX_EVENT_AGE), so a larger burst waits, it is not lost.
+RESERVED_CONCURRENCY = 10
 
 
 class Dispatcher(Construct):
@@ -38,7 +43,7 @@ class Dispatcher(Construct):
             self, "Function", base=self.base, handler="dispatcher.handler",
             description="videoalert dispatcher: minute windows and uploads -> record, score, decide, alert once",
             memory_mb=MEMORY_MB, timeout=TIMEOUT, environment=environment,
-            layers=[powertools_layer(self, "Powertools")])
+            layers=[powertools_layer(self, "Powertools")], reserved_concurrency=RESERVED_CONCURRENCY)
         self.function.configure_async_invoke(
             retry_attempts=RETRY_ATTEMPTS, max_event_age=MAX_EVENT_AGE,
             on_failure=destinations.SqsDestination(self.dead_letter_queue))

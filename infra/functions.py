@@ -51,8 +51,9 @@ def powertools_layer(scope: Construct, construct_id: str) -> lambda_.ILayerVersi
 
 def zip_function(scope: Construct, construct_id: str, *, base: FunctionBase, handler: str, description: str,
                  memory_mb: int, timeout: cdk.Duration, environment: Mapping[str, str],
-                 layers: list[lambda_.ILayerVersion]) -> lambda_.Function:
-    """A Python function from lambdas/ with explicit memory, timeout, logs and tracing."""
+                 layers: list[lambda_.ILayerVersion], reserved_concurrency: int | None = None) -> lambda_.Function:
+    """A Python function from lambdas/ with explicit memory, timeout, logs and tracing (and, when given, its reserved
+    concurrency)."""
     return lambda_.Function(
         scope, construct_id,
         description=description,
@@ -67,4 +68,5 @@ def zip_function(scope: Construct, construct_id: str, *, base: FunctionBase, han
         tracing=lambda_.Tracing.ACTIVE,
         environment=dict(environment),
         layers=layers,
+        reserved_concurrent_executions=reserved_concurrency,
     )

@@ -38,7 +38,7 @@ class Inference(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, environment: dict[str, str],
                  removal_policy: cdk.RemovalPolicy, context_dir: Path = REPO_ROOT, dockerfile: str = DOCKERFILE,
-                 exclude: Sequence[str] = IMAGE_CONTEXT_EXCLUDE) -> None:
+                 exclude: Sequence[str] = IMAGE_CONTEXT_EXCLUDE, reserved_concurrency: int | None = None) -> None:
         super().__init__(scope, construct_id)
         self.base = FunctionBase(self, "Base", removal_policy=removal_policy)
         self.function = lambda_.DockerImageFunction(
@@ -54,6 +54,9 @@ class Inference(Construct):
             log_group=self.base.log_group,
             tracing=lambda_.Tracing.ACTIVE,
             environment=environment,
+            # Each caller (a camera worker, or a dispatcher redrive) waits on one invoke at a time: reserving as
+            # many as there can be callers means a scoring request is never throttled by other functions.
+            reserved_concurrent_executions=reserved_concurrency,
         )
         missing = [f for f in MODEL_FILES if not (context_dir / f).is_file()]
         if missing:

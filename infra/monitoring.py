@@ -33,6 +33,9 @@ DURATION_ALARM_FRACTION = 0.8
 ALERT_STORM_RATIO = 0.5
 ALERT_STORM_MIN_CLIPS = 10
 ANOMALY_STD_DEVS = 3
+# A tick's jobs should be taken within seconds (the alert budget is 20 s after a minute ends); a minute means the
+# workers are short of concurrency or a camera's group is blocked.
+JOB_AGE_ALARM_S = 60
 
 
 class Monitoring(Construct):
@@ -41,7 +44,7 @@ class Monitoring(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, stage: str, cameras: Sequence[str],
                  functions: Mapping[str, lambda_.IFunction], dead_letter_queues: Mapping[str, sqs.IQueue],
                  dispatcher_service: str, inference_function: lambda_.IFunction, inference_timeout: cdk.Duration,
-                 ops_emails: Sequence[str], removal_policy: cdk.RemovalPolicy) -> None:
+                 job_queue: sqs.IQueue, ops_emails: Sequence[str], removal_policy: cdk.RemovalPolicy) -> None:
         super().__init__(scope, construct_id)
         self._service = dispatcher_service
         self.key = ExplicitKey(self, "OpsTopicKey", description="videoalert: operations topic",
@@ -66,6 +69,14 @@ class Monitoring(Construct):
             self._alarm(f"{name}-dlq-not-empty",
                         queue.metric_approximate_number_of_messages_visible(period=PERIOD, statistic="Maximum"),
                         threshold=1, description=f"Events that {name} could not process are waiting in its DLQ.")
+        # A camera job waiting this long means the workers do not keep up with the ticks (alerts arrive late).
+        self._alarm("camera-jobs-late",
+                    job_queue.metric_approximate_age_of_oldest_message(period=cdk.Duration.minutes(1),
+                                                                       statistic="Maximum"),
+                    threshold=JOB_AGE_ALARM_S, periods=3, datapoints=3,
+                    comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                    description=f"The oldest camera job has waited over {JOB_AGE_ALARM_S} s for 3 minutes: the "
+                                "workers fall behind the ticks and alerts arrive late.")
         timeout_ms = inference_timeout.to_milliseconds()
         self._alarm("inference-duration-near-timeout",
                     inference_function.metric_duration(period=PERIOD, statistic="p99"),

@@ -8,9 +8,10 @@ from constructs import Construct
 from infra.nag import acknowledge
 
 
-def dead_letter_queue(scope: Construct, construct_id: str) -> sqs.Queue:
+def dead_letter_queue(scope: Construct, construct_id: str, *, fifo: bool = False) -> sqs.Queue:
+    """A dead-letter queue; fifo=True for a FIFO source queue (SQS requires the DLQ of a FIFO queue to be FIFO)."""
     queue = sqs.Queue(scope, construct_id, encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
-                      retention_period=cdk.Duration.days(14))
+                      retention_period=cdk.Duration.days(14), fifo=fifo or None)
     acknowledge(queue, "AwsSolutions-SQS3",
                 "This queue is itself a dead-letter destination (failed Lambda, EventBridge or SNS deliveries).")
     acknowledge(queue, "Serverless-SQSRedrivePolicy",

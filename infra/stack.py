@@ -5,8 +5,10 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from infra.alerts import Alerts
+from infra.camera_workers import CameraWorkers, worker_concurrency
 from infra.config import StackConfig
 from infra.dispatcher import LEASE as DISPATCHER_LEASE
+from infra.dispatcher import RESERVED_CONCURRENCY as DISPATCHER_CONCURRENCY
 from infra.dispatcher import Dispatcher
 from infra.feedback import Feedback
 from infra.inference import TIMEOUT as INFERENCE_TIMEOUT
@@ -34,21 +36,29 @@ class VideoAlertStack(cdk.Stack):
         storage = Storage(self, "Storage", video_retention_days=config.video_retention_days, removal_policy=removal)
         ingest = Ingest(self, "Ingest", cameras=config.cameras, removal_policy=removal)
         alerts = Alerts(self, "Alerts", emails=config.alert_emails, removal_policy=removal)
-        inference = Inference(self, "Inference", environment=powertools("inference"), removal_policy=removal)
+        workers_count = config.worker_concurrency or worker_concurrency(len(config.cameras))
+        inference = Inference(self, "Inference", environment=powertools("inference"), removal_policy=removal,
+                              reserved_concurrency=workers_count + DISPATCHER_CONCURRENCY)
 
         bucket, videos, cameras, fp_memory = (storage.video_bucket.bucket_name, storage.videos_table.table_name,
                                               storage.cameras_table.table_name, storage.fp_memory_table.table_name)
         camera_ids = ",".join(config.cameras)
+        pipeline_env = {
+            env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos,
+            env.ENV_CAMERAS_TABLE: cameras, env.ENV_FP_MEMORY_TABLE: fp_memory,
+            env.ENV_ALERT_TOPIC_ARN: alerts.topic.topic_arn,
+            env.ENV_INFERENCE_FUNCTION: inference.function.function_name,
+            env.ENV_CAMERA_IDS: camera_ids,
+            env.ENV_RETENTION_DAYS: str(config.video_retention_days),
+            env.ENV_LEASE_SECONDS: str(int(DISPATCHER_LEASE.to_seconds())),
+        }
+        workers = CameraWorkers(self, "CameraWorkers", concurrency=workers_count, removal_policy=removal,
+                                # the dispatcher's service name: its metrics (and alarms) are the pipeline's, as before
+                                environment={**pipeline_env, **powertools("dispatcher")})
         dispatcher = Dispatcher(self, "Dispatcher", video_bucket=storage.video_bucket, removal_policy=removal,
-                                environment={
-                                    env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos,
-                                    env.ENV_CAMERAS_TABLE: cameras, env.ENV_FP_MEMORY_TABLE: fp_memory,
-                                    env.ENV_ALERT_TOPIC_ARN: alerts.topic.topic_arn,
-                                    env.ENV_INFERENCE_FUNCTION: inference.function.function_name,
-                                    env.ENV_CAMERA_IDS: camera_ids,
-                                    env.ENV_RETENTION_DAYS: str(config.video_retention_days),
-                                    env.ENV_LEASE_SECONDS: str(int(DISPATCHER_LEASE.to_seconds())),
-                                    **powertools("dispatcher")})
+                                environment={**pipeline_env,
+                                             env.ENV_CAMERA_JOBS_QUEUE_URL: workers.queue.queue_url,
+                                             **powertools("dispatcher")})
         feedback = Feedback(self, "Feedback", removal_policy=removal, environment={
             env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras, env.ENV_FP_MEMORY_TABLE: fp_memory,
             env.ENV_CAMERA_IDS: camera_ids, **powertools("feedback")})
@@ -59,18 +69,28 @@ class VideoAlertStack(cdk.Stack):
 
         # Least privilege: each grant names the resource and the actions, nothing else.
         storage.grant_read_videos(inference.function)
+        # The tick and upload router: lists the cameras (registering deploy-time ones), sends their jobs; it also runs
+        # redrives, which score recorded clips again (presigned clip URLs, inference, the decision, the alert).
         storage.grant_read_videos(dispatcher.function)
-        storage.grant_write_videos(dispatcher.function)
-        storage.grant_read_uploads(dispatcher.function)
-        # DynamoDB: the calls each function's store adapters make, nothing else (Scan on videos: redrive of FAILED
-        # clips; on cameras: every camera; PutItem on cameras: a deploy-time camera's first item).
         storage.grant_calls(dispatcher.function, storage.videos_table, "GetItem", "PutItem", "UpdateItem", "Query",
-                            "Scan")
-        storage.grant_calls(dispatcher.function, storage.cameras_table, "GetItem", "PutItem", "UpdateItem", "Scan")
+                            "Scan")  # Scan: redrive of FAILED clips
+        storage.grant_calls(dispatcher.function, storage.cameras_table, "GetItem", "PutItem", "Scan")
         storage.grant_calls(dispatcher.function, storage.fp_memory_table, "Query")  # suppression reads it
-        ingest.grant_read_clips(dispatcher.function)
         inference.grant_invoke(dispatcher.function)
         alerts.grant_publish(dispatcher.function)
+        workers.queue.grant_send_messages(dispatcher.function)
+        # The camera worker: cuts windows from the streams and takes uploads (S3), records them, scores, decides,
+        # alerts; the cursor and the camera lease are UpdateItems on the cameras table. Its event source reads the
+        # queue (CDK grants the consume actions on that queue only).
+        storage.grant_read_videos(workers.function)
+        storage.grant_write_videos(workers.function)
+        storage.grant_read_uploads(workers.function)
+        storage.grant_calls(workers.function, storage.videos_table, "GetItem", "PutItem", "UpdateItem", "Query")
+        storage.grant_calls(workers.function, storage.cameras_table, "GetItem", "PutItem", "UpdateItem")
+        storage.grant_calls(workers.function, storage.fp_memory_table, "Query")
+        ingest.grant_read_clips(workers.function)
+        inference.grant_invoke(workers.function)
+        alerts.grant_publish(workers.function)
         storage.grant_calls(feedback.function, storage.videos_table, "GetItem", "UpdateItem")  # records the label
         storage.grant_calls(feedback.function, storage.fp_memory_table, "Query", "BatchWriteItem")
         storage.grant_calls(feedback.function, storage.cameras_table, "GetItem", "PutItem")
@@ -81,18 +101,23 @@ class VideoAlertStack(cdk.Stack):
 
         monitoring = Monitoring(
             self, "Monitoring", stage=config.stage, cameras=config.cameras,
-            functions={"dispatcher": dispatcher.function, "inference": inference.function,
+            functions={"dispatcher": dispatcher.function, "camera-worker": workers.function,
+                       "inference": inference.function,
                        "feedback": feedback.function, "review": review.function},
-            dead_letter_queues={"dispatcher": dispatcher.dead_letter_queue, "review": review.dead_letter_queue,
+            dead_letter_queues={"dispatcher": dispatcher.dead_letter_queue, "camera-jobs": workers.dead_letter_queue,
+                                "review": review.dead_letter_queue,
                                 "alert-delivery": alerts.undelivered_queue},
             dispatcher_service=SERVICE_NAMES["dispatcher"], inference_function=inference.function,
-            inference_timeout=INFERENCE_TIMEOUT, ops_emails=config.ops_emails, removal_policy=removal)
+            inference_timeout=INFERENCE_TIMEOUT, job_queue=workers.queue, ops_emails=config.ops_emails,
+            removal_policy=removal)
 
         outputs = {
             "VideoBucketName": bucket, "ReviewBucketName": storage.review_bucket.bucket_name,
             "VideosTableName": videos, "CamerasTableName": cameras, "FpMemoryTableName": fp_memory,
             "AlertTopicArn": alerts.topic.topic_arn, "OpsTopicArn": monitoring.ops_topic.topic_arn,
             "DispatcherFunctionName": dispatcher.function.function_name,
+            "CameraWorkerFunctionName": workers.function.function_name,
+            "CameraJobsQueueUrl": workers.queue.queue_url,
             "InferenceFunctionName": inference.function.function_name,
             "FeedbackFunctionName": feedback.function.function_name,
             "ReviewFunctionName": review.function.function_name,
@@ -105,3 +130,4 @@ class VideoAlertStack(cdk.Stack):
             cdk.CfnOutput(self, name, value=value)
         self.storage, self.ingest, self.alerts, self.inference = storage, ingest, alerts, inference
         self.dispatcher, self.feedback, self.review, self.monitoring = dispatcher, feedback, review, monitoring
+        self.workers = workers

@@ -1,4 +1,6 @@
-"""Dispatcher Lambda: scheduled minute windows, uploads and redrives -> record, score, decide, alert once."""
+"""Dispatcher Lambda: the minute tick and the upload router. With the camera job queue (the stack), a tick enqueues
+one job per camera and an upload goes to its camera's queue group (the camera worker does the work); without it, the
+same per-camera work runs here in line. Redrives run here."""
 from __future__ import annotations
 
 import logging
@@ -10,7 +12,7 @@ from aws_lambda_powertools.logging.utils import copy_config_to_registered_logger
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from videoalert.app import dispatch
+from videoalert.app import dispatch, fanout
 from videoalert.app.commands import MalformedEvent, Redrive, ScheduledRun, UploadedObject, parse_event
 from videoalert.app.log_context import ClipContextFilter
 from videoalert.config.dispatcher import DispatcherSettings
@@ -68,10 +70,20 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     outcomes: list[dispatch.ClipOutcome] = []
     try:
         for command in commands:
-            if isinstance(command, ScheduledRun):
+            if isinstance(command, ScheduledRun) and deps.jobs is not None:
+                ticked = fanout.fan_out(deps, command.now)
+                logger.info("tick fanned out", extra=ticked.describe())
+                metrics.add_metric(name="CameraJobsSent", unit=MetricUnit.Count, value=ticked.sent)
+                metrics.add_metric(name="FanOutMs", unit=MetricUnit.Milliseconds, value=ticked.send_s * 1000)
+            elif isinstance(command, ScheduledRun):
                 outcomes.extend(dispatch.run_schedule(deps, command.now))
             elif isinstance(command, UploadedObject):
                 try:
+                    if deps.jobs is not None:
+                        job = fanout.route_upload(deps, command.bucket, command.key, etag=command.etag,
+                                                  version_id=command.version_id)
+                        logger.info("upload routed to its camera's queue group", extra={"camera_id": job.camera_id})
+                        continue
                     taken = dispatch.take_upload(deps, command.bucket, command.key, etag=command.etag,
                                                  version_id=command.version_id)
                 except NotAnUploadKey as exc:

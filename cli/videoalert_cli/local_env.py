@@ -131,6 +131,22 @@ def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = 
     )
 
 
+def create_job_queue(sess: boto3.session.Session, *, endpoint_url: str | None = None,
+                     visibility_timeout_s: int = 330, max_receives: int = 3) -> str:
+    """The per-camera FIFO job queue and its FIFO dead-letter queue, as infra/camera_workers.py defines them (the
+    visibility timeout can be shortened for local runs of killed workers); returns the queue URL."""
+    sqs = sess.client("sqs", endpoint_url=endpoint_url)
+    name = names.local_names()["camera_jobs_queue"]
+    dlq_url = sqs.create_queue(QueueName=name.replace(".fifo", "-dlq.fifo"), Attributes={"FifoQueue": "true"})
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url["QueueUrl"], AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"]
+    url = sqs.create_queue(QueueName=name, Attributes={
+        "FifoQueue": "true", "DeduplicationScope": "messageGroup", "FifoThroughputLimit": "perMessageGroupId",
+        "VisibilityTimeout": str(visibility_timeout_s),
+        "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": max_receives})})["QueueUrl"]
+    return str(url)
+
+
 def drain_alerts(sess: boto3.session.Session, queue_url: str, *, endpoint_url: str | None = None) -> list[dict]:
     """Every alert that reached the subscribed queue: subject, parsed body and message attributes."""
     sqs = sess.client("sqs", endpoint_url=endpoint_url)

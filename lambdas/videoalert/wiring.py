@@ -14,6 +14,7 @@ from botocore.config import Config
 from videoalert.app.dispatch import Dependencies
 from videoalert.app.ports import Cameras, ClipSource, Inference, Memory, ReviewBucket, Videos
 from videoalert.aws.inference import LambdaInferenceClient
+from videoalert.aws.jobs import CameraJobQueue
 from videoalert.aws.s3 import ClipStore
 from videoalert.aws.s3 import ReviewBucket as S3ReviewBucket
 from videoalert.aws.sns import AlertPublisher
@@ -56,6 +57,7 @@ def build_dependencies(settings: DispatcherSettings, *, session: boto3.session.S
         alerts=AlertPublisher(client("sns"), settings.alert_topic_arn),
         clip_source=clip_source,
         memory=FpMemory(dynamodb.Table(settings.fp_memory_table)) if settings.fp_memory_table else None,
+        jobs=CameraJobQueue(client("sqs"), settings.camera_jobs_queue_url) if settings.camera_jobs_queue_url else None,
     )
 
 

@@ -70,6 +70,9 @@ ENV_MAX_ATTEMPTS = "MAX_ATTEMPTS"  # claims of one clip before an expired lease 
 ENV_MAX_UPLOAD_MINUTES = "MAX_UPLOAD_MINUTES"  # longer uploads are REJECTED TOO_LONG
 ENV_RECOVER_PER_RUN = "RECOVER_PER_RUN"  # open records one camera's scheduled run recovers at most
 ENV_INFERENCE_URLS = "INFERENCE_CLIP_URLS"  # "0": send bucket/keys only (the inference function then needs boto3)
+# The per-camera FIFO job queue the dispatcher (the tick and upload router) sends to; unset: the dispatcher walks
+# the cameras itself (in line), as the local tests of the per-camera logic do.
+ENV_CAMERA_JOBS_QUEUE_URL = "CAMERA_JOBS_QUEUE_URL"
 ENV_FP_MEMORY_CAPACITY = "FP_MEMORY_CAPACITY"
 ENV_REVIEW_BAND = "REVIEW_BAND"
 
@@ -89,4 +92,5 @@ def local_names() -> dict[str, str]:
         "fp_memory_table": f"{APP_NAME}-fp-memory",
         "alert_topic": f"{APP_NAME}-alerts",
         "inference_function": f"{APP_NAME}-inference",
+        "camera_jobs_queue": f"{APP_NAME}-camera-jobs.fifo",
     }

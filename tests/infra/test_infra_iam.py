@@ -70,7 +70,7 @@ def _function_policies(synth) -> dict[str, list[dict]]:
         for role in policy["Properties"]["Roles"]:
             by_role.setdefault(role["Ref"], []).extend(policy["Properties"]["PolicyDocument"]["Statement"])
     result = {}
-    for owner in ("dispatcher", "inference", "feedback", "review"):
+    for owner in ("dispatcher", "workers", "inference", "feedback", "review"):
         function = getattr(synth.stack, owner).function
         result[owner] = by_role[synth.stack.get_logical_id(function.role.node.default_child)]
     return result
@@ -79,14 +79,18 @@ def _function_policies(synth) -> dict[str, list[dict]]:
 def _expected_resources(synth) -> dict[str, set]:
     s = synth.stack
     lid = synth.logical_id
-    logs = {k: lid(getattr(s, k).base.log_group) for k in ("dispatcher", "inference", "feedback", "review")}
+    logs = {k: lid(getattr(s, k).base.log_group) for k in ("dispatcher", "workers", "inference", "feedback", "review")}
     streams = {s.get_logical_id(st) for st in s.ingest.streams.values()}
     tables = {lid(s.storage.videos_table), lid(s.storage.cameras_table), lid(s.storage.fp_memory_table)}
     video_bucket = lid(s.storage.video_bucket)
     return {
+        # the tick and upload router (and redrives): no stream, no upload, no clip write; sends to the job queue
         "dispatcher": {logs["dispatcher"], s.get_logical_id(s.dispatcher.dead_letter_queue.node.default_child),
-                       video_bucket, *tables, *streams, lid(s.ingest.key), lid(s.inference.function),
-                       lid(s.alerts.topic), lid(s.alerts.key)},
+                       video_bucket, *tables, lid(s.inference.function), lid(s.alerts.topic), lid(s.alerts.key),
+                       lid(s.workers.queue)},
+        # the camera worker: streams, clips, records, inference, alerts; consumes the job queue (its event source)
+        "workers": {logs["workers"], video_bucket, *tables, *streams, lid(s.ingest.key), lid(s.inference.function),
+                    lid(s.alerts.topic), lid(s.alerts.key), lid(s.workers.queue)},
         "inference": {logs["inference"], video_bucket},
         "feedback": {logs["feedback"], *tables},
         "review": {logs["review"], s.get_logical_id(s.review.dead_letter_queue.node.default_child),
@@ -95,7 +99,7 @@ def _expected_resources(synth) -> dict[str, set]:
     }
 
 
-@pytest.mark.parametrize("owner", ["dispatcher", "inference", "feedback", "review"])
+@pytest.mark.parametrize("owner", ["dispatcher", "workers", "inference", "feedback", "review"])
 def test_each_function_role_names_exactly_its_own_resources(synth, owner):
     # Given the function's role policy, When the resources its statements name are collected
     statements = _function_policies(synth)[owner]
@@ -122,21 +126,40 @@ def test_inference_may_only_read_clips_under_videos(synth):
         "s3:GetObject": {"/videos/*"}}
 
 
-def test_dispatcher_writes_videos_and_only_reads_uploads(synth):
-    statements = _function_policies(synth)["dispatcher"]
+def test_the_camera_worker_writes_videos_and_only_reads_uploads(synth):
+    statements = _function_policies(synth)["workers"]
     assert _object_prefixes(statements, synth.logical_id(synth.stack.storage.video_bucket)) == {
         "s3:GetObject": {"/videos/*", "/uploads/*"}, "s3:GetObjectVersion": {"/uploads/*"},
         "s3:PutObject": {"/videos/*"}}
 
 
-def test_dispatcher_reads_only_clips_from_streams_and_invokes_only_inference(synth):
+def test_the_dispatcher_only_reads_clips_it_presigns_for_redrives(synth):
     statements = _function_policies(synth)["dispatcher"]
+    assert _object_prefixes(statements, synth.logical_id(synth.stack.storage.video_bucket)) == {
+        "s3:GetObject": {"/videos/*"}}
+    actions = {a for st in statements for a in _as_list(st["Action"])}
+    assert not {a for a in actions if a.startswith("kinesisvideo:")}
+
+
+def test_the_camera_worker_reads_only_clips_from_streams_and_invokes_only_inference(synth):
+    statements = _function_policies(synth)["workers"]
     actions = {a for st in statements for a in _as_list(st["Action"])}
     assert {a for a in actions if a.startswith("kinesisvideo:")} == {
         "kinesisvideo:GetDataEndpoint", "kinesisvideo:GetClip", "kinesisvideo:ListFragments"}
     invoke = [st for st in statements if "lambda:InvokeFunction" in _as_list(st["Action"])]
     assert len(invoke) == 1 and _refs(invoke[0]["Resource"]) == {synth.logical_id(synth.stack.inference.function)}
     assert {a for a in actions if a.startswith("sns:")} == {"sns:Publish"}
+
+
+def test_only_the_dispatcher_sends_camera_jobs_and_only_the_worker_consumes_them(synth):
+    queue = synth.logical_id(synth.stack.workers.queue)
+    policies = _function_policies(synth)
+    by_owner = {owner: {a for st in statements if queue in _refs(st["Resource"]) for a in _as_list(st["Action"])}
+                for owner, statements in policies.items()}
+    assert by_owner["dispatcher"] == {"sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"}
+    assert by_owner["workers"] == {"sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl",
+                                   "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+    assert all(not actions for owner, actions in by_owner.items() if owner not in ("dispatcher", "workers"))
 
 
 def test_template_has_no_unresolved_tokens(synth):
@@ -159,7 +182,7 @@ def test_review_sampler_reads_clips_and_writes_only_under_review(synth):
 def test_functions_reading_clips_may_list_only_the_videos_prefix(synth):
     # Without ListBucket S3 answers a missing key with 403; with it, limited to videos/, a 404.
     video_bucket = synth.logical_id(synth.stack.storage.video_bucket)
-    for owner in ("inference", "dispatcher", "review"):
+    for owner in ("inference", "dispatcher", "workers", "review"):
         statements = _function_policies(synth)[owner]
         [listing] = [st for st in statements if st["Action"] == "s3:ListBucket"
                      and video_bucket in _refs(st["Resource"])]
@@ -185,10 +208,10 @@ def test_camera_producer_policy_may_only_put_media_into_this_stacks_streams(synt
     }
 
 
-def test_dispatcher_reads_the_upload_version_its_event_names(synth):
+def test_the_camera_worker_reads_the_upload_version_its_event_names(synth):
     # HeadObject and CopyObject of a given version need GetObjectVersion; finding the version of an event that names
     # only its ETag needs ListBucketVersions, limited to uploads/
-    statements = _function_policies(synth)["dispatcher"]
+    statements = _function_policies(synth)["workers"]
     video_bucket = synth.logical_id(synth.stack.storage.video_bucket)
     assert _object_prefixes(statements, video_bucket)["s3:GetObjectVersion"] == {"/uploads/*"}
     [listing] = [st for st in statements if st["Action"] == "s3:ListBucketVersions"]
@@ -198,10 +221,15 @@ def test_dispatcher_reads_the_upload_version_its_event_names(synth):
 
 # The DynamoDB calls each function's code makes (store/ adapters; batch_writer is BatchWriteItem; indexes are queried)
 DYNAMODB_ACTIONS = {
-    "dispatcher": {
+    "dispatcher": {  # the tick and upload router, and redrives
         "videos_table": {"GetItem", "PutItem", "UpdateItem", "Query", "Scan"},  # Scan: redrive of FAILED clips
-        "cameras_table": {"GetItem", "PutItem", "UpdateItem", "Scan"},  # register, cursor, every camera
-        "fp_memory_table": {"Query"},  # suppression reads the camera's memory
+        "cameras_table": {"GetItem", "PutItem", "Scan"},  # every camera's id, registering deploy-time ones
+        "fp_memory_table": {"Query"},  # suppression reads the camera's memory (redrives decide again)
+    },
+    "workers": {
+        "videos_table": {"GetItem", "PutItem", "UpdateItem", "Query"},  # records, leases, due index, cooldown
+        "cameras_table": {"GetItem", "PutItem", "UpdateItem"},  # register, the cursor and the camera lease
+        "fp_memory_table": {"Query"},
     },
     "feedback": {
         "videos_table": {"GetItem", "UpdateItem"},  # read the video, write its label

@@ -25,17 +25,20 @@ def test_every_alarm_notifies_the_ops_topic_on_alarm_and_on_recovery(synth):
         assert alarm["Properties"].get("AlarmDescription"), lid
 
 
-@pytest.mark.parametrize("function", ["dispatcher", "inference", "feedback", "review"])
+OWNER = {"camera-worker": "workers"}  # alarm name -> the stack attribute that owns the function
+
+
+@pytest.mark.parametrize("function", ["dispatcher", "camera-worker", "inference", "feedback", "review"])
 def test_each_function_has_error_and_throttle_alarms(synth, function):
     alarms = _alarms(synth)
     for kind, metric in (("errors", "Errors"), ("throttles", "Throttles")):
         alarm = alarms[f"{function}-{kind}"]
         assert alarm["MetricName"] == metric and alarm["Namespace"] == "AWS/Lambda"
-        assert alarm["Dimensions"] == [{"Name": "FunctionName",
-                                        "Value": {"Ref": synth.logical_id(getattr(synth.stack, function).function)}}]
+        owner = getattr(synth.stack, OWNER.get(function, function))
+        assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": synth.logical_id(owner.function)}}]
 
 
-@pytest.mark.parametrize("owner", ["dispatcher", "review", "alert-delivery", "ops-delivery"])
+@pytest.mark.parametrize("owner", ["dispatcher", "camera-jobs", "review", "alert-delivery", "ops-delivery"])
 def test_dead_letter_queue_not_empty_alarms(synth, owner):
     alarm = _alarms(synth)[f"{owner}-dlq-not-empty"]
     assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"

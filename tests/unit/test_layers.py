@@ -42,7 +42,7 @@ def layer_of_module(name: str) -> str | None:
         if len(parts) == 1:
             return "videoalert"  # the package itself: its __init__ holds nothing
         return "wiring" if parts[1] == "wiring" else parts[1]
-    if parts[0] in ("dispatcher", "feedback", "review_sampler"):
+    if parts[0] in ("dispatcher", "camera_worker", "feedback", "review_sampler"):
         return "handlers"
     return None
 

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
 from videoalert.app.log_context import clip_context
-from videoalert.app.ports import Alerts, Cameras, Clips, ClipSource, Inference, Memory, Videos
+from videoalert.app.ports import Alerts, Cameras, Clips, ClipSource, Inference, Jobs, Memory, Videos
 from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.domain.alert_message import build_alert
 from videoalert.domain.camera import CameraConfig
@@ -45,6 +47,7 @@ class Skip(StrEnum):
     DUPLICATE = "DUPLICATE"  # the event was seen before: nothing changed
     IN_PROGRESS = "IN_PROGRESS"  # another run holds the clip (its lease has not expired): not settled yet
     SKIPPED = "SKIPPED"  # the uploaded object is gone
+    BUSY = "BUSY"  # another worker holds the camera's lease: its job, or the next tick's, takes these windows
 
 
 class AlertNotSent(Exception):
@@ -62,6 +65,9 @@ class Dependencies:
     clip_source: ClipSource | None = None
     max_catchup: timedelta = timedelta(hours=24)
     memory: Memory | None = None  # the false-positive memory; None turns suppression off
+    jobs: Jobs | None = None  # the per-camera job queue; None: a scheduled run walks the cameras itself (in line)
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    sleep: Callable[[float], None] = time.sleep
 
 
 @dataclass
@@ -173,15 +179,22 @@ def run_schedule(deps: Dependencies, now: datetime) -> list[ClipOutcome]:
     camera's trouble does not stop the others."""
     outcomes: list[ClipOutcome] = []
     for camera in deps.cameras.all_cameras():
-        try:
-            outcomes.extend(recover_camera(deps, camera))
-            if camera.enabled:
-                outcomes.extend(run_camera(deps, camera, now))
-        except Exception as exc:
-            logger.exception("camera %s: run stopped, the cursor stays for the next run", camera.camera_id)
-            outcomes.append(ClipOutcome(None, camera.camera_id, Status.FAILED,
-                                        reason=f"{type(exc).__name__}: {exc}", metrics={"CameraRunErrors": 1}))
+        outcomes.extend(tick_camera(deps, camera, now))
     return outcomes
+
+
+def tick_camera(deps: Dependencies, camera: CameraConfig, now: datetime) -> list[ClipOutcome]:
+    """One camera's share of a tick: recover its overdue open records, then cut its due windows (if enabled). Its
+    trouble is logged and counted, never raised: the cursor stays and the next tick retries."""
+    try:
+        outcomes = recover_camera(deps, camera)
+        if camera.enabled:
+            outcomes.extend(run_camera(deps, camera, now))
+        return outcomes
+    except Exception as exc:
+        logger.exception("camera %s: run stopped, the cursor stays for the next run", camera.camera_id)
+        return [ClipOutcome(None, camera.camera_id, Status.FAILED, reason=f"{type(exc).__name__}: {exc}",
+                            metrics={"CameraRunErrors": 1})]
 
 
 def run_camera(deps: Dependencies, camera: CameraConfig, now: datetime) -> list[ClipOutcome]:

@@ -9,6 +9,7 @@ from typing import Protocol
 from videoalert.domain.alert_message import AlertMessage
 from videoalert.domain.camera import CameraConfig
 from videoalert.domain.embeddings import FrameEmbedding
+from videoalert.domain.jobs import CameraJob
 from videoalert.domain.memory import MemoryEntry
 from videoalert.domain.records import Decided, StoredObject, VideoRecord
 from videoalert.domain.types import Label, Status
@@ -43,6 +44,15 @@ class Cameras(Protocol):
     def get(self, camera_id: str) -> CameraConfig | None: ...
     def all_cameras(self) -> list[CameraConfig]: ...
     def advance_cursor(self, camera_id: str, expected: datetime | None, new: datetime) -> bool: ...
+    def camera_ids(self) -> list[str]: ...
+    def lease(self, camera_id: str, holder: str, now: datetime, hold_for: timedelta) -> CameraConfig | None: ...
+    def release(self, camera_id: str, holder: str) -> None: ...
+
+
+class Jobs(Protocol):
+    """The per-camera FIFO job queue (aws.jobs.CameraJobQueue): returns how many jobs were sent."""
+
+    def send(self, jobs: Sequence[CameraJob]) -> int: ...
 
 
 class Memory(Protocol):

@@ -9,6 +9,7 @@ from videoalert_contract.inference import MAX_SAMPLE_FPS
 from videoalert_contract.names import (
     ENV_ALERT_TOPIC_ARN,
     ENV_CAMERA_IDS,
+    ENV_CAMERA_JOBS_QUEUE_URL,
     ENV_CAMERAS_TABLE,
     ENV_FP_MEMORY_TABLE,
     ENV_INFERENCE_FUNCTION,
@@ -27,6 +28,9 @@ from videoalert_contract.names import (
 )
 
 DEFAULT_MAX_VIDEO_BYTES = 200 * 1024 * 1024
+MAX_FRAGMENT_SECONDS = 10  # the longest fragment PutMedia accepts (error ack 4002 above it)
+PERSIST_MARGIN_SECONDS = 2  # our margin for the last fragment's upload and persistence (no documented figure)
+DEFAULT_SETTLE_SECONDS = MAX_FRAGMENT_SECONDS + PERSIST_MARGIN_SECONDS
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,12 @@ class DispatcherSettings:
     inference_function: str
     camera_ids: tuple[str, ...] = ()  # cameras known at deploy time: registered with the default rule on first use
     retention_days: int = 30  # records expire (DynamoDB TTL) this long after they are created; 1..3650 as the stack
-    settle_seconds: int = 60  # a window is cut this long after it ends, so late fragments are in it; 0..3600
+    # A window is cut this long after it ends, so the fragments holding its last frames are in the stream: PutMedia
+    # refuses fragments over 10 s (ack 4002), so the fragment in progress when a minute ends closes at most 10 s
+    # later; KVS documents no figure for the PERSISTED ack after that, so 2 s is our margin for upload and
+    # persistence (check it against the PERSISTED acks `videoalert push` logs). A producer with 2 s GOPs (kvssink's
+    # default) could use 4. 0..3600
+    settle_seconds: int = DEFAULT_SETTLE_SECONDS
     max_windows_per_run: int = 5  # catch-up bound per camera and run; 1..60
     max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES  # larger clips are REJECTED TOO_LARGE
     sample_fps: float = 1.0  # frames scored per second of video; (0, 30] as the inference function accepts
@@ -51,6 +60,9 @@ class DispatcherSettings:
     recover_per_run: int = 10  # overdue open records one camera's scheduled run takes over at most; 1..100
     # An upload is analysed in one-minute windows, each its own record; a longer one is REJECTED TOO_LONG. 1..1440
     max_upload_minutes: int = 60
+    # The per-camera FIFO queue the tick and uploads are sent to (the router's setting); None: walk the cameras in
+    # line (the local tests of the per-camera logic; not the deployed stack).
+    camera_jobs_queue_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DispatcherSettings:
@@ -63,7 +75,7 @@ class DispatcherSettings:
             inference_function=required(env, ENV_INFERENCE_FUNCTION),
             camera_ids=camera_ids(env, ENV_CAMERA_IDS),
             retention_days=integer(env, ENV_RETENTION_DAYS, 30, low=1, high=3650),
-            settle_seconds=integer(env, ENV_SETTLE_SECONDS, 60, low=0, high=3600),
+            settle_seconds=integer(env, ENV_SETTLE_SECONDS, DEFAULT_SETTLE_SECONDS, low=0, high=3600),
             max_windows_per_run=integer(env, ENV_MAX_WINDOWS_PER_RUN, 5, low=1, high=60),
             max_video_bytes=integer(env, ENV_MAX_VIDEO_BYTES, DEFAULT_MAX_VIDEO_BYTES, low=1, high=10 * 1024**3),
             sample_fps=number(env, ENV_SAMPLE_FPS, 1.0, above=0.0, high=MAX_SAMPLE_FPS),
@@ -73,4 +85,5 @@ class DispatcherSettings:
             max_attempts=integer(env, ENV_MAX_ATTEMPTS, 3, low=1, high=10),
             recover_per_run=integer(env, ENV_RECOVER_PER_RUN, 10, low=1, high=100),
             max_upload_minutes=integer(env, ENV_MAX_UPLOAD_MINUTES, 60, low=1, high=1440),
+            camera_jobs_queue_url=optional(env, ENV_CAMERA_JOBS_QUEUE_URL),
         )

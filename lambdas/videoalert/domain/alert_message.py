@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from videoalert.domain.first_seen import first_seen
 from videoalert.domain.ids import iso
 from videoalert.domain.records import VideoRecord
 from videoalert_contract.names import ALERT_ATTRIBUTE_CAMERA, ALERT_ATTRIBUTE_DECISION, ALERT_ATTRIBUTE_DEDUP
@@ -35,6 +36,7 @@ def build_alert(record: VideoRecord) -> AlertMessage:
         "camera_id": camera,
         "window": {"start": iso(start), "end": iso(record.window_end)}
         | ({"offset_s": record.clip_start_s} if record.clip_start_s else {}),
+        "first_seen": iso(first_seen(record)),
         "score": round(record.max_score, 4),
         "frames_over_threshold": record.frames_over_threshold,
         "threshold": record.threshold,

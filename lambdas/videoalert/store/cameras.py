@@ -1,8 +1,8 @@
-"""The cameras table: per-camera rule and the cursor of the next window to cut."""
+"""The cameras table: per-camera rule, the cursor of the next window to cut, and the camera's worker lease."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr
@@ -69,6 +69,18 @@ class CameraStore:
                 configs[camera_id] = self.register(camera_id)
         return sorted(configs.values(), key=lambda c: c.camera_id)
 
+    def camera_ids(self) -> list[str]:
+        """The id of every camera in the table plus the deploy-time ones (the tick needs nothing else: the keys-only
+        scan moves a fraction of the bytes of all_cameras)."""
+        ids: set[str] = {c for c in self.known_cameras if is_valid_camera_id(c)}
+        kwargs: dict[str, Any] = {"ProjectionExpression": "camera_id"}
+        while True:
+            page = self.table.scan(**kwargs)
+            ids.update(str(item["camera_id"]) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return sorted(ids)
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def advance_cursor(self, camera_id: str, expected: datetime | None, new: datetime) -> bool:
         """Move the cursor forward only if nobody else moved it (two overlapping runs never skip a minute)."""
         condition = Attr("cursor").not_exists() if expected is None else Attr("cursor").eq(iso(expected))
@@ -81,6 +93,35 @@ class CameraStore:
             if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
             raise
+
+    def lease(self, camera_id: str, holder: str, now: datetime, hold_for: timedelta) -> CameraConfig | None:
+        """Take the camera's worker lease until now + hold_for, unless another holder's lease is still running: the
+        guard that keeps a second worker off a camera even if the queue ever delivered its jobs to two at once.
+        Returns the camera as the write left it (its cursor as the previous holder left it), None if it is held.
+        Only an existing camera item can be leased (a condition, so no item is created here)."""
+        condition = Attr("camera_id").exists() & (
+            Attr("worker_lease_until").not_exists() | Attr("worker_lease_until").lt(iso(now))
+            | Attr("worker_lease_holder").eq(holder))
+        try:
+            answer = self.table.update_item(
+                Key={"camera_id": camera_id}, UpdateExpression="SET worker_lease_until = :u, worker_lease_holder = :h",
+                ConditionExpression=condition, ReturnValues="ALL_NEW",
+                ExpressionAttributeValues={":u": iso(now + hold_for), ":h": holder})
+            return self._config(answer["Attributes"])
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+
+    def release(self, camera_id: str, holder: str) -> None:
+        """Give the lease back (only this holder's: a lease another worker took after ours expired stays)."""
+        try:
+            self.table.update_item(Key={"camera_id": camera_id},
+                                   UpdateExpression="REMOVE worker_lease_until, worker_lease_holder",
+                                   ConditionExpression=Attr("worker_lease_holder").eq(holder))
+        except ClientError as err:
+            if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
 
     def put_rule(self, camera_id: str, rule: Rule) -> None:
         """Overwrite the rule as given (setup and tests); edits go through update_rule."""

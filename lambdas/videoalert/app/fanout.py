@@ -1,0 +1,112 @@
+"""Fan-out: the minute tick enqueues one job per camera, uploads are routed to their camera's queue group, and a
+camera worker takes one job under the camera's lease.
+
+Two guards keep a camera's windows in order and on one worker at a time:
+- the SQS FIFO queue: the message group is the camera, so SQS delivers a group's next message only after the
+  previous one was deleted (or its visibility timeout ran out), and the deduplication id (camera + tick minute,
+  or the object version) drops a tick or an upload event delivered twice;
+- the camera lease (cameras table, conditional write): a worker that finds another worker's lease still running
+  does not touch the camera. The queue alone would suffice while every worker ends within the visibility timeout;
+  the lease keeps the guarantee when one does not (a message whose visibility ran out under a worker that is still
+  running), for the in-line run and redrives, and on an emulator whose queue is not strict.
+Within a job, the records' own leases and conditional writes (store.videos) still make every result exactly once.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from videoalert.app.dispatch import ClipOutcome, Dependencies, Skip, take_upload, tick_camera
+from videoalert.domain.ids import camera_from_upload_key, utc
+from videoalert.domain.jobs import CameraJob, JobKind, tick_ready_at
+
+logger = logging.getLogger(__name__)
+
+
+class CameraBusy(Exception):
+    """Another worker holds the camera's lease; an upload job is retried later (its message stays queued)."""
+
+
+class NoJobQueue(RuntimeError):
+    """Fan-out was asked for, but no job queue is configured."""
+
+
+@dataclass(frozen=True)
+class FanOut:
+    cameras: int
+    sent: int
+    now: datetime  # the instant the jobs are due as of (after waiting for the last minute to settle)
+    waited_s: float  # how long the tick waited for the minute to settle
+    send_s: float  # listing the cameras and sending their jobs
+
+    def describe(self) -> dict[str, object]:
+        return {"cameras": self.cameras, "jobs_sent": self.sent, "now": self.now.isoformat(),
+                "waited_s": round(self.waited_s, 3), "send_s": round(self.send_s, 3)}
+
+
+def fan_out(deps: Dependencies, scheduled_at: datetime) -> FanOut:
+    """Enqueue one tick job per camera (disabled ones too: their overdue records are still recovered).
+
+    The tick waits until the minute that just ended has settled (settle_seconds after it ended) so that minute is
+    cut now, not a tick later; EventBridge fires somewhere within the minute, so a late firing waits for nothing.
+    """
+    if deps.jobs is None:
+        raise NoJobQueue("fan-out needs the camera job queue (CAMERA_JOBS_QUEUE_URL)")
+    now = max(utc(deps.clock()), utc(scheduled_at))
+    ready = tick_ready_at(now, deps.settings.settle_seconds)
+    waited = max(0.0, (ready - now).total_seconds())
+    if waited > 0:
+        deps.sleep(waited)
+        now = max(ready, utc(deps.clock()))
+    started = time.perf_counter()
+    cameras = deps.cameras.camera_ids()
+    sent = deps.jobs.send([CameraJob(JobKind.TICK, c, now) for c in cameras])
+    return FanOut(len(cameras), sent, now, waited, time.perf_counter() - started)
+
+
+def route_upload(deps: Dependencies, bucket: str, raw_key: str, *, etag: str | None,
+                 version_id: str | None) -> CameraJob:
+    """Put an uploaded object on its camera's queue group (raises ids.NotAnUploadKey for a key outside
+    uploads/<camera>/)."""
+    if deps.jobs is None:
+        raise NoJobQueue("routing an upload needs the camera job queue (CAMERA_JOBS_QUEUE_URL)")
+    camera_id, _ = camera_from_upload_key(raw_key)
+    job = CameraJob(JobKind.UPLOAD, camera_id, utc(deps.clock()), bucket, raw_key, etag, version_id)
+    deps.jobs.send([job])
+    return job
+
+
+def work(deps: Dependencies, job: CameraJob, *, holder: str | None = None) -> list[ClipOutcome]:
+    """Do one camera job under the camera's lease. A tick for a camera another worker holds is dropped (that
+    worker, or the next tick, cuts the windows: the cursor loses none); an upload raises CameraBusy (retried)."""
+    holder = holder or uuid.uuid4().hex
+    camera = deps.cameras.get(job.camera_id)
+    if camera is None:
+        if job.kind == JobKind.UPLOAD and job.bucket and job.key:
+            return take_upload(deps, job.bucket, job.key, etag=job.etag, version_id=job.version_id)  # REJECTED
+        logger.warning("tick for camera %s, which is not registered: nothing to do", job.camera_id)
+        return []
+    hold = timedelta(seconds=deps.settings.lease_seconds)
+    leased = deps.cameras.lease(camera.camera_id, holder, utc(deps.clock()), hold)
+    if leased is None:
+        if job.kind == JobKind.UPLOAD:
+            raise CameraBusy(f"camera {camera.camera_id} is held by another worker; the upload is retried")
+        logger.info("camera %s is held by another worker; this tick leaves its windows to it", camera.camera_id)
+        return [ClipOutcome(None, camera.camera_id, Skip.BUSY, metrics={"CameraBusy": 1})]
+    # Released when the job ends or raises; a worker that dies (killed, timed out) keeps it until it expires, by
+    # which time its clip's lease has expired too and the next holder's recovery finishes that clip.
+    try:
+        camera = leased  # the cursor as the previous holder left it
+        if job.kind == JobKind.UPLOAD and job.bucket and job.key:
+            outcomes = take_upload(deps, job.bucket, job.key, etag=job.etag, version_id=job.version_id)
+        else:
+            # Due as of the later of the tick and now: a job that waited in the queue cuts what has settled since.
+            outcomes = tick_camera(deps, camera, max(utc(job.now), utc(deps.clock())))
+    except Exception:
+        deps.cameras.release(camera.camera_id, holder)
+        raise
+    deps.cameras.release(camera.camera_id, holder)
+    return outcomes

@@ -1,0 +1,84 @@
+"""The per-camera job queue and its workers (issue 20): FIFO by camera, deduplicated per camera-tick, a DLQ, and
+concurrency set on every consumer."""
+from __future__ import annotations
+
+import pytest
+
+from infra.camera_workers import MAX_RECEIVES, worker_concurrency
+from infra.config import ConfigError, StackConfig
+from infra.dispatcher import RESERVED_CONCURRENCY as DISPATCHER_CONCURRENCY
+
+
+def _props(synth, construct) -> dict:
+    return synth.json["Resources"][synth.logical_id(construct)]["Properties"]
+
+
+def test_the_job_queue_is_fifo_per_camera_encrypted_with_a_fifo_dlq(synth):
+    workers = synth.stack.workers
+    queue = _props(synth, workers.queue)
+    assert queue["FifoQueue"] is True and queue["SqsManagedSseEnabled"] is True
+    # high-throughput FIFO: deduplication and throughput per message group (the camera)
+    assert queue["DeduplicationScope"] == "messageGroup" and queue["FifoThroughputLimit"] == "perMessageGroupId"
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVES
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] == synth.logical_id(workers.dead_letter_queue)
+    assert _props(synth, workers.dead_letter_queue)["FifoQueue"] is True
+
+
+def test_a_job_stays_invisible_longer_than_a_worker_can_run(synth):
+    queue = _props(synth, synth.stack.workers.queue)
+    worker = _props(synth, synth.stack.workers.function)
+    assert worker["Timeout"] < queue["VisibilityTimeout"] <= worker["Timeout"] + 60
+
+
+def test_the_worker_takes_one_job_at_a_time_reports_failures_per_job_and_is_capped(synth):
+    workers = synth.stack.workers
+    [mapping] = synth.resources("AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["EventSourceArn"]["Fn::GetAtt"][0] == synth.logical_id(workers.queue)
+    assert props["FunctionName"]["Ref"] == synth.logical_id(workers.function)
+    assert props["BatchSize"] == 1 and props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # the event source never runs more workers than are reserved for them: no throttles, no starving others
+    assert props["ScalingConfig"]["MaximumConcurrency"] == workers.concurrency
+    assert _props(synth, workers.function)["ReservedConcurrentExecutions"] == workers.concurrency
+
+
+def test_every_consumer_has_its_concurrency_set(synth):
+    stack = synth.stack
+    assert _props(synth, stack.dispatcher.function)["ReservedConcurrentExecutions"] == DISPATCHER_CONCURRENCY
+    # one scoring request per worker or dispatcher instance at most: inference is never the one throttled
+    assert (_props(synth, stack.inference.function)["ReservedConcurrentExecutions"]
+            == stack.workers.concurrency + DISPATCHER_CONCURRENCY)
+
+
+def test_only_the_dispatcher_knows_the_job_queue(synth):
+    dispatcher = _props(synth, synth.stack.dispatcher.function)["Environment"]["Variables"]
+    worker = _props(synth, synth.stack.workers.function)["Environment"]["Variables"]
+    assert dispatcher["CAMERA_JOBS_QUEUE_URL"] == {"Ref": synth.logical_id(synth.stack.workers.queue)}
+    assert "CAMERA_JOBS_QUEUE_URL" not in worker
+    # the worker emits the pipeline's metrics under the dispatcher's service name (the alarms read those)
+    assert worker["POWERTOOLS_SERVICE_NAME"] == dispatcher["POWERTOOLS_SERVICE_NAME"]
+    assert {k: v for k, v in worker.items() if k != "POWERTOOLS_SERVICE_NAME"} == {
+        k: v for k, v in dispatcher.items() if k not in ("CAMERA_JOBS_QUEUE_URL", "POWERTOOLS_SERVICE_NAME")}
+
+
+def test_late_camera_jobs_alarm(synth):
+    alarms = {a["Properties"]["AlarmDescription"]: a["Properties"]
+              for a in synth.resources("AWS::CloudWatch::Alarm").values()}
+    [late] = [a for d, a in alarms.items() if "oldest camera job" in d]
+    assert late["MetricName"] == "ApproximateAgeOfOldestMessage" and late["Threshold"] == 60
+
+
+@pytest.mark.parametrize("cameras,workers", [(1, 10), (40, 10), (1_000, 250), (10_000, 1000), (100_000, 1000)])
+def test_workers_scale_with_the_cameras_within_what_an_event_source_allows(cameras, workers):
+    assert worker_concurrency(cameras) == workers
+
+
+def test_the_worker_count_can_be_set_in_context_within_bounds():
+    assert StackConfig.from_context({"worker_concurrency": "64"}.get).worker_concurrency == 64
+    with pytest.raises(ConfigError, match="worker_concurrency"):
+        StackConfig.from_context({"worker_concurrency": "5000"}.get)
+
+
+def test_the_clip_and_camera_leases_outlast_a_worker_run(synth):
+    worker = _props(synth, synth.stack.workers.function)
+    assert int(worker["Environment"]["Variables"]["LEASE_SECONDS"]) >= worker["Timeout"] + 60
