@@ -14,6 +14,7 @@ from videoalert_contract.names import (
     ENV_INFERENCE_FUNCTION,
     ENV_INFERENCE_URLS,
     ENV_LEASE_SECONDS,
+    ENV_LINKS_BASE_URL,
     ENV_MAX_ATTEMPTS,
     ENV_MAX_UPLOAD_MINUTES,
     ENV_MAX_VIDEO_BYTES,
@@ -22,6 +23,7 @@ from videoalert_contract.names import (
     ENV_RETENTION_DAYS,
     ENV_SAMPLE_FPS,
     ENV_SETTLE_SECONDS,
+    ENV_SIGNING_SECRET,
     ENV_VIDEO_BUCKET,
     ENV_VIDEOS_TABLE,
 )
@@ -51,6 +53,9 @@ class DispatcherSettings:
     recover_per_run: int = 10  # overdue open records one camera's scheduled run takes over at most; 1..100
     # An upload is analysed in one-minute windows, each its own record; a longer one is REJECTED TOO_LONG. 1..1440
     max_upload_minutes: int = 60
+    # The alert's one-tap links: the key's secret and the public endpoint they point at (both, or no links).
+    signing_secret: str | None = None
+    links_base_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DispatcherSettings:
@@ -73,4 +78,6 @@ class DispatcherSettings:
             max_attempts=integer(env, ENV_MAX_ATTEMPTS, 3, low=1, high=10),
             recover_per_run=integer(env, ENV_RECOVER_PER_RUN, 10, low=1, high=100),
             max_upload_minutes=integer(env, ENV_MAX_UPLOAD_MINUTES, 60, low=1, high=1440),
+            signing_secret=optional(env, ENV_SIGNING_SECRET),
+            links_base_url=optional(env, ENV_LINKS_BASE_URL),
         )
