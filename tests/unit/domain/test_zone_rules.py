@@ -45,3 +45,22 @@ def test_a_masked_region_is_ignored_entirely():
     frames = tiles([0.6, 0.0, 1.0, 0.4])
     verdict = decide_frames(frames, Rule(masks=(RIGHT_TOP,)), 0.5)
     assert verdict.decision == Decision.NO_ALERT and verdict.max_score == 0.1  # only the whole frames count
+
+
+def test_tune_replays_stored_scores_under_the_cameras_zones():
+    from fixtures.records import record_from
+    from videoalert.domain.whatif import candidates, evaluate
+
+    # Given two alerted clips, a statue's tiles on the right (labelled not a person) and a person's on the left
+    def clip(video_id, box, label):
+        return record_from({"video_id": video_id, "camera_id": "cam1", "status": "DONE", "decision": "ALERT",
+                            "threshold": 0.5, "model_threshold": 0.5, "label": label,
+                            "frame_scores": [f.to_payload() for f in tiles(box)]})
+
+    records = [clip("statue", [0.6, 0.1, 0.9, 0.4], "false_positive"), clip("person", [0.1, 0.1, 0.4, 0.4],
+                                                                            "true_positive")]
+    # When the what-if replays them under a rule whose zone is the left half (and under every candidate of it)
+    outcome = evaluate(records, Rule(zones=(LEFT,), cooldown_s=0))
+    # Then the statue no longer alerts and the person still does
+    assert (outcome.false_positives_removed, outcome.people_missed, outcome.alerts_after) == (1, 0, 1)
+    assert all(r.zones == (LEFT,) for r in candidates(Rule(zones=(LEFT,)), 0.5))
