@@ -105,6 +105,7 @@ def test_tampered_expired_and_cross_video_links_are_refused_and_change_nothing(t
     assert loop.deps.memory.entries("cam1") == []
     assert refusals(caplog) == ["WRONG_SUBJECT", "BAD_SIGNATURE", "EXPIRED", "BAD_SIGNATURE", "MALFORMED"]
     assert token not in logged(caplog) and expired not in logged(caplog)
+    assert deps.keys.current().decode() not in logged(caplog)  # nor the signing key, ever
 
 
 def test_the_review_page_lists_the_cameras_events_newest_first_with_working_buttons(tapped):
