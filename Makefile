@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 LOCAL_REQS := requirements-local.txt lambdas/requirements.txt inference_container/requirements.txt
 DEV_REQS := requirements-dev.txt requirements.txt training/requirements.txt $(LOCAL_REQS)
 
-.PHONY: setup setup-local run test lint types check synth deploy train train-real eval bench
+.PHONY: setup setup-local setup-browser run test lint types check synth deploy train train-real eval bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ $(VENV)/.dev-installed: $(VENV)/.local-installed $(DEV_REQS)
 
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+
+## The review page's browser test uses Debian's Chromium and its driver (skipped, saying so, without them).
+setup-browser:
+	apt-get install -y chromium chromium-driver
 
 setup-local: $(VENV)/.local-installed
 setup: $(VENV)/.dev-installed node_modules/.package-lock.json

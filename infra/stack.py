@@ -14,13 +14,14 @@ from infra.feedback import Feedback
 from infra.inference import TIMEOUT as INFERENCE_TIMEOUT
 from infra.inference import Inference
 from infra.ingest import Ingest
+from infra.links import Links
 from infra.monitoring import NAMESPACE, Monitoring
 from infra.review import Review
 from infra.storage import Storage
 from videoalert_contract import names as env
 
 SERVICE_NAMES = {"dispatcher": "videoalert-dispatcher", "inference": "videoalert-inference",
-                 "feedback": "videoalert-feedback", "review": "videoalert-review"}
+                 "feedback": "videoalert-feedback", "review": "videoalert-review", "links": "videoalert-links"}
 
 
 class VideoAlertStack(cdk.Stack):
@@ -43,6 +44,11 @@ class VideoAlertStack(cdk.Stack):
         bucket, videos, cameras, fp_memory = (storage.video_bucket.bucket_name, storage.videos_table.table_name,
                                               storage.cameras_table.table_name, storage.fp_memory_table.table_name)
         camera_ids = ",".join(config.cameras)
+        links = Links(self, "Links", removal_policy=removal, environment={
+            env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras, env.ENV_FP_MEMORY_TABLE: fp_memory,
+            env.ENV_SPENT_TOKENS_TABLE: storage.spent_tokens_table.table_name, env.ENV_VIDEO_BUCKET: bucket,
+            env.ENV_CAMERA_IDS: camera_ids, **powertools("links")})
+        links.function.add_environment(env.ENV_SIGNING_SECRET, links.secret.secret_arn)
         pipeline_env = {
             env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos,
             env.ENV_CAMERAS_TABLE: cameras, env.ENV_FP_MEMORY_TABLE: fp_memory,
@@ -51,6 +57,9 @@ class VideoAlertStack(cdk.Stack):
             env.ENV_CAMERA_IDS: camera_ids,
             env.ENV_RETENTION_DAYS: str(config.video_retention_days),
             env.ENV_LEASE_SECONDS: str(int(DISPATCHER_LEASE.to_seconds())),
+            # the alert's one-tap links: the signing key's secret and the public endpoint they point at
+            env.ENV_SIGNING_SECRET: links.secret.secret_arn,
+            env.ENV_LINKS_BASE_URL: links.url.url,
         }
         workers = CameraWorkers(self, "CameraWorkers", concurrency=workers_count, removal_policy=removal,
                                 # the dispatcher's service name: its metrics (and alarms) are the pipeline's, as before
@@ -94,6 +103,16 @@ class VideoAlertStack(cdk.Stack):
         storage.grant_calls(feedback.function, storage.videos_table, "GetItem", "UpdateItem")  # records the label
         storage.grant_calls(feedback.function, storage.fp_memory_table, "Query", "BatchWriteItem")
         storage.grant_calls(feedback.function, storage.cameras_table, "GetItem", "PutItem")
+        # The public links function: label (as feedback does), spend tokens, read the camera's events, presign media.
+        storage.grant_calls(links.function, storage.videos_table, "GetItem", "UpdateItem", "Query")
+        storage.grant_calls(links.function, storage.fp_memory_table, "Query", "BatchWriteItem")
+        storage.grant_calls(links.function, storage.cameras_table, "GetItem", "PutItem")
+        storage.grant_calls(links.function, storage.spent_tokens_table, "PutItem")
+        storage.grant_read_videos(links.function)  # presigned frame and clip links are signed with its role
+        links.grant_read_key(links.function)
+        links.grant_read_key(dispatcher.function)  # signs the links of a redriven clip's alert
+        storage.grant_write_videos(dispatcher.function)  # and writes its best frame under the video's id
+        links.grant_read_key(workers.function)  # signs the alert's links (its frame: grant_write_videos above)
         storage.grant_calls(review.function, storage.videos_table, "Query")
         storage.grant_calls(review.function, storage.cameras_table, "GetItem", "PutItem", "Scan")
         storage.grant_read_videos(review.function)  # copy source of sampled clips
@@ -103,7 +122,7 @@ class VideoAlertStack(cdk.Stack):
             self, "Monitoring", stage=config.stage, cameras=config.cameras,
             functions={"dispatcher": dispatcher.function, "camera-worker": workers.function,
                        "inference": inference.function,
-                       "feedback": feedback.function, "review": review.function},
+                       "feedback": feedback.function, "review": review.function, "links": links.function},
             dead_letter_queues={"dispatcher": dispatcher.dead_letter_queue, "camera-jobs": workers.dead_letter_queue,
                                 "review": review.dead_letter_queue,
                                 "alert-delivery": alerts.undelivered_queue},
@@ -122,6 +141,9 @@ class VideoAlertStack(cdk.Stack):
             "FeedbackFunctionName": feedback.function.function_name,
             "ReviewFunctionName": review.function.function_name,
             "FeedbackUrl": feedback.url.url,
+            "FeedbackLinksUrl": links.url.url,
+            "LinksFunctionName": links.function.function_name,
+            "SpentTokensTableName": storage.spent_tokens_table.table_name,
             "DashboardName": monitoring.dashboard.dashboard_name,
             "StreamNames": ",".join(ingest.stream_names.values()),
             "CameraProducerPolicyArn": ingest.producer_policy.managed_policy_arn,
@@ -130,4 +152,4 @@ class VideoAlertStack(cdk.Stack):
             cdk.CfnOutput(self, name, value=value)
         self.storage, self.ingest, self.alerts, self.inference = storage, ingest, alerts, inference
         self.dispatcher, self.feedback, self.review, self.monitoring = dispatcher, feedback, review, monitoring
-        self.workers = workers
+        self.workers, self.links = workers, links

@@ -62,6 +62,10 @@ class Storage(Construct):
         # Embeddings of frames users marked as false positives, bounded per camera by the feedback code.
         self.fp_memory_table = self._table("FpMemoryTable", names.FP_MEMORY_PARTITION_KEY,
                                            sort_key=names.FP_MEMORY_SORT_KEY, removal_policy=removal_policy)
+        # One-tap link tokens already used (the replay check); each item expires with its token.
+        self.spent_tokens_table = self._table("SpentTokensTable", names.SPENT_TOKENS_PARTITION_KEY,
+                                              removal_policy=removal_policy,
+                                              time_to_live_attribute=names.SPENT_TOKENS_TTL_ATTRIBUTE)
 
     def _table(self, construct_id: str, partition_key: str, *, removal_policy: cdk.RemovalPolicy,
                sort_key: str | None = None, time_to_live_attribute: str | None = None) -> dynamodb.Table:

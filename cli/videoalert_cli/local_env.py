@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import socket
 import urllib.request
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import boto3
 
 from videoalert.config.dispatcher import DispatcherSettings
+from videoalert.config.links import LinksSettings
 from videoalert_contract import names
 
 REGION = "us-east-1"
@@ -31,6 +33,8 @@ class LocalResources:
     alert_queue_url: str
     cameras: tuple[str, ...]
     served: bool = False  # on moto's server (an HTTP endpoint), not moto's in-process mock
+    spent_tokens_table: str = names.local_names()["spent_tokens_table"]
+    signing_secret: str = names.local_names()["signing_secret"]
 
     def settings(self, **overrides) -> DispatcherSettings:
         # Presigned URLs need an HTTP server behind them: the emulator's server has one, the in-process mock not.
@@ -39,7 +43,14 @@ class LocalResources:
                                   inference_function=names.local_names()["inference_function"],
                                   camera_ids=self.cameras,
                                   **{"fp_memory_table": self.fp_memory_table, "inference_urls": self.served,
-                                     **overrides})
+                                     "signing_secret": self.signing_secret, **overrides})
+
+    def links_settings(self) -> LinksSettings:
+        """The public links function's settings (one-tap labels, the review page)."""
+        return LinksSettings(videos_table=self.videos_table, cameras_table=self.cameras_table,
+                             fp_memory_table=self.fp_memory_table, spent_tokens_table=self.spent_tokens_table,
+                             signing_secret=self.signing_secret, video_bucket=self.video_bucket,
+                             camera_ids=self.cameras)
 
 
 def free_port() -> int:
@@ -112,6 +123,14 @@ def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = 
         KeySchema=[{"AttributeName": names.FP_MEMORY_PARTITION_KEY, "KeyType": "HASH"},
                    {"AttributeName": names.FP_MEMORY_SORT_KEY, "KeyType": "RANGE"}],
     )
+    ddb.create_table(
+        TableName=n["spent_tokens_table"], BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": names.SPENT_TOKENS_PARTITION_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": names.SPENT_TOKENS_PARTITION_KEY, "KeyType": "HASH"}],
+    )
+    # The link-signing key: in AWS generated and rotated by the stack; here a fresh random key per run.
+    sess.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
+        Name=n["signing_secret"], SecretString=secrets.token_urlsafe(48))
     sns = sess.client("sns", endpoint_url=endpoint_url)
     topic_arn = sns.create_topic(Name=n["alert_topic"])["TopicArn"]
     sqs = sess.client("sqs", endpoint_url=endpoint_url)

@@ -136,6 +136,14 @@ def _import_handlers() -> tuple[Any, Any]:
     return dispatcher, inference
 
 
+def _links_handler() -> Any:
+    if str(ROOT / "lambdas") not in sys.path:
+        sys.path.insert(0, str(ROOT / "lambdas"))
+    import feedback_links
+
+    return feedback_links
+
+
 def _connect_upload_notifications(sess: Any, endpoint: str | None, bucket: str) -> str:
     """S3 ObjectCreated on uploads/ -> an SQS queue the run reads (in AWS, S3 invokes the dispatcher directly)."""
     sqs = sess.client("sqs", endpoint_url=endpoint)
@@ -317,13 +325,23 @@ class _LocalRun:
 
         if serve:
             self._refuse_a_second_emulator()
+        from .links_server import serve_links
+
         credentials = local_env.session().get_credentials().get_frozen_credentials()
+        links = _links_handler()
         with local_env.moto_server() as endpoint, LocalKvsEndpoint(credentials=credentials,
-                                                                  region=local_env.REGION) as kvs:
+                                                                  region=local_env.REGION) as kvs, \
+                serve_links(links.handler) as links_url:
             os.environ["AWS_ENDPOINT_URL"] = endpoint  # the inference handler's own S3 client goes to the emulator
             self.say(f"emulators: moto server at {endpoint}, Kinesis Video Streams stand-in at {kvs.url}")
             self.sess, self.endpoint, self.kvs = local_env.session(), endpoint, kvs
             self.res = local_env.create_resources(self.sess, endpoint_url=endpoint, cameras=(self.camera,))
+            from videoalert.wiring import build_links
+
+            # The public links function (one-tap feedback, the review page) on 127.0.0.1, as its function URL in AWS.
+            links._deps = build_links(self.res.links_settings(), session=self.sess, endpoint_url=endpoint)
+            self.links_url = links_url
+            self.say(f"feedback links and review page at {links_url}")
             self.kvs_client = self.sess.client("kinesisvideo", endpoint_url=kvs.url)
             for camera_id in self.res.cameras:  # the stack creates one stream per camera
                 self.kvs_client.create_stream(StreamName=stream_name(camera_id), DataRetentionInHours=24)
@@ -333,7 +351,8 @@ class _LocalRun:
             from videoalert.aws.inference import InProcessInferenceClient
             from videoalert.wiring import build_dependencies
 
-            self.deps = build_dependencies(self.res.settings(), session=self.sess, endpoint_url=endpoint,
+            self.deps = build_dependencies(self.res.settings(links_base_url=links_url), session=self.sess,
+                                           endpoint_url=endpoint,
                                            inference=InProcessInferenceClient(inference.handler),
                                            clip_source=KvsClipSource(self.kvs_client))
             self.dispatcher._dependencies = self.deps
@@ -536,6 +555,8 @@ class _LocalRun:
                  f"Their state (records, clips, streams, alerts) lives in this process's memory only: stopping it "
                  f"loses them, and a new run starts empty. An event the dispatcher fails on is kept in {DEAD_LETTERS} "
                  f"and the run goes on.")
+        if self.deps.links is not None:  # a signed review link, valid 7 days (the run's key dies with the run)
+            self.say(f"review page of {camera}: {self.deps.links.review_url(camera, datetime.now(UTC))}")
 
         def report(answer: dict[str, Any]) -> None:
             for outcome in answer.get("outcomes", []):

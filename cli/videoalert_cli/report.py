@@ -65,9 +65,12 @@ def frame_at(parts: list[bytes], t: float) -> Any | None:
     return best
 
 
-def best_frame_jpeg(parts: list[bytes], score: dict[str, Any], max_width: int = 480) -> bytes | None:
-    """The best-scoring frame with its scored region outlined (the whole frame when the score is of it)."""
+def best_frame_jpeg(parts: list[bytes], score: dict[str, Any], max_width: int = 480,
+                    rule: dict[str, Any] | None = None) -> bytes | None:
+    """The best-scoring frame with its scored region outlined (the whole frame when the score is of it), and the
+    rule's zones (green) and masks (grey, hatched out) drawn over it."""
     import cv2
+    import numpy as np
 
     image = frame_at(parts, float(score["t"]))
     if image is None:
@@ -76,6 +79,14 @@ def best_frame_jpeg(parts: list[bytes], score: dict[str, Any], max_width: int = 
     if w > max_width:
         image = cv2.resize(image, (max_width, int(h * max_width / w)), interpolation=cv2.INTER_AREA)
         h, w = image.shape[:2]
+    for name, color in (("zones", (113, 204, 46)), ("masks", (90, 90, 90))):
+        for poly in (rule or {}).get(name) or ():
+            points = np.array([[int(x * (w - 1)), int(y * (h - 1))] for x, y in poly], dtype=np.int32)
+            if name == "masks":
+                shaded = image.copy()
+                cv2.fillPoly(shaded, [points], color)
+                image = cv2.addWeighted(shaded, 0.55, image, 0.45, 0)
+            cv2.polylines(image, [points], True, color, 2, cv2.LINE_AA)
     box = score.get("box")
     x0, y0, x1, y1 = (0.0, 0.0, 1.0, 1.0) if not box else (float(v) for v in box)
     p0 = (int(x0 * (w - 1)), int(y0 * (h - 1)))
@@ -127,7 +138,7 @@ def write_report(result: Any, out_dir: Any, read_clip: Callable[[dict[str, Any]]
             png = base64.b64encode(_plot_png(record, label)).decode()
             parts.append(f'<img alt="score over time" src="data:image/png;base64,{png}">')
             best = max(frames, key=lambda f: f["score"])
-            jpeg = best_frame_jpeg(read_clip(record), best)
+            jpeg = best_frame_jpeg(read_clip(record), best, rule=record.get("rule"))
             if jpeg:
                 where = "whole frame" if not best.get("box") else f"{best.get('region')} {best['box']}"
                 parts.append(

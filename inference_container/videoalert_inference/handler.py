@@ -9,11 +9,20 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
+import av
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from videoalert_contract.inference import FrameScore, InferenceRequest, RejectedClip, ScoredClip, TopEmbedding
+from videoalert_contract.inference import (
+    BestFrame,
+    FrameScore,
+    InferenceRequest,
+    RejectedClip,
+    ScoredClip,
+    TopEmbedding,
+)
 
+from .best_frame import best_entry, best_frame_jpeg
 from .errors import BadInputError
 from .model import PersonClassifier, load_classifier
 from .scoring import ClipScores, score_clip
@@ -107,25 +116,45 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         downloaded = time.perf_counter()
         scores = score_clip(parts, runtime.classifier, request.sample_fps, request.max_frames,
                             regions=request.regions, top_k_embeddings=request.top_k_embeddings,
-                            start_s=request.start_s, end_s=request.end_s, **runtime.settings.scoring_options())
+                            start_s=request.start_s, end_s=request.end_s, zones=request.zones, masks=request.masks,
+                            **runtime.settings.scoring_options())
     except BadInputError as exc:
         logger.warning("video not scored", extra={"code": exc.code, "reason": exc.message})
         metrics.add_metric(name="BadInput", unit=MetricUnit.Count, value=1)
         return RejectedClip(video_id, exc.code, exc.message).to_payload()
     download_ms = (downloaded - started) * 1000
-    response = to_response(request.video_id, runtime.classifier, scores, download_ms)
+    best = best_frame(request, parts, scores, runtime) if request.best_frame else None
+    response = to_response(request.video_id, runtime.classifier, scores, download_ms, best)
     _record(scores, response)
     return response
 
 
-def to_response(video_id: str, classifier: PersonClassifier, scores: ClipScores, download_ms: float) -> dict[str, Any]:
+def best_frame(request: InferenceRequest, parts: list[bytes], scores: ClipScores, runtime: Runtime) -> BestFrame | None:
+    """The best counting entry's frame as a JPEG; a frame that no longer decodes costs the alert its picture, never
+    its scores."""
+    entry = best_entry(scores.frames, request.zones, request.masks)
+    if entry is None:
+        return None
+    started = time.perf_counter()
+    try:
+        jpeg = best_frame_jpeg(parts, entry, runtime.settings.limits)
+    except (BadInputError, av.FFmpegError, ValueError) as exc:
+        logger.warning("best frame not made", extra={"reason": str(exc)[:200]})
+        return None
+    logger.info("best frame made", extra={"t": entry.t, "region": entry.region, "bytes": len(jpeg or b""),
+                                          "ms": round((time.perf_counter() - started) * 1000, 1)})
+    return None if jpeg is None else BestFrame(_frame_score(entry), jpeg)
+
+
+def to_response(video_id: str, classifier: PersonClassifier, scores: ClipScores, download_ms: float,
+                best: BestFrame | None = None) -> dict[str, Any]:
     timings = {"download": round(download_ms, 1), **scores.timings_ms}
     timings["total"] = round(download_ms + scores.timings_ms["total"], 1)
     return ScoredClip(
         video_id=video_id, model_version=classifier.version, threshold=classifier.threshold,
         frames=tuple(_frame_score(f) for f in scores.frames),
         top_embeddings=tuple(TopEmbedding(_frame_score(e), tuple(e.embedding)) for e in scores.top_embeddings),
-        video=scores.video.to_dict(), timings_ms=timings,
+        video=scores.video.to_dict(), timings_ms=timings, best_frame=best,
     ).to_payload()
 
 

@@ -3,14 +3,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from videoalert_contract.inference import REGION_FULL, REGION_MODES, REGION_MOTION, REGION_TILE, REGION_TILES
+from videoalert_contract.zones import Polygon
 
 from .errors import CORRUPT_VIDEO, NO_FRAMES, OVER_LIMIT, BadInputError
 from .frames import DecodeStats, FrameSampler, SampledFrame, VideoInfo, VideoSource, WorkLimits
+from .masking import Blanker
 from .model import PersonClassifier, Prediction
 from .motion import MotionDetector, crop
 from .pipeline import map_in_order, prefetch
@@ -85,6 +87,8 @@ def score_clip(
     limits: WorkLimits | None = None,
     start_s: float = 0.0,
     end_s: float | None = None,
+    zones: Sequence[Polygon] = (),
+    masks: Sequence[Polygon] = (),
 ) -> ClipScores:
     """Score one clip given as bytes, a path, or a list of consecutive parts (timestamps continue across parts).
 
@@ -98,6 +102,9 @@ def score_clip(
     run is thread-safe), so when decoding ends the batches still waiting take both vCPUs, not one.
     limits: what decoding may cost (frames.WorkLimits, checked as it goes); start_s, end_s: only frames in that
     time range of the clip are sampled (a window of a long upload); the video info gives the whole clip's length.
+    zones, masks: the camera's (videoalert_contract.zones); each sampled frame has what is outside the zones or
+    inside a mask blanked (masking.Blanker) before anything else sees it, so the whole-frame score, the motion
+    search, its crops and the tiles all ignore it.
     Raises BadInputError (with the contract's code) for a video that cannot be scored or is over a limit.
     """
     if regions not in REGION_MODES:
@@ -114,6 +121,7 @@ def score_clip(
                            decoder_threads=decoder_threads, decoder_workers=decoder_workers, tile_grid=grid,
                            limits=limits, start_s=start_s, end_s=end_s)
     detector = MotionDetector() if use_motion else None
+    blank = Blanker(zones, masks, [255.0 * m for m in classifier.spec.mean])
     frames_sampled = 0
     regions_s = 0.0  # motion search, crops and their resizing
     items: list[_Item] = []
@@ -130,6 +138,10 @@ def score_clip(
             for frame in sampler.sample(part):
                 frames_sampled += 1
                 t0 = time.perf_counter()
+                if blank.active:
+                    frame = replace(frame, image=blank(frame.image),
+                                    full=None if frame.full is None else blank(frame.full),
+                                    canvas=None if frame.canvas is None else blank(frame.canvas))
                 new = _items_of(frame, detector, use_full, classifier.spec.input_size,
                                 grid if (frames_sampled - 1) % tile_every == 0 else None)
                 entries += len(new)

@@ -12,17 +12,22 @@ import boto3
 from botocore.config import Config
 
 from videoalert.app.dispatch import Dependencies
+from videoalert.app.links import LinkSigner
+from videoalert.app.one_tap import LinkDependencies
 from videoalert.app.ports import Cameras, ClipSource, Inference, Memory, ReviewBucket, Videos
 from videoalert.aws.inference import LambdaInferenceClient
 from videoalert.aws.jobs import CameraJobQueue
 from videoalert.aws.s3 import ClipStore
 from videoalert.aws.s3 import ReviewBucket as S3ReviewBucket
+from videoalert.aws.secrets import SecretRotation, SigningKeys
 from videoalert.aws.sns import AlertPublisher
 from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.config.feedback import FeedbackSettings
+from videoalert.config.links import LinksSettings
 from videoalert.config.review import ReviewSettings
 from videoalert.store.cameras import CameraStore
 from videoalert.store.memory import FpMemory
+from videoalert.store.tokens import SpentTokens
 from videoalert.store.videos import VideoRecords
 
 # The inference call waits for the whole clip to be scored; the SDK must not retry it on its own.
@@ -58,6 +63,8 @@ def build_dependencies(settings: DispatcherSettings, *, session: boto3.session.S
         clip_source=clip_source,
         memory=FpMemory(dynamodb.Table(settings.fp_memory_table)) if settings.fp_memory_table else None,
         jobs=CameraJobQueue(client("sqs"), settings.camera_jobs_queue_url) if settings.camera_jobs_queue_url else None,
+        links=(LinkSigner(SigningKeys(client("secretsmanager"), settings.signing_secret), settings.links_base_url)
+               if settings.signing_secret and settings.links_base_url else None),
     )
 
 
@@ -96,3 +103,23 @@ def build_review(settings: ReviewSettings, *, session: boto3.session.Session | N
         cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
         bucket=S3ReviewBucket(session.client("s3"), settings.review_bucket, video_bucket=settings.video_bucket),
     )
+
+
+def build_links(settings: LinksSettings, *, session: boto3.session.Session | None = None,
+                endpoint_url: str | None = None) -> LinkDependencies:
+    """The public feedback-links function's adapters (one-tap labels, the review page)."""
+    session = session or boto3.session.Session()
+    dynamodb = session.resource("dynamodb", config=AWS_CONFIG, endpoint_url=endpoint_url)
+    return LinkDependencies(
+        records=VideoRecords(dynamodb.Table(settings.videos_table)),
+        cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
+        memory=FpMemory(dynamodb.Table(settings.fp_memory_table), capacity=settings.fp_memory_capacity),
+        spent=SpentTokens(dynamodb.Table(settings.spent_tokens_table)),
+        keys=SigningKeys(session.client("secretsmanager", config=AWS_CONFIG, endpoint_url=endpoint_url),
+                         settings.signing_secret),
+        clips=ClipStore(session.client("s3", config=S3_CONFIG, endpoint_url=endpoint_url), settings.video_bucket),
+    )
+
+
+def build_rotation(*, session: boto3.session.Session | None = None) -> SecretRotation:
+    return SecretRotation((session or boto3.session.Session()).client("secretsmanager", config=AWS_CONFIG))

@@ -6,12 +6,15 @@ crash) and answers with ScoredClip or RejectedClip.to_payload().
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .errors import BAD_REQUEST, BadInputError
+from .zones import BadPolygon, Polygon, polygons, to_lists
 
 # What of each sampled frame the inference function classifies (request field `regions`).
 REGION_FULL = "full"
@@ -55,10 +58,15 @@ class InferenceRequest:
     # Only frames in [start_s, end_s) of the clip are scored (one window of a long upload); end_s None: to the end.
     start_s: float = 0.0
     end_s: float | None = None
+    # The camera's zones and masks (videoalert_contract.zones): pixels outside the allowed area are blanked before
+    # scoring; best_frame: answer with the best counting entry's frame as a JPEG (its box drawn).
+    zones: tuple[Polygon, ...] = ()
+    masks: tuple[Polygon, ...] = ()
+    best_frame: bool = False
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON object sent to the function; urls only when there are any (they are credentials), the time range
-        only when it is not the whole clip."""
+        only when it is not the whole clip, zones, masks and best_frame only when set."""
         payload: dict[str, Any] = {
             "video_id": self.video_id, "bucket": self.bucket, "key": self.keys[0], "more_keys": list(self.keys[1:]),
             "sample_fps": self.sample_fps, "max_frames": self.max_frames,
@@ -68,6 +76,12 @@ class InferenceRequest:
             payload["urls"] = list(self.urls)
         if self.start_s or self.end_s is not None:
             payload |= {"start_s": self.start_s, "end_s": self.end_s}
+        if self.zones:
+            payload["zones"] = to_lists(self.zones)
+        if self.masks:
+            payload["masks"] = to_lists(self.masks)
+        if self.best_frame:
+            payload["best_frame"] = True
         return payload
 
     @classmethod
@@ -98,8 +112,15 @@ class InferenceRequest:
         if start_s < 0 or (end_s is not None and end_s <= start_s):
             raise BadInputError(BAD_REQUEST, f"need 0 <= start_s < end_s, got {start_s}, {end_s}")
         keys = (key, *more_keys)
+        try:
+            zones, masks = polygons(event.get("zones")), polygons(event.get("masks"))
+        except (BadPolygon, TypeError) as exc:
+            raise BadInputError(BAD_REQUEST, f"zones and masks must be lists of polygons: {exc}") from None
+        best_frame = event.get("best_frame", False)
+        if not isinstance(best_frame, bool):
+            raise BadInputError(BAD_REQUEST, f"best_frame must be true or false, got {best_frame!r}")
         return cls(video_id, bucket, keys, sample_fps, max_frames, top_k, regions, _urls(event, len(keys)),
-                   start_s, end_s)
+                   start_s, end_s, zones, masks, best_frame)
 
 
 @dataclass(frozen=True)
@@ -148,6 +169,28 @@ class TopEmbedding:
 
 
 @dataclass(frozen=True)
+class BestFrame:
+    """The frame of the best entry that counts (inside the zones), decoded from the clip, as a JPEG with the scored
+    region drawn; base64 in the payload (tens of KB, far below Lambda's 6 MB answer)."""
+
+    frame: FrameScore
+    jpeg: bytes
+
+    def to_payload(self) -> dict[str, Any]:
+        return self.frame.to_payload() | {"jpeg_base64": base64.b64encode(self.jpeg).decode("ascii")}
+
+    @classmethod
+    def from_payload(cls, entry: object) -> BestFrame:
+        frame = FrameScore.from_payload(entry)
+        assert isinstance(entry, Mapping)  # checked by FrameScore.from_payload
+        try:
+            jpeg = base64.b64decode(str(entry["jpeg_base64"]), validate=True)
+        except (KeyError, binascii.Error, ValueError) as exc:
+            raise MalformedResponse(f"best_frame needs jpeg_base64: {exc}") from exc
+        return cls(frame, jpeg)
+
+
+@dataclass(frozen=True)
 class ScoredClip:
     """Answer {"ok": true}: per-frame (per-region) person scores of the clip."""
 
@@ -158,13 +201,15 @@ class ScoredClip:
     top_embeddings: tuple[TopEmbedding, ...] = ()
     video: Mapping[str, Any] | None = None  # width, height, fps, duration_s, codec
     timings_ms: Mapping[str, Any] | None = None  # download, decode, preprocess, inference, total (ms)
+    best_frame: BestFrame | None = None  # when the request asked for it and an entry counts
 
     def to_payload(self) -> dict[str, Any]:
-        return {"ok": True, "video_id": self.video_id, "model_version": self.model_version,
-                "threshold": self.threshold, "frames": [f.to_payload() for f in self.frames],
-                "top_embeddings": [e.to_payload() for e in self.top_embeddings],
-                "video": None if self.video is None else dict(self.video),
-                "timings_ms": None if self.timings_ms is None else dict(self.timings_ms)}
+        payload = {"ok": True, "video_id": self.video_id, "model_version": self.model_version,
+                   "threshold": self.threshold, "frames": [f.to_payload() for f in self.frames],
+                   "top_embeddings": [e.to_payload() for e in self.top_embeddings],
+                   "video": None if self.video is None else dict(self.video),
+                   "timings_ms": None if self.timings_ms is None else dict(self.timings_ms)}
+        return payload if self.best_frame is None else payload | {"best_frame": self.best_frame.to_payload()}
 
 
 @dataclass(frozen=True)
@@ -199,7 +244,7 @@ def parse_response(payload: object) -> InferenceResponse:
         threshold = float(payload["threshold"])
     except (KeyError, TypeError, ValueError) as exc:
         raise MalformedResponse(f"inference answer without a numeric threshold: {exc}") from exc
-    video, timings = payload.get("video"), payload.get("timings_ms")
+    video, timings, best = payload.get("video"), payload.get("timings_ms"), payload.get("best_frame")
     return ScoredClip(
         video_id=video_id,
         model_version=None if payload.get("model_version") is None else str(payload["model_version"]),
@@ -208,6 +253,7 @@ def parse_response(payload: object) -> InferenceResponse:
         top_embeddings=tuple(TopEmbedding.from_payload(e) for e in tops),
         video=dict(video) if isinstance(video, Mapping) else None,
         timings_ms=dict(timings) if isinstance(timings, Mapping) else None,
+        best_frame=None if best is None else BestFrame.from_payload(best),
     )
 
 

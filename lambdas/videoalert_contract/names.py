@@ -41,6 +41,10 @@ CAMERAS_PARTITION_KEY = "camera_id"
 FP_MEMORY_PARTITION_KEY = "camera_id"
 FP_MEMORY_SORT_KEY = "entry_id"  # "<added_at ISO>#<video_id>#<kind>#<nn>": a query returns the oldest first
 
+# DynamoDB: spent link tokens (one item per one-tap feedback token used; expires with the token).
+SPENT_TOKENS_PARTITION_KEY = "token_id"
+SPENT_TOKENS_TTL_ATTRIBUTE = "expires_at"
+
 # S3 layout inside the review bucket: review/<yyyy>/<mm>/<dd>/ holds the day's sample and its manifests.
 REVIEW_PREFIX = "review/"
 
@@ -75,6 +79,9 @@ ENV_INFERENCE_URLS = "INFERENCE_CLIP_URLS"  # "0": send bucket/keys only (the in
 ENV_CAMERA_JOBS_QUEUE_URL = "CAMERA_JOBS_QUEUE_URL"
 ENV_FP_MEMORY_CAPACITY = "FP_MEMORY_CAPACITY"
 ENV_REVIEW_BAND = "REVIEW_BAND"
+ENV_SPENT_TOKENS_TABLE = "SPENT_TOKENS_TABLE"
+ENV_SIGNING_SECRET = "LINK_SIGNING_SECRET_ARN"  # Secrets Manager secret holding the link-signing key
+ENV_LINKS_BASE_URL = "LINKS_BASE_URL"  # the public feedback-links function URL (dispatcher: to sign links for it)
 
 
 def stream_name(camera_id: str) -> str:
@@ -93,4 +100,6 @@ def local_names() -> dict[str, str]:
         "alert_topic": f"{APP_NAME}-alerts",
         "inference_function": f"{APP_NAME}-inference",
         "camera_jobs_queue": f"{APP_NAME}-camera-jobs.fifo",
+        "spent_tokens_table": f"{APP_NAME}-spent-tokens",
+        "signing_secret": f"{APP_NAME}-link-signing-key",
     }

@@ -106,3 +106,27 @@ def test_rule_shows_and_changes_a_cameras_rule_with_a_new_version(aws, monkeypat
     assert main(["rule", "cam1", "--regions", "sideways"]) == 2  # a usage error
     assert main(["rule", "cam1", "--min-frames", "two"]) == 2
     assert main(["rule", "nobody", "--min-frames", "2"]) == 1  # a runtime failure: no such camera
+
+
+def test_rule_sets_the_cameras_time_zone_zones_and_masks_as_a_new_version(aws, monkeypatch, capsys):
+    from videoalert.store.cameras import CameraStore
+    from videoalert_cli import resources
+
+    sess, res = aws
+    cameras = CameraStore(sess.resource("dynamodb").Table(res.cameras_table))
+    cameras.register("cam1")
+    monkeypatch.setattr(resources, "resolve", lambda args: resources.Target(
+        sess, None, {"cameras_table": res.cameras_table, "videos_table": res.videos_table}))
+    # When the user gives the camera a time zone, a zone over the bottom half and a mask in a corner
+    assert main(["rule", "cam1", "--timezone", "Europe/Paris", "--zone", "0,0.5 1,0.5 1,1 0,1",
+                 "--mask", "0.8,0 1,0 1,0.2"]) == 0
+    shown = capsys.readouterr().out
+    # Then they are one new version of the rule, shown back
+    rule = cameras.get("cam1").rule
+    assert (rule.version, rule.timezone) == (2, "Europe/Paris")
+    assert rule.zones == (((0.0, 0.5), (1.0, 0.5), (1.0, 1.0), (0.0, 1.0)),) and len(rule.masks) == 1
+    assert "zones=1 masks=1 tz=Europe/Paris" in shown and "zone: 0,0.5 1,0.5 1,1 0,1" in shown
+    assert main(["rule", "cam1", "--clear-masks"]) == 0 and cameras.get("cam1").rule.masks == ()
+    # And a zone that is not a polygon, or a zone nobody knows, is a usage error
+    assert main(["rule", "cam1", "--zone", "0,0 1,1"]) == 2
+    assert main(["rule", "cam1", "--timezone", "Mars/Base"]) == 2

@@ -12,7 +12,7 @@ from videoalert.config.feedback import FeedbackSettings
 from videoalert.config.review import ReviewSettings
 from videoalert_contract import names
 
-OWNERS = ("dispatcher", "inference", "feedback", "review")
+OWNERS = ("dispatcher", "inference", "feedback", "review", "links")
 
 
 def _function(synth, owner):
@@ -36,7 +36,7 @@ def test_sizes_match_the_design(synth):
 
 
 @pytest.mark.parametrize("owner,handler", [("dispatcher", "dispatcher.handler"), ("feedback", "feedback.handler"),
-                                           ("review", "review_sampler.handler")])
+                                           ("review", "review_sampler.handler"), ("links", "feedback_links.handler")])
 def test_zip_functions_run_the_latest_python_with_the_powertools_layer_from_its_public_parameter(synth, owner,
                                                                                                   handler):
     props = _function(synth, owner)
@@ -99,8 +99,7 @@ def test_review_sampler_runs_daily(synth):
 
 
 def test_feedback_url_requires_iam_auth(synth):
-    [url] = synth.resources("AWS::Lambda::Url").values()
-    assert url["Properties"]["AuthType"] == "AWS_IAM"
+    [url] = [u for u in synth.resources("AWS::Lambda::Url").values() if u["Properties"]["AuthType"] == "AWS_IAM"]
     assert url["Properties"]["TargetFunctionArn"] == {
         "Fn::GetAtt": [synth.logical_id(synth.stack.feedback.function), "Arn"]}
 

@@ -70,7 +70,7 @@ def _function_policies(synth) -> dict[str, list[dict]]:
         for role in policy["Properties"]["Roles"]:
             by_role.setdefault(role["Ref"], []).extend(policy["Properties"]["PolicyDocument"]["Statement"])
     result = {}
-    for owner in ("dispatcher", "workers", "inference", "feedback", "review"):
+    for owner in ("dispatcher", "workers", "inference", "feedback", "review", "links"):
         function = getattr(synth.stack, owner).function
         result[owner] = by_role[synth.stack.get_logical_id(function.role.node.default_child)]
     return result
@@ -79,27 +79,31 @@ def _function_policies(synth) -> dict[str, list[dict]]:
 def _expected_resources(synth) -> dict[str, set]:
     s = synth.stack
     lid = synth.logical_id
-    logs = {k: lid(getattr(s, k).base.log_group) for k in ("dispatcher", "workers", "inference", "feedback", "review")}
+    logs = {k: lid(getattr(s, k).base.log_group)
+            for k in ("dispatcher", "workers", "inference", "feedback", "review", "links")}
     streams = {s.get_logical_id(st) for st in s.ingest.streams.values()}
     tables = {lid(s.storage.videos_table), lid(s.storage.cameras_table), lid(s.storage.fp_memory_table)}
     video_bucket = lid(s.storage.video_bucket)
     return {
-        # the tick and upload router (and redrives): no stream, no upload, no clip write; sends to the job queue
+        # the tick and upload router (and redrives: their best frame is written under videos/); no stream, no
+        # upload; sends to the job queue
         "dispatcher": {logs["dispatcher"], s.get_logical_id(s.dispatcher.dead_letter_queue.node.default_child),
                        video_bucket, *tables, lid(s.inference.function), lid(s.alerts.topic), lid(s.alerts.key),
-                       lid(s.workers.queue)},
-        # the camera worker: streams, clips, records, inference, alerts; consumes the job queue (its event source)
+                       lid(s.workers.queue), lid(s.links.secret)},
+        # the camera worker: streams, clips, records, inference, alerts (links signed with the key); consumes the
+        # job queue (its event source)
         "workers": {logs["workers"], video_bucket, *tables, *streams, lid(s.ingest.key), lid(s.inference.function),
-                    lid(s.alerts.topic), lid(s.alerts.key), lid(s.workers.queue)},
+                    lid(s.alerts.topic), lid(s.alerts.key), lid(s.workers.queue), lid(s.links.secret)},
         "inference": {logs["inference"], video_bucket},
         "feedback": {logs["feedback"], *tables},
         "review": {logs["review"], s.get_logical_id(s.review.dead_letter_queue.node.default_child),
                    lid(s.storage.videos_table), lid(s.storage.cameras_table), video_bucket,
                    lid(s.storage.review_bucket)},
+        "links": {logs["links"], *tables, lid(s.storage.spent_tokens_table), video_bucket, lid(s.links.secret)},
     }
 
 
-@pytest.mark.parametrize("owner", ["dispatcher", "workers", "inference", "feedback", "review"])
+@pytest.mark.parametrize("owner", ["dispatcher", "workers", "inference", "feedback", "review", "links"])
 def test_each_function_role_names_exactly_its_own_resources(synth, owner):
     # Given the function's role policy, When the resources its statements name are collected
     statements = _function_policies(synth)[owner]
@@ -182,19 +186,19 @@ def test_review_sampler_reads_clips_and_writes_only_under_review(synth):
 def test_functions_reading_clips_may_list_only_the_videos_prefix(synth):
     # Without ListBucket S3 answers a missing key with 403; with it, limited to videos/, a 404.
     video_bucket = synth.logical_id(synth.stack.storage.video_bucket)
-    for owner in ("inference", "dispatcher", "workers", "review"):
+    for owner in ("inference", "dispatcher", "workers", "review", "links"):
         statements = _function_policies(synth)[owner]
         [listing] = [st for st in statements if st["Action"] == "s3:ListBucket"
                      and video_bucket in _refs(st["Resource"])]
         assert listing["Condition"] == {"StringLike": {"s3:prefix": ["videos/*"]}}, owner
 
 
-def test_only_the_feedback_function_writes_the_false_positive_memory(synth):
+def test_only_the_feedback_functions_write_the_false_positive_memory(synth):
     table = synth.logical_id(synth.stack.storage.fp_memory_table)
     for owner, statements in _function_policies(synth).items():
         writes = {a for st in statements if table in _refs(st["Resource"]) for a in _as_list(st["Action"])
                   if a in ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem")}
-        assert bool(writes) == (owner == "feedback"), owner
+        assert bool(writes) == (owner in ("feedback", "links")), owner
 
 
 def test_camera_producer_policy_may_only_put_media_into_this_stacks_streams(synth):
@@ -240,15 +244,22 @@ DYNAMODB_ACTIONS = {
         "videos_table": {"Query"},  # a day's clips per camera (by_camera index)
         "cameras_table": {"GetItem", "PutItem", "Scan"},  # every camera, registering deploy-time ones
     },
+    "links": {
+        "videos_table": {"GetItem", "UpdateItem", "Query"},  # label a video; the review page's events (by_camera)
+        "cameras_table": {"GetItem", "PutItem"},  # the camera's rule
+        "fp_memory_table": {"Query", "BatchWriteItem"},  # labels update the memory, as the feedback function's do
+        "spent_tokens_table": {"PutItem"},  # the conditional put that refuses a replayed link
+    },
     "inference": {},
 }
+TABLES = ("videos_table", "cameras_table", "fp_memory_table", "spent_tokens_table")
 
 
 @pytest.mark.parametrize("owner", list(DYNAMODB_ACTIONS))
 def test_each_function_may_make_only_the_dynamodb_calls_its_code_makes(synth, owner):
     # Given the function's role, When its DynamoDB actions are collected per table (indexes count as their table)
     statements = _function_policies(synth)[owner]
-    tables = {synth.logical_id(getattr(synth.stack.storage, name)): name for name in DYNAMODB_ACTIONS["dispatcher"]}
+    tables = {synth.logical_id(getattr(synth.stack.storage, name)): name for name in TABLES}
     granted: dict[str, set[str]] = {}
     for st in statements:
         for table in _refs(st["Resource"]) & set(tables):

@@ -11,6 +11,26 @@ from typing import Any
 from ..options import add_json, camera_id, integer, number
 
 
+def timezone(text: str) -> str:
+    """An IANA time zone this machine knows (the alert shows the camera's local time in it)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise argparse.ArgumentTypeError(f"unknown time zone {text!r} (an IANA name, as Europe/Paris)") from None
+    return text
+
+
+def polygon_arg(text: str) -> Any:
+    from videoalert_contract.zones import BadPolygon, parse_polygon
+
+    try:
+        return parse_polygon(text)
+    except BadPolygon as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def threshold(text: str) -> float | None:
     if text == "model":
         return None
@@ -42,6 +62,15 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                         help="cosine distance to the false-positive memory, 0 turns it off")
     change.add_argument("--regions", choices=list(REGION_MODES),
                         help="what is scored: the whole frame, moving regions, both, or the frame and its tiles")
+    change.add_argument("--timezone", type=timezone, metavar="ZONE",
+                        help="the camera's IANA time zone for the alert's local time (default UTC)")
+    change.add_argument("--zone", dest="zones", type=polygon_arg, action="append", metavar="'X,Y X,Y X,Y ...'",
+                        help="a polygon, fractions of the frame (0,0 top left): a person must be in a zone to alert; "
+                             "repeatable; replaces the zones")
+    change.add_argument("--mask", dest="masks", type=polygon_arg, action="append", metavar="'X,Y X,Y X,Y ...'",
+                        help="a polygon ignored entirely (blanked before scoring); repeatable; replaces the masks")
+    change.add_argument("--clear-zones", action="store_true", help="no zones: the whole frame counts")
+    change.add_argument("--clear-masks", action="store_true", help="no masks")
     state = change.add_mutually_exclusive_group()
     state.add_argument("--enable", dest="enabled", action="store_const", const=True, help="alert again")
     state.add_argument("--disable", dest="enabled", action="store_const", const=False,
@@ -52,13 +81,18 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 FIELDS = ("threshold", "min_frames", "aggregate", "top_k", "cooldown_s", "max_event_s", "fp_distance", "regions",
-          "enabled")
+          "enabled", "timezone")
 
 
 def parse_changes(args: argparse.Namespace) -> dict[str, Any]:
     changes = {f: getattr(args, f) for f in FIELDS if getattr(args, f, None) is not None}
     if "threshold" in vars(args):  # given, perhaps as 'model' (None)
         changes["threshold"] = args.threshold
+    for name in ("zones", "masks"):
+        if getattr(args, name, None):
+            changes[name] = tuple(getattr(args, name))
+        elif getattr(args, f"clear_{name}", False):
+            changes[name] = ()
     return changes
 
 
@@ -110,6 +144,9 @@ def run(args: argparse.Namespace) -> int:
     state = "" if rule.enabled else " (disabled)"
     print(f"{args.camera}: rule v{rule.version}: {rule.describe(model)}{state}"
           + (" (applies to the next clip)" if changes else ""))
+    for name, polys in (("zone", rule.zones), ("mask", rule.masks)):
+        for poly in polys:
+            print(f"  {name}: {' '.join(f'{x:g},{y:g}' for x, y in poly)}")
     if rule.threshold is None:
         print(f"  the model card's threshold {'is unknown' if model is None else f'{model:.3f}'} ({source})")
     return 0

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from videoalert.app.links import LinkSigner, compose_alert, store_best_frame
 from videoalert.app.log_context import clip_context
 from videoalert.app.ports import Alerts, Cameras, Clips, ClipSource, Inference, Jobs, Memory, Videos
 from videoalert.config.dispatcher import DispatcherSettings
-from videoalert.domain.alert_message import build_alert
 from videoalert.domain.camera import CameraConfig
 from videoalert.domain.embeddings import FrameEmbedding
 from videoalert.domain.errors import InferenceFailed, LeaseLost, MediaUnreadable
@@ -68,6 +68,7 @@ class Dependencies:
     jobs: Jobs | None = None  # the per-camera job queue; None: a scheduled run walks the cameras itself (in line)
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     sleep: Callable[[float], None] = time.sleep
+    links: LinkSigner | None = None  # signs the alert's one-tap feedback links; None: the alert has none
 
 
 @dataclass
@@ -292,6 +293,9 @@ def _score_claimed(deps: Dependencies, record: VideoRecord, camera: CameraConfig
         urls=tuple(deps.clips.get_urls(record.s3_bucket or "", keys)) if deps.settings.inference_urls else (),
         start_s=record.clip_start_s or 0.0,
         end_s=record.clip_end_s,
+        zones=camera.rule.zones,
+        masks=camera.rule.masks,
+        best_frame=True,
     )
     try:
         result = deps.inference.score(request)
@@ -338,6 +342,8 @@ def _decide(deps: Dependencies, record: VideoRecord, camera: CameraConfig, resul
     verdict = decide_frames(result.frames, rule, result.threshold)
     top_embeddings = tuple(FrameEmbedding.from_top(e) for e in result.top_embeddings)
     gated = _gate(deps, record, camera, verdict, top_embeddings)
+    if verdict.decision == Decision.ALERT and result.best_frame is not None:
+        store_best_frame(deps.clips, record, result.best_frame.jpeg)  # before the decision: an alert finds it
     decided = Decided(
         decision=gated.decision,
         rule_decision=verdict.decision,
@@ -433,7 +439,7 @@ def _ensure_alert(deps: Dependencies, record: VideoRecord, *, duplicate: bool) -
         return ClipOutcome(video_id, camera_id, Skip.IN_PROGRESS, decision=Decision.ALERT,
                            reason="alert being sent by another run")
     try:
-        message_id = deps.alerts.publish(build_alert(record))
+        message_id = deps.alerts.publish(compose_alert(record, clips=deps.clips, signer=deps.links))
     except Exception as exc:
         deps.records.release_alert(video_id)
         raise AlertNotSent(f"video {video_id}: SNS publish failed: {exc}") from exc

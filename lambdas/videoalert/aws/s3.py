@@ -22,6 +22,18 @@ class ClipStore:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="video/mp4",
                            Metadata={"video-id": video_id, "camera-id": camera_id})
 
+    def put_frame(self, key: str, jpeg: bytes, *, video_id: str, camera_id: str) -> None:
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=jpeg, ContentType="image/jpeg",
+                           Metadata={"video-id": video_id, "camera-id": camera_id})
+
+    def exists(self, key: str) -> bool:
+        return self.head(self.bucket, key) is not None
+
+    def link(self, key: str, expires_s: int) -> str:
+        """A presigned HTTPS GET link of one object of this bucket for a person to open (alert, review page)."""
+        return str(self.s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
+                                                  ExpiresIn=expires_s))
+
     def get_urls(self, bucket: str, keys: list[str], expires_s: int = URL_EXPIRY_S) -> list[str]:
         """Presigned GET URLs of the keys (signed locally, no request): the inference function reads the clip with
         them without an S3 client of its own (bench/README.md, cold start)."""

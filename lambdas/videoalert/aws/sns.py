@@ -1,4 +1,4 @@
-"""Publish an alert to the SNS topic."""
+"""Publish an alert to the SNS topic: one message per protocol (MessageStructure=json), attributes to filter on."""
 from __future__ import annotations
 
 from typing import Any
@@ -12,6 +12,6 @@ class AlertPublisher:
         self.topic_arn = topic_arn
 
     def publish(self, message: AlertMessage) -> str:
-        response = self.sns.publish(TopicArn=self.topic_arn, Subject=message.subject, Message=message.body,
-                                    MessageAttributes=message.attributes)
+        response = self.sns.publish(TopicArn=self.topic_arn, Subject=message.subject, Message=message.structured(),
+                                    MessageStructure="json", MessageAttributes=message.attributes)
         return str(response["MessageId"])

@@ -15,6 +15,7 @@ from videoalert_contract.names import (
     ENV_INFERENCE_FUNCTION,
     ENV_INFERENCE_URLS,
     ENV_LEASE_SECONDS,
+    ENV_LINKS_BASE_URL,
     ENV_MAX_ATTEMPTS,
     ENV_MAX_UPLOAD_MINUTES,
     ENV_MAX_VIDEO_BYTES,
@@ -23,6 +24,7 @@ from videoalert_contract.names import (
     ENV_RETENTION_DAYS,
     ENV_SAMPLE_FPS,
     ENV_SETTLE_SECONDS,
+    ENV_SIGNING_SECRET,
     ENV_VIDEO_BUCKET,
     ENV_VIDEOS_TABLE,
 )
@@ -63,6 +65,9 @@ class DispatcherSettings:
     # The per-camera FIFO queue the tick and uploads are sent to (the router's setting); None: walk the cameras in
     # line (the local tests of the per-camera logic; not the deployed stack).
     camera_jobs_queue_url: str | None = None
+    # The alert's one-tap links: the key's secret and the public endpoint they point at (both, or no links).
+    signing_secret: str | None = None
+    links_base_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DispatcherSettings:
@@ -86,4 +91,6 @@ class DispatcherSettings:
             recover_per_run=integer(env, ENV_RECOVER_PER_RUN, 10, low=1, high=100),
             max_upload_minutes=integer(env, ENV_MAX_UPLOAD_MINUTES, 60, low=1, high=1440),
             camera_jobs_queue_url=optional(env, ENV_CAMERA_JOBS_QUEUE_URL),
+            signing_secret=optional(env, ENV_SIGNING_SECRET),
+            links_base_url=optional(env, ENV_LINKS_BASE_URL),
         )

@@ -82,6 +82,11 @@ def video_key(camera_id: str, window_start: datetime, video_id: str, part: int =
     return f"{VIDEOS_PREFIX}{camera_id}/{d:%Y}/{d:%m}/{d:%d}/{video_id}{suffix}"
 
 
+def frame_key(camera_id: str, window_start: datetime, video_id: str) -> str:
+    """The best frame of a clip (a JPEG written once, when the rule alerts), beside the clip under its video id."""
+    return video_key(camera_id, window_start, video_id).removesuffix(".mp4") + ".best.jpg"
+
+
 class NotAnUploadKey(ValueError):
     """The object key is not of the form uploads/<camera>/<name>."""
 

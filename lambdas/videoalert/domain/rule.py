@@ -1,12 +1,14 @@
 """The per-camera decision rule: turn per-frame (per-region) person scores into ALERT or NO_ALERT."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from videoalert.domain.types import Aggregate, Decision
 from videoalert_contract.inference import REGION_FULL, REGION_MODES, REGION_TILE, REGION_TILES, FrameScore, region_key
+from videoalert_contract.zones import Polygon, polygons, region_counts, to_lists
 
 # Cosine distance within which a detection matches a remembered false positive. Whole-frame ResNet embeddings
 # of one scene sit close together (measured in bench/false_alerts: the same statue minutes <= 0.005 apart, a
@@ -16,7 +18,10 @@ DEFAULT_FP_DISTANCE = 0.01
 
 # Fields a user may change (`videoalert tune --apply`, the table); version is managed by the store.
 EDITABLE_FIELDS = ("threshold", "min_frames", "aggregate", "top_k", "cooldown_s", "max_event_s", "fp_distance",
-                   "enabled", "regions")
+                   "enabled", "regions", "timezone", "zones", "masks")
+# An IANA name ("Europe/Paris", "America/Argentina/Buenos_Aires", "UTC"); whether this machine knows it is the
+# CLI's check (domain code reads no time zone files): the alert falls back to UTC, saying so, for one it does not.
+TIMEZONE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,2}$")
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,9 @@ class Rule:
     regions: classify the whole frame ("full"), only the regions that moved ("motion": a small person far
     away is seen, a still object never alerts), both, or the whole frame and its overlapping tiles ("tiles":
     a small person is seen whether or not it moves).
+    timezone: the camera's IANA time zone, for the alert's local time. zones, masks: polygons in normalized
+    coordinates (videoalert_contract.zones): a person must be in a zone (none: anywhere), masks are ignored; the
+    inference function blanks what is not looked at, and motion regions or tiles mostly outside it do not count.
     """
 
     threshold: float | None = None
@@ -42,6 +50,9 @@ class Rule:
     enabled: bool = True
     version: int = 1
     regions: str = REGION_FULL
+    timezone: str = "UTC"
+    zones: tuple[Polygon, ...] = ()
+    masks: tuple[Polygon, ...] = ()
 
     def __post_init__(self) -> None:
         if self.min_frames < 1:
@@ -59,12 +70,22 @@ class Rule:
             raise ValueError("fp_distance must be in [0, 1)")
         if self.regions not in REGION_MODES:
             raise ValueError(f"regions must be one of {', '.join(REGION_MODES)}")
+        if not TIMEZONE_PATTERN.match(self.timezone or ""):
+            raise ValueError(f"timezone must be an IANA name such as Europe/Paris, got {self.timezone!r}")
+        object.__setattr__(self, "zones", polygons(self.zones))  # BadPolygon is a ValueError
+        object.__setattr__(self, "masks", polygons(self.masks))
 
     def effective_threshold(self, model_threshold: float) -> float:
         return model_threshold if self.threshold is None else self.threshold
 
     def to_item(self) -> dict[str, Any]:
-        return asdict(self)
+        """The stored form; the fields added later (time zone, zones, masks) only when set, so an item written
+        before them reads and writes back unchanged."""
+        item = asdict(self) | {"zones": to_lists(self.zones), "masks": to_lists(self.masks)}
+        for name, default in (("timezone", "UTC"), ("zones", []), ("masks", [])):
+            if item[name] == default:
+                del item[name]
+        return item
 
     def with_changes(self, **changes: Any) -> Rule:
         """The same rule with some editable fields changed (validated); the version is left to the store."""
@@ -81,7 +102,10 @@ class Rule:
             thr = "model" if model_threshold is None else f"{model_threshold:.3f} (model)"
         agg = "max" if self.aggregate == Aggregate.MAX else f"median(top{self.top_k})"
         regions = "" if self.regions == REGION_FULL else f" regions={self.regions}"
-        return f"thr={thr} k={self.min_frames} agg={agg} cooldown={self.cooldown_s}s{regions}"
+        where = "".join(f" {name}={len(polys)}" for name, polys in (("zones", self.zones), ("masks", self.masks))
+                        if polys)
+        tz = "" if self.timezone == "UTC" else f" tz={self.timezone}"
+        return f"thr={thr} k={self.min_frames} agg={agg} cooldown={self.cooldown_s}s{regions}{where}{tz}"
 
     @classmethod
     def from_item(cls, item: Mapping[str, Any] | None) -> Rule:
@@ -99,6 +123,9 @@ class Rule:
             enabled=bool(item.get("enabled", True)),
             version=int(item.get("version", 1)),
             regions=str(item.get("regions", defaults.regions)),
+            timezone=str(item.get("timezone") or defaults.timezone),
+            zones=polygons(item.get("zones")),
+            masks=polygons(item.get("masks")),
         )
 
 
@@ -149,8 +176,9 @@ def decide(scores: Sequence[float], rule: Rule, model_threshold: float, *, regio
 def decide_frames(frames: Iterable[FrameScore], rule: Rule, model_threshold: float) -> Verdict:
     """Decide each region separately ("full", "motion", "tiles"); the clip takes the region closest to alerting,
     so one region that alerts is enough. A frame with several motion boxes or tiles counts once, with its best
-    box: min_frames means distinct moments, not boxes. Whole frames and their tiles are one region."""
-    frames = list(frames)
+    box: min_frames means distinct moments, not boxes. Whole frames and their tiles are one region. Motion regions
+    and tiles mostly outside the rule's zones (or inside its masks) do not count."""
+    frames = [f for f in frames if region_counts(f.box, rule.zones, rule.masks)]
     # Tiles are views of the whole frame: with them, a moment's score is the best of the frame and its tiles.
     tiled = any(frame.region == REGION_TILE for frame in frames)
     by_region: dict[str, dict[float, float]] = {}

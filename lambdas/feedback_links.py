@@ -1,0 +1,109 @@
+"""Public feedback-links function (function URL, auth NONE): the signed link is the permission.
+
+GET /label?v=VIDEO&t=TOKEN    what the link will do, and a button (mail scanners open links: a GET changes nothing)
+POST /label  v, t [, c, r]    verify, spend (once), label as `videoalert feedback` does; a small HTML answer
+GET /review?c=CAMERA&t=TOKEN  the camera's review page
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import LambdaFunctionUrlResolver, Response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from videoalert.app.feedback import NotLabellable, VideoNotFound
+from videoalert.app.links import REVIEW_PATH
+from videoalert.app.one_tap import LinkDependencies, check_label_link, label_by_link, review_page
+from videoalert.app.pages import confirm_page, message_page, result_page, review_html
+from videoalert.config.links import LinksSettings
+from videoalert.domain.link_token import TokenRefused
+from videoalert.domain.types import Label
+from videoalert.wiring import build_links
+from videoalert_contract.names import METRICS_NAMESPACE
+
+logger = Logger()
+metrics = Metrics(namespace=METRICS_NAMESPACE)
+tracer = Tracer()
+app = LambdaFunctionUrlResolver()
+_deps: LinkDependencies | None = None
+# Tokens travel in URLs: no caching, no referrer; the pages run no script and load only the presigned images.
+HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
+           "Content-Security-Policy": "default-src 'none'; img-src https: http:; style-src 'unsafe-inline'; "
+                                      "form-action 'self'; frame-ancestors 'none'"}
+REFUSALS = {"EXPIRED": "This link has expired.", "REPLAYED": "This link was used already.",
+            "WRONG_SUBJECT": "This link is for another clip.", "WRONG_ACTION": "This link cannot do that."}
+
+
+def deps() -> LinkDependencies:
+    """Settings and adapters, built on the first request (never at import)."""
+    global _deps
+    if _deps is None:
+        _deps = build_links(LinksSettings.from_env())
+    return _deps
+
+
+def html(body: str, status: int = 200) -> Response[str]:
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=body, headers=HEADERS)
+
+
+def refused(exc: TokenRefused) -> Response[str]:
+    metrics.add_metric(name="LinksRefused", unit=MetricUnit.Count, value=1)
+    status = 409 if exc.reason == "REPLAYED" else 403
+    return html(message_page("Link not accepted", REFUSALS.get(exc.reason, "This link is not valid.")), status)
+
+
+def _query(name: str) -> str:
+    return (app.current_event.query_string_parameters or {}).get(name, "")
+
+
+@app.get("/label")
+def confirm() -> Response[str]:
+    video_id, token = _query("v"), _query("t")
+    try:
+        claims = check_label_link(video_id, token, keys=deps().keys, now=datetime.now(UTC))
+    except TokenRefused as exc:
+        return refused(exc)
+    return html(confirm_page(deps().records.get(video_id), claims, token))
+
+
+@app.post("/label")
+def label() -> Response[str]:
+    form = {k: v[0] for k, v in parse_qs(app.current_event.decoded_body or "", max_num_fields=8).items()}
+    video_id, token = form.get("v", ""), form.get("t", "")
+    try:
+        result = label_by_link(video_id, token, deps(), now=datetime.now(UTC))
+    except TokenRefused as exc:
+        return refused(exc)
+    except VideoNotFound:
+        return html(message_page("Clip not found", "The clip no longer exists."), 404)
+    except NotLabellable:
+        return html(message_page("Not yet", "The clip is still being processed; try again in a minute."), 409)
+    if result.changed:
+        name = "FalsePositiveLabels" if result.label == Label.FALSE_POSITIVE else "TruePositiveLabels"
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+    back = f"{REVIEW_PATH}?{urlencode({'c': form['c'], 't': form['r']})}" if form.get("c") and form.get("r") else None
+    return html(result_page(result, back))
+
+
+@app.get("/review")
+def review() -> Response[str]:
+    camera_id, token = _query("c"), _query("t")
+    now = datetime.now(UTC)
+    try:
+        page = review_page(camera_id, token, deps(), now=now)
+    except TokenRefused as exc:
+        return refused(exc)
+    except VideoNotFound:
+        return html(message_page("Camera not found", "No such camera."), 404)
+    return html(review_html(page, now))
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)  # the event holds the token: never logged
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
