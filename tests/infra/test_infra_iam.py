@@ -137,10 +137,11 @@ def test_the_camera_worker_writes_videos_and_only_reads_uploads(synth):
         "s3:PutObject": {"/videos/*"}}
 
 
-def test_the_dispatcher_only_reads_clips_it_presigns_for_redrives(synth):
+def test_the_dispatcher_only_reads_clips_it_presigns_for_redrives_and_writes_their_best_frame(synth):
+    # A redrive scores a recorded clip again; when the rule alerts, the best frame is written beside the clip
     statements = _function_policies(synth)["dispatcher"]
     assert _object_prefixes(statements, synth.logical_id(synth.stack.storage.video_bucket)) == {
-        "s3:GetObject": {"/videos/*"}}
+        "s3:GetObject": {"/videos/*"}, "s3:PutObject": {"/videos/*"}}
     actions = {a for st in statements for a in _as_list(st["Action"])}
     assert not {a for a in actions if a.startswith("kinesisvideo:")}
 
