@@ -80,25 +80,22 @@ train: setup
 	$(BIN)/python -m videoalert_training.release --run training/runs/release3 --data $(DATA)/horse-or-human \
 	    --clips $(DATA)/clips --out models
 
-## The real-data recipe in progress (not released: training/README.md says where it stands): from scratch on the
-## renders and the real photos with distillation, then 15 % horse-part hard negatives at a lower rate, then more
-## negatives and renders at a lower rate still; released to training/runs/real/model, never over models/ (about
-## 2 h 40 min on 2 CPU cores).
+## The real-data recipe in progress (not released: training/README.md says where it stands): from the released CGI
+## model (INIT_ONNX, which `make train` reproduces) on the renders and the real photos with distillation, then more
+## renders and horse negatives at a lower rate; released to training/runs/real/model, never over models/ (about
+## 1 h 40 min on 2 CPU cores).
 TARGET_RECALL ?= 0.97
+INIT_ONNX ?= models/person_classifier.onnx
 train-real: setup
 	$(BIN)/python -m videoalert_training.train --data $(DATA)/horse-or-human --real $(DATA)/real/images --distill 1.0 \
-	    --work-dir training/runs/real --input-size 128 --batch-size 32 --max-epochs 14 --samples-per-epoch 2048 \
-	    --num-workers 1 --seed 42 --patience 14
+	    --real-mix person_crop=0.10,person_frame=0.07,horse_photo=0.10,horse_tile=0.12,tiny_negative=0.12,composite=0.20,composite_empty=0.07,cgi=0.17,edge=0.05 \
+	    --init-onnx $(INIT_ONNX) --lr 1e-3 --pct-start 0.15 --work-dir training/runs/real5 --input-size 128 --batch-size 32 \
+	    --max-epochs 16 --samples-per-epoch 2048 --num-workers 1 --seed 45 --patience 16
 	$(BIN)/python -m videoalert_training.train --data $(DATA)/horse-or-human --real $(DATA)/real/images --distill 1.0 \
-	    --hard-negatives 0.15 --init-checkpoint training/runs/real/checkpoints/best.ckpt --lr 5e-4 --pct-start 0.15 \
-	    --work-dir training/runs/real-2 --input-size 128 --batch-size 32 --max-epochs 8 --samples-per-epoch 2048 \
-	    --num-workers 1 --seed 43 --patience 8
-	$(BIN)/python -m videoalert_training.train --data $(DATA)/horse-or-human --real $(DATA)/real/images --distill 1.0 \
-	    --hard-negatives 0.15 --real-mix person_crop=0.10,person_frame=0.07,horse_photo=0.10,horse_tile=0.12,tiny_negative=0.12,composite=0.20,composite_empty=0.07,cgi=0.17,edge=0.05 \
-	    --init-checkpoint training/runs/real-2/checkpoints/best.ckpt --lr 4e-4 --pct-start 0.15 \
-	    --work-dir training/runs/real-3 --input-size 128 --batch-size 32 --max-epochs 10 --samples-per-epoch 2048 \
-	    --num-workers 1 --seed 44 --patience 10
-	$(BIN)/python -m videoalert_training.release --run training/runs/real-3 --data $(DATA)/horse-or-human \
+	    --real-mix person_crop=0.10,person_frame=0.07,horse_photo=0.12,horse_tile=0.12,tiny_negative=0.10,composite=0.16,composite_empty=0.06,cgi=0.22,edge=0.05 \
+	    --init-checkpoint training/runs/real5/checkpoints/best.ckpt --lr 3e-4 --pct-start 0.15 --work-dir training/runs/real6 \
+	    --input-size 128 --batch-size 32 --max-epochs 8 --samples-per-epoch 2048 --num-workers 1 --seed 46 --patience 8
+	$(BIN)/python -m videoalert_training.release --run training/runs/real6 --data $(DATA)/horse-or-human \
 	    --real $(DATA)/real/images --target-recall $(TARGET_RECALL) --clips $(DATA)/clips --out training/runs/real/model
 
 ## The released model (or MODEL_DIR) and a camera rule on the real validation split, the renders, every shared video.
