@@ -64,7 +64,7 @@ def test_each_kind_of_sample_has_its_label(tiny_real, tmp_path):
     dataset = RealMixDataset(pools, None, PreprocessSpec(input_size=64), length=8)
     expected = {"person_crop": 1, "person_frame": 1, "horse_photo": 0, "horse_tile": 0, "tiny_negative": 0, "composite": 1,
                 "composite_empty": 0, "edge": 0}
-    assert set(expected) == set(REAL_MIX) - {"cgi"}
+    assert set(expected) == set(REAL_MIX) - {"cgi", "render"}
     # When each kind is drawn, Then people are positives and everything else negative
     for kind, label in expected.items():
         image, got = dataset.make_sample(kind)
@@ -73,6 +73,24 @@ def test_each_kind_of_sample_has_its_label(tiny_real, tmp_path):
     # And a drawn sample is a model input
     x, y = dataset[0]
     assert x.shape == (3, 64, 64) and float(y) in (0.0, 1.0)
+
+
+def test_a_render_sample_is_a_whole_cgi_subject_with_its_own_label(tiny_real, tiny_dataset, tmp_path):
+    # Given the real pools and the CGI renders, and a mix of renders only
+    from videoalert_training.cutouts import load_cutouts
+    from videoalert_training.data import list_split
+    from videoalert_training.datamodule import CameraSynthDataset
+
+    spec = PreprocessSpec(input_size=64)
+    cgi = CameraSynthDataset(load_cutouts(list_split(tiny_dataset, "train"), tmp_path / "cgi"), spec, 8)
+    pools = RealPools.load(list_real(tiny_real, "train"), tmp_path / "masks")
+    dataset = RealMixDataset(pools, cgi, spec, length=8, mix=parse_mix("render=1", {k: 0.0 for k in REAL_MIX}))
+    assert dict(zip(dataset.kinds, dataset.probs))["render"] == pytest.approx(1.0)
+    # When renders are drawn, Then both classes come out, each labelled as its render's folder says
+    labels = {dataset.make_sample("render")[1] for _ in range(40)}
+    assert labels == {0, 1}
+    # And without the CGI data the kind is dropped rather than failing
+    assert "render" not in RealMixDataset(pools, None, spec, length=8).kinds
 
 
 @pytest.mark.slow

@@ -33,6 +33,7 @@ REAL_MIX = {
     "composite": 0.28,  # 1-4 real people pasted (cut out) into a scene, with horses/objects around
     "composite_empty": 0.17,  # the same scenes and distractors, nobody in them
     "cgi": 0.15,  # the horse-or-human kinds (render crops, CGI cut-outs in scenes, white backdrop)
+    "render": 0.0,  # a whole horse-or-human render (a CGI person or horse filling the frame), lightly cropped
     "edge": 0.05,  # a horse (real or CGI) 10-40 % inside the frame at a border
 }
 
@@ -153,6 +154,7 @@ class RealMixDataset(Dataset):
         mix = dict(mix or REAL_MIX)
         if cgi is None:
             mix.pop("cgi", None)
+            mix.pop("render", None)
         self.kinds = list(mix)
         self.probs = np.asarray([mix[k] for k in self.kinds], dtype=np.float64) / sum(mix.values())
         self._rng: np.random.Generator | None = None
@@ -237,6 +239,8 @@ class RealMixDataset(Dataset):
             horses = pools.horse_cutouts + (self.cgi.negatives if self.cgi is not None else [])
             return paste_at_edge(self._background(canvas), self._pick(horses), rng, (0.3, 0.9)), 0
         assert self.cgi is not None
+        if kind == "render":  # the CGI close-up: a horse filling the frame must stay a horse at the real threshold
+            return self.cgi.make_sample("plain")
         return self.cgi.make_sample(str(rng.choice(self.cgi.kinds, p=self.cgi.probs)))
 
     def __getitem__(self, index: int):
