@@ -147,13 +147,15 @@ def test_a_worker_leaves_a_camera_another_worker_holds(queued, monkeypatch, clip
 
 @pytest.fixture
 def one_step(queued, monkeypatch):
-    """moto's in-process backends take no locks: each DynamoDB write and SQS receive one step, as the services'."""
+    """moto's in-process backends take no locks: each DynamoDB read or write and SQS receive one step, as the
+    services' are (a read racing a write in moto can otherwise see a half-applied item or raise)."""
     from moto.dynamodb.models import DynamoDBBackend
     from moto.sqs.models import SQSBackend
 
     lock = threading.RLock()
-    for cls, name in ((DynamoDBBackend, "put_item"), (DynamoDBBackend, "update_item"),
-                      (SQSBackend, "receive_message"), (SQSBackend, "delete_message")):
+    dynamodb = ("put_item", "update_item", "delete_item", "get_item", "query", "scan", "transact_write_items")
+    for cls, name in [(DynamoDBBackend, n) for n in dynamodb] + [(SQSBackend, "receive_message"),
+                                                                  (SQSBackend, "delete_message")]:
         real = getattr(cls, name)
 
         def locked(*args, _real=real, **kwargs):
@@ -215,11 +217,25 @@ def test_two_workers_given_the_same_camera_at_once_alert_once(one_step, clips_di
     clock.now = M + timedelta(minutes=2, seconds=13)
     jobs = [CameraJob(JobKind.TICK, "cam1", M + timedelta(minutes=1, seconds=12)),
             CameraJob(JobKind.TICK, "cam1", M + timedelta(minutes=2, seconds=12))]
-    barrier, results = threading.Barrier(2), {}
+    # The worker that takes the camera stays inside scoring until the other has tried it: the overlap is certain,
+    # not left to how the threads happen to be scheduled on a busy machine.
+    tried, scoring = threading.Event(), inference.score
+
+    def score_while_the_other_tries(request):
+        tried.wait(timeout=30)
+        return scoring(request)
+
+    inference.score = score_while_the_other_tries
+    barrier, results, errors = threading.Barrier(2), {}, []
 
     def worker(i: int) -> None:
         barrier.wait()
-        results[i] = fanout.work(deps, jobs[i], holder=f"w{i}")
+        try:
+            results[i] = fanout.work(deps, jobs[i], holder=f"w{i}")
+        except Exception as err:  # a worker that raised must fail the test, not vanish with its thread
+            errors.append(err)
+        finally:
+            tried.set()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(2)]
     for thread in threads:
@@ -227,7 +243,8 @@ def test_two_workers_given_the_same_camera_at_once_alert_once(one_step, clips_di
     for thread in threads:
         thread.join()
     # Then one worker took the camera and the other left it (BUSY), and one alert was sent for the event
+    assert errors == []
     statuses = sorted(str(o.status) for r in results.values() for o in r)
-    assert statuses.count("BUSY") == 1
+    assert statuses.count("BUSY") == 1, statuses
     assert len(inference.calls) == 2
     assert len(drain_alerts(sess, res.alert_queue_url)) == 1
