@@ -50,6 +50,7 @@ class CameraSynthDataset(Dataset):
         mix = mix or DEFAULT_MIX
         self.kinds = list(mix)
         self.probs = np.asarray([mix[k] for k in self.kinds], dtype=np.float64) / sum(mix.values())
+        self.weights: np.ndarray | None = None  # draw probabilities over the cut-outs (mining.mine); uniform if None
         self._rng: np.random.Generator | None = None
 
     def __len__(self) -> int:
@@ -62,6 +63,11 @@ class CameraSynthDataset(Dataset):
             self._rng = np.random.default_rng(torch.initial_seed() % 2**63)
         return self._rng
 
+    def _pick_cutout(self) -> Cutout:
+        if self.weights is not None:
+            return self.cutouts[int(self.rng.choice(len(self.cutouts), p=self.weights))]
+        return self.cutouts[int(self.rng.integers(len(self.cutouts)))]
+
     def make_sample(self, kind: str) -> tuple[np.ndarray, int]:
         rng = self.rng
         if kind == "empty":
@@ -72,7 +78,7 @@ class CameraSynthDataset(Dataset):
             # whole in the seconds around it.
             cut = self.negatives[int(rng.integers(len(self.negatives)))]
             return paste_at_edge(random_scene(rng, *CANVAS), cut, rng, (0.3, 0.9)), 0
-        cut = self.cutouts[int(rng.integers(len(self.cutouts)))]
+        cut = self._pick_cutout()
         if kind == "plain":
             return random_resized_crop(cut.rgb, rng), cut.label
         if kind == "white":

@@ -157,6 +157,7 @@ class RealMixDataset(Dataset):
             mix.pop("render", None)
         self.kinds = list(mix)
         self.probs = np.asarray([mix[k] for k in self.kinds], dtype=np.float64) / sum(mix.values())
+        self.weights: dict[str, np.ndarray] = {}  # pool name -> draw probabilities (mining.mine); uniform if absent
         self._rng: np.random.Generator | None = None
 
     def __len__(self) -> int:
@@ -171,7 +172,10 @@ class RealMixDataset(Dataset):
                 self.cgi._rng = self._rng
         return self._rng
 
-    def _pick(self, pool: list):
+    def _pick(self, pool: list, name: str | None = None):
+        weights = self.weights.get(name) if name else None
+        if weights is not None:
+            return pool[int(self.rng.choice(len(pool), p=weights))]
         return pool[int(self.rng.integers(len(pool)))]
 
     def _background(self, canvas: tuple[int, int]) -> np.ndarray:
@@ -181,8 +185,9 @@ class RealMixDataset(Dataset):
         if roll < 0.6 or not self.pools.horse_photos:
             return random_scene(rng, *canvas)
         if roll < 0.85:
-            return fit_canvas(random_resized_crop(self._pick(self.pools.horse_photos), rng, (0.3, 1.0)), canvas)
-        return fit_canvas(self._pick(self.pools.tiny_negatives), canvas)
+            return fit_canvas(random_resized_crop(self._pick(self.pools.horse_photos, "horse_photos"), rng, (0.3, 1.0)),
+                              canvas)
+        return fit_canvas(self._pick(self.pools.tiny_negatives, "tiny_negatives"), canvas)
 
     def _distractors(self, img: np.ndarray) -> np.ndarray:
         """0-2 things that are not people: a real or CGI horse, or a small photo of an animal or vehicle."""
@@ -222,15 +227,15 @@ class RealMixDataset(Dataset):
         rng, pools = self.rng, self.pools
         canvas = CANVASES[int(rng.integers(len(CANVASES)))]
         if kind == "person_crop":
-            return random_resized_crop(self._pick(pools.person_crops), rng, (0.7, 1.0)), 1
+            return random_resized_crop(self._pick(pools.person_crops, "person_crops"), rng, (0.7, 1.0)), 1
         if kind == "person_frame":
             return fit_canvas(random_resized_crop(self._pick(pools.person_frames), rng, (0.5, 1.0)), canvas), 1
         if kind == "horse_photo":
-            return random_resized_crop(self._pick(pools.horse_photos), rng, (0.3, 1.0)), 0
+            return random_resized_crop(self._pick(pools.horse_photos, "horse_photos"), rng, (0.3, 1.0)), 0
         if kind == "horse_tile":
-            return square_crop(self._pick(pools.horse_photos), rng, (0.35, 0.7)), 0
+            return square_crop(self._pick(pools.horse_photos, "horse_photos"), rng, (0.35, 0.7)), 0
         if kind == "tiny_negative":
-            return self._pick(pools.tiny_negatives), 0
+            return self._pick(pools.tiny_negatives, "tiny_negatives"), 0
         if kind == "composite":
             return self._composite(canvas, int(rng.choice([1, 2, 3, 4], p=[0.45, 0.25, 0.15, 0.15]))), 1
         if kind == "composite_empty":

@@ -103,6 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="share of real samples that are tile-sized parts of horse photos (realmix kind horse_tile)")
     p.add_argument("--real-mix", default="",
                    help="kind=weight,... overriding the real sample kinds' shares (realmix.REAL_MIX), renormalised")
+    p.add_argument("--mine", default=None,
+                   help="a released model dir: draw the real and CGI images it gets most wrong more often (mining.py)")
     p.add_argument("--distill", type=float, default=0.0,
                    help="weight of feature distillation from the EfficientNet-Lite0 ImageNet teacher (0: off)")
     p.add_argument("--seed", type=int, default=42)
@@ -182,6 +184,14 @@ def _train(args: argparse.Namespace) -> dict:
         previous_summary = Path(args.init_checkpoint).parent.parent / SUMMARY_FILE
         if previous_summary.is_file():
             previous = json.loads(previous_summary.read_text())
+    mining = None
+    if args.mine:
+        from .mining import mine, onnx_scorer
+
+        if not args.real:
+            raise SystemExit("--mine weights the real mix's pools: give --real too")
+        datamodule.setup("fit")
+        mining = mine(datamodule.train_set, onnx_scorer(args.mine))
     checkpoint = ModelCheckpoint(dirpath=work_dir / "checkpoints", filename="best", monitor="val_loss",
                                  mode="min", save_top_k=1, save_last=True)
     trainer = L.Trainer(
@@ -200,7 +210,8 @@ def _train(args: argparse.Namespace) -> dict:
     stages = stages + [{"training_seconds": round(elapsed, 1), "epochs_run": trainer.current_epoch,
                         "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
                         "lr": args.lr, "init_checkpoint": args.init_checkpoint,
-                        "init_onnx": args.init_onnx, "edge_negatives": args.edge_negatives}]
+                        "init_onnx": args.init_onnx, "edge_negatives": args.edge_negatives,
+                        "mined_with": args.mine, "mining": mining}]
     summary = {
         "best_checkpoint": str(Path(checkpoint.best_model_path).resolve()),
         "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
