@@ -232,6 +232,7 @@ class ScaleRun:
         self.tick_real: dict[datetime, float] = {}  # window end -> wall time its tick's jobs were sent
         self.received: set[str] = set()  # message ids the workers received (distinct: jobs after deduplication)
         self.errors: list[str] = []
+        self.busy = 0  # worker threads inside a job (wait_idle waits for them too)
         self.fanouts: list[float] = []
         self.routers: list[Dependencies] = []  # the tick's instances (warm after the first tick, as in Lambda)
         self.scorer = StubScorer(scenario, self.calls, self.lock)
@@ -310,6 +311,8 @@ class ScaleRun:
                 with self.lock:
                     self.received.add(message["MessageId"])
                 job = CameraJob.from_message(message["Body"])
+                with self.lock:
+                    self.busy += 1
                 try:
                     holder = f"{message['MessageId']}/{threading.current_thread().name}"
                     outcomes = fanout.work(deps, job, holder=holder)
@@ -319,6 +322,9 @@ class ScaleRun:
                     with self.lock:
                         self.errors.append(f"{type(exc).__name__}: {exc}")
                     continue
+                finally:
+                    with self.lock:
+                        self.busy -= 1
                 finished = time.time()
                 with self.lock:
                     for outcome in outcomes:
@@ -373,13 +379,20 @@ class ScaleRun:
                 thread.join(timeout=30)
 
     def wait_idle(self, timeout_s: float = 600) -> None:
-        """Until the job queue is empty and nothing is in flight."""
+        """Until the job queue is empty, nothing is in flight, and no worker thread is still inside a job. The last
+        matters when a job outlives its message's visibility timeout (the slow camera): the redelivered copy is
+        dropped (BUSY) and deleted while the first worker still scores, and the ticks after this wait move the
+        clock past every lease, which would let a recovery take that live clip, a thing only this harness's clock
+        jump can do (a real worker ends long before its 6-minute lease)."""
         sqs = self.sess.client("sqs", endpoint_url=self.endpoint)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             attrs = sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
                 "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
-            if attrs["ApproximateNumberOfMessages"] == "0" and attrs["ApproximateNumberOfMessagesNotVisible"] == "0":
+            with self.lock:
+                busy = self.busy
+            if (attrs["ApproximateNumberOfMessages"] == "0" and attrs["ApproximateNumberOfMessagesNotVisible"] == "0"
+                    and busy == 0):
                 return
             time.sleep(0.05)
         raise TimeoutError("the job queue did not drain")
