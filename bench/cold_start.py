@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .common import REPO, machine, median
 
@@ -23,6 +24,9 @@ def child_onnx(model_dir: str, clip_url: str) -> dict:
     whose presigned-style URL a loopback server answers (the network's own time is what is left out).
     """
     os.environ["MODEL_DIR"] = model_dir
+    # The loopback server stands in for S3 as the local emulator does: the function fetches a URL only from an
+    # S3 endpoint it knows (url_source.UrlPolicy), so it is named here like the emulator's.
+    os.environ["CLIP_URL_ENDPOINTS"] = "{0.scheme}://{0.netloc}".format(urlsplit(clip_url))
     t0 = time.perf_counter()
     from videoalert_inference import handler
     t1 = time.perf_counter()
@@ -108,7 +112,7 @@ def serve_clip(clip) -> Iterator[str]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/clip.mp4?X-Amz-Signature=bench"
+        yield f"http://127.0.0.1:{server.server_address[1]}/unused/clip.mp4?X-Amz-Signature=bench"  # path-style
     finally:
         server.shutdown()
 
