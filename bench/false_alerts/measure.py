@@ -31,6 +31,7 @@ from videoalert.aws.inference import InProcessInferenceClient
 from videoalert.aws.s3 import ClipStore
 from videoalert.aws.sns import AlertPublisher
 from videoalert.domain.ids import Window
+from videoalert.domain.records import VideoRecord
 from videoalert.domain.rule import Rule
 from videoalert.domain.types import Decision, Label
 from videoalert.domain.whatif import candidates, decided, evaluate, recommend
@@ -254,7 +255,8 @@ def main() -> None:
     tuned_rules, advice = {}, {}
     memory_rule = configs["+memory"][0]
     for cam, recs in runs["+memory"].items():
-        usable = decided(recs)
+        # the run keeps records as items (plus the truth): `tune` replays VideoRecord objects, as the CLI reads them
+        usable = decided([VideoRecord.from_item({k: v for k, v in r.items() if k != "_truth"}) for r in recs])
         current = evaluate(usable, memory_rule)
         rec = recommend([evaluate(usable, r) for r in candidates(memory_rule, float(card["threshold"]))], current)
         tuned_rules[cam] = rec.outcome.rule if rec.outcome else memory_rule
