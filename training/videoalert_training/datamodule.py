@@ -37,6 +37,11 @@ def with_edge_negatives(mix: dict[str, float] | None, share: float) -> dict[str,
     return mix
 
 
+def draw_index(rng: np.random.Generator, n: int, weights: np.ndarray | None = None) -> int:
+    """An index into n items: uniform, or by `weights` (a mined stage's draw probabilities, mining.py)."""
+    return int(rng.choice(n, p=weights)) if weights is not None else int(rng.integers(n))
+
+
 class CameraSynthDataset(Dataset):
     """Each index draws a fresh random sample; the epoch length is a setting, not the image count."""
 
@@ -63,11 +68,6 @@ class CameraSynthDataset(Dataset):
             self._rng = np.random.default_rng(torch.initial_seed() % 2**63)
         return self._rng
 
-    def _pick_cutout(self) -> Cutout:
-        if self.weights is not None:
-            return self.cutouts[int(self.rng.choice(len(self.cutouts), p=self.weights))]
-        return self.cutouts[int(self.rng.integers(len(self.cutouts)))]
-
     def make_sample(self, kind: str) -> tuple[np.ndarray, int]:
         rng = self.rng
         if kind == "empty":
@@ -78,7 +78,7 @@ class CameraSynthDataset(Dataset):
             # whole in the seconds around it.
             cut = self.negatives[int(rng.integers(len(self.negatives)))]
             return paste_at_edge(random_scene(rng, *CANVAS), cut, rng, (0.3, 0.9)), 0
-        cut = self._pick_cutout()
+        cut = self.cutouts[draw_index(rng, len(self.cutouts), self.weights)]
         if kind == "plain":
             return random_resized_crop(cut.rgb, rng), cut.label
         if kind == "white":

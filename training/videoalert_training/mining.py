@@ -17,7 +17,7 @@ from .realmix import RealMixDataset
 
 log = logging.getLogger(__name__)
 
-Scorer = Callable[[list[np.ndarray]], np.ndarray]  # RGB images -> person scores in [0, 1]
+Scorer = Callable[[list[np.ndarray]], np.ndarray]  # RGB images (any number) -> person scores in [0, 1]
 
 
 def draw_weights(scores: Sequence[float], labels: Sequence[int], uniform: float = 0.5) -> np.ndarray:
@@ -32,11 +32,6 @@ def draw_weights(scores: Sequence[float], labels: Sequence[int], uniform: float 
     if hardness.sum() <= 0:
         return np.full(n, 1.0 / n)
     return uniform / n + (1 - uniform) * hardness / hardness.sum()
-
-
-def score_all(score: Scorer, images: list[np.ndarray], batch: int = 64) -> np.ndarray:
-    return np.concatenate([np.asarray(score(images[i:i + batch]), dtype=np.float64).ravel()
-                           for i in range(0, len(images), batch)]) if images else np.zeros(0)
 
 
 def mine(dataset: RealMixDataset, score: Scorer, uniform: float = 0.5) -> dict[str, dict[str, float]]:
@@ -54,7 +49,7 @@ def mine(dataset: RealMixDataset, score: Scorer, uniform: float = 0.5) -> dict[s
     for name, (images, labels) in named.items():
         if not images:
             continue
-        weights = draw_weights(score_all(score, images), labels, uniform)
+        weights = draw_weights(score(images), labels, uniform)
         if name == "cgi":
             assert dataset.cgi is not None
             dataset.cgi.weights = weights
@@ -67,8 +62,11 @@ def mine(dataset: RealMixDataset, score: Scorer, uniform: float = 0.5) -> dict[s
 
 
 def onnx_scorer(model_dir: str) -> Scorer:
-    """The released model in `model_dir` (its fp32 file, the product's preprocessing) as a scorer."""
+    """The released model in `model_dir` (its fp32 file) as a scorer: whole images, in batches, resized as
+    `make eval` resizes them (evaluate_real.score_images, the decoder's own scaler)."""
     from videoalert_inference.model import MODEL_FILE, load_classifier
 
+    from .evaluate_real import score_images
+
     classifier = load_classifier(model_dir, MODEL_FILE)
-    return lambda images: classifier.predict_images(images).scores
+    return lambda images: score_images(classifier, images, tiles=False).full

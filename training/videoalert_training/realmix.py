@@ -15,7 +15,7 @@ from videoalert_inference.preprocess import PreprocessSpec, to_model_input
 from .augment import camera_augment, random_resized_crop
 from .cutouts import Cutout, load_cutouts
 from .data import LabelledImage, read_rgb
-from .datamodule import CameraSynthDataset
+from .datamodule import CameraSynthDataset, draw_index
 from .real_data import RealImage
 from .scenes import _blend, _fit_subject, paste_at_edge, random_scene
 
@@ -173,10 +173,7 @@ class RealMixDataset(Dataset):
         return self._rng
 
     def _pick(self, pool: list, name: str | None = None):
-        weights = self.weights.get(name) if name else None
-        if weights is not None:
-            return pool[int(self.rng.choice(len(pool), p=weights))]
-        return pool[int(self.rng.integers(len(pool)))]
+        return pool[draw_index(self.rng, len(pool), self.weights.get(name) if name else None)]
 
     def _background(self, canvas: tuple[int, int]) -> np.ndarray:
         """A scene nobody stands in: procedural (outdoor, indoor, plain), a horse photo, or an upscaled small photo."""
