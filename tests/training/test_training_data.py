@@ -1,10 +1,11 @@
 """The general folder loader and the camera-like samples made from training renders."""
+import cv2
 import numpy as np
 import pytest
 
 from videoalert_inference.preprocess import PreprocessSpec
-from videoalert_training.cutouts import load_cutouts
-from videoalert_training.data import folder_sha256, list_split
+from videoalert_training.cutouts import load_cutouts, subject_mask
+from videoalert_training.data import folder_sha256, list_split, read_rgb
 from videoalert_training.datamodule import DEFAULT_MIX, CameraSynthDataset, with_edge_negatives
 from videoalert_training.scenes import paste_at_edge
 
@@ -84,3 +85,13 @@ def test_the_edge_share_must_leave_room_for_the_other_kinds():
     with pytest.raises(ValueError):
         with_edge_negatives(None, 1.0)
     assert with_edge_negatives(None, 0.0) == DEFAULT_MIX
+
+
+def test_a_mask_depends_on_the_image_alone(tiny_dataset):
+    # Given one training render
+    rgb = read_rgb(list_split(tiny_dataset, "train")[0].path)
+    first = subject_mask(rgb)
+    # When something else in the process draws from OpenCV's global random generator (GrabCut's k-means uses it)
+    cv2.randu(np.zeros((64, 64), np.float32), 0, 1)
+    # Then the same image gives the same mask (cached masks and test outcomes do not depend on test order)
+    assert np.array_equal(subject_mask(rgb), first)

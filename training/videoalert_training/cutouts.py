@@ -29,7 +29,11 @@ RENDER_RECT = (0.04, 0.02, 0.92, 0.97)
 
 
 def subject_mask(rgb: np.ndarray, rect: tuple[float, float, float, float] = RENDER_RECT) -> np.ndarray:
-    """Foreground mask of an image whose subject lies inside `rect` (fractions of the image)."""
+    """Foreground mask of an image whose subject lies inside `rect` (fractions of the image).
+
+    GrabCut initialises its colour models with k-means on OpenCV's global random generator: seeded here, so a
+    mask depends on the image alone, not on whatever drew random numbers in the process before it."""
+    cv2.setRNGSeed(0)
     small = cv2.resize(rgb, (MASK_SIZE, MASK_SIZE), interpolation=cv2.INTER_AREA)
     mask = np.zeros(small.shape[:2], np.uint8)
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
