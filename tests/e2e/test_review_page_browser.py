@@ -65,6 +65,8 @@ def browser():
 
 def test_the_review_page_lists_the_events_and_not_a_person_labels_and_teaches(served, browser):
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
 
     from videoalert.store.memory import FpMemory
     from videoalert.store.videos import VideoRecords
@@ -92,8 +94,10 @@ def test_the_review_page_lists_the_events_and_not_a_person_labels_and_teaches(se
 
     # When the user taps "not a person" on it
     first.find_element(By.XPATH, ".//button[normalize-space()='Not a person']").click()
-    # Then the answer says so, and the record's label and the camera's memory changed
-    assert "Marked as not a person" in browser.find_element(By.ID, "result").text
+    # Then the answer says so (the form posts, so wait for the next page), and the record's label and the
+    # camera's memory changed
+    answer = WebDriverWait(browser, 60).until(ec.presence_of_element_located((By.ID, "result")))
+    assert "Marked as not a person" in answer.text
     sess = local_env.session()
     ddb = sess.resource("dynamodb", endpoint_url=endpoint)
     names = local_env.names.local_names()
@@ -103,7 +107,8 @@ def test_the_review_page_lists_the_events_and_not_a_person_labels_and_teaches(se
     assert memory and {e.video_id for e in memory} == {video_id}
     # And back on the page, the event shows its label
     browser.find_element(By.LINK_TEXT, "Back to the review page").click()
-    assert "labelled false_positive" in browser.find_element(By.ID, video_id).text
+    event = WebDriverWait(browser, 60).until(ec.presence_of_element_located((By.ID, video_id)))
+    assert "labelled false_positive" in event.text
 
 
 def save_screenshots(browser, folder: Path, endpoint: str, video_id: str, review_url: str) -> None:
