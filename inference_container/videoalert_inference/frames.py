@@ -201,18 +201,24 @@ class FrameSampler:
     sent to the decoder, unchosen non-reference frames are skipped (skip_frame=NONREF), and only chosen
     frames are converted to RGB: with `resize_to`, straight from YUV to the model's size in one swscale pass.
     A part whose timestamps cannot be trusted (odd_timestamps) is sampled by position instead.
+    min_frames: a clip given whole in one part (`sample(..., whole_clip=True)`) whose time range is too short for
+    min_frames grid times at sample_fps is sampled on a finer grid, min_frames times evenly across its length (never
+    more than max_frames, and never more than the frames it holds). Its length is known before anything is decoded:
+    the part's packets are demuxed first anyway, so this costs no second read.
     """
 
     def __init__(self, sample_fps: float, max_frames: int, *, resize_to: int | None = None,
                  keep_full: bool = False, limits: WorkLimits | None = None, decoder_threads: int = 1,
                  decoder_workers: int = 1, tile_grid: TileGrid | None = None, start_s: float = 0.0,
-                 end_s: float | None = None):
-        if sample_fps <= 0 or max_frames < 1:
-            raise ValueError("sample_fps must be > 0 and max_frames >= 1")
+                 end_s: float | None = None, min_frames: int = 0):
+        if sample_fps <= 0 or max_frames < 1 or min_frames < 0:
+            raise ValueError("sample_fps must be > 0, max_frames >= 1 and min_frames >= 0")
         if start_s < 0 or (end_s is not None and end_s <= start_s):
             raise ValueError("need 0 <= start_s < end_s")
         self.period = 1.0 / sample_fps
         self.max_frames = max_frames
+        self.min_frames = min(min_frames, max_frames)
+        self.start_s = start_s
         self.resize_to = resize_to
         self.keep_full = keep_full or not resize_to
         if tile_grid is not None and not resize_to:
@@ -243,8 +249,13 @@ class FrameSampler:
         return VideoInfo(first.width, first.height, first.fps, sum(p.duration_s for p in self.parts), first.codec,
                          sampled_by)
 
-    def sample(self, source: VideoSource) -> Iterator[SampledFrame]:
-        """Frames of one part (the next file of the clip), in time order."""
+    @property
+    def sample_fps(self) -> float:
+        """The rate frames are sampled at: the one asked for, or a short clip's finer one (min_frames)."""
+        return 1.0 / self.period
+
+    def sample(self, source: VideoSource, *, whole_clip: bool = False) -> Iterator[SampledFrame]:
+        """Frames of one part (the next file of the clip), in time order; whole_clip: this part is all of it."""
         if self.done:
             return
         started = time.perf_counter()
@@ -252,6 +263,8 @@ class FrameSampler:
         try:
             stream = _video_stream(container, self.limits.max_pixels)
             part = self._read_part(container, stream)
+            if whole_clip and not self.parts:
+                self._fit_short_clip(part.end_s)
             self.stats.decode_s += time.perf_counter() - started
             if part.odd is None:
                 yield from self._decode_part(stream, part, source)
@@ -262,6 +275,17 @@ class FrameSampler:
         self.parts.append(part.info)
         self._offset = part.end_s
         self._exhausted = part.stopped_early or (self.end_s is not None and self._offset >= self.end_s)
+
+    def _fit_short_clip(self, clip_end_s: float) -> None:
+        """A clip whose sampled range is shorter than min_frames periods: min_frames grid times evenly across it.
+
+        The part's packets were all kept: the range is shorter than min_frames <= max_frames periods, which is
+        inside the horizon _read_part keeps packets to.
+        """
+        end = clip_end_s if self.end_s is None else min(self.end_s, clip_end_s)
+        span = end - self.start_s
+        if self.min_frames and 0 < span < self.min_frames * self.period:
+            self.period = span / self.min_frames
 
     def _read_part(self, container: Container, stream: Stream) -> _Part:
         """Demux the video packets (cheap) so the decode plan can be made before decoding anything.

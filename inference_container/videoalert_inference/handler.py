@@ -117,6 +117,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         scores = score_clip(parts, runtime.classifier, request.sample_fps, request.max_frames,
                             regions=request.regions, top_k_embeddings=request.top_k_embeddings,
                             start_s=request.start_s, end_s=request.end_s, zones=request.zones, masks=request.masks,
+                            min_samples=request.min_samples,
                             **runtime.settings.scoring_options())
     except BadInputError as exc:
         logger.warning("video not scored", extra={"code": exc.code, "reason": exc.message})

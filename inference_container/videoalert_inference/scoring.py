@@ -7,7 +7,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from videoalert_contract.inference import REGION_FULL, REGION_MODES, REGION_MOTION, REGION_TILE, REGION_TILES
+from videoalert_contract.inference import (
+    DEFAULT_MIN_SAMPLES,
+    REGION_FULL,
+    REGION_MODES,
+    REGION_MOTION,
+    REGION_TILE,
+    REGION_TILES,
+)
 from videoalert_contract.zones import Polygon
 
 from .errors import CORRUPT_VIDEO, NO_FRAMES, OVER_LIMIT, BadInputError
@@ -89,6 +96,7 @@ def score_clip(
     end_s: float | None = None,
     zones: Sequence[Polygon] = (),
     masks: Sequence[Polygon] = (),
+    min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> ClipScores:
     """Score one clip given as bytes, a path, or a list of consecutive parts (timestamps continue across parts).
 
@@ -105,6 +113,9 @@ def score_clip(
     zones, masks: the camera's (videoalert_contract.zones); each sampled frame has what is outside the zones or
     inside a mask blanked (masking.Blanker) before anything else sees it, so the whole-frame score, the motion
     search, its crops and the tiles all ignore it.
+    min_samples: a clip in one part whose range is too short for that many frames at sample_fps is sampled that many
+    times evenly across it (FrameSampler's min_frames; a clip in several parts is a long one: KVS splits a window
+    only past 200 fragments or 100 MB).
     Raises BadInputError (with the contract's code) for a video that cannot be scored or is over a limit.
     """
     if regions not in REGION_MODES:
@@ -119,7 +130,7 @@ def score_clip(
     # tiles the frame at the grid's canvas size.
     sampler = FrameSampler(sample_fps, max_frames, resize_to=classifier.spec.input_size, keep_full=use_motion,
                            decoder_threads=decoder_threads, decoder_workers=decoder_workers, tile_grid=grid,
-                           limits=limits, start_s=start_s, end_s=end_s)
+                           limits=limits, start_s=start_s, end_s=end_s, min_frames=min_samples)
     detector = MotionDetector() if use_motion else None
     blank = Blanker(zones, masks, [255.0 * m for m in classifier.spec.mean])
     frames_sampled = 0
@@ -135,7 +146,7 @@ def score_clip(
         batch: list[_Item] = []
         entries = 0
         for part in parts:
-            for frame in sampler.sample(part):
+            for frame in sampler.sample(part, whole_clip=len(parts) == 1):
                 frames_sampled += 1
                 t0 = time.perf_counter()
                 if blank.active:

@@ -39,11 +39,13 @@ def test_two_pushed_clips_are_cut_from_the_stream_on_schedule_and_scored(short_c
     # Then every fragment was persisted by the stand-in (PutMedia acknowledgements)
     assert {n: (p["fragments_sent"], p["fragments_persisted"]) for n, p in result.pushed.items()} == {
         "a.mp4": (3, 3), "b.mp4": (2, 2)}
-    # And each clip became one stream record named after its minute, scored frame by frame (1 fps)
+    # And each clip became one stream record named after its minute, scored frame by frame: both are under 12 s, so
+    # each is sampled 12 times evenly across it (the short-clip floor) rather than once a second
     a, b = (result.record_for(name, "camera") for name in ("a.mp4", "b.mp4"))
     assert a["source"] == b["source"] == "stream" and a["status"] == b["status"] == "DONE"
     assert a["video_id"] == f"cam1-{a['window_start'].replace('-', '').replace(':', '')}"
-    assert [len(a["frame_scores"]), len(b["frame_scores"])] == [6, 4]
+    assert [len(a["frame_scores"]), len(b["frame_scores"])] == [12, 12]
+    assert a["frame_scores"][1]["t"] == 0.5 and b["frame_scores"][-1]["t"] < 4.0
     assert (a["video_info"]["width"], b["video_info"]["width"]) == (320, 160)
     # And the minutes are a cooldown apart (each clip its own event), the ones between skipped as idle
     gap = datetime.fromisoformat(b["window_start"].replace("Z", "+00:00")) - datetime.fromisoformat(
@@ -111,7 +113,7 @@ def test_push_local_works_against_a_serving_run(short_clips, tiny_model_dir, mon
     assert "3 fragments sent, 3 persisted" in pushed
     (record,) = records
     assert record["video_id"] == f"cam1-{minute:%Y%m%dT%H%M%S}Z" and record["source"] == "stream"
-    assert len(record["frame_scores"]) == 6
+    assert len(record["frame_scores"]) == 12  # a 6 s clip: the short-clip floor
     # And once the run has stopped its record is gone: --local says so instead of failing on a dead endpoint
     assert main(["list", "--camera", "cam1", "--local"]) == 1
     assert "no local emulator is running" in capsys.readouterr().err
@@ -164,8 +166,10 @@ def test_a_clip_over_a_minute_long_is_cut_into_its_minutes_both_named_after_the_
     # When it goes by the camera path
     result = run_local([long_clip], model_dir=tiny_model_dir, report_dir=None, paths=("camera",))
     out = capsys.readouterr().out
-    # Then it is two minute records, 60 and 10 seconds of it, and the table names the file on both
+    # Then it is two minute records, 60 and 10 seconds of it (the 10 s one sampled at the short-clip floor, 12
+    # frames), and the table names the file on both
     records = sorted(result.records, key=lambda r: r["window_start"])
-    assert [len(r["frame_scores"]) for r in records] == [60, 10]
+    assert [round(r["video_info"]["duration_s"]) for r in records] == [60, 10]
+    assert [len(r["frame_scores"]) for r in records] == [60, 12]
     assert [result.file_of(r) for r in records] == ["long.mp4", "long.mp4"]
     assert len(re.findall(r"^cam1-\d{8}T\d{6}Z\s+camera\s+long\.mp4", out, re.MULTILINE)) == 2

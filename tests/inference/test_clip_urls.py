@@ -187,7 +187,7 @@ def s3_endpoint(moto_endpoint, monkeypatch):
 
 def test_the_handler_scores_a_clip_through_its_url_without_an_s3_client(inference_env, s3_server, s3_endpoint):
     # Given a clip behind a presigned URL (and not in the in-process S3 the function's client would read)
-    s3_server.put_object(Bucket=SERVED, Key="videos/cam1/url-only.mp4", Body=encode_clip(cfr_times(3, 10)))
+    s3_server.put_object(Bucket=SERVED, Key="videos/cam1/url-only.mp4", Body=encode_clip(cfr_times(12, 10)))
     # When the function is invoked with the URL
     response = handler(
         request(bucket=SERVED, key="videos/cam1/url-only.mp4", urls=[presign(s3_server, "videos/cam1/url-only.mp4")]),
@@ -195,14 +195,14 @@ def test_the_handler_scores_a_clip_through_its_url_without_an_s3_client(inferenc
     )
     # Then it is scored, and the container built no S3 client
     assert response["ok"] is True, response
-    assert [f["t"] for f in response["frames"]] == [0.0, 1.0, 2.0]
+    assert [f["t"] for f in response["frames"]] == [float(s) for s in range(12)]
     assert "s3" not in vars(inference_handler.get_runtime())
 
 
 def test_an_expired_url_falls_back_to_bucket_and_key(inference_env, stub, capsys, monkeypatch):
     # Given a clip in the request's bucket, and a URL of it that answers 403 (expired) from an endpoint the function
     # reads S3 from
-    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(3, 10)))
+    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(12, 10)))
     monkeypatch.setenv("CLIP_URL_ENDPOINTS", stub)
     inference_handler.reset_runtime()
     warnings = []
@@ -211,7 +211,7 @@ def test_an_expired_url_falls_back_to_bucket_and_key(inference_env, stub, capsys
     response = handler(request(urls=[stub + "/clips/videos/cam1/clip.mp4?status=403"]), LambdaContext())
     # Then the clip is read from S3 and scored, and the fallback is logged with its reason and counted
     assert response["ok"] is True, response
-    assert len(response["frames"]) == 3
+    assert len(response["frames"]) == 12
     assert [(msg, "HTTP 403" in kw["extra"]["reason"]) for msg, kw in warnings] == [
         ("clip URLs unusable, reading the clip from S3", True)
     ]
@@ -220,7 +220,7 @@ def test_an_expired_url_falls_back_to_bucket_and_key(inference_env, stub, capsys
 
 def test_a_url_to_a_missing_clip_is_not_found_without_a_fallback(inference_env, s3_server, s3_endpoint):
     # Given a URL to an object that does not exist (while the in-process S3 the fallback reads holds it)
-    put(inference_env, "videos/cam1/never-stored.mp4", encode_clip(cfr_times(3, 10)))
+    put(inference_env, "videos/cam1/never-stored.mp4", encode_clip(cfr_times(12, 10)))
     # When the function is invoked
     response = handler(request(bucket=SERVED, key="videos/cam1/never-stored.mp4",
                                urls=[presign(s3_server, "videos/cam1/never-stored.mp4")]), LambdaContext())
@@ -268,22 +268,22 @@ def test_a_container_serving_urls_never_imports_boto3(tmp_path, s3_server, moto_
 def test_a_url_to_another_host_is_never_fetched_and_the_clip_is_read_from_s3(inference_env, stub):
     # Given a clip in the request's bucket/key, and a request whose URL names another host (a forged request, or
     # an internal service the function can reach)
-    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(3, 10)))
+    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(12, 10)))
     Stub.gets.clear()
     # When the function is invoked with it
     response = handler(request(urls=[stub + "/clips/videos/cam1/clip.mp4?status=200"]), LambdaContext())
     # Then the host was never contacted, and the clip was read from its bucket and key instead
     assert Stub.gets == []
-    assert response["ok"] is True and len(response["frames"]) == 3
+    assert response["ok"] is True and len(response["frames"]) == 12
 
 
 def test_a_url_of_the_s3_endpoint_for_another_key_is_not_fetched(inference_env, s3_server, s3_endpoint):
     # Given the request's clip in S3, and a URL of the right endpoint that names another object
-    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(3, 10)))
+    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(12, 10)))
     s3_server.put_object(Bucket=SERVED, Key="videos/cam1/other.mp4", Body=encode_clip(cfr_times(5, 10)))
     response = handler(request(urls=[presign(s3_server, "videos/cam1/other.mp4")]), LambdaContext())
     # Then the other object was not read: the request's own clip (3 s) was scored
-    assert response["ok"] is True and len(response["frames"]) == 3
+    assert response["ok"] is True and len(response["frames"]) == 12
 
 
 @pytest.mark.parametrize(("url", "ok"), [

@@ -35,8 +35,8 @@ def red_between(start, end):
 
 
 def test_a_clip_in_s3_gets_the_contract_response(inference_env):
-    # Given a 10 s clip in S3, red (a person for the tiny model) from 4 s to 6 s
-    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(10, 10), red_between(4, 6)))
+    # Given a 12 s clip in S3, red (a person for the tiny model) from 4 s to 6 s
+    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(12, 10), red_between(4, 6)))
     # When the inference function is invoked for it
     response = handler(request(), LambdaContext())
     # Then it answers with one "full"-region score per second, high only where the person is
@@ -44,7 +44,7 @@ def test_a_clip_in_s3_gets_the_contract_response(inference_env):
     assert response["video_id"] == "cam1-20260101T000000Z"
     assert response["model_version"] == "tiny-test-0"
     assert response["threshold"] == 0.5
-    assert [f["t"] for f in response["frames"]] == [float(s) for s in range(10)]
+    assert [f["t"] for f in response["frames"]] == [float(s) for s in range(12)]
     assert {f["region"] for f in response["frames"]} == {"full"}
     assert [f["t"] for f in response["frames"] if f["score"] >= 0.5] == [4.0, 5.0]
     # with the top embeddings, the video's description and the time spent in each stage
@@ -52,7 +52,7 @@ def test_a_clip_in_s3_gets_the_contract_response(inference_env):
     assert {e["t"] for e in response["top_embeddings"][:2]} == {4.0, 5.0}
     assert all(len(e["embedding"]) == 512 for e in response["top_embeddings"])
     assert response["video"] == {"width": 64, "height": 48, "fps": pytest.approx(10, rel=0.05),
-                                 "duration_s": pytest.approx(10, abs=0.05), "codec": "h264"}
+                                 "duration_s": pytest.approx(12, abs=0.05), "codec": "h264"}
     assert set(response["timings_ms"]) == {"download", "decode", "preprocess", "inference", "total"}
     # and the whole answer is plain JSON (it travels back through Lambda invoke)
     assert json.loads(json.dumps(response)) == response
@@ -75,7 +75,7 @@ def test_more_keys_continue_the_clip(inference_env):
     # When both are sent as one clip
     response = handler(request(key="videos/cam1/part1.mp4", more_keys=["videos/cam1/part2.mp4"]),
                        LambdaContext())
-    # Then the timestamps continue and the person is at 6 s of the clip
+    # Then the timestamps continue and the person is at 6 s of the clip (a clip in parts is sampled at its rate)
     assert [f["t"] for f in response["frames"]] == [float(s) for s in range(10)]
     assert [f["t"] for f in response["frames"] if f["score"] >= 0.5] == [6.0]
     assert response["video"]["duration_s"] == pytest.approx(10, abs=0.05)
@@ -190,7 +190,7 @@ def test_a_model_card_for_other_preprocessing_is_refused(inference_env, monkeypa
 
 def test_metrics_are_published_in_the_videoalert_namespace(inference_env, capsys):
     # Given a clip
-    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(3, 10)))
+    put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(12, 10)))
     # When it is scored
     handler(request(), LambdaContext())
     # Then an EMF record carries Frames, DecodeMs and InferenceMs under "videoalert"
@@ -200,4 +200,4 @@ def test_metrics_are_published_in_the_videoalert_namespace(inference_env, capsys
     directive = emf[-1]["_aws"]["CloudWatchMetrics"][0]
     assert directive["Namespace"] == "videoalert"
     assert {"Frames", "DecodeMs", "InferenceMs"} <= {m["Name"] for m in directive["Metrics"]}
-    assert emf[-1]["Frames"] == [3.0]
+    assert emf[-1]["Frames"] == [12.0]

@@ -40,9 +40,17 @@ def test_a_window_of_a_long_upload_travels_as_its_time_range():
     assert "start_s" not in InferenceRequest("v", "b", ("k",)).to_payload()  # a whole clip: as before
 
 
+def test_a_short_clip_is_sampled_twelve_times_unless_the_request_says_otherwise():
+    assert InferenceRequest.from_payload({"video_id": "v", "bucket": "b", "key": "k"}).min_samples == 12
+    assert "min_samples" not in InferenceRequest("v", "b", ("k",)).to_payload()
+    fewer = InferenceRequest("v", "b", ("k",), min_samples=0)
+    assert InferenceRequest.from_payload(json.loads(json.dumps(fewer.to_payload()))) == fewer
+
+
 @pytest.mark.parametrize("bad", [{"regions": "tiles?"}, {"sample_fps": 0}, {"max_frames": True}, {"key": ""},
                                  {"urls": ["file:///etc/passwd"]}, {"urls": ["https://a", "https://b"]},
-                                 {"start_s": -1}, {"start_s": 60, "end_s": 60}, {"end_s": "soon"}])
+                                 {"start_s": -1}, {"start_s": 60, "end_s": 60}, {"end_s": "soon"},
+                                 {"min_samples": -1}, {"min_samples": 1001}, {"min_samples": 2.5}])
 def test_a_malformed_request_is_a_bad_request_not_a_crash(bad):
     with pytest.raises(BadInputError) as caught:
         InferenceRequest.from_payload({"video_id": "v", "bucket": "b", "key": "k", **bad})
