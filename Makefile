@@ -66,7 +66,7 @@ deploy: setup
 ## with edge hard negatives) into training/runs/cgi/model, then the real-data stages from it: real photos,
 ## composites and renders with EfficientNet-Lite0 distillation, then a lower rate with more renders and horse
 ## photos, then two stages that draw the training images the previous model gets most wrong more often (--mine);
-## the threshold is chosen on the real validation split. About 1 h 25 min on 2 free CPU cores; RELEASE_DIR
+## the threshold is chosen on the real validation split. 87 min on 2 CPU cores (training/README.md); RELEASE_DIR
 ## elsewhere keeps models/ as it is.
 DATA ?= ../shared/data
 TARGET_RECALL ?= 0.97
@@ -92,7 +92,7 @@ train: setup $(CGI_MODEL)
 	$(BIN)/python -m videoalert_training.release --run training/runs/real10 --data $(DATA)/horse-or-human \
 	    --real $(DATA)/real/images --target-recall $(TARGET_RECALL) --clips $(DATA)/clips --out $(RELEASE_DIR)
 
-## The CGI recipe alone (the model released until 2026-12-04; the real stages start from it): about 25 min.
+## The CGI recipe alone (the model released until 2026-12-04; the real stages start from it): about 31 min.
 train-cgi: setup $(CGI_MODEL)
 $(CGI_MODEL):
 	$(BIN)/python -m videoalert_training.train --data $(DATA)/horse-or-human --work-dir training/runs/release \
