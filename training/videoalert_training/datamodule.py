@@ -138,13 +138,19 @@ class PersonDataModule(L.LightningDataModule):
         self.train_set = cgi
         if self.real_dir is not None:
             from .real_data import list_real
-            from .realmix import RealMixDataset, RealPools
+            from .crops import default_detector, load_bank, validation_crops
+            from .realmix import CROP_KINDS, RealMixDataset, RealPools
 
             real_train = list_real(self.real_dir, "train")
             if self.limit_train_images:
                 real_train = real_train[:: max(1, len(real_train) // self.limit_train_images)]
-            self.train_set = RealMixDataset(RealPools.load(real_train, self.cache_dir), cgi, self.spec,
-                                            self.samples_per_epoch, self.real_mix)
+            pools = RealPools.load(real_train, self.cache_dir)
+            crop_kinds = any((self.real_mix or {}).get(kind, 0) > 0 for kind in CROP_KINDS)
+            detector = default_detector() if crop_kinds else None
+            if crop_kinds:
+                pools.crops = load_bank(self.real_dir, "train", self.cache_dir.parent, detector,
+                                        limit=self.limit_train_images)
+            self.train_set = RealMixDataset(pools, cgi, self.spec, self.samples_per_epoch, self.real_mix)
             # val_loss (early stopping, best checkpoint) on the real validation split as well as the renders;
             # the 1,500 small CIFAR negatives are thinned to 300 so they do not outweigh the rest.
             real_val = list_real(self.real_dir, "validation")
@@ -152,6 +158,11 @@ class PersonDataModule(L.LightningDataModule):
             real_val = [i for i in real_val if i.source != "not_person/cifar10_32px"] + tiny[:: max(1, len(tiny) // 300)]
             val_images += [read_rgb(i.path) for i in real_val]
             val_labels += [i.label for i in real_val]
+            if crop_kinds:  # the regions the product now scores: person boxes and proposals on empty scenes
+                crops, labels, _ = validation_crops(load_bank(self.real_dir, "validation", self.cache_dir.parent, detector,
+                                                              limit=self.limit_train_images))
+                val_images += crops
+                val_labels += labels
         self.val_set = ImageListDataset(val_images, val_labels, self.spec)
         log.info("data: %d train renders%s -> %d samples/epoch, %d validation images", len(train_items),
                  " + real photos" if self.real_dir else "", self.samples_per_epoch, len(val_labels))

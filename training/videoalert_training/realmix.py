@@ -16,6 +16,7 @@ from .augment import camera_augment, random_resized_crop
 from .cutouts import Cutout, load_cutouts
 from .data import LabelledImage, read_rgb
 from .datamodule import CameraSynthDataset, draw_index
+from .crops import CropBank, cut, jitter, random_person_box
 from .real_data import RealImage
 from .scenes import _blend, _fit_subject, paste_at_edge, random_scene
 
@@ -35,7 +36,14 @@ REAL_MIX = {
     "cgi": 0.15,  # the horse-or-human kinds (render crops, CGI cut-outs in scenes, white backdrop)
     "render": 0.0,  # a whole horse-or-human render (a CGI person or horse filling the frame), lightly cropped
     "edge": 0.05,  # a horse (real or CGI) 10-40 % inside the frame at a border
+    # Region crops of real scenes, as the detector-first product shows the ResNet (crops.py):
+    "box_person": 0.0,  # a real person's box (CamVid, COCO, confident detector boxes), jittered, cropped
+    "scene_person": 0.0,  # a real cut-out person pasted into a real empty scene at 4-60 % of its height, cropped
+    "scene_proposal": 0.0,  # a detector proposal on a real empty scene, or on a street away from every person
+    "scene_box": 0.0,  # a person-shaped box anywhere in a real empty scene
+    "scene_frame": 0.0,  # a whole real empty scene (the whole-frame mode still sees these)
 }
+CROP_KINDS = ("box_person", "scene_person", "scene_proposal", "scene_box", "scene_frame")
 
 
 def with_hard_negatives(share: float) -> dict[str, float]:
@@ -81,6 +89,7 @@ class RealPools:
     person_frames: list[np.ndarray]
     horse_photos: list[np.ndarray]
     tiny_negatives: list[np.ndarray]
+    crops: CropBank | None = None  # real scenes and their regions (the crop kinds)
 
     @classmethod
     def load(cls, images: list[RealImage], cache_dir: str | Path) -> "RealPools":
@@ -237,6 +246,8 @@ class RealMixDataset(Dataset):
             return self._composite(canvas, int(rng.choice([1, 2, 3, 4], p=[0.45, 0.25, 0.15, 0.15]))), 1
         if kind == "composite_empty":
             return self._composite(canvas, 0), 0
+        if kind in CROP_KINDS:
+            return self._crop_sample(kind)
         if kind == "edge":
             horses = pools.horse_cutouts + (self.cgi.negatives if self.cgi is not None else [])
             return paste_at_edge(self._background(canvas), self._pick(horses), rng, (0.3, 0.9)), 0
@@ -244,6 +255,30 @@ class RealMixDataset(Dataset):
         if kind == "render":  # the CGI close-up: a horse filling the frame must stay a horse at the real threshold
             return self.cgi.make_sample("plain")
         return self.cgi.make_sample(str(rng.choice(self.cgi.kinds, p=self.cgi.probs)))
+
+    def _crop_sample(self, kind: str) -> tuple[np.ndarray, int]:
+        rng, bank = self.rng, self.pools.crops
+        assert bank is not None, "the crop kinds need a crop bank (RealPools.crops)"
+        if kind == "box_person":
+            index, box = self._pick(bank.person_boxes, "person_boxes")
+            return cut(bank.person_images[index], jitter(box, rng)), 1
+        if kind == "scene_proposal":
+            image, box = self._pick(bank.negative_regions, "negative_regions")
+            return cut(image, jitter(box, rng, 0.08)), 0
+        scene = self._pick(bank.scenes, "scenes")
+        if kind == "scene_frame":
+            return scene, 0
+        if kind == "scene_box":
+            return cut(scene, random_person_box(rng)), 0
+        canvas = np.asarray(scene, np.float32)
+        h, w = canvas.shape[:2]
+        frac = log_uniform(rng, 0.04, 0.6)
+        rgb, alpha = _fit_subject(canvas, self._pick(self.pools.person_cutouts), rng, (frac, frac))
+        th, tw = alpha.shape[:2]
+        top, left = int(rng.uniform(0, max(1, h - th))), int(rng.uniform(-tw * 0.2, max(1, w - tw * 0.8)))
+        canvas = _blend(canvas, rgb, alpha, top, left, rng)
+        box = (max(0, left) / w, max(0, top) / h, min(w, left + tw) / w, min(h, top + th) / h)
+        return cut(canvas, jitter(box, rng)), 1
 
     def __getitem__(self, index: int):
         kind = self.kinds[int(self.rng.choice(len(self.kinds), p=self.probs))]

@@ -34,6 +34,11 @@ INT8_AMX_FILE = "person_classifier.int8.amx.onnx"  # same model, encoded for AMX
 INT8_MAX_ACCURACY_DROP = 0.005  # the issue: keep int8 only within 0.5 point of fp32
 
 
+# int8 calibration inputs: what the served model sees, region crops mostly, whole frames and renders too.
+CALIBRATION_MIX = ("box_person=0.2,scene_person=0.15,scene_proposal=0.2,scene_box=0.1,scene_frame=0.05,person_crop=0.1,"
+                   "horse_photo=0.05,composite=0.05,composite_empty=0.05,cgi=0.05")
+
+
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x.reshape(-1).astype(np.float64)))
 
@@ -90,6 +95,22 @@ def _real_validation(real_dir: Path, spec: PreprocessSpec) -> ImageSet:
                     np.asarray(owner), np.array([i.label for i in images]), [i.source for i in images])
 
 
+def _crop_validation(real_dir: Path, spec: PreprocessSpec, cache_dir: Path) -> ImageSet:
+    """The real validation split as the detector-first product shows it to the ResNet: each region's crop (person
+    boxes and INRIA crops; the detector's proposals on empty scenes and on streets away from people)."""
+    from .crops import default_detector, load_bank, validation_crops
+    from .real_data import list_real
+
+    crops, labels, groups = validation_crops(load_bank(real_dir, "validation", cache_dir, default_detector()))
+    inria = list_real(real_dir, "validation", {"person/inria_96x160": (1, "crop")})
+    crops += [read_rgb(i.path) for i in inria]
+    labels += [1] * len(inria)
+    groups += ["inria_crop"] * len(inria)
+    return ImageSet("real validation split, region crops (sha256 prefix 0-3; person boxes, INRIA crops, detector "
+                    "proposals on empty scenes and streets)", to_model_input(crops, spec), np.arange(len(crops)),
+                    np.asarray(labels), groups)
+
+
 def _calibration_batch(mask_cache: Path, data_dir: Path, spec: PreprocessSpec, n: int, seed: int,
                        real_dir: Path | None = None) -> np.ndarray:
     """Training-distribution inputs (never validation) for int8 calibration: the real mix when it trained."""
@@ -106,7 +127,12 @@ def _calibration_batch(mask_cache: Path, data_dir: Path, spec: PreprocessSpec, n
         from .real_data import list_real
         from .realmix import RealMixDataset, RealPools
 
-        dataset = RealMixDataset(RealPools.load(list_real(real_dir, "train"), mask_cache), dataset, spec, n)
+        from .crops import default_detector, load_bank
+        from .realmix import parse_mix
+
+        pools = RealPools.load(list_real(real_dir, "train"), mask_cache)
+        pools.crops = load_bank(real_dir, "train", mask_cache.parent, default_detector())
+        dataset = RealMixDataset(pools, dataset, spec, n, parse_mix(CALIBRATION_MIX))
     return np.stack([dataset[i][0].numpy() for i in range(n)])
 
 
@@ -228,8 +254,11 @@ def _check_clips(card: dict, out_dir: Path, clips_dir: Path, min_frames: int) ->
 
 
 def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path, target_recall: float,
-            min_frames: int, calibration_images: int = 256, int8: bool = True, real_dir: Path | None = None) -> dict:
-    """real_dir: the threshold is chosen on the real validation split (else on the renders' validation set)."""
+            min_frames: int, calibration_images: int = 256, int8: bool = True, real_dir: Path | None = None,
+            crops: bool = True) -> dict:
+    """real_dir: the threshold is chosen on the real validation split (else on the renders' validation set): on its
+    region crops (crops=True: what the ResNet sees behind the detector, the default region mode), else on whole
+    frames with their tiles."""
     summary = json.loads((run_dir / SUMMARY_FILE).read_text())
     spec = PreprocessSpec(input_size=int(summary["input_size"]))
     reports = out_dir / "reports"
@@ -246,7 +275,12 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
         calib = _calibration_batch(run_dir.parent / "cache" / "masks", data_dir, spec, calibration_images,
                                    int(summary.get("seed", 0)), real_dir)
         int8_path = quantize_int8(fp32_path, out_dir / INT8_FILE, calib)
-    chosen_on, also = (_real_validation(real_dir, spec), [hoh]) if real_dir else (hoh, [])
+    if real_dir is None:
+        chosen_on, also = hoh, []
+    elif crops:
+        chosen_on, also = _crop_validation(real_dir, spec, run_dir.parent / "cache"), [_real_validation(real_dir, spec), hoh]
+    else:
+        chosen_on, also = _real_validation(real_dir, spec), [hoh]
     thresholds, metrics, int8_file = _evaluate(fp32_path, int8_path, chosen_on, also, reports, target_recall)
     metrics["torch_vs_onnx"] = export_check
     files = {"fp32": MODEL_FILE, "int8": int8_file}
@@ -363,6 +397,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--target-recall", type=float, default=0.99)
     p.add_argument("--min-frames", type=int, default=2, help="alert rule used by the clip check")
     p.add_argument("--no-int8", action="store_true")
+    p.add_argument("--frames", action="store_true",
+                   help="with --real: choose the threshold on whole frames and tiles (the whole-frame mode) not crops")
     p.add_argument("--requantize", action="store_true", help="with --recard: make the int8 file again from fp32")
     p.add_argument("--add-encodings", action="store_true",
                    help="only (re)write the encodings of the released files in --out (the int8 file's AMX encoding)")
@@ -377,7 +413,7 @@ def main(argv: list[str] | None = None) -> None:
     if not a.run:
         p.error("--run is required (or --recard)")
     release(Path(a.run), Path(a.data), Path(a.clips) if a.clips else None, Path(a.out), a.target_recall,
-            a.min_frames, int8=not a.no_int8, real_dir=Path(a.real) if a.real else None)
+            a.min_frames, int8=not a.no_int8, real_dir=Path(a.real) if a.real else None, crops=not a.frames)
 
 
 if __name__ == "__main__":
