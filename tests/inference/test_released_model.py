@@ -18,7 +18,7 @@ def released_classifier():
 
 @pytest.mark.parametrize("regions", ["detect", "full"])
 def test_a_person_clip_scores_higher_than_an_empty_clip(released_classifier, real_clip, regions):
-    # Given the released model (and the detector that proposes its crops), a clip with a person and one of an empty scene
+    # Given the released model (and the detector proposing its crops), a clip with a person and one of an empty scene
     detector = load_detector(REPO_MODELS)
     # When both are scored at 1 fps, by person proposals (the default) or whole frames
     human, empty = (score_clip(real_clip(name), released_classifier, sample_fps=1.0, regions=regions,
