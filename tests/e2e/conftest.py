@@ -86,3 +86,9 @@ def pipeline(aws, monkeypatch, tiny_model_dir):
     monkeypatch.setattr(dispatcher, "_dependencies", deps)
     yield Pipeline(sess, res, queue_url, dispatcher, deps)
     inference.reset_runtime()
+
+
+def moments(record: dict) -> list[float]:
+    """The sampled moments of a record's frame scores, in order: regions "detect" (the default) gives a moment one
+    entry per person proposal, so entries are not frames."""
+    return sorted({float(f["t"]) for f in record.get("frame_scores") or []})

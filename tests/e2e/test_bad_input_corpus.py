@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from e2e.conftest import moments
 
 from fixtures.bad_videos import audio_only, encode_video, jpeg_named_mp4, truncated
 
@@ -65,10 +66,10 @@ def test_each_bad_input_ends_in_its_recorded_status(pipeline, corpus):
         if record["status"] == "REJECTED":
             assert record.get("reason_detail"), name
     # The one-frame video was scored from its single frame
-    assert len(pipeline.record_for_upload(keys["one_frame.mp4"])["frame_scores"]) == 1
+    assert len(moments(pipeline.record_for_upload(keys["one_frame.mp4"]))) == 1
     # The 4K ten-minute file is analysed whole, in ten one-minute windows, each within the frame cap
     uhd = [r for r in pipeline.records() if r.get("upload_key") == keys["uhd_ten_minutes.mp4"]]
-    assert len(uhd) == 10 and all(r["status"] == "DONE" and len(r["frame_scores"]) <= 120 for r in uhd)
+    assert len(uhd) == 10 and all(r["status"] == "DONE" and len(moments(r)) <= 120 for r in uhd)
 
 
 def test_an_unknown_camera_and_a_key_outside_uploads_are_handled(pipeline, clips_dir):

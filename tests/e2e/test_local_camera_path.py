@@ -17,6 +17,7 @@ from pathlib import Path
 
 import av
 import pytest
+from e2e.conftest import moments
 
 from videoalert_cli.local_run import plan_minutes, run_local
 
@@ -44,8 +45,8 @@ def test_two_pushed_clips_are_cut_from_the_stream_on_schedule_and_scored(short_c
     a, b = (result.record_for(name, "camera") for name in ("a.mp4", "b.mp4"))
     assert a["source"] == b["source"] == "stream" and a["status"] == b["status"] == "DONE"
     assert a["video_id"] == f"cam1-{a['window_start'].replace('-', '').replace(':', '')}"
-    assert [len(a["frame_scores"]), len(b["frame_scores"])] == [12, 12]
-    assert a["frame_scores"][1]["t"] == 0.5 and b["frame_scores"][-1]["t"] < 4.0
+    assert [len(moments(a)), len(moments(b))] == [12, 12]
+    assert moments(a)[1] == 0.5 and moments(b)[-1] < 4.0
     assert (a["video_info"]["width"], b["video_info"]["width"]) == (320, 160)
     # And the minutes are a cooldown apart (each clip its own event), the ones between skipped as idle
     gap = datetime.fromisoformat(b["window_start"].replace("Z", "+00:00")) - datetime.fromisoformat(
@@ -113,7 +114,7 @@ def test_push_local_works_against_a_serving_run(short_clips, tiny_model_dir, mon
     assert "3 fragments sent, 3 persisted" in pushed
     (record,) = records
     assert record["video_id"] == f"cam1-{minute:%Y%m%dT%H%M%S}Z" and record["source"] == "stream"
-    assert len(record["frame_scores"]) == 12  # a 6 s clip: the short-clip floor
+    assert len(moments(record)) == 12  # a 6 s clip: the short-clip floor
     # And once the run has stopped its record is gone: --local says so instead of failing on a dead endpoint
     assert main(["list", "--camera", "cam1", "--local"]) == 1
     assert "no local emulator is running" in capsys.readouterr().err
@@ -170,6 +171,6 @@ def test_a_clip_over_a_minute_long_is_cut_into_its_minutes_both_named_after_the_
     # frames), and the table names the file on both
     records = sorted(result.records, key=lambda r: r["window_start"])
     assert [round(r["video_info"]["duration_s"]) for r in records] == [60, 10]
-    assert [len(r["frame_scores"]) for r in records] == [60, 12]
+    assert [len(moments(r)) for r in records] == [60, 12]
     assert [result.file_of(r) for r in records] == ["long.mp4", "long.mp4"]
     assert len(re.findall(r"^cam1-\d{8}T\d{6}Z\s+camera\s+long\.mp4", out, re.MULTILINE)) == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from e2e.conftest import moments
 
 from fixtures.media import BLUE, RED, cfr_times, encode_clip
 from handlers.conftest import LambdaContext, scheduled_event
@@ -12,12 +13,15 @@ from handlers.conftest import LambdaContext, scheduled_event
 
 @pytest.fixture
 def redness(pipeline, monkeypatch, tmp_path):
-    """The pipeline with the tiny model that scores red frames ~1 and blue ones ~0 (a red frame is "a person")."""
+    """The pipeline with the tiny model that scores red frames ~1 and blue ones ~0 (a red frame is "a person"); it
+    sees whole frames, so cam1's rule scores whole frames (regions "full")."""
     from fixtures.onnx_models import write_tiny_model
+    from videoalert.domain.rule import Rule
     from videoalert_inference import handler as inference
 
     monkeypatch.setenv("MODEL_DIR", str(write_tiny_model(tmp_path / "red", redness=True, input_size=32)))
     inference.reset_runtime()
+    pipeline.deps.cameras.put_rule("cam1", Rule(regions="full"))
     return pipeline
 
 
@@ -43,8 +47,8 @@ def test_a_person_late_in_a_long_upload_is_found_and_alerts(redness, tmp_path):
     assert [(w["clip_start_s"], w.get("clip_end_s")) for w in windows] == [
         (0.0, 60.0), (60.0, 120.0), (120.0, 180.0), (180.0, 240.0), (240.0, None)]
     assert all(w["status"] == "DONE" for w in windows)
-    assert [len(w["frame_scores"]) for w in windows] == [60, 60, 60, 60, 60]
-    assert [w["frame_scores"][0]["t"] for w in windows] == [0.0, 60.0, 120.0, 180.0, 240.0]
+    assert [len(moments(w)) for w in windows] == [60, 60, 60, 60, 60]
+    assert [moments(w)[0] for w in windows] == [0.0, 60.0, 120.0, 180.0, 240.0]
     # and the person's minutes follow the camera's rule: one alert for the event, the next minute continues it
     assert [w["decision"] for w in windows] == ["NO_ALERT", "NO_ALERT", "NO_ALERT", "ALERT", "COOLDOWN"]
     assert windows[4]["cooldown_of"] == windows[3]["video_id"]

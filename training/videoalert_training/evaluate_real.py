@@ -18,9 +18,11 @@ from pathlib import Path
 import av
 import numpy as np
 
+from videoalert_inference.detector import DETECTOR_CARD_FILE, load_detector
 from videoalert_inference.model import PersonClassifier, load_classifier
 from videoalert_inference.preprocess import resize_frame, resize_frame_to
 from videoalert_inference.scoring import score_clip
+from videoalert_inference.settings import REPO_MODEL_DIR
 from videoalert_inference.tiles import TileGrid, cut_tiles
 
 from .data import list_split, read_rgb
@@ -117,7 +119,7 @@ def evaluate_renders(classifier: PersonClassifier, hoh_root: Path) -> dict:
             "recall_person": float(np.mean(pred[labels == 1])), "specificity": float(np.mean(~pred[labels == 0]))}
 
 
-def evaluate_videos(classifier: PersonClassifier, folder: Path, rule, expected_alert) -> list[dict]:
+def evaluate_videos(classifier: PersonClassifier, folder: Path, rule, expected_alert, detector=None) -> list[dict]:
     """Each labelled video through score_clip and the dispatcher's rule: the decision a camera would get."""
     from videoalert.domain.rule import decide_frames
 
@@ -125,7 +127,7 @@ def evaluate_videos(classifier: PersonClassifier, folder: Path, rule, expected_a
         labels = {row["file"]: row["label"] for row in csv.DictReader(handle)}
     rows = []
     for name, label in sorted(labels.items()):
-        clip = score_clip(str(folder / name), classifier, 1.0, 120, regions=rule.regions)
+        clip = score_clip(str(folder / name), classifier, 1.0, 120, regions=rule.regions, detector=detector)
         decision = decide_frames(clip.frames, rule, classifier.threshold)
         expected = expected_alert(label)
         rows.append({"video": f"{folder.name}/{name}", "label": label, "frames": clip.frames_sampled,
@@ -164,10 +166,13 @@ def evaluate(model_dir: Path, data_root: Path, regions: str | None, model_file: 
 
     classifier = load_classifier(model_dir, model_file)
     rule = Rule() if regions is None else Rule(regions=regions)
+    # Regions "detect" (the default): the detector beside the model, else the released one.
+    detector = load_detector(model_dir if (model_dir / DETECTOR_CARD_FILE).exists() else REPO_MODEL_DIR)
     tiles = rule.regions == "tiles"
     per_source = evaluate_real_images(classifier, data_root / "real" / "images", "validation", tiles)
-    videos = evaluate_videos(classifier, data_root / "real" / "videos", rule, lambda label: label in ("person", "both"))
-    videos += evaluate_videos(classifier, data_root / "clips", rule, lambda label: label == "human")
+    videos = evaluate_videos(classifier, data_root / "real" / "videos", rule, lambda label: label in ("person", "both"),
+                             detector)
+    videos += evaluate_videos(classifier, data_root / "clips", rule, lambda label: label == "human", detector)
     return {"model_version": classifier.version, "model_file": classifier.model_path.name,
             "threshold": classifier.threshold, "rule": rule.describe(),
             "real_validation": {"sources": per_source, "summary": summarise(per_source)},
