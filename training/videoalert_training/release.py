@@ -311,12 +311,31 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
                      "imagenet_weights_loaded": summary.get("imagenet_weights_loaded", False),
                      "hyperparameters": summary["hyperparameters"], "mlflow_run_id": summary["mlflow"]["run_id"]},
     }
+    detector = _detector_of(out_dir)
+    if detector:
+        card["region_proposals"] = detector
     if clips_dir:
         _check_clips(card, out_dir, clips_dir, min_frames)
     (reports / "metrics.json").write_text(json.dumps(metrics, indent=2))
     (out_dir / CARD_FILE).write_text(json.dumps(card, indent=2) + "\n")
     log.info("released %s to %s (threshold %.4f)", card["model_version"], out_dir, card["threshold"])
     return card
+
+
+def _detector_of(out_dir: Path) -> dict | None:
+    """What proposes the regions this model decides on: the detector released beside it (its own card holds the
+    conversion details), with provenance and licence, so the model card names both models of the default path."""
+    from videoalert_inference.detector import DETECTOR_CARD_FILE
+    from videoalert_inference.settings import REPO_MODEL_DIR
+
+    for folder in (out_dir, REPO_MODEL_DIR):
+        if (folder / DETECTOR_CARD_FILE).is_file():
+            card = json.loads((folder / DETECTOR_CARD_FILE).read_text())
+            return {"card": DETECTOR_CARD_FILE, "architecture": card["architecture"], "source": card["source"],
+                    "files": card["files"], "served": card["served"], "sha256": card["sha256"],
+                    "role": "proposes person regions (whole frame, and 2x2 tiles on some frames); this model scores "
+                            "each region's crop and decides"}
+    return None
 
 
 def _training_data(summary: dict, data_dir: Path) -> dict:

@@ -49,13 +49,19 @@ def previous_from_card(card_path: Path) -> dict:
             "parent_model_version": card.get("model_version")}
 
 
-def _real_summary(real: str | None) -> dict | None:
-    """Which real images trained the model: per source, the count and one sha256 over (file, sha256) pairs."""
+def _real_summary(real: str | None, mix: dict[str, float] | None = None) -> dict | None:
+    """Which real images trained the model: per source, the count and one sha256 over (file, sha256) pairs (the crop
+    kinds' scene and boxed-person folders too, when the mix draws on them)."""
     if not real:
         return None
-    from .real_data import list_real, sources_digest
+    from .crops import BOXED_PERSON_SOURCES, DETECTED_PERSON_SOURCES, SCENE_SOURCES
+    from .real_data import SOURCES, list_real, sources_digest
+    from .realmix import CROP_KINDS
 
-    images = list_real(real, "train")
+    sources = dict(SOURCES)
+    if any((mix or {}).get(kind, 0) > 0 for kind in CROP_KINDS):
+        sources |= SCENE_SOURCES | BOXED_PERSON_SOURCES | DETECTED_PERSON_SOURCES
+    images = list_real(real, "train", sources)
     by_source: dict[str, list] = {}
     for image in images:
         by_source.setdefault(image.source, []).append(image)
@@ -219,7 +225,7 @@ def _train(args: argparse.Namespace) -> dict:
         "training_seconds": round(sum(st["training_seconds"] for st in stages), 1), "stages": stages,
         "input_size": args.input_size, "seed": args.seed, "data": str(Path(args.data).resolve()),
         "training_data_sha256": folder_sha256(Path(args.data) / "train"),
-        "real_data": _real_summary(args.real),
+        "real_data": _real_summary(args.real, datamodule.real_mix),
         "teacher": _teacher_summary(args.distill),
         "pretrained_requested": not args.no_pretrained,
         "imagenet_weights_loaded": previous.get("imagenet_weights_loaded",
