@@ -86,7 +86,7 @@ def decide_video(path: Path, classifier, mode: str) -> dict:
 
 def still_images(classifier, mode: str, images: list[np.ndarray]) -> np.ndarray:
     """Per image: the best score the mode's regions give (motion needs a video: None)."""
-    from videoalert_training.evaluate_real import score_images
+    from videoalert_training.image_scores import score_images
 
     regions, _, extra = MODES[mode]
     if regions in ("motion", "both"):
