@@ -9,7 +9,8 @@ Two variants, chosen from the image's sha256 so a photo always gets the same one
 `static_clip` is the still unchanged (for images with ground-truth boxes: nothing moves, so the boxes hold).
 
 Clips are encoded in memory with PyAV's libx264 (yuv420p, even dimensions, one thread: the same bytes on every run)
-with a keyframe every second, as cameras send them; nothing is written to disk.
+with a keyframe every second and no B-frames, as cameras send them (x264's B-frame decisions made the bytes differ
+from run to run, even on one thread); nothing is written to disk.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ VARIANTS = (PAN, NOISE)
 DEFAULT_SECONDS = 12.0
 DEFAULT_FPS = 10
 NOISE_SIGMA = 3.0
-NOISE_FIELDS = 8  # distinct noise fields, drawn once per clip and cycled (drawing one per frame costs more than encoding)
+NOISE_FIELDS = 8  # noise fields drawn once per clip and cycled (one per frame would cost more than the encoding)
 MAX_DRIFT = 0.08  # brightness gain reached at the clip's end: 1 +- up to this
 MAX_ZOOM = 0.12
 MAX_SHIFT = 0.04  # of the frame's side
@@ -96,7 +97,7 @@ def encode_h264(frames: list[np.ndarray], fps: int = DEFAULT_FPS) -> bytes:
         stream.codec_context.gop_size = fps
         stream.codec_context.thread_count = 1
         stream.codec_context.options = {"preset": PRESET, "crf": str(CRF),
-                                        "x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:threads=1"}
+                                        "x264-params": f"keyint={fps}:min-keyint={fps}:scenecut=0:bframes=0:threads=1"}
         for image in frames:
             # OpenCV's BT.601 limited-range I420 is what libswscale gives, at a twentieth of its time here.
             yuv = cv2.cvtColor(image, cv2.COLOR_RGB2YUV_I420)
