@@ -63,7 +63,6 @@ PERSON_SCENES = ("person/street_640x480",)
 PERSON_CROPS = ("person/inria_96x160",)
 HEIGHT_BUCKETS = ("under_10pct", "10_25pct", "over_25pct")
 NO_BOX = "no_box"  # an annotated image whose people are all too small to box (CamVid blobs under 20 px)
-PERSON_STILL_SECONDS = 1.0
 
 
 @dataclass
@@ -166,49 +165,60 @@ def evaluate_scenes(path: ProductPath, rule: Any, real_root: Path, sources: Iter
 
 @dataclass
 class PersonSource:
-    images: Rate = Rate(0, 0)  # found / images
-    by_height: dict[str, Rate] = field(default_factory=dict)  # image-level, by the tallest person
-    people: dict[str, Rate] = field(default_factory=dict)  # person-level localized, by the person's own height
+    frames: Rate = Rate(0, 0)  # frames whose best region reaches the threshold / frames scored
+    images: Rate = Rate(0, 0)  # images with at least one such frame / images
+    by_height: dict[str, Rate] = field(default_factory=dict)  # frames, by the image's tallest person
+    people: dict[str, Rate] = field(default_factory=dict)  # person-frames localized, by the person's own height
     missed: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"recall": self.images.to_json(),
+        return {"recall": self.frames.to_json(), "recall_any_frame": self.images.to_json(),
                 "recall_by_tallest_person": {k: v.to_json() for k, v in sorted(self.by_height.items())},
                 "localized_people_by_height": {k: v.to_json() for k, v in sorted(self.people.items())},
                 "localized_people": sum(self.people.values(), Rate(0, 0)).to_json() if self.people else None,
                 "missed": self.missed}
 
 
-def score_still(path: ProductPath, clip: bytes) -> ClipScores:
-    """One frame of the still's clip (all its frames are the same picture)."""
-    return path.score(clip, min_samples=1)
+def still_cycle(path: ProductPath) -> int:
+    """Sampled frames per person still: one cycle of the mode's cadence (the detector searches tiles, or tiles are
+    scored, on every n-th sampled frame), so a still's recall is the average a camera gets over time."""
+    if path.regions == REGION_DETECT:
+        return max(1, int(path.options.get("detect_tile_every") or 1))
+    if path.regions == "tiles":
+        return max(1, int(path.options.get("tile_every") or 1))
+    return 1
 
 
 def evaluate_people(path: ProductPath, real_root: Path, sources: Iterable[str], limit: int | None,
                     boxed: bool) -> dict[str, PersonSource]:
-    """Each person photo's frame through the product: found or not; with boxes, by height and localized."""
+    """Each person photo as a static clip of one cadence cycle (1 fps): each frame found or not (its best region
+    reaches the threshold); with boxes, by height and whether a region over the threshold localizes each person."""
+    cycle = still_cycle(path)
     result = {}
     for source in sources:
         entry = PersonSource()
         items = validation_images(real_root, source, limit)
-        for item, clip in prefetched(items, lambda i: static_clip(read_rgb(i.path), PERSON_STILL_SECONDS)):
-            frames = score_still(path, clip).frames
-            best = max(best_per_frame(frames).values(), default=0.0)
-            found = best >= path.threshold
-            entry.images += Rate(int(found), 1)
-            if not found:
-                entry.missed.append({"file": item.path.name, "best_score": round(best, 4)})
+        for item, clip in prefetched(items, lambda i: static_clip(read_rgb(i.path), float(cycle))):
+            entries = path.score(clip, min_samples=1).frames
+            best = best_per_frame(entries)
+            found = sum(score >= path.threshold for score in best.values())
+            entry.frames += Rate(found, len(best))
+            entry.images += Rate(int(found > 0), 1)
+            if found < len(best):
+                entry.missed.append({"file": item.path.name, "frames_found": found, "frames": len(best),
+                                     "best_score": round(max(best.values(), default=0.0), 4)})
             if not boxed:
                 continue
             people = person_boxes(real_root, source, item.path.name)
             if people is None:
                 continue
-            heights = [b[3] - b[1] for b in people]
-            bucket = height_bucket(max(heights)) if people else NO_BOX
-            entry.by_height[bucket] = entry.by_height.get(bucket, Rate(0, 0)) + Rate(int(found), 1)
-            for person, localized in zip(people, people_found(people, boxes_over(frames, path.threshold)), strict=True):
-                own = height_bucket(person[3] - person[1])
-                entry.people[own] = entry.people.get(own, Rate(0, 0)) + Rate(int(localized), 1)
+            bucket = height_bucket(max(b[3] - b[1] for b in people)) if people else NO_BOX
+            entry.by_height[bucket] = entry.by_height.get(bucket, Rate(0, 0)) + Rate(found, len(best))
+            for t in best:
+                regions = boxes_over([e for e in entries if e.t == t], path.threshold)
+                for person, localized in zip(people, people_found(people, regions), strict=True):
+                    own = height_bucket(person[3] - person[1])
+                    entry.people[own] = entry.people.get(own, Rate(0, 0)) + Rate(int(localized), 1)
         result[source] = entry
     return result
 
@@ -261,7 +271,7 @@ def evaluate_renders(classifier: PersonClassifier, hoh_root: Path, limit: int | 
 def frame_precision(people: dict[str, PersonSource], scenes: dict[str, SceneSource],
                     negatives: Iterable[str]) -> Rate:
     """Person-scene frames over the threshold vs no-person frames over it (each a frame's best region)."""
-    true_positives = sum(p.images.hits for p in people.values())
+    true_positives = sum(p.frames.hits for p in people.values())
     false_positives = sum(scenes[s].frames.hits for s in negatives if s in scenes)
     return precision(true_positives, false_positives)
 
@@ -306,7 +316,7 @@ def evaluate(model_dir: Path, data_root: Path, regions: str | None, model_file: 
         "detector_version": path.detector_version,
         "clip_path": {"sample_fps": SAMPLE_FPS, "max_frames": DEFAULT_MAX_FRAMES, "min_samples": DEFAULT_MIN_SAMPLES,
                       "scene_clip": "12 s at 10 fps, H.264, pan/zoom or noise+drift by sha256",
-                      "person_still": f"{PERSON_STILL_SECONDS:g} s static clip, one frame scored",
+                      "person_still": f"static clip of {still_cycle(path)} s, every 1 fps frame scored",
                       "settings": {k: v for k, v in path.options.items() if isinstance(v, (int, float, bool, str))}},
         "limit_per_source": limit,
         "no_person_scenes": {s: e.to_json() for s, e in no_person.items()},
@@ -320,13 +330,14 @@ def evaluate(model_dir: Path, data_root: Path, regions: str | None, model_file: 
         "person_boxed_total": {"recall_by_tallest_person": {k: v.to_json() for k, v in images_by_height.items()},
                                "localized_people_by_height": {k: v.to_json() for k, v in people_by_height.items()},
                                "localized_people": sum(people_by_height.values(), Rate(0, 0)).to_json(),
-                               "recall": sum((e.images for e in boxed.values()), Rate(0, 0)).to_json()},
+                               "recall": sum((e.frames for e in boxed.values()), Rate(0, 0)).to_json(),
+                               "recall_any_frame": sum((e.images for e in boxed.values()), Rate(0, 0)).to_json()},
         "person_frames": {s: e.to_json() for s, e in frames.items()},
         "person_crops": {s: e.to_json() for s, e in crops.items()},
         "frame_precision": {
             "person_scenes_vs_no_person_scenes": frame_precision(person_frames, scenes, NO_PERSON_SCENES).to_json(),
             "with_horses_as_negatives": frame_precision(person_frames, scenes, NO_PERSON_SCENES + HORSES).to_json(),
-            "person_frames": sum((p.images for p in person_frames.values()), Rate(0, 0)).to_json(),
+            "person_frames": sum((p.frames for p in person_frames.values()), Rate(0, 0)).to_json(),
             "no_person_frames": sum((scenes[s].frames for s in NO_PERSON_SCENES), Rate(0, 0)).to_json()},
         "videos": videos,
         "horse_or_human_validation": renders,
@@ -366,26 +377,28 @@ def format_report(report: dict[str, Any]) -> str:
         lines.append("  top alerting: " + ", ".join(f"{s.split('/')[-1]}/{a['file']} {a['max_score']:.2f}"
                                                      for s, a in worst))
 
-    lines += ["", "2. Person recall, validation stills (one frame each; found = best region >= threshold):",
-              f"{'source':<26}{'recall':>16}   by tallest person: {'<10%':>14}{'10-25%':>14}{'>25%':>14}{'no box':>10}"]
+    lines += ["", f"2. Person recall, validation stills ({report['clip_path']['person_still']}; a frame is found when "
+                  "its best region reaches the threshold):",
+              f"{'source':<24}{'frames found':>16}{'any frame':>15}   {'tallest <10%':>14}{'10-25%':>14}{'>25%':>14}"
+              f"{'no box':>10}"]
+
+    def person_row(name: str, r: dict[str, Any]) -> str:
+        by = r.get("recall_by_tallest_person") or {}
+        cells = "".join(f"{_rate(by.get(b)):>14}" for b in HEIGHT_BUCKETS) + f"{_rate(by.get(NO_BOX)):>10}" if by else ""
+        return f"{name:<24}{_rate(r['recall']):>16}{_rate(r['recall_any_frame']):>15}   {cells}"
+
     for source, r in report["person_boxed"].items():
-        by = r["recall_by_tallest_person"]
-        lines.append(f"{source:<26}{_rate(r['recall']):>16}   {'':<19}{_rate(by.get('under_10pct')):>14}"
-                     f"{_rate(by.get('10_25pct')):>14}{_rate(by.get('over_25pct')):>14}{_rate(by.get(NO_BOX)):>10}")
+        lines.append(person_row(source, r))
     tot = report["person_boxed_total"]
-    by = tot["recall_by_tallest_person"]
-    lines.append(f"{'boxed, all':<26}{_rate(tot['recall']):>16}   {'':<19}{_rate(by['under_10pct']):>14}"
-                 f"{_rate(by['10_25pct']):>14}{_rate(by['over_25pct']):>14}{_rate(by[NO_BOX]):>10}")
-    lines.append(f"{'  people localized':<26}{_rate(tot['localized_people']):>16}   by the person's height: "
-                 f"{_rate(tot['localized_people_by_height']['under_10pct']):>14}"
-                 f"{_rate(tot['localized_people_by_height']['10_25pct']):>14}"
-                 f"{_rate(tot['localized_people_by_height']['over_25pct']):>14}")
-    lines.append("  (localized: a region over the threshold with IoU >= 0.3 or covering >= 60 % of the person's box;"
-                 " a whole-frame entry covers everyone)")
-    for group in ("person_frames", "person_crops"):
+    lines.append(person_row("boxed, all", tot))
+    people = tot["localized_people_by_height"]
+    lines.append(f"{'  people localized':<24}{_rate(tot['localized_people']):>16}{'by own height:':>15}   "
+                 + "".join(f"{_rate(people[b]):>14}" for b in HEIGHT_BUCKETS))
+    lines.append("  (per person and frame: a region over the threshold with IoU >= 0.3 or covering >= 60 % of the "
+                 "person's box; a whole-frame entry covers everyone)")
+    for group, kind in (("person_frames", "whole frames"), ("person_crops", "crops")):
         for source, r in report[group].items():
-            kind = "whole frames" if group == "person_frames" else "crops"
-            lines.append(f"{source:<26}{_rate(r['recall']):>16}   ({kind})")
+            lines.append(person_row(source, r) + f"({kind})")
 
     fp = report["frame_precision"]
     lines += ["", "3. Frame precision (person-scene frames over the threshold vs no-person frames over it):",
