@@ -5,7 +5,7 @@ import argparse
 import os
 
 from .clips import CLIP_640, clip_1080p30
-from .common import Stopwatch, fast_model_dir, machine, median, shipped_classifier
+from .common import Stopwatch, fast_model_dir, machine, median, shipped_classifier, shipped_detector
 from .models import torch_resnet18
 from .naive import naive_score_clip
 
@@ -23,7 +23,7 @@ def fast_variants(model_dir):
     from videoalert_inference.model import file_kind, load_classifier, served_file
 
     shipped, ship = shipped_classifier(model_dir)
-    defaults = dict(ship.scoring_options(), regions=Rule().regions)
+    defaults = dict(ship.scoring_options(), regions=Rule().regions, detector=shipped_detector(model_dir))
     sequential = dict(defaults, decoder_workers=1, pipeline=False)
     variants = {
         SHIPPED: dict(classifier=shipped, **defaults),
@@ -44,6 +44,7 @@ def fast_variants(model_dir):
             variants[f"  same, {kind} model, one vCPU"] = dict(classifier=other, **sequential)
     variants["  same, ORT one thread per core, decoder frame threads auto, no pipeline"] = {
         "classifier": load_classifier(model_dir),
+        "detector": defaults["detector"],
         "decoder_threads": 0,
         "decoder_workers": 1,
         "pipeline": False,

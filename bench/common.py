@@ -79,3 +79,13 @@ def shipped_classifier(model_dir):
     return load_classifier(model_dir, settings.model_file, intra_op_threads=settings.ort_threads,
                            encoding=settings.model_encoding), settings
 
+
+def shipped_detector(model_dir=None):
+    """The person detector the handler loads beside the classifier (regions "detect", the default); a model directory
+    without one (a benchmark's sized or random-weight classifier) borrows the released one from models/."""
+    from videoalert_inference.detector import DETECTOR_CARD_FILE, load_detector
+    from videoalert_inference.settings import InferenceSettings
+
+    model_dir = Path(model_dir) if model_dir and (Path(model_dir) / DETECTOR_CARD_FILE).exists() else REPO / "models"
+    return load_detector(model_dir, intra_op_threads=InferenceSettings(model_dir=model_dir).ort_threads)
+

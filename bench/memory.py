@@ -22,16 +22,17 @@ def _status_mb(field: str) -> float:
 def child(model_dir: str, clip: str) -> dict:
     import boto3  # noqa: F401 - imported for its cost, which is what is measured
 
-    from bench.common import shipped_classifier
+    from bench.common import shipped_classifier, shipped_detector
     from videoalert_inference import handler  # noqa: F401 - imported for its cost, which is what is measured
     from videoalert_inference.scoring import score_clip
 
     classifier, settings = shipped_classifier(model_dir)  # as the handler ships
+    detector = shipped_detector(model_dir)
     data = Path(clip).read_bytes()  # the handler holds the downloaded clip in memory too
     after_init = _status_mb("VmRSS")
     tracemalloc.start()
     started = time.perf_counter()
-    result = score_clip(data, classifier, 1.0, 120, **settings.scoring_options())
+    result = score_clip(data, classifier, 1.0, 120, detector=detector, **settings.scoring_options())
     seconds = time.perf_counter() - started
     _, python_peak = tracemalloc.get_traced_memory()
     return {

@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from .common import REPO, SHARED_CLIPS, Stopwatch, machine, median, write_json
+from .common import REPO, SHARED_CLIPS, Stopwatch, machine, median, shipped_detector, write_json
 
 sys.path.insert(0, str(REPO / "lambdas"))
 
@@ -63,10 +63,12 @@ def windows(length: float) -> list[tuple[str, Path, float, float, bool]]:
     return out
 
 
-def score_window(path: Path, classifier, start: float, end: float, floor: int | None) -> tuple[str, int, float]:
+def score_window(path: Path, classifier, detector, start: float, end: float,
+                 floor: int | None) -> tuple[str, int, float]:
     fps, min_samples = (10.0, 0) if floor is None else (1.0, floor)
     with Stopwatch() as watch:
-        clip = score_clip(str(path), classifier, fps, 120, start_s=start, end_s=end, min_samples=min_samples)
+        clip = score_clip(str(path), classifier, fps, 120, start_s=start, end_s=end, min_samples=min_samples,
+                          detector=detector)
     decision = decide_frames(clip.frames, Rule(), classifier.threshold)
     return str(decision.decision), clip.frames_sampled, watch.seconds
 
@@ -80,6 +82,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     classifier = load_classifier(args.model_dir, intra_op_threads=1)
+    detector = shipped_detector(args.model_dir)
     settings: list[tuple[str, int | None]] = [(f"floor {f}", f) for f in args.floors] + [(REFERENCE, None)]
     rows: dict[str, dict] = {}
     print(f"model {classifier.version}, threshold {classifier.threshold:.4f}, rule: two frames over it")
@@ -89,7 +92,7 @@ def main(argv=None) -> int:
         spans = windows(length)
         for label, floor in settings:
             # Interleaved per window, so a busy moment costs every setting alike
-            results = [(person, *score_window(path, classifier, start, end, floor))
+            results = [(person, *score_window(path, classifier, detector, start, end, floor))
                        for _, path, start, end, person in spans]
             people = [r for r in results if r[0]]
             others = [r for r in results if not r[0]]

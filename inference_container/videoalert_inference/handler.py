@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from videoalert_contract.inference import (
+    REGION_PERSON,
     BestFrame,
     FrameScore,
     InferenceRequest,
@@ -23,6 +24,7 @@ from videoalert_contract.inference import (
 )
 
 from .best_frame import best_entry, best_frame_jpeg
+from .detector import PersonDetector, load_detector
 from .errors import BadInputError
 from .model import PersonClassifier, load_classifier
 from .scoring import ClipScores, score_clip
@@ -41,10 +43,12 @@ metrics = Metrics(namespace="videoalert", service="inference")
 
 @dataclass(frozen=True)
 class Runtime:
-    """What one container keeps between invocations: settings, the loaded model, the HTTPS context; S3 on demand."""
+    """What one container keeps between invocations: settings, the loaded models (the ResNet classifier and the person
+    detector that proposes its crops), the HTTPS context; S3 on demand."""
 
     settings: InferenceSettings
     classifier: PersonClassifier
+    detector: PersonDetector
     https: ssl.SSLContext
 
     @cached_property
@@ -63,7 +67,7 @@ _runtime: Runtime | None = None
 
 
 def get_runtime() -> Runtime:
-    """Settings, model and HTTPS context, built once per container and reused by every invocation.
+    """Settings, models and HTTPS context, built once per container and reused by every invocation.
 
     In Lambda they are built while this module is imported (the init phase, at the end of the module);
     elsewhere on the first call, so tests and tools import the module cheaply.
@@ -75,10 +79,12 @@ def get_runtime() -> Runtime:
             settings = InferenceSettings.from_env()
             classifier = load_classifier(settings.model_dir, settings.model_file,
                                          intra_op_threads=settings.ort_threads, encoding=settings.model_encoding)
+            detector = load_detector(settings.model_dir, intra_op_threads=settings.ort_threads)
             logger.info("model loaded", extra={"model_version": classifier.version,
                                                "model_encoding": classifier.encoding,
+                                               "detector_version": detector.version,
                                                "model_dir": str(settings.model_dir)})
-            _runtime = Runtime(settings, classifier, https.result())
+            _runtime = Runtime(settings, classifier, detector, https.result())
     return _runtime
 
 
@@ -115,7 +121,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         parts = fetch_parts(runtime, request)
         downloaded = time.perf_counter()
         scores = score_clip(parts, runtime.classifier, request.sample_fps, request.max_frames,
-                            regions=request.regions, top_k_embeddings=request.top_k_embeddings,
+                            regions=request.regions, detector=runtime.detector,
+                            top_k_embeddings=request.top_k_embeddings,
                             start_s=request.start_s, end_s=request.end_s, zones=request.zones, masks=request.masks,
                             min_samples=request.min_samples,
                             **runtime.settings.scoring_options())
@@ -169,7 +176,9 @@ def _record(scores: ClipScores, response: dict[str, Any]) -> None:
     timings = response["timings_ms"]
     metrics.add_metric(name="Frames", unit=MetricUnit.Count, value=scores.frames_sampled)
     metrics.add_metric(name="MotionRegions", unit=MetricUnit.Count,
-                       value=sum(1 for f in scores.frames if f.box is not None))
+                       value=sum(1 for f in scores.frames if f.box is not None and f.region != REGION_PERSON))
+    metrics.add_metric(name="PersonProposals", unit=MetricUnit.Count,
+                       value=sum(1 for f in scores.frames if f.region == REGION_PERSON and f.box is not None))
     metrics.add_metric(name="DecodeMs", unit=MetricUnit.Milliseconds, value=timings["decode"])
     metrics.add_metric(name="InferenceMs", unit=MetricUnit.Milliseconds, value=timings["inference"])
     if scores.stats.decode_errors or scores.stats.truncated:

@@ -1,4 +1,5 @@
-"""Score a clip: sample frames, classify them (whole, moving regions, tiles) in batches, keep the top embeddings."""
+"""Score a clip: sample frames, classify them (person proposals, whole, moving regions, tiles) in batches, keep the
+top embeddings."""
 from __future__ import annotations
 
 import time
@@ -9,26 +10,33 @@ import numpy as np
 
 from videoalert_contract.inference import (
     DEFAULT_MIN_SAMPLES,
+    DEFAULT_REGIONS,
+    REGION_DETECT,
     REGION_FULL,
     REGION_MODES,
     REGION_MOTION,
+    REGION_PERSON,
     REGION_TILE,
     REGION_TILES,
 )
 from videoalert_contract.zones import Polygon
 
+from .detector import INPUT_SIZE as DETECTOR_INPUT_SIZE
+from .detector import PersonDetector
 from .errors import CORRUPT_VIDEO, NO_FRAMES, OVER_LIMIT, BadInputError
 from .frames import DecodeStats, FrameSampler, SampledFrame, VideoInfo, VideoSource, WorkLimits
 from .masking import Blanker
-from .model import PersonClassifier, Prediction
+from .model import PersonClassifier
 from .motion import MotionDetector, crop
 from .pipeline import map_in_order, prefetch
 from .preprocess import resize_rgb, to_model_input
+from .proposals import FrameWork, score_proposals
 from .tiles import TileGrid, cut_tiles
 
 DEFAULT_BATCH_SIZE = 16
-# Model inputs one clip may give at most (whole frames, motion regions and tiles together): far above what the frame
-# cap allows (1000 frames x (1 + 3 regions)), so it only stops a sampler that failed to hold its cap.
+# Model inputs one clip may give at most (whole frames, motion regions, tiles, person proposals together): far above
+# what the frame cap allows (1000 frames x (1 + 3 regions), or x 4 proposals), so it only stops a sampler that failed
+# to hold its cap.
 MAX_ENTRIES = 8000
 
 
@@ -37,7 +45,7 @@ class FrameScore:
     t: float
     score: float
     region: str = REGION_FULL
-    box: list[float] | None = None  # motion regions and tiles: [x0, y0, x1, y1] as fractions of the frame
+    box: list[float] | None = None  # motion regions, tiles, proposals: [x0, y0, x1, y1] as fractions of the frame
 
 
 @dataclass(frozen=True)
@@ -57,6 +65,19 @@ class _Item:
     image: np.ndarray | None  # dropped once scored
     region: str
     box: list[float] | None
+
+
+@dataclass(frozen=True)
+class _Scored:
+    """What the model made of one unit of work: its entries (pixels dropped), their scores and embeddings."""
+
+    items: list[_Item]
+    scores: np.ndarray
+    embeddings: np.ndarray
+    embedded: np.ndarray  # per entry: whether it has an embedding (a frame without a person proposal has none)
+    detect_s: float = 0.0
+    preprocess_s: float = 0.0
+    inference_s: float = 0.0
 
 
 @dataclass
@@ -82,7 +103,9 @@ def score_clip(
     sample_fps: float = 1.0,
     max_frames: int = 120,
     *,
-    regions: str = REGION_FULL,
+    regions: str = DEFAULT_REGIONS,
+    detector: PersonDetector | None = None,
+    detect_tile_every: int = 0,
     top_k_embeddings: int = 3,
     batch_size: int = DEFAULT_BATCH_SIZE,
     decoder_threads: int = 1,
@@ -100,19 +123,23 @@ def score_clip(
 ) -> ClipScores:
     """Score one clip given as bytes, a path, or a list of consecutive parts (timestamps continue across parts).
 
-    regions: "full" scores each sampled frame whole; "motion" scores only the boxes that moved (a clip with
-    no motion has no scores); "both" does both; "tiles" scores each frame whole and, every `tile_every`-th
-    sampled frame, its overlapping tiles (`tile_grid`, default tiles.TileGrid()). pipeline: decode the next frames
-    on a second thread while the model scores the previous batch (PyAV and ONNX Runtime both release the GIL), so
-    two vCPUs both work.
+    regions: "detect" (needs `detector`) has the person detector propose boxes in each sampled frame (and, every
+    `detect_tile_every`-th sampled frame, 0 never, in its four overlapping tiles too) and scores each box's crop: one
+    "person" entry per proposal, with its box, and one without a box (score 0) for a frame with none, so every
+    sampled moment is in the timeline; "full" scores each sampled frame whole; "motion" scores only the boxes that
+    moved (a clip with no motion has no scores); "both" does both; "tiles" scores each frame whole and, every
+    `tile_every`-th sampled frame, its overlapping tiles (`tile_grid`, default tiles.TileGrid()).
+    pipeline: decode the next frames on a second thread while the model scores the previous batch (PyAV and ONNX
+    Runtime both release the GIL), so two vCPUs both work.
     decoder_workers: independent GOPs decoded on that many threads at once (whole-frame scoring only).
     inference_workers: batches scored on that many threads at once (with the pipeline; ONNX Runtime's
-    run is thread-safe), so when decoding ends the batches still waiting take both vCPUs, not one.
+    run is thread-safe), so when decoding ends the batches still waiting take both vCPUs, not one. In detect mode the
+    detector, the crops and the classifier all run there, on a few frames per batch.
     limits: what decoding may cost (frames.WorkLimits, checked as it goes); start_s, end_s: only frames in that
     time range of the clip are sampled (a window of a long upload); the video info gives the whole clip's length.
     zones, masks: the camera's (videoalert_contract.zones); each sampled frame has what is outside the zones or
     inside a mask blanked (masking.Blanker) before anything else sees it, so the whole-frame score, the motion
-    search, its crops and the tiles all ignore it.
+    search, its crops, the tiles and the person detector all ignore it.
     min_samples: a clip in one part whose range is too short for that many frames at sample_fps is sampled that many
     times evenly across it (FrameSampler's min_frames; a clip in several parts is a long one: KVS splits a window
     only past 200 fragments or 100 MB).
@@ -123,27 +150,36 @@ def score_clip(
     started = time.perf_counter()
     parts: list[VideoSource] = list(video) if isinstance(video, (list, tuple)) else [video]  # type: ignore[list-item]
     use_full, use_motion = regions in ("full", "both", REGION_TILES), regions in ("motion", "both")
+    use_detect = regions == REGION_DETECT
     grid = (tile_grid or TileGrid()) if regions == REGION_TILES else None
     if tile_every < 1:
         raise ValueError("tile_every must be at least 1")
-    # Whole frames go from YUV straight to the model's size; motion crops need the full-resolution frame too,
-    # tiles the frame at the grid's canvas size.
-    sampler = FrameSampler(sample_fps, max_frames, resize_to=classifier.spec.input_size, keep_full=use_motion,
-                           decoder_threads=decoder_threads, decoder_workers=decoder_workers, tile_grid=grid,
-                           limits=limits, start_s=start_s, end_s=end_s, min_frames=min_samples)
-    detector = MotionDetector() if use_motion else None
+    if detect_tile_every < 0:
+        raise ValueError("detect_tile_every must not be negative")
+    if use_detect and detector is None:
+        raise ValueError('regions "detect" needs the person detector (detector.load_detector)')
+    # Whole frames go from YUV straight to the model's size (the detector's, in detect mode); motion crops and person
+    # crops need the full-resolution frame too, tiles the frame at the grid's canvas size.
+    sampler = FrameSampler(sample_fps, max_frames,
+                           resize_to=DETECTOR_INPUT_SIZE if use_detect else classifier.spec.input_size,
+                           keep_full=use_motion or use_detect, decoder_threads=decoder_threads,
+                           decoder_workers=decoder_workers, tile_grid=grid, limits=limits, start_s=start_s, end_s=end_s,
+                           min_frames=min_samples)
+    motion = MotionDetector() if use_motion else None
     blank = Blanker(zones, masks, [255.0 * m for m in classifier.spec.mean])
     frames_sampled = 0
     regions_s = 0.0  # motion search, crops and their resizing
-    items: list[_Item] = []
-    scores: list[np.ndarray] = []
-    embeddings: list[np.ndarray] = []
-    preprocess_s = inference_s = 0.0
+    results: list[_Scored] = []
+    entries_scored = 0
+    detect_s = preprocess_s = inference_s = 0.0
+    # Detect mode batches frames, each giving up to max_detections crops: the classifier's batches stay this size.
+    frames_per_batch = max(1, batch_size // detector.settings.max_detections) if detector is not None else 1
 
-    def batches() -> Iterator[list[_Item]]:
-        """Model inputs in batches, in time order: the decoding side of the pipeline."""
+    def batches() -> Iterator[list[_Item] | list[FrameWork]]:
+        """Model inputs (detect mode: frames) in batches, in time order: the decoding side of the pipeline."""
         nonlocal frames_sampled, regions_s
         batch: list[_Item] = []
+        work: list[FrameWork] = []
         entries = 0
         for part in parts:
             for frame in sampler.sample(part, whole_clip=len(parts) == 1):
@@ -153,7 +189,15 @@ def score_clip(
                     frame = replace(frame, image=blank(frame.image),
                                     full=None if frame.full is None else blank(frame.full),
                                     canvas=None if frame.canvas is None else blank(frame.canvas))
-                new = _items_of(frame, detector, use_full, classifier.spec.input_size,
+                if use_detect:
+                    with_tiles = detect_tile_every > 0 and (frames_sampled - 1) % detect_tile_every == 0
+                    work.append(FrameWork(frame, with_tiles))
+                    regions_s += time.perf_counter() - t0
+                    if len(work) >= frames_per_batch:
+                        yield work
+                        work = []
+                    continue
+                new = _items_of(frame, motion, use_full, classifier.spec.input_size,
                                 grid if (frames_sampled - 1) % tile_every == 0 else None)
                 entries += len(new)
                 if entries > MAX_ENTRIES:
@@ -167,31 +211,46 @@ def score_clip(
                 break
         if batch:
             yield batch
+        if work:
+            yield work
 
-    def score(batch: list[_Item]) -> tuple[Prediction, float, float]:
+    def score(unit: list[_Item] | list[FrameWork]) -> _Scored:
+        """The scoring side (on the pipeline's workers); only what names each score is kept, never pixels."""
+        if use_detect:
+            assert detector is not None
+            found = score_proposals([w for w in unit if isinstance(w, FrameWork)], detector, classifier)
+            return _Scored([_Item(t, None, REGION_PERSON, box) for t, box in zip(found.t, found.boxes, strict=True)],
+                           found.scores, found.embeddings, found.embedded, found.detect_s,
+                           found.crop_s + found.preprocess_s, found.inference_s)
+        batch = [item for item in unit if isinstance(item, _Item)]
         t0 = time.perf_counter()
         model_input = to_model_input([item.image for item in batch if item.image is not None], classifier.spec)
         t1 = time.perf_counter()
-        return classifier.predict_batch(model_input), t1 - t0, time.perf_counter() - t1
+        prediction = classifier.predict_batch(model_input)
+        return _Scored([_Item(item.t, None, item.region, item.box) for item in batch], prediction.scores,
+                       prediction.embeddings, np.ones(len(batch), bool), 0.0, t1 - t0, time.perf_counter() - t1)
 
     workers = inference_workers if pipeline else 1
-    for batch, (prediction, prep_s, infer_s) in map_in_order(score, prefetch(batches()) if pipeline else batches(),
-                                                             workers, thread_name="videoalert-infer"):
-        preprocess_s += prep_s
-        inference_s += infer_s
-        # Pixels are not kept past their batch: only what names the score.
-        items.extend(_Item(item.t, None, item.region, item.box) for item in batch)
-        scores.append(prediction.scores)
-        embeddings.append(prediction.embeddings)
+    for _, scored in map_in_order(score, prefetch(batches()) if pipeline else batches(), workers,
+                                  thread_name="videoalert-infer"):
+        entries_scored += len(scored.items)
+        if entries_scored > MAX_ENTRIES:  # detect mode's count is known only once its frames are scored
+            raise BadInputError(OVER_LIMIT, f"scoring it needs more than {MAX_ENTRIES} model inputs")
+        detect_s += scored.detect_s
+        preprocess_s += scored.preprocess_s
+        inference_s += scored.inference_s
+        results.append(scored)
 
     if not frames_sampled:
         if sampler.stats.decode_errors:
             raise BadInputError(CORRUPT_VIDEO, "no frame of the video could be decoded")
         raise BadInputError(NO_FRAMES, "the video track holds no frames to sample")
 
-    all_scores = np.concatenate(scores) if scores else np.zeros(0)
-    all_embeddings = np.concatenate(embeddings) if embeddings else np.zeros((0, 0))
-    top = np.argsort(-all_scores, kind="stable")[: max(0, top_k_embeddings)]
+    items = [item for scored in results for item in scored.items]
+    all_scores = np.concatenate([r.scores for r in results]) if results else np.zeros(0)
+    embedded = np.concatenate([r.embedded for r in results]) if results else np.zeros(0, bool)
+    all_embeddings = _stack_embeddings([r.embeddings for r in results])
+    top = [int(i) for i in np.argsort(-all_scores, kind="stable") if embedded[i]][: max(0, top_k_embeddings)]
     total_s = time.perf_counter() - started
     return ClipScores(
         frames=[FrameScore(item.t, float(s), item.region, item.box) for item, s in zip(items, all_scores, strict=True)],
@@ -202,11 +261,19 @@ def score_clip(
             "decode": round(sampler.stats.decode_s * 1000, 1),
             "preprocess": round((sampler.stats.resize_s + preprocess_s + regions_s) * 1000, 1),
             "inference": round(inference_s * 1000, 1),
+            **({"detect": round(detect_s * 1000, 1)} if use_detect else {}),
             "total": round(total_s * 1000, 1),
         },
         stats=sampler.stats,
         frames_sampled=frames_sampled,
     )
+
+
+def _stack_embeddings(parts: list[np.ndarray]) -> np.ndarray:
+    """One row per entry; a batch whose frames had no proposal has zero-width rows (no embedding to keep)."""
+    width = max((p.shape[1] for p in parts), default=0)
+    rows = [p if p.shape[1] == width else np.zeros((len(p), width), np.float32) for p in parts]
+    return np.concatenate(rows) if rows else np.zeros((0, 0))
 
 
 def _items_of(frame: SampledFrame, detector: MotionDetector | None, use_full: bool, size: int,

@@ -21,6 +21,7 @@ ENV_PIPELINE = "PIPELINE"
 ENV_INFERENCE_WORKERS = "INFERENCE_WORKERS"
 ENV_BATCH_SIZE = "BATCH_SIZE"
 ENV_TILE_EVERY = "TILE_EVERY"
+ENV_DETECT_TILE_EVERY = "DETECT_TILE_EVERY"
 ENV_MAX_PIXELS = "MAX_PIXELS"
 ENV_MAX_FRAMES_DECODED = "MAX_FRAMES_DECODED"
 ENV_MAX_DECODE_SECONDS = "MAX_DECODE_SECONDS"
@@ -58,6 +59,9 @@ class InferenceSettings:
     # one is). 2 keeps a 60 s 640x480 clip inside its time budget (bench/regions_real.py) and still looks at a
     # person in view for 4 s or more twice.
     tile_every: int = 2
+    # With regions "detect": every detect_tile_every-th sampled frame (0: none) the detector also searches four
+    # overlapping tiles of it, where a far person is 1.7 times taller than in the whole frame's 300x300 squash.
+    detect_tile_every: int = 4
     # What one clip may cost, checked as it decodes (frames.WorkLimits): over a limit it is answered OVER_LIMIT
     # or TOO_LARGE, which the dispatcher records REJECTED, never to be retried.
     limits: WorkLimits = WorkLimits()
@@ -67,7 +71,7 @@ class InferenceSettings:
         """score_clip's keyword arguments for how to decode and score (the handler and the benchmarks pass these)."""
         return {"decoder_threads": self.decoder_threads, "decoder_workers": self.decoder_workers,
                 "pipeline": self.pipeline, "inference_workers": self.inference_workers, "batch_size": self.batch_size,
-                "tile_every": self.tile_every, "limits": self.limits}
+                "tile_every": self.tile_every, "detect_tile_every": self.detect_tile_every, "limits": self.limits}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InferenceSettings:
@@ -84,6 +88,7 @@ class InferenceSettings:
             inference_workers=int(env.get(ENV_INFERENCE_WORKERS, "2")),
             batch_size=int(env.get(ENV_BATCH_SIZE, "8")),
             tile_every=int(env.get(ENV_TILE_EVERY, "2")),
+            detect_tile_every=int(env.get(ENV_DETECT_TILE_EVERY, "4")),
             limits=WorkLimits(max_pixels=int(env.get(ENV_MAX_PIXELS, str(DEFAULT_MAX_PIXELS))),
                               max_frames_decoded=int(env.get(ENV_MAX_FRAMES_DECODED, str(DEFAULT_MAX_FRAMES_DECODED))),
                               max_decode_s=float(env.get(ENV_MAX_DECODE_SECONDS, str(DEFAULT_MAX_DECODE_S)))),

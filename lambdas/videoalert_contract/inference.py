@@ -21,9 +21,14 @@ REGION_FULL = "full"
 REGION_MOTION = "motion"
 REGION_BOTH = "both"  # full and motion
 REGION_TILES = "tiles"  # the whole frame and its overlapping tiles (videoalert_inference.tiles)
-REGION_MODES = (REGION_FULL, REGION_MOTION, REGION_BOTH, REGION_TILES)
-# The region of one scored entry in a response: "full", "motion" (with its box) or one tile (with its box).
+REGION_DETECT = "detect"  # the person detector proposes boxes, the classifier scores each box's crop
+REGION_MODES = (REGION_FULL, REGION_MOTION, REGION_BOTH, REGION_TILES, REGION_DETECT)
+# What a request or a rule that names no mode gets: the one place the default is chosen.
+DEFAULT_REGIONS = REGION_DETECT
+# The region of one scored entry in a response: "full", "motion" (with its box), one tile (with its box) or one
+# detector proposal ("person", with its box; a sampled frame with no proposal has one "person" entry without a box).
 REGION_TILE = "tile"
+REGION_PERSON = "person"
 
 MAX_SAMPLE_FPS = 30.0
 MAX_FRAMES_LIMIT = 1000  # bounds the work (and the response size) one invocation can be asked for
@@ -58,7 +63,7 @@ class InferenceRequest:
     sample_fps: float = 1.0
     max_frames: int = DEFAULT_MAX_FRAMES
     top_k_embeddings: int = DEFAULT_TOP_K_EMBEDDINGS
-    regions: str = REGION_FULL  # one of REGION_MODES: what of each sampled frame is classified
+    regions: str = DEFAULT_REGIONS  # one of REGION_MODES: what of each sampled frame is classified
     urls: tuple[str, ...] = ()  # presigned GET URLs of the parts, in the same order; () = read bucket/keys
     # Only frames in [start_s, end_s) of the clip are scored (one window of a long upload); end_s None: to the end.
     start_s: float = 0.0
@@ -115,7 +120,7 @@ class InferenceRequest:
         if not 0 <= min_samples <= MAX_FRAMES_LIMIT:
             raise BadInputError(BAD_REQUEST, f"min_samples must be in [0, {MAX_FRAMES_LIMIT}], got {min_samples}")
         regions = event.get("regions")
-        regions = REGION_FULL if regions is None else regions
+        regions = DEFAULT_REGIONS if regions is None else regions
         if regions not in REGION_MODES:
             raise BadInputError(BAD_REQUEST, f"regions must be one of {', '.join(REGION_MODES)}, got {regions!r}")
         start_s = _number(event, "start_s", 0.0, float)
@@ -136,12 +141,12 @@ class InferenceRequest:
 
 @dataclass(frozen=True)
 class FrameScore:
-    """One scored entry: a whole sampled frame, or one motion region of it (with its box)."""
+    """One scored entry: a whole sampled frame, or one region of it (a motion box, a tile, a person proposal)."""
 
     t: float  # seconds from the clip's start
     score: float
     region: str = REGION_FULL
-    box: tuple[float, ...] | None = None  # [x0, y0, x1, y1] in fractions of the frame (motion regions only)
+    box: tuple[float, ...] | None = None  # [x0, y0, x1, y1] in fractions of the frame (regions with a box only)
 
     def to_payload(self) -> dict[str, Any]:
         entry: dict[str, Any] = {"t": self.t, "score": self.score, "region": self.region}

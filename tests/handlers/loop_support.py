@@ -94,8 +94,8 @@ def loop(aws, monkeypatch, colour_model_dir, clips_dir):
         memory=FpMemory(ddb.Table(res.fp_memory_table)),
     )
     # The colour model scores these clips 0.34-0.70: a 0.3 threshold makes every clip a detection, so what
-    # is tested is what the loop does with detections.
-    deps.cameras.register("cam1", Rule(threshold=0.3, min_frames=2, cooldown_s=300, fp_distance=0.15))
+    # is tested is what the loop does with detections. It scores whole frames (regions "full").
+    deps.cameras.register("cam1", Rule(threshold=0.3, min_frames=2, cooldown_s=300, fp_distance=0.15, regions="full"))
     deps.cameras.advance_cursor("cam1", None, T0)
     monkeypatch.setattr(dispatcher, "_dependencies", deps)
     monkeypatch.setattr(

@@ -40,10 +40,10 @@ def test_a_motion_camera_gets_motion_regions_scored_and_their_boxes_recorded(wir
     assert all("box" not in f for f in record["frame_scores"] if f["region"] == "full")
 
 
-def test_a_camera_with_the_default_rule_asks_for_the_whole_frame(wired, invoke, clips_dir):
+def test_a_camera_with_the_default_rule_asks_for_person_proposals(wired, invoke, clips_dir):
     sess, res, deps, inference, _ = wired
     s3 = sess.client("s3")
     s3.put_object(Bucket=res.video_bucket, Key="uploads/cam1/b.mp4", Body=(clips_dir / "empty_01.mp4").read_bytes())
     etag = s3.head_object(Bucket=res.video_bucket, Key="uploads/cam1/b.mp4")["ETag"]
     invoke(upload_event(res.video_bucket, "uploads/cam1/b.mp4", etag))
-    assert inference.calls[0]["regions"] == "full"
+    assert inference.calls[0]["regions"] == "detect"

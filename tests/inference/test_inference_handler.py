@@ -38,7 +38,7 @@ def test_a_clip_in_s3_gets_the_contract_response(inference_env):
     # Given a 12 s clip in S3, red (a person for the tiny model) from 4 s to 6 s
     put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(12, 10), red_between(4, 6)))
     # When the inference function is invoked for it
-    response = handler(request(), LambdaContext())
+    response = handler(request(regions="full"), LambdaContext())
     # Then it answers with one "full"-region score per second, high only where the person is
     assert response["ok"] is True
     assert response["video_id"] == "cam1-20260101T000000Z"
@@ -62,7 +62,7 @@ def test_sampling_settings_of_the_request_are_honoured(inference_env):
     # Given a 10 s clip
     put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(10, 10)))
     # When asked for 2 fps, at most 7 frames and one embedding
-    response = handler(request(sample_fps=2.0, max_frames=7, top_k_embeddings=1), LambdaContext())
+    response = handler(request(sample_fps=2.0, max_frames=7, top_k_embeddings=1, regions="full"), LambdaContext())
     # Then 7 frames half a second apart come back, with one embedding
     assert [f["t"] for f in response["frames"]] == [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
     assert len(response["top_embeddings"]) == 1
@@ -73,7 +73,7 @@ def test_more_keys_continue_the_clip(inference_env):
     put(inference_env, "videos/cam1/part1.mp4", encode_clip(cfr_times(5, 10), red_between(99, 99)))
     put(inference_env, "videos/cam1/part2.mp4", encode_clip(cfr_times(5, 10), red_between(1, 2)))
     # When both are sent as one clip
-    response = handler(request(key="videos/cam1/part1.mp4", more_keys=["videos/cam1/part2.mp4"]),
+    response = handler(request(key="videos/cam1/part1.mp4", more_keys=["videos/cam1/part2.mp4"], regions="full"),
                        LambdaContext())
     # Then the timestamps continue and the person is at 6 s of the clip (a clip in parts is sampled at its rate)
     assert [f["t"] for f in response["frames"]] == [float(s) for s in range(10)]

@@ -82,8 +82,8 @@ def test_a_person_passing_quickly_in_a_short_clip_is_seen_on_two_frames(tiny_cla
     # Given a 2.5 s clip in which a "person" (red, the tiny model's person) is seen from 0.4 s to 0.9 s only
     data = encode_clip(cfr_times(2.5, 10), lambda t: RED if 0.35 < t < 0.95 else BLUE)
     # When it is scored as the product scores it (the default floor) and at 1 fps alone
-    product = score_clip(data, tiny_classifier, 1.0, 120)
-    plain = score_clip(data, tiny_classifier, 1.0, 120, min_samples=0)
+    product = score_clip(data, tiny_classifier, 1.0, 120, regions="full")
+    plain = score_clip(data, tiny_classifier, 1.0, 120, regions="full", min_samples=0)
     # Then the product's sampling sees the person on two frames, enough for a two-frame rule; 1 fps sees it on none
     assert len(product.frames) == DEFAULT_MIN_SAMPLES
     assert sum(f.score > 0.5 for f in product.frames) >= 2

@@ -78,7 +78,7 @@ def test_timestamps_that_cannot_place_frames_are_sampled_by_position_over_the_wh
     # Given 100 frames whose timestamps are odd, the last 30 of them red
     data = mkv_with_timestamps(ODD[name], colour_of=colour)
     # When the clip is scored at 1 fps (no floor for short clips here: 4 s at 25 fps would get one, test_short_clips.py)
-    result = score_clip(data, tiny_classifier, sample_fps=1.0, max_frames=120, min_samples=0)
+    result = score_clip(data, tiny_classifier, regions="full", sample_fps=1.0, max_frames=120, min_samples=0)
     # Then frames were chosen by position (frame n at n / fps, the stream's frame rate or 25 fps when it gives none
     # a camera could have), once each, in order, across the whole clip: the red end is scored too
     fps = result.video.fps
@@ -90,7 +90,7 @@ def test_timestamps_that_cannot_place_frames_are_sampled_by_position_over_the_wh
 
 def test_right_timestamps_are_still_sampled_by_time(tiny_classifier):
     data = mkv_with_timestamps([100 * i for i in range(FRAMES)], colour_of=colour)
-    result = score_clip(data, tiny_classifier, sample_fps=1.0, max_frames=120, min_samples=0)
+    result = score_clip(data, tiny_classifier, regions="full", sample_fps=1.0, max_frames=120, min_samples=0)
     assert [f.t for f in result.frames] == [float(s) for s in range(10)]
     assert [f.score > 0.5 for f in result.frames] == [s >= 7 for s in range(10)]
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import numpy as np
 
-from videoalert_contract.inference import DEFAULT_MAX_FRAMES, DEFAULT_MIN_SAMPLES
+from videoalert_contract.inference import DEFAULT_MAX_FRAMES, DEFAULT_MIN_SAMPLES, REGION_DETECT
 from videoalert_inference.model import PersonClassifier, load_classifier
 from videoalert_inference.scoring import ClipScores, score_clip
 from videoalert_inference.settings import InferenceSettings
@@ -47,10 +47,6 @@ from .person_boxes import height_bucket, person_boxes
 from .real_data import RealImage, list_real
 from .still_clips import static_clip, still_clip, variant_of
 
-try:  # the person-detector regions (branch detect); this module runs without them for the other modes
-    from videoalert_contract.inference import REGION_DETECT
-except ImportError:  # pragma: no cover - until the detector path lands
-    REGION_DETECT = "detect"
 
 SAMPLE_FPS = 1.0
 # Person-free scene folders (each viewed whole, README of real/); horse photos are reported apart.
@@ -90,10 +86,13 @@ def product_path(model_dir: Path, regions: str, model_file: str | None = None) -
                                  encoding=settings.model_encoding)
     options = settings.scoring_options()
     detector_version = None
-    if regions == REGION_DETECT and "detector" not in options:
-        from videoalert_inference.detector import load_detector
+    if regions == REGION_DETECT:
+        from videoalert_inference.detector import DETECTOR_CARD_FILE, load_detector
+        from videoalert_inference.settings import REPO_MODEL_DIR
 
-        detector = load_detector(model_dir, intra_op_threads=settings.ort_threads)
+        # The detector beside the model, else the released one (a training run's directory has only the classifier).
+        detector_dir = model_dir if (model_dir / DETECTOR_CARD_FILE).exists() else REPO_MODEL_DIR
+        detector = load_detector(detector_dir, intra_op_threads=settings.ort_threads)
         options["detector"] = detector
         detector_version = detector.version
     return ProductPath(classifier, regions, options, detector_version)

@@ -7,7 +7,15 @@ from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from videoalert.domain.types import Aggregate, Decision
-from videoalert_contract.inference import REGION_FULL, REGION_MODES, REGION_TILE, REGION_TILES, FrameScore, region_key
+from videoalert_contract.inference import (
+    DEFAULT_REGIONS,
+    REGION_FULL,
+    REGION_MODES,
+    REGION_TILE,
+    REGION_TILES,
+    FrameScore,
+    region_key,
+)
 from videoalert_contract.zones import Polygon, polygons, region_counts, to_lists
 
 # Cosine distance within which a detection matches a remembered false positive. Whole-frame ResNet embeddings
@@ -32,9 +40,10 @@ class Rule:
     camera's previous detection continues the same event (one alert per event); an event longer than
     max_event_s alerts again, so a person never goes unreported for long. fp_distance: cosine distance
     within which a detection matches the camera's false-positive memory (0 turns the memory off).
-    regions: classify the whole frame ("full"), only the regions that moved ("motion": a small person far
-    away is seen, a still object never alerts), both, or the whole frame and its overlapping tiles ("tiles":
-    a small person is seen whether or not it moves).
+    regions: "detect" (the default): the person detector proposes person regions and the ResNet scores each one's
+    crop, a moment's score being its best region; or classify the whole frame ("full"), only the regions that moved
+    ("motion": a small person far away is seen, a still object never alerts), both, or the whole frame and its
+    overlapping tiles ("tiles": a small person is seen whether or not it moves).
     timezone: the camera's IANA time zone, for the alert's local time. zones, masks: polygons in normalized
     coordinates (videoalert_contract.zones): a person must be in a zone (none: anywhere), masks are ignored; the
     inference function blanks what is not looked at, and motion regions or tiles mostly outside it do not count.
@@ -49,7 +58,7 @@ class Rule:
     fp_distance: float = DEFAULT_FP_DISTANCE
     enabled: bool = True
     version: int = 1
-    regions: str = REGION_FULL
+    regions: str = DEFAULT_REGIONS
     timezone: str = "UTC"
     zones: tuple[Polygon, ...] = ()
     masks: tuple[Polygon, ...] = ()
@@ -101,7 +110,7 @@ class Rule:
         else:
             thr = "model" if model_threshold is None else f"{model_threshold:.3f} (model)"
         agg = "max" if self.aggregate == Aggregate.MAX else f"median(top{self.top_k})"
-        regions = "" if self.regions == REGION_FULL else f" regions={self.regions}"
+        regions = "" if self.regions == DEFAULT_REGIONS else f" regions={self.regions}"
         where = "".join(f" {name}={len(polys)}" for name, polys in (("zones", self.zones), ("masks", self.masks))
                         if polys)
         tz = "" if self.timezone == "UTC" else f" tz={self.timezone}"
@@ -122,7 +131,9 @@ class Rule:
             fp_distance=float(item.get("fp_distance", defaults.fp_distance)),
             enabled=bool(item.get("enabled", True)),
             version=int(item.get("version", 1)),
-            regions=str(item.get("regions", defaults.regions)),
+            # A rule item written before rules had regions was a whole-frame rule, and stays one; no item at all is
+            # the default rule.
+            regions=str(item.get("regions", REGION_FULL if item else defaults.regions)),
             timezone=str(item.get("timezone") or defaults.timezone),
             zones=polygons(item.get("zones")),
             masks=polygons(item.get("masks")),
@@ -174,10 +185,11 @@ def decide(scores: Sequence[float], rule: Rule, model_threshold: float, *, regio
 
 
 def decide_frames(frames: Iterable[FrameScore], rule: Rule, model_threshold: float) -> Verdict:
-    """Decide each region separately ("full", "motion", "tiles"); the clip takes the region closest to alerting,
-    so one region that alerts is enough. A frame with several motion boxes or tiles counts once, with its best
-    box: min_frames means distinct moments, not boxes. Whole frames and their tiles are one region. Motion regions
-    and tiles mostly outside the rule's zones (or inside its masks) do not count."""
+    """Decide each region separately ("full", "motion", "tiles", "person"); the clip takes the region closest to
+    alerting, so one region that alerts is enough. A frame with several motion boxes, tiles or person proposals
+    counts once, with its best box: min_frames means distinct moments, not boxes. Whole frames and their tiles are one
+    region. Motion regions, tiles and person proposals mostly outside the rule's zones (or inside its masks) do not
+    count."""
     frames = [f for f in frames if region_counts(f.box, rule.zones, rule.masks)]
     # Tiles are views of the whole frame: with them, a moment's score is the best of the frame and its tiles.
     tiled = any(frame.region == REGION_TILE for frame in frames)

@@ -7,6 +7,7 @@ import pytest
 
 from videoalert_contract.errors import BAD_REQUEST, ERROR_CODES, BadInputError
 from videoalert_contract.inference import (
+    DEFAULT_REGIONS,
     REGION_MODES,
     InferenceRequest,
     MalformedResponse,
@@ -58,7 +59,8 @@ def test_a_malformed_request_is_a_bad_request_not_a_crash(bad):
 
 
 def test_region_modes_are_defined_once_and_a_box_region_is_named_by_its_json():
-    assert REGION_MODES == ("full", "motion", "both", "tiles")
+    assert REGION_MODES == ("full", "motion", "both", "tiles", "detect")
+    assert DEFAULT_REGIONS == "detect" and InferenceRequest("v", "b", ("k",)).regions == DEFAULT_REGIONS
     assert region_key(None) == "full" and region_key("motion") == "motion"
     assert region_key([10, 10, 50, 80]) == "[10,10,50,80]"
 

@@ -3,7 +3,7 @@ import pytest
 
 from videoalert.domain.rule import Rule, decide_frames
 from videoalert.domain.types import Decision
-from videoalert_contract.inference import FrameScore
+from videoalert_contract.inference import DEFAULT_REGIONS, FrameScore
 
 ALERT, NO_ALERT = Decision.ALERT, Decision.NO_ALERT
 
@@ -71,3 +71,31 @@ def test_a_frame_and_its_tiles_are_one_region_counted_once_per_moment():
     verdict = decide_frames(scored(frames), Rule(min_frames=2, regions="tiles"), 0.5)
     # Then frame and tiles are the "tiles" region, each moment its best view: two frames over, an alert
     assert verdict.decision == ALERT and verdict.region == "tiles" and verdict.frames_considered == 2
+
+
+def test_a_new_rule_has_the_detector_propose_person_regions():
+    # Given a rule with nothing said about regions
+    rule = Rule()
+    # Then it asks for person proposals, the contract's default, and its one-line description does not repeat it
+    assert rule.regions == "detect" == DEFAULT_REGIONS
+    assert "regions=" not in rule.describe() and "regions=full" in Rule(regions="full").describe()
+
+
+def test_person_proposals_are_one_region_and_a_moment_counts_once_with_its_best_box():
+    # Given two moments with two person proposals each (one over 0.8) and one moment with no proposal
+    frames = scored([
+        {"t": 0.0, "score": 0.9, "region": "person", "box": [0.1, 0.1, 0.3, 0.6]},
+        {"t": 0.0, "score": 0.95, "region": "person", "box": [0.5, 0.1, 0.7, 0.6]},
+        {"t": 1.0, "score": 0.85, "region": "person", "box": [0.1, 0.1, 0.3, 0.6]},
+        {"t": 1.0, "score": 0.1, "region": "person", "box": [0.6, 0.5, 0.9, 0.9]},
+        {"t": 2.0, "score": 0.0, "region": "person"},
+    ])
+    # When a rule needing two frames over 0.8 decides
+    verdict = decide_frames(frames, Rule(threshold=0.8, min_frames=2), 0.5)
+    # Then "person" is one region of three moments, two over the threshold, each with its best box's score
+    assert verdict.decision == ALERT and verdict.region == "person"
+    assert verdict.frames_considered == 3 and verdict.frames_over_threshold == 2
+    assert verdict.max_score == 0.95
+    # And three boxes over the threshold in one moment alone are not two frames
+    one_moment = [f for f in frames if f.t == 0.0]
+    assert decide_frames(one_moment, Rule(threshold=0.8, min_frames=2), 0.5).decision == NO_ALERT
