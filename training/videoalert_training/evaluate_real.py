@@ -25,16 +25,16 @@ import argparse
 import csv
 import json
 import math
+import multiprocessing
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from videoalert_contract.inference import DEFAULT_MAX_FRAMES, DEFAULT_MIN_SAMPLES, REGION_DETECT
 from videoalert_inference.model import PersonClassifier, load_classifier
 from videoalert_inference.scoring import ClipScores, score_clip
@@ -44,9 +44,8 @@ from .box_match import people_found
 from .clip_measures import Rate, best_per_frame, boxes_over, frames_over, precision
 from .data import list_split, read_rgb
 from .person_boxes import height_bucket, person_boxes
-from .real_data import RealImage, list_real
+from .real_data import RealImage, _pair_keys, list_real
 from .still_clips import static_clip, still_clip, variant_of
-
 
 SAMPLE_FPS = 1.0
 # Person-free scene folders (each viewed whole, README of real/); horse photos are reported apart.
@@ -99,24 +98,90 @@ def product_path(model_dir: Path, regions: str, model_file: str | None = None) -
 
 
 def validation_images(real_root: Path, source: str, limit: int | None) -> list[RealImage]:
+    """The source's validation images; INRIA crops one of each mirror pair (the mirror is the same person)."""
     label = 1 if source.startswith("person/") else 0
     kind = "crop" if source in PERSON_CROPS else "frame"
     images = list_real(real_root, "validation", {source: (label, kind)})
+    if kind == "crop":
+        pair = _pair_keys([i.path.name for i in images])
+        first = {}
+        for image in images:
+            first.setdefault(pair[image.path.name], image)
+        images = list(first.values())
     return images[:limit] if limit else images
 
 
-def prefetched(items: list[RealImage], make: Callable[[RealImage], bytes]) -> Iterator[tuple[RealImage, bytes]]:
-    """Each item with its clip, the next clip encoded on a second thread while this one is scored."""
-    with ThreadPoolExecutor(1, thread_name_prefix="still-clips") as pool:
-        pending = [pool.submit(make, item) for item in items[:2]]
-        for index, item in enumerate(items):
-            clip = pending[index].result()
-            if index + 2 < len(items):
-                pending.append(pool.submit(make, items[index + 2]))
-            yield item, clip
+# --- the work, item by item: in worker processes that each load the product path once -----------------------------
+
+_worker: dict[str, Any] = {}
 
 
-# --- 1. no-person scenes as clips --------------------------------------------------------------------------------
+def _init_worker(model_dir: Path, regions: str, model_file: str | None, rule: Any, real_root: Path) -> None:
+    _worker.update(path=product_path(model_dir, regions, model_file), rule=rule, real_root=real_root)
+
+
+def scene_result(item: RealImage) -> dict[str, Any]:
+    """One person-free photo as a 12 s still clip through the product: the clip's decision and its frames."""
+    from videoalert.domain.rule import Decision, decide_frames
+
+    path: ProductPath = _worker["path"]
+    scores = path.score(still_clip(read_rgb(item.path), item.sha256))
+    verdict = decide_frames(scores.frames, _worker["rule"], path.threshold)
+    over, scored = frames_over(scores.frames, path.threshold)
+    return {"file": item.path.name, "variant": variant_of(item.sha256), "alert": verdict.decision == Decision.ALERT,
+            "max_score": round(scores.max_score, 4), "frames_over_threshold": over, "frames": scored,
+            "region": verdict.region}
+
+
+def person_result(item: RealImage) -> dict[str, Any]:
+    """One person photo as a static clip of one cadence cycle: per frame found or not, and per person and frame
+    whether a region over the threshold localizes it (for the images with ground-truth boxes)."""
+    path: ProductPath = _worker["path"]
+    cycle = still_cycle(path)
+    entries = path.score(static_clip(read_rgb(item.path), float(cycle)), min_samples=1).frames
+    best = best_per_frame(entries)
+    found = sum(score >= path.threshold for score in best.values())
+    result: dict[str, Any] = {"file": item.path.name, "found": found, "frames": len(best),
+                              "best_score": round(max(best.values(), default=0.0), 4), "people": None}
+    people = person_boxes(_worker["real_root"], item.source, item.path.name) if item.source in BOXED_PERSON_SCENES \
+        else None
+    if people is not None:
+        result["tallest"] = height_bucket(max(b[3] - b[1] for b in people)) if people else NO_BOX
+        result["people"] = [(height_bucket(person[3] - person[1]), sum(
+            people_found([person], boxes_over([e for e in entries if e.t == t], path.threshold))[0] for t in best))
+            for person in people]
+    return result
+
+
+def video_result(job: tuple[str, str, str, bool]) -> dict[str, Any]:
+    """One labelled video through the product and the dispatcher's rule: the decision a camera would get."""
+    from videoalert.domain.rule import Decision, decide_frames
+
+    video, name, label, expected = job
+    path: ProductPath = _worker["path"]
+    started = time.perf_counter()
+    clip = path.score(video)
+    decision = decide_frames(clip.frames, _worker["rule"], path.threshold)
+    over, scored = frames_over(clip.frames, path.threshold)
+    return {"video": name, "label": label, "frames": scored, "decision": str(decision.decision),
+            "region": decision.region, "frames_over_threshold": over, "max_score": round(clip.max_score, 4),
+            "expected": "ALERT" if expected else "NO_ALERT", "ok": (decision.decision == Decision.ALERT) == expected,
+            "seconds": round(time.perf_counter() - started, 2)}
+
+
+def video_jobs(data_root: Path, limit: int | None) -> list[tuple[str, str, str, bool]]:
+    """Every labelled video: real/videos (person or both expected to alert) and clips (human expected to)."""
+    jobs = []
+    for folder, expected in ((data_root / "real" / "videos", lambda label: label in ("person", "both")),
+                             (data_root / "clips", lambda label: label == "human")):
+        with open(folder / "labels.csv", newline="") as handle:
+            labels = sorted((row["file"], row["label"]) for row in csv.DictReader(handle))
+        jobs += [(str(folder / name), f"{folder.name}/{name}", label, expected(label))
+                 for name, label in (labels[:limit] if limit else labels)]
+    return jobs
+
+
+# --- the figures, from the items' results ------------------------------------------------------------------------
 
 
 @dataclass
@@ -127,39 +192,23 @@ class SceneSource:
     max_score: float = 0.0
     variants: dict[str, int] = field(default_factory=dict)
 
+    @classmethod
+    def of(cls, results: Iterable[dict[str, Any]]) -> SceneSource:
+        entry = cls()
+        for r in results:
+            entry.clips += 1
+            entry.frames += Rate(r["frames_over_threshold"], r["frames"])
+            entry.max_score = max(entry.max_score, r["max_score"])
+            entry.variants[r["variant"]] = entry.variants.get(r["variant"], 0) + 1
+            if r["alert"]:
+                entry.alerting.append({k: r[k] for k in ("file", "variant", "max_score", "frames_over_threshold")})
+        return entry
+
     def to_json(self) -> dict[str, Any]:
         return {"clips": self.clips, "alerting_clips": len(self.alerting),
-                "alert_rate": Rate(len(self.alerting), self.clips).to_json(), "frames_over_threshold": self.frames.to_json(),
-                "max_score": round(self.max_score, 4), "variants": self.variants,
-                "alerting": sorted(self.alerting, key=lambda a: -a["max_score"])}
-
-
-def evaluate_scenes(path: ProductPath, rule: Any, real_root: Path, sources: Iterable[str],
-                    limit: int | None) -> dict[str, SceneSource]:
-    """Each person-free photo as a 12 s still clip through the product: the clip's decision and its frames."""
-    from videoalert.domain.rule import Decision, decide_frames
-
-    result = {}
-    for source in sources:
-        items = validation_images(real_root, source, limit)
-        entry = SceneSource()
-        for item, clip in prefetched(items, lambda i: still_clip(read_rgb(i.path), i.sha256)):
-            scores = path.score(clip)
-            verdict = decide_frames(scores.frames, rule, path.threshold)
-            over, scored = frames_over(scores.frames, path.threshold)
-            entry.clips += 1
-            entry.frames += Rate(over, scored)
-            entry.max_score = max(entry.max_score, scores.max_score)
-            variant = variant_of(item.sha256)
-            entry.variants[variant] = entry.variants.get(variant, 0) + 1
-            if verdict.decision == Decision.ALERT:
-                entry.alerting.append({"file": item.path.name, "variant": variant, "max_score": round(verdict.max_score, 4),
-                                       "frames_over_threshold": over, "region": verdict.region})
-        result[source] = entry
-    return result
-
-
-# --- 2. person recall on stills ----------------------------------------------------------------------------------
+                "alert_rate": Rate(len(self.alerting), self.clips).to_json(),
+                "frames_over_threshold": self.frames.to_json(), "max_score": round(self.max_score, 4),
+                "variants": self.variants, "alerting": sorted(self.alerting, key=lambda a: -a["max_score"])}
 
 
 @dataclass
@@ -169,6 +218,22 @@ class PersonSource:
     by_height: dict[str, Rate] = field(default_factory=dict)  # frames, by the image's tallest person
     people: dict[str, Rate] = field(default_factory=dict)  # person-frames localized, by the person's own height
     missed: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, results: Iterable[dict[str, Any]]) -> PersonSource:
+        entry = cls()
+        for r in results:
+            entry.frames += Rate(r["found"], r["frames"])
+            entry.images += Rate(int(r["found"] > 0), 1)
+            if r["found"] < r["frames"]:
+                entry.missed.append({k: r[k] for k in ("file", "found", "frames", "best_score")})
+            if r["people"] is None:
+                continue
+            tallest = r["tallest"]
+            entry.by_height[tallest] = entry.by_height.get(tallest, Rate(0, 0)) + Rate(r["found"], r["frames"])
+            for bucket, localized in r["people"]:
+                entry.people[bucket] = entry.people.get(bucket, Rate(0, 0)) + Rate(localized, r["frames"])
+        return entry
 
     def to_json(self) -> dict[str, Any]:
         return {"recall": self.frames.to_json(), "recall_any_frame": self.images.to_json(),
@@ -186,66 +251,6 @@ def still_cycle(path: ProductPath) -> int:
     if path.regions == "tiles":
         return max(1, int(path.options.get("tile_every") or 1))
     return 1
-
-
-def evaluate_people(path: ProductPath, real_root: Path, sources: Iterable[str], limit: int | None,
-                    boxed: bool) -> dict[str, PersonSource]:
-    """Each person photo as a static clip of one cadence cycle (1 fps): each frame found or not (its best region
-    reaches the threshold); with boxes, by height and whether a region over the threshold localizes each person."""
-    cycle = still_cycle(path)
-    result = {}
-    for source in sources:
-        entry = PersonSource()
-        items = validation_images(real_root, source, limit)
-        for item, clip in prefetched(items, lambda i: static_clip(read_rgb(i.path), float(cycle))):
-            entries = path.score(clip, min_samples=1).frames
-            best = best_per_frame(entries)
-            found = sum(score >= path.threshold for score in best.values())
-            entry.frames += Rate(found, len(best))
-            entry.images += Rate(int(found > 0), 1)
-            if found < len(best):
-                entry.missed.append({"file": item.path.name, "frames_found": found, "frames": len(best),
-                                     "best_score": round(max(best.values(), default=0.0), 4)})
-            if not boxed:
-                continue
-            people = person_boxes(real_root, source, item.path.name)
-            if people is None:
-                continue
-            bucket = height_bucket(max(b[3] - b[1] for b in people)) if people else NO_BOX
-            entry.by_height[bucket] = entry.by_height.get(bucket, Rate(0, 0)) + Rate(found, len(best))
-            for t in best:
-                regions = boxes_over([e for e in entries if e.t == t], path.threshold)
-                for person, localized in zip(people, people_found(people, regions), strict=True):
-                    own = height_bucket(person[3] - person[1])
-                    entry.people[own] = entry.people.get(own, Rate(0, 0)) + Rate(int(localized), 1)
-        result[source] = entry
-    return result
-
-
-# --- 4. videos ---------------------------------------------------------------------------------------------------
-
-
-def evaluate_videos(path: ProductPath, rule: Any, folder: Path, expected_alert: Callable[[str], bool],
-                    limit: int | None = None) -> list[dict[str, Any]]:
-    """Each labelled video through the product and the dispatcher's rule: the decision a camera would get."""
-    from videoalert.domain.rule import Decision, decide_frames
-
-    with open(folder / "labels.csv", newline="") as handle:
-        labels = sorted((row["file"], row["label"]) for row in csv.DictReader(handle))
-    rows = []
-    for name, label in labels[:limit] if limit else labels:
-        started = time.perf_counter()
-        clip = path.score(str(folder / name))
-        decision = decide_frames(clip.frames, rule, path.threshold)
-        over, scored = frames_over(clip.frames, path.threshold)
-        expected = expected_alert(label)
-        rows.append({"video": f"{folder.name}/{name}", "label": label, "frames": scored,
-                     "decision": str(decision.decision), "region": decision.region,
-                     "frames_over_threshold": over, "max_score": round(clip.max_score, 4),
-                     "expected": "ALERT" if expected else "NO_ALERT",
-                     "ok": (decision.decision == Decision.ALERT) == expected,
-                     "seconds": round(time.perf_counter() - started, 2)})
-    return rows
 
 
 # --- 5. renders (the model alone) ----------------------------------------------------------------------------------
@@ -276,7 +281,8 @@ def frame_precision(people: dict[str, PersonSource], scenes: dict[str, SceneSour
 
 
 def evaluate(model_dir: Path, data_root: Path, regions: str | None, model_file: str | None = None,
-             limit: int | None = None) -> dict[str, Any]:
+             limit: int | None = None, workers: int = 2) -> dict[str, Any]:
+    """Every figure of the report (format_report prints it); `workers` processes score the items."""
     from videoalert.domain.rule import Rule
 
     started = time.perf_counter()
@@ -288,20 +294,44 @@ def evaluate(model_dir: Path, data_root: Path, regions: str | None, model_file: 
         return now
 
     rule = Rule() if regions is None else Rule(regions=regions)
-    path = product_path(model_dir, rule.regions, model_file)
     real = data_root / "real" / "images"
-    t = lap("load", started)
-    scenes = evaluate_scenes(path, rule, real, NO_PERSON_SCENES + HORSES, limit)
-    t = lap("no_person_scenes", t)
-    boxed = evaluate_people(path, real, BOXED_PERSON_SCENES, limit, boxed=True)
-    frames = evaluate_people(path, real, PERSON_SCENES, limit, boxed=False)
-    crops = evaluate_people(path, real, PERSON_CROPS, limit, boxed=False)
-    t = lap("person_stills", t)
-    videos = evaluate_videos(path, rule, data_root / "real" / "videos", lambda label: label in ("person", "both"), limit)
-    videos += evaluate_videos(path, rule, data_root / "clips", lambda label: label == "human", limit)
-    t = lap("videos", t)
+    init = (model_dir, rule.regions, model_file, rule, real)
+    _init_worker(*init)
+    path: ProductPath = _worker["path"]
+    scene_items = {s: validation_images(real, s, limit) for s in NO_PERSON_SCENES + HORSES}
+    person_items = {s: validation_images(real, s, limit) for s in BOXED_PERSON_SCENES + PERSON_SCENES + PERSON_CROPS}
+    pool = None
+    if workers > 1:  # spawned, not forked: the parent's ONNX Runtime threads must not be copied mid-flight
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker, initargs=init)
+
+    def run(fn: Callable[[Any], dict[str, Any]], items: list[Any]) -> list[dict[str, Any]]:
+        return list(pool.map(fn, items, chunksize=2) if pool else map(fn, items))
+
+    try:
+        t = lap("load", started)
+        flat = run(scene_result, [i for items in scene_items.values() for i in items])
+        scenes, at = {}, 0
+        for source, items in scene_items.items():
+            scenes[source] = SceneSource.of(flat[at:at + len(items)])
+            at += len(items)
+        t = lap("no_person_scenes", t)
+        flat = run(person_result, [i for items in person_items.values() for i in items])
+        people, at = {}, 0
+        for source, items in person_items.items():
+            people[source] = PersonSource.of(flat[at:at + len(items)])
+            at += len(items)
+        t = lap("person_stills", t)
+        videos = run(video_result, video_jobs(data_root, limit))
+        t = lap("videos", t)
+    finally:
+        if pool:
+            pool.shutdown()
     renders = evaluate_renders(path.classifier, data_root / "horse-or-human", limit)
     lap("renders", t)
+    boxed = {s: people[s] for s in BOXED_PERSON_SCENES}
+    frames = {s: people[s] for s in PERSON_SCENES}
+    crops = {s: people[s] for s in PERSON_CROPS}
     person_frames = boxed | frames
     no_person = {s: scenes[s] for s in NO_PERSON_SCENES}
     all_boxed_people = [p for src in boxed.values() for p in src.people.items()]
@@ -317,7 +347,7 @@ def evaluate(model_dir: Path, data_root: Path, regions: str | None, model_file: 
                       "scene_clip": "12 s at 10 fps, H.264, pan/zoom or noise+drift by sha256",
                       "person_still": f"static clip of {still_cycle(path)} s, every 1 fps frame scored",
                       "settings": {k: v for k, v in path.options.items() if isinstance(v, (int, float, bool, str))}},
-        "limit_per_source": limit,
+        "limit_per_source": limit, "workers": workers,
         "no_person_scenes": {s: e.to_json() for s, e in no_person.items()},
         "no_person_scenes_total": {
             "clips": sum(e.clips for e in no_person.values()),
@@ -383,7 +413,8 @@ def format_report(report: dict[str, Any]) -> str:
 
     def person_row(name: str, r: dict[str, Any]) -> str:
         by = r.get("recall_by_tallest_person") or {}
-        cells = "".join(f"{_rate(by.get(b)):>14}" for b in HEIGHT_BUCKETS) + f"{_rate(by.get(NO_BOX)):>10}" if by else ""
+        cells = "".join(f"{_rate(by.get(b)):>14}" for b in HEIGHT_BUCKETS) + f"{_rate(by.get(NO_BOX)):>10}"
+        cells = cells if by else ""
         return f"{name:<24}{_rate(r['recall']):>16}{_rate(r['recall_any_frame']):>15}   {cells}"
 
     for source, r in report["person_boxed"].items():
@@ -430,11 +461,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", default="../shared/data", help="holds real/, horse-or-human/ and clips/")
     p.add_argument("--regions", default=None, help="the rule's regions (default: a new camera's default rule)")
     p.add_argument("--limit", type=int, default=None, help="at most N items per source (quick runs, tests)")
+    p.add_argument("--workers", type=int, default=2, help="processes scoring the items (each as the handler does)")
     p.add_argument("--json", default=None, help="also write the report as JSON here")
     args = p.parse_args(argv)
     if args.limit is not None and args.limit < 1:
         p.error("--limit must be at least 1")
-    report = evaluate(Path(args.model_dir), Path(args.data), args.regions, args.model_file, args.limit)
+    report = evaluate(Path(args.model_dir), Path(args.data), args.regions, args.model_file, args.limit,
+                      max(1, args.workers))
     print(format_report(report), flush=True)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
