@@ -63,7 +63,7 @@ def mine(dataset: RealMixDataset, score: Scorer, uniform: float = 0.5) -> dict[s
 
 def onnx_scorer(model_dir: str) -> Scorer:
     """The released model in `model_dir` (its fp32 file) as a scorer: whole images, in batches, resized as
-    `make eval` resizes them (image_scores.score_images, the decoder's own scaler)."""
+    the container resizes decoded frames (image_scores.score_images, the decoder's own scaler)."""
     from videoalert_inference.model import MODEL_FILE, load_classifier
 
     from .image_scores import score_images
