@@ -21,8 +21,9 @@ def fmt_score(value: Any) -> str:
 
 
 def frames_over(record: Mapping[str, Any]) -> str:
+    """Sampled moments over the threshold / sampled moments (a moment may hold several regions' entries)."""
     over = record.get("frames_over_threshold")
-    return "" if over is None else f"{over}/{len(record.get('frame_scores') or [])}"
+    return "" if over is None else f"{over}/{len({f.get('t') for f in record.get('frame_scores') or []})}"
 
 
 def video_table(records: list[dict[str, Any]],

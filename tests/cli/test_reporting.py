@@ -247,3 +247,14 @@ def test_review_prints_a_sentence_and_json_on_request(moto_target, run):
     assert text[0] == data[0] == 0
     assert text[1].startswith("2026-11-23: 0 clip(s) sampled")
     assert json.loads(data[1])["day"] == "2026-11-23"
+
+
+def test_the_table_counts_sampled_moments_not_entries():
+    # Given a detect-mode record: two proposals at 0 s, one at 1 s, a moment without a proposal at 2 s
+    from videoalert_cli.formatting import frames_over
+
+    record = {"frames_over_threshold": 1, "frame_scores": [
+        {"t": 0.0, "score": 0.9, "region": "person"}, {"t": 0.0, "score": 0.2, "region": "person"},
+        {"t": 1.0, "score": 0.1, "region": "person"}, {"t": 2.0, "score": 0.0, "region": "person"}]}
+    # Then the table says one of three moments
+    assert frames_over(record) == "1/3"

@@ -20,13 +20,18 @@ from videoalert_inference.motion import MotionDetector
 d = MotionDetector()
 for i in range(3):
     d.boxes(np.full((480, 640, 3), 40 * i, np.uint8))
+from videoalert_inference.detector import load_detector
+from videoalert_inference.proposals import FrameWork, propose
+from videoalert_inference.frames import SampledFrame
+frame = SampledFrame(0.0, np.zeros((300, 300, 3), np.uint8), np.zeros((480, 640, 3), np.uint8))
+propose(load_detector("models", intra_op_threads=1), [FrameWork(frame, with_tiles=True)])
 print("ok")
 """
 
 
 def test_the_inference_package_imports_and_finds_motion_without_opencv_torch_or_the_xray_sdk():
     # Given a Python where importing cv2, torch or the X-Ray SDK fails, as in the container image
-    # When the handler, the scorer and the motion detector are imported and used
+    # When the handler, the scorer, the motion detector and the person detector (with its tiles) are imported and used
     out = subprocess.run([sys.executable, "-c", BLOCKER], cwd=REPO, capture_output=True, text=True,
                          env={"PYTHONPATH": str(REPO / "inference_container"), "PATH": "/usr/bin:/bin"})
     # Then they work

@@ -61,7 +61,8 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     change.add_argument("--fp-distance", dest="fp_distance", type=number(low=0.0, below=1.0), metavar="D",
                         help="cosine distance to the false-positive memory, 0 turns it off")
     change.add_argument("--regions", choices=list(REGION_MODES),
-                        help="what is scored: the whole frame, moving regions, both, or the frame and its tiles")
+                        help="what is scored: person proposals' crops (detect, the default), the whole frame, "
+                             "moving regions, both, or the frame and its tiles")
     change.add_argument("--timezone", type=timezone, metavar="ZONE",
                         help="the camera's IANA time zone for the alert's local time (default UTC)")
     change.add_argument("--zone", dest="zones", type=polygon_arg, action="append", metavar="'X,Y X,Y X,Y ...'",

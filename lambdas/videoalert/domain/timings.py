@@ -1,4 +1,5 @@
-"""A scored clip's stage timings, made to add up: download + decode + preprocess + inference + other - overlap = total.
+"""A scored clip's stage timings, made to add up: download + decode + preprocess + detect + inference + other - overlap
+= total (detect: the person detector, regions "detect" only).
 
 The inference function decodes and scores on parallel threads, so its stage times (each summed over the
 threads that ran it) can exceed its wall-clock total; `overlap` is that excess (time counted in more than one
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-STAGES = ("download", "decode", "preprocess", "inference")
+STAGES = ("download", "decode", "preprocess", "detect", "inference")
 
 
 def _tenths(value: Any) -> int | None:

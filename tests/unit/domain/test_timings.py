@@ -30,3 +30,14 @@ def test_time_in_no_stage_is_other():
 @pytest.mark.parametrize("timings", [None, {}, {"decode": 1.0}, {"total": "n/a", "decode": 3.0}])
 def test_timings_without_a_numeric_total_are_left_as_they_are(timings):
     assert reconcile(timings) == timings
+
+
+def test_the_detectors_time_is_a_stage_of_its_own():
+    # Given a detect-mode clip's timings, the detector's time summed over two scoring threads
+    timings = {"download": 10.0, "decode": 800.0, "preprocess": 300.0, "detect": 1500.0, "inference": 200.0,
+               "total": 1600.0}
+    # When they are reconciled, Then the stages, the detector's included, add up to the total
+    full = reconcile(timings)
+    assert full is not None and full["overlap"] == 1210.0 and full["other"] == 0.0
+    assert "detect" in STAGES
+
