@@ -123,3 +123,16 @@ def test_make_eval_runs_end_to_end_on_two_items_per_source(released_model_dir, r
     assert report["person_crops"]["person/inria_96x160"]["recall"]["total"] == 2
     assert len(report["videos"]) == 4 and report["regions"] == "full"
     assert report["timings_s"]["total"] > 0
+
+
+@pytest.mark.slow
+def test_make_eval_on_the_default_regions_uses_the_detector_and_a_cadence_cycle_per_person_still(
+        released_model_dir, real_root):
+    from videoalert_training.evaluate_real import evaluate
+
+    report = evaluate(released_model_dir, real_root.parent.parent, None, limit=1, workers=1)
+    assert report["regions"] == "detect" and report["detector_version"]
+    # A person still is one cycle of the detector's tile search: that many frames, each scored
+    cycle = report["clip_path"]["settings"]["detect_tile_every"]
+    assert report["person_crops"]["person/inria_96x160"]["recall"]["total"] == cycle
+    assert report["no_person_scenes"]["not_person/houses_frontal"]["frames_over_threshold"]["total"] == 12
