@@ -132,7 +132,9 @@ $(CGI_MODEL):
 	$(BIN)/python -m videoalert_training.release --run training/runs/release3 --data $(DATA)/horse-or-human \
 	    --clips $(DATA)/clips --out training/runs/cgi/model
 
-## The released model (or MODEL_DIR) and a camera rule on the real validation split, the renders, every shared video.
+## What the product decides (issue 28): the released model (or MODEL_DIR) through the container's clip path and a new
+## camera's rule (REGIONS=full: the whole-frame path) on the real validation split's scenes made into clips and every
+## shared video; prints its run time (a few minutes on 2 cores).
 MODEL_DIR ?= models
 eval: setup
 	$(BIN)/python -m videoalert_training.evaluate_real --model-dir $(MODEL_DIR) --data $(DATA) $(if $(REGIONS),--regions $(REGIONS)) \

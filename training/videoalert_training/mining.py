@@ -63,10 +63,10 @@ def mine(dataset: RealMixDataset, score: Scorer, uniform: float = 0.5) -> dict[s
 
 def onnx_scorer(model_dir: str) -> Scorer:
     """The released model in `model_dir` (its fp32 file) as a scorer: whole images, in batches, resized as
-    `make eval` resizes them (evaluate_real.score_images, the decoder's own scaler)."""
+    the container resizes decoded frames (image_scores.score_images, the decoder's own scaler)."""
     from videoalert_inference.model import MODEL_FILE, load_classifier
 
-    from .evaluate_real import score_images
+    from .image_scores import score_images
 
     classifier = load_classifier(model_dir, MODEL_FILE)
     return lambda images: score_images(classifier, images, tiles=False).full

@@ -80,7 +80,7 @@ def _hoh_validation(data_dir: Path, spec: PreprocessSpec) -> ImageSet:
 
 def _real_validation(real_dir: Path, spec: PreprocessSpec) -> ImageSet:
     """The real validation split as the default rule sees it: crops whole, whole frames with their tiles."""
-    from .evaluate_real import model_inputs
+    from .image_scores import model_inputs
     from .real_data import list_real
 
     images = list_real(real_dir, "validation")
