@@ -43,6 +43,14 @@ def mine(dataset: RealMixDataset, score: Scorer, uniform: float = 0.5) -> dict[s
         "tiny_negatives": (pools.tiny_negatives, [0] * len(pools.tiny_negatives)),
         "person_crops": (pools.person_crops, [1] * len(pools.person_crops)),
     }
+    if pools.crops is not None:  # the region crops: the detector's proposals on empty scenes, people's boxes
+        from .crops import cut
+
+        bank = pools.crops
+        named["negative_regions"] = ([cut(image, box) for image, box in bank.negative_regions],
+                                     [0] * len(bank.negative_regions))
+        named["person_boxes"] = ([cut(bank.person_images[i], box) for i, box in bank.person_boxes],
+                                 [1] * len(bank.person_boxes))
     if dataset.cgi is not None:
         named["cgi"] = ([c.rgb for c in dataset.cgi.cutouts], [c.label for c in dataset.cgi.cutouts])
     report = {}
