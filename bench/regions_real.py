@@ -95,8 +95,9 @@ def main(argv=None) -> int:
     costs = cost(SHARED_CLIPS / "human_01.mp4", classifier, detector, args.repeats)
     whole = costs["full (whole frame, the previous default)"]
     for mode, c in costs.items():
-        print(f"{mode:<42} {c['inputs']:>5.0f} inputs  {c['wall_ms']:>7.1f} ms wall (x{c['wall_ms'] / whole['wall_ms']:.2f})"
-              f"  {c['cpu_ms']:>7.1f} ms CPU (x{c['cpu_ms'] / whole['cpu_ms']:.2f})")
+        wall, cpu = c["wall_ms"] / whole["wall_ms"], c["cpu_ms"] / whole["cpu_ms"]
+        print(f"{mode:<42} {c['inputs']:>5.0f} inputs  {c['wall_ms']:>7.1f} ms wall (x{wall:.2f})"
+              f"  {c['cpu_ms']:>7.1f} ms CPU (x{cpu:.2f})")
     result = {"model_version": classifier.version, "detector": detector.version, "threshold": classifier.threshold,
               "machine": machine(), "modes": rows, "cost_60s_640x480": costs, "repeats": args.repeats,
               "elapsed_s": round(time.perf_counter() - started, 1)}
