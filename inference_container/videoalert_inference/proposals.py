@@ -114,6 +114,7 @@ def score_proposals(work: Sequence[FrameWork], detector: PersonDetector,
     times: list[float] = []
     boxes: list[list[float] | None] = []
     crops: list[np.ndarray] = []
+    sure: list[float] = []  # per crop: the detector's score where it is sure of a person, else 0
     for item, detections in zip(work, proposals, strict=True):
         full = item.frame.full
         assert full is not None  # detect mode keeps the full frame
@@ -124,6 +125,7 @@ def score_proposals(work: Sequence[FrameWork], detector: PersonDetector,
             times.append(item.frame.t)
             boxes.append([round(v, 3) for v in d.box])
             crops.append(crop_for_model(full, d.box, classifier.spec.input_size))
+            sure.append(d.score if d.score >= detector.settings.sure_score else 0.0)
     t2 = time.perf_counter()
     embedded = np.asarray([box is not None for box in boxes], bool)
     scores = np.zeros(len(boxes), np.float64)
@@ -134,7 +136,9 @@ def score_proposals(work: Sequence[FrameWork], detector: PersonDetector,
         t3 = time.perf_counter()
         prediction = classifier.predict_batch(model_input)
         t4 = time.perf_counter()
-        scores[embedded] = prediction.scores
+        # The ResNet decides, except where the detector is sure: a close, cut-off or seated person the ResNet
+        # undersells (COCO close-ups) keeps the detector's score (detector.DetectorSettings.sure_score).
+        scores[embedded] = np.maximum(prediction.scores, np.asarray(sure))
         embeddings = np.zeros((len(boxes), prediction.embeddings.shape[1]), np.float32)
         embeddings[embedded] = prediction.embeddings
     return ScoredProposals(times, boxes, scores, embeddings, embedded, detect_s=t1 - t0, crop_s=t2 - t1,

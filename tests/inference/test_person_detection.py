@@ -179,3 +179,25 @@ def test_the_handler_answers_a_default_request_with_person_boxes(s3, monkeypatch
     boxes = [f["box"] for f in response["frames"] if "box" in f]
     assert boxes and all(in_unit_square(b) for b in boxes)
     assert "detect" in response["timings_ms"]
+
+
+def test_a_region_the_detector_is_sure_of_keeps_the_detector_score(detector, classifier):
+    from dataclasses import replace
+
+    from videoalert_inference.proposals import score_proposals
+
+    # Given a real street photo, full size and squashed for the detector
+    full = cv2.cvtColor(cv2.imread(str(STREET)), cv2.COLOR_BGR2RGB)
+    work = [FrameWork(SampledFrame(0.0, resize_rgb(full, 300), full), with_tiles=False)]
+    (found,) = propose(detector, work)
+    # When its proposals are scored with the detector never sure, then always sure (sure_score 0)
+    detector.settings, saved = replace(detector.settings, sure_score=1.01), detector.settings
+    try:
+        resnet_only = score_proposals(work, detector, classifier).scores
+        detector.settings = replace(saved, sure_score=0.0)
+        fused = score_proposals(work, detector, classifier).scores
+    finally:
+        detector.settings = saved
+    # Then each region's score is the better of the two models' where the detector is sure, the ResNet's otherwise
+    assert list(fused) == pytest.approx([max(s, d.score) for s, d in zip(resnet_only, found, strict=True)], abs=1e-6)
+    assert detector.settings.min_score >= 0.1 and 0.5 < detector.settings.sure_score <= 1.0
