@@ -52,8 +52,8 @@ DETECTED_PERSON_SOURCES: dict[str, tuple[int, str]] = {
 CONFIDENT_PERSON = 0.5  # data README: detector boxes at >= 0.5 are reliably people
 MIN_BOX_PX = 16  # people shorter than this in the image are not taught (nor reliably labelled)
 # CamVid proposals that touch no pedestrian pixel are NOT clean negatives: viewed on a contact sheet, the ones the
-# first crop model scored highest were mostly real people the label maps miss (walkers at the kerb, a cyclist). Off.
-STREET_NEGATIVES = False
+# first crop model scored highest were mostly real people the label maps miss (walkers at the kerb, a cyclist). Off
+# by default; the released model's first stage had them (train --street-negatives reproduces it).
 TILE = 0.6  # the 2x2 tiles the product runs the detector on: 60 % of each side
 
 
@@ -138,7 +138,7 @@ def _away_from_edges(box: Box, margin: float = 0.08) -> bool:
 
 
 def load_bank(real_images: str | Path, split: str, cache_dir: str | Path, detector: object,
-              limit: int | None = None) -> CropBank:
+              limit: int | None = None, street_negatives: bool = False) -> CropBank:
     """The crop bank of one split: images loaded, proposals computed (or read from the cache)."""
     real_images = Path(real_images)
     tag = hashlib.sha256(str(getattr(detector, "version", "detector")).encode()).hexdigest()[:8]
@@ -165,13 +165,13 @@ def load_bank(real_images: str | Path, split: str, cache_dir: str | Path, detect
     camvid_pixels = [p for i, p in zip(boxed, boxed_pixels, strict=True) if i.source == "person/camvid_street"]
     camvid_proposals = dict(zip((i.sha256 for i in camvid),
                                 _proposals_cached(detector, camvid, camvid_pixels, cache), strict=True)
-                            ) if STREET_NEGATIVES else {}
+                            ) if street_negatives else {}
     for image, rgb in zip(boxed, boxed_pixels, strict=True):
         index = len(bank.person_images)
         bank.person_images.append(rgb)
         truth = person_boxes(real_images, image.source, image.path.name) or []
         bank.person_boxes.extend((index, b) for b in truth if _big_enough(b, rgb))
-        if STREET_NEGATIVES:
+        if street_negatives:
             for box, _ in camvid_proposals.get(image.sha256, []):
                 if not any(touches(box, t) for t in truth) and _big_enough(box, rgb):
                     bank.person_image_negatives.append((index, box))

@@ -116,10 +116,11 @@ class PersonDataModule(L.LightningDataModule):
     def __init__(self, data_dir: str | Path, cache_dir: str | Path, input_size: int = 128, batch_size: int = 32,
                  samples_per_epoch: int = 2048, num_workers: int = 0, limit_train_images: int | None = None,
                  mix: dict[str, float] | None = None, partial_share: float = 0.3, real_dir: str | Path | None = None,
-                 real_mix: dict[str, float] | None = None):
+                 real_mix: dict[str, float] | None = None, street_negatives: bool = False):
         super().__init__()
         self.partial_share = partial_share
         self.real_dir, self.real_mix = (Path(real_dir) if real_dir else None), real_mix
+        self.street_negatives = street_negatives
         self.data_dir, self.cache_dir = Path(data_dir), Path(cache_dir)
         self.spec = PreprocessSpec(input_size=input_size)
         self.batch_size, self.samples_per_epoch, self.num_workers = batch_size, samples_per_epoch, num_workers
@@ -149,7 +150,7 @@ class PersonDataModule(L.LightningDataModule):
             detector = default_detector() if crop_kinds else None
             if crop_kinds:
                 pools.crops = load_bank(self.real_dir, "train", self.cache_dir.parent, detector,
-                                        limit=self.limit_train_images)
+                                        limit=self.limit_train_images, street_negatives=self.street_negatives)
             self.train_set = RealMixDataset(pools, cgi, self.spec, self.samples_per_epoch, self.real_mix)
             # val_loss (early stopping, best checkpoint) on the real validation split as well as the renders;
             # the 1,500 small CIFAR negatives are thinned to 300 so they do not outweigh the rest.
@@ -159,8 +160,9 @@ class PersonDataModule(L.LightningDataModule):
             val_images += [read_rgb(i.path) for i in real_val]
             val_labels += [i.label for i in real_val]
             if crop_kinds:  # the regions the product now scores: person boxes and proposals on empty scenes
-                crops, labels, _ = validation_crops(load_bank(self.real_dir, "validation", self.cache_dir.parent, detector,
-                                                              limit=self.limit_train_images))
+                bank = load_bank(self.real_dir, "validation", self.cache_dir.parent, detector,
+                                 limit=self.limit_train_images, street_negatives=self.street_negatives)
+                crops, labels, _ = validation_crops(bank)
                 val_images += crops
                 val_labels += labels
         self.val_set = ImageListDataset(val_images, val_labels, self.spec)

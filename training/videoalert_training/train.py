@@ -113,6 +113,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="a released model dir: draw the real and CGI images it gets most wrong more often (mining.py)")
     p.add_argument("--distill", type=float, default=0.0,
                    help="weight of feature distillation from the EfficientNet-Lite0 ImageNet teacher (0: off)")
+    p.add_argument("--street-negatives", action="store_true",
+                   help="crop kinds: CamVid detector proposals touching no pedestrian pixel as negatives (label-noisy)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     p.add_argument("--num-workers", type=int, default=1)
@@ -165,7 +167,8 @@ def _train(args: argparse.Namespace) -> dict:
                                   num_workers=args.num_workers, limit_train_images=args.limit_train_images,
                                   partial_share=args.partial_share,
                                   mix=with_edge_negatives(None, args.edge_negatives), real_dir=args.real,
-                                  real_mix=parse_mix(args.real_mix, with_hard_negatives(args.hard_negatives)))
+                                  real_mix=parse_mix(args.real_mix, with_hard_negatives(args.hard_negatives)),
+                                  street_negatives=args.street_negatives)
     if args.init_checkpoint and args.init_onnx:
         raise SystemExit("give --init-checkpoint or --init-onnx, not both")
     module = PersonClassifierModule(pretrained=not (args.no_pretrained or args.init_checkpoint or args.init_onnx),
