@@ -309,19 +309,18 @@ def evaluate(model_dir: Path, data_root: Path, regions: str | None, model_file: 
     def run(fn: Callable[[Any], dict[str, Any]], items: list[Any]) -> list[dict[str, Any]]:
         return list(pool.map(fn, items, chunksize=2) if pool else map(fn, items))
 
+    def per_source(fn: Callable[[Any], dict[str, Any]], by_source: dict[str, list[Any]]) -> dict[str, list[dict]]:
+        """fn over every source's items in one pass over the workers, the results handed back per source."""
+        flat, out, at = run(fn, [i for items in by_source.values() for i in items]), {}, 0
+        for source, items in by_source.items():
+            out[source], at = flat[at:at + len(items)], at + len(items)
+        return out
+
     try:
         t = lap("load", started)
-        flat = run(scene_result, [i for items in scene_items.values() for i in items])
-        scenes, at = {}, 0
-        for source, items in scene_items.items():
-            scenes[source] = SceneSource.of(flat[at:at + len(items)])
-            at += len(items)
+        scenes = {s: SceneSource.of(r) for s, r in per_source(scene_result, scene_items).items()}
         t = lap("no_person_scenes", t)
-        flat = run(person_result, [i for items in person_items.values() for i in items])
-        people, at = {}, 0
-        for source, items in person_items.items():
-            people[source] = PersonSource.of(flat[at:at + len(items)])
-            at += len(items)
+        people = {s: PersonSource.of(r) for s, r in per_source(person_result, person_items).items()}
         t = lap("person_stills", t)
         videos = run(video_result, video_jobs(data_root, limit))
         t = lap("videos", t)
