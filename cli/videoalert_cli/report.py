@@ -161,7 +161,7 @@ section{{border-top:1px solid #ccc;padding:.5em 0}}
 section img{{vertical-align:top;margin-right:1em}} figure{{display:inline-block;margin:0}} small{{color:#777}}</style>
 </head><body><h1>videoalert local run</h1>
 <p>{len(records)} video(s) by the upload and camera paths, {len(result.alerts)} alert(s)
-{f"; against labels.csv: {esc(verdict)} as expected (alert on humans only)" if verdict else ""}</p>
+{f"; against labels.csv: {esc(verdict)} as expected (alert where a person is)" if verdict else ""}</p>
 <table><tr><th>file</th><th>path</th><th>video</th><th>label</th><th>expected</th><th>decision</th><th>as expected</th>
 <th>max score</th><th>frames &ge; thr</th></tr>{"".join(rows)}</table>
 <h2>Alerts</h2><ul>{alerts or "<li>none</li>"}</ul>{"".join(sections)}</body></html>"""
