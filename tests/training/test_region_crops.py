@@ -8,12 +8,12 @@ import pytest
 
 from videoalert_inference.detector import load_detector
 from videoalert_inference.settings import REPO_MODEL_DIR
+from videoalert_training.box_match import localizes
 from videoalert_training.crops import (
     CropBank,
     cut,
     jitter,
     load_bank,
-    overlaps,
     random_person_box,
     touches,
     validation_crops,
@@ -70,9 +70,9 @@ def test_real_annotations_are_found(real_root: Path):
 
 def test_overlap_and_touch_rules():
     person = (0.4, 0.2, 0.5, 0.6)
-    assert overlaps(person, (0.38, 0.18, 0.52, 0.62))  # a box around the person
-    assert overlaps(person, (0.3, 0.1, 0.7, 0.7))  # a loose box covering the person
-    assert not overlaps(person, (0.45, 0.5, 0.55, 0.7))  # only the feet
+    assert localizes((0.38, 0.18, 0.52, 0.62), person)  # a box around the person
+    assert localizes((0.3, 0.1, 0.7, 0.7), person)  # a loose box covering the person
+    assert not localizes((0.45, 0.5, 0.55, 0.7), person)  # only the feet
     assert touches(person, (0.45, 0.5, 0.55, 0.7)) and not touches(person, (0.6, 0.2, 0.7, 0.6))
 
 

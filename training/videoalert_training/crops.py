@@ -20,6 +20,7 @@ import numpy as np
 
 from videoalert_inference.regions import crop_box
 
+from .box_match import intersection
 from .data import read_rgb
 from .person_boxes import person_boxes
 from .real_data import RealImage, list_real
@@ -101,18 +102,9 @@ def propose(detector: object, image: np.ndarray) -> list[tuple[Box, float]]:
     return out
 
 
-def overlaps(a: Box, b: Box, iou: float = 0.3, cover: float = 0.6) -> bool:
-    """Whether proposal `b` finds person `a`: IoU at least `iou`, or `cover` of a's area inside b."""
-    x0, y0, x1, y1 = max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, x1 - x0) * max(0.0, y1 - y0)
-    area_a = (a[2] - a[0]) * (a[3] - a[1])
-    area_b = (b[2] - b[0]) * (b[3] - b[1])
-    return inter / max(area_a + area_b - inter, 1e-9) >= iou or inter / max(area_a, 1e-9) >= cover
-
-
 def touches(a: Box, b: Box) -> bool:
     """Any overlap at all: a CamVid proposal touching a person is not a clean negative."""
-    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+    return intersection(a, b) > 0
 
 
 def _proposals_cached(detector: object, images: list[RealImage], pixels: list[np.ndarray],
