@@ -44,6 +44,10 @@ DEFAULT_MAX_DECODE_S = 60.0
 TIME_TOLERANCE_S = 1e-3
 # Timestamps that leave a longer gap between two frames do not place frames in time (a camera's minute has none).
 MAX_TIMESTAMP_GAP_S = 60.0
+# Parallel decoders may run ahead of the scorer by a whole part: with full frames kept, they decode in parallel only
+# while all of a part's chosen full frames fit in this (a 60 s 640x480 minute at 1 fps: 55 MB; 720p and larger
+# decode on one thread).
+PARALLEL_FULL_FRAMES_BYTES = 128 * 2**20
 # In decode order a frame may precede (B-frames) at most this many frames shown before it.
 MAX_REORDER = 16
 # Sampling by position uses the stream's frame rate when it is a camera's (1-120 fps), else this.
@@ -228,9 +232,9 @@ class FrameSampler:
         self._budget = _Budget(self.limits)
         self.decoder_threads = decoder_threads
         # GOPs that start from a reset decoder are independent: with workers > 1 each is decoded by its own
-        # decoder on its own thread (PyAV releases the GIL while decoding). Only for model-size output: full
-        # frames of a whole GOP decoded ahead would cost too much memory.
-        self.decoder_workers = max(1, decoder_workers) if not self.keep_full else 1
+        # decoder on its own thread (PyAV releases the GIL while decoding). Frames decoded ahead wait in memory:
+        # with full frames kept, only while a part's chosen frames fit in PARALLEL_FULL_FRAMES_BYTES.
+        self.decoder_workers = max(1, decoder_workers)
         self.end_s = end_s
         self.stats = DecodeStats()
         self.parts: list[VideoInfo] = []
@@ -375,7 +379,7 @@ class FrameSampler:
         if not chosen_pts:
             return
         segments = _segments(_decode_plan(part.packets, chosen_pts))
-        workers = min(self.decoder_workers, len(segments))
+        workers = min(self._parallel_decoders(stream, len(chosen_pts)), len(segments))
         if workers <= 1:
             for segment in segments:
                 for sample in self._decode_ranges(stream.codec_context, part, segment, chosen_pts, self.stats):
@@ -383,6 +387,14 @@ class FrameSampler:
                     yield sample
             return
         yield from self._decode_in_parallel(stream, part, source, segments, chosen_pts, workers)
+
+    def _parallel_decoders(self, stream: Stream, frames: int) -> int:
+        """How many decoders may work on this part at once (see PARALLEL_FULL_FRAMES_BYTES)."""
+        if not self.keep_full:
+            return self.decoder_workers
+        cc = stream.codec_context
+        full_bytes = frames * int(cc.width or 0) * int(cc.height or 0) * 3
+        return self.decoder_workers if 0 < full_bytes <= PARALLEL_FULL_FRAMES_BYTES else 1
 
     def _decode_in_parallel(self, stream: Stream, part: _Part, source: VideoSource, segments: list[Plan],
                             chosen_pts: set[int], workers: int) -> Iterator[SampledFrame]:

@@ -30,7 +30,7 @@ from .model import PersonClassifier
 from .motion import MotionDetector, crop
 from .pipeline import map_in_order, prefetch
 from .preprocess import resize_rgb, to_model_input
-from .proposals import FrameWork, score_proposals
+from .proposals import DetectPlan, FrameWork, score_proposals
 from .tiles import TileGrid, cut_tiles
 
 DEFAULT_BATCH_SIZE = 16
@@ -75,6 +75,7 @@ class _Scored:
     scores: np.ndarray
     embeddings: np.ndarray
     embedded: np.ndarray  # per entry: whether it has an embedding (a frame without a person proposal has none)
+    views: int = 0  # detect mode: the detector's views
     detect_s: float = 0.0
     preprocess_s: float = 0.0
     inference_s: float = 0.0
@@ -90,6 +91,7 @@ class ClipScores:
     timings_ms: dict[str, float]
     stats: DecodeStats = field(default_factory=DecodeStats)
     frames_sampled: int = 0  # decoded frames; `frames` may hold more (motion regions) or fewer (no motion)
+    detector_views: int = 0  # detect mode: whole frames and tiles the person detector looked at
 
     @property
     def max_score(self) -> float:
@@ -106,6 +108,7 @@ def score_clip(
     regions: str = DEFAULT_REGIONS,
     detector: PersonDetector | None = None,
     detect_tile_every: int = 0,
+    detect_change_level: float = 0.0,
     top_k_embeddings: int = 3,
     batch_size: int = DEFAULT_BATCH_SIZE,
     decoder_threads: int = 1,
@@ -126,12 +129,15 @@ def score_clip(
     regions: "detect" (needs `detector`) has the person detector propose boxes in each sampled frame (and, every
     `detect_tile_every`-th sampled frame, 0 never, in its four overlapping tiles too) and scores each box's crop: one
     "person" entry per proposal, with its box, and one without a box (score 0) for a frame with none, so every
-    sampled moment is in the timeline; "full" scores each sampled frame whole; "motion" scores only the boxes that
+    sampled moment is in the timeline. With `detect_change_level` > 0 (grey levels; 0 looks at every frame) a frame
+    whose picture changed no more than that since the last frame the detector looked at takes that frame's proposals
+    (proposals.DetectPlan); "full" scores each sampled frame whole; "motion" scores only the boxes that
     moved (a clip with no motion has no scores); "both" does both; "tiles" scores each frame whole and, every
     `tile_every`-th sampled frame, its overlapping tiles (`tile_grid`, default tiles.TileGrid()).
     pipeline: decode the next frames on a second thread while the model scores the previous batch (PyAV and ONNX
     Runtime both release the GIL), so two vCPUs both work.
-    decoder_workers: independent GOPs decoded on that many threads at once (whole-frame scoring only).
+    decoder_workers: independent GOPs decoded on that many threads at once (with full frames kept, only for a part whose
+    chosen frames fit in frames.PARALLEL_FULL_FRAMES_BYTES).
     inference_workers: batches scored on that many threads at once (with the pipeline; ONNX Runtime's
     run is thread-safe), so when decoding ends the batches still waiting take both vCPUs, not one. In detect mode the
     detector, the crops and the classifier all run there, on a few frames per batch.
@@ -172,14 +178,15 @@ def score_clip(
     results: list[_Scored] = []
     entries_scored = 0
     detect_s = preprocess_s = inference_s = 0.0
-    # Detect mode batches frames, each giving up to max_detections crops: the classifier's batches stay this size.
+    # Detect mode batches frames, each giving up to max_detections crops: the classifier's batches stay this size
+    # (plus the unchanged frames that take a batch's proposals).
     frames_per_batch = max(1, batch_size // detector.settings.max_detections) if detector is not None else 1
+    plan = DetectPlan(detect_tile_every, detect_change_level, frames_per_batch)
 
     def batches() -> Iterator[list[_Item] | list[FrameWork]]:
         """Model inputs (detect mode: frames) in batches, in time order: the decoding side of the pipeline."""
         nonlocal frames_sampled, regions_s
         batch: list[_Item] = []
-        work: list[FrameWork] = []
         entries = 0
         for part in parts:
             for frame in sampler.sample(part, whole_clip=len(parts) == 1):
@@ -190,12 +197,10 @@ def score_clip(
                                     full=None if frame.full is None else blank(frame.full),
                                     canvas=None if frame.canvas is None else blank(frame.canvas))
                 if use_detect:
-                    with_tiles = detect_tile_every > 0 and (frames_sampled - 1) % detect_tile_every == 0
-                    work.append(FrameWork(frame, with_tiles))
+                    unit = plan.add(frame)
                     regions_s += time.perf_counter() - t0
-                    if len(work) >= frames_per_batch:
-                        yield work
-                        work = []
+                    if unit:
+                        yield unit
                     continue
                 new = _items_of(frame, motion, use_full, classifier.spec.input_size,
                                 grid if (frames_sampled - 1) % tile_every == 0 else None)
@@ -211,8 +216,9 @@ def score_clip(
                 break
         if batch:
             yield batch
-        if work:
-            yield work
+        last = plan.flush()
+        if last:
+            yield last
 
     def score(unit: list[_Item] | list[FrameWork]) -> _Scored:
         """The scoring side (on the pipeline's workers); only what names each score is kept, never pixels."""
@@ -220,15 +226,17 @@ def score_clip(
             assert detector is not None
             found = score_proposals([w for w in unit if isinstance(w, FrameWork)], detector, classifier)
             return _Scored([_Item(t, None, REGION_PERSON, box) for t, box in zip(found.t, found.boxes, strict=True)],
-                           found.scores, found.embeddings, found.embedded, found.detect_s,
-                           found.crop_s + found.preprocess_s, found.inference_s)
+                           found.scores, found.embeddings, found.embedded, views=found.views,
+                           detect_s=found.detect_s, preprocess_s=found.crop_s + found.preprocess_s,
+                           inference_s=found.inference_s)
         batch = [item for item in unit if isinstance(item, _Item)]
         t0 = time.perf_counter()
         model_input = to_model_input([item.image for item in batch if item.image is not None], classifier.spec)
         t1 = time.perf_counter()
         prediction = classifier.predict_batch(model_input)
         return _Scored([_Item(item.t, None, item.region, item.box) for item in batch], prediction.scores,
-                       prediction.embeddings, np.ones(len(batch), bool), 0.0, t1 - t0, time.perf_counter() - t1)
+                       prediction.embeddings, np.ones(len(batch), bool),
+                       preprocess_s=t1 - t0, inference_s=time.perf_counter() - t1)
 
     workers = inference_workers if pipeline else 1
     for _, scored in map_in_order(score, prefetch(batches()) if pipeline else batches(), workers,
@@ -266,6 +274,7 @@ def score_clip(
         },
         stats=sampler.stats,
         frames_sampled=frames_sampled,
+        detector_views=sum(r.views for r in results),
     )
 
 

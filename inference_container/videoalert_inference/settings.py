@@ -22,6 +22,7 @@ ENV_INFERENCE_WORKERS = "INFERENCE_WORKERS"
 ENV_BATCH_SIZE = "BATCH_SIZE"
 ENV_TILE_EVERY = "TILE_EVERY"
 ENV_DETECT_TILE_EVERY = "DETECT_TILE_EVERY"
+ENV_DETECT_CHANGE_LEVEL = "DETECT_CHANGE_LEVEL"
 ENV_MAX_PIXELS = "MAX_PIXELS"
 ENV_MAX_FRAMES_DECODED = "MAX_FRAMES_DECODED"
 ENV_MAX_DECODE_SECONDS = "MAX_DECODE_SECONDS"
@@ -62,6 +63,10 @@ class InferenceSettings:
     # With regions "detect": every detect_tile_every-th sampled frame (0: none) the detector also searches four
     # overlapping tiles of it, where a far person is 1.7 times taller than in the whole frame's 300x300 squash.
     detect_tile_every: int = 4
+    # With regions "detect": a frame whose picture changed by at most this many grey levels (scene_change.change)
+    # since the last frame the detector looked at takes that frame's proposals (0: the detector looks at every
+    # frame). Still minutes, most of a camera's, cost a third of the detector's time (bench/README.md).
+    detect_change_level: float = 8.0
     # What one clip may cost, checked as it decodes (frames.WorkLimits): over a limit it is answered OVER_LIMIT
     # or TOO_LARGE, which the dispatcher records REJECTED, never to be retried.
     limits: WorkLimits = WorkLimits()
@@ -71,7 +76,8 @@ class InferenceSettings:
         """score_clip's keyword arguments for how to decode and score (the handler and the benchmarks pass these)."""
         return {"decoder_threads": self.decoder_threads, "decoder_workers": self.decoder_workers,
                 "pipeline": self.pipeline, "inference_workers": self.inference_workers, "batch_size": self.batch_size,
-                "tile_every": self.tile_every, "detect_tile_every": self.detect_tile_every, "limits": self.limits}
+                "tile_every": self.tile_every, "detect_tile_every": self.detect_tile_every,
+                "detect_change_level": self.detect_change_level, "limits": self.limits}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InferenceSettings:
@@ -89,6 +95,7 @@ class InferenceSettings:
             batch_size=int(env.get(ENV_BATCH_SIZE, "8")),
             tile_every=int(env.get(ENV_TILE_EVERY, "2")),
             detect_tile_every=int(env.get(ENV_DETECT_TILE_EVERY, "4")),
+            detect_change_level=float(env.get(ENV_DETECT_CHANGE_LEVEL, "8")),
             limits=WorkLimits(max_pixels=int(env.get(ENV_MAX_PIXELS, str(DEFAULT_MAX_PIXELS))),
                               max_frames_decoded=int(env.get(ENV_MAX_FRAMES_DECODED, str(DEFAULT_MAX_FRAMES_DECODED))),
                               max_decode_s=float(env.get(ENV_MAX_DECODE_SECONDS, str(DEFAULT_MAX_DECODE_S)))),

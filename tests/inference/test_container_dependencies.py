@@ -21,10 +21,10 @@ d = MotionDetector()
 for i in range(3):
     d.boxes(np.full((480, 640, 3), 40 * i, np.uint8))
 from videoalert_inference.detector import load_detector
-from videoalert_inference.proposals import FrameWork, propose
+from videoalert_inference.proposals import FrameWork, detect_tiles, propose
 from videoalert_inference.frames import SampledFrame
 frame = SampledFrame(0.0, np.zeros((300, 300, 3), np.uint8), np.zeros((480, 640, 3), np.uint8))
-propose(load_detector("models", intra_op_threads=1), [FrameWork(frame, with_tiles=True)])
+propose(load_detector("models", intra_op_threads=1), [FrameWork(frame, tuple(detect_tiles()))])
 print("ok")
 """
 

@@ -121,14 +121,29 @@ def test_gops_decoded_in_parallel_give_the_same_frames_in_the_same_order(workers
         (sequential.stats.frames_decoded, sequential.stats.packets_sent)
 
 
-def test_full_resolution_frames_are_decoded_by_one_decoder_only():
-    # Given a sampler asked for full frames as well (motion regions), and two decoder workers
-    sampler = FrameSampler(sample_fps=1.0, max_frames=10, resize_to=32, keep_full=True, decoder_workers=2)
+@pytest.mark.parametrize(("budget", "parallel"), [(128 * 2**20, True), (1, False)])
+def test_full_frames_are_decoded_in_parallel_only_while_a_parts_frames_fit_the_memory_budget(monkeypatch, budget,
+                                                                                           parallel):
+    # Given a sampler asked for full frames as well (person crops), two decoder workers, and a memory budget for the
+    # frames decoded ahead that a 4 s clip's chosen frames fit in, or not
+    import videoalert_inference.frames as frames_module
+
+    monkeypatch.setattr(frames_module, "PARALLEL_FULL_FRAMES_BYTES", budget)
+    calls = []
+    original = FrameSampler._decode_in_parallel
+
+    def spy(self, *args, **kwargs):
+        calls.append(args[-1])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(FrameSampler, "_decode_in_parallel", spy)
     data = encode_clip(cfr_times(4, 30), lambda t: RED, gop=30)
-    frames = list(sampler.sample(data))
-    # Then it decodes with one (a whole GOP of full frames decoded ahead would cost too much memory)
-    assert sampler.decoder_workers == 1
-    # and each frame carries both the model-size squash and the full frame
+    frames = list(FrameSampler(sample_fps=1.0, max_frames=10, resize_to=32, keep_full=True,
+                               decoder_workers=2).sample(data))
+    # Then it decodes on two decoders only when they fit (a part of 4K frames decoded ahead would not)
+    assert calls == ([2] if parallel else [])
+    # and either way each frame carries the model-size squash and the full frame, in time order, the same frames
+    assert [f.t for f in frames] == [0.0, 1.0, 2.0, 3.0]
     assert frames[0].image.shape == (32, 32, 3) and frames[0].full.shape[2] == 3 and frames[0].full.shape[0] > 32
 
 

@@ -102,8 +102,8 @@ def test_a_frame_searched_with_its_tiles_gets_the_merged_proposals_of_every_view
     frame = SampledFrame(0.0, np.zeros((300, 300, 3), np.uint8), full)
     fake = OneBoxPerView()
     # When the frame is searched whole only, then with its tiles
-    (alone,) = propose(fake, [FrameWork(frame, with_tiles=False)])  # type: ignore[arg-type]
-    (tiled,) = propose(fake, [FrameWork(frame, with_tiles=True)])  # type: ignore[arg-type]
+    (alone,) = propose(fake, [FrameWork(frame)])  # type: ignore[arg-type]
+    (tiled,) = propose(fake, [FrameWork(frame, tuple(detect_tiles()))])  # type: ignore[arg-type]
     # Then whole, it is the one box; with tiles, five views were searched and each tile's box is mapped to the frame
     assert [d.box for d in alone] == [(0.25, 0.25, 0.75, 0.75)]
     assert fake.views == 1 + 5
@@ -188,7 +188,7 @@ def test_a_region_the_detector_is_sure_of_keeps_the_detector_score(detector, cla
 
     # Given a real street photo, full size and squashed for the detector
     full = cv2.cvtColor(cv2.imread(str(STREET)), cv2.COLOR_BGR2RGB)
-    work = [FrameWork(SampledFrame(0.0, resize_rgb(full, 300), full), with_tiles=False)]
+    work = [FrameWork(SampledFrame(0.0, resize_rgb(full, 300), full))]
     (found,) = propose(detector, work)
     # When its proposals are scored with the detector never sure, then always sure (sure_score 0)
     detector.settings, saved = replace(detector.settings, sure_score=1.01), detector.settings
