@@ -8,7 +8,7 @@ repeat so a noisy neighbour hits them alike.
 Every mode runs the served models through the container's own path (score_clip with the handler's settings, the
 dispatcher's rule with min_frames 2): the int8 ResNet at the card's threshold, and for "detect" the int8 person
 detector proposing the regions (on the whole frame of every sampled frame, and on four overlapping tiles of every
-n-th one). The still-image figures per source (false alerts on empty scenes, person recall by size) are make eval's.
+n-th one; looking again only where the picture changed, DETECT_CHANGE_LEVEL). The still-image figures per source (false alerts on empty scenes, person recall by size) are make eval's.
 """
 from __future__ import annotations
 
@@ -30,10 +30,12 @@ from videoalert_inference.tiles import TileGrid
 SHARED = REPO.parent / "shared" / "data"
 # mode -> (rule regions, score_clip extras)
 MODES = {
-    "detect, tiles every 4th frame (default)": ("detect", {"detect_tile_every": 4}),
-    "detect, no tiles": ("detect", {"detect_tile_every": 0}),
-    "detect, tiles every 2nd frame": ("detect", {"detect_tile_every": 2}),
-    "detect, tiles every frame": ("detect", {"detect_tile_every": 1}),
+    "detect, tiles every 4th frame, on change (default)": ("detect", {"detect_tile_every": 4}),
+    "detect, tiles every 4th frame, every frame looked at": ("detect", {"detect_tile_every": 4,
+                                                                         "detect_change_level": 0.0}),
+    "detect, no tiles, on change": ("detect", {"detect_tile_every": 0}),
+    "detect, tiles every 2nd frame, on change": ("detect", {"detect_tile_every": 2}),
+    "detect, tiles every frame, on change": ("detect", {"detect_tile_every": 1}),
     "full (whole frame, the previous default)": ("full", {}),
     "tiles 2 rows, every 2nd frame": ("tiles", {"tile_grid": TileGrid(rows=2), "tile_every": 2}),
     "full+motion (both)": ("both", {}),
@@ -59,12 +61,14 @@ def decide_video(path: Path, classifier, detector, mode: str) -> dict:
     clip = score_clip(str(path), classifier, 1.0, 120, **_options(mode, detector))
     decision = decide_frames(clip.frames, Rule(regions=MODES[mode][0]), classifier.threshold)
     return {"decision": str(decision.decision), "over": decision.frames_over_threshold,
-            "max": round(decision.max_score, 3), "inputs": len(clip.frames)}
+            "max": round(decision.max_score, 3), "inputs": len(clip.frames),
+            "detector_views": clip.detector_views}
 
 
 def cost(path: Path, classifier, detector, repeats: int) -> dict:
     data = path.read_bytes()
-    runs: dict[str, dict[str, list]] = {m: {"wall_ms": [], "cpu_ms": [], "inputs": []} for m in MODES}
+    runs: dict[str, dict[str, list]] = {m: {"wall_ms": [], "cpu_ms": [], "inputs": [], "detector_views": []}
+                                        for m in MODES}
     for _ in range(repeats):
         for mode in MODES:
             with Stopwatch() as watch:
@@ -72,6 +76,7 @@ def cost(path: Path, classifier, detector, repeats: int) -> dict:
             runs[mode]["wall_ms"].append(watch.seconds * 1000)
             runs[mode]["cpu_ms"].append(watch.cpu_seconds * 1000)
             runs[mode]["inputs"].append(len(clip.frames))
+            runs[mode]["detector_views"].append(clip.detector_views)
     return {m: {k: round(median(v), 1) for k, v in r.items()} for m, r in runs.items()}
 
 
@@ -90,16 +95,21 @@ def main(argv=None) -> int:
         row["videos_right"] = sum((v["decision"] == "ALERT") == v["expected_alert"] for v in row["videos"].values())
         rows[mode] = row
         wrong = [name for name, v in row["videos"].items() if (v["decision"] == "ALERT") != v["expected_alert"]]
-        print(f"{mode:<42} videos right {row['videos_right']}/{len(row['videos'])}"
+        print(f"{mode:<52} videos right {row['videos_right']}/{len(row['videos'])}"
               + (f"  wrong: {', '.join(wrong)}" if wrong else ""), flush=True)
-    costs = cost(SHARED_CLIPS / "human_01.mp4", classifier, detector, args.repeats)
-    whole = costs["full (whole frame, the previous default)"]
-    for mode, c in costs.items():
-        wall, cpu = c["wall_ms"] / whole["wall_ms"], c["cpu_ms"] / whole["cpu_ms"]
-        print(f"{mode:<42} {c['inputs']:>5.0f} inputs  {c['wall_ms']:>7.1f} ms wall (x{wall:.2f})"
-              f"  {c['cpu_ms']:>7.1f} ms CPU (x{cpu:.2f})")
+    # human_01: a person walks through for 21 s of the minute; empty_02: a still room (most of a camera's minutes)
+    all_costs = {}
+    for clip_name in ("human_01.mp4", "empty_02.mp4"):
+        costs = all_costs[clip_name] = cost(SHARED_CLIPS / clip_name, classifier, detector, args.repeats)
+        whole = costs["full (whole frame, the previous default)"]
+        print(f"cost of {clip_name} (60 s 640x480), median of {args.repeats}:")
+        for mode, c in costs.items():
+            wall, cpu = c["wall_ms"] / whole["wall_ms"], c["cpu_ms"] / whole["cpu_ms"]
+            print(f"{mode:<52} {c['inputs']:>5.0f} inputs {c['detector_views']:>4.0f} views"
+                  f"  {c['wall_ms']:>7.1f} ms wall (x{wall:.2f})  {c['cpu_ms']:>7.1f} ms CPU (x{cpu:.2f})", flush=True)
     result = {"model_version": classifier.version, "detector": detector.version, "threshold": classifier.threshold,
-              "machine": machine(), "modes": rows, "cost_60s_640x480": costs, "repeats": args.repeats,
+              "machine": machine(), "modes": rows, "cost_60s_640x480": all_costs["human_01.mp4"],
+              "cost_60s_640x480_still": all_costs["empty_02.mp4"], "repeats": args.repeats,
               "elapsed_s": round(time.perf_counter() - started, 1)}
     write_json(args.out, result)
     return 0
