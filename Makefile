@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 LOCAL_REQS := requirements-local.txt lambdas/requirements.txt inference_container/requirements.txt
 DEV_REQS := requirements-dev.txt requirements.txt training/requirements.txt $(LOCAL_REQS)
 
-.PHONY: setup setup-local setup-browser run test lint types check synth deploy train train-real10 train-cgi detector eval bench
+.PHONY: setup setup-local setup-browser run test lint types check synth deploy train train-check train-real10 train-cgi detector eval bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -96,6 +96,16 @@ train: setup
 	    --lr 2e-4 --pct-start 0.15 --work-dir training/runs/crops3 --real-mix $(CROP_MIX2) --max-epochs 8 --seed 53 --patience 8
 	$(BIN)/python -m videoalert_training.release --run training/runs/crops3 --data $(DATA)/horse-or-human \
 	    --real $(DATA)/real/images --target-recall $(CROP_RECALL) --clips $(DATA)/clips --out $(RELEASE_DIR)
+
+## Does a retrained model give back the release's figures? `make train RELEASE_DIR=training/runs/repro`, then this:
+## make eval on CANDIDATE_DIR and each headline figure against the release's report within TOLERANCE (absolute, or
+## better), every shared video's decision the same (videoalert_training.eval_compare; training/README.md).
+CANDIDATE_DIR ?= training/runs/repro
+TOLERANCE ?= 0.03
+train-check: setup
+	$(MAKE) eval MODEL_DIR=$(CANDIDATE_DIR)
+	$(BIN)/python -m videoalert_training.eval_compare models/reports/eval_real.json \
+	    $(CANDIDATE_DIR)/reports/eval_real.json --tolerance $(TOLERANCE)
 
 ## The previous release (real10: whole frames, 87 min): the CGI recipe, then four real-data stages.
 REAL_TRAIN = $(BIN)/python -m videoalert_training.train --data $(DATA)/horse-or-human --real $(DATA)/real/images \
