@@ -230,8 +230,10 @@ def validation_crops(bank: CropBank, max_per_scene: int = 2) -> tuple[list[np.nd
 
 
 def default_detector() -> object:
-    """The released detector (models/), as the inference image serves it."""
-    from videoalert_inference.detector import load_detector
+    """The released detector (models/) with the settings the released ResNet's proposals were made with: views as
+    decoded (the served path also stretches each view's contrast, DetectorSettings.stretch, since; the cached
+    proposals and `make train`'s reproduction of the release stay as they were)."""
+    from videoalert_inference.detector import DetectorSettings, load_detector
     from videoalert_inference.settings import REPO_MODEL_DIR
 
-    return load_detector(REPO_MODEL_DIR, intra_op_threads=1)
+    return load_detector(REPO_MODEL_DIR, intra_op_threads=1, settings=DetectorSettings(stretch=False))
