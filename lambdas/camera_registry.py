@@ -33,10 +33,6 @@ def dependencies() -> cameras.RegistryDependencies:
     return _deps
 
 
-def _settings_retention() -> int:
-    return RegistrySettings.from_env().retention_hours
-
-
 # --- the cameras API ---------------------------------------------------------------------------------------------
 
 
@@ -57,11 +53,13 @@ def add_camera() -> Response[Any]:
     if not isinstance(body, dict) or not isinstance(body.get("camera_id"), str):
         raise BadRequestError('the body must be {"camera_id": "...", "timezone"?, "retention_hours"?, '
                               '"motion_triggered"?}')
+    deps = dependencies()
     try:
+        hours = body.get("retention_hours")
         request = cameras.CameraRequest(body["camera_id"], timezone=str(body.get("timezone") or "UTC"),
-                                        retention_hours=int(body.get("retention_hours") or _settings_retention()),
+                                        retention_hours=deps.retention_hours if hours is None else int(hours),
                                         motion_triggered=bool(body.get("motion_triggered", False)))
-        added = cameras.add_camera(dependencies(), request)
+        added = cameras.add_camera(deps, request)
     except (cameras.BadCameraRequest, TypeError, ValueError) as exc:
         raise BadRequestError(str(exc)) from exc
     except cameras.CameraAlreadyRegistered as exc:
@@ -115,6 +113,7 @@ def seed(event: dict[str, Any]) -> dict[str, Any]:
                                   reason=f"{type(exc).__name__}: {exc}")
         return {"ok": False, "error": str(exc)}
     logger.info("camera seed", extra={"request": kind, **result.describe()})
+    metrics.add_metric(name="CamerasSeeded", unit=MetricUnit.Count, value=len(result.added))
     respond_to_cloudformation(event, success=True, physical_id=SEED_PHYSICAL_ID,
                               reason=f"{len(result.added)} camera(s) registered, "
                                      f"{len(result.registered_already)} registered already",

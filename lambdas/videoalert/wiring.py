@@ -140,7 +140,7 @@ def build_registry(settings: RegistrySettings, *, session: boto3.session.Session
         streams=KvsStreams(kvs),
         videos=VideoRecords(dynamodb.Table(settings.videos_table)),
         key_arn=settings.stream_key_arn, stage=settings.stage,
-        clock=clock or (lambda: datetime.now(UTC)))
+        clock=clock or (lambda: datetime.now(UTC)), retention_hours=settings.retention_hours)
 
 
 def build_rotation(*, session: boto3.session.Session | None = None) -> SecretRotation:

@@ -74,7 +74,7 @@ def check_usage(text: str) -> list[str]:
 
 def test_the_table_has_every_command_once_in_the_order_of_help():
     commands = [command_of(usage.split()) for usage, _ in command_table()]
-    assert commands == [name for name in subcommands()]
+    assert commands == list(subcommands())
     assert list(dict.fromkeys(c.split()[0] for c in commands)) == [name for name, _ in COMMANDS]
 
 

@@ -71,6 +71,7 @@ class RegistryDependencies:
     key_arn: str | None  # the stack's stream key (None on the local stand-in, which has no KMS)
     stage: str
     clock: Callable[[], datetime]
+    retention_hours: int = MIN_STREAM_RETENTION_HOURS  # a new camera's stream retention when none is asked for
 
 
 @dataclass(frozen=True)
