@@ -16,12 +16,12 @@ from infra.nag import acknowledge
 from infra.queues import dead_letter_queue
 
 MEMORY_MB = 512
-# The seed creates streams one by one (KVS CreateStream: 5 calls a second per account) and the health check reads one
-# record per camera that could be offline (10,000 cameras: about a minute, bench/README.md).
+# The seed creates streams one by one (KVS CreateStream: 50 calls a second per account) and the health check reads one
+# record per camera that could be offline (one single-item query each).
 TIMEOUT = cdk.Duration.minutes(5)
 HEALTH_EVERY = cdk.Duration.minutes(5)
-# The deploy-time seed runs in one invocation: at KVS's CreateStream rate this many cameras take about 10 s. More
-# cameras are registered with `videoalert camera add` or the cameras API, not with context.
+# The deploy-time seed runs in one invocation, its list inline in the template: this many cameras take a few seconds.
+# More cameras are registered with `videoalert camera add` or the cameras API, not with context.
 MAX_SEED_CAMERAS = 50
 RETRY_ATTEMPTS = 2
 

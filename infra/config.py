@@ -7,15 +7,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from infra.cameras import MAX_SEED_CAMERAS  # the deploy-time seed registers the `cameras` context in one invocation
 from videoalert_contract.names import (
     CAMERA_ID_RULE,
     MAX_STREAM_RETENTION_HOURS,
     MIN_STREAM_RETENTION_HOURS,
     is_valid_camera_id,
 )
-
-# The deploy-time seed registers the `cameras` context in one invocation (infra/cameras.py MAX_SEED_CAMERAS).
-MAX_SEED_CAMERAS = 50
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
