@@ -41,7 +41,7 @@ def test_a_camera_added_to_a_running_emulator_alerts_on_a_pushed_person_without_
 
         # When cam2 is added to the running emulator
         assert main(["camera", "add", "cam2", "--timezone", "Europe/Paris", "--local", "--json"]) == 0
-        added = json.loads(capsys.readouterr().out)
+        added = _json_object(capsys.readouterr().out)
         assert added["stream_name"] == "videoalert-cam2" and added["stream_created"] is True
         assert added["producer_policy"]["Statement"][0]["Resource"] == added["stream_arn"]
         # (adding it again changes nothing and says so: exit 1, one line)
@@ -64,7 +64,7 @@ def test_a_camera_added_to_a_running_emulator_alerts_on_a_pushed_person_without_
                   "the alert on the subscribed queue")
         # and `camera show` reports its stream, its newest fragment, the clip and the alert
         assert main(["camera", "show", "cam2", "--local", "--json"]) == 0
-        shown = json.loads(capsys.readouterr().out)
+        shown = _json_object(capsys.readouterr().out)
         assert shown["state"] == "ONLINE" and shown["stream"]["status"] == "ACTIVE" and shown["last_fragment"]
         assert shown["last_clip"]["video_id"] == shown["last_alert"]["video_id"] == record["video_id"]
         assert shown["timezone"] == "Europe/Paris" and shown["open_failures"] == {"failed": [], "overdue": []}
@@ -83,3 +83,10 @@ def test_a_camera_added_to_a_running_emulator_alerts_on_a_pushed_person_without_
     finally:
         stop.set()
         serving.join(timeout=30)
+
+
+def _json_object(out: str) -> dict:
+    """The command's JSON object (printed indented): the serving run's handlers share this process's stdout, so their
+    one-line JSON logs may be around it."""
+    start = 0 if out.startswith("{\n") else out.index("\n{\n") + 1
+    return json.JSONDecoder().raw_decode(out, start)[0]
