@@ -116,6 +116,16 @@ def test_removing_keeps_the_stream_and_adding_again_adopts_it_with_its_video(reg
         cameras.remove_camera(deps, "shed")
 
 
+def test_a_worker_finishing_a_window_does_not_bring_back_a_camera_removed_meanwhile(registry):
+    deps, _ = registry
+    cameras.add_camera(deps, cameras.CameraRequest("temp"))
+    cameras.remove_camera(deps, "temp")
+    # When a worker that was cutting temp's first window moves its cursor after the remove
+    moved = deps.cameras.advance_cursor("temp", None, datetime(2026, 12, 7, 10, 1, tzinfo=UTC))
+    # Then nothing is written: temp stays unregistered
+    assert moved is False and deps.cameras.get("temp") is None
+
+
 def test_show_reports_the_stream_the_newest_fragment_clip_and_alert_and_the_open_failures(registry):
     deps, kvs = registry
     cameras.add_camera(deps, cameras.CameraRequest("door"))

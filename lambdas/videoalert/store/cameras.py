@@ -111,8 +111,10 @@ class CameraStore:
         return sorted(c for page in self.camera_id_pages() for c in page)
 
     def advance_cursor(self, camera_id: str, expected: datetime | None, new: datetime) -> bool:
-        """Move the cursor forward only if nobody else moved it (two overlapping runs never skip a minute)."""
-        condition = Attr("cursor").not_exists() if expected is None else Attr("cursor").eq(iso(expected))
+        """Move the cursor forward only if nobody else moved it (two overlapping runs never skip a minute), and only on
+        a registered camera (an UpdateItem would otherwise bring back a camera removed meanwhile, as a bare item)."""
+        condition = Attr("camera_id").exists() & (
+            Attr("cursor").not_exists() if expected is None else Attr("cursor").eq(iso(expected)))
         try:
             self.table.update_item(Key={"camera_id": camera_id}, UpdateExpression="SET #c = :new",
                                    ConditionExpression=condition, ExpressionAttributeNames={"#c": "cursor"},
