@@ -28,6 +28,9 @@ def test_add_list_and_remove_on_the_stack(run, moto_target):
     assert code == 0 and added["stream_name"] == "videoalert-porch" and added["retention_hours"] == 36
     described = moto_target.client("kinesisvideo").describe_stream(StreamName="videoalert-porch")["StreamInfo"]
     assert described["StreamARN"] == added["stream_arn"] == added["producer_policy"]["Statement"][0]["Resource"]
+    # encrypted with the stack's key (the StreamKeyArn output), which the policy lets the producer use
+    assert described["KmsKeyId"] == moto_target.resources["stream_key_arn"] == added["producer_policy"][
+        "Statement"][1]["Resource"]
     # and list shows it beside the seeded ones
     code, out, _ = run("camera", "list", "--json")
     assert code == 0 and [(c["camera_id"], c["timezone"]) for c in json.loads(out)] == [
@@ -51,3 +54,11 @@ def test_add_list_and_remove_on_the_stack(run, moto_target):
 def test_refusals_are_one_line_with_the_documented_exit_code(run, argv, code, message):
     got, out, err = run(*argv)
     assert got == code and message in err and err.count("\n") == 1 and out == ""
+
+
+def test_add_refuses_a_stack_without_its_stream_key_output(run, moto_target):
+    # Given a stack from before the registry (no StreamKeyArn output): a stream would get KVS's default key
+    del moto_target.resources["stream_key_arn"]
+    code, _, err = run("camera", "add", "porch")
+    assert code == 1 and "no StreamKeyArn output" in err
+    assert moto_target.client("kinesisvideo").list_streams()["StreamInfoList"] == []

@@ -74,6 +74,9 @@ def registry(target: Any) -> Any:
     if target.local and not target.kvs_endpoint_url:
         raise UserError("the running local emulator has no Kinesis Video Streams stand-in (restart it with "
                         "`videoalert run-local --serve`)")
+    if not target.local and not target.resources.get("stream_key_arn"):
+        # Without the key a stream would be made with KVS's default key, not the one the stack grants on.
+        raise UserError(f"{target.where} has no StreamKeyArn output: deploy this version of the stack first")
     settings = RegistrySettings(cameras_table=target.resources["cameras_table"],
                                 videos_table=target.resources["videos_table"],
                                 stream_key_arn=target.resources.get("stream_key_arn"),
