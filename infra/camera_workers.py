@@ -54,7 +54,7 @@ class CameraWorkers(Construct):
     """The per-camera FIFO job queue and the worker function; grants are made by the stack on `function`."""
 
     def __init__(self, scope: Construct, construct_id: str, *, environment: Mapping[str, str], concurrency: int,
-                 removal_policy: cdk.RemovalPolicy) -> None:
+                 removal_policy: cdk.RemovalPolicy, reserve: bool = False) -> None:
         super().__init__(scope, construct_id)
         self.concurrency = concurrency
         self.base = FunctionBase(self, "Base", removal_policy=removal_policy)
@@ -72,8 +72,9 @@ class CameraWorkers(Construct):
             description="videoalert camera worker: one camera's due windows or upload -> record, score, decide, alert",
             memory_mb=MEMORY_MB, timeout=TIMEOUT, environment=environment,
             layers=[powertools_layer(self, "Powertools")],
-            # Reserved = the event source's maximum: the workers always get their concurrency, never more.
-            reserved_concurrency=concurrency)
+            # With reserve (context reserved_concurrency): reserved = the event source's maximum, so the workers always
+            # get their concurrency, never more. Off by default: a new account's quota cannot reserve it.
+            reserved_concurrency=concurrency if reserve else None)
         self.function.add_event_source(sources.SqsEventSource(
             self.queue, batch_size=BATCH_SIZE, max_concurrency=concurrency, report_batch_item_failures=True))
         acknowledge(self.function, "Serverless-LambdaDLQ",

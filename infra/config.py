@@ -1,4 +1,5 @@
-"""Typed deploy-time settings read from CDK context (cameras, alert e-mails, retention, stage)."""
+"""Typed deploy-time settings read from CDK context (the cameras to seed, alert e-mails, retention, stage, concurrency).
+Nothing here sizes the stack by cameras: they are registered at run time (`videoalert camera add`)."""
 from __future__ import annotations
 
 import re
@@ -6,10 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from videoalert_contract.names import CAMERA_ID_RULE, is_valid_camera_id
+from infra.cameras import MAX_SEED_CAMERAS  # the deploy-time seed registers the `cameras` context in one invocation
+from videoalert_contract.names import (
+    CAMERA_ID_RULE,
+    MAX_STREAM_RETENTION_HOURS,
+    MIN_STREAM_RETENTION_HOURS,
+    is_valid_camera_id,
+)
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+_BASE_IMAGE = re.compile(r"^public\.ecr\.aws/lambda/python:\d+\.\d+@sha256:[0-9a-f]{64}$")
 
 
 class ConfigError(ValueError):
@@ -19,13 +27,25 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class StackConfig:
     stage: str = "dev"
+    # Registered once, when the stack is created (later deploys register only ids new to the list); never removed.
     cameras: tuple[str, ...] = ("cam1",)
     alert_emails: tuple[str, ...] = ()
     ops_emails: tuple[str, ...] = ()
     video_retention_days: int = 30
-    # Camera workers (event-source maximum = reserved concurrency); None: derived from the number of cameras
-    # (infra/camera_workers.py worker_concurrency). Set it when cameras are registered at run time, not in context.
+    # Camera workers at once (the SQS event source's maximum concurrency); None: infra/camera_workers.py MIN_WORKERS.
+    # Size it for the cameras you will register: cameras x 1.5 s / 6 s (README, sizing).
     worker_concurrency: int | None = None
+    # Reserve concurrency for the workers, the dispatcher, inference and the public links function. Off by default: a
+    # new account's concurrency quota (often 10) cannot reserve any, and the deploy would roll back.
+    reserved_concurrency: bool = False
+    # Cameras whose streams a stack from before the camera registry created as stack resources: kept in the template,
+    # retained, for the one deploy that upgrades it (README, upgrading).
+    stack_streams: tuple[str, ...] = ()
+    # Retention of the seeded cameras' streams, 24..87600 hours.
+    stream_retention_hours: int = MIN_STREAM_RETENTION_HOURS
+    # The inference image's base pinned by digest (inference_container/Dockerfile says how to resolve it); None: the
+    # Dockerfile's tag of the tested Python.
+    inference_base_image: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -39,12 +59,16 @@ class StackConfig:
         if not _STAGE.match(stage):
             raise ConfigError(f"context 'stage' must match {_STAGE.pattern}, got {stage!r}")
 
-        cameras = _string_list(get("cameras"), "cameras") or list(cls.cameras)
-        bad = [c for c in cameras if not is_valid_camera_id(c)]
-        if bad:
-            raise ConfigError(f"context 'cameras': invalid camera id(s) {bad}; use {CAMERA_ID_RULE}")
-        if len(set(cameras)) != len(cameras):
-            raise ConfigError(f"context 'cameras' lists a camera twice: {cameras}")
+        raw_cameras = get("cameras")
+        # An explicit empty list (or "") seeds nothing; an absent key seeds the default camera.
+        cameras = list(cls.cameras) if raw_cameras is None else _string_list(raw_cameras, "cameras")
+        _camera_ids(cameras, "cameras")
+        if len(cameras) > MAX_SEED_CAMERAS:
+            raise ConfigError(f"context 'cameras' seeds at most {MAX_SEED_CAMERAS} cameras at deploy, got "
+                              f"{len(cameras)}: register the others with `videoalert camera add` (or the cameras "
+                              "API); cameras are data, not stack")
+        stack_streams = _string_list(get("stack_streams"), "stack_streams")
+        _camera_ids(stack_streams, "stack_streams")
 
         emails = _emails(get("alert_emails"), "alert_emails")
         ops_emails = _emails(get("ops_emails"), "ops_emails")
@@ -66,8 +90,40 @@ class StackConfig:
             raise ConfigError(f"context 'worker_concurrency' must be 2..1000 (an SQS event source's range), got "
                               f"{workers}")
 
+        raw_reserved = get("reserved_concurrency")
+        if isinstance(raw_reserved, bool) or raw_reserved is None:
+            reserved = bool(raw_reserved)
+        elif str(raw_reserved).strip().lower() in ("true", "1", "yes", "false", "0", "no", ""):
+            reserved = str(raw_reserved).strip().lower() in ("true", "1", "yes")
+        else:
+            raise ConfigError(f"context 'reserved_concurrency' must be true or false, got {raw_reserved!r}")
+
+        raw_hours = get("stream_retention_hours")
+        try:
+            hours = MIN_STREAM_RETENTION_HOURS if raw_hours in (None, "") else int(raw_hours)
+        except (TypeError, ValueError):
+            raise ConfigError(f"context 'stream_retention_hours' must be a whole number, got {raw_hours!r}") from None
+        if not MIN_STREAM_RETENTION_HOURS <= hours <= MAX_STREAM_RETENTION_HOURS:
+            raise ConfigError(f"context 'stream_retention_hours' must be {MIN_STREAM_RETENTION_HOURS}.."
+                              f"{MAX_STREAM_RETENTION_HOURS}, got {hours}")
+
+        base_image = get("inference_base_image") or None
+        if base_image is not None and not _BASE_IMAGE.match(str(base_image)):
+            raise ConfigError("context 'inference_base_image' must be public.ecr.aws/lambda/python:<version>@sha256:"
+                              f"<64 hex digits> (a digest pin), got {base_image!r}")
+
         return cls(stage=stage, cameras=tuple(cameras), alert_emails=tuple(emails),
-                   ops_emails=tuple(ops_emails), video_retention_days=days, worker_concurrency=workers)
+                   ops_emails=tuple(ops_emails), video_retention_days=days, worker_concurrency=workers,
+                   reserved_concurrency=reserved, stack_streams=tuple(stack_streams), stream_retention_hours=hours,
+                   inference_base_image=None if base_image is None else str(base_image))
+
+
+def _camera_ids(cameras: list[str], key: str) -> None:
+    bad = [c for c in cameras if not is_valid_camera_id(c)]
+    if bad:
+        raise ConfigError(f"context '{key}': invalid camera id(s) {bad}; use {CAMERA_ID_RULE}")
+    if len(set(cameras)) != len(cameras):
+        raise ConfigError(f"context '{key}' lists a camera twice: {cameras}")
 
 
 def _emails(value: Any, key: str) -> list[str]:

@@ -35,7 +35,7 @@ class Dispatcher(Construct):
     """Cuts minute windows from the streams (and takes uploads), records, scores, decides and alerts."""
 
     def __init__(self, scope: Construct, construct_id: str, *, environment: Mapping[str, str],
-                 video_bucket: s3.IBucket, removal_policy: cdk.RemovalPolicy) -> None:
+                 video_bucket: s3.IBucket, removal_policy: cdk.RemovalPolicy, reserve: bool = False) -> None:
         super().__init__(scope, construct_id)
         self.base = FunctionBase(self, "Base", removal_policy=removal_policy)
         self.dead_letter_queue = dead_letter_queue(self, "DeadLetterQueue")
@@ -43,7 +43,8 @@ class Dispatcher(Construct):
             self, "Function", base=self.base, handler="dispatcher.handler",
             description="videoalert dispatcher: minute windows and uploads -> record, score, decide, alert once",
             memory_mb=MEMORY_MB, timeout=TIMEOUT, environment=environment,
-            layers=[powertools_layer(self, "Powertools")], reserved_concurrency=RESERVED_CONCURRENCY)
+            layers=[powertools_layer(self, "Powertools")],
+            reserved_concurrency=RESERVED_CONCURRENCY if reserve else None)
         self.function.configure_async_invoke(
             retry_attempts=RETRY_ATTEMPTS, max_event_age=MAX_EVENT_AGE,
             on_failure=destinations.SqsDestination(self.dead_letter_queue))

@@ -38,7 +38,8 @@ class Inference(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, environment: dict[str, str],
                  removal_policy: cdk.RemovalPolicy, context_dir: Path = REPO_ROOT, dockerfile: str = DOCKERFILE,
-                 exclude: Sequence[str] = IMAGE_CONTEXT_EXCLUDE, reserved_concurrency: int | None = None) -> None:
+                 exclude: Sequence[str] = IMAGE_CONTEXT_EXCLUDE, reserved_concurrency: int | None = None,
+                 base_image: str | None = None) -> None:
         super().__init__(scope, construct_id)
         self.base = FunctionBase(self, "Base", removal_policy=removal_policy)
         self.function = lambda_.DockerImageFunction(
@@ -46,7 +47,9 @@ class Inference(Construct):
             description="videoalert inference: clip in S3 -> per-frame person scores (ONNX Runtime)",
             code=lambda_.DockerImageCode.from_image_asset(
                 str(context_dir), file=dockerfile, exclude=list(exclude), ignore_mode=cdk.IgnoreMode.DOCKER,
-                platform=ecr_assets.Platform.LINUX_AMD64),
+                platform=ecr_assets.Platform.LINUX_AMD64,
+                # the base image pinned by digest (context inference_base_image); None: the Dockerfile's tag
+                build_args={"BASE_IMAGE": base_image} if base_image else None),
             architecture=lambda_.Architecture.X86_64,
             memory_size=MEMORY_MB,
             timeout=TIMEOUT,

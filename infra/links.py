@@ -29,7 +29,7 @@ class Links(Construct):
     """The link-signing secret with its rotation, and the public links function with its URL."""
 
     def __init__(self, scope: Construct, construct_id: str, *, environment: Mapping[str, str],
-                 removal_policy: cdk.RemovalPolicy) -> None:
+                 removal_policy: cdk.RemovalPolicy, reserve: bool = False) -> None:
         super().__init__(scope, construct_id)
         self.secret = secretsmanager.Secret(
             self, "SigningKey", description="videoalert: HMAC key of the one-tap feedback and review links",
@@ -67,8 +67,9 @@ class Links(Construct):
             description="videoalert: one-tap feedback links and the review page (signed links, no AWS login)",
             memory_mb=MEMORY_MB, timeout=TIMEOUT, environment=environment,
             layers=[powertools_layer(self, "Powertools")])
-        cfn = self.function.node.default_child
-        cfn.reserved_concurrent_executions = RESERVED_CONCURRENCY
+        if reserve:  # context reserved_concurrency; off by default (a new account's quota cannot reserve it)
+            cfn = self.function.node.default_child
+            cfn.reserved_concurrent_executions = RESERVED_CONCURRENCY
         self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
         for rule in ("Serverless-LambdaDLQ", "Serverless-LambdaAsyncFailureDestination"):
             acknowledge(self.function, rule,

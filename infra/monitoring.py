@@ -1,8 +1,10 @@
-"""Operations view (issue 6): ops topic, dashboard and alarms over Lambda, SQS and the dispatcher's EMF metrics.
+"""Operations view (issue 6): ops topic, dashboard and alarms over Lambda, SQS and the functions' EMF metrics.
 
-Metric contract (what the dispatcher emits with Powertools, namespace ``videoalert``):
+Metric contract (what the functions emit with Powertools, namespace ``videoalert``):
 totals carry the dimension ``service`` = the dispatcher's POWERTOOLS_SERVICE_NAME; per-camera series
-``ClipsReceivedByCamera`` and ``AlertsByCamera`` carry ``camera_id`` and ``service``.
+``ClipsReceivedByCamera`` and ``AlertsByCamera`` carry ``camera_id`` and ``service`` (the dashboard finds them with a
+SEARCH expression: nothing here is per camera); the fleet health check (the camera registry's service) emits
+``CamerasRegistered`` and one count per state (``CamerasOffline``, ``CamerasOnline``, ``CamerasQuiet``, ...).
 """
 from __future__ import annotations
 
@@ -26,7 +28,8 @@ THROUGHPUT_METRICS = ("ClipsReceived", "ClipsProcessed", "ClipsFailed", "ClipsRe
 ERROR_METRICS = ("ClipsFailed", "CameraRunErrors", "MalformedEvents", "Recovered")
 # Sustained failure, not one bad clip: every 5-minute period of 15 minutes has a failure.
 FAILURE_PERIODS = 3
-# No clip from a camera for 15 minutes (3 periods, missing data counts) means it is offline.
+# The health check counts a continuous camera with no clip for 15 minutes as offline; it runs every 5 minutes, and
+# three offline checks in a row alarm (a camera restarting is not paged).
 OFFLINE_PERIODS = 3
 DURATION_ALARM_FRACTION = 0.8
 # Static guard that works from day one (anomaly detection needs history): half the clips of an hour alerting.
@@ -41,12 +44,14 @@ JOB_AGE_ALARM_S = 60
 class Monitoring(Construct):
     """Dashboard and alarms; every alarm notifies the KMS-encrypted operations topic."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, stage: str, cameras: Sequence[str],
+    def __init__(self, scope: Construct, construct_id: str, *, stage: str,
                  functions: Mapping[str, lambda_.IFunction], dead_letter_queues: Mapping[str, sqs.IQueue],
-                 dispatcher_service: str, inference_function: lambda_.IFunction, inference_timeout: cdk.Duration,
-                 job_queue: sqs.IQueue, ops_emails: Sequence[str], removal_policy: cdk.RemovalPolicy) -> None:
+                 dispatcher_service: str, registry_service: str, inference_function: lambda_.IFunction,
+                 inference_timeout: cdk.Duration, job_queue: sqs.IQueue, ops_emails: Sequence[str],
+                 removal_policy: cdk.RemovalPolicy) -> None:
         super().__init__(scope, construct_id)
         self._service = dispatcher_service
+        self._registry_service = registry_service
         self.key = ExplicitKey(self, "OpsTopicKey", description="videoalert: operations topic",
                                removal_policy=removal_policy,
                                publishing_services=["cloudwatch.amazonaws.com"]).key
@@ -94,12 +99,11 @@ class Monitoring(Construct):
                     periods=FAILURE_PERIODS, datapoints=FAILURE_PERIODS,
                     description="Clips left open by a dead dispatcher run (expired lease, never claimed, alert "
                                 "not sent) were recovered in every period for 15 minutes: runs keep dying.")
-        for camera in cameras:
-            self._camera_alarms(camera)
+        self._fleet_alarms()
 
         self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"videoalert-{stage}-{cdk.Aws.REGION}",
                                       default_interval=cdk.Duration.hours(6))
-        self._dashboard_widgets(cameras, functions, dead_letter_queues)
+        self._dashboard_widgets(functions, dead_letter_queues)
 
     # ---------------------------------------------------------------------------------------- metrics
     def _metric(self, name: str, *, camera: str | None = None, statistic: str = "Sum",
@@ -127,31 +131,34 @@ class Monitoring(Construct):
         alarm.add_alarm_action(self._action)
         alarm.add_ok_action(self._action)
 
-    def _camera_alarms(self, camera: str) -> None:
-        received = self._metric("ClipsReceivedByCamera", camera=camera, for_alarm=True)
-        self._alarm(f"camera-{camera}-offline", received, threshold=1, periods=OFFLINE_PERIODS,
-                    comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD, missing=cw.TreatMissingData.BREACHING,
-                    description=f"No clip from camera {camera} for 15 minutes: camera or stream offline.")
+    def _fleet_alarms(self) -> None:
+        """Camera health as fleet-level alarms: their number does not grow with cameras."""
+        offline = cw.Metric(namespace=NAMESPACE, metric_name="CamerasOffline", statistic="Maximum", period=PERIOD,
+                            dimensions_map={"service": self._registry_service})
+        self._alarm("cameras-offline", offline, threshold=1, periods=OFFLINE_PERIODS,
+                    description="The health check found a continuous camera with no clip for 15 minutes in three "
+                                "checks in a row (motion-triggered cameras are never counted): `videoalert camera "
+                                "show` names why; the health check's log lists the offline cameras.")
         hourly = cdk.Duration.hours(1)
-        alerts = self._metric("AlertsByCamera", camera=camera, period=hourly, for_alarm=True)
-        anomaly = cw.AnomalyDetectionAlarm(
-            self, f"Alarm-camera-{camera}-alert-rate-anomaly", metric=alerts, evaluation_periods=1,
-            std_devs=ANOMALY_STD_DEVS, comparison_operator=cw.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
-            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
-            alarm_description=f"Hourly alerts of camera {camera} are above their usual band.")
-        self._notify(anomaly)
-        self.alarms[f"camera-{camera}-alert-rate-anomaly"] = anomaly
         ratio = cw.MathExpression(
             expression=f"IF(clips >= {ALERT_STORM_MIN_CLIPS}, alerts / clips, 0)",
-            using_metrics={"alerts": alerts, "clips": self._metric("ClipsReceivedByCamera", camera=camera,
-                                                                   period=hourly, for_alarm=True)},
-            label=f"alert ratio {camera}", period=hourly)
-        self._alarm(f"camera-{camera}-alert-storm", ratio, threshold=ALERT_STORM_RATIO,
+            using_metrics={"alerts": self._metric("Alerts", period=hourly, for_alarm=True),
+                           "clips": self._metric("ClipsReceived", period=hourly, for_alarm=True)},
+            label="alert ratio", period=hourly)
+        self._alarm("alert-storm", ratio, threshold=ALERT_STORM_RATIO,
                     comparison=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    description=f"More than {ALERT_STORM_RATIO:.0%} of camera {camera}'s clips alerted in an hour.")
+                    description=f"More than {ALERT_STORM_RATIO:.0%} of the fleet's clips alerted in an hour.")
+        anomaly = cw.AnomalyDetectionAlarm(
+            self, "Alarm-alert-rate-anomaly", metric=self._metric("Alerts", period=hourly, for_alarm=True),
+            evaluation_periods=1, std_devs=ANOMALY_STD_DEVS,
+            comparison_operator=cw.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
+            treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            alarm_description="The fleet's hourly alerts are above their usual band.")
+        self._notify(anomaly)
+        self.alarms["alert-rate-anomaly"] = anomaly
 
     # -------------------------------------------------------------------------------------- dashboard
-    def _dashboard_widgets(self, cameras: Sequence[str], functions: Mapping[str, lambda_.IFunction],
+    def _dashboard_widgets(self, functions: Mapping[str, lambda_.IFunction],
                            dead_letter_queues: Mapping[str, sqs.IQueue]) -> None:
         half = 12  # two widgets per 24-column row
         self.dashboard.add_widgets(
@@ -179,11 +186,16 @@ class Monitoring(Construct):
                            left=[self._metric(n) for n in ERROR_METRICS]),
         )
         self.dashboard.add_widgets(
-            cw.GraphWidget(title="Alerts per camera per hour", width=half,
-                           left=[self._metric("AlertsByCamera", camera=c, period=cdk.Duration.hours(1))
-                                 for c in cameras]),
-            cw.GraphWidget(title="Clips received per camera per 5 min", width=half,
-                           left=[self._metric("ClipsReceivedByCamera", camera=c) for c in cameras]),
+            cw.GraphWidget(title="Cameras by health (registered, online, offline, quiet, new, disabled)", width=half,
+                           left=[cw.Metric(namespace=NAMESPACE, metric_name=f"Cameras{state}", statistic="Maximum",
+                                           period=PERIOD, dimensions_map={"service": self._registry_service},
+                                           label=state)
+                                 for state in ("Registered", "Online", "Offline", "Quiet", "New", "Disabled")]),
+            cw.GraphWidget(title="Alerts per camera per hour: the 10 cameras alerting most", width=half,
+                           left=[cw.MathExpression(
+                               expression=f"SLICE(SORT(SEARCH('{{{NAMESPACE},camera_id,service}} "
+                                          "MetricName=\"AlertsByCamera\"', 'Sum', 3600), SUM, DESC), 0, 10)",
+                               using_metrics={}, label="", period=cdk.Duration.hours(1))]),
         )
         self.dashboard.add_widgets(
             cw.GraphWidget(title="Dead-letter queue depth", width=half,

@@ -5,7 +5,8 @@ import aws_cdk as cdk
 from constructs import Construct
 
 from infra.alerts import Alerts
-from infra.camera_workers import CameraWorkers, worker_concurrency
+from infra.camera_workers import MIN_WORKERS, CameraWorkers
+from infra.cameras import CameraRegistry
 from infra.config import StackConfig
 from infra.dispatcher import LEASE as DISPATCHER_LEASE
 from infra.dispatcher import RESERVED_CONCURRENCY as DISPATCHER_CONCURRENCY
@@ -21,7 +22,8 @@ from infra.storage import Storage
 from videoalert_contract import names as env
 
 SERVICE_NAMES = {"dispatcher": "videoalert-dispatcher", "inference": "videoalert-inference",
-                 "feedback": "videoalert-feedback", "review": "videoalert-review", "links": "videoalert-links"}
+                 "feedback": "videoalert-feedback", "review": "videoalert-review", "links": "videoalert-links",
+                 "cameras": "videoalert-cameras"}
 
 
 class VideoAlertStack(cdk.Stack):
@@ -35,26 +37,28 @@ class VideoAlertStack(cdk.Stack):
                     "LOG_LEVEL": log_level}
 
         storage = Storage(self, "Storage", video_retention_days=config.video_retention_days, removal_policy=removal)
-        ingest = Ingest(self, "Ingest", cameras=config.cameras, removal_policy=removal)
+        # Nothing below is per camera: cameras are registry items, their streams made at run time (infra/ingest.py).
+        ingest = Ingest(self, "Ingest", removal_policy=removal, stack_streams=config.stack_streams,
+                        retention_hours=config.stream_retention_hours)
         alerts = Alerts(self, "Alerts", emails=config.alert_emails, removal_policy=removal)
-        workers_count = config.worker_concurrency or worker_concurrency(len(config.cameras))
+        workers_count = config.worker_concurrency or MIN_WORKERS
+        reserve = config.reserved_concurrency
         inference = Inference(self, "Inference", environment=powertools("inference"), removal_policy=removal,
-                              reserved_concurrency=workers_count + DISPATCHER_CONCURRENCY)
+                              reserved_concurrency=workers_count + DISPATCHER_CONCURRENCY if reserve else None,
+                              base_image=config.inference_base_image)
 
         bucket, videos, cameras, fp_memory = (storage.video_bucket.bucket_name, storage.videos_table.table_name,
                                               storage.cameras_table.table_name, storage.fp_memory_table.table_name)
-        camera_ids = ",".join(config.cameras)
-        links = Links(self, "Links", removal_policy=removal, environment={
+        links = Links(self, "Links", removal_policy=removal, reserve=reserve, environment={
             env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras, env.ENV_FP_MEMORY_TABLE: fp_memory,
             env.ENV_SPENT_TOKENS_TABLE: storage.spent_tokens_table.table_name, env.ENV_VIDEO_BUCKET: bucket,
-            env.ENV_CAMERA_IDS: camera_ids, **powertools("links")})
+            **powertools("links")})
         links.function.add_environment(env.ENV_SIGNING_SECRET, links.secret.secret_arn)
         pipeline_env = {
             env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos,
             env.ENV_CAMERAS_TABLE: cameras, env.ENV_FP_MEMORY_TABLE: fp_memory,
             env.ENV_ALERT_TOPIC_ARN: alerts.topic.topic_arn,
             env.ENV_INFERENCE_FUNCTION: inference.function.function_name,
-            env.ENV_CAMERA_IDS: camera_ids,
             env.ENV_RETENTION_DAYS: str(config.video_retention_days),
             env.ENV_LEASE_SECONDS: str(int(DISPATCHER_LEASE.to_seconds())),
             # the alert's one-tap links: the signing key's secret and the public endpoint they point at
@@ -62,19 +66,26 @@ class VideoAlertStack(cdk.Stack):
             env.ENV_LINKS_BASE_URL: links.url.url,
         }
         workers = CameraWorkers(self, "CameraWorkers", concurrency=workers_count, removal_policy=removal,
+                                reserve=reserve,
                                 # the dispatcher's service name: its metrics (and alarms) are the pipeline's, as before
                                 environment={**pipeline_env, **powertools("dispatcher")})
         dispatcher = Dispatcher(self, "Dispatcher", video_bucket=storage.video_bucket, removal_policy=removal,
+                                reserve=reserve,
                                 environment={**pipeline_env,
                                              env.ENV_CAMERA_JOBS_QUEUE_URL: workers.queue.queue_url,
                                              **powertools("dispatcher")})
         feedback = Feedback(self, "Feedback", removal_policy=removal, environment={
             env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras, env.ENV_FP_MEMORY_TABLE: fp_memory,
-            env.ENV_CAMERA_IDS: camera_ids, **powertools("feedback")})
+            **powertools("feedback")})
         review = Review(self, "Review", removal_policy=removal, environment={
             env.ENV_VIDEO_BUCKET: bucket, env.ENV_VIDEOS_TABLE: videos, env.ENV_CAMERAS_TABLE: cameras,
-            env.ENV_REVIEW_BUCKET: storage.review_bucket.bucket_name, env.ENV_CAMERA_IDS: camera_ids,
-            **powertools("review")})
+            env.ENV_REVIEW_BUCKET: storage.review_bucket.bucket_name, **powertools("review")})
+        registry = CameraRegistry(self, "Cameras", removal_policy=removal, seed_cameras=config.cameras,
+                                  seed_retention_hours=config.stream_retention_hours, environment={
+                                      env.ENV_CAMERAS_TABLE: cameras, env.ENV_VIDEOS_TABLE: videos,
+                                      env.ENV_STREAM_KEY_ARN: ingest.key.key_arn, env.ENV_STAGE: config.stage,
+                                      env.ENV_STREAM_RETENTION_HOURS: str(config.stream_retention_hours),
+                                      **powertools("cameras")})
 
         # Least privilege: each grant names the resource and the actions, nothing else.
         storage.grant_read_videos(inference.function)
@@ -83,7 +94,7 @@ class VideoAlertStack(cdk.Stack):
         storage.grant_read_videos(dispatcher.function)
         storage.grant_calls(dispatcher.function, storage.videos_table, "GetItem", "PutItem", "UpdateItem", "Query",
                             "Scan")  # Scan: redrive of FAILED clips
-        storage.grant_calls(dispatcher.function, storage.cameras_table, "GetItem", "PutItem", "Scan")
+        storage.grant_calls(dispatcher.function, storage.cameras_table, "GetItem", "Scan")  # the tick lists cameras
         storage.grant_calls(dispatcher.function, storage.fp_memory_table, "Query")  # suppression reads it
         inference.grant_invoke(dispatcher.function)
         alerts.grant_publish(dispatcher.function)
@@ -95,18 +106,18 @@ class VideoAlertStack(cdk.Stack):
         storage.grant_write_videos(workers.function)
         storage.grant_read_uploads(workers.function)
         storage.grant_calls(workers.function, storage.videos_table, "GetItem", "PutItem", "UpdateItem", "Query")
-        storage.grant_calls(workers.function, storage.cameras_table, "GetItem", "PutItem", "UpdateItem")
+        storage.grant_calls(workers.function, storage.cameras_table, "GetItem", "UpdateItem")  # cursor, lease
         storage.grant_calls(workers.function, storage.fp_memory_table, "Query")
         ingest.grant_read_clips(workers.function)
         inference.grant_invoke(workers.function)
         alerts.grant_publish(workers.function)
         storage.grant_calls(feedback.function, storage.videos_table, "GetItem", "UpdateItem")  # records the label
         storage.grant_calls(feedback.function, storage.fp_memory_table, "Query", "BatchWriteItem")
-        storage.grant_calls(feedback.function, storage.cameras_table, "GetItem", "PutItem")
+        storage.grant_calls(feedback.function, storage.cameras_table, "GetItem")
         # The public links function: label (as feedback does), spend tokens, read the camera's events, presign media.
         storage.grant_calls(links.function, storage.videos_table, "GetItem", "UpdateItem", "Query")
         storage.grant_calls(links.function, storage.fp_memory_table, "Query", "BatchWriteItem")
-        storage.grant_calls(links.function, storage.cameras_table, "GetItem", "PutItem")
+        storage.grant_calls(links.function, storage.cameras_table, "GetItem")
         storage.grant_calls(links.function, storage.spent_tokens_table, "PutItem")
         storage.grant_read_videos(links.function)  # presigned frame and clip links are signed with its role
         links.grant_read_key(links.function)
@@ -114,19 +125,28 @@ class VideoAlertStack(cdk.Stack):
         storage.grant_write_videos(dispatcher.function)  # and writes its best frame under the video's id
         links.grant_read_key(workers.function)  # signs the alert's links (its frame: grant_write_videos above)
         storage.grant_calls(review.function, storage.videos_table, "Query")
-        storage.grant_calls(review.function, storage.cameras_table, "GetItem", "PutItem", "Scan")
+        storage.grant_calls(review.function, storage.cameras_table, "GetItem", "Scan")
         storage.grant_read_videos(review.function)  # copy source of sampled clips
         storage.grant_review_sampling(review.function)
+        # The camera registry: registers, lists, removes cameras and records an adopted stream; reads a camera's
+        # records for its health (by_camera, due_by_camera); creates, describes and deletes the product's streams.
+        storage.grant_calls(registry.function, storage.cameras_table, "GetItem", "PutItem", "UpdateItem",
+                            "DeleteItem", "Scan")
+        storage.grant_calls(registry.function, storage.videos_table, "Query")
+        ingest.grant_manage_streams(registry.function)
 
         monitoring = Monitoring(
-            self, "Monitoring", stage=config.stage, cameras=config.cameras,
+            self, "Monitoring", stage=config.stage,
             functions={"dispatcher": dispatcher.function, "camera-worker": workers.function,
                        "inference": inference.function,
-                       "feedback": feedback.function, "review": review.function, "links": links.function},
+                       "feedback": feedback.function, "review": review.function, "links": links.function,
+                       "camera-registry": registry.function},
             dead_letter_queues={"dispatcher": dispatcher.dead_letter_queue, "camera-jobs": workers.dead_letter_queue,
                                 "review": review.dead_letter_queue,
-                                "alert-delivery": alerts.undelivered_queue},
-            dispatcher_service=SERVICE_NAMES["dispatcher"], inference_function=inference.function,
+                                "alert-delivery": alerts.undelivered_queue,
+                                "camera-health": registry.dead_letter_queue},
+            dispatcher_service=SERVICE_NAMES["dispatcher"], registry_service=SERVICE_NAMES["cameras"],
+            inference_function=inference.function,
             inference_timeout=INFERENCE_TIMEOUT, job_queue=workers.queue, ops_emails=config.ops_emails,
             removal_policy=removal)
 
@@ -145,11 +165,14 @@ class VideoAlertStack(cdk.Stack):
             "LinksFunctionName": links.function.function_name,
             "SpentTokensTableName": storage.spent_tokens_table.table_name,
             "DashboardName": monitoring.dashboard.dashboard_name,
-            "StreamNames": ",".join(ingest.stream_names.values()),
             "CameraProducerPolicyArn": ingest.producer_policy.managed_policy_arn,
+            "StreamKeyArn": ingest.key.key_arn,
+            "StageName": config.stage,
+            "CamerasApiUrl": registry.url.url,
+            "CameraRegistryFunctionName": registry.function.function_name,
         }
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)
         self.storage, self.ingest, self.alerts, self.inference = storage, ingest, alerts, inference
         self.dispatcher, self.feedback, self.review, self.monitoring = dispatcher, feedback, review, monitoring
-        self.workers, self.links = workers, links
+        self.workers, self.links, self.registry = workers, links, registry

@@ -74,6 +74,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 ticked = fanout.fan_out(deps, command.now)
                 logger.info("tick fanned out", extra=ticked.describe())
                 metrics.add_metric(name="CameraJobsSent", unit=MetricUnit.Count, value=ticked.sent)
+                metrics.add_metric(name="RegistryPages", unit=MetricUnit.Count, value=ticked.pages)
                 metrics.add_metric(name="FanOutMs", unit=MetricUnit.Milliseconds, value=ticked.send_s * 1000)
             elif isinstance(command, ScheduledRun):
                 outcomes.extend(dispatch.run_schedule(deps, command.now))

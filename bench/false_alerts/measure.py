@@ -163,7 +163,7 @@ def run(
             memory=FpMemory(ddb.Table(res.fp_memory_table)) if memory else None,
         )
         for cam in cams:
-            deps.cameras.register(cam, rules[cam])
+            deps.cameras.put_rule(cam, rules[cam])  # create_resources registered it
         events = sorted(
             ((m["minute"], cam, m) for cam, minutes in cams.items() for m in minutes), key=lambda e: (e[0], e[1])
         )

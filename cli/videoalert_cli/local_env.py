@@ -31,7 +31,7 @@ class LocalResources:
     alert_topic_arn: str
     fp_memory_table: str
     alert_queue_url: str
-    cameras: tuple[str, ...]
+    cameras: tuple[str, ...]  # registered when the resources were made (the deploy-time seed's stand-in)
     served: bool = False  # on moto's server (an HTTP endpoint), not moto's in-process mock
     spent_tokens_table: str = names.local_names()["spent_tokens_table"]
     signing_secret: str = names.local_names()["signing_secret"]
@@ -41,7 +41,6 @@ class LocalResources:
         return DispatcherSettings(video_bucket=self.video_bucket, videos_table=self.videos_table,
                                   cameras_table=self.cameras_table, alert_topic_arn=self.alert_topic_arn,
                                   inference_function=names.local_names()["inference_function"],
-                                  camera_ids=self.cameras,
                                   **{"fp_memory_table": self.fp_memory_table, "inference_urls": self.served,
                                      "signing_secret": self.signing_secret, **overrides})
 
@@ -49,8 +48,7 @@ class LocalResources:
         """The public links function's settings (one-tap labels, the review page)."""
         return LinksSettings(videos_table=self.videos_table, cameras_table=self.cameras_table,
                              fp_memory_table=self.fp_memory_table, spent_tokens_table=self.spent_tokens_table,
-                             signing_secret=self.signing_secret, video_bucket=self.video_bucket,
-                             camera_ids=self.cameras)
+                             signing_secret=self.signing_secret, video_bucket=self.video_bucket)
 
 
 def free_port() -> int:
@@ -87,7 +85,8 @@ def session() -> boto3.session.Session:
 
 def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = None,
                      cameras: tuple[str, ...] = ("cam1",)) -> LocalResources:
-    """Create buckets, tables (keys and index as in infra/), the alert topic and an SQS queue subscribed to it."""
+    """Create buckets, tables (keys and index as in infra/), the alert topic and an SQS queue subscribed to it, and
+    register `cameras` in the registry with the default rule (their streams are the caller's: see app.cameras)."""
     n = names.local_names()
     s3 = sess.client("s3", endpoint_url=endpoint_url)
     for bucket in (n["video_bucket"], n["review_bucket"]):
@@ -137,6 +136,11 @@ def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = 
     queue_url = sqs.create_queue(QueueName=f"{n['alert_topic']}-inbox")["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn)
+    from videoalert.store.cameras import CameraStore
+
+    registry = CameraStore(sess.resource("dynamodb", endpoint_url=endpoint_url).Table(n["cameras_table"]))
+    for camera in cameras:
+        registry.register(camera)
     return LocalResources(
         video_bucket=n["video_bucket"],
         review_bucket=n["review_bucket"],

@@ -4,7 +4,9 @@ moto has no KVS media plane (its GetClip returns fixed placeholder bytes, and Pu
 so the local run streams clips with `videoalert push` into this endpoint and the dispatcher's KvsClipSource
 reads them back with its real boto3 calls. It serves, over HTTP on one port:
 
-- control plane: CreateStream, DescribeStream, GetDataEndpoint (any APIName; the answer is this endpoint);
+- control plane: CreateStream (with its tags and KMS key id, kept as given), DescribeStream, DeleteStream (by ARN,
+  with its fragments), ListTagsForStream, GetDataEndpoint (any APIName; the answer is this endpoint): streams can be
+  created and deleted while it runs (`videoalert camera add/remove --local`);
 - PutMedia: the Matroska body as it streams in (chunked), one stored fragment per cluster, BUFFERING,
   RECEIVED and PERSISTED acknowledgements per fragment; ERROR acks 4006 (not Matroska), 4002 (fragment over
   10 s), 4001 (fragment over 50 MB), 4004 (timecode lower than the previous fragment's in the session),
@@ -24,8 +26,8 @@ Its limits against the real service (also in README.md, "The local KVS stand-in"
 - fragments live in memory, for the life of the process: no retention period, nothing expires, nothing is
   encrypted (no KMS), and there is no IAM: a valid signature with the configured key is all it checks;
 - one endpoint for the control and data planes, one region, streams only by name or the ARN it issued;
-- no GetMedia, GetImages, HLS/DASH sessions, GetMediaForFragmentList, UpdateDataRetention, tags, or
-  ListStreams; DescribeStream reports every stream ACTIVE at once;
+- no GetMedia, GetImages, HLS/DASH sessions, GetMediaForFragmentList, UpdateDataRetention, TagStream or
+  ListStreams; DescribeStream reports every stream ACTIVE at once, DeleteStream removes it at once;
 - no service limits are enforced: PutMedia's 5 fragments/s and 12.5 MB/s, connection counts and
   durations, GetClip's rate (`videoalert push` paces itself to 5 fragments/s all the same);
 - acknowledgements of a fragment are sent together once the whole cluster is stored (the service sends
@@ -135,6 +137,8 @@ class StoredStream:
     retention_hours: int = 24
     media_type: str = "video/h264"
     fragments: list[StoredFragment] = field(default_factory=list)
+    kms_key_id: str | None = None  # recorded as given: nothing is encrypted here
+    tags: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -328,14 +332,30 @@ class LocalKvsEndpoint:
                 raise ApiError(400, "ResourceInUseException", f"The stream {name} already exists.")
             arn = f"arn:aws:kinesisvideo:{self.region}:{ACCOUNT}:stream/{name}/{int(created * 1000)}"
             self.streams[name] = StoredStream(name, arn, created, int(request.get("DataRetentionInHours") or 24),
-                                              str(request.get("MediaType") or "video/h264"))
+                                              str(request.get("MediaType") or "video/h264"),
+                                              kms_key_id=request.get("KmsKeyId"),
+                                              tags={str(k): str(v) for k, v in (request.get("Tags") or {}).items()})
         return {"StreamARN": arn}
+
+    def delete_stream(self, request: dict[str, Any]) -> dict[str, Any]:
+        if not request.get("StreamARN"):
+            raise ApiError(400, "InvalidArgumentException", "StreamARN is required")
+        stream = self._stream({"StreamARN": request["StreamARN"]})
+        with self._lock:
+            self.streams.pop(stream.name, None)
+        return {}
+
+    def list_tags_for_stream(self, request: dict[str, Any]) -> dict[str, Any]:
+        return {"Tags": dict(self._stream(request).tags)}
 
     def describe_stream(self, request: dict[str, Any]) -> dict[str, Any]:
         stream = self._stream(request)
-        return {"StreamInfo": {"StreamName": stream.name, "StreamARN": stream.arn, "Status": "ACTIVE",
-                               "MediaType": stream.media_type, "Version": "1", "CreationTime": stream.created_s,
-                               "DataRetentionInHours": stream.retention_hours}}
+        info = {"StreamName": stream.name, "StreamARN": stream.arn, "Status": "ACTIVE",
+                "MediaType": stream.media_type, "Version": "1", "CreationTime": stream.created_s,
+                "DataRetentionInHours": stream.retention_hours}
+        if stream.kms_key_id:
+            info["KmsKeyId"] = stream.kms_key_id
+        return {"StreamInfo": info}
 
     def get_data_endpoint(self, request: dict[str, Any]) -> dict[str, Any]:
         if request.get("APIName") not in API_NAMES:
@@ -427,6 +447,7 @@ class LocalKvsEndpoint:
         endpoint = self
         calls: dict[str, Callable[[dict[str, Any]], dict[str, Any] | bytes]] = {
                  "/createStream": self.create_stream, "/describeStream": self.describe_stream,
+                 "/deleteStream": self.delete_stream, "/listTagsForStream": self.list_tags_for_stream,
                  "/getDataEndpoint": self.get_data_endpoint, "/listFragments": self.list_fragments,
                  "/getClip": self.get_clip}
 

@@ -311,6 +311,14 @@ class _LocalRun:
         self.stream_minutes: dict[str, str] = {}
 
     @staticmethod
+    def registry_settings() -> Any:
+        from videoalert.config.cameras import RegistrySettings
+        from videoalert_contract import names
+
+        n = names.local_names()
+        return RegistrySettings(cameras_table=n["cameras_table"], videos_table=n["videos_table"], stage="local")
+
+    @staticmethod
     def _around_the_bar(say: Callable[[str], None]) -> Callable[[str], None]:
         """Messages printed while the progress bar is drawn: the bar steps aside and comes back under them."""
         def written(message: str) -> None:
@@ -324,7 +332,6 @@ class _LocalRun:
     def run(self, upload_videos: list[Path], camera_videos: list[Path], *, report_dir: Path | None, serve: bool,
             show_record: bool) -> LocalRunResult:
         from videoalert.aws.kvs import KvsClipSource
-        from videoalert_contract.names import stream_name
 
         from .local_kvs import LocalKvsEndpoint
 
@@ -340,7 +347,7 @@ class _LocalRun:
             os.environ["AWS_ENDPOINT_URL"] = endpoint  # the inference handler's own S3 client goes to the emulator
             self.say(f"emulators: moto server at {endpoint}, Kinesis Video Streams stand-in at {kvs.url}")
             self.sess, self.endpoint, self.kvs = local_env.session(), endpoint, kvs
-            self.res = local_env.create_resources(self.sess, endpoint_url=endpoint, cameras=(self.camera,))
+            self.res = local_env.create_resources(self.sess, endpoint_url=endpoint, cameras=())
             from videoalert.wiring import build_links
 
             # The public links function (one-tap feedback, the review page) on 127.0.0.1, as its function URL in AWS.
@@ -348,8 +355,13 @@ class _LocalRun:
             self.links_url = links_url
             self.say(f"feedback links and review page at {links_url}")
             self.kvs_client = self.sess.client("kinesisvideo", endpoint_url=kvs.url)
-            for camera_id in self.res.cameras:  # the stack creates one stream per camera
-                self.kvs_client.create_stream(StreamName=stream_name(camera_id), DataRetentionInHours=24)
+            # The camera is registered as the stack's deploy-time seed registers it: its stream on the KVS stand-in,
+            # then its registry item. `videoalert camera add CAM --local` adds more while --serve runs.
+            from videoalert.app.cameras import seed_cameras
+            from videoalert.wiring import build_registry
+
+            seed_cameras(build_registry(self.registry_settings(), session=self.sess, endpoint_url=endpoint,
+                                        kvs_endpoint_url=kvs.url), [self.camera])
             self.queue_url = _connect_upload_notifications(self.sess, endpoint, self.res.video_bucket)
             self.dispatcher, inference = _import_handlers()
             inference.reset_runtime()  # the model is loaded from model_dir on the first clip
@@ -550,10 +562,11 @@ class _LocalRun:
                             f"{local_state_path()}): stop it first, or use it with --local")
 
     def _serve(self) -> None:
-        path = write_local_state(self.endpoint, local_resource_names(self.res.alert_topic_arn, self.res.cameras),
+        path = write_local_state(self.endpoint, local_resource_names(self.res.alert_topic_arn),
                                  kvs_endpoint_url=self.kvs.url)
-        camera = self.res.cameras[0]
+        camera = self.camera
         self.say(f"\nemulators kept running (recorded in {path}; Ctrl-C stops them). In another terminal:\n"
+                 f"  videoalert camera add cam2 --local   (a camera more: its stream, then the next tick lists it)\n"
                  f"  videoalert upload {camera} some.mp4 --local\n"
                  f"  videoalert push {camera} some.mp4 --local   (its minutes are cut a minute or two after they end)\n"
                  f"  videoalert list --camera {camera} --local\n"

@@ -20,6 +20,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("list", "list_videos"),
     ("upload", "upload"),
     ("push", "push"),
+    ("camera", "camera"),
     ("feedback", "feedback"),
     ("rule", "rule"),
     ("tune", "tune"),

@@ -29,7 +29,8 @@ OUTPUT_HINTS = {
     "review_bucket": ("reviewbucket",),
     "fp_memory_table": ("fpmemorytable",),
     "dispatcher_function": ("dispatcherfunction",),
-    "stream_names": ("streamnames",),
+    "stream_key_arn": ("streamkeyarn",),
+    "stage": ("stagename",),
 }
 
 
@@ -61,10 +62,12 @@ class Target:
     def table(self, which: str) -> Any:
         return self.session.resource("dynamodb", endpoint_url=self.endpoint_url).Table(self.resources[which])
 
-    @property
-    def cameras(self) -> tuple[str, ...]:
-        """The cameras the stack (or the emulator) was created with."""
-        return tuple(c for c in self.resources.get("cameras", "").split(",") if c)
+    def unknown_camera(self, camera: str, consequence: str = "") -> UserError:
+        """The error for a camera the registry does not hold (there may be thousands: they are not listed here)."""
+        local = " --local" if self.local else ""
+        return UserError(f"unknown camera {camera!r} on {self.where}: it is not registered (`videoalert camera list"
+                         f"{local}` lists the cameras, `videoalert camera add {camera}{local}` registers it)"
+                         + (f"; {consequence}" if consequence else ""))
 
     @property
     def where(self) -> str:
@@ -229,19 +232,14 @@ def resolve(args: argparse.Namespace) -> Target:
     missing = {"videos_table", "cameras_table", "video_bucket"} - set(resources)
     if missing:
         raise UserError(f"stack {stack_name!r} has no outputs for {sorted(missing)}")
-    if "stream_names" in resources:
-        from videoalert_contract.names import stream_name
-
-        prefix = stream_name("")
-        resources["cameras"] = ",".join(s.strip().removeprefix(prefix) for s in resources["stream_names"].split(","))
     return Target(session, None, resources, stack=stack_name)
 
 
-def local_resource_names(alert_topic_arn: str, cameras: tuple[str, ...]) -> dict[str, str]:
+def local_resource_names(alert_topic_arn: str) -> dict[str, str]:
     from videoalert_contract import names
 
     n = names.local_names()
     return {"videos_table": n["videos_table"], "cameras_table": n["cameras_table"],
             "video_bucket": n["video_bucket"], "review_bucket": n["review_bucket"],
             "fp_memory_table": n["fp_memory_table"],
-            "alert_topic_arn": alert_topic_arn, "cameras": ",".join(cameras)}
+            "alert_topic_arn": alert_topic_arn, "stage": "local"}

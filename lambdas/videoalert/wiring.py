@@ -4,23 +4,28 @@ The only module of the package that knows every layer; handlers, the local run a
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 from botocore.config import Config
 
+from videoalert.app.cameras import RegistryDependencies
 from videoalert.app.dispatch import Dependencies
 from videoalert.app.links import LinkSigner
 from videoalert.app.one_tap import LinkDependencies
 from videoalert.app.ports import Cameras, ClipSource, Inference, Memory, ReviewBucket, Videos
+from videoalert.aws.cloudformation import respond as respond_to_cloudformation
 from videoalert.aws.inference import LambdaInferenceClient
 from videoalert.aws.jobs import CameraJobQueue
 from videoalert.aws.s3 import ClipStore
 from videoalert.aws.s3 import ReviewBucket as S3ReviewBucket
 from videoalert.aws.secrets import SecretRotation, SigningKeys
 from videoalert.aws.sns import AlertPublisher
+from videoalert.aws.streams import KvsStreams
+from videoalert.config.cameras import RegistrySettings
 from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.config.feedback import FeedbackSettings
 from videoalert.config.links import LinksSettings
@@ -29,6 +34,8 @@ from videoalert.store.cameras import CameraStore
 from videoalert.store.memory import FpMemory
 from videoalert.store.tokens import SpentTokens
 from videoalert.store.videos import VideoRecords
+
+__all__ = ["respond_to_cloudformation"]  # the registry handler answers its custom resource through this adapter
 
 # The inference call waits for the whole clip to be scored; the SDK must not retry it on its own.
 INVOKE_CONFIG = Config(read_timeout=900, connect_timeout=10, retries={"max_attempts": 1, "mode": "standard"})
@@ -56,7 +63,7 @@ def build_dependencies(settings: DispatcherSettings, *, session: boto3.session.S
     return Dependencies(
         settings=settings,
         records=VideoRecords(dynamodb.Table(settings.videos_table), lease=timedelta(seconds=settings.lease_seconds)),
-        cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
+        cameras=CameraStore(dynamodb.Table(settings.cameras_table)),
         clips=ClipStore(client("s3", S3_CONFIG), settings.video_bucket),
         inference=inference,
         alerts=AlertPublisher(client("sns"), settings.alert_topic_arn),
@@ -81,7 +88,7 @@ def build_feedback(settings: FeedbackSettings, *, session: boto3.session.Session
     dynamodb = (session or boto3.session.Session()).resource("dynamodb")
     return FeedbackStores(
         records=VideoRecords(dynamodb.Table(settings.videos_table)),
-        cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
+        cameras=CameraStore(dynamodb.Table(settings.cameras_table)),
         memory=FpMemory(dynamodb.Table(settings.fp_memory_table), capacity=settings.fp_memory_capacity),
     )
 
@@ -100,7 +107,7 @@ def build_review(settings: ReviewSettings, *, session: boto3.session.Session | N
     dynamodb = session.resource("dynamodb")
     return ReviewDependencies(
         records=VideoRecords(dynamodb.Table(settings.videos_table)),
-        cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
+        cameras=CameraStore(dynamodb.Table(settings.cameras_table)),
         bucket=S3ReviewBucket(session.client("s3"), settings.review_bucket, video_bucket=settings.video_bucket),
     )
 
@@ -112,13 +119,28 @@ def build_links(settings: LinksSettings, *, session: boto3.session.Session | Non
     dynamodb = session.resource("dynamodb", config=AWS_CONFIG, endpoint_url=endpoint_url)
     return LinkDependencies(
         records=VideoRecords(dynamodb.Table(settings.videos_table)),
-        cameras=CameraStore(dynamodb.Table(settings.cameras_table), known_cameras=settings.camera_ids),
+        cameras=CameraStore(dynamodb.Table(settings.cameras_table)),
         memory=FpMemory(dynamodb.Table(settings.fp_memory_table), capacity=settings.fp_memory_capacity),
         spent=SpentTokens(dynamodb.Table(settings.spent_tokens_table)),
         keys=SigningKeys(session.client("secretsmanager", config=AWS_CONFIG, endpoint_url=endpoint_url),
                          settings.signing_secret),
         clips=ClipStore(session.client("s3", config=S3_CONFIG, endpoint_url=endpoint_url), settings.video_bucket),
     )
+
+
+def build_registry(settings: RegistrySettings, *, session: boto3.session.Session | None = None,
+                   endpoint_url: str | None = None, kvs_endpoint_url: str | None = None,
+                   clock: Callable[[], datetime] | None = None) -> RegistryDependencies:
+    """The camera registry's adapters: the cameras and videos tables, the Kinesis video streams' control plane."""
+    session = session or boto3.session.Session()
+    dynamodb = session.resource("dynamodb", config=AWS_CONFIG, endpoint_url=endpoint_url)
+    kvs = session.client("kinesisvideo", config=AWS_CONFIG, endpoint_url=kvs_endpoint_url)
+    return RegistryDependencies(
+        cameras=CameraStore(dynamodb.Table(settings.cameras_table)),
+        streams=KvsStreams(kvs),
+        videos=VideoRecords(dynamodb.Table(settings.videos_table)),
+        key_arn=settings.stream_key_arn, stage=settings.stage,
+        clock=clock or (lambda: datetime.now(UTC)), retention_hours=settings.retention_hours)
 
 
 def build_rotation(*, session: boto3.session.Session | None = None) -> SecretRotation:

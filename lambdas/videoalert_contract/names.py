@@ -34,8 +34,20 @@ VIDEOS_DUE_INDEX = "due_by_camera"
 VIDEOS_DUE_PARTITION_KEY = "camera_id"
 VIDEOS_DUE_SORT_KEY = "due_at"
 
-# DynamoDB: cameras table (one item per camera: rule, threshold, cursor).
+# DynamoDB: cameras table = the camera registry (one item per registered camera: its stream, rule, cursor, lease).
+# A camera exists for the pipeline when, and only when, it has an item here: the tick lists them with a paged
+# keys-only scan, `videoalert camera add` (or the cameras API, or the deploy-time seed) writes them.
 CAMERAS_PARTITION_KEY = "camera_id"
+
+# Kinesis Video Streams: every camera's stream is named STREAM_PREFIX + camera id, created at run time when the
+# camera is registered. IAM, alarms and the stack are scoped by this prefix, so they do not grow with cameras.
+STREAM_PREFIX = f"{APP_NAME}-"
+# A camera's stream keeps at least a day (a paused pipeline catches up), at most 10 years as KVS allows.
+MIN_STREAM_RETENTION_HOURS = 24
+MAX_STREAM_RETENTION_HOURS = 87600
+# What a camera (or `videoalert push`) needs on its stream to send video: the PUT_MEDIA endpoint, PutMedia, and
+# DescribeStream; plus kms:GenerateDataKey on the streams' key.
+PRODUCER_ACTIONS = ("kinesisvideo:GetDataEndpoint", "kinesisvideo:PutMedia", "kinesisvideo:DescribeStream")
 
 # DynamoDB: false-positive memory (one item per remembered frame embedding; bounded per camera).
 FP_MEMORY_PARTITION_KEY = "camera_id"
@@ -63,7 +75,6 @@ ENV_FP_MEMORY_TABLE = "FP_MEMORY_TABLE"  # optional for the dispatcher: without 
 ENV_REVIEW_BUCKET = "REVIEW_BUCKET"
 ENV_ALERT_TOPIC_ARN = "ALERT_TOPIC_ARN"
 ENV_INFERENCE_FUNCTION = "INFERENCE_FUNCTION_NAME"
-ENV_CAMERA_IDS = "CAMERA_IDS"  # comma-separated cameras known at deploy time
 ENV_RETENTION_DAYS = "VIDEO_RETENTION_DAYS"
 ENV_SETTLE_SECONDS = "SETTLE_SECONDS"
 ENV_MAX_WINDOWS_PER_RUN = "MAX_WINDOWS_PER_RUN"
@@ -82,11 +93,16 @@ ENV_REVIEW_BAND = "REVIEW_BAND"
 ENV_SPENT_TOKENS_TABLE = "SPENT_TOKENS_TABLE"
 ENV_SIGNING_SECRET = "LINK_SIGNING_SECRET_ARN"  # Secrets Manager secret holding the link-signing key
 ENV_LINKS_BASE_URL = "LINKS_BASE_URL"  # the public feedback-links function URL (dispatcher: to sign links for it)
+# The camera registry function (cameras API, seed, health check): the key new streams are encrypted with, the
+# stage they are tagged with, and the retention a camera gets when none is asked for.
+ENV_STREAM_KEY_ARN = "STREAM_KEY_ARN"
+ENV_STAGE = "STAGE"
+ENV_STREAM_RETENTION_HOURS = "STREAM_RETENTION_HOURS"
 
 
 def stream_name(camera_id: str) -> str:
     """Kinesis Video Stream name of a camera."""
-    return f"{APP_NAME}-{camera_id}"
+    return f"{STREAM_PREFIX}{camera_id}"
 
 
 def local_names() -> dict[str, str]:

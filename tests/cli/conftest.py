@@ -8,11 +8,13 @@ from videoalert_cli import resources
 
 @pytest.fixture
 def moto_target(aws, monkeypatch) -> resources.Target:
-    """Every command resolves to moto's resources, cameras cam1 and cam2 (as a stack's StreamNames output gives)."""
+    """Every command resolves to moto's resources, cameras cam1 and cam2 registered (as the stack's seed does)."""
     sess, res = aws
+    key_arn = sess.client("kms").create_key(Description="the stack's stream key")["KeyMetadata"]["Arn"]
     target = resources.Target(sess, None, {
         "videos_table": res.videos_table, "cameras_table": res.cameras_table, "video_bucket": res.video_bucket,
-        "review_bucket": res.review_bucket, "fp_memory_table": res.fp_memory_table, "cameras": "cam1,cam2"},
+        "review_bucket": res.review_bucket, "fp_memory_table": res.fp_memory_table, "stream_key_arn": key_arn,
+        "stage": "test"},
         stack="videoalert-test")
     monkeypatch.setattr(resources, "resolve", lambda args: target)
     return target

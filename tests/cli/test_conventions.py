@@ -51,9 +51,14 @@ def assert_one_line_error(result: Result, prog: str) -> str:
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
+    """Each command's parser; a command with actions of its own (`camera add`, ...) is there once per action."""
     parser = build_parser()
     (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    return dict(action.choices)
+    found: dict[str, argparse.ArgumentParser] = {}
+    for name, sub in action.choices.items():
+        nested = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        found.update({f"{name} {inner}": p for inner, p in nested[0].choices.items()} if nested else {name: sub})
+    return found
 
 
 # --- help, version ------------------------------------------------------------------------------------
@@ -268,7 +273,7 @@ def live_emulator(local_emulator_record):
         for minute in range(40):
             seed(VideoRecords(table), {"video_id": f"cam1-{minute:03d}", "camera_id": "cam1", "status": "DONE",
                                        "decision": "NO_ALERT", "window_start": f"2026-11-23T10:{minute:02d}:00Z"})
-        resources.write_local_state(endpoint, resources.local_resource_names(res.alert_topic_arn, res.cameras))
+        resources.write_local_state(endpoint, resources.local_resource_names(res.alert_topic_arn))
         yield endpoint
 
 

@@ -15,9 +15,24 @@ README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
+    """Each command's parser; a command with actions of its own (`camera add`, ...) is there once per action."""
     parser = build_parser()
     (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-    return dict(action.choices)
+    found: dict[str, argparse.ArgumentParser] = {}
+    for name, sub in action.choices.items():
+        nested = [a for a in sub._actions if isinstance(a, argparse._SubParsersAction)]
+        found.update({f"{name} {inner}": p for inner, p in nested[0].choices.items()} if nested else {name: sub})
+    return found
+
+
+def command_of(words: list[str]) -> str | None:
+    """The command a `videoalert ...` line runs: its first word, with its action for a command that has them."""
+    plain = [w for w in words[1:] if not w.startswith("-")]
+    if not plain:
+        return None
+    if len(plain) > 1 and f"{plain[0]} {plain[1].strip('[]')}" in subcommands():
+        return f"{plain[0]} {plain[1].strip('[]')}"
+    return plain[0]
 
 
 def command_table() -> list[tuple[str, str]]:
@@ -36,7 +51,7 @@ def check_usage(text: str) -> list[str]:
     """Problems of one `videoalert ...` usage or example span: unknown command, option, or choices."""
     words = text.replace("\\|", "|").split()
     parsers, problems = subcommands(), []
-    command = next((w for w in words[1:] if not w.startswith("-")), None)
+    command = command_of(words)
     if command is None or command == "COMMAND" or ": error:" in text:  # the generic form, or an error line shown
         return problems
     if command not in parsers:
@@ -58,8 +73,9 @@ def check_usage(text: str) -> list[str]:
 
 
 def test_the_table_has_every_command_once_in_the_order_of_help():
-    commands = [usage.split()[1] for usage, _ in command_table()]
-    assert commands == [name for name, _ in COMMANDS]
+    commands = [command_of(usage.split()) for usage, _ in command_table()]
+    assert commands == list(subcommands())
+    assert list(dict.fromkeys(c.split()[0] for c in commands)) == [name for name, _ in COMMANDS]
 
 
 def test_each_row_names_the_commands_positionals_and_real_options_with_their_choices():
@@ -67,7 +83,7 @@ def test_each_row_names_the_commands_positionals_and_real_options_with_their_cho
     problems = []
     for usage, _ in command_table():
         problems += check_usage(usage)
-        command = usage.split()[1]
+        command = command_of(usage.split())
         positionals = [(a.metavar or a.dest).upper() for a in parsers[command]._actions
                        if not a.option_strings and not isinstance(a, argparse._HelpAction)]
         words = usage.split()

@@ -70,7 +70,7 @@ def wired(aws):
     deps = Dependencies(
         settings=res.settings(settle_seconds=60, max_windows_per_run=5),
         records=VideoRecords(ddb.Table(res.videos_table)),
-        cameras=CameraStore(ddb.Table(res.cameras_table), known_cameras=res.cameras),
+        cameras=CameraStore(ddb.Table(res.cameras_table)),
         clips=ClipStore(s3, res.video_bucket),
         inference=inference,
         alerts=AlertPublisher(sess.client("sns"), res.alert_topic_arn),

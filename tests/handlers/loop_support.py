@@ -86,7 +86,7 @@ def loop(aws, monkeypatch, colour_model_dir, clips_dir):
     deps = Dependencies(
         settings=res.settings(settle_seconds=60, max_windows_per_run=60),
         records=VideoRecords(ddb.Table(res.videos_table)),
-        cameras=CameraStore(ddb.Table(res.cameras_table), known_cameras=res.cameras),
+        cameras=CameraStore(ddb.Table(res.cameras_table)),
         clips=ClipStore(sess.client("s3"), res.video_bucket),
         inference=InProcessInferenceClient(inference.handler),
         alerts=AlertPublisher(sess.client("sns"), res.alert_topic_arn),
@@ -95,7 +95,7 @@ def loop(aws, monkeypatch, colour_model_dir, clips_dir):
     )
     # The colour model scores these clips 0.34-0.70: a 0.3 threshold makes every clip a detection, so what
     # is tested is what the loop does with detections. It scores whole frames (regions "full").
-    deps.cameras.register("cam1", Rule(threshold=0.3, min_frames=2, cooldown_s=300, fp_distance=0.15, regions="full"))
+    deps.cameras.put_rule("cam1", Rule(threshold=0.3, min_frames=2, cooldown_s=300, fp_distance=0.15, regions="full"))
     deps.cameras.advance_cursor("cam1", None, T0)
     monkeypatch.setattr(dispatcher, "_dependencies", deps)
     monkeypatch.setattr(

@@ -141,7 +141,6 @@ def test_the_deployed_dispatcher_wires_the_false_positive_memory_from_its_enviro
         "CAMERAS_TABLE": res.cameras_table,
         "ALERT_TOPIC_ARN": res.alert_topic_arn,
         "INFERENCE_FUNCTION_NAME": "f",
-        "CAMERA_IDS": "cam1,cam2",
     }
     # When it is built with and without FP_MEMORY_TABLE
     with_memory = build_dependencies(
@@ -151,7 +150,8 @@ def test_the_deployed_dispatcher_wires_the_false_positive_memory_from_its_enviro
     # Then suppression reads the memory table only when it is configured
     assert isinstance(with_memory.memory, FpMemory) and with_memory.memory.table.name == res.fp_memory_table
     assert without.memory is None
-    assert with_memory.cameras.known_cameras == ("cam1", "cam2")
+    # and the cameras are the registry's (the resources registered cam1 and cam2), never the environment's
+    assert with_memory.cameras.camera_ids() == ["cam1", "cam2"]
     # and the inference requests carry clip URLs unless INFERENCE_CLIP_URLS turns them off
     assert without.settings.inference_urls is True
     assert DispatcherSettings.from_env({**env, "INFERENCE_CLIP_URLS": "0"}).inference_urls is False

@@ -23,19 +23,13 @@ def test_an_event_with_fields_of_the_wrong_type_is_logged_and_dropped_not_raised
 
 
 @pytest.mark.parametrize("bad", ["-cam", "a b", "c" * 64, "cam/1"])
-def test_every_function_refuses_a_camera_id_the_stack_refuses(bad):
-    # Given the camera-id rule the stack applies at synth (videoalert_contract.names)
-    from videoalert.config.dispatcher import DispatcherSettings
-    from videoalert.config.env import SettingsError
-    from videoalert.config.feedback import FeedbackSettings
-    from videoalert.config.review import ReviewSettings
+def test_the_registry_refuses_a_camera_id_the_stream_names_cannot_take(wired, bad):
+    # Given the camera-id rule (videoalert_contract.names): the id becomes a stream name, S3 keys and video ids
+    from videoalert.app.cameras import BadCameraRequest, CameraRequest
 
-    base = {"VIDEO_BUCKET": "b", "VIDEOS_TABLE": "v", "CAMERAS_TABLE": "c", "ALERT_TOPIC_ARN": "a",
-            "INFERENCE_FUNCTION_NAME": "f", "FP_MEMORY_TABLE": "m", "REVIEW_BUCKET": "r"}
-    # When a function starts with a camera list holding an id the rule refuses, Then it refuses to start
-    for settings in (DispatcherSettings, FeedbackSettings, ReviewSettings):
-        with pytest.raises(SettingsError, match="camera"):
-            settings.from_env({**base, "CAMERA_IDS": f"front,{bad}"})
+    # When a camera with an id the rule refuses is asked for, Then it is refused before anything is made
+    with pytest.raises(BadCameraRequest, match="camera id"):
+        CameraRequest(bad).check()
 
 
 def test_a_camera_the_rule_refuses_cannot_be_registered(wired):

@@ -1,4 +1,4 @@
-"""app.py: context parsing and the real synth path the CDK CLI takes, with several cameras."""
+"""app.py: context parsing and the real synth path the CDK CLI takes, with cameras to seed."""
 from __future__ import annotations
 
 import json
@@ -22,6 +22,24 @@ def test_defaults_are_one_camera_30_days_dev():
     assert _config() == StackConfig(stage="dev", cameras=("cam1",), alert_emails=(), video_retention_days=30)
 
 
+def test_no_reserved_concurrency_unless_the_context_asks():
+    # a new account's concurrency quota (10 or 50) cannot reserve any: the deploy would roll back
+    assert _config().reserved_concurrency is False
+    assert _config(reserved_concurrency="true").reserved_concurrency is True
+    assert _config(reserved_concurrency=True).reserved_concurrency is True
+
+
+def test_the_inference_base_image_takes_a_digest_pin():
+    pinned = "public.ecr.aws/lambda/python:3.11@sha256:" + "0" * 64
+    assert _config(inference_base_image=pinned).inference_base_image == pinned
+    assert _config().inference_base_image is None
+
+
+def test_an_empty_cameras_context_seeds_no_camera():
+    assert _config(cameras="").cameras == ()
+    assert _config(cameras=[]).cameras == ()
+
+
 def test_cameras_and_emails_accept_a_list_or_a_comma_string():
     assert _config(cameras="a, b,c").cameras == ("a", "b", "c")
     assert _config(cameras=["a", "b"]).cameras == ("a", "b")
@@ -38,6 +56,11 @@ def test_cameras_and_emails_accept_a_list_or_a_comma_string():
     ({"video_retention_days": "soon"}, "whole number"),
     ({"video_retention_days": 0}, "1..3650"),
     ({"stage": "Prod!"}, "stage"),
+    ({"cameras": ",".join(f"c{i}" for i in range(51))}, "at most 50 cameras"),  # more: `videoalert camera add`
+    ({"reserved_concurrency": "maybe"}, "true or false"),
+    ({"stream_retention_hours": 12}, "24..87600"),
+    ({"stack_streams": "a,a"}, "twice"),
+    ({"inference_base_image": "public.ecr.aws/lambda/python:3.11"}, "digest pin"),  # a tag is not a pin
 ])
 def test_bad_context_is_refused_with_a_message_naming_the_key(context, message):
     with pytest.raises(ConfigError, match=message):
@@ -45,7 +68,7 @@ def test_bad_context_is_refused_with_a_message_naming_the_key(context, message):
 
 
 @pytest.mark.slow  # a second full synth in a fresh process (jsii start-up included)
-def test_app_py_synthesises_a_stream_per_camera_from_cli_context(tmp_path):
+def test_app_py_synthesises_from_cli_context_with_the_cameras_only_in_the_seed(tmp_path):
     # Given the context the CDK CLI hands to `python app.py` (cdk.json + -c cameras=...)
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}  # synth must need no credentials
     env.update(CDK_OUTDIR=str(tmp_path), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
@@ -54,11 +77,13 @@ def test_app_py_synthesises_a_stream_per_camera_from_cli_context(tmp_path):
     result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
-    # Then the stack is named for the stage and has one stream per camera, and nag passed
+    # Then the stack is named for the stage, nag passed, and the cameras are only the seed's list: no stream, no
+    # per-camera alarm (streams are created at run time by the registry)
     template = json.loads((tmp_path / "videoalert-ci.template.json").read_text())
-    streams = sorted(r["Properties"]["Name"] for r in template["Resources"].values()
-                     if r["Type"] == "AWS::KinesisVideo::Stream")
-    assert streams == ["videoalert-drive", "videoalert-garage", "videoalert-lobby"]
-    offline = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"
-               and r["Properties"].get("MetricName") == "ClipsReceivedByCamera"]
-    assert len(offline) == 3
+    types = [r["Type"] for r in template["Resources"].values()]
+    assert "AWS::KinesisVideo::Stream" not in types
+    (seed,) = [r for r in template["Resources"].values() if r["Type"] == "Custom::CameraSeed"]
+    assert seed["Properties"]["Cameras"] == ["lobby", "garage", "drive"]
+    per_camera = [r for r in template["Resources"].values() if r["Type"] == "AWS::CloudWatch::Alarm"
+                  and "camera_id" in json.dumps(r["Properties"].get("Dimensions", []))]
+    assert per_camera == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.camera_workers import MAX_RECEIVES, worker_concurrency
+from infra.camera_workers import MAX_RECEIVES, MIN_WORKERS, worker_concurrency
 from infra.config import ConfigError, StackConfig
 from infra.dispatcher import RESERVED_CONCURRENCY as DISPATCHER_CONCURRENCY
 
@@ -37,17 +37,39 @@ def test_the_worker_takes_one_job_at_a_time_reports_failures_per_job_and_is_capp
     assert props["EventSourceArn"]["Fn::GetAtt"][0] == synth.logical_id(workers.queue)
     assert props["FunctionName"]["Ref"] == synth.logical_id(workers.function)
     assert props["BatchSize"] == 1 and props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    # the event source never runs more workers than are reserved for them: no throttles, no starving others
-    assert props["ScalingConfig"]["MaximumConcurrency"] == workers.concurrency
-    assert _props(synth, workers.function)["ReservedConcurrentExecutions"] == workers.concurrency
+    # the event source never runs more workers than its maximum (MIN_WORKERS unless the context sizes it)
+    assert props["ScalingConfig"]["MaximumConcurrency"] == workers.concurrency == MIN_WORKERS
 
 
-def test_every_consumer_has_its_concurrency_set(synth):
-    stack = synth.stack
-    assert _props(synth, stack.dispatcher.function)["ReservedConcurrentExecutions"] == DISPATCHER_CONCURRENCY
-    # one scoring request per worker or dispatcher instance at most: inference is never the one throttled
-    assert (_props(synth, stack.inference.function)["ReservedConcurrentExecutions"]
-            == stack.workers.concurrency + DISPATCHER_CONCURRENCY)
+def test_no_function_reserves_concurrency_by_default(synth):
+    # Given the default context: a new account (concurrency quota 10 or 50) cannot reserve any, the deploy would fail
+    reserved = {lid: f["Properties"]["ReservedConcurrentExecutions"]
+                for lid, f in synth.resources("AWS::Lambda::Function").items()
+                if "ReservedConcurrentExecutions" in f["Properties"]}
+    assert reserved == {}
+
+
+@pytest.mark.slow  # a second synth
+def test_reserved_concurrency_context_reserves_every_consumer(tmp_path):
+    from aws_cdk.assertions import Template
+
+    import app as cdk_app
+    from infra.links import RESERVED_CONCURRENCY as LINKS_CONCURRENCY
+
+    # Given the context that turns reservations on, with 250 workers (1,000 cameras: README sizing)
+    app, stack = cdk_app.build_app({"stage": "test", "reserved_concurrency": "true", "worker_concurrency": "250"},
+                                   outdir=str(tmp_path))
+    template = Template.from_json(app.synth().get_stack_by_name(stack.stack_name).template).to_json()
+
+    def reserved(construct) -> int:
+        lid = stack.get_logical_id(construct.function.node.default_child)
+        return int(template["Resources"][lid]["Properties"]["ReservedConcurrentExecutions"])
+
+    # Then workers = the event source's maximum, the dispatcher 10, the links function 10, and inference one per
+    # possible caller: scoring is never the one throttled
+    assert reserved(stack.workers) == 250
+    assert reserved(stack.dispatcher) == DISPATCHER_CONCURRENCY and reserved(stack.links) == LINKS_CONCURRENCY
+    assert reserved(stack.inference) == 250 + DISPATCHER_CONCURRENCY
 
 
 def test_only_the_dispatcher_knows_the_job_queue(synth):

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +15,8 @@ from videoalert.config.feedback import FeedbackSettings
 from videoalert.config.review import ReviewSettings
 from videoalert_contract import names
 
-OWNERS = ("dispatcher", "inference", "feedback", "review", "links")
+ROOT = Path(__file__).resolve().parents[2]
+OWNERS = ("dispatcher", "inference", "feedback", "review", "links", "registry")
 
 
 def _function(synth, owner):
@@ -36,15 +40,39 @@ def test_sizes_match_the_design(synth):
 
 
 @pytest.mark.parametrize("owner,handler", [("dispatcher", "dispatcher.handler"), ("feedback", "feedback.handler"),
-                                           ("review", "review_sampler.handler"), ("links", "feedback_links.handler")])
-def test_zip_functions_run_the_latest_python_with_the_powertools_layer_from_its_public_parameter(synth, owner,
-                                                                                                  handler):
+                                           ("review", "review_sampler.handler"), ("links", "feedback_links.handler"),
+                                           ("registry", "camera_registry.handler")])
+def test_zip_functions_run_the_tested_python_with_the_pinned_powertools_layer(synth, owner, handler):
     props = _function(synth, owner)
     assert props["Handler"] == handler
-    assert props["Runtime"] == "python3.14"
+    # Given the Python these tests run on and the one mypy checks (pyproject.toml), Then the functions run it too
+    tested = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    mypy = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["mypy"]["python_version"]
+    assert props["Runtime"] == tested == f"python{mypy}"
+    # and the Powertools layer is the release the tests run with (lambdas/requirements.txt), not "latest"
     [layer] = props["Layers"]
     parameter = synth.json["Parameters"][layer["Ref"]]
-    assert parameter == {"Type": "AWS::SSM::Parameter::Value<String>", "Default": POWERTOOLS_LAYER_PARAMETER}
+    pinned = re.search(r"^aws-lambda-powertools==(\S+)$", (ROOT / "lambdas" / "requirements.txt").read_text(),
+                       re.MULTILINE)
+    assert pinned is not None
+    assert parameter == {"Type": "AWS::SSM::Parameter::Value<String>",
+                         "Default": f"/aws/service/powertools/python/x86_64/{tested}/{pinned.group(1)}"}
+    assert parameter["Default"] == POWERTOOLS_LAYER_PARAMETER
+
+
+def test_every_zip_function_runs_the_tested_python(synth):
+    runtimes = {f["Properties"].get("Runtime") for f in synth.resources("AWS::Lambda::Function").values()
+                if "Runtime" in f["Properties"]}
+    assert runtimes == {f"python{sys.version_info.major}.{sys.version_info.minor}"}
+
+
+def test_the_inference_image_is_the_tested_python_and_its_base_an_argument(synth):
+    # Given the Dockerfile's base image (an ARG: context inference_base_image pins a digest without editing it)
+    dockerfile = (ROOT / "inference_container" / "Dockerfile").read_text()
+    base = re.search(r"^ARG BASE_IMAGE=(\S+)$", dockerfile, re.MULTILINE)
+    assert base is not None and re.search(r"^FROM \$\{BASE_IMAGE\}$", dockerfile, re.MULTILINE)
+    # Then it is the Lambda Python image of the version the tests run on
+    assert base.group(1).startswith(f"public.ecr.aws/lambda/python:{sys.version_info.major}.{sys.version_info.minor}")
 
 
 def test_no_account_id_is_written_into_the_template(synth):
@@ -98,25 +126,25 @@ def test_review_sampler_runs_daily(synth):
     assert re.fullmatch(r"cron\(\d+ \d+ \* \* \? \*\)", rule["ScheduleExpression"])
 
 
-def test_feedback_url_requires_iam_auth(synth):
-    [url] = [u for u in synth.resources("AWS::Lambda::Url").values() if u["Properties"]["AuthType"] == "AWS_IAM"]
-    assert url["Properties"]["TargetFunctionArn"] == {
-        "Fn::GetAtt": [synth.logical_id(synth.stack.feedback.function), "Arn"]}
+def test_feedback_and_cameras_api_urls_require_iam_auth(synth):
+    urls = {u["Properties"]["TargetFunctionArn"]["Fn::GetAtt"][0]
+            for u in synth.resources("AWS::Lambda::Url").values() if u["Properties"]["AuthType"] == "AWS_IAM"}
+    assert urls == {synth.logical_id(synth.stack.feedback.function), synth.logical_id(synth.stack.registry.function)}
 
 
 def test_dispatcher_environment_is_the_settings_contract(synth):
     env = _function(synth, "dispatcher")["Environment"]["Variables"]
     required = {names.ENV_VIDEO_BUCKET, names.ENV_VIDEOS_TABLE, names.ENV_CAMERAS_TABLE,
-                names.ENV_ALERT_TOPIC_ARN, names.ENV_INFERENCE_FUNCTION, names.ENV_CAMERA_IDS,
+                names.ENV_ALERT_TOPIC_ARN, names.ENV_INFERENCE_FUNCTION,
                 names.ENV_RETENTION_DAYS, "POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL"}
     assert required <= set(env)
-    assert env[names.ENV_CAMERA_IDS] == "front,back-yard"
+    # no camera is in any function's environment: the tick lists the registry (Lambda's 4 KB would cap the fleet)
+    assert not [k for k in env if "CAMERA_IDS" in k]
     assert env[names.ENV_RETENTION_DAYS] == "14"
     assert env["POWERTOOLS_METRICS_NAMESPACE"] == "videoalert"
     assert env[names.ENV_FP_MEMORY_TABLE] == {"Ref": synth.logical_id(synth.stack.storage.fp_memory_table)}
     # and the dispatcher settings parse from exactly these variables
     parsed = DispatcherSettings.from_env(_resolved_env(synth, "dispatcher"))
-    assert parsed.camera_ids == ("front", "back-yard")
     assert parsed.inference_function == synth.logical_id(synth.stack.inference.function)
 
 
@@ -130,7 +158,21 @@ def test_review_sampler_settings_parse_from_its_environment(synth):
     parsed = ReviewSettings.from_env(_resolved_env(synth, "review"))
     assert parsed.review_bucket == synth.logical_id(synth.stack.storage.review_bucket)
     assert parsed.cameras_table == synth.logical_id(synth.stack.storage.cameras_table)
-    assert parsed.camera_ids == ("front", "back-yard")
+
+
+def test_no_function_environment_names_a_camera(synth):
+    for lid, function in synth.resources("AWS::Lambda::Function").items():
+        text = json.dumps(function["Properties"].get("Environment", {}))
+        assert "front" not in text and "back-yard" not in text, lid
+
+
+def test_camera_registry_settings_parse_from_its_environment(synth):
+    from videoalert.config.cameras import RegistrySettings
+
+    parsed = RegistrySettings.from_env(_resolved_env(synth, "registry"))
+    assert parsed.cameras_table == synth.logical_id(synth.stack.storage.cameras_table)
+    assert parsed.stream_key_arn == synth.logical_id(synth.stack.ingest.key)
+    assert parsed.stage == "test" and parsed.retention_hours == 24
 
 
 def test_feedback_settings_parse_from_its_environment(synth):

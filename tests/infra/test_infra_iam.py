@@ -70,7 +70,7 @@ def _function_policies(synth) -> dict[str, list[dict]]:
         for role in policy["Properties"]["Roles"]:
             by_role.setdefault(role["Ref"], []).extend(policy["Properties"]["PolicyDocument"]["Statement"])
     result = {}
-    for owner in ("dispatcher", "workers", "inference", "feedback", "review", "links"):
+    for owner in ("dispatcher", "workers", "inference", "feedback", "review", "links", "registry"):
         function = getattr(synth.stack, owner).function
         result[owner] = by_role[synth.stack.get_logical_id(function.role.node.default_child)]
     return result
@@ -80,8 +80,10 @@ def _expected_resources(synth) -> dict[str, set]:
     s = synth.stack
     lid = synth.logical_id
     logs = {k: lid(getattr(s, k).base.log_group)
-            for k in ("dispatcher", "workers", "inference", "feedback", "review", "links")}
-    streams = {s.get_logical_id(st) for st in s.ingest.streams.values()}
+            for k in ("dispatcher", "workers", "inference", "feedback", "review", "links", "registry")}
+    # every stream of the product: arn:<partition>:kinesisvideo:<region>:<account>:stream/videoalert-*/*, built from
+    # the pseudo parameters, never one ARN per camera
+    streams = set(PSEUDO_REFS)
     tables = {lid(s.storage.videos_table), lid(s.storage.cameras_table), lid(s.storage.fp_memory_table)}
     video_bucket = lid(s.storage.video_bucket)
     return {
@@ -100,10 +102,18 @@ def _expected_resources(synth) -> dict[str, set]:
                    lid(s.storage.videos_table), lid(s.storage.cameras_table), video_bucket,
                    lid(s.storage.review_bucket)},
         "links": {logs["links"], *tables, lid(s.storage.spent_tokens_table), video_bucket, lid(s.links.secret)},
+        # the camera registry: the cameras and videos tables, the product's streams and their key
+        "registry": {logs["registry"], lid(s.storage.cameras_table), lid(s.storage.videos_table), *streams,
+                     lid(s.ingest.key)},
     }
 
 
-@pytest.mark.parametrize("owner", ["dispatcher", "workers", "inference", "feedback", "review", "links"])
+PSEUDO_REFS = ("AWS::Partition", "AWS::Region", "AWS::AccountId")
+STREAMS_ARN = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":kinesisvideo:", {"Ref": "AWS::Region"}, ":",
+                                 {"Ref": "AWS::AccountId"}, ":stream/videoalert-*/*"]]}
+
+
+@pytest.mark.parametrize("owner", ["dispatcher", "workers", "inference", "feedback", "review", "links", "registry"])
 def test_each_function_role_names_exactly_its_own_resources(synth, owner):
     # Given the function's role policy, When the resources its statements name are collected
     statements = _function_policies(synth)[owner]
@@ -202,15 +212,33 @@ def test_only_the_feedback_functions_write_the_false_positive_memory(synth):
         assert bool(writes) == (owner in ("feedback", "links")), owner
 
 
-def test_camera_producer_policy_may_only_put_media_into_this_stacks_streams(synth):
+def test_camera_producer_policy_may_only_put_media_into_this_products_streams(synth):
     [policy] = synth.resources("AWS::IAM::ManagedPolicy").values()
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
-    streams = {synth.stack.get_logical_id(s) for s in synth.stack.ingest.streams.values()}
-    by_resource = {frozenset(_refs(st["Resource"])): set(_as_list(st["Action"])) for st in statements}
+    by_resource = {json.dumps(st["Resource"], sort_keys=True): set(_as_list(st["Action"])) for st in statements}
     assert by_resource == {
-        frozenset(streams): {"kinesisvideo:GetDataEndpoint", "kinesisvideo:PutMedia", "kinesisvideo:DescribeStream"},
-        frozenset({synth.logical_id(synth.stack.ingest.key)}): {"kms:GenerateDataKey"},
+        json.dumps(STREAMS_ARN, sort_keys=True): {"kinesisvideo:GetDataEndpoint", "kinesisvideo:PutMedia",
+                                                  "kinesisvideo:DescribeStream"},
+        json.dumps({"Fn::GetAtt": [synth.logical_id(synth.stack.ingest.key), "Arn"]}, sort_keys=True):
+            {"kms:GenerateDataKey"},
     }
+
+
+def test_every_kinesisvideo_grant_names_the_product_prefix_and_nothing_per_camera(synth):
+    # Given every statement in the template that grants a kinesisvideo action
+    found = [(lid, st) for lid, st in _statements(synth)
+             if any(a.startswith("kinesisvideo:") for a in _as_list(st.get("Action", [])))]
+    assert found
+    # Then each names exactly the product's stream-name prefix, so policies do not grow with cameras
+    for lid, st in found:
+        assert _as_list(st["Resource"]) == [STREAMS_ARN], lid
+
+
+def test_only_the_registry_creates_and_deletes_streams(synth):
+    for owner, statements in _function_policies(synth).items():
+        actions = {a for st in statements for a in _as_list(st["Action"])}
+        manage = actions & {"kinesisvideo:CreateStream", "kinesisvideo:DeleteStream", "kinesisvideo:TagStream"}
+        assert bool(manage) == (owner == "registry"), owner
 
 
 def test_the_camera_worker_reads_the_upload_version_its_event_names(synth):
@@ -228,30 +256,34 @@ def test_the_camera_worker_reads_the_upload_version_its_event_names(synth):
 DYNAMODB_ACTIONS = {
     "dispatcher": {  # the tick and upload router, and redrives
         "videos_table": {"GetItem", "PutItem", "UpdateItem", "Query", "Scan"},  # Scan: redrive of FAILED clips
-        "cameras_table": {"GetItem", "PutItem", "Scan"},  # every camera's id, registering deploy-time ones
+        "cameras_table": {"GetItem", "Scan"},  # the tick's keys-only scan of the registry; a camera's rule
         "fp_memory_table": {"Query"},  # suppression reads the camera's memory (redrives decide again)
     },
     "workers": {
         "videos_table": {"GetItem", "PutItem", "UpdateItem", "Query"},  # records, leases, due index, cooldown
-        "cameras_table": {"GetItem", "PutItem", "UpdateItem"},  # register, the cursor and the camera lease
+        "cameras_table": {"GetItem", "UpdateItem"},  # the camera, the cursor and the camera lease
         "fp_memory_table": {"Query"},
     },
     "feedback": {
         "videos_table": {"GetItem", "UpdateItem"},  # read the video, write its label
-        "cameras_table": {"GetItem", "PutItem"},  # the camera's rule; a deploy-time camera's first item
+        "cameras_table": {"GetItem"},  # the camera's rule
         "fp_memory_table": {"Query", "BatchWriteItem"},  # read, add and remove memory entries
     },
     "review": {
         "videos_table": {"Query"},  # a day's clips per camera (by_camera index)
-        "cameras_table": {"GetItem", "PutItem", "Scan"},  # every camera, registering deploy-time ones
+        "cameras_table": {"GetItem", "Scan"},  # every registered camera
     },
     "links": {
         "videos_table": {"GetItem", "UpdateItem", "Query"},  # label a video; the review page's events (by_camera)
-        "cameras_table": {"GetItem", "PutItem"},  # the camera's rule
+        "cameras_table": {"GetItem"},  # the camera's rule
         "fp_memory_table": {"Query", "BatchWriteItem"},  # labels update the memory, as the feedback function's do
         "spent_tokens_table": {"PutItem"},  # the conditional put that refuses a replayed link
     },
     "inference": {},
+    "registry": {
+        "cameras_table": {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Scan"},  # add, list, show, remove
+        "videos_table": {"Query"},  # a camera's newest clip, last alert, failures (by_camera, due_by_camera)
+    },
 }
 TABLES = ("videos_table", "cameras_table", "fp_memory_table", "spent_tokens_table")
 

@@ -1,18 +1,20 @@
-"""Camera streams and alert/ops topics are encrypted with rotating keys and reachable only over TLS."""
+"""Camera streams (made at run time with the stack's key) and alert/ops topics are encrypted with rotating keys and
+reachable only over TLS."""
 from __future__ import annotations
 
 from videoalert_contract import names
 
 
-def test_one_encrypted_stream_per_camera_keeps_a_day_of_video(synth):
-    # Given cameras "front" and "back-yard" in context, When the streams are read
-    streams = {s["Properties"]["Name"]: s["Properties"] for s in synth.resources("AWS::KinesisVideo::Stream").values()}
-    # Then each camera has its stream, named as the push CLI and dispatcher expect, KMS-encrypted, >= 24 h
-    assert set(streams) == {names.stream_name("front"), names.stream_name("back-yard")}
-    key = synth.logical_id(synth.stack.ingest.key)
-    for props in streams.values():
-        assert props["DataRetentionInHours"] >= 24
-        assert props["KmsKeyId"] == {"Fn::GetAtt": [key, "Arn"]}
+def test_no_stream_is_a_stack_resource_and_the_registry_makes_them_with_the_stacks_key(synth):
+    # Given cameras "front" and "back-yard" in context: they are seeded into the registry, not made streams here
+    assert synth.resources("AWS::KinesisVideo::Stream") == {}
+    (seed,) = synth.resources("Custom::CameraSeed").values()
+    assert seed["Properties"]["Cameras"] == ["front", "back-yard"]
+    # Then the registry function creates streams with the stack's stream key, at least a day of retention
+    env = synth.json["Resources"][synth.logical_id(synth.stack.registry.function)]["Properties"]["Environment"][
+        "Variables"]
+    assert env[names.ENV_STREAM_KEY_ARN] == {"Fn::GetAtt": [synth.logical_id(synth.stack.ingest.key), "Arn"]}
+    assert int(env[names.ENV_STREAM_RETENTION_HOURS]) >= 24
 
 
 def test_every_key_rotates(synth):

@@ -31,7 +31,6 @@ def run(args: argparse.Namespace) -> int:
     from videoalert.store.cameras import CameraStore
     from videoalert.store.videos import VideoRecords
 
-    from ..errors import UserError
     from ..formatting import video_table
     from ..output import note, print_json
     from ..resources import resolve
@@ -50,10 +49,8 @@ def run(args: argparse.Namespace) -> int:
             more = True
             break
         rows.append(record.to_item())
-    unknown = not rows and not more and args.camera not in target.cameras
-    if unknown and CameraStore(target.table("cameras_table")).get(args.camera) is None:
-        known = ", ".join(target.cameras) or "none listed"
-        raise UserError(f"unknown camera {args.camera!r} on {target.where} (known: {known})")
+    if not rows and not more and CameraStore(target.table("cameras_table")).get(args.camera) is None:
+        raise target.unknown_camera(args.camera)
     if args.json:
         print_json(rows)
     elif rows:

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"{target.where} has no review bucket")
     bucket = target.resources["review_bucket"]
     result = sample_day(chosen, records=VideoRecords(target.table("videos_table")),
-                        cameras=CameraStore(target.table("cameras_table"), known_cameras=target.cameras),
+                        cameras=CameraStore(target.table("cameras_table")),
                         bucket=ReviewBucket(target.client("s3"), bucket, video_bucket=target.resources["video_bucket"]),
                         band=DEFAULT_REVIEW_BAND if args.band is None else args.band)
     if args.json:

@@ -125,11 +125,10 @@ def run(args: argparse.Namespace) -> int:
 
     changes = parse_changes(args)
     target = resolve(args)
-    cameras = CameraStore(target.table("cameras_table"), known_cameras=target.cameras)
+    cameras = CameraStore(target.table("cameras_table"))
     camera = cameras.get(args.camera)
     if camera is None:
-        known = ", ".join(target.cameras) or "none"
-        raise UserError(f"unknown camera {args.camera!r} on {target.where} (known: {known})")
+        raise target.unknown_camera(args.camera)
     rule = camera.rule
     if changes:
         try:

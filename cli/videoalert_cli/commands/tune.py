@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     if args.choose and not args.apply:
         raise UsageError("--choose needs --apply (it picks the row --apply writes)")
     target = resolve(args)
-    cameras = CameraStore(target.table("cameras_table"), known_cameras=target.cameras)
+    cameras = CameraStore(target.table("cameras_table"))
     camera = cameras.get(args.camera)
     if camera is None:
         raise UserError(f"unknown camera {args.camera!r} on {target.where}")

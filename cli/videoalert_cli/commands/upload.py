@@ -60,10 +60,9 @@ def run(args: argparse.Namespace) -> int:
     if not path.is_file():
         raise UserError(f"{path} is not a file")
     target = resolve(args)
-    if args.camera not in target.cameras and CameraStore(target.table("cameras_table")).get(args.camera) is None:
-        known = ", ".join(target.cameras) or "none"
-        raise UserError(f"unknown camera {args.camera!r} on {target.where} (known: {known}); the dispatcher would "
-                        "reject the clip as UNKNOWN_CAMERA, so nothing was uploaded")
+    if CameraStore(target.table("cameras_table")).get(args.camera) is None:
+        raise target.unknown_camera(args.camera, "the dispatcher would reject the clip as UNKNOWN_CAMERA, so "
+                                                 "nothing was uploaded")
     bucket, key = target.resources["video_bucket"], f"{UPLOADS_PREFIX}{args.camera}/{path.name}"
     s3 = target.client("s3")
     records = VideoRecords(target.table("videos_table"))

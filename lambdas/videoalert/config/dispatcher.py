@@ -4,11 +4,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from videoalert.config.env import camera_ids, environment, flag, integer, number, optional, required
+from videoalert.config.env import environment, flag, integer, number, optional, required
 from videoalert_contract.inference import MAX_SAMPLE_FPS
 from videoalert_contract.names import (
     ENV_ALERT_TOPIC_ARN,
-    ENV_CAMERA_IDS,
     ENV_CAMERA_JOBS_QUEUE_URL,
     ENV_CAMERAS_TABLE,
     ENV_FP_MEMORY_TABLE,
@@ -42,7 +41,6 @@ class DispatcherSettings:
     cameras_table: str
     alert_topic_arn: str
     inference_function: str
-    camera_ids: tuple[str, ...] = ()  # cameras known at deploy time: registered with the default rule on first use
     retention_days: int = 30  # records expire (DynamoDB TTL) this long after they are created; 1..3650 as the stack
     # A window is cut this long after it ends, so the fragments holding its last frames are in the stream: PutMedia
     # refuses fragments over 10 s (ack 4002), so the fragment in progress when a minute ends closes at most 10 s
@@ -78,7 +76,6 @@ class DispatcherSettings:
             cameras_table=required(env, ENV_CAMERAS_TABLE),
             alert_topic_arn=required(env, ENV_ALERT_TOPIC_ARN),
             inference_function=required(env, ENV_INFERENCE_FUNCTION),
-            camera_ids=camera_ids(env, ENV_CAMERA_IDS),
             retention_days=integer(env, ENV_RETENTION_DAYS, 30, low=1, high=3650),
             settle_seconds=integer(env, ENV_SETTLE_SECONDS, DEFAULT_SETTLE_SECONDS, low=0, high=3600),
             max_windows_per_run=integer(env, ENV_MAX_WINDOWS_PER_RUN, 5, low=1, high=60),

@@ -4,8 +4,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from videoalert_contract.names import CAMERA_ID_RULE, is_valid_camera_id
-
 
 class SettingsError(ValueError):
     """An environment variable is missing or out of its bounds: the function cannot start."""
@@ -52,16 +50,3 @@ def flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     return default if not raw else raw not in ("0", "false", "no", "off")
 
-
-def names_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """A comma-separated list."""
-    return tuple(c.strip() for c in env.get(name, "").split(",") if c.strip())
-
-
-def camera_ids(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """The cameras known at deploy time, each valid under the one camera-id rule the stack applies at synth."""
-    cameras = names_list(env, name)
-    bad = [c for c in cameras if not is_valid_camera_id(c)]
-    if bad:
-        raise SettingsError(f"{name}: invalid camera id(s) {bad}; use {CAMERA_ID_RULE}")
-    return cameras

@@ -4,9 +4,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from videoalert.config.env import camera_ids, environment, integer, required
+from videoalert.config.env import environment, integer, required
 from videoalert_contract.names import (
-    ENV_CAMERA_IDS,
     ENV_CAMERAS_TABLE,
     ENV_FP_MEMORY_CAPACITY,
     ENV_FP_MEMORY_TABLE,
@@ -22,7 +21,6 @@ class FeedbackSettings:
     cameras_table: str
     fp_memory_table: str
     fp_memory_capacity: int = DEFAULT_FP_MEMORY_CAPACITY  # 1..1000 entries per camera and kind, oldest out
-    camera_ids: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> FeedbackSettings:
@@ -30,5 +28,4 @@ class FeedbackSettings:
         return cls(videos_table=required(env, ENV_VIDEOS_TABLE), cameras_table=required(env, ENV_CAMERAS_TABLE),
                    fp_memory_table=required(env, ENV_FP_MEMORY_TABLE),
                    fp_memory_capacity=integer(env, ENV_FP_MEMORY_CAPACITY, DEFAULT_FP_MEMORY_CAPACITY,
-                                              low=1, high=1000),
-                   camera_ids=camera_ids(env, ENV_CAMERA_IDS))
+                                              low=1, high=1000))

@@ -4,10 +4,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from videoalert.config.env import camera_ids, environment, integer, required
+from videoalert.config.env import environment, integer, required
 from videoalert.config.feedback import DEFAULT_FP_MEMORY_CAPACITY
 from videoalert_contract.names import (
-    ENV_CAMERA_IDS,
     ENV_CAMERAS_TABLE,
     ENV_FP_MEMORY_CAPACITY,
     ENV_FP_MEMORY_TABLE,
@@ -27,7 +26,6 @@ class LinksSettings:
     signing_secret: str  # the secret's ARN (or name locally)
     video_bucket: str  # the review page presigns best frames and clips in it
     fp_memory_capacity: int = DEFAULT_FP_MEMORY_CAPACITY
-    camera_ids: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LinksSettings:
@@ -37,5 +35,4 @@ class LinksSettings:
                    spent_tokens_table=required(env, ENV_SPENT_TOKENS_TABLE),
                    signing_secret=required(env, ENV_SIGNING_SECRET), video_bucket=required(env, ENV_VIDEO_BUCKET),
                    fp_memory_capacity=integer(env, ENV_FP_MEMORY_CAPACITY, DEFAULT_FP_MEMORY_CAPACITY,
-                                              low=1, high=1000),
-                   camera_ids=camera_ids(env, ENV_CAMERA_IDS))
+                                              low=1, high=1000))

@@ -1,6 +1,8 @@
-"""The cameras table: per-camera rule, the cursor of the next window to cut, and the camera's worker lease."""
+"""The cameras table, which is the camera registry: each registered camera's stream, its rule, the cursor of the next
+window to cut, and the camera's worker lease."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,75 +17,104 @@ from videoalert.domain.rule import Rule
 from videoalert.store.dynamo_values import from_dynamo, to_dynamo
 from videoalert_contract.names import CAMERA_ID_RULE, is_valid_camera_id
 
+# Items per page of the tick's keys-only scan. DynamoDB stops a page at 1 MB of items read (before projection), about
+# 1,000 camera items of ~1 KB; asking for 1,000 keeps the page count the same in AWS and on the emulator.
+SCAN_PAGE_ITEMS = 1000
+
 
 class CameraStore:
-    """Adapter over the cameras table. Cameras named at deploy time get a default item on first use."""
+    """Adapter over the cameras table (the registry): a camera exists for the pipeline only once it has an item."""
 
-    def __init__(self, table: Any, *, known_cameras: tuple[str, ...] = ()):
+    def __init__(self, table: Any):
         self.table = table
-        self.known_cameras = tuple(known_cameras)
 
     @staticmethod
     def _config(item: dict[str, Any]) -> CameraConfig:
         item = from_dynamo(item)
-        cursor = item.get("cursor")
+        cursor, registered = item.get("cursor"), item.get("registered_at")
+        retention = item.get("retention_hours")
         return CameraConfig(camera_id=item["camera_id"], rule=Rule.from_item(item.get("rule")),
                             enabled=bool(item.get("enabled", True)),
-                            cursor=parse_iso(cursor) if cursor else None, item=item)
+                            cursor=parse_iso(cursor) if cursor else None, item=item,
+                            registered_at=parse_iso(registered) if registered else None,
+                            stream_arn=item.get("stream_arn") or None,
+                            retention_hours=int(retention) if retention is not None else None,
+                            motion_triggered=bool(item.get("motion_triggered", False)))
 
     def get(self, camera_id: str) -> CameraConfig | None:
-        """The camera's config; None for a camera that is neither in the table nor known at deploy."""
+        """The camera's config; None for a camera that is not registered."""
         item = self.table.get_item(Key={"camera_id": camera_id}, ConsistentRead=True).get("Item")
-        if item:
-            return self._config(item)
-        if camera_id in self.known_cameras and is_valid_camera_id(camera_id):
-            return self.register(camera_id)
-        return None
+        return self._config(item) if item else None
 
-    def register(self, camera_id: str, rule: Rule | None = None) -> CameraConfig:
-        """Create the camera's item with the default rule unless it exists (safe to call twice). UnknownCamera for
-        an id the camera-id rule refuses (the stack refuses it too: it could have no stream)."""
+    def add(self, camera_id: str, rule: Rule | None = None, *,
+            registration: Mapping[str, Any] | None = None) -> bool:
+        """Write the camera's item unless it exists (a conditional put): True if this call registered it. UnknownCamera
+        for an id the camera-id rule refuses (it could have no stream). registration: the attributes the registry
+        records beside the rule (registered_at, stream_arn, retention_hours, motion_triggered)."""
         if not is_valid_camera_id(camera_id):
             raise UnknownCamera(f"{camera_id!r} is not a valid camera id ({CAMERA_ID_RULE})")
-        item = {"camera_id": camera_id, "rule": (rule or Rule()).to_item(), "enabled": True}
+        item = {**dict(registration or {}), "camera_id": camera_id, "rule": (rule or Rule()).to_item(),
+                "enabled": True}
         try:
             self.table.put_item(Item=to_dynamo(item), ConditionExpression=Attr("camera_id").not_exists())
         except ClientError as err:
             if err.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
+            return False
+        return True
+
+    def register(self, camera_id: str, rule: Rule | None = None) -> CameraConfig:
+        """Create the camera's item with the default rule unless it exists (safe to call twice); the camera as stored.
+        Tests and the emulator's seed use it; `videoalert camera add` goes through app.cameras (the stream too)."""
+        self.add(camera_id, rule)
         return self._config(self.table.get_item(Key={"camera_id": camera_id}, ConsistentRead=True)["Item"])
 
+    def set_stream(self, camera_id: str, stream_arn: str) -> None:
+        """Record the camera's stream (an item registered before its stream existed: the deploy-time seed, an item
+        from before the registry)."""
+        self.table.update_item(Key={"camera_id": camera_id}, UpdateExpression="SET stream_arn = :a",
+                               ConditionExpression=Attr("camera_id").exists(),
+                               ExpressionAttributeValues={":a": stream_arn})
+
+    def remove(self, camera_id: str) -> CameraConfig | None:
+        """Delete the camera's item (the registry forgets it: no more ticks, uploads rejected); the item it was, None if
+        it was not registered. Records, clips and the false-positive memory stay."""
+        answer = self.table.delete_item(Key={"camera_id": camera_id}, ReturnValues="ALL_OLD")
+        old = answer.get("Attributes")
+        return self._config(old) if old else None
+
     def all_cameras(self) -> list[CameraConfig]:
-        """Every camera in the table plus the deploy-time ones (registered on the way)."""
+        """Every registered camera (a paged scan)."""
         items: list[dict[str, Any]] = []
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"Limit": SCAN_PAGE_ITEMS}
         while True:
             page = self.table.scan(**kwargs)
             items.extend(page.get("Items", []))
             if "LastEvaluatedKey" not in page:
                 break
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        configs = {c.camera_id: c for c in map(self._config, items)}
-        for camera_id in self.known_cameras:
-            if camera_id not in configs:
-                configs[camera_id] = self.register(camera_id)
-        return sorted(configs.values(), key=lambda c: c.camera_id)
+        return sorted(map(self._config, items), key=lambda c: c.camera_id)
 
-    def camera_ids(self) -> list[str]:
-        """The id of every camera in the table plus the deploy-time ones (the tick needs nothing else: the keys-only
-        scan moves a fraction of the bytes of all_cameras)."""
-        ids: set[str] = {c for c in self.known_cameras if is_valid_camera_id(c)}
-        kwargs: dict[str, Any] = {"ProjectionExpression": "camera_id"}
+    def camera_id_pages(self) -> Iterator[list[str]]:
+        """The registered cameras' ids, a scan page at a time (keys only: a fraction of the bytes of all_cameras),
+        so the tick sends a page's jobs while the next page is read, holding one page in memory."""
+        kwargs: dict[str, Any] = {"ProjectionExpression": "camera_id", "Limit": SCAN_PAGE_ITEMS}
         while True:
             page = self.table.scan(**kwargs)
-            ids.update(str(item["camera_id"]) for item in page.get("Items", []))
+            yield [str(item["camera_id"]) for item in page.get("Items", [])]
             if "LastEvaluatedKey" not in page:
-                return sorted(ids)
+                return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def camera_ids(self) -> list[str]:
+        """The id of every registered camera, sorted."""
+        return sorted(c for page in self.camera_id_pages() for c in page)
+
     def advance_cursor(self, camera_id: str, expected: datetime | None, new: datetime) -> bool:
-        """Move the cursor forward only if nobody else moved it (two overlapping runs never skip a minute)."""
-        condition = Attr("cursor").not_exists() if expected is None else Attr("cursor").eq(iso(expected))
+        """Move the cursor forward only if nobody else moved it (two overlapping runs never skip a minute), and only on
+        a registered camera (an UpdateItem would otherwise bring back a camera removed meanwhile, as a bare item)."""
+        condition = Attr("camera_id").exists() & (
+            Attr("cursor").not_exists() if expected is None else Attr("cursor").eq(iso(expected)))
         try:
             self.table.update_item(Key={"camera_id": camera_id}, UpdateExpression="SET #c = :new",
                                    ConditionExpression=condition, ExpressionAttributeNames={"#c": "cursor"},

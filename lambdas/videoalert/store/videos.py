@@ -278,6 +278,13 @@ class VideoRecords:
         yield from _pages(self.table.query, IndexName=VIDEOS_BY_CAMERA_INDEX, KeyConditionExpression=cond,
                           ScanIndexForward=not newest_first)
 
+    def latest(self, camera_id: str) -> VideoRecord | None:
+        """The camera's newest record by window start (one item read: the fleet health check asks every camera)."""
+        response = self.table.query(IndexName=VIDEOS_BY_CAMERA_INDEX, Limit=1, ScanIndexForward=False,
+                                    KeyConditionExpression=Key(VIDEOS_BY_CAMERA_PARTITION_KEY).eq(camera_id))
+        items = response.get("Items", [])
+        return _record(items[0]) if items else None
+
     def all(self) -> Iterator[VideoRecord]:
         """Every record (the local run and load run read a small emulator table whole)."""
         yield from _pages(self.table.scan, ConsistentRead=True)

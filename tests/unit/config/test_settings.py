@@ -12,9 +12,10 @@ DISPATCHER_ENV = {"VIDEO_BUCKET": "vb", "VIDEOS_TABLE": "videos", "CAMERAS_TABLE
                   "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:000000000000:alerts", "INFERENCE_FUNCTION_NAME": "inf"}
 
 
-def test_the_dispatcher_takes_its_defaults_and_the_deploy_time_cameras():
+def test_the_dispatcher_takes_its_defaults_and_no_camera_from_the_environment():
     settings = DispatcherSettings.from_env({**DISPATCHER_ENV, "CAMERA_IDS": "front, garden,"})
-    assert settings.camera_ids == ("front", "garden") and settings.retention_days == 30
+    # the cameras are the registry's (a scan of the cameras table): a leftover CAMERA_IDS is not read
+    assert not hasattr(settings, "camera_ids") and settings.retention_days == 30
     assert settings.sample_fps == 1.0 and settings.inference_urls is True and settings.fp_memory_table is None
     assert DispatcherSettings.from_env({**DISPATCHER_ENV, "INFERENCE_CLIP_URLS": "off"}).inference_urls is False
 
