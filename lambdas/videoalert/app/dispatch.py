@@ -200,6 +200,8 @@ def tick_camera(deps: Dependencies, camera: CameraConfig, now: datetime) -> list
 
 def run_camera(deps: Dependencies, camera: CameraConfig, now: datetime) -> list[ClipOutcome]:
     s = deps.settings
+    # Whatever time the tick or job names, the cursor never passes the clock: a future minute has no media yet.
+    now = min(utc(now), utc(deps.clock()))
     cursor = camera.cursor
     outcomes = []
     for window in due_windows(cursor, now, settle_seconds=s.settle_seconds, max_windows=s.max_windows_per_run,
