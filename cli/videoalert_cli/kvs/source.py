@@ -1,7 +1,6 @@
 """Video in: a file or camera URL read with PyAV, as H.264 AVCC frames (remuxed when possible, else re-encoded)."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -11,28 +10,13 @@ import av
 from av.video.frame import PictureType
 
 from ..errors import UserError
+from ..redaction import redact
 from .h264 import AvccNormalizer
 
 # PutMedia rejects a fragment longer than 10 s (ack error 4002), so a source whose keyframes are
 # further apart than this cannot be remuxed as it is.
 MAX_FRAGMENT_MS = 10_000
 LIVE_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://", "srt://")
-
-
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/\s@:'\"]*)(?::[^/\s@'\"]*)?@")
-_SECRET_PARAMS = re.compile(r"(?P<name>[?&](?:password|passwd|pass|pwd|token|secret|key|auth|signature)=)[^&\s'\"#]*",
-                            re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """Text naming a camera URL with its secrets replaced by ***: the password of user:password@ (or a lone token
-    before @), and password/token-like query parameters. Camera credentials are never printed or logged."""
-    def userinfo(match: re.Match[str]) -> str:
-        has_password = match.group(0)[len(match.group("scheme")) + len(match.group("user")):].startswith(":")
-        user = match.group("user")
-        return f"{match.group('scheme')}{user}:***@" if has_password and user else f"{match.group('scheme')}***@"
-
-    return _SECRET_PARAMS.sub(lambda m: f"{m.group('name')}***", _USERINFO.sub(userinfo, text))
 
 
 class SourceError(UserError):
