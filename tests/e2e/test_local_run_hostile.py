@@ -1,0 +1,36 @@
+"""Issue 30, case 5: the local run keeps going and tells the truth: an upload over 8 MB (sent in parts) is read back
+for the report, a long upload is finished by the schedule without --serve, and `--json` prints JSON only."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from videoalert.aws.s3 import ClipStore
+from videoalert_cli import local_env
+
+
+@pytest.fixture
+def served_s3(monkeypatch):
+    """S3 on the local run's moto server (the multipart behaviour is the server's)."""
+    for name, value in local_env.DUMMY_CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    with local_env.moto_server() as endpoint:
+        s3 = local_env.session().client("s3", endpoint_url=endpoint)
+        s3.create_bucket(Bucket="videoalert-videos-test")
+        s3.put_bucket_versioning(Bucket="videoalert-videos-test", VersioningConfiguration={"Status": "Enabled"})
+        yield s3
+
+
+def test_an_upload_sent_in_parts_is_copied_under_videos_with_a_checksum_its_readers_accept(served_s3, tmp_path):
+    # Given a 9 MB upload (boto3 sends files over 8 MB in parts: a composite checksum)
+    path = tmp_path / "big.mp4"
+    path.write_bytes(os.urandom(9 * 1024 * 1024))
+    served_s3.upload_file(str(path), "videoalert-videos-test", "uploads/cam1/big.mp4")
+    # When the dispatcher copies it under videos/
+    clips = ClipStore(served_s3, "videoalert-videos-test")
+    clips.copy_in("videoalert-videos-test", "uploads/cam1/big.mp4", "videos/cam1/2026/12/07/v.mp4", video_id="v",
+                  camera_id="cam1")
+    # Then reading the copy back (the report does; boto3 checks the checksum) gives the upload's bytes
+    body = served_s3.get_object(Bucket="videoalert-videos-test", Key="videos/cam1/2026/12/07/v.mp4")["Body"].read()
+    assert body == path.read_bytes()
