@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import logging
 import math
 import os
 import sys
@@ -139,6 +140,17 @@ def _import_handlers() -> tuple[Any, Any]:
     from videoalert_inference import handler as inference
 
     return dispatcher, inference
+
+
+def _handler_logs_to_stderr() -> None:
+    """The handlers' log lines go to stderr here: Powertools writes them to stdout, where Lambda collects them, but
+    the local run's stdout is its own output (the table, or one JSON document with --json)."""
+    loggers = [logging.getLogger(), *(found for found in logging.Logger.manager.loggerDict.values()
+                                      if isinstance(found, logging.Logger))]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if type(handler) is logging.StreamHandler and handler.stream in (sys.stdout, sys.__stdout__):
+                handler.setStream(sys.stderr)
 
 
 def _links_handler() -> Any:
@@ -352,6 +364,7 @@ class _LocalRun:
                 self.kvs_client.create_stream(StreamName=stream_name(camera_id), DataRetentionInHours=24)
             self.queue_url = _connect_upload_notifications(self.sess, endpoint, self.res.video_bucket)
             self.dispatcher, inference = _import_handlers()
+            _handler_logs_to_stderr()
             inference.reset_runtime()  # the model is loaded from model_dir on the first clip
             from videoalert.aws.inference import InProcessInferenceClient
             from videoalert.wiring import build_dependencies

@@ -34,3 +34,26 @@ def test_an_upload_sent_in_parts_is_copied_under_videos_with_a_checksum_its_read
     # Then reading the copy back (the report does; boto3 checks the checksum) gives the upload's bytes
     body = served_s3.get_object(Bucket="videoalert-videos-test", Key="videos/cam1/2026/12/07/v.mp4")["Body"].read()
     assert body == path.read_bytes()
+
+
+def test_run_local_json_prints_json_only_on_stdout(tiny_model_dir, tmp_path, capfd, monkeypatch):
+    # Given a good clip and a file that is no video (the handlers log a warning for it)
+    import json
+
+    from fixtures.media import cfr_times, encode_clip
+    from videoalert_cli import local_run
+    from videoalert_cli.main import main
+
+    monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
+    good, bad = tmp_path / "good.mp4", tmp_path / "bad.mp4"
+    good.write_bytes(encode_clip(cfr_times(3, 5)))
+    bad.write_bytes(os.urandom(4096))
+    # When the local run is asked for JSON
+    code = main(["run-local", str(good), str(bad), "--path", "upload", "--json", "--model-dir", str(tiny_model_dir),
+                 "--report-dir", str(tmp_path / "report"), "--no-progress"])
+    out, err = capfd.readouterr()
+    # Then stdout is one JSON document (the records of both), and the handlers' log lines went to stderr
+    assert code == 0, err[-2000:]
+    answer = json.loads(out)
+    assert sorted(r["status"] for r in answer["records"]) == ["DONE", "REJECTED"]
+    assert '"level":"WARNING"' in err
