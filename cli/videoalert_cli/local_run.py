@@ -33,6 +33,7 @@ DEFAULT_CLIPS = Path(os.environ.get("VIDEOALERT_SHARED_DATA", ROOT.parent / "sha
 DEFAULT_MODEL_DIR = ROOT / "models"
 PATHS = ("upload", "camera")
 SERVE_TICK_S = 10.0  # `run-local --serve` sends the scheduled event this often (EventBridge: every minute)
+FINISH_LIMIT_S = 900.0  # the run's schedule gives the records left open (a long upload's later windows) this long
 DECISION_ORDER = {"ALERT": 0, "COOLDOWN": 1, "SUPPRESSED": 2, "NO_ALERT": 3}
 # Events the dispatcher raised on (what Lambda would send to the dispatcher's failure queue after its retries).
 DEAD_LETTERS = Path(".local-run/dead-letters.jsonl")
@@ -383,6 +384,7 @@ class _LocalRun:
             try:
                 uploads = self._upload_path(upload_videos)
                 streamed, pushed, idle = self._camera_path(camera_videos, plan) if camera_videos else ({}, {}, 0)
+                self._finish_open_records()
             finally:
                 self.bar.close()
             result = self._collect(uploads, streamed, idle, load_labels([*upload_videos, *camera_videos]))
@@ -502,6 +504,27 @@ class _LocalRun:
                  f"({runs[0]:%H:%M}-{runs[-1]:%H:%M}Z) cut {cut} minute(s) with media and skipped {idle} idle "
                  f"minute(s) in {time.monotonic() - started:.1f} s")
         return streamed, pushed, idle
+
+    def _finish_open_records(self) -> None:
+        """Run the schedule until no record is open, as EventBridge's every-minute event would: an upload's event takes
+        its first windows (max_windows_per_run), the scheduled runs' recovery the rest, each due a second after the one
+        before it. Runs after the camera path, whose minutes the schedule cut already (a later tick finds them cut)."""
+        from videoalert.store.videos import VideoRecords
+
+        records = VideoRecords(self.sess.resource("dynamodb", endpoint_url=self.endpoint).Table(self.res.videos_table))
+        started, runs = time.monotonic(), 0
+        while any(r.due_at for r in records.all()):
+            if time.monotonic() - started > FINISH_LIMIT_S:
+                self.say(f"records still open after {FINISH_LIMIT_S:.0f} s of scheduled runs: the table shows "
+                         "them RECEIVED (with --serve the schedule goes on)")
+                return
+            answer = _handle(self.dispatcher, scheduled_event(self.clock()))
+            runs += 1
+            if not any(o.get("video_id") and o.get("status") != "IDLE" for o in answer.get("outcomes", [])):
+                time.sleep(1.0)  # nothing was due yet: the next window is due a second after the last
+        if runs:
+            self.say(f"schedule: {runs} scheduled run(s) finished the records left open (a long upload's later "
+                     f"windows) in {time.monotonic() - started:.1f} s")
 
     # --- results --------------------------------------------------------------------------------------
 

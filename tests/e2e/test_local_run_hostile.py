@@ -57,3 +57,18 @@ def test_run_local_json_prints_json_only_on_stdout(tiny_model_dir, tmp_path, cap
     answer = json.loads(out)
     assert sorted(r["status"] for r in answer["records"]) == ["DONE", "REJECTED"]
     assert '"level":"WARNING"' in err
+
+
+def test_run_local_finishes_every_window_of_a_long_upload_without_serve(tiny_model_dir, tmp_path, monkeypatch):
+    # Given an 8-minute upload (the upload's event takes windows 0-5: max_windows_per_run is 5)
+    from fixtures.media import cfr_times, encode_clip
+    from videoalert_cli import local_run
+
+    monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
+    long = tmp_path / "eight_minutes.mp4"
+    long.write_bytes(encode_clip(cfr_times(8 * 60, 1), size=(32, 32), gop=30))
+    # When the local run takes it by the upload path, without --serve
+    result = local_run.run_local([long], paths=("upload",), model_dir=tiny_model_dir, report_dir=None, quiet=True)
+    # Then the run's schedule finished the windows the event left: eight records, every one decided
+    windows = sorted((r for r in result.records if r.get("upload_key")), key=lambda r: float(r["clip_start_s"]))
+    assert len(windows) == 8 and [r["status"] for r in windows] == ["DONE"] * 8
