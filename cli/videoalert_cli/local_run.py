@@ -425,16 +425,14 @@ class _LocalRun:
 
     def _probe(self, videos: list[Path]) -> tuple[list[Path], dict[str, str]]:
         """(the videos that can be streamed, with their lengths known; the others with the reason)."""
-        import av
-
         readable, refused = [], self.not_pushed
         self.seconds: dict[Path, float] = {}
         for video in videos:
             try:
                 self.seconds[video] = clip_seconds(video)
                 readable.append(video)
-            except (av.FFmpegError, IndexError, OSError) as exc:
-                refused[video.name] = f"cannot read it as video: {exc}"
+            except Exception as exc:  # noqa: BLE001 - one unreadable file is that file's, never the run's
+                refused[video.name] = f"cannot read it as video: {type(exc).__name__}: {exc}"
                 self.say(f"camera path: {video.name} is not streamed ({refused[video.name]})")
         return readable, refused
 
@@ -474,9 +472,11 @@ class _LocalRun:
             try:
                 summary = push_source(str(video), stream=name, kvs_client=self.kvs_client, credentials=credentials,
                                       region=local_env.REGION, start_ms=round(start.timestamp() * 1000))
-            except UserError as exc:  # the source cannot be packed, or the stand-in refused it: say so, go on
-                self.not_pushed[video.name] = str(exc)
-                self.say(f"camera path: {video.name} is not streamed ({exc})")
+            except Exception as exc:  # noqa: BLE001 - the source cannot be packed, or the stand-in refused it: say so,
+                # go on with the other files (one bad file is that file's, never the run's)
+                why = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+                self.not_pushed[video.name] = why
+                self.say(f"camera path: {video.name} is not streamed ({why})")
                 continue
             finally:
                 self.bar.update(1)

@@ -72,3 +72,37 @@ def test_run_local_finishes_every_window_of_a_long_upload_without_serve(tiny_mod
     # Then the run's schedule finished the windows the event left: eight records, every one decided
     windows = sorted((r for r in result.records if r.get("upload_key")), key=lambda r: float(r["clip_start_s"]))
     assert len(windows) == 8 and [r["status"] for r in windows] == ["DONE"] * 8
+
+
+def test_run_local_keeps_going_and_both_paths_agree_on_damaged_files(tmp_path, monkeypatch):
+    # Given an MPEG-TS file damaged past its video (a stream appearing mid-file), a faststart MP4 cut short and an MKV
+    # whose timestamps go backwards, each with a "person" (red) in it
+    from fixtures.damaged_media import cut, faststart_mp4, person_clip, ts_with_stream_appearing
+    from fixtures.hostile_media import BLUE, RED, mkv_with_timestamps
+    from fixtures.onnx_models import write_tiny_model
+    from videoalert_cli import local_run
+
+    monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
+    files = {
+        "damaged.ts": ts_with_stream_appearing(person_clip("ts")),
+        "faststart_cut.mp4": cut(faststart_mp4(person_clip("mp4", seconds=6)), 0.6),
+        "backwards.mkv": mkv_with_timestamps([20_000 - 100 * i for i in range(100)],
+                                             colour_of=lambda i: RED if i >= 40 else BLUE),
+    }
+    videos = []
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+        videos.append(tmp_path / name)
+    # When the local run takes them by both paths
+    red_is_a_person = write_tiny_model(tmp_path / "red", redness=True, input_size=32)
+    result = local_run.run_local(videos, model_dir=red_is_a_person, report_dir=tmp_path / "report", quiet=True)
+    # Then it ran to its end, and the two readable files alert by both paths alike
+    for name in ("damaged.ts", "backwards.mkv"):
+        for path in ("upload", "camera"):
+            record = result.record_for(name, path)
+            assert (record["status"], record["decision"]) == ("DONE", "ALERT"), (name, path)
+    # and the file cut short is refused with its reason by both: REJECTED on upload, not streamed by the camera
+    refused = result.record_for("faststart_cut.mp4", "upload")
+    assert refused["status"] == "REJECTED" and refused["reason"] in ("CORRUPT_VIDEO", "NO_FRAMES")
+    assert "faststart_cut.mp4" in result.not_pushed and result.not_pushed["faststart_cut.mp4"]
+    assert not (tmp_path / "dead-letters.jsonl").exists()
