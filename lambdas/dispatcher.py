@@ -38,8 +38,12 @@ for _handler in logging.getLogger("videoalert").handlers:
 _dependencies: dispatch.Dependencies | None = None
 
 MS_METRICS = {"DecodeMs", "InferenceMs"}
-# Powertools' single_metric does not honour POWERTOOLS_METRICS_DISABLED (the local run sets it).
-PER_CAMERA_METRICS = os.environ.get("POWERTOOLS_METRICS_DISABLED", "false").lower() != "true"
+
+
+def per_camera_metrics() -> bool:
+    """Powertools' single_metric does not honour POWERTOOLS_METRICS_DISABLED (the local run sets it): read when the
+    metrics are recorded, not at import, since the local run may set it after the module was imported."""
+    return os.environ.get("POWERTOOLS_METRICS_DISABLED", "false").lower() != "true"
 
 
 def dependencies() -> dispatch.Dependencies:
@@ -54,7 +58,7 @@ def record_metrics(outcomes: list[dispatch.ClipOutcome]) -> None:
         for name, value in outcome.metrics.items():
             unit = MetricUnit.Milliseconds if name in MS_METRICS else MetricUnit.Count
             metrics.add_metric(name=name, unit=unit, value=value)
-        if PER_CAMERA_METRICS and outcome.camera_id and outcome.metrics.get("ClipsReceived"):
+        if per_camera_metrics() and outcome.camera_id and outcome.metrics.get("ClipsReceived"):
             # Per-camera series feed the offline and alert-rate alarms.
             with_camera = {k: v for k, v in outcome.metrics.items() if k in ("ClipsReceived", "Alerts")}
             for name, value in with_camera.items():
