@@ -110,9 +110,8 @@ FILES: dict[str, tuple[str, int | None]] = {  # file -> (documented outcome, ale
     "name with spaces ü.mp4": ("DONE ALERT", 1),
     # issue 30: damaged containers of each format (a person in each from 1 s), decoder errors, a packet flood
     # (8 bit flips past the first fifth of the file; cut at half its bytes): what decodes is scored, else REJECTED.
-    # What 8 flips leave decodable can differ from run to run (FFmpeg's concealment of damaged frames, PyAV's
-    # reading past its stream table on a damaged file), so a flipped file is held to its class: never FAILED, never
-    # open, at most one alert.
+    # What 8 flips leave decodable was seen to differ between processes on identical bytes (decoding damaged input is
+    # not deterministic here), so a flipped file is held to its class: never FAILED, never open, at most one alert.
     **{f"bit_flips_{fmt}.{fmt}": ("DONE or REJECTED (what decodes is scored; never FAILED)", None)
        for fmt in FORMATS},
     "cut_half_mp4.mp4": ("REJECTED CORRUPT_VIDEO (its index is at the end)", 0),
