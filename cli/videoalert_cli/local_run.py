@@ -154,6 +154,14 @@ def _handler_logs_to_stderr() -> None:
                 handler.setStream(sys.stderr)
 
 
+def call_handler(handler: Callable[[Any, Any], dict[str, Any]], event: Any) -> dict[str, Any]:
+    """A Lambda handler called in process, whatever it prints going to stderr: Powertools prints EMF metric lines
+    (Lambda sends a function's stdout to CloudWatch), and with metrics disabled it still prints a metric's 100 values
+    once they pile up, where the local run's stdout is its own output."""
+    with contextlib.redirect_stdout(sys.stderr):
+        return handler(event, LocalContext())
+
+
 def _links_handler() -> Any:
     if str(ROOT / "lambdas") not in sys.path:
         sys.path.insert(0, str(ROOT / "lambdas"))
@@ -236,7 +244,7 @@ def _handle(dispatcher: Any, event: Any) -> dict[str, Any]:
     DEAD_LETTERS (as Lambda's failure queue would keep it) and the loop goes on (answer {}): one bad event never
     stops the run or loses its state. Replaying the file's events is safe: the dispatcher is idempotent."""
     try:
-        answer: dict[str, Any] = dispatcher.handler(event, LocalContext())
+        answer: dict[str, Any] = call_handler(dispatcher.handler, event)
         return answer
     except Exception as exc:  # noqa: BLE001 - any failure: set the event aside, as Lambda's failure queue would
         DEAD_LETTERS.parent.mkdir(parents=True, exist_ok=True)
@@ -493,7 +501,7 @@ class _LocalRun:
         self.bar.set_description("camera path: schedule")
         idle, cut, started = 0, 0, time.monotonic()
         for at in runs:
-            answer = self.dispatcher.handler(scheduled_event(at), LocalContext())
+            answer = call_handler(self.dispatcher.handler, scheduled_event(at))
             for outcome in answer.get("outcomes", []):
                 if outcome.get("status") == "IDLE":
                     idle += 1

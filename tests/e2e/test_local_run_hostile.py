@@ -48,9 +48,17 @@ def test_run_local_json_prints_json_only_on_stdout(tiny_model_dir, tmp_path, cap
     good, bad = tmp_path / "good.mp4", tmp_path / "bad.mp4"
     good.write_bytes(encode_clip(cfr_times(3, 5)))
     bad.write_bytes(os.urandom(4096))
+    # and a dispatcher whose metrics have piled up (disabled, Powertools keeps them; at 100 values it prints them)
+    import dispatcher
+
+    for _ in range(99):
+        dispatcher.metrics.add_metric(name="ClipsReceived", unit="Count", value=1)
     # When the local run is asked for JSON
-    code = main(["run-local", str(good), str(bad), "--path", "upload", "--json", "--model-dir", str(tiny_model_dir),
-                 "--report-dir", str(tmp_path / "report"), "--no-progress"])
+    try:
+        code = main(["run-local", str(good), str(bad), "--path", "upload", "--json", "--model-dir",
+                     str(tiny_model_dir), "--report-dir", str(tmp_path / "report"), "--no-progress"])
+    finally:
+        dispatcher.metrics.clear_metrics()
     out, err = capfd.readouterr()
     # Then stdout is one JSON document (the records of both), and the handlers' log lines went to stderr
     assert code == 0, err[-2000:]
