@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -13,7 +14,14 @@ from aws_lambda_powertools.metrics import MetricUnit, single_metric
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videoalert.app import dispatch, fanout
-from videoalert.app.commands import MalformedEvent, Redrive, ScheduledRun, UploadedObject, parse_event
+from videoalert.app.commands import (
+    MalformedEvent,
+    Redrive,
+    ScheduledRun,
+    UploadedObject,
+    parse_event,
+    refuse_future_ticks,
+)
 from videoalert.app.log_context import ClipContextFilter
 from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.domain.ids import NotAnUploadKey
@@ -30,8 +38,12 @@ for _handler in logging.getLogger("videoalert").handlers:
 _dependencies: dispatch.Dependencies | None = None
 
 MS_METRICS = {"DecodeMs", "InferenceMs"}
-# Powertools' single_metric does not honour POWERTOOLS_METRICS_DISABLED (the local run sets it).
-PER_CAMERA_METRICS = os.environ.get("POWERTOOLS_METRICS_DISABLED", "false").lower() != "true"
+
+
+def per_camera_metrics() -> bool:
+    """Powertools' single_metric does not honour POWERTOOLS_METRICS_DISABLED (the local run sets it): read when the
+    metrics are recorded, not at import, since the local run may set it after the module was imported."""
+    return os.environ.get("POWERTOOLS_METRICS_DISABLED", "false").lower() != "true"
 
 
 def dependencies() -> dispatch.Dependencies:
@@ -46,7 +58,7 @@ def record_metrics(outcomes: list[dispatch.ClipOutcome]) -> None:
         for name, value in outcome.metrics.items():
             unit = MetricUnit.Milliseconds if name in MS_METRICS else MetricUnit.Count
             metrics.add_metric(name=name, unit=unit, value=value)
-        if PER_CAMERA_METRICS and outcome.camera_id and outcome.metrics.get("ClipsReceived"):
+        if per_camera_metrics() and outcome.camera_id and outcome.metrics.get("ClipsReceived"):
             # Per-camera series feed the offline and alert-rate alarms.
             with_camera = {k: v for k, v in outcome.metrics.items() if k in ("ClipsReceived", "Alerts")}
             for name, value in with_camera.items():
@@ -61,12 +73,13 @@ def record_metrics(outcomes: list[dispatch.ClipOutcome]) -> None:
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         commands = parse_event(event)
+        deps = dependencies()
+        refuse_future_ticks(commands, now=deps.clock(), ahead=timedelta(seconds=deps.settings.max_tick_ahead_seconds))
     except MalformedEvent as exc:
         # Retrying cannot fix a malformed event: log it whole (nothing lost) and drop it.
         logger.error("malformed event dropped", extra={"reason": str(exc), "event": event})
         metrics.add_metric(name="MalformedEvents", unit=MetricUnit.Count, value=1)
         return {"ok": False, "error": {"code": "MALFORMED_EVENT", "message": str(exc)}}
-    deps = dependencies()
     outcomes: list[dispatch.ClipOutcome] = []
     try:
         for command in commands:

@@ -36,6 +36,12 @@ HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Con
                                       "form-action 'self'; frame-ancestors 'none'"}
 REFUSALS = {"EXPIRED": "This link has expired.", "REPLAYED": "This link was used already.",
             "WRONG_SUBJECT": "This link is for another clip.", "WRONG_ACTION": "This link cannot do that."}
+# A label form has v, t and the review page's c, r: a body with more fields is no form of ours.
+MAX_FORM_FIELDS = 8
+
+
+class MalformedRequest(ValueError):
+    """A request no page of ours sends (a body that is not a UTF-8 form of a few fields): answered 400."""
 
 
 def deps() -> LinkDependencies:
@@ -52,12 +58,29 @@ def html(body: str, status: int = 200) -> Response[str]:
 
 def refused(exc: TokenRefused) -> Response[str]:
     metrics.add_metric(name="LinksRefused", unit=MetricUnit.Count, value=1)
-    status = 409 if exc.reason == "REPLAYED" else 403
+    status = {"REPLAYED": 409, "MALFORMED": 400}.get(exc.reason, 403)
     return html(message_page("Link not accepted", REFUSALS.get(exc.reason, "This link is not valid.")), status)
 
 
 def _query(name: str) -> str:
     return (app.current_event.query_string_parameters or {}).get(name, "")
+
+
+def _form() -> dict[str, str]:
+    """The POSTed form's fields (the first value of each); MalformedRequest for a body that is not a UTF-8 form of at
+    most MAX_FORM_FIELDS fields."""
+    try:
+        body = app.current_event.decoded_body or ""
+        fields = parse_qs(body, max_num_fields=MAX_FORM_FIELDS, errors="strict")
+    except ValueError as exc:  # UnicodeDecodeError and a bad base64 body are ValueErrors too
+        raise MalformedRequest(f"not a form: {type(exc).__name__}") from None
+    return {k: v[0] for k, v in fields.items()}
+
+
+def malformed(exc: MalformedRequest) -> Response[str]:
+    logger.warning("malformed request", extra={"reason": str(exc)})
+    metrics.add_metric(name="LinksRefused", unit=MetricUnit.Count, value=1)
+    return html(message_page("Bad request", "This is not a request the link pages send."), 400)
 
 
 @app.get("/label")
@@ -72,7 +95,10 @@ def confirm() -> Response[str]:
 
 @app.post("/label")
 def label() -> Response[str]:
-    form = {k: v[0] for k, v in parse_qs(app.current_event.decoded_body or "", max_num_fields=8).items()}
+    try:
+        form = _form()
+    except MalformedRequest as exc:
+        return malformed(exc)
     video_id, token = form.get("v", ""), form.get("t", "")
     try:
         result = label_by_link(video_id, token, deps(), now=datetime.now(UTC))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import logging
 import math
 import os
 import sys
@@ -32,6 +33,7 @@ DEFAULT_CLIPS = Path(os.environ.get("VIDEOALERT_SHARED_DATA", ROOT.parent / "sha
 DEFAULT_MODEL_DIR = ROOT / "models"
 PATHS = ("upload", "camera")
 SERVE_TICK_S = 10.0  # `run-local --serve` sends the scheduled event this often (EventBridge: every minute)
+FINISH_LIMIT_S = 900.0  # the run's schedule gives the records left open (a long upload's later windows) this long
 DECISION_ORDER = {"ALERT": 0, "COOLDOWN": 1, "SUPPRESSED": 2, "NO_ALERT": 3}
 # Events the dispatcher raised on (what Lambda would send to the dispatcher's failure queue after its retries).
 DEAD_LETTERS = Path(".local-run/dead-letters.jsonl")
@@ -141,6 +143,25 @@ def _import_handlers() -> tuple[Any, Any]:
     return dispatcher, inference
 
 
+def _handler_logs_to_stderr() -> None:
+    """The handlers' log lines go to stderr here: Powertools writes them to stdout, where Lambda collects them, but
+    the local run's stdout is its own output (the table, or one JSON document with --json)."""
+    loggers = [logging.getLogger(), *(found for found in logging.Logger.manager.loggerDict.values()
+                                      if isinstance(found, logging.Logger))]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if type(handler) is logging.StreamHandler and handler.stream in (sys.stdout, sys.__stdout__):
+                handler.setStream(sys.stderr)
+
+
+def call_handler(handler: Callable[[Any, Any], dict[str, Any]], event: Any) -> dict[str, Any]:
+    """A Lambda handler called in process, whatever it prints going to stderr: Powertools prints EMF metric lines
+    (Lambda sends a function's stdout to CloudWatch), and with metrics disabled it still prints a metric's 100 values
+    once they pile up, where the local run's stdout is its own output."""
+    with contextlib.redirect_stdout(sys.stderr):
+        return handler(event, LocalContext())
+
+
 def _links_handler() -> Any:
     if str(ROOT / "lambdas") not in sys.path:
         sys.path.insert(0, str(ROOT / "lambdas"))
@@ -223,7 +244,7 @@ def _handle(dispatcher: Any, event: Any) -> dict[str, Any]:
     DEAD_LETTERS (as Lambda's failure queue would keep it) and the loop goes on (answer {}): one bad event never
     stops the run or loses its state. Replaying the file's events is safe: the dispatcher is idempotent."""
     try:
-        answer: dict[str, Any] = dispatcher.handler(event, LocalContext())
+        answer: dict[str, Any] = call_handler(dispatcher.handler, event)
         return answer
     except Exception as exc:  # noqa: BLE001 - any failure: set the event aside, as Lambda's failure queue would
         DEAD_LETTERS.parent.mkdir(parents=True, exist_ok=True)
@@ -364,6 +385,7 @@ class _LocalRun:
                                         kvs_endpoint_url=kvs.url), [self.camera])
             self.queue_url = _connect_upload_notifications(self.sess, endpoint, self.res.video_bucket)
             self.dispatcher, inference = _import_handlers()
+            _handler_logs_to_stderr()
             inference.reset_runtime()  # the model is loaded from model_dir on the first clip
             from videoalert.aws.inference import InProcessInferenceClient
             from videoalert.wiring import build_dependencies
@@ -382,6 +404,7 @@ class _LocalRun:
             try:
                 uploads = self._upload_path(upload_videos)
                 streamed, pushed, idle = self._camera_path(camera_videos, plan) if camera_videos else ({}, {}, 0)
+                self._finish_open_records()
             finally:
                 self.bar.close()
             result = self._collect(uploads, streamed, idle, load_labels([*upload_videos, *camera_videos]))
@@ -422,16 +445,14 @@ class _LocalRun:
 
     def _probe(self, videos: list[Path]) -> tuple[list[Path], dict[str, str]]:
         """(the videos that can be streamed, with their lengths known; the others with the reason)."""
-        import av
-
         readable, refused = [], self.not_pushed
         self.seconds: dict[Path, float] = {}
         for video in videos:
             try:
                 self.seconds[video] = clip_seconds(video)
                 readable.append(video)
-            except (av.FFmpegError, IndexError, OSError) as exc:
-                refused[video.name] = f"cannot read it as video: {exc}"
+            except Exception as exc:  # noqa: BLE001 - one unreadable file is that file's, never the run's
+                refused[video.name] = f"cannot read it as video: {type(exc).__name__}: {exc}"
                 self.say(f"camera path: {video.name} is not streamed ({refused[video.name]})")
         return readable, refused
 
@@ -471,9 +492,11 @@ class _LocalRun:
             try:
                 summary = push_source(str(video), stream=name, kvs_client=self.kvs_client, credentials=credentials,
                                       region=local_env.REGION, start_ms=round(start.timestamp() * 1000))
-            except UserError as exc:  # the source cannot be packed, or the stand-in refused it: say so, go on
-                self.not_pushed[video.name] = str(exc)
-                self.say(f"camera path: {video.name} is not streamed ({exc})")
+            except Exception as exc:  # noqa: BLE001 - the source cannot be packed, or the stand-in refused it: say so,
+                # go on with the other files (one bad file is that file's, never the run's)
+                why = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
+                self.not_pushed[video.name] = why
+                self.say(f"camera path: {video.name} is not streamed ({why})")
                 continue
             finally:
                 self.bar.update(1)
@@ -490,7 +513,7 @@ class _LocalRun:
         self.bar.set_description("camera path: schedule")
         idle, cut, started = 0, 0, time.monotonic()
         for at in runs:
-            answer = self.dispatcher.handler(scheduled_event(at), LocalContext())
+            answer = call_handler(self.dispatcher.handler, scheduled_event(at))
             for outcome in answer.get("outcomes", []):
                 if outcome.get("status") == "IDLE":
                     idle += 1
@@ -501,6 +524,27 @@ class _LocalRun:
                  f"({runs[0]:%H:%M}-{runs[-1]:%H:%M}Z) cut {cut} minute(s) with media and skipped {idle} idle "
                  f"minute(s) in {time.monotonic() - started:.1f} s")
         return streamed, pushed, idle
+
+    def _finish_open_records(self) -> None:
+        """Run the schedule until no record is open, as EventBridge's every-minute event would: an upload's event takes
+        its first windows (max_windows_per_run), the scheduled runs' recovery the rest, each due a second after the one
+        before it. Runs after the camera path, whose minutes the schedule cut already (a later tick finds them cut)."""
+        from videoalert.store.videos import VideoRecords
+
+        records = VideoRecords(self.sess.resource("dynamodb", endpoint_url=self.endpoint).Table(self.res.videos_table))
+        started, runs = time.monotonic(), 0
+        while any(r.due_at for r in records.all()):
+            if time.monotonic() - started > FINISH_LIMIT_S:
+                self.say(f"records still open after {FINISH_LIMIT_S:.0f} s of scheduled runs: the table shows "
+                         "them RECEIVED (with --serve the schedule goes on)")
+                return
+            answer = _handle(self.dispatcher, scheduled_event(self.clock()))
+            runs += 1
+            if not any(o.get("video_id") and o.get("status") != "IDLE" for o in answer.get("outcomes", [])):
+                time.sleep(1.0)  # nothing was due yet: the next window is due a second after the last
+        if runs:
+            self.say(f"schedule: {runs} scheduled run(s) finished the records left open (a long upload's later "
+                     f"windows) in {time.monotonic() - started:.1f} s")
 
     # --- results --------------------------------------------------------------------------------------
 

@@ -12,6 +12,7 @@ import sys
 from typing import Any, NoReturn
 
 from .errors import EXIT_BROKEN_PIPE, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, CliError, UsageError
+from .redaction import redact
 
 # (command, module in videoalert_cli.commands), in the order `videoalert --help` and README.md list them.
 COMMANDS: tuple[tuple[str, str], ...] = (
@@ -122,10 +123,20 @@ def describe(exc: BaseException) -> str:
 
 def _say(prog: str, message: str) -> None:
     try:
-        print(f"{prog}: error: {' '.join(message.split())}", file=sys.stderr)
+        print(f"{prog}: error: {' '.join(redact(message).split())}", file=sys.stderr)
         sys.stderr.flush()
     except (BrokenPipeError, ValueError):
         pass
+
+
+def _traceback() -> None:
+    """--debug: the traceback of the error being handled, with camera URL secrets replaced (FFmpeg's messages and
+    the frames' arguments repeat the URL)."""
+    import contextlib
+    import traceback
+
+    with contextlib.suppress(BrokenPipeError, ValueError):
+        print(redact(traceback.format_exc()), end="", file=sys.stderr)
 
 
 def _silence_stdout() -> None:
@@ -165,16 +176,12 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except CliError as exc:
         if debug:
-            import traceback
-
-            traceback.print_exc()
+            _traceback()
         _say(prog, str(exc))
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - a CLI reports any failure as one line; --debug shows the rest
         if debug:
-            import traceback
-
-            traceback.print_exc()
+            _traceback()
         _say(prog, describe(exc) + ("" if debug else " (run with --debug for the traceback)"))
         return EXIT_FAILURE
 

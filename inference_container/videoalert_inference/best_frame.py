@@ -14,7 +14,7 @@ import numpy as np
 
 from videoalert_contract.zones import Polygon, region_counts
 
-from .frames import FrameSampler, VideoSource, WorkLimits
+from .frames import FrameSampler, VideoSource, WorkBudget
 from .scoring import FrameScore
 
 MAX_WIDTH = 640
@@ -29,9 +29,10 @@ def best_entry(frames: Sequence[FrameScore], zones: Sequence[Polygon], masks: Se
     return max(counting, key=lambda f: f.score, default=None)
 
 
-def decode_frame_at(parts: Sequence[VideoSource], t: float, limits: WorkLimits | None = None) -> np.ndarray | None:
-    """The full-resolution RGB frame the scorer sampled at t seconds: the same sampler, the same time line."""
-    sampler = FrameSampler(1.0, 1, start_s=max(0.0, t - _TIME_TOLERANCE_S), limits=limits)
+def decode_frame_at(parts: Sequence[VideoSource], t: float, budget: WorkBudget | None = None) -> np.ndarray | None:
+    """The full-resolution RGB frame the scorer sampled at t seconds: the same sampler, the same time line, charged to
+    the request's budget (the scoring pass's: a second pass over the file gets no fresh limits)."""
+    sampler = FrameSampler(1.0, 1, start_s=max(0.0, t - _TIME_TOLERANCE_S), budget=budget)
     for part in parts:
         for frame in sampler.sample(part):
             return frame.full if frame.full is not None else frame.image
@@ -69,10 +70,10 @@ def encode_jpeg(image_rgb: np.ndarray, max_width: int = MAX_WIDTH) -> bytes:
     return b"".join(bytes(p) for p in packets)
 
 
-def best_frame_jpeg(parts: Sequence[VideoSource], entry: FrameScore, limits: WorkLimits | None = None) -> bytes | None:
+def best_frame_jpeg(parts: Sequence[VideoSource], entry: FrameScore, budget: WorkBudget | None = None) -> bytes | None:
     """The JPEG of this entry's frame with its region outlined (a whole-frame entry: no outline); None if the frame
-    no longer decodes."""
-    image = decode_frame_at(parts, entry.t, limits)
+    no longer decodes. Raises BadInputError when the request's budget runs out."""
+    image = decode_frame_at(parts, entry.t, budget)
     if image is None:
         return None
     if entry.box is not None:

@@ -1,10 +1,14 @@
 """Frame sampling with PyAV: frames on a fixed grid of presentation times, decoding as little of the clip as possible.
 
-Work limits hold whatever the file says: each decoded frame's size (FFmpeg refuses to allocate a larger one, and a
-frame that grows past the limit mid-stream ends the clip TOO_LARGE), the frames decoded and the decode time of a
-request (counted as decoding goes, across decoder threads: OVER_LIMIT). Timestamps that cannot place frames in time
-(shared, going backwards, jumping more than a minute, negative, missing) are not trusted: the part is sampled by
-position (frame n is at n / fps) instead, so such a clip is scored whole or refused, never half.
+Work limits hold whatever the file says, for the whole request (one WorkBudget, every pass over the file: the
+scoring pass, the by-position pass, the best-frame pass): each decoded frame's size (FFmpeg refuses to allocate a
+larger one, in the probe of the file's opening too, and a frame that grows past the limit mid-stream ends the clip
+TOO_LARGE), the packets demuxed, the frames and pixels decoded and the decode time (counted as it goes, across
+decoder threads: OVER_LIMIT). Any error of the demuxer or decoder on the file (FFmpeg's, or PyAV's own on a damaged
+file) is the file's: a damaged tail or packet ends or skips it, a file with nothing readable is CORRUPT_VIDEO.
+Timestamps that cannot place frames in time (shared, going backwards, jumping more than a minute, negative, missing)
+are not trusted: the part is sampled by position (frame n is at n / fps) instead, so such a clip is scored whole or
+refused, never half.
 """
 from __future__ import annotations
 
@@ -40,6 +44,13 @@ DEFAULT_MAX_PIXELS = 3840 * 2160
 DEFAULT_MAX_FRAMES_DECODED = 7200
 # Half the inference function's 120 s timeout: the model and the download need the rest.
 DEFAULT_MAX_DECODE_S = 60.0
+# Packets demuxed per request, over every pass: a 60-minute upload at 120 fps is 432,000 (about 1.5 s of CPU and
+# 60 MB); a file of tiny packets (a packet flood) stops here instead of costing its whole size.
+DEFAULT_MAX_PACKETS = 500_000
+# Pixels decoded per request: a minute of 1080p at 120 fps (the frame limit alone would allow 7,200 4K frames).
+DEFAULT_MAX_PIXELS_DECODED = 7200 * 1920 * 1080
+# The budget is charged for demuxed packets in batches of this many (one lock per batch, not per packet).
+PACKET_BATCH = 256
 # A frame this close before a grid time still counts as on time (timestamps are rounded by the muxer).
 TIME_TOLERANCE_S = 1e-3
 # Timestamps that leave a longer gap between two frames do not place frames in time (a camera's minute has none).
@@ -68,24 +79,41 @@ class WorkLimits:
     max_pixels: int = DEFAULT_MAX_PIXELS  # per decoded frame
     max_frames_decoded: int = DEFAULT_MAX_FRAMES_DECODED
     max_decode_s: float = DEFAULT_MAX_DECODE_S  # decoder time, summed over decoder threads
+    max_packets: int = DEFAULT_MAX_PACKETS  # packets demuxed
+    max_pixels_decoded: int = DEFAULT_MAX_PIXELS_DECODED  # summed over decoded frames
 
 
-class _Budget:
-    """The work done so far for one request, shared by its decoder threads; raises BadInputError past a limit."""
+class WorkBudget:
+    """The work done so far for one request, shared by its decoder threads and by every pass over its file (scoring,
+    sampling by position, the best frame); raises BadInputError past a limit."""
 
-    def __init__(self, limits: WorkLimits):
-        self.limits = limits
+    def __init__(self, limits: WorkLimits | None = None):
+        self.limits = limits or WorkLimits()
         self._lock = threading.Lock()
-        self._frames = 0
-        self._seconds = 0.0
+        self.packets = 0
+        self.frames = 0
+        self.pixels = 0
+        self.seconds = 0.0
 
-    def charge(self, frames: int, seconds: float) -> None:
+    def charge_packets(self, packets: int) -> None:
         with self._lock:
-            self._frames += frames
-            self._seconds += seconds
-            decoded, spent = self._frames, self._seconds
+            self.packets += packets
+            demuxed = self.packets
+        if demuxed > self.limits.max_packets:
+            raise BadInputError(OVER_LIMIT, f"reading it needs more than {self.limits.max_packets} packets demuxed "
+                                            "(the limit per clip)")
+
+    def charge(self, frames: int, seconds: float, pixels: int = 0) -> None:
+        with self._lock:
+            self.frames += frames
+            self.seconds += seconds
+            self.pixels += pixels
+            decoded, spent, area = self.frames, self.seconds, self.pixels
         if decoded > self.limits.max_frames_decoded:
             raise BadInputError(OVER_LIMIT, f"scoring it needs more than {self.limits.max_frames_decoded} frames "
+                                            "decoded (the limit per clip)")
+        if area > self.limits.max_pixels_decoded:
+            raise BadInputError(OVER_LIMIT, f"scoring it needs more than {self.limits.max_pixels_decoded} pixels "
                                             "decoded (the limit per clip)")
         if spent > self.limits.max_decode_s:
             raise BadInputError(OVER_LIMIT, f"decoding took more than {self.limits.max_decode_s:g} s (the limit per "
@@ -214,7 +242,7 @@ class FrameSampler:
     def __init__(self, sample_fps: float, max_frames: int, *, resize_to: int | None = None,
                  keep_full: bool = False, limits: WorkLimits | None = None, decoder_threads: int = 1,
                  decoder_workers: int = 1, tile_grid: TileGrid | None = None, start_s: float = 0.0,
-                 end_s: float | None = None, min_frames: int = 0):
+                 end_s: float | None = None, min_frames: int = 0, budget: WorkBudget | None = None):
         if sample_fps <= 0 or max_frames < 1 or min_frames < 0:
             raise ValueError("sample_fps must be > 0, max_frames >= 1 and min_frames >= 0")
         if start_s < 0 or (end_s is not None and end_s <= start_s):
@@ -228,8 +256,9 @@ class FrameSampler:
         if tile_grid is not None and not resize_to:
             raise ValueError("tiles need resize_to (the model's input size)")
         self.tile_grid = tile_grid
-        self.limits = limits or WorkLimits()
-        self._budget = _Budget(self.limits)
+        # The request's budget when given (every pass over one request's file shares it), else this sampler's own.
+        self.budget = budget or WorkBudget(limits)
+        self.limits = self.budget.limits
         self.decoder_threads = decoder_threads
         # GOPs that start from a reset decoder are independent: with workers > 1 each is decoded by its own
         # decoder on its own thread (PyAV releases the GIL while decoding). Frames decoded ahead wait in memory:
@@ -263,7 +292,7 @@ class FrameSampler:
         if self.done:
             return
         started = time.perf_counter()
-        container = _open_container(source)
+        container = _open_container(source, self.limits.max_pixels)
         try:
             stream = _video_stream(container, self.limits.max_pixels)
             part = self._read_part(container, stream)
@@ -304,26 +333,24 @@ class FrameSampler:
         packets: list[Packet] = []
         all_pts: list[int | None] = []
         stopped_early, start_pts = False, None
-        try:
-            for packet in container.demux(stream):
-                if packet.size == 0:
-                    continue
-                all_pts.append(packet.pts)
-                if stopped_early:
-                    continue
-                if packet.pts is not None and start_pts is None:
-                    start_pts = packet.pts
-                # Beyond the last grid time we could still use: stop keeping packets at the next keyframe (later
-                # packets cannot be needed to decode earlier frames).
-                if (packet.is_keyframe and packet.pts is not None and start_pts is not None and packets
-                        and self._offset + float((packet.pts - start_pts) * tb) > horizon):
-                    stopped_early = True
-                    continue
-                packets.append(packet)
-        except av.error.FFmpegError as exc:
+        demuxed = _Demuxed(container, stream, self.budget)
+        for packet in demuxed:
+            all_pts.append(packet.pts)
+            if stopped_early:
+                continue
+            if packet.pts is not None and start_pts is None:
+                start_pts = packet.pts
+            # Beyond the last grid time we could still use: stop keeping packets at the next keyframe (later
+            # packets cannot be needed to decode earlier frames).
+            if (packet.is_keyframe and packet.pts is not None and start_pts is not None and packets
+                    and self._offset + float((packet.pts - start_pts) * tb) > horizon):
+                stopped_early = True
+                continue
+            packets.append(packet)
+        if demuxed.error is not None:
             # Truncated or damaged after some point: score what precedes it.
             if not packets:
-                raise BadInputError(CORRUPT_VIDEO, f"the video track is unreadable: {exc}") from None
+                raise BadInputError(CORRUPT_VIDEO, f"the video track is unreadable: {demuxed.error}")
             self.stats.decode_errors += 1
             self.stats.truncated = True
         self.stats.packets += len(packets)
@@ -403,7 +430,7 @@ class FrameSampler:
         A segment's frames are handed over one by one as its decoder gives them out, so the model can score
         the first GOP while the later ones are still decoding; they come out in time order all the same.
         """
-        extra = [_open_container(source) for _ in range(workers - 1)]
+        extra = [_open_container(source, self.limits.max_pixels) for _ in range(workers - 1)]
         decoders: queue.SimpleQueue[CodecContext] = queue.SimpleQueue()
         decoders.put(stream.codec_context)
         for container in extra:
@@ -472,7 +499,7 @@ class FrameSampler:
 
     def _sample_by_position(self, source: VideoSource, part: _Part) -> Iterator[SampledFrame]:
         """A part whose timestamps cannot be trusted: every frame decoded in order, frame n at n / fps."""
-        container = _open_container(source)
+        container = _open_container(source, self.limits.max_pixels)
         try:
             stream = container.streams.video[0]
             self._configure(stream)
@@ -494,11 +521,9 @@ class FrameSampler:
 
     def _packets_then_drain(self, container: Container, stream: Stream) -> Iterator[Packet | None]:
         """The stream's packets in decode order, then None (drain the decoder); a damaged tail ends them early."""
-        try:
-            for packet in container.demux(stream):
-                if packet.size:
-                    yield packet
-        except av.error.FFmpegError:
+        demuxed = _Demuxed(container, stream, self.budget)
+        yield from demuxed
+        if demuxed.error is not None:
             self.stats.decode_errors += 1
             self.stats.truncated = True
         yield None
@@ -520,21 +545,22 @@ class FrameSampler:
             stats.packets_sent += 1
         try:
             frames: list[Frame] = list(cc.decode(packet))
-        except av.error.FFmpegError:
+        except Exception as exc:  # noqa: BLE001 - FFmpeg's errors and PyAV's own on damaged input are the file's
+            _raise_if_out_of_memory(exc)
             elapsed = time.perf_counter() - started
             stats.decode_s += elapsed
-            self._budget.charge(0, elapsed)
+            self.budget.charge(0, elapsed)
             # The decoder refused a frame over the pixel limit (its size is already in the context)
-            self._budget.check_size(cc.width, cc.height)
+            self.budget.check_size(cc.width, cc.height)
             # else a damaged packet: the decoder resynchronises at the next keyframe
             stats.decode_errors += 1
             return []
         for frame in frames:
-            self._budget.check_size(frame.width, frame.height)
+            self.budget.check_size(frame.width, frame.height)
         elapsed = time.perf_counter() - started
         stats.decode_s += elapsed
         stats.frames_decoded += len(frames)
-        self._budget.charge(len(frames), elapsed)
+        self.budget.charge(len(frames), elapsed, sum(frame.width * frame.height for frame in frames))
         return frames
 
     def _to_sample(self, t: float, frame: Frame, stats: DecodeStats, reformatter: VideoReformatter | None = None,
@@ -594,7 +620,44 @@ def _decode_plan(packets: list[Packet], chosen_pts: set[int]) -> Plan:
     return plan
 
 
-def _open_container(source: VideoSource) -> Container:
+def _raise_if_out_of_memory(exc: Exception) -> None:
+    """Python's own MemoryError is the process's trouble, raised on; FFmpeg's ENOMEM (av.error.MemoryError, an
+    FFmpegError) is a damaged file asking for an absurd allocation, which FFmpeg refused."""
+    if isinstance(exc, MemoryError) and not isinstance(exc, av.error.FFmpegError):
+        raise exc
+
+
+class _Demuxed:
+    """The stream's packets (empty ones dropped), each charged to the budget. An error of the demuxer ends them and is
+    kept in `error`: FFmpeg's on a damaged file, or PyAV's own (an IndexError when a stream appears mid-file, as
+    damaged MPEG-TS does); a limit passed raises BadInputError from here, never caught as damage."""
+
+    def __init__(self, container: Container, stream: Stream, budget: WorkBudget):
+        self._packets = container.demux(stream)
+        self._budget = budget
+        self.error: BaseException | None = None
+
+    def __iter__(self) -> Iterator[Packet]:
+        unpaid = 0
+        while True:
+            try:
+                packet = next(self._packets)
+            except StopIteration:
+                break
+            except Exception as exc:  # noqa: BLE001 - the file's damage, not the code's: see the class
+                _raise_if_out_of_memory(exc)
+                self.error = exc
+                break
+            unpaid += 1
+            if unpaid >= PACKET_BATCH:
+                self._budget.charge_packets(unpaid)
+                unpaid = 0
+            if packet.size:
+                yield packet
+        self._budget.charge_packets(unpaid)
+
+
+def _open_container(source: VideoSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Container:
     file: io.BytesIO | str
     if isinstance(source, (bytes, bytearray, memoryview)):
         if len(source) == 0:
@@ -606,8 +669,12 @@ def _open_container(source: VideoSource) -> Container:
             raise BadInputError(EMPTY_VIDEO, f"{path.name} is 0 bytes")
         file = str(path)
     try:
-        return av.open(file, mode="r")
-    except av.error.FFmpegError as exc:
+        # max_pixels reaches the decoders the opening probe runs too (avformat_find_stream_info decodes a frame of
+        # some formats, VP9 in WebM among them): no frame over the limit is allocated, even there. Metadata in a
+        # wrong encoding is no reason to refuse a video.
+        return av.open(file, mode="r", options={"max_pixels": str(max_pixels)}, metadata_errors="ignore")
+    except Exception as exc:  # noqa: BLE001 - FFmpeg's errors and PyAV's own on a damaged file
+        _raise_if_out_of_memory(exc)
         raise BadInputError(CORRUPT_VIDEO, f"not a readable video container: {exc}") from None
 
 
@@ -619,6 +686,8 @@ def _video_stream(container: Container, max_pixels: int) -> Stream:
     if not formats & VIDEO_CONTAINERS:
         raise BadInputError(CORRUPT_VIDEO, f"{container.format.name!r} is not a video container (an image?)")
     stream = container.streams.video[0]
+    if stream.codec_context is None:  # FFmpeg has no decoder for the codec the file names (damaged, or exotic)
+        raise BadInputError(CORRUPT_VIDEO, "no decoder for the video codec the file names")
     width, height = stream.codec_context.width, stream.codec_context.height
     if width * height > max_pixels:
         raise BadInputError(TOO_LARGE, f"{width}x{height} frames exceed the {max_pixels}-pixel limit")

@@ -26,6 +26,7 @@ from videoalert_contract.inference import (
 from .best_frame import best_entry, best_frame_jpeg
 from .detector import PersonDetector, load_detector
 from .errors import BadInputError
+from .frames import WorkBudget
 from .model import PersonClassifier, load_classifier
 from .scoring import ClipScores, score_clip
 from .scoring import FrameScore as ScoredFrame
@@ -116,6 +117,7 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.append_keys(video_id=video_id)
     runtime = get_runtime()
     started = time.perf_counter()
+    budget = WorkBudget(runtime.settings.limits)  # one for the request: every pass over its file is charged to it
     try:
         request = InferenceRequest.from_payload(event)
         parts = fetch_parts(runtime, request)
@@ -124,28 +126,29 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
                             regions=request.regions, detector=runtime.detector,
                             top_k_embeddings=request.top_k_embeddings,
                             start_s=request.start_s, end_s=request.end_s, zones=request.zones, masks=request.masks,
-                            min_samples=request.min_samples,
+                            min_samples=request.min_samples, budget=budget,
                             **runtime.settings.scoring_options())
     except BadInputError as exc:
         logger.warning("video not scored", extra={"code": exc.code, "reason": exc.message})
         metrics.add_metric(name="BadInput", unit=MetricUnit.Count, value=1)
         return RejectedClip(video_id, exc.code, exc.message).to_payload()
     download_ms = (downloaded - started) * 1000
-    best = best_frame(request, parts, scores, runtime) if request.best_frame else None
+    best = best_frame(request, parts, scores, budget) if request.best_frame else None
     response = to_response(request.video_id, runtime.classifier, scores, download_ms, best)
     _record(scores, response)
     return response
 
 
-def best_frame(request: InferenceRequest, parts: list[bytes], scores: ClipScores, runtime: Runtime) -> BestFrame | None:
-    """The best counting entry's frame as a JPEG; a frame that no longer decodes costs the alert its picture, never
-    its scores."""
+def best_frame(request: InferenceRequest, parts: list[bytes], scores: ClipScores, budget: WorkBudget
+               ) -> BestFrame | None:
+    """The best counting entry's frame as a JPEG, decoded within what is left of the request's budget; a frame that no
+    longer decodes, or that the budget cannot pay for, costs the alert its picture, never its scores."""
     entry = best_entry(scores.frames, request.zones, request.masks)
     if entry is None:
         return None
     started = time.perf_counter()
     try:
-        jpeg = best_frame_jpeg(parts, entry, runtime.settings.limits)
+        jpeg = best_frame_jpeg(parts, entry, budget)
     except (BadInputError, av.FFmpegError, ValueError) as exc:
         logger.warning("best frame not made", extra={"reason": str(exc)[:200]})
         return None

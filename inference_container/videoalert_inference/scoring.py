@@ -24,7 +24,7 @@ from videoalert_contract.zones import Polygon
 from .detector import INPUT_SIZE as DETECTOR_INPUT_SIZE
 from .detector import PersonDetector
 from .errors import CORRUPT_VIDEO, NO_FRAMES, OVER_LIMIT, BadInputError
-from .frames import DecodeStats, FrameSampler, SampledFrame, VideoInfo, VideoSource, WorkLimits
+from .frames import DecodeStats, FrameSampler, SampledFrame, VideoInfo, VideoSource, WorkBudget, WorkLimits
 from .masking import Blanker
 from .model import PersonClassifier
 from .motion import MotionDetector, crop
@@ -123,6 +123,7 @@ def score_clip(
     zones: Sequence[Polygon] = (),
     masks: Sequence[Polygon] = (),
     min_samples: int = DEFAULT_MIN_SAMPLES,
+    budget: WorkBudget | None = None,
 ) -> ClipScores:
     """Score one clip given as bytes, a path, or a list of consecutive parts (timestamps continue across parts).
 
@@ -141,8 +142,10 @@ def score_clip(
     inference_workers: batches scored on that many threads at once (with the pipeline; ONNX Runtime's
     run is thread-safe), so when decoding ends the batches still waiting take both vCPUs, not one. In detect mode the
     detector, the crops and the classifier all run there, on a few frames per batch.
-    limits: what decoding may cost (frames.WorkLimits, checked as it goes); start_s, end_s: only frames in that
-    time range of the clip are sampled (a window of a long upload); the video info gives the whole clip's length.
+    limits: what decoding may cost (frames.WorkLimits, checked as it goes); budget: the request's frames.WorkBudget
+    when the caller reads the file again (the best frame), so every pass is charged to one budget; start_s, end_s:
+    only frames in that time range of the clip are sampled (a window of a long upload); the video info gives the
+    whole clip's length.
     zones, masks: the camera's (videoalert_contract.zones); each sampled frame has what is outside the zones or
     inside a mask blanked (masking.Blanker) before anything else sees it, so the whole-frame score, the motion
     search, its crops, the tiles and the person detector all ignore it.
@@ -170,7 +173,7 @@ def score_clip(
                            resize_to=DETECTOR_INPUT_SIZE if use_detect else classifier.spec.input_size,
                            keep_full=use_motion or use_detect, decoder_threads=decoder_threads,
                            decoder_workers=decoder_workers, tile_grid=grid, limits=limits, start_s=start_s, end_s=end_s,
-                           min_frames=min_samples)
+                           min_frames=min_samples, budget=budget)
     motion = MotionDetector() if use_motion else None
     blank = Blanker(zones, masks, [255.0 * m for m in classifier.spec.mean])
     frames_sampled = 0
@@ -251,7 +254,8 @@ def score_clip(
 
     if not frames_sampled:
         if sampler.stats.decode_errors:
-            raise BadInputError(CORRUPT_VIDEO, "no frame of the video could be decoded")
+            raise BadInputError(CORRUPT_VIDEO, "no frame of the video could be decoded (damaged, or its frames are "
+                                               "over the pixel limit)")
         raise BadInputError(NO_FRAMES, "the video track holds no frames to sample")
 
     items = [item for scored in results for item in scored.items]

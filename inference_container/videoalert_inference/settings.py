@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .frames import DEFAULT_MAX_DECODE_S, DEFAULT_MAX_FRAMES_DECODED, DEFAULT_MAX_PIXELS, WorkLimits
+from .frames import (
+    DEFAULT_MAX_DECODE_S,
+    DEFAULT_MAX_FRAMES_DECODED,
+    DEFAULT_MAX_PACKETS,
+    DEFAULT_MAX_PIXELS,
+    DEFAULT_MAX_PIXELS_DECODED,
+    WorkLimits,
+)
 from .url_source import UrlPolicy
 
 ENV_MODEL_DIR = "MODEL_DIR"
@@ -26,6 +33,8 @@ ENV_DETECT_CHANGE_LEVEL = "DETECT_CHANGE_LEVEL"
 ENV_MAX_PIXELS = "MAX_PIXELS"
 ENV_MAX_FRAMES_DECODED = "MAX_FRAMES_DECODED"
 ENV_MAX_DECODE_SECONDS = "MAX_DECODE_SECONDS"
+ENV_MAX_PACKETS_DEMUXED = "MAX_PACKETS_DEMUXED"
+ENV_MAX_PIXELS_DECODED = "MAX_PIXELS_DECODED"
 # S3 endpoints besides AWS's whose clip URLs the function fetches (comma-separated scheme://host:port); default: the
 # endpoint boto3 would use for S3 itself (AWS_ENDPOINT_URL_S3, AWS_ENDPOINT_URL: the local emulator's), else none.
 ENV_CLIP_URL_ENDPOINTS = "CLIP_URL_ENDPOINTS"
@@ -98,7 +107,10 @@ class InferenceSettings:
             detect_change_level=float(env.get(ENV_DETECT_CHANGE_LEVEL, "8")),
             limits=WorkLimits(max_pixels=int(env.get(ENV_MAX_PIXELS, str(DEFAULT_MAX_PIXELS))),
                               max_frames_decoded=int(env.get(ENV_MAX_FRAMES_DECODED, str(DEFAULT_MAX_FRAMES_DECODED))),
-                              max_decode_s=float(env.get(ENV_MAX_DECODE_SECONDS, str(DEFAULT_MAX_DECODE_S)))),
+                              max_decode_s=float(env.get(ENV_MAX_DECODE_SECONDS, str(DEFAULT_MAX_DECODE_S))),
+                              max_packets=int(env.get(ENV_MAX_PACKETS_DEMUXED, str(DEFAULT_MAX_PACKETS))),
+                              max_pixels_decoded=int(env.get(ENV_MAX_PIXELS_DECODED,
+                                                             str(DEFAULT_MAX_PIXELS_DECODED)))),
             urls=UrlPolicy(region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
                            endpoints=_endpoints(env)),
         )

@@ -260,3 +260,32 @@ def test_the_table_counts_sampled_moments_not_entries():
         {"t": 1.0, "score": 0.1, "region": "person"}, {"t": 2.0, "score": 0.0, "region": "person"}]}
     # Then the table says one of three moments
     assert frames_over(record) == "1/3"
+
+
+def test_upload_wait_reports_every_window_of_a_long_upload(moto_target, run, tmp_path, monkeypatch):
+    # Given a dispatcher that (as far as the CLI can see) records a 3-minute upload as three windows, the last alerting
+    from videoalert.domain.ids import upload_window_id
+    from videoalert_cli.commands import upload
+
+    clip = tmp_path / "long.mp4"
+    clip.write_bytes(b"three minutes of video")
+    waited: list[str] = []
+
+    def decided(records, video_id, timeout_s):
+        index = 0 if "-w" not in video_id else int(video_id.rsplit("-w", 1)[1])
+        first = upload_window_id(video_id, 0) if index == 0 else video_id.rsplit("-w", 1)[0]
+        seed(moto_target, video_id, index, decision="ALERT" if index == 2 else "NO_ALERT", window_index=index,
+             **({"windows_total": 3} if index == 0 else {"upload_of": first}))
+        waited.append(video_id)
+        return records.get(video_id)
+
+    monkeypatch.setattr(upload, "_wait", decided)
+    # When uploaded with --wait (and with --json)
+    code, out, _ = run("upload", "cam1", str(clip), "--wait")
+    # Then every window was waited for and is reported, not only the first
+    assert code == 0 and len(waited) == 3 and "3 one-minute windows" in out
+    assert all(video_id in out for video_id in waited) and "ALERT" in out
+    clip.write_bytes(b"another three minutes")
+    code, out, _ = run("upload", "cam1", str(clip), "--wait", "--json")
+    answer = json.loads(out)
+    assert [w["decision"] for w in answer["windows"]] == ["NO_ALERT", "NO_ALERT", "ALERT"]

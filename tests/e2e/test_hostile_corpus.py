@@ -2,14 +2,18 @@
 input ending in its documented status: nothing lost, nothing duplicated. README.md "Reliability" shows this table.
 
 Real dispatcher and inference handlers in-process on moto, the tiny model that calls a red frame a person, the work
-limits lowered so that small files can pass them (MAX_PIXELS 320x240, MAX_FRAMES_DECODED 1500, uploads of at most 5
-minutes, 3 MB).
+limits lowered so that small files can pass them (MAX_PIXELS 320x240, MAX_FRAMES_DECODED 1500, MAX_PACKETS_DEMUXED
+20000, uploads of at most 5 minutes, 3 MB). Issue 30 added the classes an independent probe still broke: damaged
+containers of each format (bit flips, cut short, a faststart MP4 cut short, an MPEG-TS stream appearing mid-file),
+decoder errors mid-stream, a packet flood, scheduled events with odd times, a camera job outside uploads/, and hostile
+requests to the public links function.
 """
 from __future__ import annotations
 
 import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from fractions import Fraction
 from pathlib import Path
 
@@ -17,6 +21,16 @@ import numpy as np
 import pytest
 
 from fixtures.bad_videos import audio_only, jpeg_named_mp4, truncated
+from fixtures.damaged_media import (
+    FORMATS,
+    cut,
+    faststart_mp4,
+    flip_bits,
+    garbage_mid_stream,
+    packet_flood,
+    person_clip,
+    ts_with_stream_appearing,
+)
 from fixtures.faults import Crash, crash_after, crash_before
 from fixtures.hostile_media import growing_frames_ts, mkv_with_timestamps
 from fixtures.media import BLUE, RED, cfr_times, encode_clip
@@ -32,7 +46,7 @@ class Case:
     kind: str  # file | event | fault
     expect: str  # the documented outcome, as README's table shows it
     keys: list[str] = field(default_factory=list)  # upload keys whose records belong to this input
-    alerts: int = 0  # alerts it must give
+    alerts: int | None = 0  # alerts it must give (None: at most one, for a file whose damage decides it)
 
 
 def red_late(i: int) -> tuple[int, int, int]:
@@ -62,7 +76,7 @@ def mjpeg_avi() -> bytes:
     return out.getvalue()
 
 
-FILES: dict[str, tuple[str, int]] = {  # file -> (documented outcome, alerts)
+FILES: dict[str, tuple[str, int | None]] = {  # file -> (documented outcome, alerts)
     "person.mp4": ("DONE ALERT", 1),
     "empty_scene.mp4": ("DONE NO_ALERT", 0),
     "zero_bytes.mp4": ("REJECTED EMPTY_VIDEO", 0),
@@ -94,6 +108,22 @@ FILES: dict[str, tuple[str, int]] = {  # file -> (documented outcome, alerts)
     "odd_size_63x47.mp4": ("DONE ALERT", 1),
     "tiny_16x16.mp4": ("DONE ALERT", 1),
     "name with spaces ü.mp4": ("DONE ALERT", 1),
+    # issue 30: damaged containers of each format (a person in each from 1 s), decoder errors, a packet flood
+    # (8 bit flips past the first fifth of the file; cut at half its bytes): what decodes is scored, else REJECTED.
+    # What 8 flips leave decodable was seen to differ between processes on identical bytes (decoding damaged input is
+    # not deterministic here), so a flipped file is held to its class: never FAILED, never open, at most one alert.
+    **{f"bit_flips_{fmt}.{fmt}": ("DONE or REJECTED (what decodes is scored; never FAILED)", None)
+       for fmt in FORMATS},
+    "cut_half_mp4.mp4": ("REJECTED CORRUPT_VIDEO (its index is at the end)", 0),
+    "cut_half_mkv.mkv": ("DONE NO_ALERT (the frames before the cut, before the person)", 0),
+    "cut_half_webm.webm": ("DONE ALERT (the frames before the cut)", 1),
+    "cut_half_ts.ts": ("DONE ALERT (the frames before the cut)", 1),
+    "cut_half_mov.mov": ("REJECTED CORRUPT_VIDEO (its index is at the end)", 0),
+    "cut_half_flv.flv": ("DONE ALERT (the frames before the cut)", 1),
+    "faststart_cut_half.mp4": ("REJECTED CORRUPT_VIDEO (its index promises what is gone)", 0),
+    "mpegts_stream_appears_mid_file.ts": ("DONE ALERT", 1),
+    "garbage_frames_mid_stream.mkv": ("DONE ALERT (the damaged GOP lost)", 1),
+    "packet_flood_30000.mkv": ("REJECTED OVER_LIMIT (packets demuxed)", 0),
 }
 
 
@@ -130,6 +160,13 @@ def make_files(d: Path) -> dict[str, bytes]:
         "tiny_16x16.mp4": clip(4, red=(1, 4), size=(16, 16)),
         "name with spaces ü.mp4": person,
     }
+    for fmt in FORMATS:
+        files[f"bit_flips_{fmt}.{fmt}"] = flip_bits(person_clip(fmt), 8, seed=0)
+        files[f"cut_half_{fmt}.{fmt}"] = cut(person_clip(fmt), 0.5)
+    files["faststart_cut_half.mp4"] = cut(faststart_mp4(person_clip("mp4", seconds=6)), 0.5)
+    files["mpegts_stream_appears_mid_file.ts"] = ts_with_stream_appearing(person_clip("ts"))
+    files["garbage_frames_mid_stream.mkv"] = garbage_mid_stream()
+    files["packet_flood_30000.mkv"] = packet_flood(30_000)
     files["odd_size_63x47.mp4"] = _odd_size(d)
     whole = _write(d / "full.ts", clip(6, red=(0, 6), gop=10, container_format="mpegts"))
     files["truncated_half.ts"] = truncated(whole, d / "truncated_half.ts", keep=0.5).read_bytes()
@@ -165,6 +202,23 @@ EVENTS: dict[str, dict | str | list] = {  # malformed events: each logged and dr
     "schedule with a bad time": {"source": "aws.events", "detail-type": "Scheduled Event", "time": "yesterday"},
     "redrive ids not a list": {"action": "redrive", "video_ids": "cam1-x"},
     "EventBridge without object": {"source": "aws.s3", "detail-type": "Object Created", "detail": {"bucket": {}}},
+    # issue 30: scheduled events with odd times
+    "schedule dated 2099": {"source": "aws.events", "detail-type": "Scheduled Event", "time": "2099-01-01T00:00:00Z"},
+    "schedule dated an hour ahead": {"source": "aws.events", "detail-type": "Scheduled Event",
+                                     "time": (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")},
+    "schedule time is a number": {"source": "aws.events", "detail-type": "Scheduled Event", "time": 4102444800},
+    "schedule time is a list": {"source": "aws.events", "detail-type": "Scheduled Event", "time": ["2026"]},
+}
+
+# issue 30: requests to the public links function no page of ours sends: each answered 400, nothing changed
+FORMS = {
+    "links: token not base64url": ("GET", "/label?v=cam1-x&t=v1.%C3%A9.AAAA", b""),
+    "links: review token not base64url": ("GET", "/review?c=cam1&t=v1.%C3%A9.AAAA", b""),
+    "links: 50 form fields": ("POST", "/label", "&".join(f"f{i}=x" for i in range(50)).encode()),
+    "links: body not UTF-8": ("POST", "/label", b"v=cam1-x&t=\xff\xfe\xfd"),
+    "links: form escape not UTF-8": ("POST", "/label", b"v=cam1-x&t=%FF%FE"),
+    "links: JSON body": ("POST", "/label", b'{"v": "cam1-x", "t": "v1.a.b"}'),
+    "links: signature with a trailing =": ("GET", "/label?v={video}&t={token}%3D", b""),
 }
 
 
@@ -178,6 +232,7 @@ def hostile(pipeline, monkeypatch, tmp_path):
     monkeypatch.setenv("MODEL_DIR", str(write_tiny_model(tmp_path / "red", redness=True, input_size=32)))
     monkeypatch.setenv("MAX_PIXELS", str(320 * 240))
     monkeypatch.setenv("MAX_FRAMES_DECODED", "1500")
+    monkeypatch.setenv("MAX_PACKETS_DEMUXED", "20000")
     monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
     inference.reset_runtime()
     pipeline.deps.settings = replace(pipeline.deps.settings, max_upload_minutes=5, max_video_bytes=3 * 1024 * 1024)
@@ -237,6 +292,32 @@ def test_every_hostile_input_ends_in_its_documented_status(hostile, tmp_path, mo
     for name, event in EVENTS.items():
         queue(p, event)
         cases.append(Case(name, "event", "dropped (logged, MALFORMED_EVENT)"))
+    # ---- a camera job no router sends (the in-line run has no queue: the worker handler is given it directly)
+    import camera_worker
+
+    from videoalert.domain.jobs import CameraJob, JobKind
+
+    forged = CameraJob(JobKind.UPLOAD, "cam1", datetime.now(UTC), bucket, "videos/../x").to_message()
+    answer = camera_worker.handler({"Records": [{"messageId": "m1", "body": forged,
+                                                 "attributes": {"MessageGroupId": "cam1"}}]}, LambdaContext())
+    assert answer == {"batchItemFailures": []}
+    cases.append(Case("camera job for videos/../x", "job", "dropped (logged, MalformedEvents), not retried"))
+    # ---- hostile requests to the public links function
+    import feedback_links
+
+    from videoalert.domain.link_token import Action, LinkClaims, sign
+    from videoalert.wiring import build_links
+    from videoalert_cli.links_server import function_url_event
+
+    monkeypatch.setattr(feedback_links, "_deps", build_links(p.res.links_settings(), session=p.sess))
+    token = sign(LinkClaims("t-1", "cam1-x", Action.FALSE_POSITIVE, int(datetime.now(UTC).timestamp()) + 3600),
+                 feedback_links._deps.keys.current())
+    for name, (method, target, body) in FORMS.items():
+        event = function_url_event(method, target.format(video="cam1-x", token=token), body,
+                                   {"content-type": "application/x-www-form-urlencoded"} if body else None)
+        status = feedback_links.handler(event, LambdaContext())["statusCode"]
+        assert status == 400, (name, status)
+        cases.append(Case(name, "request", "answered 400, nothing changed"))
 
     # When the S3 notifications and the events are delivered (the upload events twice)
     p.deliver()
@@ -348,9 +429,14 @@ def test_every_hostile_input_ends_in_its_documented_status(hostile, tmp_path, mo
         rows.append((case, outcome(case), got_alerts))
         # nothing open, nothing lost: every record of every input is final
         assert all(r["status"] in ("DONE", "REJECTED", "FAILED") and "due_at" not in r for r in records_of), case
-        assert got_alerts == case.alerts, (case.name, outcome(case), got_alerts)
+        if case.alerts is None:
+            assert records_of and got_alerts <= 1, (case.name, outcome(case), got_alerts)
+            assert {r["status"] for r in records_of} <= {"DONE", "REJECTED"}, (case.name, outcome(case))
+            assert all(r.get("reason_detail") for r in records_of if r["status"] == "REJECTED"), case.name
+        else:
+            assert got_alerts == case.alerts, (case.name, outcome(case), got_alerts)
         first_word = case.expect.split()[0]
-        if first_word in ("DONE", "REJECTED"):
+        if first_word in ("DONE", "REJECTED") and case.alerts is not None:
             statuses = {r["status"] for r in records_of}
             assert statuses == {first_word}, (case.name, outcome(case))
             reason = case.expect.split()[1]
@@ -369,6 +455,11 @@ def test_every_hostile_input_ends_in_its_documented_status(hostile, tmp_path, mo
     # no duplicate: one record per (upload, version, window)
     identities = Counter((r.get("upload_key"), r.get("upload_version_id"), r.get("clip_start_s")) for r in records)
     assert max(identities.values()) == 1
+    # the flood was stopped by the packet limit; the odd-time schedules moved no cursor past now
+    (flood,) = by_key["uploads/cam1/packet_flood_30000.mkv"]
+    assert "packets demuxed" in flood["reason_detail"]
+    cursor = p.deps.cameras.get("cam1").cursor
+    assert cursor is None or cursor <= datetime.now(UTC)
     # and no event was set aside by the local loop (every failure above was a handled outcome)
     assert not (tmp_path / "dead-letters.jsonl").exists()
 
@@ -379,4 +470,4 @@ def test_every_hostile_input_ends_in_its_documented_status(hostile, tmp_path, mo
         print(f"| {case.name} | {case.kind} | {case.expect} | {got} |")
     print(f"\ninputs tried {len(cases)}, handled {len(rows)}, lost 0, duplicated records 0, "
           f"alerts {len(alerts)} ({repeats} repeat under its dedup_key, by design)")
-    assert len(cases) >= 40 and repeats == 1
+    assert len(cases) >= 85 and repeats == 1

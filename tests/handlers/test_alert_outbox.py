@@ -17,8 +17,11 @@ PAST_THE_CLAIM = timedelta(minutes=7)  # longer than the alert claim (2 min) and
 
 
 def later(deps, delta):
-    clock = deps.records.clock
+    """Move the clocks forward: the records' (leases and due times are read with it) and the dispatcher's (a tick is
+    checked against it)."""
+    clock, dispatcher_clock = deps.records.clock, deps.clock
     deps.records.clock = lambda: clock() + delta
+    deps.clock = lambda: dispatcher_clock() + delta
 
 
 def the_record(deps):

@@ -248,3 +248,18 @@ def test_two_workers_given_the_same_camera_at_once_alert_once(one_step, clips_di
     assert statuses.count("BUSY") == 1, statuses
     assert len(inference.calls) == 2
     assert len(drain_alerts(sess, res.alert_queue_url)) == 1
+
+
+def test_an_upload_job_for_a_key_outside_uploads_is_dropped_not_retried(queued, monkeypatch, capsys):
+    # Given a job on the queue whose key is videos/../x (no router sends one: a forged or corrupted message)
+    import camera_worker
+    import dispatcher
+
+    sess, res, deps, inference, source, url, clock = queued
+    monkeypatch.setattr(dispatcher, "_dependencies", deps)
+    job = CameraJob(JobKind.UPLOAD, "cam1", clock(), res.video_bucket, "videos/../x")
+    event = {"Records": [{"messageId": "m1", "body": job.to_message(), "attributes": {"MessageGroupId": "cam1"}}]}
+    # When the worker takes it, Then it is dropped as malformed (logged, counted): no retry towards the DLQ
+    assert camera_worker.handler(event, LambdaContext()) == {"batchItemFailures": []}
+    assert '"MalformedEvents"' in capsys.readouterr().out
+    assert list(deps.records.all()) == [] and inference.calls == []

@@ -26,9 +26,11 @@ def cursor(sess, res, camera):
 
 
 def later(deps, delta):
-    """Move the records' clock forward (leases and due times are read with it)."""
-    clock = deps.records.clock
+    """Move the clocks forward: the records' (leases and due times are read with it) and the dispatcher's (a tick is
+    checked against it)."""
+    clock, dispatcher_clock = deps.records.clock, deps.clock
     deps.records.clock = lambda: clock() + delta
+    deps.clock = lambda: dispatcher_clock() + delta
 
 
 def put_upload(sess, bucket, key, body):

@@ -131,3 +131,29 @@ def test_annexb_and_avcc_conversions_round_trip():
     record = build_avcc_record([sps], [pps])
     assert record[:4] == b"\x01\x64\x00\x1f" and record[5] & 0x1F == 1 and sps in record and pps in record
     assert record[-len(pps) - 3] == 1 and record[-len(pps):] == pps
+
+
+def test_a_file_whose_timestamps_go_backwards_is_pushed_with_its_frames_by_position(tmp_path):
+    # Given an MKV of 100 frames stamped from 20 s down to 0.1 s (an odd file; the upload path samples it by position)
+    from fixtures.hostile_media import mkv_with_timestamps
+
+    path = tmp_path / "backwards.mkv"
+    path.write_bytes(mkv_with_timestamps([20_000 - 100 * i for i in range(100)]))
+    # When it is packed for PutMedia
+    with VideoSource(str(path)) as source:
+        offsets = [frame.offset_ms for frame in source.frames()]
+    # Then it is re-encoded with frame n at n / fps, as the inference function samples it: time only moves forward
+    assert source.reencode and source.by_position
+    assert len(offsets) == 100 and offsets == sorted(offsets) and len(set(offsets)) == 100
+    # And a remux, which would keep the backwards clock, is refused with the reason
+    with pytest.raises(SourceError, match="timestamps"):
+        VideoSource(str(path), reencode="never")
+
+
+def test_a_damaged_mpegts_file_is_pushed_up_to_its_damage(tmp_path):
+    from fixtures.damaged_media import person_clip, ts_with_stream_appearing
+
+    path = tmp_path / "damaged.ts"
+    path.write_bytes(ts_with_stream_appearing(person_clip("ts")))
+    with VideoSource(str(path)) as source:
+        assert len(list(source.frames())) == 40

@@ -190,8 +190,10 @@ def test_a_long_push_rotates_putmedia_sessions_and_keeps_fragments_continuous(h2
     assert "3 fragments sent, 3 persisted" in capsys.readouterr().out
 
 
-def test_camera_url_credentials_are_never_printed_when_the_camera_cannot_be_read(capsys):
-    # Given an RTSP camera URL with a user and password, and nothing listening there
+@pytest.mark.parametrize("debug", [[], ["--debug"]], ids=["plain", "debug-traceback"])
+def test_camera_url_credentials_are_never_printed_when_the_camera_cannot_be_read(capsys, debug):
+    # Given an RTSP camera URL with a user and password, and nothing listening there (with --debug: the traceback,
+    # whose exceptions and FFmpeg's message repeat the URL, is printed too)
     import socket
 
     with socket.socket() as s:
@@ -200,10 +202,11 @@ def test_camera_url_credentials_are_never_printed_when_the_camera_cannot_be_read
     url = f"rtsp://admin:s3cret-pw@127.0.0.1:{port}/stream1"
     with LoopbackKvs() as kvs:
         # When it is pushed, Then the push fails naming the source without its password
-        assert push("cam1", url, "--endpoint-url", kvs.url) == 1
+        assert push("cam1", url, "--endpoint-url", kvs.url, *debug) == 1
     out = capsys.readouterr()
     assert "s3cret-pw" not in out.out + out.err
     assert f"rtsp://admin:***@127.0.0.1:{port}/stream1" in out.err
+    assert ("Traceback (most recent call last)" in out.err) == bool(debug)
 
 
 def test_camera_url_credentials_are_never_printed_while_pushing(tmp_path, capsys):
@@ -241,7 +244,7 @@ def test_camera_url_credentials_are_never_printed_while_pushing(tmp_path, capsys
     ("/videos/garage.mp4", "/videos/garage.mp4"),
 ])
 def test_a_source_is_shown_without_its_secrets(url, shown):
-    from videoalert_cli.kvs.source import redact
+    from videoalert_cli.redaction import redact
 
     assert redact(url) == shown
     assert redact(f"error opening '{url}': refused") == f"error opening '{shown}': refused"

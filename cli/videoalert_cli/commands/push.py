@@ -73,8 +73,8 @@ def run(args: argparse.Namespace) -> int:
 
     from ..errors import UserError
     from ..kvs.producer import iso_ms, push_source
-    from ..kvs.source import redact
     from ..output import note, print_json, progress
+    from ..redaction import redact
 
     name = stream_name(args.camera)
     kvs, credentials, region = _clients(args)

@@ -22,8 +22,8 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.add_argument("camera", type=camera_id, help="the camera the video is from")
     parser.add_argument("file", help="the video file (MP4, MKV, anything FFmpeg reads)")
     parser.add_argument("--wait", action="store_true",
-                        help="wait until the video is decided and print the decision (exit 1 if it is rejected "
-                             "or fails)")
+                        help="wait until the video is decided (every one-minute window of a long one) and print the "
+                             "decisions (exit 1 if any is rejected or fails)")
     parser.add_argument("--timeout", type=number(above=0), default=300.0, metavar="S",
                         help="with --wait: give up after this many seconds (default 300)")
     add_json(parser)
@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from boto3.s3.transfer import TransferConfig
     from botocore.exceptions import ClientError
 
-    from videoalert.domain.ids import upload_video_id
+    from videoalert.domain.ids import upload_video_id, upload_window_id
     from videoalert.store.cameras import CameraStore
     from videoalert.store.videos import VideoRecords
     from videoalert_contract.names import UPLOADS_PREFIX
@@ -105,17 +105,32 @@ def run(args: argparse.Namespace) -> int:
             print(f"{message}\nfollow it with `{follow}`" if answer["uploaded"] else message)
         return 0
     note(message)
+    import time
+
+    deadline = time.monotonic() + args.timeout
     record = _wait(records, video_id, args.timeout)
+    # A long upload is one record per minute: the first says how many; each is waited for and reported.
+    windows = [record]
+    for index in range(1, record.windows_total or 1):
+        windows.append(_wait(records, upload_window_id(video_id, index), max(0.0, deadline - time.monotonic())))
     answer.update(status=str(record.status), decision=record.decision and str(record.decision),
                   reason=record.reason, max_score=record.max_score)
+    if len(windows) > 1:
+        answer["windows"] = [{"video_id": w.video_id, "window_index": w.window_index or 0, "status": str(w.status),
+                              "decision": w.decision and str(w.decision), "reason": w.reason,
+                              "max_score": w.max_score} for w in windows]
     if args.json:
         print_json(answer)
     else:
-        from ..formatting import record_summary
+        from ..formatting import record_summary, video_table
 
         print(record_summary(record.to_item()))
-    if str(record.status) in ("REJECTED", "FAILED"):
-        raise UserError(f"video {video_id} was {record.status}: {record.reason} {record.reason_detail or ''}")
+        if len(windows) > 1:
+            print(f"\n{len(windows)} one-minute windows:\n{video_table([w.to_item() for w in windows])}")
+    bad = [w for w in windows if str(w.status) in ("REJECTED", "FAILED")]
+    if bad:
+        raise UserError("; ".join(f"video {w.video_id} was {w.status}: {w.reason} {w.reason_detail or ''}".strip()
+                                  for w in bad))
     return 0
 
 

@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from ..redaction import redact
 from . import ebml
 from .acks import Ack
 from .fragments import pack_fragments
 from .putmedia import Pacer, PutMediaSession, put_media_endpoint, stream_fragments
-from .source import SourceError, VideoSource, is_live, redact
+from .source import SourceError, VideoSource, is_live
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 """Video in: a file or camera URL read with PyAV, as H.264 AVCC frames (remuxed when possible, else re-encoded)."""
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -11,28 +10,13 @@ import av
 from av.video.frame import PictureType
 
 from ..errors import UserError
+from ..redaction import redact
 from .h264 import AvccNormalizer
 
 # PutMedia rejects a fragment longer than 10 s (ack error 4002), so a source whose keyframes are
 # further apart than this cannot be remuxed as it is.
 MAX_FRAGMENT_MS = 10_000
 LIVE_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://", "srt://")
-
-
-_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/\s@:'\"]*)(?::[^/\s@'\"]*)?@")
-_SECRET_PARAMS = re.compile(r"(?P<name>[?&](?:password|passwd|pass|pwd|token|secret|key|auth|signature)=)[^&\s'\"#]*",
-                            re.IGNORECASE)
-
-
-def redact(text: str) -> str:
-    """Text naming a camera URL with its secrets replaced by ***: the password of user:password@ (or a lone token
-    before @), and password/token-like query parameters. Camera credentials are never printed or logged."""
-    def userinfo(match: re.Match[str]) -> str:
-        has_password = match.group(0)[len(match.group("scheme")) + len(match.group("user")):].startswith(":")
-        user = match.group("user")
-        return f"{match.group('scheme')}{user}:***@" if has_password and user else f"{match.group('scheme')}***@"
-
-    return _SECRET_PARAMS.sub(lambda m: f"{m.group('name')}***", _USERINFO.sub(userinfo, text))
 
 
 class SourceError(UserError):
@@ -74,22 +58,51 @@ def _to_ms(pts, time_base) -> int | None:
     return None if pts is None or time_base is None else round(pts * time_base * 1000)
 
 
-def max_keyframe_gap_ms(source: str, timeout_s: float = 10.0) -> int:
-    """Longest distance between keyframes (and to the end), from a demux-only pass over a file."""
+def _packets(container, stream) -> Iterator:
+    """The stream's packets (empty ones dropped); a damaged file's demuxer error ends them. FFmpeg's errors and PyAV's
+    own (an IndexError when an MPEG-TS stream appears mid-file) alike: what precedes the damage is pushed."""
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except Exception as exc:  # the file's damage ends it; Python's own MemoryError is raised on
+            if isinstance(exc, MemoryError) and not isinstance(exc, av.FFmpegError):
+                raise
+            return
+        if packet.size:
+            yield packet
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """What a demux-only pass over a file tells about its timing."""
+
+    max_keyframe_gap_ms: float  # the longest distance between keyframes (and to the end); inf without a keyframe
+    odd: str | None  # why its timestamps cannot place frames in time (the inference function's rule), None if they can
+
+
+def probe_timeline(source: str, timeout_s: float = 10.0) -> Timeline:
+    """One demux-only pass over a file: its keyframe gaps, and whether its timestamps can be trusted at all."""
+    from videoalert_inference.frames import odd_timestamps
+
     with _open(source, timeout_s) as container:
         stream = _video_stream(container, source)
-        keyframes, last = [], None
-        for packet in container.demux(stream):
+        keyframes, last, pts = [], None, []
+        for packet in _packets(container, stream):
+            pts.append(packet.pts)
             ms = _to_ms(packet.pts, stream.time_base)
             if ms is None:
                 continue
             last = ms if last is None else max(last, ms)
             if packet.is_keyframe:
                 keyframes.append(ms)
+        odd = odd_timestamps(pts, Fraction(stream.time_base)) if stream.time_base else "no time base"
     if not keyframes:
-        raise SourceError(f"{source!r} has no keyframe")
+        return Timeline(float("inf"), odd)
     bounds = sorted(keyframes) + [last]
-    return max(b - a for a, b in pairwise(bounds)) if len(bounds) > 1 else 0
+    return Timeline(max(b - a for a, b in pairwise(bounds)) if len(bounds) > 1 else 0, odd)
 
 
 class VideoSource:
@@ -101,6 +114,10 @@ class VideoSource:
         self._timeout_s = timeout_s
         self._container = _open(source, timeout_s)
         self.codec_private: bytes | None = None  # known once the first keyframe has been read
+        # Timestamps that cannot place frames in time (a file's, going backwards, shared, ...): re-encoded with frame n
+        # at n / fps, as the inference function samples such an upload (by position).
+        self.by_position = False
+        self.skipped = 0  # damaged samples left out of a remux
         try:
             stream = _video_stream(self._container, source)
             self.width = stream.codec_context.width
@@ -114,27 +131,38 @@ class VideoSource:
         if self.reencode:
             self.width -= self.width % 2  # 4:2:0 needs even dimensions
             self.height -= self.height % 2
+        if self.by_position:
+            from videoalert_inference.frames import POSITION_FALLBACK_FPS, POSITION_FPS_RANGE
+
+            low, high = POSITION_FPS_RANGE
+            self.fps = self.fps if low <= self.fps <= high else POSITION_FALLBACK_FPS
 
     def _needs_reencode(self, mode: str, stream) -> bool:
-        if mode == "always":
-            return True
         is_h264 = stream.codec_context.name == "h264"
-        if mode == "never":
-            if not is_h264:
-                raise SourceError(
-                    f"{self.source!r} is {stream.codec_context.name}, not H.264 and --reencode never forbids "
-                    "re-encoding; use --reencode auto"
-                )
-            return False
-        if not is_h264:
-            return True
+        if mode == "never" and not is_h264:
+            raise SourceError(
+                f"{self.source!r} is {stream.codec_context.name}, not H.264 and --reencode never forbids "
+                "re-encoding; use --reencode auto"
+            )
         # A live source cannot be probed ahead; a long GOP there is reported when it is met.
         if is_live(self.source):
-            return False
+            return mode == "always" or not is_h264
         self._container.close()
-        gap = max_keyframe_gap_ms(self.source, self._timeout_s)
+        timeline = probe_timeline(self.source, self._timeout_s)
         self._container = _open(self.source, self._timeout_s)
-        return gap > MAX_FRAGMENT_MS
+        if timeline.odd is not None:
+            if mode == "never":
+                raise SourceError(f"{self.source!r}: its timestamps cannot place frames in time ({timeline.odd}), so "
+                                  "it cannot be remuxed as it is; use --reencode auto")
+            self.by_position = True
+            return True
+        if mode == "always" or not is_h264:
+            return True
+        if mode == "never":
+            return False
+        if timeline.max_keyframe_gap_ms == float("inf"):
+            raise SourceError(f"{self.source!r} has no keyframe")
+        return timeline.max_keyframe_gap_ms > MAX_FRAGMENT_MS
 
     def close(self) -> None:
         self._container.close()
@@ -148,20 +176,22 @@ class VideoSource:
     def frames(self) -> Iterator[SourceFrame]:
         try:
             yield from (self._reencoded() if self.reencode else self._remuxed())
-        except av.FFmpegError as exc:
+        except (av.FFmpegError, ValueError) as exc:
             raise SourceError(f"error while reading {self.source!r}: {exc}") from exc
 
     def _remuxed(self) -> Iterator[SourceFrame]:
         stream = self._container.streams.video[0]
         normalizer = AvccNormalizer(stream.codec_context.extradata)
         origin = None
-        for packet in self._container.demux(stream):
-            if packet.size == 0:
-                continue  # the demuxer's end-of-stream flush packet
+        for packet in _packets(self._container, stream):
             ms = _to_ms(packet.pts if packet.pts is not None else packet.dts, stream.time_base)
             if ms is None or (origin is None and not packet.is_keyframe):
                 continue  # a fragment must begin on a keyframe; frames before the first one are unusable
-            data = normalizer.sample(bytes(packet), packet.is_keyframe)
+            try:
+                data = normalizer.sample(bytes(packet), packet.is_keyframe)
+            except ValueError:  # a damaged sample ("malformed AVCC sample"): left out, as a decoder would drop it
+                self.skipped += 1
+                continue
             if origin is None:
                 origin = ms
                 self.codec_private = normalizer.codec_private
@@ -195,8 +225,8 @@ class VideoSource:
         normalizer = AvccNormalizer(None)
         fragment_ms = round(self.fragment_seconds * 1000)
         origin, last_key = None, None
-        for index, frame in enumerate(self._container.decode(stream)):
-            ms = _to_ms(frame.pts, frame.time_base)
+        for index, frame in enumerate(self._decoded(stream)):
+            ms = None if self.by_position else _to_ms(frame.pts, frame.time_base)
             ms = round(index * 1000 / self.fps) if ms is None else ms
             origin = ms if origin is None else origin
             out = frame.reformat(width=self.width, height=self.height, format="yuv420p")
@@ -208,6 +238,15 @@ class VideoSource:
                 out.pict_type = PictureType.NONE
             yield from self._packets(encoder.encode(out), normalizer)
         yield from self._packets(encoder.encode(None), normalizer)
+
+    def _decoded(self, stream) -> Iterator:
+        """The stream's frames in order; a packet the decoder refuses (damaged) gives none, as in the inference
+        function, and a damaged tail ends them."""
+        for packet in [*_packets(self._container, stream), None]:
+            try:
+                yield from stream.codec_context.decode(packet)
+            except av.FFmpegError:
+                self.skipped += 1
 
     def _packets(self, packets, normalizer: AvccNormalizer) -> Iterator[SourceFrame]:
         for packet in packets:

@@ -1,11 +1,12 @@
 """Parse the dispatcher's incoming events into typed commands; anything else is a MalformedEvent."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from videoalert.domain.ids import parse_iso
+from videoalert.domain.ids import iso, parse_iso, utc
 
 
 class MalformedEvent(ValueError):
@@ -54,11 +55,23 @@ def parse_event(event: Any) -> list[Command]:
         except (KeyError, TypeError, AttributeError) as exc:
             raise MalformedEvent(f"S3 Object Created event without bucket/object: {exc}") from exc
     if event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event":
+        when = event.get("time")
+        if not isinstance(when, str):
+            raise MalformedEvent(f"scheduled event without a valid time: {type(when).__name__}, not ISO 8601 text")
         try:
-            return [ScheduledRun(parse_iso(event["time"]))]
-        except (KeyError, TypeError, ValueError) as exc:
+            return [ScheduledRun(parse_iso(when))]
+        except ValueError as exc:
             raise MalformedEvent(f"scheduled event without a valid time: {exc}") from exc
     raise MalformedEvent(f"unknown event shape with keys {sorted(event)[:10]}")
+
+
+def refuse_future_ticks(commands: Sequence[Command], *, now: datetime, ahead: timedelta) -> None:
+    """MalformedEvent for a scheduled run dated more than `ahead` after `now` (the function's clock): it would cut
+    minutes that have not happened yet."""
+    for command in commands:
+        if isinstance(command, ScheduledRun) and utc(command.now) - utc(now) > ahead:
+            raise MalformedEvent(f"scheduled event dated {iso(command.now)}, in the future of the clock ({iso(now)}) "
+                                 f"by more than {ahead.total_seconds():.0f} s")
 
 
 def _s3_notification(record: Any) -> UploadedObject:

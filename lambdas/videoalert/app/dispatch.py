@@ -200,6 +200,8 @@ def tick_camera(deps: Dependencies, camera: CameraConfig, now: datetime) -> list
 
 def run_camera(deps: Dependencies, camera: CameraConfig, now: datetime) -> list[ClipOutcome]:
     s = deps.settings
+    # Whatever time the tick or job names, the cursor never passes the clock: a future minute has no media yet.
+    now = min(utc(now), utc(deps.clock()))
     cursor = camera.cursor
     outcomes = []
     for window in due_windows(cursor, now, settle_seconds=s.settle_seconds, max_windows=s.max_windows_per_run,
@@ -405,14 +407,12 @@ def _gate(
     window_start = record.window_start
     rule = camera.rule
     memory = deps.memory.entries(camera.camera_id) if deps.memory is not None and rule.fp_distance > 0 else None
-    # Only a stream minute or a later window of a long upload can continue an event (the first window of an upload
-    # has nothing before it in its series).
-    continues = record.is_stream or (record.window_index or 0) > 0
+    # The series' clips within a cooldown either side: an earlier positive one makes this clip continue its event,
+    # and so does a later one already decided (this clip redriven or recovered after it): one alert per event.
+    cooldown = timedelta(seconds=rule.cooldown_s)
     previous = (
-        deps.records.by_camera(
-            camera.camera_id, since=window_start - timedelta(seconds=rule.cooldown_s), until=window_start
-        )
-        if rule.cooldown_s > 0 and continues
+        deps.records.by_camera(camera.camera_id, since=window_start - cooldown, until=window_start + cooldown)
+        if rule.cooldown_s > 0
         else ()
     )
     return gate(

@@ -75,10 +75,12 @@ class ClipStore:
 
     def copy_in(self, source_bucket: str, source_key: str, key: str, *, video_id: str, camera_id: str,
                 version_id: str | None = None) -> None:
-        """Copy the upload (the given version of it) under videos/."""
+        """Copy the upload (the given version of it) under videos/, with a whole-object checksum of its own: an upload
+        sent in parts (over 8 MB) has a composite one, which the copy would otherwise carry without matching it (moto
+        does; the readers that check it then refuse the clip)."""
         source = {"Bucket": source_bucket, "Key": source_key} | ({"VersionId": version_id} if version_id else {})
         self.s3.copy_object(Bucket=self.bucket, Key=key, CopySource=source,
-                            MetadataDirective="REPLACE", ContentType="video/mp4",
+                            MetadataDirective="REPLACE", ContentType="video/mp4", ChecksumAlgorithm="CRC32",
                             Metadata={"video-id": video_id, "camera-id": camera_id})
 
 

@@ -48,6 +48,10 @@ class DispatcherSettings:
     # persistence (check it against the PERSISTED acks `videoalert push` logs). A producer with 2 s GOPs (kvssink's
     # default) could use 4. 0..3600
     settle_seconds: int = DEFAULT_SETTLE_SECONDS
+    # A scheduled event dated further ahead of the function's clock is malformed (dropped, counted): clocks drift by
+    # seconds, and a tick from the future would cut minutes that have not happened. A late one is taken (Lambda
+    # retries an async event for hours; the cursor only moves forward, so it cuts nothing twice).
+    max_tick_ahead_seconds: int = 300
     max_windows_per_run: int = 5  # catch-up bound per camera and run; 1..60
     max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES  # larger clips are REJECTED TOO_LARGE
     sample_fps: float = 1.0  # frames scored per second of video; (0, 30] as the inference function accepts

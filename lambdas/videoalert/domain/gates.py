@@ -39,21 +39,30 @@ def continuing_event(previous: Iterable[VideoRecord], window_start: datetime, ru
     An event is a run of positive minutes (ALERT or COOLDOWN) of one series (the camera's stream, or the windows
     of one long upload: VideoRecord.series) with gaps shorter than cooldown_s; it alerts once. After max_event_s
     the event alerts again, so a real person is never hidden for long behind a long-running detection.
+    `previous` may hold the series' later clips too: a clip decided after a later minute of its event (a FAILED
+    minute redriven, an overdue one recovered) joins that minute's event rather than alerting a second time.
     """
     if rule.cooldown_s <= 0:
         return None
-    earliest = window_start - timedelta(seconds=rule.cooldown_s)
-    candidates = [record for record in previous
-                  if record.video_id != video_id and record.series == series and record.status == Status.DONE
-                  and record.decision in POSITIVE_DECISIONS and earliest <= record.window_start < window_start]
-    if not candidates:
+    cooldown = timedelta(seconds=rule.cooldown_s)
+    positive = [record for record in previous
+                if record.video_id != video_id and record.series == series and record.status == Status.DONE
+                and record.decision in POSITIVE_DECISIONS]
+    earlier = [r for r in positive if window_start - cooldown <= r.window_start < window_start]
+    if earlier:
+        latest = max(earlier, key=lambda r: r.window_start)
+        alert_video_id = latest.cooldown_of or latest.video_id
+        event_start = latest.event_start or latest.window_start
+        if rule.max_event_s and window_start - event_start >= timedelta(seconds=rule.max_event_s):
+            return None
+        return EventLink(alert_video_id, event_start, latest.video_id)
+    later = [r for r in positive if window_start < r.window_start <= window_start + cooldown]
+    if not later:
         return None
-    latest = max(candidates, key=lambda r: r.window_start)
-    alert_video_id = latest.cooldown_of or latest.video_id
-    event_start = latest.event_start or latest.window_start
-    if rule.max_event_s and window_start - event_start >= timedelta(seconds=rule.max_event_s):
-        return None
-    return EventLink(alert_video_id, event_start, latest.video_id)
+    # The nearest later clip of the event: its alert (its own, or the one it continues) is this clip's alert too.
+    nearest = min(later, key=lambda r: r.window_start)
+    return EventLink(nearest.cooldown_of or nearest.video_id, nearest.event_start or nearest.window_start,
+                     nearest.video_id)
 
 
 def gate(verdict: Verdict, rule: Rule, *, window_start: datetime, series: str,

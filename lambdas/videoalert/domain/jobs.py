@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from videoalert.domain.ids import floor_minute, iso, parse_iso
+from videoalert.domain.ids import camera_from_upload_key, floor_minute, iso, parse_iso
 from videoalert_contract.names import is_valid_camera_id
 
 # A job for an upload whose key names no valid camera still goes through the queue (the worker records it
@@ -70,6 +70,7 @@ class CameraJob:
                 bucket, key = body.get("bucket"), body.get("key")
                 if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
                     raise ValueError("an upload job needs bucket and key strings")
+                camera_from_upload_key(key)  # the router sends uploads/<camera>/<file> keys only
                 return cls(kind, camera_id, now, bucket, key, _text(body.get("etag")), _text(body.get("version_id")))
             return cls(kind, camera_id, now)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:

@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,6 +21,8 @@ from enum import StrEnum
 
 VERSION = "v1"
 MAX_TOKEN_CHARS = 600
+# The only spelling of a token: base64url without padding, its parts joined by dots (ASCII, so nothing else encodes).
+TOKEN_FORM = re.compile(r"v[0-9]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 class Action(StrEnum):
@@ -77,7 +80,7 @@ def verify(token: str, keys: Sequence[bytes], *, now: datetime, subject: str, ac
     """The token's claims if it was signed by one of the keys, has not expired, is about this subject and allows
     one of these actions; TokenRefused (MALFORMED, BAD_SIGNATURE, EXPIRED, WRONG_SUBJECT, WRONG_ACTION) if not.
     The signature is checked before anything in the claims is believed."""
-    if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_CHARS or token.count(".") != 2:
+    if not isinstance(token, str) or not 0 < len(token) <= MAX_TOKEN_CHARS or not TOKEN_FORM.fullmatch(token):
         raise TokenRefused("MALFORMED", "not a link token")
     version, body, mac_text = token.split(".")
     if version != VERSION:
@@ -86,6 +89,8 @@ def verify(token: str, keys: Sequence[bytes], *, now: datetime, subject: str, ac
         mac = _unb64(mac_text)
     except (binascii.Error, ValueError):
         raise TokenRefused("MALFORMED", "the signature is not base64url") from None
+    if _b64(mac) != mac_text:  # the same bytes spelled with padding or unused bits set: one token, one spelling
+        raise TokenRefused("MALFORMED", "the signature is not in its one spelling")
     signed = f"{version}.{body}"
     if not any(hmac.compare_digest(mac, _mac(key, signed)) for key in keys if key):
         raise TokenRefused("BAD_SIGNATURE", "signed by no current key (tampered, or older than a key rotation)")

@@ -58,3 +58,27 @@ def test_memory_wins_over_cooldown_and_uploads_are_never_cooled_down():
     assert cooled.decision == "COOLDOWN" and cooled.cooldown_of == "cam1-1000"
     upload = gate(verdict, Rule(), window_start=at, series="cam1-up-x", embeddings=clip, memory=[], previous=previous)
     assert upload.decision == "ALERT"
+
+
+def test_a_clip_decided_after_a_later_minute_of_its_event_continues_that_event():
+    # Given minute 2 alerted and minute 3 continued it; minute 1 (FAILED then, redriven now) is positive too
+    later = [rec(2, "ALERT", event_start="2026-11-23T10:02:00Z"),
+             rec(3, "COOLDOWN", cooldown_of="cam1-1002", event_start="2026-11-23T10:02:00Z")]
+    # When the gate sees the later minutes of the series as well
+    link = continuing_event(later, T0 + timedelta(minutes=1), Rule(cooldown_s=300), "cam1-1001")
+    # Then minute 1 belongs to the event minute 2 alerted: no second alert for it
+    assert link is not None and link.alert_video_id == "cam1-1002" and link.previous_video_id == "cam1-1002"
+
+
+def test_a_later_alert_beyond_the_cooldown_is_another_event():
+    assert continuing_event([rec(7, "ALERT")], T0 + timedelta(minutes=1), Rule(cooldown_s=300), "x") is None
+    assert continuing_event([rec(2, "NO_ALERT")], T0 + timedelta(minutes=1), Rule(cooldown_s=300), "x") is None
+
+
+def test_the_first_window_of_an_upload_joins_the_event_a_later_window_alerted():
+    # Window 0 of a long upload failed, window 1 alerted; window 0 redriven joins window 1's event
+    window1 = record_from({"video_id": "cam1-up-abc-w0001", "camera_id": "cam1", "source": "upload",
+                           "upload_of": "cam1-up-abc", "window_start": "2026-11-23T10:01:00Z", "status": "DONE",
+                           "decision": "ALERT", "window_index": 1})
+    link = continuing_event([window1], T0, Rule(cooldown_s=300), "cam1-up-abc", series="cam1-up-abc")
+    assert link is not None and link.alert_video_id == "cam1-up-abc-w0001"

@@ -51,3 +51,11 @@ def test_a_message_that_is_not_a_camera_job_is_malformed(body):
 
 def test_a_tick_is_ready_once_the_minute_that_just_ended_has_settled():
     assert tick_ready_at(T, 12) == datetime(2026, 12, 4, 6, 1, 12, tzinfo=UTC)
+
+
+@pytest.mark.parametrize("key", ["videos/../x", "videos/cam1/x.mp4", "uploads/cam1/", "uploads/x.mp4", "../x"])
+def test_an_upload_job_for_a_key_outside_uploads_is_malformed(key):
+    # A job the router never sends (it routes uploads/<camera>/<file> keys only): dropped, never retried
+    body = CameraJob(JobKind.UPLOAD, "cam1", T, "bucket", key).to_message()
+    with pytest.raises(MalformedJob, match="uploads/<camera>/<file>"):
+        CameraJob.from_message(body)

@@ -89,3 +89,21 @@ def test_an_empty_key_never_signs_and_never_verifies():
     with pytest.raises(ValueError):
         sign(CLAIMS, b"")
     assert refusal(sign(CLAIMS, KEY), keys=(b"",)) == "BAD_SIGNATURE"
+
+
+@pytest.mark.parametrize("spelling", ["trailing-pad", "non-canonical-last-char", "non-ascii-claims", "non-ascii-mac"])
+def test_a_token_has_one_spelling_and_any_other_is_malformed(spelling):
+    # Given a good token, respelled: the same bytes under base64url's padding or unused bits, or text that is not
+    # base64url at all (each once raised, or verified as a second spelling)
+    token = sign(CLAIMS, KEY)
+    version, body, mac = token.split(".")
+    last = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    respelled = {
+        "trailing-pad": f"{token}=",
+        # a 32-byte MAC is 43 characters: the last carries 2 bits and 4 unused ones; these set an unused bit
+        "non-canonical-last-char": f"{version}.{body}.{mac[:-1]}{last[last.index(mac[-1]) ^ 1]}",
+        "non-ascii-claims": f"{version}.\u00e9.{mac}",
+        "non-ascii-mac": f"{version}.{body}.{mac[:-1]}\u00e9",
+    }[spelling]
+    # Then it is refused as malformed, never raised and never accepted
+    assert refusal(respelled) == "MALFORMED"
