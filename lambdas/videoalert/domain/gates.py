@@ -98,7 +98,7 @@ def remembered_false_positive(verdict: Verdict, rule: Rule, embeddings: Sequence
     """
     if not memory or rule.fp_distance <= 0:
         return None
-    policy = MemoryPolicy(rule.fp_distance)
+    policy = MemoryPolicy(rule.fp_region_distance)
     entries = current(memory, now, policy.max_age)
     if embeddings and all(e.box is not None for e in embeddings):
         matches = region_matches(embeddings, entries, threshold=verdict.threshold, policy=policy)
@@ -110,7 +110,8 @@ def remembered_false_positive(verdict: Verdict, rule: Rule, embeddings: Sequence
         best = matches[0]
         return Gated(Decision.SUPPRESSED,
                      f"{len(matches)} region(s) match false positive {best.video_id} (cosine distance "
-                     f"{best.distance:.3f} <= {rule.fp_distance}, overlap {best.overlap or 0:.2f}); without them: "
+                     f"{best.distance:.3f} <= {rule.fp_region_distance}, overlap {best.overlap or 0:.2f}); without "
+                     f"them: "
                      f"{rest.reason}", suppressed_by=best)
     match = suppression(embeddings, entries, threshold=verdict.threshold, max_distance=rule.fp_distance)
     if match is None:

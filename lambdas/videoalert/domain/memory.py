@@ -21,7 +21,7 @@ from videoalert_contract.inference import FrameScore
 # Calibrated on the training split's scenes (bench/memory_learning.py --calibrate, bench/README.md "Fewer false
 # alerts"): the same scene later against people pasted into it.
 DEFAULT_MIN_IOU = 0.3  # a remembered region is this place: its box and the detection's overlap at least this much
-DEFAULT_DETECTOR_MARGIN = 0.1  # a region the detector finds more person-like than the remembered one by this: a person
+DEFAULT_DETECTOR_MARGIN = 0.2  # a region the detector finds more person-like than the remembered one by this: a person
 DEFAULT_MAX_AGE = timedelta(days=30)  # a label teaches the camera for a month (a scene changes with the seasons)
 # A frame's entry belongs to a matched region when their boxes overlap this much (the inference keeps one embedding
 # per region at the same overlap: videoalert_inference.scoring.TOP_REGION_OVERLAP).
@@ -47,7 +47,7 @@ class MemoryEntry:
 class MemoryPolicy:
     """How close a detection must be to a remembered false positive to be it."""
 
-    max_distance: float  # cosine distance of the embeddings (the rule's fp_distance; 0 turns the memory off)
+    max_distance: float  # cosine distance of the crops' embeddings (the rule's fp_region_distance; 0: no match)
     min_iou: float = DEFAULT_MIN_IOU
     detector_margin: float = DEFAULT_DETECTOR_MARGIN
     max_age: timedelta = DEFAULT_MAX_AGE
@@ -175,14 +175,17 @@ def outside(frames: Iterable[FrameScore], matches: Sequence[MemoryMatch],
 
 
 def matching_entries(embeddings: Iterable[FrameEmbedding], entries: Sequence[MemoryEntry], *,
-                     max_distance: float, min_iou: float = DEFAULT_MIN_IOU) -> list[MemoryEntry]:
-    """False-positive entries a person label on these embeddings removes: within max_distance of one of them and, for
-    regions, in the same place."""
+                     max_distance: float, max_region_distance: float | None = None,
+                     min_iou: float = DEFAULT_MIN_IOU) -> list[MemoryEntry]:
+    """False-positive entries a person label on these embeddings removes: within max_distance of one of them (whole
+    frames), or in the same place within max_region_distance (regions)."""
     found = list(embeddings)
 
     def same(e: FrameEmbedding, entry: MemoryEntry) -> bool:
-        if len(e.vector) != len(entry.vector) or cosine_distance(e.vector, entry.vector) > max_distance:
+        regions = e.box is not None and entry.box is not None
+        limit = max_region_distance if regions and max_region_distance is not None else max_distance
+        if len(e.vector) != len(entry.vector) or cosine_distance(e.vector, entry.vector) > limit:
             return False
-        return e.box is None or entry.box is None or iou(e.box, entry.box) >= min_iou
+        return not regions or iou(e.box, entry.box) >= min_iou  # type: ignore[arg-type]
 
     return [entry for entry in entries if entry.kind == Label.FALSE_POSITIVE and any(same(e, entry) for e in found)]
