@@ -164,7 +164,8 @@ def to_response(video_id: str, classifier: PersonClassifier, scores: ClipScores,
     return ScoredClip(
         video_id=video_id, model_version=classifier.version, threshold=classifier.threshold,
         frames=tuple(_frame_score(f) for f in scores.frames),
-        top_embeddings=tuple(TopEmbedding(_frame_score(e), tuple(e.embedding)) for e in scores.top_embeddings),
+        top_embeddings=tuple(TopEmbedding(_frame_score(e), tuple(e.embedding), e.detector_score)
+                             for e in scores.top_embeddings),
         video=scores.video.to_dict(), timings_ms=timings, best_frame=best,
     ).to_payload()
 

@@ -111,6 +111,7 @@ class ScoredProposals:
     t: list[float]
     boxes: list[list[float] | None]
     scores: np.ndarray  # per entry
+    detector_scores: list[float | None]  # per entry: the detector's own person score for the box (None: no box)
     embeddings: np.ndarray  # per entry; zeros for an entry without a crop
     embedded: np.ndarray  # per entry: True when it has a crop, hence an embedding
     views: int  # whole frames and tiles the detector looked at
@@ -198,6 +199,7 @@ def score_proposals(work: Sequence[FrameWork], detector: PersonDetector,
     t1 = time.perf_counter()
     times: list[float] = []
     boxes: list[list[float] | None] = []
+    detector_scores: list[float | None] = []
     crops: list[np.ndarray] = []
     sure: list[float] = []  # per crop: the detector's score where it is sure of a person, else 0
     for item, detections in zip(work, proposals, strict=True):
@@ -206,9 +208,11 @@ def score_proposals(work: Sequence[FrameWork], detector: PersonDetector,
         if not detections:
             times.append(item.frame.t)
             boxes.append(None)
+            detector_scores.append(None)
         for d in detections:
             times.append(item.frame.t)
             boxes.append([round(v, 3) for v in d.box])
+            detector_scores.append(round(d.score, 4))
             crops.append(crop_for_model(full, d.box, classifier.spec.input_size))
             sure.append(d.score if d.score >= detector.settings.sure_score else 0.0)
     t2 = time.perf_counter()
@@ -226,6 +230,6 @@ def score_proposals(work: Sequence[FrameWork], detector: PersonDetector,
         scores[embedded] = np.maximum(prediction.scores, np.asarray(sure))
         embeddings = np.zeros((len(boxes), prediction.embeddings.shape[1]), np.float32)
         embeddings[embedded] = prediction.embeddings
-    return ScoredProposals(times, boxes, scores, embeddings, embedded, views, detect_s=t1 - t0, crop_s=t2 - t1,
-                           preprocess_s=t3 - t2, inference_s=t4 - t3)
+    return ScoredProposals(times, boxes, scores, detector_scores, embeddings, embedded, views, detect_s=t1 - t0,
+                           crop_s=t2 - t1, preprocess_s=t3 - t2, inference_s=t4 - t3)
 

@@ -8,9 +8,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from videoalert_contract.boxes import iou
 from videoalert_contract.inference import (
     DEFAULT_MIN_SAMPLES,
     DEFAULT_REGIONS,
+    DEFAULT_TOP_K_EMBEDDINGS,
     REGION_DETECT,
     REGION_FULL,
     REGION_MODES,
@@ -38,6 +40,8 @@ DEFAULT_BATCH_SIZE = 16
 # what the frame cap allows (1000 frames x (1 + 3 regions), or x 4 proposals), so it only stops a sampler that failed
 # to hold its cap.
 MAX_ENTRIES = 8000
+# Boxes overlapping more than this (IoU) are one region for the clip's top embeddings (top_regions).
+TOP_REGION_OVERLAP = 0.5
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class TopEmbedding:
     embedding: list[float]
     region: str = REGION_FULL
     box: list[float] | None = None
+    detector_score: float | None = None  # detect mode: the person detector's own score for the box
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,7 @@ class _Item:
     image: np.ndarray | None  # dropped once scored
     region: str
     box: list[float] | None
+    detector_score: float | None = None
 
 
 @dataclass(frozen=True)
@@ -109,7 +115,7 @@ def score_clip(
     detector: PersonDetector | None = None,
     detect_tile_every: int = 0,
     detect_change_level: float = 0.0,
-    top_k_embeddings: int = 3,
+    top_k_embeddings: int = DEFAULT_TOP_K_EMBEDDINGS,
     batch_size: int = DEFAULT_BATCH_SIZE,
     decoder_threads: int = 1,
     decoder_workers: int = 1,
@@ -228,7 +234,8 @@ def score_clip(
         if use_detect:
             assert detector is not None
             found = score_proposals([w for w in unit if isinstance(w, FrameWork)], detector, classifier)
-            return _Scored([_Item(t, None, REGION_PERSON, box) for t, box in zip(found.t, found.boxes, strict=True)],
+            return _Scored([_Item(t, None, REGION_PERSON, box, d) for t, box, d in
+                            zip(found.t, found.boxes, found.detector_scores, strict=True)],
                            found.scores, found.embeddings, found.embedded, views=found.views,
                            detect_s=found.detect_s, preprocess_s=found.crop_s + found.preprocess_s,
                            inference_s=found.inference_s)
@@ -262,12 +269,12 @@ def score_clip(
     all_scores = np.concatenate([r.scores for r in results]) if results else np.zeros(0)
     embedded = np.concatenate([r.embedded for r in results]) if results else np.zeros(0, bool)
     all_embeddings = _stack_embeddings([r.embeddings for r in results])
-    top = [int(i) for i in np.argsort(-all_scores, kind="stable") if embedded[i]][: max(0, top_k_embeddings)]
+    top = top_regions(all_scores, [item.box for item in items], embedded, top_k_embeddings)
     total_s = time.perf_counter() - started
     return ClipScores(
         frames=[FrameScore(item.t, float(s), item.region, item.box) for item, s in zip(items, all_scores, strict=True)],
         top_embeddings=[TopEmbedding(items[i].t, float(all_scores[i]), all_embeddings[i].astype(float).tolist(),
-                                     items[i].region, items[i].box) for i in top],
+                                     items[i].region, items[i].box, items[i].detector_score) for i in top],
         video=sampler.video_info(),
         timings_ms={
             "decode": round(sampler.stats.decode_s * 1000, 1),
@@ -280,6 +287,27 @@ def score_clip(
         frames_sampled=frames_sampled,
         detector_views=sum(r.views for r in results),
     )
+
+
+def top_regions(scores: np.ndarray, boxes: Sequence[Sequence[float] | None], embedded: np.ndarray, k: int,
+                max_overlap: float = TOP_REGION_OVERLAP) -> list[int]:
+    """The entries whose embeddings a clip keeps: the best-scoring first, then the next best of another place.
+
+    An entry whose box overlaps a kept one's by more than max_overlap (IoU) is the same region seen at another moment
+    (a still object gives one per sampled frame): it is skipped, so a clip with a parked car and a person keeps an
+    embedding of each, and the false-positive memory can tell which region a detection was. Entries without a box
+    (whole frames) are kept by score alone, as before.
+    """
+    kept: list[int] = []
+    for i in (int(i) for i in np.argsort(-scores, kind="stable")):
+        if len(kept) >= max(0, k):
+            break
+        box = boxes[i]
+        if not embedded[i] or (box is not None and any(
+                boxes[j] is not None and iou(box, boxes[j]) > max_overlap for j in kept)):  # type: ignore[arg-type]
+            continue
+        kept.append(i)
+    return kept
 
 
 def _stack_embeddings(parts: list[np.ndarray]) -> np.ndarray:

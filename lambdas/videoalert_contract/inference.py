@@ -38,7 +38,8 @@ DEFAULT_MAX_FRAMES = 120
 # them over the threshold. Measured on 2-5 s windows of the shared real and sample videos (bench/README.md, "Short
 # clips"): 12 finds as many person windows as 10 fps does, at a fifth of a minute's frames.
 DEFAULT_MIN_SAMPLES = 12
-DEFAULT_TOP_K_EMBEDDINGS = 3
+# Distinct regions (detect mode) whose embeddings a clip keeps: as many as the detector proposes in a frame.
+DEFAULT_TOP_K_EMBEDDINGS = 4
 _URL_SCHEMES = ("https://", "http://")  # http for the local emulator; never file: or others
 
 _Number = TypeVar("_Number", int, float)
@@ -166,13 +167,16 @@ class FrameScore:
 
 @dataclass(frozen=True)
 class TopEmbedding:
-    """The embedding of one of the clip's top-scoring entries (what the false-positive memory keeps)."""
+    """The embedding of one of the clip's top-scoring regions (what the false-positive memory keeps); in detect mode
+    also the person detector's own score for its box (the memory's person guard)."""
 
     frame: FrameScore
     embedding: tuple[float, ...]
+    detector_score: float | None = None
 
     def to_payload(self) -> dict[str, Any]:
-        return self.frame.to_payload() | {"embedding": list(self.embedding)}
+        payload = self.frame.to_payload() | {"embedding": list(self.embedding)}
+        return payload if self.detector_score is None else payload | {"detector_score": self.detector_score}
 
     @classmethod
     def from_payload(cls, entry: object) -> TopEmbedding:
@@ -181,7 +185,12 @@ class TopEmbedding:
         vector = entry.get("embedding")
         if not isinstance(vector, Sequence) or isinstance(vector, str):
             raise MalformedResponse("a top embedding needs an embedding list")
-        return cls(frame, tuple(float(v) for v in vector))
+        detector_score = entry.get("detector_score")
+        try:
+            return cls(frame, tuple(float(v) for v in vector),
+                       None if detector_score is None else float(detector_score))
+        except (TypeError, ValueError) as exc:
+            raise MalformedResponse(f"bad top embedding: {exc}") from exc
 
 
 @dataclass(frozen=True)

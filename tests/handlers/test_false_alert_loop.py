@@ -23,10 +23,10 @@ def test_a_person_who_stays_five_minutes_gets_one_alert_and_a_later_visit_anothe
 def test_a_false_positive_label_suppresses_the_recurring_object_but_not_a_person(loop):
     # Given a statue-like detection (horse_02) that alerted at minute 0
     first = loop.minute(0, "horse_02")
-    assert first["decision"] == "ALERT" and len(first["top_embeddings"]) == 3
+    assert first["decision"] == "ALERT" and len(first["top_embeddings"]) == 4
     # When the user marks it a false positive, tagged
     answer = loop.label(first["video_id"], "false_positive", tags=["statue"])
-    assert answer["status"] == 200 and answer["body"]["memory_added"] == 3
+    assert answer["status"] == 200 and answer["body"]["memory_added"] == 4
     # Then the same object 20 minutes later is SUPPRESSED, recorded with the video it matched
     again = loop.minute(20, "horse_02")
     assert again["decision"] == "SUPPRESSED" and again["rule_decision"] == "ALERT"
@@ -52,21 +52,21 @@ def test_a_true_positive_label_on_a_suppressed_video_removes_the_memory_it_match
     # Then the matching memory is gone (the clip's frames are kept as a confirmed person) and the next such
     # clip alerts again
     kinds = [e.kind for e in loop.deps.memory.entries("cam1")]
-    assert answer["body"]["memory_removed"] == 3 and kinds == ["true_positive"] * 3
+    assert answer["body"]["memory_removed"] == 4 and kinds == ["true_positive"] * 4
     assert loop.minute(40, "horse_02")["decision"] == "ALERT"
 
 
 def test_the_memory_is_bounded_per_camera_oldest_out(loop):
     from videoalert.store.memory import FpMemory
 
-    loop.deps.memory = FpMemory(loop.deps.memory.table, capacity=4)
+    loop.deps.memory = FpMemory(loop.deps.memory.table, capacity=5)
     loop.feedback._stores = dataclasses.replace(loop.feedback._stores, memory=loop.deps.memory)
     videos = [loop.minute(m, clip)["video_id"] for m, clip in ((0, "horse_02"), (10, "empty_02"))]
     for video_id in videos:
         loop.label(video_id, "false_positive")
     entries = [e for e in loop.deps.memory.entries("cam1") if e.kind == "false_positive"]
-    # 3 + 3 frames into 4 places: the oldest video's first two frames went out
-    assert len(entries) == 4 and [e.video_id for e in entries].count(videos[0]) == 1
+    # 4 + 4 frames into 5 places: the oldest video's first three frames went out
+    assert len(entries) == 5 and [e.video_id for e in entries].count(videos[0]) == 1
 
 
 def test_a_rule_changed_in_the_table_applies_to_the_next_clip_and_is_recorded(loop):

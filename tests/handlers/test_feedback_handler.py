@@ -42,7 +42,7 @@ def test_the_same_label_twice_changes_nothing_the_second_time(loop):
     # Then it reports no change, the memory holds the frames once and the history one entry
     assert first["body"]["changed"] is True and second["body"]["changed"] is False
     assert second["status"] == 200 and second["body"]["memory_added"] == 0
-    assert len(loop.deps.memory.entries("cam1")) == 3
+    assert len(loop.deps.memory.entries("cam1")) == 4
     after = loop.deps.records.get(video_id).to_item()
     assert after["label_history"] == before["label_history"] and len(after["label_history"]) == 1
 
@@ -52,9 +52,9 @@ def test_changing_a_label_keeps_the_history_and_forgets_the_videos_own_frames(lo
     loop.label(video_id, "false_positive")
     answer = loop.label(video_id, "true_positive")
     record = loop.deps.records.get(video_id).to_item()
-    assert answer["body"]["previous_label"] == "false_positive" and answer["body"]["memory_removed"] == 3
+    assert answer["body"]["previous_label"] == "false_positive" and answer["body"]["memory_removed"] == 4
     assert [h["label"] for h in record["label_history"]] == ["false_positive", "true_positive"]
-    assert [e.kind for e in loop.deps.memory.entries("cam1")] == ["true_positive"] * 3
+    assert [e.kind for e in loop.deps.memory.entries("cam1")] == ["true_positive"] * 4
 
 
 def test_a_video_still_being_processed_cannot_be_labelled(loop):

@@ -73,7 +73,7 @@ def test_the_alert_carries_media_and_one_tap_links_and_not_a_person_teaches_the_
     assert status == 200 and "Marked as not a person" in page
     record = loop.deps.records.get(video_id)
     assert record.label.value == "false_positive" and record.labelled_by.startswith("link:")
-    assert len(loop.deps.memory.entries("cam1")) == 3
+    assert len(loop.deps.memory.entries("cam1")) == 4
     # And the same link again is refused as a replay, and logged without the token
     status, page = call(links, "POST", "/label", {"v": query["v"], "t": query["t"]})
     assert status == 409 and "used already" in page

@@ -48,7 +48,7 @@ def test_a_clip_in_s3_gets_the_contract_response(inference_env):
     assert {f["region"] for f in response["frames"]} == {"full"}
     assert [f["t"] for f in response["frames"] if f["score"] >= 0.5] == [4.0, 5.0]
     # with the top embeddings, the video's description and the time spent in each stage
-    assert len(response["top_embeddings"]) == 3
+    assert len(response["top_embeddings"]) == 4  # whole frames have no box: the four best, by score
     assert {e["t"] for e in response["top_embeddings"][:2]} == {4.0, 5.0}
     assert all(len(e["embedding"]) == 512 for e in response["top_embeddings"])
     assert response["video"] == {"width": 64, "height": 48, "fps": pytest.approx(10, rel=0.05),

@@ -201,3 +201,16 @@ def test_a_region_the_detector_is_sure_of_keeps_the_detector_score(detector, cla
     # Then each region's score is the better of the two models' where the detector is sure, the ResNet's otherwise
     assert list(fused) == pytest.approx([max(s, d.score) for s, d in zip(resnet_only, found, strict=True)], abs=1e-6)
     assert detector.settings.min_score >= 0.1 and 0.5 < detector.settings.sure_score <= 1.0
+
+
+def test_a_clip_keeps_the_embeddings_of_distinct_regions_best_first():
+    from videoalert_inference.scoring import top_regions
+
+    # Given a parked car proposed in two frames (the same place), a person elsewhere, and a frame with no proposal
+    scores = np.array([0.9, 0.88, 0.7, 0.0])
+    boxes = [[0.1, 0.5, 0.4, 0.9], [0.11, 0.5, 0.41, 0.9], [0.6, 0.2, 0.7, 0.7], None]
+    embedded = np.array([True, True, True, False])
+    # When the clip's top embeddings are chosen
+    # Then the car is kept once and the person too (the memory can tell the two places apart); no crop, no embedding
+    assert top_regions(scores, boxes, embedded, 4) == [0, 2]
+    assert top_regions(scores, boxes, embedded, 1) == [0]

@@ -59,7 +59,9 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     change.add_argument("--max-event", dest="max_event_s", type=integer(low=0), metavar="S",
                         help="seconds: an event longer than this alerts again")
     change.add_argument("--fp-distance", dest="fp_distance", type=number(low=0.0, below=1.0), metavar="D",
-                        help="cosine distance to the false-positive memory, 0 turns it off")
+                        help="cosine distance of a whole frame to the false-positive memory, 0 turns the memory off")
+    change.add_argument("--fp-region-distance", dest="fp_region_distance", type=number(low=0.0, below=1.0),
+                        metavar="D", help="cosine distance of a region's crop to a remembered one in the same place")
     change.add_argument("--regions", choices=list(REGION_MODES),
                         help="what is scored: person proposals' crops (detect, the default), the whole frame, "
                              "moving regions, both, or the frame and its tiles")
@@ -81,8 +83,8 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.set_defaults(func=run)
 
 
-FIELDS = ("threshold", "min_frames", "aggregate", "top_k", "cooldown_s", "max_event_s", "fp_distance", "regions",
-          "enabled", "timezone")
+FIELDS = ("threshold", "min_frames", "aggregate", "top_k", "cooldown_s", "max_event_s", "fp_distance",
+          "fp_region_distance", "regions", "enabled", "timezone")
 
 
 def parse_changes(args: argparse.Namespace) -> dict[str, Any]:

@@ -343,7 +343,7 @@ def _decide(deps: Dependencies, record: VideoRecord, camera: CameraConfig, resul
     rule = camera.rule
     verdict = decide_frames(result.frames, rule, result.threshold)
     top_embeddings = tuple(FrameEmbedding.from_top(e) for e in result.top_embeddings)
-    gated = _gate(deps, record, camera, verdict, top_embeddings)
+    gated = _gate(deps, record, camera, verdict, top_embeddings, result.frames)
     if verdict.decision == Decision.ALERT and result.best_frame is not None:
         store_best_frame(deps.clips, record, result.best_frame.jpeg)  # before the decision: an alert finds it
     decided = Decided(
@@ -400,6 +400,7 @@ def _gate(
     camera: CameraConfig,
     verdict: Verdict,
     top_embeddings: tuple[FrameEmbedding, ...],
+    frames: tuple[FrameScore, ...] = (),
 ) -> Gated:
     """Apply the false-positive memory and the cooldown to a clip the rule would alert on."""
     if verdict.decision != Decision.ALERT:
@@ -424,6 +425,7 @@ def _gate(
         memory=memory,
         previous=previous,
         video_id=record.video_id,
+        frames=frames,
     )
 
 

@@ -103,7 +103,8 @@ def apply_feedback(request: FeedbackRequest, *, records: Videos, cameras: Camera
     if request.label == Label.FALSE_POSITIVE:
         removed = memory.remove(camera_id, sorted(own))
     else:
-        doomed = own | {e.entry_id for e in matching_entries(embeddings, entries, max_distance=rule.fp_distance)}
+        doomed = own | {e.entry_id for e in matching_entries(embeddings, entries, max_distance=rule.fp_distance,
+                                                             max_region_distance=rule.fp_region_distance)}
         removed = memory.remove(camera_id, sorted(doomed))
     if embeddings:  # a false positive is remembered; a person is kept as a counter-example
         added = len(memory.add(camera_id, request.video_id, detecting, now, kind=request.label))

@@ -6,10 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from videoalert.domain.embeddings import FrameEmbedding
-from videoalert.domain.memory import MemoryEntry, MemoryMatch, suppression
+from videoalert.domain.memory import (
+    MemoryEntry,
+    MemoryMatch,
+    MemoryPolicy,
+    current,
+    outside,
+    region_matches,
+    suppression,
+)
 from videoalert.domain.records import VideoRecord
-from videoalert.domain.rule import Rule, Verdict
+from videoalert.domain.rule import Rule, Verdict, decide_frames
 from videoalert.domain.types import POSITIVE_DECISIONS, Decision, Status
+from videoalert_contract.inference import FrameScore
 
 
 @dataclass(frozen=True)
@@ -67,7 +76,7 @@ def continuing_event(previous: Iterable[VideoRecord], window_start: datetime, ru
 
 def gate(verdict: Verdict, rule: Rule, *, window_start: datetime, series: str,
          embeddings: Sequence[FrameEmbedding], memory: Sequence[MemoryEntry] | None,
-         previous: Iterable[VideoRecord] = (), video_id: str = "") -> Gated:
+         previous: Iterable[VideoRecord] = (), video_id: str = "", frames: Sequence[FrameScore] = ()) -> Gated:
     """The final decision for a clip the rule has judged.
 
     Memory comes first: a remembered false positive is not a person, so it neither alerts nor extends an
@@ -76,12 +85,9 @@ def gate(verdict: Verdict, rule: Rule, *, window_start: datetime, series: str,
     """
     if verdict.decision != Decision.ALERT:
         return Gated(verdict.decision)
-    match = suppression(embeddings, memory, threshold=verdict.threshold,
-                        max_distance=rule.fp_distance) if memory else None
-    if match is not None:
-        return Gated(Decision.SUPPRESSED,
-                     f"matches false positive {match.video_id} (cosine distance {match.distance:.3f}"
-                     f" <= {rule.fp_distance})", suppressed_by=match)
+    remembered = remembered_false_positive(verdict, rule, embeddings, memory, frames, window_start)
+    if remembered is not None:
+        return remembered
     link = continuing_event(previous, window_start, rule, video_id, series)
     if link is not None:
         return Gated(Decision.COOLDOWN,
@@ -89,3 +95,36 @@ def gate(verdict: Verdict, rule: Rule, *, window_start: datetime, series: str,
                      f"{link.previous_video_id}, cooldown {rule.cooldown_s}s)",
                      cooldown_of=link.alert_video_id, event_start=link.event_start)
     return Gated(Decision.ALERT, event_start=window_start)
+
+
+def remembered_false_positive(verdict: Verdict, rule: Rule, embeddings: Sequence[FrameEmbedding],
+                              memory: Sequence[MemoryEntry] | None, frames: Sequence[FrameScore],
+                              now: datetime) -> Gated | None:
+    """SUPPRESSED when what made the clip alert is remembered as not a person; None otherwise.
+
+    Regions (detect mode): the matched regions' entries are taken out and the rule judges the rest, so a person
+    beside a remembered statue still alerts. Whole frames: every detecting frame must match (memory.suppression).
+    """
+    if not memory or rule.fp_distance <= 0:
+        return None
+    policy = MemoryPolicy(rule.fp_region_distance)
+    entries = current(memory, now, policy.max_age)
+    if embeddings and all(e.box is not None for e in embeddings):
+        matches = region_matches(embeddings, entries, threshold=verdict.threshold, policy=policy)
+        if not matches:
+            return None
+        rest = decide_frames(outside(frames, matches), rule, verdict.threshold)
+        if rest.decision == Decision.ALERT:
+            return None
+        best = matches[0]
+        return Gated(Decision.SUPPRESSED,
+                     f"{len(matches)} region(s) match false positive {best.video_id} (cosine distance "
+                     f"{best.distance:.3f} <= {rule.fp_region_distance}, overlap {best.overlap or 0:.2f}); without "
+                     f"them: "
+                     f"{rest.reason}", suppressed_by=best)
+    match = suppression(embeddings, entries, threshold=verdict.threshold, max_distance=rule.fp_distance)
+    if match is None:
+        return None
+    return Gated(Decision.SUPPRESSED,
+                 f"matches false positive {match.video_id} (cosine distance {match.distance:.3f}"
+                 f" <= {rule.fp_distance})", suppressed_by=match)

@@ -23,10 +23,15 @@ from videoalert_contract.zones import Polygon, polygons, region_counts, to_lists
 # person beside it 0.03 away, a person on the background of a remembered false positive ~0.02 away), so the
 # default is tight; recalibrate with the bench when the model changes.
 DEFAULT_FP_DISTANCE = 0.01
+# The same for a region's crop embedding (detect mode), in the same place (domain.memory): calibrated on the training
+# split's real scenes (bench/memory_calibration.py, bench/README.md "False-positive memory"): 0.15 with the detector
+# guard's margin 0.2 matched 41 of 43 regions of the same scene at another moment and 18 of 149 regions of a person
+# pasted in front of the remembered one (the rule then judges the rest of the clip: the learning curve's figures).
+DEFAULT_FP_REGION_DISTANCE = 0.15
 
 # Fields a user may change (`videoalert tune --apply`, the table); version is managed by the store.
 EDITABLE_FIELDS = ("threshold", "min_frames", "aggregate", "top_k", "cooldown_s", "max_event_s", "fp_distance",
-                   "enabled", "regions", "timezone", "zones", "masks")
+                   "fp_region_distance", "enabled", "regions", "timezone", "zones", "masks")
 # An IANA name ("Europe/Paris", "America/Argentina/Buenos_Aires", "UTC"); whether this machine knows it is the
 # CLI's check (domain code reads no time zone files): the alert falls back to UTC, saying so, for one it does not.
 TIMEZONE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,2}$")
@@ -39,7 +44,8 @@ class Rule:
     threshold None means the model card's. cooldown_s: a detection that starts within cooldown_s of the
     camera's previous detection continues the same event (one alert per event); an event longer than
     max_event_s alerts again, so a person never goes unreported for long. fp_distance: cosine distance
-    within which a detection matches the camera's false-positive memory (0 turns the memory off).
+    within which a whole-frame detection matches the camera's false-positive memory (0 turns the memory off);
+    fp_region_distance: the same for a proposed region's crop, in the same place (detect mode).
     regions: "detect" (the default): the person detector proposes person regions and the ResNet scores each one's
     crop, a moment's score being its best region; or classify the whole frame ("full"), only the regions that moved
     ("motion": a small person far away is seen, a still object never alerts), both, or the whole frame and its
@@ -56,6 +62,7 @@ class Rule:
     cooldown_s: int = 300
     max_event_s: int = 1800
     fp_distance: float = DEFAULT_FP_DISTANCE
+    fp_region_distance: float = DEFAULT_FP_REGION_DISTANCE
     enabled: bool = True
     version: int = 1
     regions: str = DEFAULT_REGIONS
@@ -75,8 +82,8 @@ class Rule:
             raise ValueError("top_k must be at least 1")
         if self.cooldown_s < 0 or self.max_event_s < 0:
             raise ValueError("cooldown_s and max_event_s must not be negative")
-        if not 0.0 <= self.fp_distance < 1.0:
-            raise ValueError("fp_distance must be in [0, 1)")
+        if not 0.0 <= self.fp_distance < 1.0 or not 0.0 <= self.fp_region_distance < 1.0:
+            raise ValueError("fp_distance and fp_region_distance must be in [0, 1)")
         if self.regions not in REGION_MODES:
             raise ValueError(f"regions must be one of {', '.join(REGION_MODES)}")
         if not TIMEZONE_PATTERN.match(self.timezone or ""):
@@ -88,10 +95,11 @@ class Rule:
         return model_threshold if self.threshold is None else self.threshold
 
     def to_item(self) -> dict[str, Any]:
-        """The stored form; the fields added later (time zone, zones, masks) only when set, so an item written
-        before them reads and writes back unchanged."""
+        """The stored form; the fields added later (time zone, zones, masks, the region distance) only when set, so an
+        item written before them reads and writes back unchanged."""
         item = asdict(self) | {"zones": to_lists(self.zones), "masks": to_lists(self.masks)}
-        for name, default in (("timezone", "UTC"), ("zones", []), ("masks", [])):
+        for name, default in (("timezone", "UTC"), ("zones", []), ("masks", []),
+                              ("fp_region_distance", DEFAULT_FP_REGION_DISTANCE)):
             if item[name] == default:
                 del item[name]
         return item
@@ -129,6 +137,8 @@ class Rule:
             cooldown_s=int(item.get("cooldown_s", defaults.cooldown_s)),
             max_event_s=int(item.get("max_event_s", defaults.max_event_s)),
             fp_distance=float(item.get("fp_distance", defaults.fp_distance)),
+            # A rule stored before regions had their own distance takes the calibrated one.
+            fp_region_distance=float(item.get("fp_region_distance", defaults.fp_region_distance)),
             enabled=bool(item.get("enabled", True)),
             version=int(item.get("version", 1)),
             # A rule item written before rules had regions was a whole-frame rule, and stays one; no item at all is
