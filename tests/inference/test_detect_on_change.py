@@ -49,6 +49,16 @@ def test_noise_and_a_light_change_over_the_whole_picture_are_no_change_but_a_far
     assert change(still, figure, bottom_right) > 30 and change(still, figure, top_left) < 3
 
 
+def test_a_whole_new_picture_or_a_light_switched_on_is_a_change_even_in_colours_of_one_grey():
+    # Given an all-blue picture, then an all-red one (the same grey level), and a room whose light is switched on
+    blue, red = np.zeros((300, 300, 3), np.uint8), np.zeros((300, 300, 3), np.uint8)
+    blue[..., 2], red[..., 0] = 255, 255
+    dark = (scene().astype(np.float32) * 0.3).astype(np.uint8)
+    # Then each is a change everywhere: the shift of the whole picture is past what exposure drift does
+    assert change(thumbnail(blue), thumbnail(red)) > 100
+    assert change(thumbnail(dark), thumbnail(scene()), detect_tiles()[0]) > 8
+
+
 def test_a_still_minute_is_looked_at_once_and_every_frame_keeps_its_place_in_the_timeline():
     # Given twelve frames of a still scene with sensor noise, tiles every 4th frame
     plan = DetectPlan(tile_every=4, change_level=8.0, frames_per_unit=2)
