@@ -154,12 +154,20 @@ def _handler_logs_to_stderr() -> None:
                 handler.setStream(sys.stderr)
 
 
-def call_handler(handler: Callable[[Any, Any], dict[str, Any]], event: Any) -> dict[str, Any]:
-    """A Lambda handler called in process, whatever it prints going to stderr: Powertools prints EMF metric lines
-    (Lambda sends a function's stdout to CloudWatch), and with metrics disabled it still prints a metric's 100 values
-    once they pile up, where the local run's stdout is its own output."""
-    with contextlib.redirect_stdout(sys.stderr):
-        return handler(event, LocalContext())
+def call_handler(module: Any, event: Any) -> dict[str, Any]:
+    """A handler module's Lambda handler called in process. Its metrics are disabled here (POWERTOOLS_METRICS_DISABLED),
+    and Powertools then keeps them rather than flushing them, and prints them to stdout (the local run's own output)
+    once a metric has 100 values: they are cleared around each call instead. Metrics are shared by every Metrics
+    object, so this clears the inference handler's too."""
+    metrics = getattr(module, "metrics", None)  # a stand-in handler (tests) may have none
+    if metrics is not None:
+        metrics.clear_metrics()
+    try:
+        answer: dict[str, Any] = module.handler(event, LocalContext())
+        return answer
+    finally:
+        if metrics is not None:
+            metrics.clear_metrics()
 
 
 def _links_handler() -> Any:
@@ -244,7 +252,7 @@ def _handle(dispatcher: Any, event: Any) -> dict[str, Any]:
     DEAD_LETTERS (as Lambda's failure queue would keep it) and the loop goes on (answer {}): one bad event never
     stops the run or loses its state. Replaying the file's events is safe: the dispatcher is idempotent."""
     try:
-        answer: dict[str, Any] = call_handler(dispatcher.handler, event)
+        answer: dict[str, Any] = call_handler(dispatcher, event)
         return answer
     except Exception as exc:  # noqa: BLE001 - any failure: set the event aside, as Lambda's failure queue would
         DEAD_LETTERS.parent.mkdir(parents=True, exist_ok=True)
@@ -513,7 +521,7 @@ class _LocalRun:
         self.bar.set_description("camera path: schedule")
         idle, cut, started = 0, 0, time.monotonic()
         for at in runs:
-            answer = call_handler(self.dispatcher.handler, scheduled_event(at))
+            answer = call_handler(self.dispatcher, scheduled_event(at))
             for outcome in answer.get("outcomes", []):
                 if outcome.get("status") == "IDLE":
                     idle += 1
