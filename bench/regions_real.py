@@ -8,7 +8,8 @@ repeat so a noisy neighbour hits them alike.
 Every mode runs the served models through the container's own path (score_clip with the handler's settings, the
 dispatcher's rule with min_frames 2): the int8 ResNet at the card's threshold, and for "detect" the int8 person
 detector proposing the regions (on the whole frame of every sampled frame, and on four overlapping tiles of every
-n-th one; looking again only where the picture changed, DETECT_CHANGE_LEVEL). The still-image figures per source (false alerts on empty scenes, person recall by size) are make eval's.
+n-th one; looking again only where the picture changed, DETECT_CHANGE_LEVEL). The still-image figures per source
+(false alerts on empty scenes, person recall by size) are make eval's.
 """
 from __future__ import annotations
 

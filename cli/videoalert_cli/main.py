@@ -18,6 +18,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("run-local", "run_local"),
     ("status", "status"),
     ("list", "list_videos"),
+    ("events", "events"),
     ("upload", "upload"),
     ("push", "push"),
     ("feedback", "feedback"),
