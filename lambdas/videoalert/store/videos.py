@@ -286,6 +286,18 @@ class VideoRecords:
             if not _conditional_failed(err):
                 raise
 
+    def clear_label(self, video_id: str, *, who: str, now: datetime) -> None:
+        """Take a DONE record's label away (an undo); the history keeps that it was cleared, by whom and when."""
+        entry: dict[str, Any] = {"cleared": True, "tags": [], "by": who, "at": iso(now)}
+        self.table.update_item(
+            Key={"video_id": video_id},
+            UpdateExpression="REMOVE #l, label_tags, labelled_by, labelled_at "
+                             "SET label_history = list_append(if_not_exists(label_history, :empty), :entry)",
+            ConditionExpression=Attr("status").eq(Status.DONE.value),
+            ExpressionAttributeNames={"#l": "label"},
+            ExpressionAttributeValues=to_dynamo({":empty": [], ":entry": [entry]}),
+        )
+
     def by_camera(self, camera_id: str, *, since: datetime | None = None, until: datetime | None = None,
                   newest_first: bool = True) -> Iterator[VideoRecord]:
         cond = Key(VIDEOS_BY_CAMERA_PARTITION_KEY).eq(camera_id)
