@@ -29,7 +29,15 @@ from videoalert.app.one_tap import (
     review_page,
     undo_by_link,
 )
-from videoalert.app.pages import cleared_page, confirm_page, event_html, message_page, result_page, review_html
+from videoalert.app.pages import (
+    FILTER_NAMES,
+    cleared_page,
+    confirm_page,
+    event_html,
+    message_page,
+    result_page,
+    review_html,
+)
 from videoalert.config.links import LinksSettings
 from videoalert.domain.events import UNLABELLED
 from videoalert.domain.link_token import TokenRefused
@@ -109,7 +117,12 @@ def _back(form: dict[str, str]) -> str | None:
     """The review page a button was tapped on (its anchor: the event), if the form says which."""
     if not (form.get("c") and form.get("r")):
         return None
-    return f"{REVIEW_PATH}?{urlencode({'c': form['c'], 't': form['r']})}#{form.get('v', '')}"
+    try:
+        filters = {k: v[0] for k, v in parse_qs(form.get("q", ""), max_num_fields=len(FILTER_NAMES)).items()
+                   if k in FILTER_NAMES}
+    except ValueError:  # more fields than a filter has: not from the page
+        filters = {}
+    return f"{REVIEW_PATH}?{urlencode({'c': form['c'], 't': form['r']} | filters)}#{form.get('v', '')}"
 
 
 @app.post("/undo")

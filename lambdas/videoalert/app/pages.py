@@ -37,15 +37,18 @@ button.no{background:#fdecea} button.yes{background:#eafaf1} button.undo{backgro
 .filters label{display:flex;flex-direction:column;font-size:.85em;flex:1 1 140px}
 .filters select,.filters input{font-size:1em;padding:6px;min-height:40px;width:100%}
 .filters button{flex:1 1 100%} .pager{display:flex;justify-content:space-between;margin:12px 0}
-table{border-collapse:collapse;width:100%} td,th{text-align:left;padding:3px 4px;border-bottom:1px solid #eee}
+table{border-collapse:collapse;width:100%} td,th{text-align:left;padding:3px 4px;border-bottom:1px solid #eee;
+overflow-wrap:normal} td.meta{overflow-wrap:anywhere}
+@media (min-width:900px){body.list{max-width:1180px} .events{display:grid;grid-template-columns:repeat(3,1fr);
+gap:0 12px;align-items:start} .filters label{flex:1 1 0} .filters button{flex:0 0 140px}}
 """
 
 
-def _page(title: str, body: str) -> str:
+def _page(title: str, body: str, body_class: str = "") -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1">'
             f'<meta name="referrer" content="no-referrer"><title>{escape(title)}</title>'
-            f"<style>{STYLE}</style></head><body>{body}</body></html>")
+            f"<style>{STYLE}</style></head><body{f' class={body_class!r}' if body_class else ''}>{body}</body></html>")
 
 
 def _when(record: VideoRecord, zone: str) -> str:
@@ -152,8 +155,9 @@ STYLES = {"zone": 'fill="rgba(46,204,113,.12)" stroke="#2ecc71" stroke-width="2"
 LABEL_WORDS = {Label.FALSE_POSITIVE: "not a person", Label.TRUE_POSITIVE: "a person"}
 
 
-def _back(page_scope: str, token: str) -> dict[str, str]:
-    return {"c": page_scope, "r": token}
+def _back(page_scope: str, token: str, filters: str = "") -> dict[str, str]:
+    """The fields that bring a tap's answer back to the page it was made on (its filters and page too)."""
+    return {"c": page_scope, "r": token} | ({"q": filters} if filters else {})
 
 
 def _form(path: str, fields: dict[str, str], css: str, text: str) -> str:
@@ -174,10 +178,10 @@ def _picture(item: ReviewEvent, href: str | None) -> str:
     return f'<a class="frame" href="{escape(href)}">{img}</a>' if href else f'<div class="frame">{img}</div>'
 
 
-def _actions(item: ReviewEvent, scope: str, token: str) -> str:
+def _actions(item: ReviewEvent, scope: str, token: str, filters: str = "") -> str:
     """The label in words with its undo, or the two buttons where a label makes sense, or nothing."""
     head = item.record
-    back = _back(scope, token)
+    back = _back(scope, token, filters)
     if head.label is not None:
         undo = _form(UNDO_PATH, {"v": head.video_id, "t": item.clear_token, **back}, "undo", "Undo") \
             if item.clear_token else ""
@@ -213,7 +217,7 @@ def _event(item: ReviewEvent, page: ReviewPage) -> str:
     href = f"{EVENT_PATH}?{urlencode({'v': event.event_id, 'c': page.scope, 't': page.review_token})}"
     return (f'<article class="event {escape(event.decision.value)}" id="{escape(event.event_id)}" '
             f'data-video="{escape(item.record.video_id)}" data-camera="{escape(event.camera_id)}">'
-            f"{_picture(item, href)}{_summary(item)}{_actions(item, page.scope, page.review_token)}"
+            f"{_picture(item, href)}{_summary(item)}{_actions(item, page.scope, page.review_token, filters_of(page))}"
             f'<div class="meta"><a href="{escape(href)}">details and clip</a></div></article>')
 
 
@@ -239,12 +243,21 @@ def _filters(page: ReviewPage) -> str:
             f'{cameras}{decisions}{labels}{day}<button type="submit">Show</button></form>')
 
 
-def review_url(page: ReviewPage, page_number: int) -> str:
+FILTER_NAMES = ("cam", "d", "l", "day", "p")  # the review page's query besides c and t
+
+
+def filters_of(page: ReviewPage, page_number: int | None = None) -> str:
+    """The page's filters (and page number) as a query string."""
     q = page.query
-    params = {"c": page.scope, "t": page.review_token, "cam": q.camera or "",
-              "d": q.decision.value if q.decision else "", "l": q.label or "",
-              "day": q.day.isoformat() if q.day else "", "p": str(page_number + 1) if page_number else ""}
-    return f"{REVIEW_PATH}?{urlencode({k: v for k, v in params.items() if v})}"
+    number = q.page if page_number is None else page_number
+    params = {"cam": q.camera or "", "d": q.decision.value if q.decision else "", "l": q.label or "",
+              "day": q.day.isoformat() if q.day else "", "p": str(number + 1) if number else ""}
+    return urlencode({k: v for k, v in params.items() if v})
+
+
+def review_url(page: ReviewPage, page_number: int) -> str:
+    filters = filters_of(page, page_number)
+    return f"{REVIEW_PATH}?{urlencode({'c': page.scope, 't': page.review_token})}" + (f"&{filters}" if filters else "")
 
 
 def review_html(page: ReviewPage, now: datetime) -> str:
@@ -274,7 +287,7 @@ def review_html(page: ReviewPage, now: datetime) -> str:
     return _page(f"videoalert: {title}",
                  f"<h1>{escape(title)}</h1><p class=\"meta\">{about} · shown {local_now:%d %b %H:%M} "
                  f'({escape(zone_label)}) · <a href="{escape(review_url(page, page.query.page))}">reload</a></p>'
-                 f"{_filters(page)}<h2>Newest first</h2>{events}{pager}{near_html}")
+                 f'{_filters(page)}<h2>Newest first</h2><div class="events">{events}</div>{pager}{near_html}', "list")
 
 
 def event_html(item: ReviewEvent, scope: str, token: str) -> str:
