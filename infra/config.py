@@ -26,6 +26,15 @@ class StackConfig:
     # Camera workers (event-source maximum = reserved concurrency); None: derived from the number of cameras
     # (infra/camera_workers.py worker_concurrency). Set it when cameras are registered at run time, not in context.
     worker_concurrency: int | None = None
+    # Alert deliveries (infra/deliveries.py): the HTML e-mail from a SES-verified identity to alert_emails (instead
+    # of SNS's text e-mail), and the signed webhook (its whsec_ secret in Secrets Manager, created by the user).
+    alert_email_from: str | None = None
+    alert_webhook_url: str | None = None
+    alert_webhook_secret_arn: str | None = None
+
+    @property
+    def has_deliveries(self) -> bool:
+        return bool(self.alert_email_from or self.alert_webhook_url)
 
     @property
     def is_production(self) -> bool:
@@ -66,8 +75,17 @@ class StackConfig:
             raise ConfigError(f"context 'worker_concurrency' must be 2..1000 (an SQS event source's range), got "
                               f"{workers}")
 
+        sender = str(get("alert_email_from") or "").strip() or None
+        if sender is not None and (not _EMAIL.match(sender) or not emails):
+            raise ConfigError("context 'alert_email_from' must be an e-mail address (a SES-verified identity), with "
+                              "'alert_emails' to send to")
+        hook = str(get("alert_webhook_url") or "").strip() or None
+        secret = str(get("alert_webhook_secret_arn") or "").strip() or None
+        if bool(hook) != bool(secret) or (hook and not hook.startswith("https://")):
+            raise ConfigError("context 'alert_webhook_url' (https://) and 'alert_webhook_secret_arn' go together")
         return cls(stage=stage, cameras=tuple(cameras), alert_emails=tuple(emails),
-                   ops_emails=tuple(ops_emails), video_retention_days=days, worker_concurrency=workers)
+                   ops_emails=tuple(ops_emails), video_retention_days=days, worker_concurrency=workers,
+                   alert_email_from=sender, alert_webhook_url=hook, alert_webhook_secret_arn=secret)
 
 
 def _emails(value: Any, key: str) -> list[str]:
