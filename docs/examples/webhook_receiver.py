@@ -1,10 +1,12 @@
 """An example receiver of videoalert's alert webhook (docs/integrations.md), standard library only.
 
-    WEBHOOK_SECRET=whsec_... python docs/examples/webhook_receiver.py --port 8080 [--ntfy https://ntfy.sh/my-topic]
+    WEBHOOK_SECRET=whsec_... python docs/examples/webhook_receiver.py --port 8080 [--ntfy https://ntfy.sh/my-topic |
+        --forward http://homeassistant.local:8123/api/webhook/ID]
 
 It verifies each delivery's signature (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature), refuses
 old or future timestamps (a replayed request), acts once per webhook-id (a retried delivery is answered 200 and
-ignored), and acts by printing the alert, or forwarding its text and picture link to an ntfy topic. Answer 2xx
+ignored), and acts by printing the alert, forwarding its text, picture and one-tap links to an ntfy topic, or its JSON
+to another URL (a Home Assistant webhook trigger). Answer 2xx
 quickly: videoalert retries anything else.
 """
 from __future__ import annotations
@@ -87,6 +89,15 @@ def to_ntfy(topic_url: str) -> Callable[[dict[str, Any]], None]:
     return act
 
 
+def to_url(url: str) -> Callable[[dict[str, Any]], None]:
+    """Forward a verified alert's JSON to another URL (a Home Assistant webhook trigger, which checks no signature)."""
+    def act(alert: dict[str, Any]) -> None:
+        request = urllib.request.Request(url, data=json.dumps(alert).encode(),
+                                         headers={"content-type": "application/json"})
+        urllib.request.urlopen(request, timeout=10).close()
+    return act
+
+
 def server(receiver: Receiver, port: int = 0, host: str = "127.0.0.1") -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
@@ -106,8 +117,14 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8080)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--ntfy", metavar="TOPIC_URL", help="forward each alert to this ntfy topic")
+    parser.add_argument("--forward", metavar="URL", help="forward each alert's JSON to this URL (Home Assistant)")
     args = parser.parse_args()
-    act = to_ntfy(args.ntfy) if args.ntfy else (lambda alert: print(alert.get("text") or alert, flush=True))
+    if args.ntfy:
+        act = to_ntfy(args.ntfy)
+    elif args.forward:
+        act = to_url(args.forward)
+    else:
+        act = lambda alert: print(alert.get("text") or alert, flush=True)  # noqa: E731
     httpd = server(Receiver(os.environ["WEBHOOK_SECRET"], act), args.port, args.host)
     print(f"listening on http://{args.host}:{httpd.server_address[1]}/", flush=True)
     httpd.serve_forever()

@@ -191,3 +191,32 @@ def test_deliveries_settings_go_in_pairs():
         DeliverySettings.from_env(base | {"ALERT_WEBHOOK_URL": "https://h.example/x"})
     assert DeliverySettings.from_env(base).email_from is None
     assert os.environ.get("ALERT_WEBHOOK_URL") is None
+
+
+def test_the_example_receiver_forwards_to_ntfy_with_the_picture_and_the_one_tap_links():
+    # Given an ntfy stand-in that records what it is sent, and an alert's JSON
+    published: list[tuple[dict, bytes]] = []
+
+    class Ntfy(BaseHTTPRequestHandler):
+        def do_POST(self):
+            published.append((dict(self.headers.items()), self.rfile.read(int(self.headers["content-length"]))))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    ntfy = ThreadingHTTPServer(("127.0.0.1", 0), Ntfy)
+    threading.Thread(target=ntfy.serve_forever, daemon=True).start()
+    links = {"frame": "https://f.example/best.jpg", "review": "https://l.example/review?c=cam1&t=x",
+             "not_a_person": "https://l.example/label?v=a&t=1", "correct": "https://l.example/label?v=a&t=2"}
+    alert = {"subject": "Person detected on cam1", "text": "A person was detected on camera cam1.", "links": links}
+    # When the receiver forwards it
+    example_receiver().to_ntfy(f"http://127.0.0.1:{ntfy.server_address[1]}/cams")(alert)
+    ntfy.shutdown()
+    # Then ntfy gets the title, the text, the picture, the review on a tap and both one-tap links as actions
+    [(headers, body)] = published
+    assert body == alert["text"].encode() and headers["Title"] == alert["subject"]
+    assert headers["Attach"] == links["frame"] and headers["Click"] == links["review"]
+    assert headers["Actions"] == (f"view, Not a person, {links['not_a_person']}; view, Correct, {links['correct']}")
