@@ -13,7 +13,7 @@ from videoalert_cli.main import build_parser, main
 def test_every_documented_subcommand_exists():
     parser = build_parser()
     choices = parser._subparsers._group_actions[0].choices
-    assert {"status", "list", "upload", "run-local", "redrive", "push", "serve", "rule", "tune", "feedback",
+    assert {"status", "list", "events", "upload", "run-local", "redrive", "push", "serve", "rule", "tune", "feedback",
             "review", "export-dataset"} == set(choices)
 
 
