@@ -108,6 +108,17 @@ def shot(browser, name: str, size: tuple[int, int], *, full: bool = False) -> No
         viewport(browser, size)
 
 
+def follow(browser, element) -> None:
+    """Click a link or a form's button and wait for the next page (the old one's elements go stale)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 60).until(ec.staleness_of(page))
+
+
 def cards(browser):
     from selenium.webdriver.common.by import By
 
@@ -119,7 +130,7 @@ def submit(browser, card, text: str):
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    card.find_element(By.XPATH, f".//button[normalize-space()='{text}']").click()
+    follow(browser, card.find_element(By.XPATH, f".//button[normalize-space()='{text}']"))
     return WebDriverWait(browser, 60).until(ec.presence_of_element_located((By.ID, "result")))
 
 
@@ -139,15 +150,15 @@ def test_events_page_filters_label_and_undo_without_sideways_scroll(served, brow
     no_sideways_scroll(browser)
     # Then the newest four of the six clips' events are listed, an older page holds the other two
     assert len(cards(browser)) == 4
-    browser.find_element(By.ID, "older").click()
+    follow(browser, browser.find_element(By.ID, "older"))
     assert len(cards(browser)) == served["clips"] - 4
     no_sideways_scroll(browser)
-    browser.find_element(By.ID, "newer").click()
+    follow(browser, browser.find_element(By.ID, "newer"))
     # When the user shows only the alerts (the filter form)
     from selenium.webdriver.support.ui import Select
 
     Select(browser.find_element(By.NAME, "d")).select_by_value("ALERT")
-    browser.find_element(By.CSS_SELECTOR, ".filters button").click()
+    follow(browser, browser.find_element(By.CSS_SELECTOR, ".filters button"))
     # Then both people's events are there, each with its picture (loaded) and the two buttons; no other card
     alerts = cards(browser)
     assert [c.find_element(By.CSS_SELECTOR, ".decision").text for c in alerts] == ["ALERT", "ALERT"]
@@ -177,7 +188,7 @@ def test_events_page_filters_label_and_undo_without_sideways_scroll(served, brow
     assert records.get(video_id).label.value == "false_positive"
     assert video_id in {e.video_id for e in FpMemory(ddb.Table(names["fp_memory_table"])).entries("cam1")}
     # And back on the page, the event says so in words, with an undo instead of the buttons
-    browser.find_element(By.LINK_TEXT, "Back to the review page").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Back to the review page"))
     card = browser.find_element(By.CSS_SELECTOR, f'article.event[data-video="{video_id}"]')
     assert card.find_element(By.CSS_SELECTOR, ".label").text == "Marked: not a person"
     assert [b.text for b in card.find_elements(By.TAG_NAME, "button")] == ["Undo"]
@@ -190,7 +201,7 @@ def test_events_page_filters_label_and_undo_without_sideways_scroll(served, brow
     assert "Label taken away" in answer.text
     assert records.get(video_id).label is None
     assert video_id not in {e.video_id for e in FpMemory(ddb.Table(names["fp_memory_table"])).entries("cam1")}
-    browser.find_element(By.LINK_TEXT, "Back to the review page").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Back to the review page"))
     card = browser.find_element(By.CSS_SELECTOR, f'article.event[data-video="{video_id}"]')
     assert sorted(b.text for b in card.find_elements(By.TAG_NAME, "button")) == ["Correct", "Not a person"]
 
@@ -203,7 +214,7 @@ def test_an_event_page_shows_the_boxed_picture_and_plays_the_clip(served, browse
     viewport(browser, size)
     # Given the camera's review page, When the user opens an alert's details
     browser.get(served["review"] + "&d=ALERT")
-    cards(browser)[0].find_element(By.LINK_TEXT, "details and clip").click()
+    follow(browser, cards(browser)[0].find_element(By.LINK_TEXT, "details and clip"))
     # Then the picture with the person's box, the clip (it loads and has a length) and the scores are there
     image = browser.find_element(By.CSS_SELECTOR, ".frame img")
     assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 0
