@@ -21,6 +21,7 @@ class Alerts(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, emails: Sequence[str],
                  removal_policy: cdk.RemovalPolicy) -> None:
+        """emails: SNS's text e-mail subscribers (none when the HTML e-mail goes to them: infra/deliveries.py)."""
         super().__init__(scope, construct_id)
         self.key = ExplicitKey(self, "TopicKey", description="videoalert: alert topic",
                                removal_policy=removal_policy).key

@@ -46,6 +46,15 @@ class StackConfig:
     # The inference image's base pinned by digest (inference_container/Dockerfile says how to resolve it); None: the
     # Dockerfile's tag of the tested Python.
     inference_base_image: str | None = None
+    # Alert deliveries (infra/deliveries.py): the HTML e-mail from a SES-verified identity to alert_emails (instead
+    # of SNS's text e-mail), and the signed webhook (its whsec_ secret in Secrets Manager, created by the user).
+    alert_email_from: str | None = None
+    alert_webhook_url: str | None = None
+    alert_webhook_secret_arn: str | None = None
+
+    @property
+    def has_deliveries(self) -> bool:
+        return bool(self.alert_email_from or self.alert_webhook_url)
 
     @property
     def is_production(self) -> bool:
@@ -112,10 +121,19 @@ class StackConfig:
             raise ConfigError("context 'inference_base_image' must be public.ecr.aws/lambda/python:<version>@sha256:"
                               f"<64 hex digits> (a digest pin), got {base_image!r}")
 
+        sender = str(get("alert_email_from") or "").strip() or None
+        if sender is not None and (not _EMAIL.match(sender) or not emails):
+            raise ConfigError("context 'alert_email_from' must be an e-mail address (a SES-verified identity), with "
+                              "'alert_emails' to send to")
+        hook = str(get("alert_webhook_url") or "").strip() or None
+        secret = str(get("alert_webhook_secret_arn") or "").strip() or None
+        if bool(hook) != bool(secret) or (hook and not hook.startswith("https://")):
+            raise ConfigError("context 'alert_webhook_url' (https://) and 'alert_webhook_secret_arn' go together")
         return cls(stage=stage, cameras=tuple(cameras), alert_emails=tuple(emails),
                    ops_emails=tuple(ops_emails), video_retention_days=days, worker_concurrency=workers,
                    reserved_concurrency=reserved, stack_streams=tuple(stack_streams), stream_retention_hours=hours,
-                   inference_base_image=None if base_image is None else str(base_image))
+                   inference_base_image=None if base_image is None else str(base_image),
+                   alert_email_from=sender, alert_webhook_url=hook, alert_webhook_secret_arn=secret)
 
 
 def _camera_ids(cameras: list[str], key: str) -> None:

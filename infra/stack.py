@@ -8,6 +8,7 @@ from infra.alerts import Alerts
 from infra.camera_workers import MIN_WORKERS, CameraWorkers
 from infra.cameras import CameraRegistry
 from infra.config import StackConfig
+from infra.deliveries import Deliveries
 from infra.dispatcher import LEASE as DISPATCHER_LEASE
 from infra.dispatcher import RESERVED_CONCURRENCY as DISPATCHER_CONCURRENCY
 from infra.dispatcher import Dispatcher
@@ -23,7 +24,8 @@ from videoalert_contract import names as env
 
 SERVICE_NAMES = {"dispatcher": "videoalert-dispatcher", "inference": "videoalert-inference",
                  "feedback": "videoalert-feedback", "review": "videoalert-review", "links": "videoalert-links",
-                 "cameras": "videoalert-cameras"}
+                 "cameras": "videoalert-cameras",
+                 "deliveries": "videoalert-deliveries"}
 
 
 class VideoAlertStack(cdk.Stack):
@@ -40,7 +42,9 @@ class VideoAlertStack(cdk.Stack):
         # Nothing below is per camera: cameras are registry items, their streams made at run time (infra/ingest.py).
         ingest = Ingest(self, "Ingest", removal_policy=removal, stack_streams=config.stack_streams,
                         retention_hours=config.stream_retention_hours)
-        alerts = Alerts(self, "Alerts", emails=config.alert_emails, removal_policy=removal)
+        # With a verified sender the HTML e-mail (infra/deliveries.py) replaces SNS's text e-mail to the same people.
+        alerts = Alerts(self, "Alerts", emails=() if config.alert_email_from else config.alert_emails,
+                        removal_policy=removal)
         workers_count = config.worker_concurrency or MIN_WORKERS
         reserve = config.reserved_concurrency
         inference = Inference(self, "Inference", environment=powertools("inference"), removal_policy=removal,
@@ -117,7 +121,8 @@ class VideoAlertStack(cdk.Stack):
         # The public links function: label (as feedback does), spend tokens, read the camera's events, presign media.
         storage.grant_calls(links.function, storage.videos_table, "GetItem", "UpdateItem", "Query")
         storage.grant_calls(links.function, storage.fp_memory_table, "Query", "BatchWriteItem")
-        storage.grant_calls(links.function, storage.cameras_table, "GetItem")
+        # Scan: the cameras an every-camera review link lists (ids only)
+        storage.grant_calls(links.function, storage.cameras_table, "GetItem", "Scan")
         storage.grant_calls(links.function, storage.spent_tokens_table, "PutItem")
         storage.grant_read_videos(links.function)  # presigned frame and clip links are signed with its role
         links.grant_read_key(links.function)
@@ -135,16 +140,34 @@ class VideoAlertStack(cdk.Stack):
         storage.grant_calls(registry.function, storage.videos_table, "Query")
         ingest.grant_manage_streams(registry.function)
 
+        deliveries = None
+        if config.has_deliveries:
+            deliveries = Deliveries(self, "Deliveries", topic=alerts.topic, removal_policy=removal, environment={
+                env.ENV_VIDEOS_TABLE: videos, env.ENV_VIDEO_BUCKET: bucket, **powertools("deliveries"),
+                **({env.ENV_ALERT_EMAIL_FROM: config.alert_email_from,
+                    env.ENV_ALERT_EMAIL_TO: ",".join(config.alert_emails)} if config.alert_email_from else {}),
+                **({env.ENV_WEBHOOK_URL: config.alert_webhook_url,
+                    env.ENV_WEBHOOK_SECRET: config.alert_webhook_secret_arn}
+                   if config.alert_webhook_url and config.alert_webhook_secret_arn else {})})
+            storage.grant_calls(deliveries.function, storage.videos_table, "GetItem", "UpdateItem")  # delivered_*
+            storage.grant_read_videos(deliveries.function)  # the best frame, inline in the e-mail
+            if config.alert_email_from:
+                deliveries.grant_send_email(config.alert_email_from)
+            if config.alert_webhook_secret_arn:
+                deliveries.grant_read_secret(config.alert_webhook_secret_arn)
+
         monitoring = Monitoring(
             self, "Monitoring", stage=config.stage,
             functions={"dispatcher": dispatcher.function, "camera-worker": workers.function,
                        "inference": inference.function,
                        "feedback": feedback.function, "review": review.function, "links": links.function,
-                       "camera-registry": registry.function},
+                       "camera-registry": registry.function,
+                       **({"deliveries": deliveries.function} if deliveries else {})},
             dead_letter_queues={"dispatcher": dispatcher.dead_letter_queue, "camera-jobs": workers.dead_letter_queue,
                                 "review": review.dead_letter_queue,
                                 "alert-delivery": alerts.undelivered_queue,
-                                "camera-health": registry.dead_letter_queue},
+                                "camera-health": registry.dead_letter_queue,
+                                **({"alert-deliveries": deliveries.dead_letter_queue} if deliveries else {})},
             dispatcher_service=SERVICE_NAMES["dispatcher"], registry_service=SERVICE_NAMES["cameras"],
             inference_function=inference.function,
             inference_timeout=INFERENCE_TIMEOUT, job_queue=workers.queue, ops_emails=config.ops_emails,
@@ -175,4 +198,4 @@ class VideoAlertStack(cdk.Stack):
             cdk.CfnOutput(self, name, value=value)
         self.storage, self.ingest, self.alerts, self.inference = storage, ingest, alerts, inference
         self.dispatcher, self.feedback, self.review, self.monitoring = dispatcher, feedback, review, monitoring
-        self.workers, self.links, self.registry = workers, links, registry
+        self.workers, self.links, self.registry, self.deliveries = workers, links, registry, deliveries

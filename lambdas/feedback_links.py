@@ -2,11 +2,14 @@
 
 GET /label?v=VIDEO&t=TOKEN    what the link will do, and a button (mail scanners open links: a GET changes nothing)
 POST /label  v, t [, c, r]    verify, spend (once), label as `videoalert feedback` does; a small HTML answer
-GET /review?c=CAMERA&t=TOKEN  the camera's review page
+POST /undo   v, t [, c, r]    verify, spend (once), take the video's label away
+GET /review?c=SCOPE&t=TOKEN [&cam=C&d=DECISION&l=LABEL&day=YYYY-MM-DD&p=N]
+                              events, newest first, paged and filtered (SCOPE: a camera, or * for every camera)
+GET /event?v=VIDEO&c=SCOPE&t=TOKEN  one event: its picture, clip, label and minutes
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
 
@@ -17,11 +20,28 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from videoalert.app.feedback import NotLabellable, VideoNotFound
 from videoalert.app.links import REVIEW_PATH
-from videoalert.app.one_tap import LinkDependencies, check_label_link, label_by_link, review_page
-from videoalert.app.pages import confirm_page, message_page, result_page, review_html
+from videoalert.app.one_tap import (
+    LinkDependencies,
+    ReviewQuery,
+    check_label_link,
+    event_page,
+    label_by_link,
+    review_page,
+    undo_by_link,
+)
+from videoalert.app.pages import (
+    FILTER_NAMES,
+    cleared_page,
+    confirm_page,
+    event_html,
+    message_page,
+    result_page,
+    review_html,
+)
 from videoalert.config.links import LinksSettings
+from videoalert.domain.events import UNLABELLED
 from videoalert.domain.link_token import TokenRefused
-from videoalert.domain.types import Label
+from videoalert.domain.types import Decision, Label
 from videoalert.wiring import build_links
 from videoalert_contract.names import METRICS_NAMESPACE
 
@@ -32,7 +52,8 @@ app = LambdaFunctionUrlResolver()
 _deps: LinkDependencies | None = None
 # Tokens travel in URLs: no caching, no referrer; the pages run no script and load only the presigned images.
 HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Content-Type-Options": "nosniff",
-           "Content-Security-Policy": "default-src 'none'; img-src https: http:; style-src 'unsafe-inline'; "
+           "Content-Security-Policy": "default-src 'none'; img-src https: http:; media-src https: http:; "
+                                      "style-src 'unsafe-inline'; "
                                       "form-action 'self'; frame-ancestors 'none'"}
 REFUSALS = {"EXPIRED": "This link has expired.", "REPLAYED": "This link was used already.",
             "WRONG_SUBJECT": "This link is for another clip.", "WRONG_ACTION": "This link cannot do that."}
@@ -111,8 +132,45 @@ def label() -> Response[str]:
     if result.changed:
         name = "FalsePositiveLabels" if result.label == Label.FALSE_POSITIVE else "TruePositiveLabels"
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
-    back = f"{REVIEW_PATH}?{urlencode({'c': form['c'], 't': form['r']})}" if form.get("c") and form.get("r") else None
-    return html(result_page(result, back))
+    return html(result_page(result, _back(form)))
+
+
+def _back(form: dict[str, str]) -> str | None:
+    """The review page a button was tapped on (its anchor: the event), if the form says which."""
+    if not (form.get("c") and form.get("r")):
+        return None
+    try:
+        filters = {k: v[0] for k, v in parse_qs(form.get("q", ""), max_num_fields=len(FILTER_NAMES)).items()
+                   if k in FILTER_NAMES}
+    except ValueError:  # more fields than a filter has: not from the page
+        filters = {}
+    return f"{REVIEW_PATH}?{urlencode({'c': form['c'], 't': form['r']} | filters)}#{form.get('v', '')}"
+
+
+@app.post("/undo")
+def undo() -> Response[str]:
+    form = _form()
+    try:
+        cleared = undo_by_link(form.get("v", ""), form.get("t", ""), deps(), now=datetime.now(UTC))
+    except TokenRefused as exc:
+        return refused(exc)
+    except VideoNotFound:
+        return html(message_page("Clip not found", "The clip no longer exists."), 404)
+    if cleared.previous_label is not None:
+        metrics.add_metric(name="LabelsUndone", unit=MetricUnit.Count, value=1)
+    return html(cleared_page(cleared, _back(form)))
+
+
+def _review_query() -> ReviewQuery | None:
+    """The filters of the query string; None when one is not a value the form offers."""
+    decision, label, day, page = _query("d"), _query("l"), _query("day"), _query("p")
+    try:
+        return ReviewQuery(camera=_query("cam") or None, decision=Decision(decision) if decision else None,
+                           label=label if label in (*(x.value for x in Label), UNLABELLED) else None,
+                           day=date.fromisoformat(day) if day else None,
+                           page=min(max(int(page) - 1, 0), 1000) if page else 0)
+    except ValueError:
+        return None
 
 
 @app.get("/review")
@@ -120,12 +178,27 @@ def review() -> Response[str]:
     camera_id, token = _query("c"), _query("t")
     now = datetime.now(UTC)
     try:
-        page = review_page(camera_id, token, deps(), now=now)
+        query = _review_query()
+        if query is None:
+            return html(message_page("Not a filter", "A filter of this page has a value it does not offer."), 400)
+        page = review_page(camera_id, token, deps(), now=now, query=query)
     except TokenRefused as exc:
         return refused(exc)
     except VideoNotFound:
         return html(message_page("Camera not found", "No such camera."), 404)
     return html(review_html(page, now))
+
+
+@app.get("/event")
+def event() -> Response[str]:
+    video_id, scope, token = _query("v"), _query("c"), _query("t")
+    try:
+        item = event_page(video_id, scope, token, deps(), now=datetime.now(UTC))
+    except TokenRefused as exc:
+        return refused(exc)
+    except VideoNotFound:
+        return html(message_page("Event not found", "No such event here."), 404)
+    return html(event_html(item, scope, token))
 
 
 @metrics.log_metrics

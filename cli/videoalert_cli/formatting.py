@@ -5,7 +5,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 VIDEO_COLUMNS = ["video_id", "camera", "source", "window_start", "status", "decision", "max_score", "frames>=thr",
-                 "threshold", "reason"]
+                 "threshold", "label", "reason"]
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -33,7 +33,7 @@ def video_table(records: list[dict[str, Any]],
     for r in records:
         rows.append([r.get("video_id"), r.get("camera_id"), r.get("source"), r.get("window_start"), r.get("status"),
                      r.get("decision"), fmt_score(r.get("max_score")), frames_over(r), fmt_score(r.get("threshold")),
-                     r.get("reason") or ""])
+                     r.get("label") or "", r.get("reason") or ""])
     headers = list(VIDEO_COLUMNS)
     for offset, (name, value_of) in enumerate((extra or {}).items(), start=1):
         headers.insert(offset, name)
@@ -60,8 +60,9 @@ def timings_line(timings: Mapping[str, Any]) -> str:
 
 def record_summary(record: Mapping[str, Any]) -> str:
     keys = ["video_id", "camera_id", "source", "window_start", "window_end", "status", "reason", "reason_detail",
-            "decision", "decision_reason", "max_score", "threshold", "rule", "model_version", "s3_bucket", "s3_key",
-            "alert_message_id", "alert_sent_at", "created_at", "updated_at", "attempts"]
+            "decision", "decision_reason", "max_score", "threshold", "label", "label_tags", "labelled_by",
+            "labelled_at", "rule", "model_version", "s3_bucket", "s3_key", "alert_message_id", "alert_sent_at",
+            "created_at", "updated_at", "attempts"]
     lines = [f"{k:>18}: {record[k]}" for k in keys if record.get(k) not in (None, "", [])]
     if record.get("timings_ms"):
         lines.append(f"{'timings':>18}: {timings_line(record['timings_ms'])}")
@@ -70,3 +71,17 @@ def record_summary(record: Mapping[str, Any]) -> str:
         spark = "".join(" .:-=+*#%@"[min(9, int(float(f["score"]) * 10))] for f in scores)
         lines.append(f"{'frame scores':>18}: [{spark}] ({len(scores)} frames, one char per frame, @ = 1.0)")
     return "\n".join(lines)
+
+
+def event_row(event: Any) -> dict[str, Any]:
+    """An event (videoalert.domain.events.Event) as a row of `videoalert events` (and its JSON)."""
+    from videoalert.domain.ids import iso
+
+    best, entry = event.best, event.best_entry
+    return {"start": iso(event.start), "end": iso(event.end), "camera": event.camera_id,
+            "decision": event.decision.value, "minutes": len(event.minutes), "score": fmt_score(best.max_score),
+            "label": event.label.value if event.label else "", "first_seen": iso(event.first_seen),
+            "event": event.event_id, "best_video": best.video_id,
+            "videos": [m.video_id for m in event.minutes],
+            "box": list(entry.box) if entry is not None and entry.box is not None else None,
+            "best_t": entry.t if entry is not None else None}

@@ -247,6 +247,10 @@ def plan_minutes(seconds: list[float], now: datetime, *, gap_minutes: int, settl
     return [first + timedelta(minutes=o) for o in offsets]
 
 
+def _indented(text: str) -> str:
+    return "\n".join(f"    {line}" if line else "" for line in text.rstrip().splitlines())
+
+
 def _handle(dispatcher: Any, event: Any) -> dict[str, Any]:
     """One event to the dispatcher; its answer. An event it raises on is set aside whole, with its error, in
     DEAD_LETTERS (as Lambda's failure queue would keep it) and the loop goes on (answer {}): one bad event never
@@ -586,6 +590,10 @@ class _LocalRun:
             body = alert["body"]
             say(f"  [{alert['attributes'].get('camera_id')}/{alert['attributes'].get('decision')}] {alert['subject']}"
                 f"  score={body['score']}  video={body['video']['uri']}")
+        if result.alerts:  # what a person receives: the text e-mail SNS sends, its picture and one-tap links
+            first = result.alerts[0]
+            say(f"\nthe first alert as the e-mail reads (Subject: {first['subject']}):\n")
+            say(_indented(first["body"].get("text") or json.dumps(first["body"], indent=2)))
         checks = result.checks()
         if checks:
             per_path = ", ".join(
@@ -627,6 +635,7 @@ class _LocalRun:
                  f"and the run goes on.")
         if self.deps.links is not None:  # a signed review link, valid 7 days (the run's key dies with the run)
             self.say(f"review page of {camera}: {self.deps.links.review_url(camera, datetime.now(UTC))}")
+            self.say(f"events of every camera: {self.deps.links.review_url('*', datetime.now(UTC))}")
 
         def report(answer: dict[str, Any]) -> None:
             for outcome in answer.get("outcomes", []):
@@ -644,6 +653,7 @@ class _LocalRun:
                     next_tick = time.monotonic() + SERVE_TICK_S
                 for alert in local_env.drain_alerts(self.sess, self.res.alert_queue_url, endpoint_url=self.endpoint):
                     self.say(f"ALERT: {alert['subject']} ({alert['body']['video_id']})")
+                    self.say(_indented(alert["body"].get("text") or ""))
         except KeyboardInterrupt:
             self.say("stopping the emulators")
         finally:

@@ -19,6 +19,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("run-local", "run_local"),
     ("status", "status"),
     ("list", "list_videos"),
+    ("events", "events"),
     ("upload", "upload"),
     ("push", "push"),
     ("camera", "camera"),

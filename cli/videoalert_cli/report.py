@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -106,6 +107,11 @@ def _expected(label: str | None) -> str:
     return "" if label is None else ("ALERT" if label == "human" else "no alert")
 
 
+def _linked(text: str) -> str:
+    """The alert's text, escaped, its links clickable."""
+    return re.sub(r"(https?://\S+)", lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', html.escape(text))
+
+
 def write_report(result: Any, out_dir: Any, read_clip: Callable[[dict[str, Any]], list[bytes]]) -> Any:
     """report.html in out_dir; read_clip(record) gives the stored clip's parts (what was scored)."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -148,9 +154,11 @@ def write_report(result: Any, out_dir: Any, read_clip: Callable[[dict[str, Any]]
         sections.append(f"<section>{''.join(parts)}</section>")
     by_video = {r["video_id"]: r for r in records}
     alerts = "".join(
-        f"<li><a href='#{_anchor(by_video[a['body']['video_id']])}'>{esc(a['subject'] or '')}</a> "
-        f"({esc(a['body']['video_id'])})</li>" if a["body"]["video_id"] in by_video else
-        f"<li>{esc(a['subject'] or '')} ({esc(a['body']['video_id'])})</li>" for a in result.alerts)
+        (f"<li><a href='#{_anchor(by_video[a['body']['video_id']])}'>{esc(a['subject'] or '')}</a> "
+         f"({esc(a['body']['video_id'])})" if a["body"]["video_id"] in by_video else
+         f"<li>{esc(a['subject'] or '')} ({esc(a['body']['video_id'])})")
+        + (f"<details><summary>the alert's text and links</summary><pre class='alert'>{_linked(a['body']['text'])}"
+           "</pre></details>" if a["body"].get("text") else "") + "</li>" for a in result.alerts)
     checks = result.checks()
     verdict = ", ".join(f"{p} path {sum(c.ok for c in checks if c.path == p)}/{sum(c.path == p for c in checks)}"
                         for p in ("upload", "camera") if any(c.path == p for c in checks))
@@ -158,7 +166,9 @@ def write_report(result: Any, out_dir: Any, read_clip: Callable[[dict[str, Any]]
 <style>body{{font-family:sans-serif;max-width:1100px;margin:2em auto}}
 table{{border-collapse:collapse}} td,th{{padding:2px 8px;border-bottom:1px solid #ddd;text-align:left}}
 section{{border-top:1px solid #ccc;padding:.5em 0}}
-section img{{vertical-align:top;margin-right:1em}} figure{{display:inline-block;margin:0}} small{{color:#777}}</style>
+section img{{vertical-align:top;margin-right:1em}}
+pre.alert{{white-space:pre-wrap;overflow-wrap:anywhere}}
+figure{{display:inline-block;margin:0}} small{{color:#777}}</style>
 </head><body><h1>videoalert local run</h1>
 <p>{len(records)} video(s) by the upload and camera paths, {len(result.alerts)} alert(s)
 {f"; against labels.csv: {esc(verdict)} as expected (alert where a person is)" if verdict else ""}</p>

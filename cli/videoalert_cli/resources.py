@@ -185,9 +185,11 @@ def aws_session(args: argparse.Namespace) -> Any:
     import boto3
     from botocore.exceptions import ProfileNotFound
 
+    # boto3 reads AWS_DEFAULT_REGION and the profile, not AWS_REGION, which the AWS CLI v2 and the other SDKs read
+    # first: it is honoured here, after --region.
+    region = getattr(args, "region", None) or os.environ.get("AWS_REGION") or None
     try:
-        session = boto3.session.Session(profile_name=getattr(args, "profile", None),
-                                        region_name=getattr(args, "region", None))
+        session = boto3.session.Session(profile_name=getattr(args, "profile", None), region_name=region)
     except ProfileNotFound as exc:
         raise UserError(f"AWS profile {exc.kwargs.get('profile')!r} is not in your AWS configuration "
                         "(~/.aws/config; `aws configure --profile NAME` adds one)") from exc

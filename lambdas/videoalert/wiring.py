@@ -13,6 +13,7 @@ import boto3
 from botocore.config import Config
 
 from videoalert.app.cameras import RegistryDependencies
+from videoalert.app.deliveries import DeliveryDependencies
 from videoalert.app.dispatch import Dependencies
 from videoalert.app.links import LinkSigner
 from videoalert.app.one_tap import LinkDependencies
@@ -23,9 +24,12 @@ from videoalert.aws.jobs import CameraJobQueue
 from videoalert.aws.s3 import ClipStore
 from videoalert.aws.s3 import ReviewBucket as S3ReviewBucket
 from videoalert.aws.secrets import SecretRotation, SigningKeys
+from videoalert.aws.ses import AlertMailer
 from videoalert.aws.sns import AlertPublisher
 from videoalert.aws.streams import KvsStreams
+from videoalert.aws.webhook import WebhookSecret, WebhookSender
 from videoalert.config.cameras import RegistrySettings
+from videoalert.config.deliveries import DeliverySettings
 from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.config.feedback import FeedbackSettings
 from videoalert.config.links import LinksSettings
@@ -145,3 +149,23 @@ def build_registry(settings: RegistrySettings, *, session: boto3.session.Session
 
 def build_rotation(*, session: boto3.session.Session | None = None) -> SecretRotation:
     return SecretRotation((session or boto3.session.Session()).client("secretsmanager", config=AWS_CONFIG))
+
+
+def build_deliveries(settings: DeliverySettings, *, session: boto3.session.Session | None = None,
+                     endpoint_url: str | None = None) -> DeliveryDependencies:
+    """The alert-deliveries function's adapters: SES for the e-mail, the webhook's sender and secret."""
+    session = session or boto3.session.Session()
+
+    def client(name: str, config: Config = AWS_CONFIG) -> Any:
+        return session.client(name, config=config, endpoint_url=endpoint_url)
+
+    records = VideoRecords(session.resource("dynamodb", config=AWS_CONFIG, endpoint_url=endpoint_url)
+                           .Table(settings.videos_table))
+    return DeliveryDependencies(
+        records=records, marks=records, frames=ClipStore(client("s3", S3_CONFIG), settings.video_bucket),
+        mailer=(AlertMailer(client("ses"), settings.email_from, settings.email_to)
+                if settings.email_from and settings.email_to else None),
+        webhook=WebhookSender(settings.webhook_url) if settings.webhook_url else None,
+        webhook_secret=(WebhookSecret(client("secretsmanager"), settings.webhook_secret)
+                        if settings.webhook_secret else None),
+    )

@@ -92,6 +92,10 @@ ENV_FP_MEMORY_CAPACITY = "FP_MEMORY_CAPACITY"
 ENV_REVIEW_BAND = "REVIEW_BAND"
 ENV_SPENT_TOKENS_TABLE = "SPENT_TOKENS_TABLE"
 ENV_SIGNING_SECRET = "LINK_SIGNING_SECRET_ARN"  # Secrets Manager secret holding the link-signing key
+ENV_ALERT_EMAIL_FROM = "ALERT_EMAIL_FROM"  # a SES-verified identity: the HTML alert e-mail's sender
+ENV_ALERT_EMAIL_TO = "ALERT_EMAIL_TO"  # comma-separated recipients of the HTML alert e-mail
+ENV_WEBHOOK_URL = "ALERT_WEBHOOK_URL"  # where the signed alert webhook is POSTed
+ENV_WEBHOOK_SECRET = "ALERT_WEBHOOK_SECRET_ARN"  # Secrets Manager secret holding the webhook's whsec_ secret
 ENV_LINKS_BASE_URL = "LINKS_BASE_URL"  # the public feedback-links function URL (dispatcher: to sign links for it)
 # The camera registry function (cameras API, seed, health check): the key new streams are encrypted with, the
 # stage they are tagged with, and the retention a camera gets when none is asked for.

@@ -13,7 +13,7 @@ from videoalert_cli.main import build_parser, main
 def test_every_documented_subcommand_exists():
     parser = build_parser()
     choices = parser._subparsers._group_actions[0].choices
-    assert {"status", "list", "upload", "run-local", "redrive", "push", "serve", "rule", "tune", "feedback",
+    assert {"status", "list", "events", "upload", "run-local", "redrive", "push", "serve", "rule", "tune", "feedback",
             "review", "export-dataset", "camera"} == set(choices)
 
 
@@ -130,3 +130,78 @@ def test_rule_sets_the_cameras_time_zone_zones_and_masks_as_a_new_version(aws, m
     # And a zone that is not a polygon, or a zone nobody knows, is a usage error
     assert main(["rule", "cam1", "--zone", "0,0 1,1"]) == 2
     assert main(["rule", "cam1", "--timezone", "Mars/Base"]) == 2
+
+
+def test_a_label_given_by_link_shows_in_status_and_list_with_a_label_filter(aws, moto_target, capsys):
+    # Given two decided clips, one labelled "not a person" (as a one-tap link writes it)
+    from datetime import UTC, datetime
+
+    from fixtures.records import seed
+    from videoalert.domain.types import Label
+    from videoalert.store.videos import VideoRecords
+
+    records = VideoRecords(moto_target.table("videos_table"))
+    for minute, score in ((0, 0.91), (1, 0.2)):
+        seed(records, {"video_id": f"cam1-2026112310{minute:02d}", "camera_id": "cam1", "status": "DONE",
+                       "window_start": f"2026-11-23T10:{minute:02d}:00Z", "decision": "ALERT" if score > .5
+                       else "NO_ALERT", "max_score": score})
+    records.write_label("cam1-202611231000", Label.FALSE_POSITIVE, (), who="link:abc", now=datetime.now(UTC))
+    # When the user looks at the video and the camera's list, unfiltered and by label
+    assert main(["status", "cam1-202611231000"]) == 0
+    status_out = capsys.readouterr().out
+    assert main(["list", "--camera", "cam1"]) == 0
+    listed = capsys.readouterr().out
+    assert main(["list", "--camera", "cam1", "--label", "false_positive"]) == 0
+    labelled = capsys.readouterr().out
+    assert main(["list", "--camera", "cam1", "--label", "unlabelled"]) == 0
+    unlabelled = capsys.readouterr().out
+    # Then the label shows without --json: a line of the status, a column of the list, and the filter picks by it
+    assert "label: false_positive" in status_out and "labelled_by: link:abc" in status_out
+    header, _, *rows = listed.splitlines()
+    assert "label" in header.split()
+    assert [r.split()[0] for r in rows if "false_positive" in r] == ["cam1-202611231000"]
+    assert "cam1-202611231000" in labelled and "cam1-202611231001" not in labelled
+    assert "cam1-202611231001" in unlabelled and "cam1-202611231000" not in unlabelled
+
+
+def test_events_join_an_alert_and_its_cooldown_minutes_across_cameras_newest_first(aws, moto_target, capsys):
+    # Given cam1: an alert at 10:00 continued by cooldown minutes 10:01 and 10:02, then a quiet minute;
+    # cam2: an alert at 10:01 and a suppressed minute at 10:05
+    import json
+
+    from fixtures.records import seed
+    from videoalert.store.videos import VideoRecords
+
+    records = VideoRecords(moto_target.table("videos_table"))
+    person = [{"t": 3.0, "score": 0.95, "region": "person", "box": [0.2, 0.1, 0.5, 0.9]},
+              {"t": 4.0, "score": 0.9, "region": "person", "box": [0.25, 0.1, 0.55, 0.9]}]
+    minutes = [("cam1", 0, "ALERT", 0.9, None), ("cam1", 1, "COOLDOWN", 0.97, "cam1-1000"),
+               ("cam1", 2, "COOLDOWN", 0.8, "cam1-1000"), ("cam1", 3, "NO_ALERT", 0.1, None),
+               ("cam2", 1, "ALERT", 0.85, None), ("cam2", 5, "SUPPRESSED", 0.8, None)]
+    for camera, minute, decision, score, cooldown_of in minutes:
+        item = {"video_id": f"{camera}-10{minute:02d}", "camera_id": camera, "status": "DONE",
+                "window_start": f"2026-11-23T10:{minute:02d}:00Z", "decision": decision, "max_score": score,
+                "threshold": 0.7, "rule_decision": "ALERT" if score > 0.7 else "NO_ALERT",
+                "frame_scores": [dict(f, score=min(f["score"], score)) for f in person]}
+        if cooldown_of:
+            item |= {"cooldown_of": cooldown_of, "event_start": "2026-11-23T10:00:00Z"}
+        seed(records, item)
+    # When the user lists the events, then only the alerts, then page by page
+    assert main(["events", "--json"]) == 0
+    events = json.loads(capsys.readouterr().out)
+    assert main(["events", "--decision", "ALERT", "--camera", "cam1"]) == 0
+    alerts = capsys.readouterr().out
+    assert main(["events", "--limit", "2", "--page", "2"]) == 0
+    second = capsys.readouterr()
+    # Then cam1's three alerting minutes are one event (start 10:00, end 10:03, its best minute 10:01 with the
+    # person's box), each other minute its own, newest first across cameras
+    assert [(e["camera"], e["event"], e["minutes"]) for e in events] == [
+        ("cam2", "cam2-1005", 1), ("cam1", "cam1-1003", 1), ("cam2", "cam2-1001", 1), ("cam1", "cam1-1000", 3)]
+    joined = events[-1]
+    assert (joined["start"], joined["end"], joined["decision"]) == ("2026-11-23T10:00:00Z", "2026-11-23T10:03:00Z",
+                                                                  "ALERT")
+    assert joined["best_video"] == "cam1-1001" and joined["box"] == [0.2, 0.1, 0.5, 0.9]
+    assert joined["videos"] == ["cam1-1000", "cam1-1001", "cam1-1002"]
+    assert [line.split()[1] for line in alerts.splitlines()[2:]] == ["cam1"] and "cam1-1000" in alerts
+    assert "cam2-1001" in second.out and "cam1-1000" in second.out and "cam2-1005" not in second.out
+    assert "more events" not in second.err

@@ -406,6 +406,17 @@ def test_profile_and_region_choose_the_session_before_or_after_the_command(aws_c
     assert (default.get_credentials().access_key, default.region_name) == ("AKIDDEFAULT", "us-east-1")
 
 
+def test_aws_region_alone_chooses_the_region_as_the_help_says(aws_config, monkeypatch):
+    # Given only AWS_REGION set (as the AWS CLI v2 and the other SDKs read it; boto3 alone does not)
+    monkeypatch.setenv("AWS_REGION", "eu-west-3")
+    # When a command resolves its session, Then AWS_REGION is the region, over the profile's, and --region over both
+    assert resources.aws_session(_parsed("list", "--camera", "cam1")).region_name == "eu-west-3"
+    assert resources.aws_session(_parsed("list", "--camera", "cam1", "--region", "eu-west-2")).region_name == \
+        "eu-west-2"
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-south-1")
+    assert resources.aws_session(_parsed("list", "--camera", "cam1")).region_name == "eu-west-3"
+
+
 def test_an_unknown_profile_is_one_line(cli, aws_config):
     result = cli("list", "--camera", "cam1", "--profile", "nosuch")
     assert result.code == 1

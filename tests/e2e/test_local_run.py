@@ -97,3 +97,23 @@ def test_the_local_run_leaves_the_process_environment_as_it_found_it(tmp_path, t
     bogus.write_bytes(b"not a video")
     run_local([bogus], model_dir=tiny_model_dir, report_dir=None, quiet=True)
     assert dict(os.environ) == before
+
+
+@pytest.mark.slow
+def test_the_local_run_prints_the_alert_text_with_its_one_tap_links_and_the_report_shows_them(clips_dir, tmp_path):
+    if not RELEASED.exists():
+        pytest.fail("no released model in models/")
+    # Given a clip with a person (the released model alerts on it)
+    said: list[str] = []
+    # When the local run takes it by the upload path
+    result = run_local([clips_dir / "human_02.mp4"], report_dir=tmp_path / "report", paths=("upload",),
+                       say=said.append, show_record=False)
+    # Then a newcomer sees the alert as the e-mail reads: the text, the picture's link and both one-tap links
+    out = "\n".join(said)
+    [alert] = result.alerts
+    links = alert["body"]["links"]
+    assert "the first alert as the e-mail reads" in out and "A person was detected on camera cam1" in out
+    assert all(links[k] in out for k in ("frame", "not_a_person", "correct", "review"))
+    # and the report shows the same text with its links clickable
+    page = Path(result.report_path).read_text()
+    assert "the alert's text and links" in page and f'href="{links["not_a_person"].replace("&", "&amp;")}"' in page

@@ -1,12 +1,13 @@
-"""The review page in a real browser (Debian's headless Chromium, driven by Selenium through the system
-chromedriver; nothing downloaded) against `run-local --serve`: the page lists the sample clips' events, and a
-tap on "not a person" labels the record and teaches the camera's memory.
+"""The review page and the alert e-mail in a real browser (Debian's headless Chromium, driven by Selenium through the
+system chromedriver; nothing downloaded) against `run-local --serve`, at a phone's viewport (360x740, as a phone
+lays out: device metrics with the mobile flag) and a desktop's (1280x800): the events list, paging and filters, an
+event's page with its boxed picture and clip, a label in words and its undo, and never a sideways scroll.
 
-VIDEOALERT_SCREENSHOTS=docs/img also writes the README's screenshots (the page and an alert e-mail's text).
+VIDEOALERT_SCREENSHOTS=docs/img also writes the README's screenshots.
 """
 from __future__ import annotations
 
-import html
+import base64
 import os
 import re
 import shutil
@@ -23,27 +24,44 @@ pytestmark = [
     pytest.mark.skipif(CHROMIUM is None or CHROMEDRIVER is None,
                        reason="needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"),
 ]
+PHONE, DESKTOP = (360, 740), (1280, 800)
+ROOT = Path(__file__).resolve().parents[2]
+CLIPS_DIR = Path(os.environ.get("VIDEOALERT_SHARED_DATA", ROOT.parent / "shared" / "data")) / "clips"
+SHOTS = os.environ.get("VIDEOALERT_SCREENSHOTS")
 
 
-@pytest.fixture
-def served(clips_dir):
-    """`videoalert run-local --serve` over the six sample clips (upload path), until the test ends."""
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    """`videoalert run-local --serve` over the six sample clips (upload path), until the module's tests end (its
+    record of itself in a temporary place, fake credentials: as the function-scoped autouse fixtures give a test)."""
     from videoalert_cli.local_run import run_local
 
+    if not CLIPS_DIR.is_dir():
+        pytest.fail(f"sample clips not found at {CLIPS_DIR}")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VIDEOALERT_LOCAL_STATE", str(tmp_path_factory.mktemp("state") / "local-run.json"))
+        for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            patch.setenv(name, "testing")
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        patch.delenv("AWS_PROFILE", raising=False)
+        yield from _serve(sorted(CLIPS_DIR.glob("*.mp4")), run_local)
+
+
+def _serve(videos, run_local):
     said: list[str] = []
     stop = threading.Event()
-    videos = sorted(clips_dir.glob("*.mp4"))
     thread = threading.Thread(target=run_local, args=(videos,), daemon=True,
                               kwargs={"paths": ("upload",), "serve": True, "stop": stop, "report_dir": None,
                                       "say": said.append, "show_record": False})
     thread.start()
     deadline = time.monotonic() + 600
-    while not any(line.startswith("review page of cam1: ") for line in said):
+    while not any(line.startswith("events of every camera: ") for line in said):
         assert thread.is_alive() and time.monotonic() < deadline, "\n".join(said)
         time.sleep(0.5)
     review = next(line for line in said if line.startswith("review page of cam1: ")).split(": ", 1)[1]
+    every = next(line for line in said if line.startswith("events of every camera: ")).split(": ", 1)[1]
     endpoint = re.search(r"moto server at (\S+),", "\n".join(said)).group(1)
-    yield review, endpoint, len(videos)
+    yield {"review": review, "every": every, "endpoint": endpoint, "clips": len(videos)}
     stop.set()
     thread.join(timeout=60)
 
@@ -55,7 +73,7 @@ def browser():
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=820,1400"):
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--hide-scrollbars"):
         options.add_argument(argument)
     driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
@@ -63,79 +81,188 @@ def browser():
     driver.quit()
 
 
-def test_the_review_page_lists_the_events_and_not_a_person_labels_and_teaches(served, browser):
+def viewport(browser, size: tuple[int, int]) -> None:
+    """Lay pages out as a device of this size does (the mobile flag honours the meta viewport, as a phone)."""
+    width, height = size
+    browser.set_window_size(max(width, 500), height + 200)
+    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+        "width": width, "height": height, "deviceScaleFactor": 2 if width < 500 else 1, "mobile": width < 500})
+
+
+def no_sideways_scroll(browser) -> None:
+    scroll, client = browser.execute_script(
+        "return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert scroll <= client, f"the page is {scroll} px wide in a {client} px viewport"
+
+
+def shot(browser, name: str, size: tuple[int, int], *, full: bool = False) -> None:
+    if not SHOTS:
+        return
+    folder = Path(SHOTS)
+    folder.mkdir(parents=True, exist_ok=True)
+    if full:  # the whole page, at this width
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        viewport(browser, (size[0], min(height, 4000)))
+    browser.save_screenshot(str(folder / name))
+    if full:
+        viewport(browser, size)
+
+
+def follow(browser, element) -> None:
+    """Click a link or a form's button and wait for the next page (the old one's elements go stale)."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
+    page = browser.find_element(By.TAG_NAME, "html")
+    element.click()
+    WebDriverWait(browser, 60).until(ec.staleness_of(page))
+
+
+def cards(browser):
+    from selenium.webdriver.common.by import By
+
+    return browser.find_elements(By.CSS_SELECTOR, "article.event")
+
+
+def submit(browser, card, text: str):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    follow(browser, card.find_element(By.XPATH, f".//button[normalize-space()='{text}']"))
+    return WebDriverWait(browser, 60).until(ec.presence_of_element_located((By.ID, "result")))
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_events_page_filters_label_and_undo_without_sideways_scroll(served, browser, size, monkeypatch):
+    from selenium.webdriver.common.by import By
+
+    import videoalert.app.one_tap as one_tap
     from videoalert.store.memory import FpMemory
     from videoalert.store.videos import VideoRecords
     from videoalert_cli import local_env
 
-    review_url, endpoint, clips = served
-    # Given the camera's review page
-    browser.get(review_url)
-    events = browser.find_elements(By.CSS_SELECTOR, "div.event")
-    # Then every sample clip's event is listed, the people's alerts with their best frame and score plot
-    assert len(events) == clips
-    alerts = [e for e in events if e.find_element(By.CSS_SELECTOR, ".decision").text == "ALERT"]
-    assert len(alerts) == 2
-    assert all(e.find_elements(By.CSS_SELECTOR, "img") and e.find_elements(By.CSS_SELECTOR, "svg.plot")
-               for e in alerts)
-    first = alerts[0]
-    frame = first.find_element(By.CSS_SELECTOR, "img")
-    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", frame) > 0
-    video_id = first.get_attribute("data-video")
-    shots = os.environ.get("VIDEOALERT_SCREENSHOTS")
-    if shots:
-        save_screenshots(browser, Path(shots), endpoint, video_id, review_url)
-        browser.get(review_url)
-        first = browser.find_element(By.ID, video_id)
+    viewport(browser, size)
+    # Given every camera's events page, four to a page
+    monkeypatch.setattr(one_tap, "REVIEW_EVENTS", 4)
+    browser.get(served["every"])
+    no_sideways_scroll(browser)
+    # Then the newest four of the six clips' events are listed, an older page holds the other two
+    assert len(cards(browser)) == 4
+    follow(browser, browser.find_element(By.ID, "older"))
+    assert len(cards(browser)) == served["clips"] - 4
+    no_sideways_scroll(browser)
+    follow(browser, browser.find_element(By.ID, "newer"))
+    # When the user shows only the alerts (the filter form)
+    from selenium.webdriver.support.ui import Select
 
-    # When the user taps "not a person" on it
-    first.find_element(By.XPATH, ".//button[normalize-space()='Not a person']").click()
-    # Then the answer says so (the form posts, so wait for the next page), and the record's label and the
-    # camera's memory changed
-    answer = WebDriverWait(browser, 60).until(ec.presence_of_element_located((By.ID, "result")))
+    Select(browser.find_element(By.NAME, "d")).select_by_value("ALERT")
+    follow(browser, browser.find_element(By.CSS_SELECTOR, ".filters button"))
+    # Then both people's events are there, each with its picture (loaded) and the two buttons; no other card
+    alerts = cards(browser)
+    assert [c.find_element(By.CSS_SELECTOR, ".decision").text for c in alerts] == ["ALERT", "ALERT"]
+    for card in alerts:
+        image = card.find_element(By.CSS_SELECTOR, ".frame img")
+        assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 0
+        assert card.find_elements(By.CSS_SELECTOR, "rect.person")
+        assert sorted(b.text for b in card.find_elements(By.TAG_NAME, "button")) == ["Correct", "Not a person"]
+    no_sideways_scroll(browser)
+    tag = "phone" if size == PHONE else "desktop"
+    shot(browser, f"events-{tag}.png", size, full=size == PHONE)
+    filtered = browser.current_url
+    # And quiet clips have no buttons (no label makes sense where nothing was claimed)
+    browser.get(served["every"] + "&d=NO_ALERT")
+    assert cards(browser) and not browser.find_elements(By.CSS_SELECTOR, "article.event button")
+
+    # When the user taps "Not a person" on one of them (the phone takes the first, the desktop the second)
+    browser.get(filtered)
+    card = cards(browser)[0 if size == PHONE else 1]
+    video_id = card.get_attribute("data-video")
+    answer = submit(browser, card, "Not a person")
+    # Then the record is labelled and the camera remembers the clip
     assert "Marked as not a person" in answer.text
-    sess = local_env.session()
-    ddb = sess.resource("dynamodb", endpoint_url=endpoint)
-    names = local_env.names.local_names()
-    record = VideoRecords(ddb.Table(names["videos_table"])).get(video_id)
-    assert record is not None and record.label is not None and record.label.value == "false_positive"
-    memory = FpMemory(ddb.Table(names["fp_memory_table"])).entries("cam1")
-    assert memory and {e.video_id for e in memory} == {video_id}
-    # And back on the page, the event shows its label
-    browser.find_element(By.LINK_TEXT, "Back to the review page").click()
-    event = WebDriverWait(browser, 60).until(ec.presence_of_element_located((By.ID, video_id)))
-    assert "labelled false_positive" in event.text
+    sess, names = local_env.session(), local_env.names.local_names()
+    ddb = sess.resource("dynamodb", endpoint_url=served["endpoint"])
+    records = VideoRecords(ddb.Table(names["videos_table"]))
+    assert records.get(video_id).label.value == "false_positive"
+    assert video_id in {e.video_id for e in FpMemory(ddb.Table(names["fp_memory_table"])).entries("cam1")}
+    # And back on the page, the event says so in words, with an undo instead of the buttons
+    follow(browser, browser.find_element(By.LINK_TEXT, "Back to the review page"))
+    card = browser.find_element(By.CSS_SELECTOR, f'article.event[data-video="{video_id}"]')
+    assert card.find_element(By.CSS_SELECTOR, ".label").text == "Marked: not a person"
+    assert [b.text for b in card.find_elements(By.TAG_NAME, "button")] == ["Undo"]
+    no_sideways_scroll(browser)
+    if size == PHONE:
+        browser.execute_script("arguments[0].scrollIntoView()", card)
+        shot(browser, "event-labelled-phone.png", size)
+    # When Undo is tapped, Then the label and the memory of it are gone and the buttons are back
+    answer = submit(browser, card, "Undo")
+    assert "Label taken away" in answer.text
+    assert records.get(video_id).label is None
+    assert video_id not in {e.video_id for e in FpMemory(ddb.Table(names["fp_memory_table"])).entries("cam1")}
+    follow(browser, browser.find_element(By.LINK_TEXT, "Back to the review page"))
+    card = browser.find_element(By.CSS_SELECTOR, f'article.event[data-video="{video_id}"]')
+    assert sorted(b.text for b in card.find_elements(By.TAG_NAME, "button")) == ["Correct", "Not a person"]
 
 
-def save_screenshots(browser, folder: Path, endpoint: str, video_id: str, review_url: str) -> None:
-    """The review page, and an alert e-mail's text as a phone shows it (the one this clip's alert carried)."""
-    from videoalert.app.links import LinkSigner, compose_alert
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_an_event_page_shows_the_boxed_picture_and_plays_the_clip(served, browser, size):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    viewport(browser, size)
+    # Given the camera's review page, When the user opens an alert's details
+    browser.get(served["review"] + "&d=ALERT")
+    follow(browser, cards(browser)[0].find_element(By.LINK_TEXT, "details and clip"))
+    # Then the picture with the person's box, the clip (it loads and has a length) and the scores are there
+    image = browser.find_element(By.CSS_SELECTOR, ".frame img")
+    assert browser.execute_script("return arguments[0].complete && arguments[0].naturalWidth", image) > 0
+    assert browser.find_elements(By.CSS_SELECTOR, ".frame rect.person")
+    video = browser.find_element(By.TAG_NAME, "video")
+    duration = WebDriverWait(browser, 30).until(
+        lambda b: b.execute_script("return arguments[0].readyState >= 1 && arguments[0].duration", video))
+    assert duration > 1
+    assert browser.find_elements(By.CSS_SELECTOR, "svg.plot polyline")
+    no_sideways_scroll(browser)
+    shot(browser, f"event-{'phone' if size == PHONE else 'desktop'}.png", size, full=size == PHONE)
+
+
+def test_the_html_alert_shows_the_picture_and_both_buttons_in_a_phone_s_first_screen(served, browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from videoalert.app.links import LinkSigner, alert_links
     from videoalert.aws.s3 import ClipStore
     from videoalert.aws.secrets import SigningKeys
+    from videoalert.domain.alert_email import alert_html
+    from videoalert.domain.ids import frame_key
     from videoalert.store.videos import VideoRecords
     from videoalert_cli import local_env
 
-    folder.mkdir(parents=True, exist_ok=True)
-    browser.set_window_size(820, 1500)
-    browser.save_screenshot(str(folder / "review-page.png"))
+    # Given the e-mail of one of the run's alerts, its picture inline (as the MIME part the mail client shows)
     sess, names = local_env.session(), local_env.names.local_names()
-    record = VideoRecords(sess.resource("dynamodb", endpoint_url=endpoint).Table(names["videos_table"])).get(video_id)
-    base = review_url.split("/review", 1)[0]
+    endpoint = served["endpoint"]
+    records = VideoRecords(sess.resource("dynamodb", endpoint_url=endpoint).Table(names["videos_table"]))
+    record = next(r for r in records.all() if r.decision is not None and r.decision.value == "ALERT")
+    clips = ClipStore(sess.client("s3", endpoint_url=endpoint), names["video_bucket"])
+    jpeg = clips.read(frame_key(record.camera_id, record.window_start, record.video_id))
+    assert jpeg
     signer = LinkSigner(SigningKeys(sess.client("secretsmanager", endpoint_url=endpoint), names["signing_secret"]),
-                        base)
-    message = compose_alert(record, clips=ClipStore(sess.client("s3", endpoint_url=endpoint), names["video_bucket"]),
-                            signer=signer)
-    page = (f"<html><body style='font:15px sans-serif;max-width:400px;margin:12px'><p><b>Subject:</b> "
-            f"{html.escape(message.subject)}</p><pre style='white-space:pre-wrap;word-break:break-all;"
-            f"font:13px monospace'>{html.escape(message.text)}</pre></body></html>")
-    path = folder / "alert-email.html"
-    path.write_text(page)
-    browser.set_window_size(430, 1100)
-    browser.get(path.resolve().as_uri())
-    browser.save_screenshot(str(folder / "alert-email.png"))
-    path.unlink()
-    browser.set_window_size(820, 1400)
+                        served["review"].split("/review", 1)[0])
+    from datetime import UTC, datetime
+
+    links = alert_links(record, clips=clips, signer=signer, now=datetime.now(UTC))
+    page = tmp_path / "alert.html"
+    page.write_text(alert_html(record, links, frame_src="data:image/jpeg;base64," + base64.b64encode(jpeg).decode()))
+    # When a phone shows it
+    viewport(browser, PHONE)
+    browser.get(page.as_uri())
+    # Then the picture and both buttons are in the first screen, and nothing scrolls sideways
+    image = browser.find_element(By.TAG_NAME, "img")
+    assert browser.execute_script("return arguments[0].naturalWidth", image) > 0
+    bottoms = {el.text or "picture": el.rect["y"] + el.rect["height"]
+               for el in [image, *browser.find_elements(By.CSS_SELECTOR, "a[href*='/label']")]}
+    assert set(bottoms) == {"picture", "Not a person", "Correct"}
+    assert max(bottoms.values()) <= PHONE[1], bottoms
+    no_sideways_scroll(browser)
+    shot(browser, "alert-email.png", PHONE)

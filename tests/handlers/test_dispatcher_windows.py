@@ -155,3 +155,25 @@ def test_the_deployed_dispatcher_wires_the_false_positive_memory_from_its_enviro
     # and the inference requests carry clip URLs unless INFERENCE_CLIP_URLS turns them off
     assert without.settings.inference_urls is True
     assert DispatcherSettings.from_env({**env, "INFERENCE_CLIP_URLS": "0"}).inference_urls is False
+
+
+def test_a_minute_whose_stream_starts_late_counts_first_seen_from_its_first_fragment(wired, invoke, clips_dir):
+    # Given cam1's stream starting 25 s into 10:00 (its clip's first fragment is at 10:00:25), a person from 0 s on
+    import json
+
+    from videoalert.aws.kvs import ClipParts
+
+    sess, res, deps, inference, source = wired
+    deps.cameras.register("cam1")
+    deps.cameras.advance_cursor("cam1", None, T0)
+    inference.scores = [0.95, 0.95, 0.1]
+    late = ClipParts([(clips_dir / "human_01.mp4").read_bytes()], starts_at=T0 + timedelta(seconds=25))
+    source.fetch_clip = lambda stream, start, end: late if (stream, start) == ("videoalert-cam1", T0) else []
+    # When the minute is cut and decided
+    invoke(scheduled_event(T0 + timedelta(minutes=2, seconds=5)))
+    # Then the record keeps the clip's start, and the alert's first seen is 10:00:25, never 10:00:00
+    record = deps.records.get(stream_video_id("cam1", T0))
+    assert record.clip_starts_at == T0 + timedelta(seconds=25)
+    [alert] = drain_alerts(sess, res.alert_queue_url)
+    assert alert["body"]["first_seen"] == "2026-11-23T10:00:25Z"
+    assert "First seen: 10:00:25" in alert["body"]["text"] and json.dumps(alert["body"])

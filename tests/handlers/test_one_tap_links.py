@@ -12,6 +12,7 @@ import pytest
 from handlers.conftest import LambdaContext
 from videoalert.app.links import LinkSigner
 from videoalert.domain.link_token import Action, LinkClaims, sign
+from videoalert.domain.types import Label
 from videoalert_cli.links_server import function_url_event
 
 
@@ -119,7 +120,7 @@ def test_the_review_page_lists_the_cameras_events_newest_first_with_working_butt
     status, page = call(links, "GET", target)
     assert status == 200
     assert page.index(f'id="{second}"') < page.index(f'id="{first}"')  # newest first
-    assert page.count("<polyline") == 2 and 'class="zone"' in page and "Near the threshold" in page
+    assert 'class="zone"' in page and ">zone 1</span>" in page and "Near the threshold" in page
     # A button of the page posts a fresh single-use token for its own clip
     forms = re.findall(r'<form method="post" action="/label">(.*?)</form>', page)
     fields = [dict(re.findall(r'name="(\w)" value="([^"]*)"', f)) for f in forms]
@@ -131,6 +132,96 @@ def test_the_review_page_lists_the_cameras_events_newest_first_with_working_butt
     # A review link is no label link, and a wrong one opens nothing
     assert call(links, "POST", "/label", {"v": "cam1", "t": query["t"]})[0] == 403
     assert call(links, "GET", f"/review?c=cam2&t={query['t']}")[0] == 403
+
+
+def forms_of(page: str) -> list[tuple[str, dict[str, str], str]]:
+    """(action, fields, button text) of every form of a page."""
+    found = re.findall(r'<form method="post" action="(/\w+)">(.*?)<button[^>]*>(.*?)</button></form>', page)
+    return [(action, dict(re.findall(r'name="(\w)" value="([^"]*)"', body)), text) for action, body, text in found]
+
+
+def test_an_event_joins_its_minutes_shows_its_rule_s_zones_and_a_label_can_be_undone(tapped):
+    loop, deps, links = tapped
+    # Given a person seen for two minutes under rule v1 (one zone), then the rule changed to two zones and a mask,
+    # and a quiet minute later
+    rule = loop.deps.cameras.get("cam1").rule
+    loop.deps.cameras.update_rule("cam1", rule.version, zones=(((0.0, 0.0), (1.0, 0.0), (1.0, 1.0)),))
+    first = loop.minute(0, "human_02")["video_id"]
+    second = loop.minute(1, "human_02")
+    assert second["decision"] == "COOLDOWN"
+    rule = loop.deps.cameras.get("cam1").rule
+    loop.deps.cameras.update_rule("cam1", rule.version, zones=(((0.0, 0.0), (0.5, 0.0), (0.5, 1.0)),
+                                                               ((0.5, 0.0), (1.0, 0.0), (1.0, 1.0))),
+                                  masks=(((0.0, 0.9), (1.0, 0.9), (1.0, 1.0)),), threshold=0.99)
+    quiet = loop.minute(20, "empty_01")["video_id"]
+    [alert] = loop.alerts()
+    target, query = target_of(alert["body"]["links"]["review"])
+    # When the review page opens
+    status, page = call(links, "GET", target)
+    # Then the two minutes are one event (its alert's), the quiet minute another, newest first
+    assert status == 200
+    assert re.findall(r'<article class="event (\w+)" id="([^"]+)"', page) == [("NO_ALERT", quiet), ("ALERT", first)]
+    alerting = page[page.index(f'id="{first}"'):]
+    assert "2 minutes" in alerting and "10:00–10:02" in alerting
+    # and its picture carries the zone of the rule its minutes were decided by (v2: one zone), named
+    assert alerting.count('class="zone"') == 1 and ">zone 1</span>" in alerting and 'class="mask"' not in alerting
+    # and only the alerting event has buttons (a quiet minute claimed nothing to label)
+    buttons = forms_of(page)
+    assert {f["v"] for _, f, _ in buttons} == {first}
+    assert sorted(text for _, _, text in buttons) == ["Correct", "Not a person"]
+    # When "Not a person" is tapped, the page shows the label in words, with an undo
+    [no] = [f for _, f, text in buttons if text == "Not a person"]
+    assert call(links, "POST", "/label", no)[0] == 200
+    page = call(links, "GET", target)[1]
+    alerting = page[page.index(f'id="{first}"'):]
+    assert "Marked: not a person" in alerting and "labelled false_positive" not in alerting
+    [(action, undo, text)] = forms_of(page)
+    assert (action, undo["v"], text) == ("/undo", first, "Undo")
+    assert loop.deps.memory.entries("cam1")
+    # When Undo is tapped, Then the label and what the camera remembered of it are gone, and the buttons are back
+    status, answer = call(links, "POST", "/undo", undo)
+    assert status == 200 and "no longer marked as not a person" in answer
+    record = loop.deps.records.get(first)
+    assert record.label is None and record.label_history[-1]["cleared"] is True
+    assert loop.deps.memory.entries("cam1") == []
+    assert sorted(text for _, _, text in forms_of(call(links, "GET", target)[1])) == ["Correct", "Not a person"]
+    # and the same undo link again is a replay
+    assert call(links, "POST", "/undo", undo)[0] == 409
+    # And the event's own page shows the picture, the clip, the scores and both minutes
+    status, event = call(links, "GET", f"/event?v={second['video_id']}&c=cam1&t={query['t']}")
+    assert status == 200 and "<video" in event and "<polyline" in event
+    assert first in event and second["video_id"] in event and 'class="frame"' in event
+    assert call(links, "GET", f"/event?v={second['video_id']}&c=cam2&t={query['t']}")[0] == 403
+
+
+def test_the_every_camera_review_pages_and_filters(tapped, monkeypatch):
+    loop, deps, links = tapped
+    # Given three separate alerts on cam1 and an every-camera review link
+    ids = [loop.minute(m, "human_02")["video_id"] for m in (0, 10, 20)]
+    signer = LinkSigner(deps.keys, "")
+    target, _ = target_of(signer.review_url("*", datetime.now(UTC)))
+
+    def shown(extra: str = "") -> list[str]:
+        status, page = call(links, "GET", target + extra)
+        assert status == 200
+        return re.findall(r'<article class="event \w+" id="([^"]+)"', page)
+
+    # Then the list is newest first; two per page pages on; filters narrow it
+    import videoalert.app.one_tap as one_tap
+
+    assert shown() == ids[::-1]
+    with monkeypatch.context() as patched:
+        patched.setattr(one_tap, "REVIEW_EVENTS", 2)
+        page_one = call(links, "GET", target)[1]
+        assert shown() == [ids[2], ids[1]] and 'id="older"' in page_one
+        assert shown("&p=2") == [ids[0]]
+    loop.deps.records.write_label(ids[1], Label.TRUE_POSITIVE, (), who="test", now=datetime.now(UTC))
+    assert shown("&l=true_positive") == [ids[1]]
+    assert shown("&l=unlabelled") == [ids[2], ids[0]]
+    assert shown("&d=NO_ALERT") == []
+    assert shown("&cam=cam1") == ids[::-1] and shown("&cam=cam2") == []
+    assert shown("&day=2026-11-23") == ids[::-1] and shown("&day=2026-11-24") == []
+    assert call(links, "GET", target + "&d=MAYBE")[0] == 400
 
 
 def test_the_signing_key_rotates_and_links_signed_before_still_verify(aws):

@@ -275,7 +275,7 @@ DYNAMODB_ACTIONS = {
     },
     "links": {
         "videos_table": {"GetItem", "UpdateItem", "Query"},  # label a video; the review page's events (by_camera)
-        "cameras_table": {"GetItem"},  # the camera's rule
+        "cameras_table": {"GetItem", "Scan"},  # the camera's rule; every camera (an every-camera link)
         "fp_memory_table": {"Query", "BatchWriteItem"},  # labels update the memory, as the feedback function's do
         "spent_tokens_table": {"PutItem"},  # the conditional put that refuses a replayed link
     },

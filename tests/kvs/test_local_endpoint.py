@@ -45,6 +45,16 @@ def test_a_pushed_clip_comes_back_from_its_minute_window_as_mp4(h264_clip):
     assert later == []
 
 
+def test_a_stream_that_starts_mid_minute_gives_the_clip_its_own_start(h264_clip):
+    # Given a camera whose stream starts 10 s into the 19:00 minute (pushed with `videoalert push`)
+    with LocalKvsEndpoint(["videoalert-cam1"]) as endpoint:
+        assert push(endpoint, h264_clip, T0 + timedelta(seconds=10)) == 0
+        # When the dispatcher cuts the minute
+        parts = clip_source(endpoint).fetch_clip("videoalert-cam1", T0, T0 + MINUTE)
+    # Then the clip's timeline starts at its first fragment, not at the window: frame times count from 19:00:10
+    assert parts.starts_at == T0 + timedelta(seconds=10)
+
+
 def test_a_window_over_the_fragment_limit_comes_back_in_parts_covering_every_frame(h264_clip, monkeypatch):
     # Given GetClip limited to one fragment per call (so the 3 fragments of the clip need 3 parts)
     monkeypatch.setattr(kvs_adapter, "MAX_CLIP_FRAGMENTS", 1)

@@ -1,4 +1,4 @@
-"""`videoalert list --camera C [--since T] [--decision D]`: a camera's videos, newest first."""
+"""`videoalert list --camera C [--since T] [--decision D] [--label L]`: a camera's videos, newest first."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,8 @@ from ..options import add_json, camera_id, integer, time_point
 
 
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
-    from videoalert.domain.types import Decision, Source, Status
+    from videoalert.domain.events import UNLABELLED
+    from videoalert.domain.types import Decision, Label, Source, Status
 
     from ..resources import add_target_arguments
     from ..times import ACCEPTED
@@ -18,6 +19,8 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.add_argument("--since", type=time_point, metavar="TIME", help=f"only videos from then on: {ACCEPTED}")
     parser.add_argument("--decision", choices=[d.value for d in Decision], help="only this decision")
     parser.add_argument("--status", choices=[s.value for s in Status], help="only this status")
+    parser.add_argument("--label", choices=[*(label.value for label in Label), UNLABELLED],
+                        help="only videos labelled so (by `videoalert feedback` or a one-tap link), or not yet")
     parser.add_argument("--source", choices=[s.value for s in Source],
                         help="only clips cut from the camera's stream, or only uploaded files")
     parser.add_argument("--limit", type=integer(low=0), default=50, metavar="N",
@@ -28,6 +31,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from videoalert.domain.events import UNLABELLED
     from videoalert.store.cameras import CameraStore
     from videoalert.store.videos import VideoRecords
 
@@ -44,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
         if args.status and record.status != args.status:
             continue
         if args.source and record.source != args.source:
+            continue
+        if args.label and (record.label or UNLABELLED) != args.label:
             continue
         if len(rows) >= args.limit:
             more = True

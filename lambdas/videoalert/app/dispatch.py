@@ -234,7 +234,11 @@ def process_window(deps: Dependencies, camera: CameraConfig, window: Window) -> 
         logger.info("camera %s: no media in %s..%s, skipping", camera.camera_id, iso(window.start), iso(window.end))
         return ClipOutcome(video_id, camera.camera_id, Skip.IDLE, metrics={"IdleWindows": 1})
     size = sum(len(p) for p in parts)
-    new = replace(new, size_bytes=size, parts=len(parts))
+    # The clip's timeline starts at its first fragment (aws.kvs.ClipParts), later than the window when the stream
+    # started mid-minute: frame times count from there.
+    starts_at = getattr(parts, "starts_at", None)
+    new = replace(new, size_bytes=size, parts=len(parts),
+                  clip_starts_at=starts_at if isinstance(starts_at, datetime) and starts_at > window.start else None)
     if size > deps.settings.max_video_bytes:
         return _reject_new(deps, new, "TOO_LARGE",
                            f"{size} bytes is over the {deps.settings.max_video_bytes} byte limit")

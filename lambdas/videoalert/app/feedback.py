@@ -111,3 +111,25 @@ def apply_feedback(request: FeedbackRequest, *, records: Videos, cameras: Camera
     records.write_label(request.video_id, request.label, request.tags, who=who, now=now)
     return FeedbackResult(request.video_id, camera_id, request.label, request.tags, True, previous, added, removed,
                           who, iso(now), note)
+
+
+@dataclass(frozen=True)
+class Cleared:
+    video_id: str
+    camera_id: str
+    previous_label: Label | None  # None: it had no label (nothing changed)
+    memory_removed: int
+
+
+def clear_feedback(video_id: str, *, records: Videos, memory: Memory, who: str, now: datetime) -> Cleared:
+    """Undo a label: the video is unlabelled again and the camera forgets what it remembered of this video. (What a
+    "correct" label removed from the memory, other videos' entries, is not brought back.)"""
+    record = records.get(video_id)
+    if record is None:
+        raise VideoNotFound(f"no video {video_id!r}")
+    if record.label is None:
+        return Cleared(video_id, record.camera_id, None, 0)
+    own = sorted(e.entry_id for e in memory.entries(record.camera_id) if e.video_id == video_id)
+    removed = memory.remove(record.camera_id, own)
+    records.clear_label(video_id, who=who, now=now)
+    return Cleared(video_id, record.camera_id, record.label, removed)

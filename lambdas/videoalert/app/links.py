@@ -22,6 +22,8 @@ FEEDBACK_TTL = timedelta(days=7)  # one-tap label links; each is spent on first 
 REVIEW_TTL = timedelta(days=7)  # the camera's review page (read, and label with fresh links of its own)
 LABEL_PATH = "/label"
 REVIEW_PATH = "/review"
+EVENT_PATH = "/event"
+UNDO_PATH = "/undo"
 
 
 @dataclass(frozen=True)

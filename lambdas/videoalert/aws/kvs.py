@@ -45,6 +45,15 @@ _MEDIA_ERROR_CODES = frozenset(
 )
 
 
+class ClipParts(list[bytes]):
+    """A window's MP4 parts in time order, and when the clip's own timeline starts: the first fragment's timestamp
+    (t = 0 of the frame times the inference answers with). A stream that starts mid-minute starts after the window."""
+
+    def __init__(self, parts: list[bytes], starts_at: datetime | None = None):
+        super().__init__(parts)
+        self.starts_at = starts_at
+
+
 @dataclass(frozen=True)
 class FragmentInfo:
     timestamp: datetime
@@ -209,7 +218,7 @@ class KvsClipSource:
         payload = bytes(response["Payload"].read())
         return payload or None
 
-    def fetch_clip(self, stream_name: str, start: datetime, end: datetime) -> list[bytes]:
+    def fetch_clip(self, stream_name: str, start: datetime, end: datetime) -> ClipParts:
         """MP4 bytes of [start, end) as one or more parts in time order; [] when the stream has no fragments in the
         window (idle minute)."""
         start, end = _utc(start), _utc(end)
@@ -221,4 +230,4 @@ class KvsClipSource:
             clip = self._get_clip(stream_name, part_start, part_end)
             if clip:
                 parts.append(clip)
-        return parts
+        return ClipParts(parts, fragments[0].timestamp if parts and fragments else None)

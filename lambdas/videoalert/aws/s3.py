@@ -29,6 +29,15 @@ class ClipStore:
     def exists(self, key: str) -> bool:
         return self.head(self.bucket, key) is not None
 
+    def read(self, key: str) -> bytes | None:
+        """A small object of this bucket (a best frame), or None if there is none."""
+        try:
+            return bytes(self.s3.get_object(Bucket=self.bucket, Key=key)["Body"].read())
+        except ClientError as err:
+            if err.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                return None
+            raise
+
     def link(self, key: str, expires_s: int) -> str:
         """A presigned HTTPS GET link of one object of this bucket for a person to open (alert, review page)."""
         return str(self.s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},

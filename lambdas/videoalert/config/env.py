@@ -50,3 +50,7 @@ def flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     return default if not raw else raw not in ("0", "false", "no", "off")
 
+
+def names_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list."""
+    return tuple(c.strip() for c in env.get(name, "").split(",") if c.strip())

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from videoalert.domain.events import best_entry
 from videoalert.domain.first_seen import first_seen
 from videoalert.domain.ids import iso
 from videoalert.domain.records import VideoRecord
@@ -106,13 +107,19 @@ def build_alert(record: VideoRecord, links: AlertLinks | None = None) -> AlertMe
             ("frame", links.frame_url), ("clip", links.clip_url), ("not_a_person", links.false_positive_url),
             ("correct", links.true_positive_url), ("review", links.review_url)) if value}
         body["links"]["expires_at"] = iso(links.expires_at)
+    entry = best_entry(record)
+    if entry is not None:  # where the person is in the best frame (box: fractions of the frame, x0 y0 x1 y1)
+        body["person"] = {"t": entry.t, "score": round(entry.score, 4), "region": entry.region}
+        body["person"] |= {"box": list(entry.box)} if entry.box is not None else {}
+    text = alert_text(record, local, zone_label, sampled, links)
+    body["text"] = text  # the readable alert, for integrations that show a message (ntfy, Home Assistant)
     attributes = {
         ALERT_ATTRIBUTE_CAMERA: {"DataType": "String", "StringValue": camera},
         ALERT_ATTRIBUTE_DECISION: {"DataType": "String", "StringValue": str(record.decision.value)},
         ALERT_ATTRIBUTE_DEDUP: {"DataType": "String", "StringValue": record.video_id},
     }
     return AlertMessage(subject=subject[:SUBJECT_LIMIT], body=json.dumps(body, indent=2), attributes=attributes,
-                        text=alert_text(record, local, zone_label, sampled, links))
+                        text=text)
 
 
 def alert_text(record: VideoRecord, local: datetime, zone_label: str, sampled: int,

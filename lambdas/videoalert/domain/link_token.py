@@ -31,6 +31,7 @@ class Action(StrEnum):
     FALSE_POSITIVE = "false_positive"
     TRUE_POSITIVE = "true_positive"
     REVIEW = "review"
+    CLEAR = "clear"  # undo: take its video's label away (single use, as a label link)
 
 
 LABEL_ACTIONS = (Action.FALSE_POSITIVE, Action.TRUE_POSITIVE)
@@ -47,7 +48,7 @@ class TokenRefused(Exception):
 @dataclass(frozen=True)
 class LinkClaims:
     token_id: str  # random, unique per token: a label token is spent once (store.tokens records it)
-    subject: str  # the video id (labels) or the camera id (review)
+    subject: str  # the video id (labels, clear) or the camera id (review; "*": every camera)
     action: Action
     expires_at: int  # Unix seconds
 

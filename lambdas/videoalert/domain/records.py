@@ -34,6 +34,9 @@ class VideoRecord:
     clip_end_s: float | None = None
     upload_of: str | None = None
     windows_total: int | None = None
+    # stream windows: when the clip's own timeline starts (its first fragment), the origin of its frame times; later
+    # than window_start when the stream started mid-minute. None: window_start - clip_start_s is the origin.
+    clip_starts_at: datetime | None = None
     size_bytes: int | None = None
     parts: int | None = None  # stream windows: GetClip parts
     s3_bucket: str | None = None
@@ -117,6 +120,7 @@ class VideoRecord:
             window_index=_opt(int, item.get("window_index")), clip_start_s=_opt(float, item.get("clip_start_s")),
             clip_end_s=_opt(float, item.get("clip_end_s")), upload_of=_opt(str, item.get("upload_of")),
             windows_total=_opt(int, item.get("windows_total")),
+            clip_starts_at=_opt(parse_iso, item.get("clip_starts_at")),
             size_bytes=_opt(int, item.get("size_bytes")), parts=_opt(int, item.get("parts")),
             s3_bucket=_opt(str, item.get("s3_bucket")), s3_key=_opt(str, item.get("s3_key")),
             more_keys=_opt(lambda v: tuple(str(k) for k in v), item.get("more_keys")),

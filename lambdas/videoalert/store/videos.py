@@ -240,6 +240,26 @@ class VideoRecords:
                 return False
             raise
 
+    # Deliveries beyond SNS (app.deliveries): delivered_<channel> holds when each channel took the alert.
+
+    def delivered(self, video_id: str) -> set[str]:
+        item = self.table.get_item(Key={"video_id": video_id}, ConsistentRead=True).get("Item") or {}
+        return {k.removeprefix("delivered_") for k in item if k.startswith("delivered_")}
+
+    def mark_delivered(self, video_id: str, channel: str, now: datetime) -> bool:
+        """Mark one channel delivered; False if it was marked already (another run delivered it too)."""
+        try:
+            self.table.update_item(Key={"video_id": video_id}, UpdateExpression="SET #c = :now",
+                                   ConditionExpression=Attr("video_id").exists() & Attr(f"delivered_{channel}")
+                                   .not_exists(),
+                                   ExpressionAttributeNames={"#c": f"delivered_{channel}"},
+                                   ExpressionAttributeValues={":now": iso(now)})
+            return True
+        except ClientError as err:
+            if _conditional_failed(err):
+                return False
+            raise
+
     def write_label(self, video_id: str, label: Label, tags: tuple[str, ...], *, who: str, now: datetime) -> None:
         """Label a DONE record: the label, its tags, who and when, appended to the label history, of which the
         latest MAX_LABEL_HISTORY entries are kept (an item may not outgrow DynamoDB's 400 KB)."""
@@ -265,6 +285,18 @@ class VideoRecords:
         except ClientError as err:
             if not _conditional_failed(err):
                 raise
+
+    def clear_label(self, video_id: str, *, who: str, now: datetime) -> None:
+        """Take a DONE record's label away (an undo); the history keeps that it was cleared, by whom and when."""
+        entry: dict[str, Any] = {"cleared": True, "tags": [], "by": who, "at": iso(now)}
+        self.table.update_item(
+            Key={"video_id": video_id},
+            UpdateExpression="REMOVE #l, label_tags, labelled_by, labelled_at "
+                             "SET label_history = list_append(if_not_exists(label_history, :empty), :entry)",
+            ConditionExpression=Attr("status").eq(Status.DONE.value),
+            ExpressionAttributeNames={"#l": "label"},
+            ExpressionAttributeValues=to_dynamo({":empty": [], ":entry": [entry]}),
+        )
 
     def by_camera(self, camera_id: str, *, since: datetime | None = None, until: datetime | None = None,
                   newest_first: bool = True) -> Iterator[VideoRecord]:

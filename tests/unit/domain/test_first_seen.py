@@ -31,6 +31,15 @@ def test_a_later_window_of_a_long_upload_counts_from_its_clip_start():
     assert first_seen(late) == START + timedelta(seconds=5)
 
 
+def test_a_stream_clip_that_starts_mid_minute_counts_from_its_own_first_fragment():
+    # Given a minute whose stream started 25 s in: the clip's frame time 5 s is 06:00:30, never 06:00:05
+    from dataclasses import replace
+
+    mid = replace(record([(5.0, 0.9)]), clip_starts_at=START + timedelta(seconds=25))
+    assert first_seen(mid) == START + timedelta(seconds=30)
+    assert json.loads(build_alert(mid).body)["first_seen"] == "2026-12-04T06:00:30Z"
+
+
 def test_without_a_frame_over_the_threshold_it_is_the_window_start():
     assert first_seen(record([(3.0, 0.1)])) == START
 
