@@ -1,5 +1,5 @@
-"""README.md's command table and examples match the CLI: the same commands in the same order, options that exist,
-choices as declared, and every example line a command line the CLI accepts."""
+"""README.md's command table and the examples in README.md and docs/ match the CLI: the same commands in the same
+order, options that exist, choices as declared, and every example line a command line the CLI accepts."""
 from __future__ import annotations
 
 import argparse
@@ -11,7 +11,10 @@ import pytest
 
 from videoalert_cli.main import COMMANDS, build_parser
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text()
+# The manual's pages: their `videoalert ...` spans and examples are held to the same check as README's.
+DOCS = {path.name: path.read_text() for path in sorted((ROOT / "docs").glob("*.md"))}
 
 
 def subcommands() -> dict[str, argparse.ArgumentParser]:
@@ -101,13 +104,19 @@ def test_every_videoalert_span_in_the_text_names_a_real_command_and_real_options
     assert problems == []
 
 
-def example_lines() -> list[str]:
-    blocks = re.findall(r"```(?:bash|sh)\n(.*?)```", README, re.DOTALL)
+@pytest.mark.parametrize("page", sorted(DOCS))
+def test_every_videoalert_span_in_the_docs_names_a_real_command_and_real_options(page):
+    spans = re.findall(r"`(videoalert [^`]+)`", DOCS[page])
+    assert [p for span in spans for p in check_usage(span)] == []
+
+
+def example_lines(text: str = README) -> list[str]:
+    blocks = re.findall(r"```(?:bash|sh)\n(.*?)```", text, re.DOTALL)
     lines = [line.split("#")[0].split(" | ")[0].strip() for block in blocks for line in block.splitlines()]
     return [line for line in lines if line.startswith("videoalert ")]
 
 
-@pytest.mark.parametrize("line", example_lines())
+@pytest.mark.parametrize("line", example_lines() + [line for text in DOCS.values() for line in example_lines(text)])
 def test_every_example_command_line_is_accepted_by_the_cli(line):
     # parse_args raises (a usage error) on anything the CLI would refuse
     args = build_parser().parse_args(shlex.split(line)[1:])
