@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from videoalert.config.env import environment, flag, integer, number, optional, required
 from videoalert_contract.defaults import LEASE_S
-from videoalert_contract.inference import MAX_SAMPLE_FPS
+from videoalert_contract.inference import DEFAULT_SAMPLE_FPS, MAX_SAMPLE_FPS
 from videoalert_contract.names import (
     ENV_ALERT_TOPIC_ARN,
     ENV_CAMERAS_TABLE,
@@ -51,7 +51,7 @@ class WorkerSettings:
     settle_seconds: int = DEFAULT_SETTLE_SECONDS
     max_windows_per_run: int = 5  # catch-up bound per camera and run; 1..60
     max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES  # larger clips are REJECTED TOO_LARGE
-    sample_fps: float = 1.0  # frames scored per second of video; (0, 30] as the inference function accepts
+    sample_fps: float = DEFAULT_SAMPLE_FPS  # frames scored per second of video; (0, 30] as inference accepts
     fp_memory_table: str | None = None  # None: no false-positive suppression
     inference_urls: bool = True  # presigned GET URLs of the clip in each inference request
     # A claim holds a clip (and a worker's lease its camera) this long: more than one invocation can run (the stack
