@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from videoalert_contract.defaults import MAX_VIDEO_BYTES
 from videoalert_contract.inference import InferenceRequest
 
 from .budget import WorkLimits
@@ -37,7 +38,6 @@ ENV_CLIP_URL_ENDPOINTS = "CLIP_URL_ENDPOINTS"
 
 CONTAINER_MODEL_DIR = Path("/opt/model")  # where the Dockerfile copies the released model
 REPO_MODEL_DIR = Path(__file__).resolve().parents[2] / "models"
-DEFAULT_MAX_VIDEO_BYTES = 200 * 1024 * 1024
 _T = TypeVar("_T")
 
 
@@ -51,7 +51,7 @@ class InferenceSettings:
     model_dir: Path
     model_file: str | None = None
     model_encoding: str = "auto"
-    max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES
+    max_video_bytes: int = MAX_VIDEO_BYTES
     # Parallelism across work items, not inside them (bench/README.md): two GOPs decode at once on their own
     # decoders, and the model scores batches of 8 while the next frames decode, up to two batches at once
     # (each run on one ONNX Runtime thread), so the batches left when decoding ends take both vCPUs.
