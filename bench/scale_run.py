@@ -34,8 +34,7 @@ from videoalert.domain.jobs import CameraJob
 from videoalert.store.cameras import CameraStore
 from videoalert.store.videos import VideoRecords
 from videoalert_contract.inference import InferenceRequest, InferenceResponse, parse_response
-
-from . import local_env
+from videoalert_local import emulator
 
 START = datetime(2026, 12, 4, 6, 0, tzinfo=UTC)  # the first simulated minute
 PERSON_EVERY = 10  # every 10th camera has a person across two consecutive minutes (minutes 0 and 1)
@@ -219,12 +218,12 @@ class ScaleReport:
 class ScaleRun:
     """The emulator, the cameras, the tick and the worker pool of one run."""
 
-    def __init__(self, endpoint: str, *, res: local_env.LocalResources, queue_url: str, camera_ids: tuple[str, ...],
+    def __init__(self, endpoint: str, *, res: emulator.LocalResources, queue_url: str, camera_ids: tuple[str, ...],
                  scenario: Scenario, workers: int, clock: SimClock, lease_seconds: int = 360):
         self.endpoint, self.res, self.queue_url, self.camera_ids = endpoint, res, queue_url, camera_ids
         self.lease_seconds = lease_seconds
         self.scenario, self.workers, self.clock = scenario, workers, clock
-        self.sess = local_env.session()
+        self.sess = emulator.session()
         self.lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.published: dict[str, list[float]] = {}  # video id -> wall time of each publish of its alert
@@ -241,9 +240,9 @@ class ScaleRun:
     def create(cls, endpoint: str, *, cameras: int, scenario: Scenario, workers: int,
                visibility_timeout_s: int = 330, lease_seconds: int = 360) -> ScaleRun:
         """The resources, the queue and the cameras, each camera on line from START (its cursor)."""
-        sess = local_env.session()
-        res = local_env.create_resources(sess, endpoint_url=endpoint, cameras=())
-        queue_url = local_env.create_job_queue(sess, endpoint_url=endpoint, visibility_timeout_s=visibility_timeout_s)
+        sess = emulator.session()
+        res = emulator.create_resources(sess, endpoint_url=endpoint, cameras=())
+        queue_url = emulator.create_job_queue(sess, endpoint_url=endpoint, visibility_timeout_s=visibility_timeout_s)
         run = cls(endpoint, res=res, queue_url=queue_url, camera_ids=tuple(f"cam-{i:05d}" for i in range(cameras)),
                   scenario=scenario, workers=workers, clock=SimClock(START), lease_seconds=lease_seconds)
         store = CameraStore(sess.resource("dynamodb", endpoint_url=endpoint).Table(res.cameras_table))
@@ -413,7 +412,7 @@ class ScaleRun:
         report.decisions = dict(Counter(str(r.decision) for r in records if r.decision))
         report.scored_more_than_once = sum(1 for v, n in self.calls.items() if n > 1 and v not in self._killed_ids())
         report.rescored_after_kill = sum(self.calls[v] - 1 for v in self._killed_ids())
-        alerts = local_env.drain_alerts(self.sess, self.res.alert_queue_url, endpoint_url=self.endpoint)
+        alerts = emulator.drain_alerts(self.sess, self.res.alert_queue_url, endpoint_url=self.endpoint)
         keys = Counter(a["attributes"].get("dedup_key") for a in alerts)
         per_camera = Counter(a["body"]["camera_id"] for a in alerts)
         report.alerts = len(alerts)
@@ -438,10 +437,10 @@ class ScaleRun:
         return {v for v in self.calls if v.rsplit("-", 1)[0] in self.scorer.killed}
 
 
-def _worker_process(endpoint: str, res: local_env.LocalResources, queue_url: str, camera_ids: tuple[str, ...],
+def _worker_process(endpoint: str, res: emulator.LocalResources, queue_url: str, camera_ids: tuple[str, ...],
                     scenario: Scenario, threads: int, clock_value: Any, stop: Any, results: Any) -> None:
     """One worker process: `threads` workers until `stop`; then what they saw, to the parent."""
-    local_env.use_dummy_credentials()
+    emulator.use_dummy_credentials()
     run = ScaleRun(endpoint, res=res, queue_url=queue_url, camera_ids=camera_ids, scenario=scenario,
                    workers=threads, clock=SimClock(START, clock_value))
     with run.worker_pool():
@@ -451,7 +450,7 @@ def _worker_process(endpoint: str, res: local_env.LocalResources, queue_url: str
 
 def _serve_atomic(port: int, ready: Any, stop: Any) -> None:
     """moto's server in its own process, each DynamoDB write and SQS receive one step."""
-    with atomic_emulator(), local_env.moto_server(port):
+    with atomic_emulator(), emulator.moto_server(port):
         ready.set()
         stop.wait()
 
@@ -462,7 +461,7 @@ def emulator_process() -> Iterator[str]:
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    port, ready, stop = local_env.free_port(), context.Event(), context.Event()
+    port, ready, stop = emulator.free_port(), context.Event(), context.Event()
     server = context.Process(target=_serve_atomic, args=(port, ready, stop), daemon=True)
     server.start()
     if not ready.wait(120):
@@ -527,14 +526,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="worker processes (the threads split among them)")
     parser.add_argument("--overlap-cameras", type=int, default=50, help="cameras of the overlap run (0: skip)")
     args = parser.parse_args(argv)
-    local_env.use_dummy_credentials()
+    emulator.use_dummy_credentials()
     results = {}
     with emulator_process() as endpoint:
         results["scale"] = run_scale(cameras=args.cameras, minutes=args.minutes, workers=args.workers,
                                      endpoint=endpoint, processes=args.processes).summary()
         print(json.dumps({"scale": results["scale"]}, indent=2), flush=True)
     if args.overlap_cameras:
-        with atomic_emulator(), local_env.moto_server() as endpoint:
+        with atomic_emulator(), emulator.moto_server() as endpoint:
             results["overlap"] = run_overlap(cameras=args.overlap_cameras, endpoint=endpoint).summary()
             print(json.dumps({"overlap": results["overlap"]}, indent=2), flush=True)
     return 0 if all(r["ok"] for r in results.values()) else 1
