@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.scale_run import emulator_process
+from bench.scale_stand_ins import emulator_process
 from videoalert.app import fanout
 from videoalert.app.dispatch import Dependencies
 from videoalert.aws.jobs import CameraJobQueue

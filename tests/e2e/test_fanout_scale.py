@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 
-from bench.scale_run import atomic_emulator, run_overlap, run_scale
+from bench.scale_run import run_overlap, run_scale
+from bench.scale_stand_ins import atomic_emulator
 from videoalert_local import emulator
 
 
