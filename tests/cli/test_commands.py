@@ -14,7 +14,7 @@ def test_every_documented_subcommand_exists():
     parser = build_parser()
     choices = parser._subparsers._group_actions[0].choices
     assert {"status", "list", "events", "upload", "run-local", "redrive", "push", "serve", "rule", "tune", "feedback",
-            "review", "export-dataset", "camera"} == set(choices)
+            "review", "export-dataset", "camera", "webpush"} == set(choices)
 
 
 def test_local_commands_without_a_running_emulator_say_how_to_start_one(capsys):

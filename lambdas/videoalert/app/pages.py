@@ -1,5 +1,6 @@
-"""The small HTML pages of the one-tap links and the review page: plain HTML, inline CSS and SVG, no script, nothing
-fetched from elsewhere but the presigned frame images. Pure functions of what the use cases return."""
+"""The small HTML pages of the one-tap links and the review page: plain HTML, inline CSS and SVG, nothing fetched from
+elsewhere but the presigned frame images; no script but the review page's notification button (static/push.js, with
+its service worker static/sw.js, where Web Push is set up). Pure functions of what the use cases return."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,7 +9,7 @@ from html import escape
 from urllib.parse import urlencode
 
 from videoalert.app.feedback import Cleared, FeedbackResult
-from videoalert.app.links import EVENT_PATH, LABEL_PATH, REVIEW_PATH, UNDO_PATH
+from videoalert.app.links import EVENT_PATH, LABEL_PATH, MANIFEST_PATH, REVIEW_PATH, UNDO_PATH
 from videoalert.app.one_tap import ALL_CAMERAS, ReviewEvent, ReviewPage
 from videoalert.domain.alert_message import local_time
 from videoalert.domain.events import UNLABELLED, Event
@@ -36,7 +37,8 @@ button.no{background:#fdecea} button.yes{background:#eafaf1} button.undo{backgro
 .label{font-weight:bold;margin:6px 0} .filters{display:flex;flex-wrap:wrap;gap:6px;align-items:end;margin:6px 0}
 .filters label{display:flex;flex-direction:column;font-size:.85em;flex:1 1 140px}
 .filters select,.filters input{font-size:1em;padding:6px;min-height:40px;width:100%}
-.filters button{flex:1 1 100%} .pager{display:flex;justify-content:space-between;margin:12px 0}
+.filters button{flex:1 1 100%} .push{margin:6px 0} .push button{background:#fff7e6}
+.pager{display:flex;justify-content:space-between;margin:12px 0}
 table{border-collapse:collapse;width:100%} td,th{text-align:left;padding:3px 4px;border-bottom:1px solid #eee;
 overflow-wrap:normal} td.meta{overflow-wrap:anywhere}
 @media (min-width:900px){body.list{max-width:1180px} .events{display:grid;grid-template-columns:repeat(3,1fr);
@@ -44,11 +46,26 @@ gap:0 12px;align-items:start} .filters label{flex:1 1 0} .filters button{flex:0 
 """
 
 
-def _page(title: str, body: str, body_class: str = "") -> str:
+def _page(title: str, body: str, body_class: str = "", head: str = "") -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1">'
             f'<meta name="referrer" content="no-referrer"><title>{escape(title)}</title>'
-            f"<style>{STYLE}</style></head><body{f' class={body_class!r}' if body_class else ''}>{body}</body></html>")
+            f"<style>{STYLE}</style>{head}</head><body{f' class={body_class!r}' if body_class else ''}>{body}"
+            "</body></html>")
+
+
+def _push(page: ReviewPage) -> tuple[str, str]:
+    """The web app manifest and notification button of a review page (head, body), where Web Push is set up."""
+    if not page.push:
+        return "", ""
+    query = urlencode({"c": page.scope, "t": page.review_token})
+    what = "every camera" if page.scope == ALL_CAMERAS else f"camera {page.scope}"
+    head = (f'<link rel="manifest" href="{MANIFEST_PATH}?{escape(query)}"><meta name="theme-color" content="#c0392b">'
+            f'<link rel="icon" href="/icon.svg"><script src="/push.js" defer></script>')
+    body = (f'<div id="push" class="push" data-scope="{escape(page.scope)}" data-token="{escape(page.review_token)}">'
+            f'<button type="button" class="notify">Notify this phone of alerts on {escape(what)}</button>'
+            '<span class="push-status meta" role="status"></span></div>')
+    return head, body
 
 
 def _when(record: VideoRecord, zone: str) -> str:
@@ -284,10 +301,12 @@ def review_html(page: ReviewPage, now: datetime) -> str:
         older = (f'<a id="older" href="{escape(review_url(page, page.query.page + 1))}">Older &rarr;</a>'
                  if page.more else "<span></span>")
         pager = f'<nav class="pager">{newer}<span>page {page.query.page + 1}</span>{older}</nav>'
+    push_head, push_body = _push(page)
     return _page(f"videoalert: {title}",
                  f"<h1>{escape(title)}</h1><p class=\"meta\">{about} · shown {local_now:%d %b %H:%M} "
                  f'({escape(zone_label)}) · <a href="{escape(review_url(page, page.query.page))}">reload</a></p>'
-                 f'{_filters(page)}<h2>Newest first</h2><div class="events">{events}</div>{pager}{near_html}', "list")
+                 f'{push_body}{_filters(page)}<h2>Newest first</h2><div class="events">{events}</div>{pager}'
+                 f"{near_html}", "list", push_head)
 
 
 def event_html(item: ReviewEvent, scope: str, token: str) -> str:
