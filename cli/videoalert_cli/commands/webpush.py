@@ -83,10 +83,17 @@ def _table(target: Any) -> Any:
 
 def _remove_all(target: Any) -> int:
     table = target.table("push_table")
-    items = table.scan(ProjectionExpression="#s, subscription_id", ExpressionAttributeNames={"#s": "scope"})["Items"]
-    for item in items:
-        table.delete_item(Key={"scope": item["scope"], "subscription_id": item["subscription_id"]})
-    return len(items)
+    kwargs: dict[str, Any] = {"ProjectionExpression": "#s, subscription_id",
+                              "ExpressionAttributeNames": {"#s": "scope"}}
+    removed = 0
+    while True:
+        page = table.scan(**kwargs)
+        for item in page.get("Items", []):
+            table.delete_item(Key={"scope": item["scope"], "subscription_id": item["subscription_id"]})
+            removed += 1
+        if "LastEvaluatedKey" not in page:
+            return removed
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 def _list(args: argparse.Namespace, target: Any) -> dict[str, Any]:
