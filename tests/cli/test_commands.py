@@ -125,11 +125,42 @@ def test_rule_sets_the_cameras_time_zone_zones_and_masks_as_a_new_version(aws, m
     rule = cameras.get("cam1").rule
     assert (rule.version, rule.timezone) == (2, "Europe/Paris")
     assert rule.zones == (((0.0, 0.5), (1.0, 0.5), (1.0, 1.0), (0.0, 1.0)),) and len(rule.masks) == 1
-    assert "zones=1 masks=1 tz=Europe/Paris" in shown and "zone: 0,0.5 1,0.5 1,1 0,1" in shown
+    assert "zones=1 masks=1 tz=Europe/Paris" in shown and "zone 1: 0,0.5 1,0.5 1,1 0,1" in shown
+    assert "mask 1: 0.8,0 1,0 1,0.2" in shown
     assert main(["rule", "cam1", "--clear-masks"]) == 0 and cameras.get("cam1").rule.masks == ()
     # And a zone that is not a polygon, or a zone nobody knows, is a usage error
     assert main(["rule", "cam1", "--zone", "0,0 1,1"]) == 2
     assert main(["rule", "cam1", "--timezone", "Mars/Base"]) == 2
+
+
+def test_rule_names_zones_and_renames_one_keeping_its_polygon(aws, monkeypatch, capsys):
+    from videoalert.store.cameras import CameraStore
+    from videoalert_cli import resources
+
+    sess, res = aws
+    cameras = CameraStore(sess.resource("dynamodb").Table(res.cameras_table))
+    cameras.register("cam1")
+    monkeypatch.setattr(resources, "resolve", lambda args: resources.Target(
+        sess, None, {"cameras_table": res.cameras_table, "videos_table": res.videos_table}))
+    # When the user draws two zones, the first named
+    assert main(["rule", "cam1", "--zone", "driveway=0,0.5 1,0.5 1,1", "--zone", "0,0 0.5,0 0.5,0.4"]) == 0
+    shown = capsys.readouterr().out
+    # Then the rule has both, the first by its name, the second as "zone 2"
+    rule = cameras.get("cam1").rule
+    assert rule.zone_names == ("driveway", "") and len(rule.zones) == 2
+    assert "  driveway: 0,0.5 1,0.5 1,1" in shown and "  zone 2: 0,0 0.5,0 0.5,0.4" in shown
+    # When the second is named, Then the polygons stay and the rule is a new version
+    assert main(["rule", "cam1", "--rename-zone", "2", "porch", "--json"]) == 0
+    item = json.loads(capsys.readouterr().out)["rule"]
+    assert item["zone_names"] == ["driveway", "porch"] and item["version"] == 3
+    assert cameras.get("cam1").rule.zones == rule.zones
+    # And new zones without names drop the old names; a zone that is not there, or two alike, are refused
+    assert main(["rule", "cam1", "--zone", "0,0 1,0 1,1"]) == 0 and cameras.get("cam1").rule.zone_names == ()
+    capsys.readouterr()
+    assert main(["rule", "cam1", "--rename-zone", "4", "shed"]) == 1
+    assert "there is no zone 4" in capsys.readouterr().err
+    assert main(["rule", "cam1", "--zone", "a=0,0 1,0 1,1", "--zone", "A=0,0 1,0 0,1"]) == 1
+    assert "same name" in capsys.readouterr().err
 
 
 def test_a_label_given_by_link_shows_in_status_and_list_with_a_label_filter(aws, moto_target, capsys):

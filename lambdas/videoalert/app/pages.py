@@ -15,6 +15,7 @@ from videoalert.domain.alert_message import local_time
 from videoalert.domain.events import UNLABELLED, Event
 from videoalert.domain.link_token import Action, LinkClaims
 from videoalert.domain.records import VideoRecord
+from videoalert.domain.rule import Rule
 from videoalert.domain.types import Label
 from videoalert_contract.zones import Polygon
 
@@ -141,9 +142,9 @@ def score_plot(record: VideoRecord, width: int = 360, height: int = 90) -> str:
 
 
 def zones_overlay(zones: Sequence[Polygon], masks: Sequence[Polygon],
-                  box: Sequence[float] | None = None) -> str:
-    """Zones (green outline) and masks (grey), named "zone 1", "mask 1"..., and the person's box (red), over a
-    frame, in the frame's own fractions."""
+                  box: Sequence[float] | None = None, names: Sequence[str] = ()) -> str:
+    """Zones (green outline) and masks (grey), each with its name (a zone's own, else "zone 1"; "mask 1"...), and the
+    person's box (red), over a frame, in the frame's own fractions."""
     if not zones and not masks and box is None:
         return ""
 
@@ -152,8 +153,8 @@ def zones_overlay(zones: Sequence[Polygon], masks: Sequence[Polygon],
         return (f'<polygon class="{css}" points="{points}" vector-effect="non-scaling-stroke" {STYLES[css]}>'
                 f"<title>{name}</title></polygon>")
 
-    named = [(p, "zone", f"zone {i}") for i, p in enumerate(zones, 1)] + \
-            [(p, "mask", f"mask {i}") for i, p in enumerate(masks, 1)]
+    named = [(p, "zone", escape((names[i] if i < len(names) else "") or f"zone {i + 1}")) for i, p in enumerate(zones)]
+    named += [(p, "mask", f"mask {i}") for i, p in enumerate(masks, 1)]
     shapes = "".join(shape(p, css, name) for p, css, name in named)
     if box is not None:
         x0, y0, x1, y1 = box
@@ -164,6 +165,12 @@ def zones_overlay(zones: Sequence[Polygon], masks: Sequence[Polygon],
         f'top:{sum(y for _, y in p) / len(p) * 100:.1f}%">{name}</span>' for p, css, name in named)
     return (f'<svg viewBox="0 0 1 1" preserveAspectRatio="none" aria-label="zones, masks and the person">{shapes}'
             f"</svg>{names}")
+
+
+def _zones_said(rule: Rule) -> str:
+    """"2 zone(s) (driveway, zone 2)": the count, and the names where any zone has one."""
+    names = f" ({', '.join(escape(rule.zone_label(i)) for i in range(len(rule.zones)))})" if rule.zone_names else ""
+    return f"{len(rule.zones)} zone(s){names}"
 
 
 STYLES = {"zone": 'fill="rgba(46,204,113,.12)" stroke="#2ecc71" stroke-width="2"',
@@ -190,7 +197,7 @@ def _picture(item: ReviewEvent, href: str | None) -> str:
     best, entry = item.event.best, item.event.best_entry
     rule = best.rule
     overlay = zones_overlay(rule.zones if rule else (), rule.masks if rule else (),
-                            entry.box if entry is not None else None)
+                            entry.box if entry is not None else None, rule.zone_names if rule else ())
     img = (f'<img alt="best frame of {escape(best.video_id)}" src="{escape(item.frame_url)}">{overlay}')
     return f'<a class="frame" href="{escape(href)}">{img}</a>' if href else f'<div class="frame">{img}</div>'
 
@@ -292,7 +299,7 @@ def review_html(page: ReviewPage, now: datetime) -> str:
     else:
         camera = page.cameras[0]
         title = f"Events on {camera.camera_id}"
-        about = (f"Rule v{camera.rule.version}: {escape(camera.rule.describe())} · {len(camera.rule.zones)} zone(s), "
+        about = (f"Rule v{camera.rule.version}: {escape(camera.rule.describe())} · {_zones_said(camera.rule)}, "
                  f"{len(camera.rule.masks)} mask(s)")
     pager = ""
     if page.query.page or page.more:
@@ -319,7 +326,7 @@ def event_html(item: ReviewEvent, scope: str, token: str) -> str:
                    f"<td>{escape(str(m.decision))}</td><td>{m.max_score or 0:.2f}</td>"
                    f'<td class="meta">{escape(m.video_id)}</td></tr>' for m in event.minutes)
     rule = best.rule
-    zones = "" if rule is None else (f" · rule v{best.rule_version or rule.version}: {len(rule.zones)} zone(s), "
+    zones = "" if rule is None else (f" · rule v{best.rule_version or rule.version}: {_zones_said(rule)}, "
                                      f"{len(rule.masks)} mask(s)")
     back = f"{REVIEW_PATH}?{urlencode({'c': scope, 't': token})}"
     return _page(f"videoalert: {event.camera_id} {event.event_id}",
