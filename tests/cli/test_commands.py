@@ -236,3 +236,25 @@ def test_events_join_an_alert_and_its_cooldown_minutes_across_cameras_newest_fir
     assert [line.split()[1] for line in alerts.splitlines()[2:]] == ["cam1"] and "cam1-1000" in alerts
     assert "cam2-1001" in second.out and "cam1-1000" in second.out and "cam2-1005" not in second.out
     assert "more events" not in second.err
+
+
+def test_events_count_first_seen_from_the_clip_s_own_timeline(aws, moto_target, capsys):
+    # Given a stream minute whose stream started 37 s into the minute (its clip starts at its first fragment) and a
+    # person over the threshold 3 s into that clip, and a whole minute with a person 3 s in
+    import json
+
+    from fixtures.records import seed
+    from videoalert.store.videos import VideoRecords
+
+    records = VideoRecords(moto_target.table("videos_table"))
+    frames = [{"t": 1.0, "score": 0.2, "region": "full"}, {"t": 3.0, "score": 0.95, "region": "full"}]
+    for camera, starts_at in (("cam1", "2026-11-23T10:00:37Z"), ("cam2", None)):
+        seed(records, {"video_id": f"{camera}-1000", "camera_id": camera, "status": "DONE",
+                       "window_start": "2026-11-23T10:00:00Z", "decision": "ALERT", "max_score": 0.95,
+                       "threshold": 0.7, "rule_decision": "ALERT", "frame_scores": frames,
+                       **({"clip_starts_at": starts_at} if starts_at else {})})
+    # When the user lists the events
+    assert main(["events", "--json"]) == 0
+    seen = {e["camera"]: e["first_seen"] for e in json.loads(capsys.readouterr().out)}
+    # Then the late stream's person was first seen 3 s after its clip's start, not 3 s after the minute's
+    assert seen == {"cam1": "2026-11-23T10:00:40Z", "cam2": "2026-11-23T10:00:03Z"}
