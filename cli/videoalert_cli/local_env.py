@@ -51,7 +51,7 @@ class LocalResources:
         return LinksSettings(videos_table=self.videos_table, cameras_table=self.cameras_table,
                              fp_memory_table=self.fp_memory_table, spent_tokens_table=self.spent_tokens_table,
                              signing_secret=self.signing_secret, video_bucket=self.video_bucket,
-                             push_table=self.push_table, vapid_secret=self.vapid_secret)
+                             push_table=self.push_table, vapid_secret=self.vapid_secret, push_loopback=True)
 
 
 def free_port() -> int:

@@ -134,6 +134,7 @@ def build_links(settings: LinksSettings, *, session: boto3.session.Session | Non
         push=(PushSubscriptions(dynamodb.Table(settings.push_table)) if settings.push_table else None),
         vapid=(VapidSecret(session.client("secretsmanager", config=AWS_CONFIG, endpoint_url=endpoint_url),
                            settings.vapid_secret) if settings.vapid_secret else None),
+        push_loopback=settings.push_loopback,
     )
 
 

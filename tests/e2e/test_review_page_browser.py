@@ -350,7 +350,7 @@ def test_a_push_notification_reaches_a_subscribed_page_through_the_local_push_st
             "const done = arguments[0]; fetch(document.querySelector('link[rel=manifest]').href)"
             ".then(r => r.text()).then(done);"))
         assert manifest["display"] == "standalone" and manifest["start_url"].startswith("/review?c=cam1&t=")
-        # When the user taps "Notify this phone"
+        # When the user taps "Notify this device"
         browser.find_element(By.CSS_SELECTOR, "#push button").click()
         box = browser.find_element(By.ID, "push")
         WebDriverWait(browser, 60).until(lambda b: box.get_attribute("data-state") in ("subscribed", "failed"))

@@ -76,7 +76,7 @@ def test_a_review_link_subscribes_a_browser_for_its_camera_and_bad_requests_are_
     # Given the VAPID public key the page subscribes with (not a secret)
     status, key, _ = call(module, "GET", "/push/key")
     assert status == 200 and len(base64.urlsafe_b64decode(key["public_key"] + "==")) == 65
-    browser = FakeBrowser("https://push.example/send/abc")
+    browser = FakeBrowser("https://fcm.googleapis.com/fcm/send/abc")
     # When the page posts its subscription with cam1's review link
     status, said, _ = call(module, "POST", "/push/subscribe", {"c": "cam1", "t": token,
                                                                "subscription": browser.subscription()})
@@ -89,7 +89,7 @@ def test_a_review_link_subscribes_a_browser_for_its_camera_and_bad_requests_are_
     call(module, "POST", "/push/subscribe", {"c": "cam1", "t": token, "subscription": browser.subscription()})
     assert len(deps.push.for_camera("cam1")) == 1
     # And an every-camera link subscribes for every camera
-    every = FakeBrowser("https://push.example/send/every")
+    every = FakeBrowser("https://updates.push.services.mozilla.com/wpush/v2/every")
     assert call(module, "POST", "/push/subscribe", {"c": "*", "t": review_token(deps, "*"),
                                                     "subscription": every.subscription()})[0] == 200
     assert {s.endpoint for _, s in deps.push.for_camera("cam2")} == {every.endpoint}
@@ -100,6 +100,10 @@ def test_a_review_link_subscribes_a_browser_for_its_camera_and_bad_requests_are_
         ({"c": "cam1", "t": token[:-2] + "xx", "subscription": browser.subscription()}, 400),  # malformed
         ({"c": "cam1", "t": token, "subscription": bad_keys}, 400),
         ({"c": "cam1", "t": token, "subscription": browser.subscription() | {"endpoint": "http://10.0.0.1/x"}}, 400),
+        ({"c": "cam1", "t": token, "subscription": browser.subscription() | {"endpoint": "https://evil.example/x"}},
+         400),
+        ({"c": "cam1", "t": token,
+          "subscription": browser.subscription() | {"endpoint": "https://fcm.googleapis.com.evil.example/x"}}, 400),
         ({"c": "cam1", "t": token, "subscription": "nope"}, 400),
         (b"\xff not json", 400),
     ]:
@@ -138,7 +142,7 @@ def test_a_scope_keeps_at_most_its_bound_of_browsers_the_oldest_going_first(link
     module, deps, res, sess = links
     table = PushSubscriptions(sess.resource("dynamodb").Table(res.push_table), max_per_scope=3)
     for n in range(5):
-        sub = Subscription.parse(FakeBrowser(f"https://push.example/send/{n}").subscription())
+        sub = Subscription.parse(FakeBrowser(f"https://web.push.apple.com/Q{n}").subscription())
         table.add("cam1", sub, datetime(2026, 12, 7, 10, n, tzinfo=UTC))
     assert sorted(s.endpoint[-1] for _, s in table.for_scope("cam1")) == ["2", "3", "4"]
 
@@ -184,7 +188,7 @@ def test_an_alert_is_pushed_encrypted_and_signed_once_to_each_subscribed_browser
         for name, browser in browsers.items():
             service.add_browser(name, browser.jwk(), b64u(browser.auth), public)
             scope = "*" if name == "desk" else "cam1"
-            link_deps.push.add(scope, Subscription.parse(browser.subscription()), datetime.now(UTC))
+            link_deps.push.add(scope, Subscription.parse(browser.subscription(), loopback=True), datetime.now(UTC))
         service.browsers["tablet"].answer = 503
         # When the alert reaches the deliveries function
         answer = handler.handler(event, LambdaContext())

@@ -68,6 +68,7 @@ class LinkDependencies:
     review_band: float = 0.15
     push: PushStore | None = None  # Web Push subscriptions (None: the page offers no notifications)
     vapid: VapidKeys | None = None
+    push_loopback: bool = False  # the local run: a push stand-in on this machine is a push service too
 
 
 def _refused(exc: TokenRefused, subject: str, what: str) -> TokenRefused:
@@ -247,7 +248,7 @@ def subscribe_push(scope: str, token: str, data: object, deps: LinkDependencies,
     _scope(token, scope, deps, now)
     if deps.push is None or deps.vapid is None or deps.vapid.key() is None:
         raise PushUnavailable("web push is not set up here")
-    subscription = Subscription.parse(data)
+    subscription = Subscription.parse(data, loopback=deps.push_loopback)
     evicted = deps.push.add(scope, subscription, now)
     logger.info("push subscription stored", extra={"scope": scope, "subscription": subscription.subscription_id,
                                                    "evicted": evicted})
@@ -258,6 +259,6 @@ def unsubscribe_push(scope: str, token: str, data: object, deps: LinkDependencie
     _scope(token, scope, deps, now)
     if deps.push is None:
         raise PushUnavailable("web push is not set up here")
-    subscription = Subscription.parse(data)
+    subscription = Subscription.parse(data, loopback=deps.push_loopback)
     deps.push.remove(scope, subscription.subscription_id)
     logger.info("push subscription removed", extra={"scope": scope, "subscription": subscription.subscription_id})

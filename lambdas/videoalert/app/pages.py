@@ -43,7 +43,7 @@ button.no{background:#fdecea} button.yes{background:#eafaf1} button.undo{backgro
 table{border-collapse:collapse;width:100%} td,th{text-align:left;padding:3px 4px;border-bottom:1px solid #eee;
 overflow-wrap:normal} td.meta{overflow-wrap:anywhere}
 @media (min-width:900px){body.list{max-width:1180px} .events{display:grid;grid-template-columns:repeat(3,1fr);
-gap:0 12px;align-items:start} .filters label{flex:1 1 0} .filters button{flex:0 0 140px}}
+gap:0 12px;align-items:start} .filters label{flex:1 1 0} .filters button{flex:0 0 140px} .push button{width:auto}}
 """
 
 
@@ -64,7 +64,7 @@ def _push(page: ReviewPage) -> tuple[str, str]:
     head = (f'<link rel="manifest" href="{MANIFEST_PATH}?{escape(query)}"><meta name="theme-color" content="#c0392b">'
             f'<link rel="icon" href="/icon.svg"><script src="/push.js" defer></script>')
     body = (f'<div id="push" class="push" data-scope="{escape(page.scope)}" data-token="{escape(page.review_token)}">'
-            f'<button type="button" class="notify">Notify this phone of alerts on {escape(what)}</button>'
+            f'<button type="button" class="notify">Notify this device of alerts on {escape(what)}</button>'
             '<span class="push-status meta" role="status"></span></div>')
     return head, body
 

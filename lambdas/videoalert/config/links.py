@@ -30,6 +30,7 @@ class LinksSettings:
     fp_memory_capacity: int = DEFAULT_FP_MEMORY_CAPACITY
     push_table: str | None = None  # Web Push subscriptions (None: the page offers no notifications)
     vapid_secret: str | None = None  # the VAPID key's secret (its public half is what the page subscribes with)
+    push_loopback: bool = False  # the local run only (never from the environment): push services on 127.0.0.1
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> LinksSettings:

@@ -15,6 +15,10 @@ MAX_ENDPOINT = 1024  # real endpoints (FCM, Mozilla, Apple) are 150-500 characte
 MAX_PAYLOAD = 3000  # bytes of JSON before encryption; RFC 8291's aes128gcm record adds 103, services take ~4 KB
 PUSH_TTL_S = 6 * 3600  # a phone offline longer than this misses the notification (the e-mail and page remain)
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})  # http:// only to this machine: the local push stand-in
+# The browsers' push services (Chrome, Edge, Firefox, Safari and the browsers built on them): the deliveries function
+# POSTs to a subscription's endpoint, so an endpoint elsewhere is refused rather than called.
+PUSH_SERVICES = ("fcm.googleapis.com", "android.googleapis.com", "push.services.mozilla.com", "push.apple.com",
+                 "notify.windows.com")
 
 
 class PushGone(Exception):
@@ -50,15 +54,19 @@ class Subscription:
         return {"endpoint": self.endpoint, "keys": {"p256dh": self.p256dh, "auth": self.auth}}
 
     @classmethod
-    def parse(cls, data: Any) -> Subscription:
+    def parse(cls, data: Any, *, loopback: bool = False) -> Subscription:
+        """Validate what the page posts; loopback: also take an http:// endpoint on this machine (the local run)."""
         if not isinstance(data, Mapping):
             raise BadSubscription("a subscription is a JSON object")
         endpoint, keys = data.get("endpoint"), data.get("keys")
         if not isinstance(endpoint, str) or not 0 < len(endpoint) <= MAX_ENDPOINT:
             raise BadSubscription(f"endpoint must be a URL of at most {MAX_ENDPOINT} characters")
         url = urlsplit(endpoint)
-        if not (url.scheme == "https" or (url.scheme == "http" and url.hostname in LOOPBACK)) or not url.hostname:
-            raise BadSubscription("endpoint must be an https:// URL")
+        host = url.hostname or ""
+        local = loopback and url.scheme in ("http", "https") and host in LOOPBACK
+        known = url.scheme == "https" and any(host == s or host.endswith(f".{s}") for s in PUSH_SERVICES)
+        if not (local or known):
+            raise BadSubscription("endpoint must be an https:// URL of a browser's push service")
         if not isinstance(keys, Mapping):
             raise BadSubscription("keys (p256dh, auth) are missing")
         p256dh, auth = keys.get("p256dh"), keys.get("auth")

@@ -1,4 +1,4 @@
-// The review page's "Notify this phone" button: registers the service worker, subscribes with the stack's VAPID
+// The review page's "Notify this device" button: registers the service worker, subscribes with the stack's VAPID
 // public key (PushManager), and posts the subscription with the page's review link, which stores it for the page's
 // camera (or every camera). The service worker (sw.js) shows each alert as a notification.
 (function () {
