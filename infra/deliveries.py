@@ -1,5 +1,6 @@
 """Alert deliveries beyond SNS (optional, from context): the alert topic's SQS subscription feeds a function that sends
-the HTML e-mail through SES and the signed webhook, each once per alert (lambdas/alert_deliveries.py)."""
+the HTML e-mail through SES, the signed webhook and Web Push (infra/push.py), each once per alert
+(lambdas/alert_deliveries.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -41,7 +42,7 @@ class Deliveries(Construct):
         topic.add_subscription(subscriptions.SqsSubscription(self.queue, dead_letter_queue=self.dead_letter_queue))
         self.function = zip_function(
             self, "Function", base=self.base, handler="alert_deliveries.handler",
-            description="videoalert alert deliveries: the HTML e-mail (SES) and the signed webhook, once per alert",
+            description="videoalert alert deliveries: HTML e-mail (SES), signed webhook, Web Push; once per alert",
             memory_mb=MEMORY_MB, timeout=TIMEOUT, environment=environment,
             layers=[powertools_layer(self, "Powertools"), *layers])
         self.function.add_event_source(sources.SqsEventSource(self.queue, batch_size=5,
