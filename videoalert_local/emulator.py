@@ -37,6 +37,8 @@ class LocalResources:
     served: bool = False  # on moto's server (an HTTP endpoint), not moto's in-process mock
     spent_tokens_table: str = names.local_names()["spent_tokens_table"]
     signing_secret: str = names.local_names()["signing_secret"]
+    push_table: str = names.local_names()["push_table"]
+    vapid_secret: str = names.local_names()["vapid_secret"]
 
     def settings(self, **overrides: Any) -> DispatcherSettings:
         # Presigned URLs need an HTTP server behind them: the emulator's server has one, the in-process mock not.
@@ -50,7 +52,8 @@ class LocalResources:
         """The public links function's settings (one-tap labels, the review page)."""
         return LinksSettings(videos_table=self.videos_table, cameras_table=self.cameras_table,
                              fp_memory_table=self.fp_memory_table, spent_tokens_table=self.spent_tokens_table,
-                             signing_secret=self.signing_secret, video_bucket=self.video_bucket)
+                             signing_secret=self.signing_secret, video_bucket=self.video_bucket,
+                             push_table=self.push_table, vapid_secret=self.vapid_secret, push_loopback=True)
 
 
 def free_port() -> int:
@@ -127,6 +130,17 @@ def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = 
     # The link-signing key: in AWS generated and rotated by the stack; here a fresh random key per run.
     sess.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
         Name=n["signing_secret"], SecretString=secrets.token_urlsafe(48))
+    # Web Push: the subscriptions table and a fresh VAPID key pair per run (in AWS: `videoalert webpush keys`).
+    ddb.create_table(
+        TableName=n["push_table"], BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": names.PUSH_PARTITION_KEY, "AttributeType": "S"},
+                              {"AttributeName": names.PUSH_SORT_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": names.PUSH_PARTITION_KEY, "KeyType": "HASH"},
+                   {"AttributeName": names.PUSH_SORT_KEY, "KeyType": "RANGE"}])
+    from videoalert.aws.webpush import new_vapid_key
+
+    sess.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
+        Name=n["vapid_secret"], SecretString=json.dumps(new_vapid_key("mailto:videoalert@localhost")))
     sns = sess.client("sns", endpoint_url=endpoint_url)
     topic_arn = sns.create_topic(Name=n["alert_topic"])["TopicArn"]
     sqs = sess.client("sqs", endpoint_url=endpoint_url)
