@@ -7,7 +7,10 @@ import html
 import io
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+from .results import LocalRunResult
 
 ORDER = {"ALERT": 0, "COOLDOWN": 1, "SUPPRESSED": 2, "NO_ALERT": 3}
 
@@ -80,14 +83,19 @@ def best_frame_jpeg(parts: list[bytes], score: dict[str, Any], max_width: int = 
     if w > max_width:
         image = cv2.resize(image, (max_width, int(h * max_width / w)), interpolation=cv2.INTER_AREA)
         h, w = image.shape[:2]
+    names = list((rule or {}).get("zone_names") or ())
     for name, color in (("zones", (113, 204, 46)), ("masks", (90, 90, 90))):
-        for poly in (rule or {}).get(name) or ():
+        for index, poly in enumerate((rule or {}).get(name) or ()):
             points = np.array([[int(x * (w - 1)), int(y * (h - 1))] for x, y in poly], dtype=np.int32)
             if name == "masks":
                 shaded = image.copy()
                 cv2.fillPoly(shaded, [points], color)
                 image = cv2.addWeighted(shaded, 0.55, image, 0.45, 0)
             cv2.polylines(image, [points], True, color, 2, cv2.LINE_AA)
+            if name == "zones":  # its name (as the review page shows it) at its centre
+                label = (names[index] if index < len(names) else "") or f"zone {index + 1}"
+                centre = (int(points[:, 0].mean()), int(points[:, 1].mean()))
+                cv2.putText(image, label, centre, cv2.FONT_HERSHEY_SIMPLEX, 0.5, color, 1, cv2.LINE_AA)
     box = score.get("box")
     x0, y0, x1, y1 = (0.0, 0.0, 1.0, 1.0) if not box else (float(v) for v in box)
     p0 = (int(x0 * (w - 1)), int(y0 * (h - 1)))
@@ -112,7 +120,8 @@ def _linked(text: str) -> str:
     return re.sub(r"(https?://\S+)", lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', html.escape(text))
 
 
-def write_report(result: Any, out_dir: Any, read_clip: Callable[[dict[str, Any]], list[bytes]]) -> Any:
+def write_report(result: LocalRunResult, out_dir: Path,
+                 read_clip: Callable[[dict[str, Any]], list[bytes]]) -> Path:
     """report.html in out_dir; read_clip(record) gives the stored clip's parts (what was scored)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     records = sorted(result.records, key=lambda r: (ORDER.get(r.get("decision") or "", 9), result.path_of(r),
