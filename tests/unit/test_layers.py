@@ -12,6 +12,7 @@ LAMBDAS = REPO / "lambdas"
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
 AWS_SDK = {"boto3", "botocore"}
 POWERTOOLS = {"aws_lambda_powertools"}
+WEB_PUSH = {"pywebpush", "py_vapid", "cryptography"}  # the deliveries function's push layer (infra/push.py)
 
 # layer -> what it may import: our layers (by name) and third-party top-level packages. The standard library is
 # always allowed; a layer may always import itself.
@@ -20,12 +21,12 @@ RULE: dict[str, tuple[set[str], set[str]]] = {
     "domain": ({"contract"}, set()),
     "config": ({"contract"}, set()),
     "store": ({"contract", "domain"}, AWS_SDK),
-    "aws": ({"contract", "domain"}, AWS_SDK),
+    "aws": ({"contract", "domain"}, AWS_SDK | WEB_PUSH),
     "app": ({"contract", "domain", "config"}, set()),
     "wiring": ({"contract", "domain", "config", "store", "aws", "app"}, AWS_SDK),
     "handlers": ({"contract", "domain", "config", "app", "wiring"}, POWERTOOLS),
     "inference": ({"contract"}, {"numpy", "av", "onnxruntime", "aws_lambda_powertools"} | AWS_SDK),
-    "infra": ({"contract", "infra"}, {"aws_cdk", "constructs", "cdk_nag"}),
+    "infra": ({"contract", "infra"}, {"aws_cdk", "constructs", "cdk_nag", "jsii"}),  # jsii: the push layer's bundler
 }
 
 
