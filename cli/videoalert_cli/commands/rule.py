@@ -53,7 +53,7 @@ def threshold(text: str) -> float | None:
 
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     from videoalert.domain.types import Aggregate
-    from videoalert_contract.inference import REGION_MODES
+    from videoalert_contract.inference import REGION_MODES  # the RegionMode values, in order
 
     from ..resources import add_target_arguments
 
@@ -144,7 +144,7 @@ def model_threshold(target: Any, camera: str) -> tuple[float | None, str]:
             return float(record.model_threshold), f"recorded by {record.video_id}"
     import json
 
-    from ..local_run import DEFAULT_MODEL_DIR
+    from ..checkout import DEFAULT_MODEL_DIR
 
     try:
         card = json.loads((DEFAULT_MODEL_DIR / "model_card.json").read_text())
