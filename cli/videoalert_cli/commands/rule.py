@@ -37,6 +37,14 @@ def named_polygon_arg(text: str) -> Any:
     return name.strip(), polygon_arg(points)
 
 
+def zone_rename(text: str) -> tuple[str, str]:
+    """'N=NAME': zone N's new name."""
+    number, equals, name = text.partition("=")
+    if not equals or not number.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not N=NAME (as in 2=porch)")
+    return number.strip(), name
+
+
 def threshold(text: str) -> float | None:
     if text == "model":
         return None
@@ -78,8 +86,9 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                         help="a polygon, fractions of the frame (0,0 top left), with a name if you like "
                              "('driveway=0,0.5 1,0.5 1,1'): a person must be in a zone to alert; repeatable; replaces "
                              "the zones")
-    change.add_argument("--rename-zone", nargs=2, action="append", metavar=("N", "NAME"),
-                        help="name zone N (1 is the first; '' takes its name away) and keep its polygon; repeatable")
+    change.add_argument("--rename-zone", type=zone_rename, action="append", metavar="N=NAME",
+                        help="name zone N (1 is the first; 'N=' takes its name away) and keep its polygon; "
+                             "repeatable")
     change.add_argument("--mask", dest="masks", type=polygon_arg, action="append", metavar="'X,Y X,Y X,Y ...'",
                         help="a polygon ignored entirely (blanked before scoring); repeatable; replaces the masks")
     change.add_argument("--clear-zones", action="store_true", help="no zones: the whole frame counts")
@@ -113,7 +122,7 @@ def parse_changes(args: argparse.Namespace) -> dict[str, Any]:
     return changes
 
 
-def renamed(rule: Any, renames: list[list[str]], changes: dict[str, Any]) -> tuple[str, ...]:
+def renamed(rule: Any, renames: list[tuple[str, str]], changes: dict[str, Any]) -> tuple[str, ...]:
     """The zone names after --rename-zone N NAME (of the zones this change sets, else the rule's)."""
     from ..errors import UserError
 
