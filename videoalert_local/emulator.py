@@ -84,7 +84,8 @@ def moto_server(port: int | None = None) -> Iterator[str]:
 
 
 def _create_tables(ddb: Any, n: dict[str, str]) -> None:
-    """The videos (with its two indexes), cameras, false-positive memory and spent-tokens tables, keyed as in infra/."""
+    """The videos (with its two indexes), cameras, false-positive memory, spent-tokens and Web Push tables, keyed as in
+    infra/."""
     ddb.create_table(
         TableName=n["videos_table"], BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": names.VIDEOS_PARTITION_KEY, "AttributeType": "S"},
@@ -119,6 +120,13 @@ def _create_tables(ddb: Any, n: dict[str, str]) -> None:
         AttributeDefinitions=[{"AttributeName": names.SPENT_TOKENS_PARTITION_KEY, "AttributeType": "S"}],
         KeySchema=[{"AttributeName": names.SPENT_TOKENS_PARTITION_KEY, "KeyType": "HASH"}],
     )
+    # Web Push subscriptions (in AWS: the stack's table, with -c web_push=true).
+    ddb.create_table(
+        TableName=n["push_table"], BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": names.PUSH_PARTITION_KEY, "AttributeType": "S"},
+                              {"AttributeName": names.PUSH_SORT_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": names.PUSH_PARTITION_KEY, "KeyType": "HASH"},
+                   {"AttributeName": names.PUSH_SORT_KEY, "KeyType": "RANGE"}])
 
 
 def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = None,
@@ -134,13 +142,7 @@ def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = 
     # The link-signing key: in AWS generated and rotated by the stack; here a fresh random key per run.
     sess.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
         Name=n["signing_secret"], SecretString=secrets.token_urlsafe(48))
-    # Web Push: the subscriptions table and a fresh VAPID key pair per run (in AWS: `videoalert webpush keys`).
-    ddb.create_table(
-        TableName=n["push_table"], BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": names.PUSH_PARTITION_KEY, "AttributeType": "S"},
-                              {"AttributeName": names.PUSH_SORT_KEY, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": names.PUSH_PARTITION_KEY, "KeyType": "HASH"},
-                   {"AttributeName": names.PUSH_SORT_KEY, "KeyType": "RANGE"}])
+    # Web Push: a fresh VAPID key pair per run (in AWS: `videoalert webpush keys`).
     from videoalert.aws.webpush import new_vapid_key
 
     sess.client("secretsmanager", endpoint_url=endpoint_url).create_secret(

@@ -76,7 +76,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                         help="cosine distance of a whole frame to the false-positive memory, 0 turns the memory off")
     change.add_argument("--fp-region-distance", dest="fp_region_distance", type=number(low=0.0, below=1.0),
                         metavar="D", help="cosine distance of a region's crop to a remembered one in the same place")
-    change.add_argument("--regions", choices=[mode.value for mode in REGION_MODES],
+    change.add_argument("--regions", choices=list(REGION_MODES),
                         help="what is scored: person proposals' crops (detect, the default), the whole frame, "
                              "moving regions, both, or the frame and its tiles")
     change.add_argument("--timezone", type=timezone, metavar="ZONE",
