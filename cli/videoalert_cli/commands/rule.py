@@ -39,7 +39,7 @@ def threshold(text: str) -> float | None:
 
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     from videoalert.domain.types import Aggregate
-    from videoalert_contract.inference import REGION_MODES  # the RegionMode members, in order
+    from videoalert_contract.inference import REGION_MODES  # the RegionMode values, in order
 
     from ..resources import add_target_arguments
 
@@ -62,7 +62,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                         help="cosine distance of a whole frame to the false-positive memory, 0 turns the memory off")
     change.add_argument("--fp-region-distance", dest="fp_region_distance", type=number(low=0.0, below=1.0),
                         metavar="D", help="cosine distance of a region's crop to a remembered one in the same place")
-    change.add_argument("--regions", choices=[mode.value for mode in REGION_MODES],
+    change.add_argument("--regions", choices=[str(mode) for mode in REGION_MODES],
                         help="what is scored: person proposals' crops (detect, the default), the whole frame, "
                              "moving regions, both, or the frame and its tiles")
     change.add_argument("--timezone", type=timezone, metavar="ZONE",
