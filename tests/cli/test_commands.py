@@ -150,14 +150,14 @@ def test_rule_names_zones_and_renames_one_keeping_its_polygon(aws, monkeypatch, 
     assert rule.zone_names == ("driveway", "") and len(rule.zones) == 2
     assert "  driveway: 0,0.5 1,0.5 1,1" in shown and "  zone 2: 0,0 0.5,0 0.5,0.4" in shown
     # When the second is named, Then the polygons stay and the rule is a new version
-    assert main(["rule", "cam1", "--rename-zone", "2", "porch", "--json"]) == 0
+    assert main(["rule", "cam1", "--rename-zone", "2=porch", "--json"]) == 0
     item = json.loads(capsys.readouterr().out)["rule"]
     assert item["zone_names"] == ["driveway", "porch"] and item["version"] == 3
     assert cameras.get("cam1").rule.zones == rule.zones
     # And new zones without names drop the old names; a zone that is not there, or two alike, are refused
     assert main(["rule", "cam1", "--zone", "0,0 1,0 1,1"]) == 0 and cameras.get("cam1").rule.zone_names == ()
     capsys.readouterr()
-    assert main(["rule", "cam1", "--rename-zone", "4", "shed"]) == 1
+    assert main(["rule", "cam1", "--rename-zone", "4=shed"]) == 1
     assert "there is no zone 4" in capsys.readouterr().err
     assert main(["rule", "cam1", "--zone", "a=0,0 1,0 1,1", "--zone", "A=0,0 1,0 0,1"]) == 1
     assert "same name" in capsys.readouterr().err

@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from videoalert_cli.main import main
 
@@ -44,7 +46,8 @@ def test_keys_are_made_once_and_replaced_only_when_asked(target, capsys):
     stored = json.loads(secrets.get_secret_value(SecretId=res.vapid_secret)["SecretString"])
     assert made["changed"] and stored["public_key"] == made["public_key"]
     assert stored["subject"] == "mailto:me@example.com"
-    assert stored["private_key"].startswith("-----BEGIN PRIVATE KEY-----")
+    private = serialization.load_pem_private_key(stored["private_key"].encode(), password=None)
+    assert isinstance(private, ec.EllipticCurvePrivateKey) and private.curve.name == "secp256r1"
     # When asked again, Then the key stays (every subscription is bound to it)
     subscribe(sess, res, "cam1", 1)
     assert main(["webpush", "keys", "--subject", "mailto:me@example.com"]) == 0

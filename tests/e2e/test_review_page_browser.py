@@ -334,9 +334,9 @@ def test_a_push_notification_reaches_a_subscribed_page_through_the_local_push_st
     from videoalert.store.push_subscriptions import PushSubscriptions
     from videoalert.store.videos import VideoRecords
     from videoalert.wiring import build_deliveries
-    from videoalert_cli import local_env
+    from videoalert_local import emulator
 
-    sess, names, endpoint = local_env.session(), local_env.names.local_names(), served["endpoint"]
+    sess, names, endpoint = emulator.session(), emulator.names.local_names(), served["endpoint"]
     origin = served["review"].split("/review", 1)[0]
     table = PushSubscriptions(sess.resource("dynamodb", endpoint_url=endpoint).Table(names["push_table"]))
     with push_standin() as service:

@@ -17,7 +17,7 @@ from fixtures.push_standin import push_standin
 from handlers.conftest import LambdaContext
 from videoalert.app.links import LinkSigner
 from videoalert.domain.link_token import Action
-from videoalert_cli.links_server import function_url_event
+from videoalert_local.links_server import function_url_event
 
 
 def b64u(data: bytes) -> str:

@@ -25,7 +25,8 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     keys.add_argument("--replace", action="store_true",
                       help="replace an existing key (every subscribed browser must subscribe again)")
     listing = actions.add_parser("list", parents=parents, help="the subscribed browsers")
-    listing.add_argument("scope", nargs="?", default="*", help="a camera id, or * for every camera (default *)")
+    listing.add_argument("scope", nargs="?", default="*", metavar="SCOPE",
+                         help="a camera id, or * for every camera (default *)")
     remove = actions.add_parser("remove", parents=parents, help="remove a subscribed browser")
     remove.add_argument("scope", help="a camera id, or * for every camera")
     remove.add_argument("subscription_id", help="its id (from `videoalert webpush list`)")
