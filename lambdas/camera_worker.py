@@ -47,8 +47,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         try:
             outcomes = fanout.work(deps, job, holder=f"{context.aws_request_id}/{message_id}")
         except Exception as exc:
-            if job.kind == JobKind.TICK:
-                logger.exception("camera %s: tick failed; the next tick resumes from the cursor", job.camera_id)
+            if job.kind in (JobKind.TICK, JobKind.SEGMENT):
+                # A segment turn sent its successor already (fanout.work_segment); a redelivery would be stale.
+                logger.exception("camera %s: %s failed; the next one resumes from the cursor", job.camera_id, job.kind)
                 metrics.add_metric(name="CameraRunErrors", unit=MetricUnit.Count, value=1)
                 continue
             logger.warning("camera %s: upload job failed, redelivered later: %s", job.camera_id, exc)

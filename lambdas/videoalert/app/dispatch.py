@@ -11,7 +11,17 @@ from typing import Any
 
 from videoalert.app.links import LinkSigner, compose_alert, store_best_frame
 from videoalert.app.log_context import clip_context
-from videoalert.app.ports import Alerts, Cameras, Clips, ClipSource, Inference, Jobs, Memory, Videos
+from videoalert.app.ports import (
+    Alerts,
+    Cameras,
+    Clips,
+    ClipSource,
+    Inference,
+    Jobs,
+    Memory,
+    SegmentJobs,
+    Videos,
+)
 from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.domain.camera import CameraConfig
 from videoalert.domain.embeddings import FrameEmbedding
@@ -66,6 +76,7 @@ class Dependencies:
     max_catchup: timedelta = timedelta(hours=24)
     memory: Memory | None = None  # the false-positive memory; None turns suppression off
     jobs: Jobs | None = None  # the per-camera job queue; None: a scheduled run walks the cameras itself (in line)
+    segment_jobs: SegmentJobs | None = None  # where each camera's next segment job waits; None: no segment chain
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     sleep: Callable[[float], None] = time.sleep
     links: LinkSigner | None = None  # signs the alert's one-tap feedback links; None: the alert has none
@@ -203,7 +214,11 @@ def run_camera(deps: Dependencies, camera: CameraConfig, now: datetime) -> list[
     # Whatever time the tick or job names, the cursor never passes the clock: a future minute has no media yet.
     now = min(utc(now), utc(deps.clock()))
     cursor = camera.cursor
-    outcomes = []
+    # Segments first (issue 32): the minutes not yet settled are scored as far as their fragments have settled, and
+    # alert as soon as the rule's evidence is met; the settled ones are completed (or cut whole) below.
+    from videoalert.app import segments
+
+    outcomes = segments.score_new(deps, camera, now)
     for window in due_windows(cursor, now, settle_seconds=s.settle_seconds, max_windows=s.max_windows_per_run,
                               max_catchup=deps.max_catchup):
         outcome = process_window(deps, camera, window)
@@ -219,7 +234,12 @@ def run_camera(deps: Dependencies, camera: CameraConfig, now: datetime) -> list[
 
 def process_window(deps: Dependencies, camera: CameraConfig, window: Window) -> ClipOutcome:
     video_id = stream_video_id(camera.camera_id, window.start)
-    if deps.records.get(video_id) is not None:
+    existing = deps.records.get(video_id)
+    if existing is not None and existing.status == Status.OPEN:  # scored segment by segment: complete it
+        from videoalert.app import segments
+
+        return segments.complete(deps, camera, window, existing)
+    if existing is not None:
         return process_recorded(deps, video_id, camera)
     if deps.clip_source is None:
         raise RuntimeError("no clip source configured for stream windows")
@@ -519,7 +539,8 @@ def _recover(deps: Dependencies, record: VideoRecord, camera: CameraConfig) -> C
     if record.status == Status.RECEIVED:
         logger.warning("video %s: recorded but never claimed; processing it", video_id)
         return _process_recorded(deps, video_id, camera, (Status.RECEIVED,))
-    if record.status == Status.DONE and record.decision == Decision.ALERT and not record.alert_message_id:
+    if (record.status in (Status.DONE, Status.OPEN) and record.decision == Decision.ALERT
+            and not record.alert_message_id):
         logger.warning("video %s: alert decided but not marked sent; publishing it", video_id)
         return _ensure_alert(deps, record, duplicate=False)
     return None

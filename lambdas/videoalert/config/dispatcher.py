@@ -22,6 +22,8 @@ from videoalert_contract.names import (
     ENV_RECOVER_PER_RUN,
     ENV_RETENTION_DAYS,
     ENV_SAMPLE_FPS,
+    ENV_SEGMENT_QUEUE_URL,
+    ENV_SEGMENT_SECONDS,
     ENV_SETTLE_SECONDS,
     ENV_SIGNING_SECRET,
     ENV_VIDEO_BUCKET,
@@ -67,6 +69,13 @@ class DispatcherSettings:
     # The per-camera FIFO queue the tick and uploads are sent to (the router's setting); None: walk the cameras in
     # line (the local tests of the per-camera logic; not the deployed stack).
     camera_jobs_queue_url: str | None = None
+    # Segments (issue 32, docs/latency.md): each camera's stream is scored every segment_seconds as its fragments
+    # settle, and alerts as soon as the rule's evidence is met; the minute record is completed when the minute
+    # settles. 0: the minute design (a camera's minute is scored once, after it settles). 0..60; the stack sets 5.
+    segment_seconds: int = 0
+    # The standard SQS queue each camera's next segment job waits in (DelaySeconds); None: only the minute tick
+    # scores segments (no sooner than a minute apart).
+    segment_queue_url: str | None = None
     # The alert's one-tap links: the key's secret and the public endpoint they point at (both, or no links).
     signing_secret: str | None = None
     links_base_url: str | None = None
@@ -92,6 +101,8 @@ class DispatcherSettings:
             recover_per_run=integer(env, ENV_RECOVER_PER_RUN, 10, low=1, high=100),
             max_upload_minutes=integer(env, ENV_MAX_UPLOAD_MINUTES, 60, low=1, high=1440),
             camera_jobs_queue_url=optional(env, ENV_CAMERA_JOBS_QUEUE_URL),
+            segment_seconds=integer(env, ENV_SEGMENT_SECONDS, 0, low=0, high=60),
+            segment_queue_url=optional(env, ENV_SEGMENT_QUEUE_URL),
             signing_secret=optional(env, ENV_SIGNING_SECRET),
             links_base_url=optional(env, ENV_LINKS_BASE_URL),
         )
