@@ -32,7 +32,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +115,8 @@ def person_videos() -> list[Path]:
 class Bench:
     """The emulators, the cameras, the schedule and the workers of one run."""
 
-    def __init__(self, *, design: str, workers: int, seed: int):
-        self.design, self.workers_n = design, workers
+    def __init__(self, *, design: str, workers: int, seed: int, segment_seconds: int = 5):
+        self.design, self.workers_n, self.segment_seconds = design, workers, segment_seconds
         self.random = random.Random(seed)
         self.stamps = Stamps()
         self.stop = threading.Event()
@@ -142,9 +142,12 @@ class Bench:
             self.sess = local_env.session()
             self.res = local_env.create_resources(self.sess, endpoint_url=endpoint, cameras=())
             self.queue_url = local_env.create_job_queue(self.sess, endpoint_url=endpoint)
-            from videoalert_inference import handler as inference
-
+            # The segment chain's queue (infra: a standard queue, per-message DelaySeconds), polled by the same workers.
+            self.segment_queue_url = (self.sess.client("sqs", endpoint_url=endpoint).create_queue(
+                QueueName="videoalert-segment-jobs", Attributes={"VisibilityTimeout": "330"})["QueueUrl"]
+                if self.design == "segments" else None)
             from videoalert.aws.inference import InProcessInferenceClient
+            from videoalert_inference import handler as inference
 
             inference.reset_runtime()
             self.inference = InProcessInferenceClient(inference.handler)
@@ -160,7 +163,9 @@ class Bench:
         from videoalert.aws.kvs import KvsClipSource
         from videoalert.wiring import build_dependencies
 
-        settings = self.res.settings(camera_jobs_queue_url=self.queue_url)
+        segments = {"segment_seconds": self.segment_seconds, "segment_queue_url": self.segment_queue_url} \
+            if self.design == "segments" else {}
+        settings = self.res.settings(camera_jobs_queue_url=self.queue_url, **segments)
         deps = build_dependencies(settings, session=self.sess, endpoint_url=self.endpoint, inference=self.inference,
                                   clip_source=KvsClipSource(self.sess.client("kinesisvideo",
                                                                              endpoint_url=self.kvs_url)))
@@ -206,6 +211,15 @@ class Bench:
                                  "duration_s": (result.video or {}).get("duration_s")}
         return found
 
+    def start_chains(self, cameras: list[str]) -> None:
+        from videoalert.app import fanout
+
+        deps = self.dependencies()
+        for camera_id in cameras:
+            camera = deps.cameras.get(camera_id)
+            if camera is not None:
+                fanout.revive_chain(deps, camera)
+
     # --- the deployed schedule ------------------------------------------------------------------------
     def start_schedule(self) -> None:
         """EventBridge's rate(1 minute) rule: the tick fires at each minute's start; the fan-out waits for the
@@ -239,15 +253,19 @@ class Bench:
 
         deps = self.dependencies()
         sqs = self.sess.client("sqs", endpoint_url=self.endpoint)
+        queues = [q for q in (self.queue_url, self.segment_queue_url) if q]
+        turn = 0
         while not self.stop.is_set():
+            queue = queues[turn % len(queues)]
+            turn += 1
             try:
                 # No long polling: moto's wait would hold the emulator's one-step lock (scale_run.atomic_emulator).
-                messages = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=1,
+                messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=1,
                                                WaitTimeSeconds=0).get("Messages", [])
             except ClientError:
                 continue
             if not messages:
-                time.sleep(0.1)  # the event source long-polls: a message waits at most this long here
+                time.sleep(0.1 / len(queues))  # the event source long-polls: a message waits at most this long here
                 continue
             for message in messages:
                 job = CameraJob.from_message(message["Body"])
@@ -257,7 +275,7 @@ class Bench:
                     self.errors.append(f"work: {type(exc).__name__}: {exc}")
                     continue
                 with contextlib.suppress(ClientError):
-                    sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+                    sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
 
     def start_subscriber(self) -> None:
         """A subscriber of the alert topic (an SQS queue), noting when each camera's alert arrives."""
@@ -285,7 +303,6 @@ class Bench:
     def push(self, item: Push, video: Path) -> None:
         from videoalert_cli import local_env
         from videoalert_cli.kvs.producer import push_source
-
         from videoalert_contract.names import stream_name
 
         kvs = self.sess.client("kinesisvideo", endpoint_url=self.kvs_url)
@@ -317,7 +334,7 @@ class Bench:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     videos = [v for v in person_videos() if not args.only or v.name in args.only]
-    bench = Bench(design=args.design, workers=args.workers, seed=args.seed)
+    bench = Bench(design=args.design, workers=args.workers, seed=args.seed, segment_seconds=args.segment_seconds)
     cameras = [f"tta{n:02d}" for n in range(args.pushes)]
     load_before = os.getloadavg()
     with bench.emulators():
@@ -325,6 +342,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         usable = [v for v in videos if offline[v.name]["alerts"]]
         print(json.dumps({"offline": offline}, indent=1), flush=True)
         bench.register(cameras)
+        if args.design == "segments":  # the first tick after the deploy starts every camera's chain
+            bench.start_chains(cameras)
         bench.start_subscriber()
         bench.start_schedule()
         # First frames a spacing apart, with jitter: they land at every second of the minute.
@@ -358,7 +377,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "first_frame_to_publish_s": stats(to_publish), "first_frame_to_subscriber_s": stats(to_receive),
         "window_end_to_publish_s": stats(from_end), "workers": args.workers, "spacing_s": args.spacing,
         "loadavg_before": [round(x, 2) for x in load_before], "loadavg_after": [round(x, 2) for x in load_after],
-        "errors": bench.errors[:10], "offline": offline, "rows": [p.row() for p in pushes],
+        "segment_seconds": args.segment_seconds if args.design == "segments" else None,
+        "early_alerts": sum(p.early for p in pushes), "errors": bench.errors[:10], "offline": offline,
+        "rows": [p.row() for p in pushes],
     }
     return report
 
@@ -371,15 +392,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4, help="worker threads (Lambda instances; default 4)")
     parser.add_argument("--wait", type=float, default=150.0, help="seconds to wait for alerts after the last push")
     parser.add_argument("--seed", type=int, default=32)
+    parser.add_argument("--segment-seconds", type=int, default=5, help="segments: the chain's period (default 5)")
     parser.add_argument("--only", nargs="*", help="only these video files")
     parser.add_argument("--out", type=Path, default=None, help=f"JSON results (default {RESULTS.name}, by design)")
     args = parser.parse_args(argv)
     report = run(args)
     out = args.out or RESULTS.with_name(f"results_time_to_alert_{args.design}.json")
     out.write_text(json.dumps(report, indent=1) + "\n")
-    summary = {k: report[k] for k in ("design", "pushes", "alerted", "first_frame_to_publish_s",
-                                      "first_frame_to_subscriber_s", "window_end_to_publish_s", "loadavg_before",
-                                      "loadavg_after", "errors")}
+    keys = ("design", "segment_seconds", "pushes", "alerted", "early_alerts", "first_frame_to_publish_s",
+            "first_frame_to_subscriber_s", "window_end_to_publish_s", "loadavg_before", "loadavg_after", "errors")
+    summary = {k: report[k] for k in keys}
     print(json.dumps(summary, indent=1))
     print(f"written: {out}")
     return 0
