@@ -222,12 +222,13 @@ def run_shard(job: tuple[Path, str, float | None, int, int, int, frozenset[str] 
     """Every `workers`-th scene from `shard` on (only those named in `only`, if given): an emulator of its own, the
     handlers wired to it."""
     data, split, threshold, shard, workers, limit, only = job
+    import camera_worker
     import dispatcher
     import feedback
     from moto import mock_aws
 
     from bench.memory_scenes import people, scenes
-    from videoalert.app.dispatch import Dependencies
+    from videoalert.app.dependencies import Dependencies
     from videoalert.aws.s3 import ClipStore
     from videoalert.aws.sns import AlertPublisher
     from videoalert.store.cameras import CameraStore
@@ -258,6 +259,7 @@ def run_shard(job: tuple[Path, str, float | None, int, int, int, frozenset[str] 
             memory=FpMemory(ddb.Table(res.fp_memory_table)),
         )
         dispatcher._dependencies = deps
+        camera_worker._dependencies = deps
         feedback._stores = FeedbackStores(records=deps.records, cameras=deps.cameras, memory=deps.memory)
         pipe = Pipeline(sess, res, deps, inference)
         for done, (index, scene) in enumerate(chosen, 1):

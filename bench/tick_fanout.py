@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from videoalert.app import fanout
-from videoalert.app.dispatch import Dependencies
+from videoalert.app.dependencies import Dependencies
 from videoalert.aws.jobs import CameraJobQueue
 from videoalert.domain.ids import iso
 from videoalert.domain.jobs import CameraJob, JobKind

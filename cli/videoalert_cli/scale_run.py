@@ -1,7 +1,7 @@
 """The fan-out at scale on the emulator: N cameras, one clip per camera per minute, for a few minutes.
 
 The real tick (app.fanout.fan_out) sends one job per camera to the per-camera FIFO queue on moto's server; W worker
-threads stand in for the Lambda event source (receive one message, run app.fanout.work, delete it on success),
+threads stand in for the Lambda event source (receive one message, run app.camera_jobs.work, delete it on success),
 each with its own clients, as separate Lambda instances have. Clips are a few bytes from a stub clip source and the
 scorer is a stub (the model's time is measured in bench/clip_processing.py); everything else is the pipeline's
 own code on the emulated services: S3 puts, conditional DynamoDB writes, leases, SQS, SNS.
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from videoalert.app import fanout
-from videoalert.app.dispatch import Dependencies
+from videoalert.app import camera_jobs, fanout
+from videoalert.app.dependencies import Dependencies
 from videoalert.aws.jobs import CameraJobQueue
 from videoalert.aws.s3 import ClipStore
 from videoalert.aws.sns import AlertPublisher
@@ -315,7 +315,7 @@ class ScaleRun:
                     self.busy += 1
                 try:
                     holder = f"{message['MessageId']}/{threading.current_thread().name}"
-                    outcomes = fanout.work(deps, job, holder=holder)
+                    outcomes = camera_jobs.work(deps, job, holder=holder)
                 except KilledWorker:
                     continue  # the container is gone: its message stays in flight until its visibility ends
                 except Exception as exc:  # noqa: BLE001 - as the Lambda event source: the message is redelivered

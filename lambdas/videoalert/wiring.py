@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
 
 from videoalert.app.cameras import RegistryDependencies
 from videoalert.app.deliveries import DeliveryDependencies
-from videoalert.app.dispatch import Dependencies
+from videoalert.app.dependencies import Dependencies
 from videoalert.app.links import LinkSigner
 from videoalert.app.one_tap import LinkDependencies
 from videoalert.app.ports import Cameras, ClipSource, Inference, Memory, ReviewBucket, Videos
@@ -34,6 +34,7 @@ from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.config.feedback import FeedbackSettings
 from videoalert.config.links import LinksSettings
 from videoalert.config.review import ReviewSettings
+from videoalert.config.worker import WorkerSettings
 from videoalert.store.cameras import CameraStore
 from videoalert.store.memory import FpMemory
 from videoalert.store.tokens import SpentTokens
@@ -46,12 +47,14 @@ INVOKE_CONFIG = Config(read_timeout=900, connect_timeout=10, retries={"max_attem
 AWS_CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"})
 # SigV4 for the presigned clip URLs (botocore still presigns S3 with SigV2 unless told, which newer regions refuse).
 S3_CONFIG = AWS_CONFIG.merge(Config(signature_version="s3v4"))
+SettingsT = TypeVar("SettingsT", bound=WorkerSettings)
 
 
-def build_dependencies(settings: DispatcherSettings, *, session: boto3.session.Session | None = None,
+def build_dependencies(settings: SettingsT, *, session: boto3.session.Session | None = None,
                        endpoint_url: str | None = None, inference: Inference | None = None,
-                       clip_source: ClipSource | None = None) -> Dependencies:
-    """The dispatcher's adapters."""
+                       clip_source: ClipSource | None = None) -> Dependencies[SettingsT]:
+    """The clip lifecycle's adapters: the camera worker's (WorkerSettings), or the dispatcher's (DispatcherSettings:
+    the same, and the camera job queue it sends to)."""
     session = session or boto3.session.Session()
 
     def client(name: str, config: Config = AWS_CONFIG) -> Any:
@@ -73,7 +76,8 @@ def build_dependencies(settings: DispatcherSettings, *, session: boto3.session.S
         alerts=AlertPublisher(client("sns"), settings.alert_topic_arn),
         clip_source=clip_source,
         memory=FpMemory(dynamodb.Table(settings.fp_memory_table)) if settings.fp_memory_table else None,
-        jobs=CameraJobQueue(client("sqs"), settings.camera_jobs_queue_url) if settings.camera_jobs_queue_url else None,
+        jobs=(CameraJobQueue(client("sqs"), settings.camera_jobs_queue_url)
+              if isinstance(settings, DispatcherSettings) and settings.camera_jobs_queue_url else None),
         segment_jobs=(SegmentJobQueue(client("sqs"), settings.segment_queue_url)
                       if settings.segment_queue_url and settings.segment_seconds > 0 else None),
         links=(LinkSigner(SigningKeys(client("secretsmanager"), settings.signing_secret), settings.links_base_url)

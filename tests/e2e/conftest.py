@@ -70,6 +70,7 @@ def pipeline(aws, monkeypatch, tiny_model_dir):
     """Dispatcher + inference in-process, model: the tiny plumbing model unless a test sets MODEL_DIR."""
     if str(ROOT / "lambdas") not in sys.path:
         sys.path.insert(0, str(ROOT / "lambdas"))
+    import camera_worker
     import dispatcher
 
     from videoalert.aws.inference import InProcessInferenceClient
@@ -84,6 +85,7 @@ def pipeline(aws, monkeypatch, tiny_model_dir):
     deps = build_dependencies(res.settings(), session=sess, inference=InProcessInferenceClient(inference.handler),
                               clip_source=NoStreamsLocally())
     monkeypatch.setattr(dispatcher, "_dependencies", deps)
+    monkeypatch.setattr(camera_worker, "_dependencies", deps)  # a job given to the worker handler directly
     yield Pipeline(sess, res, queue_url, dispatcher, deps)
     inference.reset_runtime()
 

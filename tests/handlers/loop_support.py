@@ -67,7 +67,7 @@ def loop(aws, monkeypatch, colour_model_dir, clips_dir):
     import dispatcher
     import feedback
 
-    from videoalert.app.dispatch import Dependencies
+    from videoalert.app.dependencies import Dependencies
     from videoalert.aws.inference import InProcessInferenceClient
     from videoalert.aws.s3 import ClipStore
     from videoalert.aws.sns import AlertPublisher

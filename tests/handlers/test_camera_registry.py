@@ -14,7 +14,7 @@ import pytest
 from fixtures.records import seed as seed_record
 from handlers.conftest import LambdaContext
 from videoalert.app import cameras
-from videoalert.app.dispatch import Dependencies
+from videoalert.app.dependencies import Dependencies
 from videoalert.app.fanout import fan_out
 from videoalert.aws.streams import KvsStreams
 from videoalert.domain.camera import CameraState

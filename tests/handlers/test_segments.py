@@ -13,7 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from videoalert.app import dispatch, fanout, segments
+from videoalert.app import camera_jobs, lifecycle, segment_chain, segments
+from videoalert.app.dependencies import Dependencies
+from videoalert.app.outbox import AlertNotSent
 from videoalert.aws.s3 import ClipStore
 from videoalert.aws.sns import AlertPublisher
 from videoalert.domain.jobs import CameraJob, JobKind
@@ -102,7 +104,7 @@ def stream_camera(aws):
     def build(person: tuple[float, float], minutes: int = 2):
         stream = Stream(clock, MINUTE, MINUTE + timedelta(minutes=minutes))
         model = Model(s3, (MINUTE + timedelta(seconds=person[0]), MINUTE + timedelta(seconds=person[1])))
-        deps = dispatch.Dependencies(
+        deps = Dependencies(
             settings=res.settings(settle_seconds=12, segment_seconds=5),
             records=VideoRecords(ddb.Table(res.videos_table), clock=clock),
             cameras=CameraStore(ddb.Table(res.cameras_table)), clips=ClipStore(s3, res.video_bucket),
@@ -117,7 +119,7 @@ def stream_camera(aws):
 def run_at(deps, clock, seconds: float):
     """The camera's work as a segment job at MINUTE + seconds would do it."""
     clock.at = MINUTE + timedelta(seconds=seconds)
-    return dispatch.run_camera(deps, deps.cameras.get("cam1"), clock.at)
+    return lifecycle.run_camera(deps, deps.cameras.get("cam1"), clock.at)
 
 
 def test_a_person_alerts_seconds_after_appearing_and_the_minute_completes_later(stream_camera):
@@ -200,14 +202,14 @@ def test_an_early_alert_whose_publish_failed_is_sent_by_recovery(stream_camera, 
     deps, stream, model = build(person=(10, 40))
     real = deps.alerts.publish
     monkeypatch.setattr(deps.alerts, "publish", lambda message: (_ for _ in ()).throw(RuntimeError("SNS down")))
-    with pytest.raises(dispatch.AlertNotSent):
+    with pytest.raises(AlertNotSent):
         run_at(deps, clock, 15)
     record = deps.records.get("cam1-20261207T100000Z")
     assert (record.status, record.decision, record.alert_message_id) == ("OPEN", "ALERT", None)
     # When SNS is back and the tick's recovery runs
     monkeypatch.setattr(deps.alerts, "publish", real)
     clock.at = MINUTE + timedelta(seconds=20)
-    dispatch.recover_camera(deps, deps.cameras.get("cam1"))
+    lifecycle.recover_camera(deps, deps.cameras.get("cam1"))
     # Then the alert went out once, and the minute still completes without a second one
     assert len(drain_alerts(sess, res.alert_queue_url)) == 1
     run_at(deps, clock, 72)
@@ -258,39 +260,39 @@ def test_the_segment_chain_takes_one_turn_at_a_time_and_drops_stale_copies(strea
     queue = deps.segment_jobs
     # Given the tick finds the chain silent and starts it
     clock.at = MINUTE + timedelta(seconds=3)
-    assert fanout.revive_chain(deps, deps.cameras.get("cam1"))
+    assert segment_chain.revive_chain(deps, deps.cameras.get("cam1"))
     (first, delay), = queue.sent
     assert first.kind == JobKind.SEGMENT and delay == 0
     # When that turn runs, it sends the next, due one segment later
-    fanout.work(deps, first, holder="w1")
+    camera_jobs.work(deps, first, holder="w1")
     job, delay = queue.sent[-1]
     assert job.turn == first.turn + 1 and delay == 5
     # And a copy of the turn that already ran (SQS delivered it twice) is dropped, sending nothing
-    outcomes = fanout.work(deps, first, holder="w2")
+    outcomes = camera_jobs.work(deps, first, holder="w2")
     assert [o.status for o in outcomes] == ["DUPLICATE"] and len(queue.sent) == 2
     # And a turn that finds the camera held by a tick comes back one segment later, the chain unbroken
     assert deps.cameras.lease("cam1", "tick", clock.at, timedelta(minutes=5))
-    outcomes = fanout.work(deps, job, holder="w3")
+    outcomes = camera_jobs.work(deps, job, holder="w3")
     assert [o.status for o in outcomes] == ["BUSY"] and queue.sent[-1] == (job, 5)
     deps.cameras.release("cam1", "tick")
     # And a live chain is not restarted by the tick
-    assert not fanout.revive_chain(deps, deps.cameras.get("cam1"))
+    assert not segment_chain.revive_chain(deps, deps.cameras.get("cam1"))
 
 
 def test_a_chain_that_died_is_restarted_by_the_tick_and_its_old_turns_are_dropped(stream_camera):
     sess, res, clock, build = stream_camera
     deps, stream, model = build(person=(0, 0))
     clock.at = MINUTE + timedelta(seconds=3)
-    fanout.revive_chain(deps, deps.cameras.get("cam1"))
+    segment_chain.revive_chain(deps, deps.cameras.get("cam1"))
     old = deps.segment_jobs.sent[-1][0]
-    fanout.work(deps, old, holder="w1")
+    camera_jobs.work(deps, old, holder="w1")
     lost = deps.segment_jobs.sent[-1][0]  # its continuation is lost
     # When a minute passes without a turn, the tick restarts the chain
     clock.at += timedelta(minutes=1)
-    assert fanout.revive_chain(deps, deps.cameras.get("cam1"))
+    assert segment_chain.revive_chain(deps, deps.cameras.get("cam1"))
     fresh = deps.segment_jobs.sent[-1][0]
     assert fresh.turn > lost.turn
     # Then the lost continuation, if it ever arrives, is stale
-    assert [o.status for o in fanout.work(deps, lost, holder="w2")] == ["DUPLICATE"]
-    fanout.work(deps, fresh, holder="w3")
+    assert [o.status for o in camera_jobs.work(deps, lost, holder="w2")] == ["DUPLICATE"]
+    camera_jobs.work(deps, fresh, holder="w3")
     assert deps.segment_jobs.sent[-1][0].turn == fresh.turn + 1

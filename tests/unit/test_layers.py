@@ -12,6 +12,8 @@ LAMBDAS = REPO / "lambdas"
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
 AWS_SDK = {"boto3", "botocore"}
 POWERTOOLS = {"aws_lambda_powertools"}
+# The zip's handler modules: every module at the root of lambdas/ (Lambda's handler setting names one of them).
+HANDLERS = {path.stem for path in LAMBDAS.glob("*.py")}
 
 # layer -> what it may import: our layers (by name) and third-party top-level packages. The standard library is
 # always allowed; a layer may always import itself.
@@ -23,7 +25,8 @@ RULE: dict[str, tuple[set[str], set[str]]] = {
     "aws": ({"contract", "domain"}, AWS_SDK),
     "app": ({"contract", "domain", "config"}, set()),
     "wiring": ({"contract", "domain", "config", "store", "aws", "app"}, AWS_SDK),
-    "handlers": ({"contract", "domain", "config", "app", "wiring"}, POWERTOOLS),
+    "telemetry": ({"contract", "app"}, POWERTOOLS),
+    "handlers": ({"contract", "domain", "config", "app", "wiring", "telemetry"}, POWERTOOLS),
     "inference": ({"contract"}, {"numpy", "av", "onnxruntime", "aws_lambda_powertools"} | AWS_SDK),
     "infra": ({"contract", "infra"}, {"aws_cdk", "constructs", "cdk_nag"}),
 }
@@ -42,7 +45,7 @@ def layer_of_module(name: str) -> str | None:
         if len(parts) == 1:
             return "videoalert"  # the package itself: its __init__ holds nothing
         return "wiring" if parts[1] == "wiring" else parts[1]
-    if parts[0] in ("dispatcher", "camera_worker", "feedback", "review_sampler"):
+    if parts[0] in HANDLERS:
         return "handlers"
     return None
 
@@ -111,10 +114,44 @@ def test_every_import_follows_the_layer_rule():
     assert forbidden_edges() == []
 
 
+def handler_imports() -> list[str]:
+    """Imports of one handler module by another (each handler stands alone: what two share lives in the library)."""
+    found = []
+    for path in sorted(LAMBDAS.glob("*.py")):
+        for line, name in imports(path, path.stem):
+            if name.split(".")[0] in HANDLERS - {path.stem}:
+                found.append(f"{path.name}:{line} imports the handler {name}")
+    return found
+
+
+def test_no_handler_imports_another_handler():
+    # Given the handler modules of the zip (the dispatcher, the camera worker, feedback, ...)
+    # When their imports are read
+    # Then none takes anything from another: the worker does not run on the dispatcher's wiring or metrics
+    assert {"dispatcher", "camera_worker", "feedback", "feedback_links"} <= HANDLERS
+    assert handler_imports() == []
+
+
+def test_the_handler_rule_catches_a_handler_importing_another(tmp_path, monkeypatch):
+    # Given a copy of lambdas/ where the camera worker takes the dispatcher's dependencies again
+    import shutil
+
+    copy = tmp_path / "lambdas"
+    shutil.copytree(LAMBDAS, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    worker = copy / "camera_worker.py"
+    worker.write_text(worker.read_text() + "\nfrom dispatcher import dependencies\n")
+    monkeypatch.setattr(sys.modules[__name__], "LAMBDAS", copy)
+    # When the rule is checked, Then that import is reported
+    assert handler_imports() == [f"camera_worker.py:{len(worker.read_text().splitlines())} imports the handler "
+                                 "dispatcher"]
+
+
 @pytest.mark.parametrize("source,target,expected", [
     ("videoalert/domain/rule.py", "import boto3", "imports boto3"),
-    ("videoalert/app/dispatch.py", "from videoalert.aws.kvs import KvsClipSource", "(aws)"),
-    ("videoalert/app/dispatch.py", "from videoalert.store import videos", "(store)"),
+    ("videoalert/app/lifecycle.py", "from videoalert.aws.kvs import KvsClipSource", "(aws)"),
+    ("videoalert/app/intake.py", "from videoalert.store import videos", "(store)"),
+    ("videoalert/app/outbox.py", "from videoalert.telemetry import record_metrics", "(telemetry)"),
+    ("videoalert/telemetry.py", "from videoalert.wiring import build_dependencies", "(wiring)"),
     ("videoalert/store/videos.py", "from videoalert.app.ports import Videos", "(app)"),
     ("videoalert_contract/names.py", "from videoalert.domain import ids", "(domain)"),
     ("dispatcher.py", "from videoalert.store.videos import VideoRecords", "(store)"),

@@ -5,7 +5,7 @@ The minute stays the unit of storage and review: its record (video id by camera 
 first segment and gathers every segment's frame scores and the fragments they covered; the rule is judged on all the
 minute's frames so far after each segment, and the first time it says ALERT (after the false-positive memory and the
 cooldown) the decision is written on the OPEN record and sent through the outbox, as any alert. When the minute has
-settled, the minute path (dispatch.process_window) finds the OPEN record and completes it here: fragments no segment
+settled, the minute path (lifecycle.process_window) finds the OPEN record and completes it here: fragments no segment
 scored are scored, the whole minute's clip is stored in S3, and the record is finished DONE from its frames, its early
 ALERT kept (never sent twice). Every fragment is scored once: a segment's write is conditional on its first fragment
 not being covered yet, and the camera's lease keeps two runs off one camera.
@@ -13,12 +13,16 @@ not being covered yet, and the camera's lease keeps two runs off one camera.
 from __future__ import annotations
 
 import logging
+import uuid
 from datetime import datetime
 
-# dispatch imports this module (process_window completes OPEN minutes here); its helpers are imported where used.
-from videoalert.app import dispatch
+from videoalert.app import outbox
+from videoalert.app.decision import gate_clip
+from videoalert.app.dependencies import Dependencies
 from videoalert.app.links import store_best_frame
+from videoalert.app.outcomes import ClipOutcome, Skip
 from videoalert.app.ports import FragmentSource
+from videoalert.config.worker import WorkerSettings
 from videoalert.domain.camera import CameraConfig
 from videoalert.domain.embeddings import FrameEmbedding
 from videoalert.domain.errors import InferenceFailed, LeaseLost, MediaUnreadable
@@ -40,25 +44,27 @@ from videoalert_contract.inference import DEFAULT_TOP_K_EMBEDDINGS, InferenceReq
 from videoalert_contract.names import stream_name
 
 logger = logging.getLogger(__name__)
+Deps = Dependencies[WorkerSettings]
 
 
-def fragment_source(deps: dispatch.Dependencies) -> FragmentSource | None:
+def fragment_source(deps: Deps) -> FragmentSource | None:
     """The camera streams read fragment by fragment (KVS); None for a clip source that only cuts windows."""
     source: object = deps.clip_source
     return source if isinstance(source, FragmentSource) else None
 
 
-def enabled(deps: dispatch.Dependencies) -> bool:
+def enabled(deps: Deps) -> bool:
     return deps.settings.segment_seconds > 0 and fragment_source(deps) is not None
 
 
-def segment_key(record: VideoRecord, first_ms: int) -> str:
-    """A segment's MP4 while it is scored (deleted after; the minute's clip is stored whole when it settles)."""
+def segment_key(record: VideoRecord, first_ms: int, run: str) -> str:
+    """A segment's MP4 while it is scored (deleted after; the minute's clip is stored whole when it settles). The run's
+    own token in the key: two runs racing for one segment never delete each other's object under its scoring."""
     minute = video_key(record.camera_id, record.window_start, record.video_id)
-    return minute.removesuffix(".mp4") + f".seg{first_ms}.mp4"
+    return minute.removesuffix(".mp4") + f".seg{first_ms}-{run}.mp4"
 
 
-def score_new(deps: dispatch.Dependencies, camera: CameraConfig, now: datetime) -> list[dispatch.ClipOutcome]:
+def score_new(deps: Deps, camera: CameraConfig, now: datetime) -> list[ClipOutcome]:
     """Score the camera's fragments that settled since the last segment, minute by minute (the unsettled minutes only:
     older ones are cut whole by the minute path in the same run). Outcomes only for segments that did something."""
     source = fragment_source(deps)
@@ -77,7 +83,7 @@ def score_new(deps: dispatch.Dependencies, camera: CameraConfig, now: datetime) 
     return outcomes
 
 
-def _open_record(deps: dispatch.Dependencies, camera: CameraConfig, window: Window,
+def _open_record(deps: Deps, camera: CameraConfig, window: Window,
                  first: FragmentInfo) -> VideoRecord | None:
     video_id = stream_video_id(camera.camera_id, window.start)
     record = deps.records.get(video_id)
@@ -89,12 +95,12 @@ def _open_record(deps: dispatch.Dependencies, camera: CameraConfig, window: Wind
                       clip_starts_at=starts_at if starts_at > window.start else None,
                       s3_bucket=deps.clips.bucket, s3_key=video_key(camera.camera_id, window.start, video_id),
                       segment_fragments=())
-    dispatch._create(deps, new)
+    deps.records.create(new, retain_for=deps.retain_for)
     return deps.records.get(video_id)
 
 
-def score_segment(deps: dispatch.Dependencies, camera: CameraConfig, window: Window,
-                  fragments: list[FragmentInfo]) -> dispatch.ClipOutcome | None:
+def score_segment(deps: Deps, camera: CameraConfig, window: Window,
+                  fragments: list[FragmentInfo]) -> ClipOutcome | None:
     """Score the minute's fragments no segment covered yet, add them to its OPEN record, and alert early if the rule's
     evidence is now met. None when there was nothing to do (no new fragment, or the minute is no longer OPEN)."""
     source = fragment_source(deps)
@@ -116,7 +122,8 @@ def score_segment(deps: dispatch.Dependencies, camera: CameraConfig, window: Win
     if not parts:
         return None
     first_ms = fragment_ms(new[0])
-    keys = [segment_key(record, first_ms + i) for i in range(len(parts))]
+    run = uuid.uuid4().hex[:8]
+    keys = [segment_key(record, first_ms + i, run) for i in range(len(parts))]
     for key, data in zip(keys, parts, strict=True):
         deps.clips.put(key, data, video_id=video_id, camera_id=camera.camera_id)
     rule = camera.rule
@@ -130,7 +137,7 @@ def score_segment(deps: dispatch.Dependencies, camera: CameraConfig, window: Win
     except InferenceFailed as exc:
         logger.error("video %s: segment inference failed, left to the minute: %s", video_id, exc)
         deps.clips.delete(keys)
-        return dispatch.ClipOutcome(video_id, camera.camera_id, Status.OPEN, reason="SEGMENT_INFERENCE_FAILED",
+        return ClipOutcome(video_id, camera.camera_id, Status.OPEN, reason="SEGMENT_INFERENCE_FAILED",
                                     metrics={"SegmentsFailed": 1})
     deps.clips.delete(keys)
     if isinstance(result, RejectedClip):
@@ -146,7 +153,7 @@ def score_segment(deps: dispatch.Dependencies, camera: CameraConfig, window: Win
         fields={"top_embeddings": [e.to_item() for e in top] or None, "model_version": result.model_version,
                 "model_threshold": result.threshold})
     if updated is None:  # another run covered these fragments first, or completed the minute: its result stands
-        return dispatch.ClipOutcome(video_id, camera.camera_id, dispatch.Skip.IN_PROGRESS,
+        return ClipOutcome(video_id, camera.camera_id, Skip.IN_PROGRESS,
                                     reason="segment covered by another run")
     outcome = _early(deps, updated, camera, result.threshold, result.best_frame.jpeg if result.best_frame else None)
     outcome.metrics = {"Segments": 1, "SegmentFrames": len(frames), **outcome.metrics}
@@ -170,37 +177,37 @@ def _decided(record: VideoRecord, camera: CameraConfig, verdict: Verdict, gated:
         cooldown_of=gated.cooldown_of, event_start=gated.event_start)
 
 
-def _early(deps: dispatch.Dependencies, record: VideoRecord, camera: CameraConfig, model_threshold: float,
-           best_jpeg: bytes | None) -> dispatch.ClipOutcome:
+def _early(deps: Deps, record: VideoRecord, camera: CameraConfig, model_threshold: float,
+           best_jpeg: bytes | None) -> ClipOutcome:
     """The rule on the minute's frames so far: ALERT (after the memory and the cooldown) is decided and sent now."""
     video_id = record.video_id
     if record.decision is not None:  # decided early by a previous segment: only make sure its alert went out
         if record.decision == Decision.ALERT and not record.alert_message_id:
-            return dispatch._ensure_alert(deps, record, duplicate=False)
-        return dispatch.ClipOutcome(video_id, camera.camera_id, Status.OPEN, decision=record.decision)
+            return outbox.ensure_alert(deps, record, duplicate=False)
+        return ClipOutcome(video_id, camera.camera_id, Status.OPEN, decision=record.decision)
     verdict = _verdict(record, camera, model_threshold)
     if verdict.decision != Decision.ALERT:
-        return dispatch.ClipOutcome(video_id, camera.camera_id, Status.OPEN, reason=verdict.reason)
-    gated = dispatch._gate(deps, record, camera, verdict, tuple(record.top_embeddings or ()),
+        return ClipOutcome(video_id, camera.camera_id, Status.OPEN, reason=verdict.reason)
+    gated = gate_clip(deps, record, camera, verdict, tuple(record.top_embeddings or ()),
                            tuple(record.frame_scores or ()))
     if gated.decision != Decision.ALERT:
         # A cooldown or a remembered false positive: nothing is sent; the minute is decided whole when it settles.
-        return dispatch.ClipOutcome(video_id, camera.camera_id, Status.OPEN, decision=gated.decision,
+        return ClipOutcome(video_id, camera.camera_id, Status.OPEN, decision=gated.decision,
                                     reason=gated.reason)
     store_best_frame(deps.clips, record, best_jpeg)  # before the decision: the alert finds it
     decided = deps.records.decide_early(video_id, _decided(record, camera, verdict, gated, model_threshold))
     if decided is None:
-        return dispatch.ClipOutcome(video_id, camera.camera_id, dispatch.Skip.IN_PROGRESS,
+        return ClipOutcome(video_id, camera.camera_id, Skip.IN_PROGRESS,
                                     reason="decided by another run")
     logger.info("video %s: early alert, %s", video_id, verdict.reason)
-    outcome = dispatch._ensure_alert(deps, decided, duplicate=False)
+    outcome = outbox.ensure_alert(deps, decided, duplicate=False)
     outcome.status = Status.OPEN
     outcome.metrics = {**outcome.metrics, "EarlyAlerts": 1}
     return outcome
 
 
-def complete(deps: dispatch.Dependencies, camera: CameraConfig, window: Window,
-             record: VideoRecord) -> dispatch.ClipOutcome:
+def complete(deps: Deps, camera: CameraConfig, window: Window,
+             record: VideoRecord) -> ClipOutcome:
     """The settled minute of an OPEN record: score what no segment did, store the minute's clip, finish the record."""
     video_id, source = record.video_id, fragment_source(deps)
     if source is None:
@@ -221,31 +228,31 @@ def complete(deps: dispatch.Dependencies, camera: CameraConfig, window: Window,
         deps.clips.put(key, data, video_id=video_id, camera_id=camera.camera_id)
     claimed = deps.records.claim(video_id, allow_from=(Status.OPEN,))
     if claimed is None:
-        return dispatch.ClipOutcome(video_id, camera.camera_id, dispatch.Skip.IN_PROGRESS,
+        return ClipOutcome(video_id, camera.camera_id, Skip.IN_PROGRESS,
                                     reason="held by another run")
     try:
         return _finish(deps, claimed, camera, keys, sum(len(p) for p in parts), unreadable)
     except LeaseLost as exc:
         logger.warning("video %s: %s", video_id, exc)
-        return dispatch.ClipOutcome(video_id, camera.camera_id, dispatch.Skip.IN_PROGRESS,
+        return ClipOutcome(video_id, camera.camera_id, Skip.IN_PROGRESS,
                                     reason="lease lost to another run")
 
 
-def _finish(deps: dispatch.Dependencies, record: VideoRecord, camera: CameraConfig, keys: list[str],
-            size: int, unreadable: str) -> dispatch.ClipOutcome:
+def _finish(deps: Deps, record: VideoRecord, camera: CameraConfig, keys: list[str],
+            size: int, unreadable: str) -> ClipOutcome:
     video_id, attempt = record.video_id, record.attempts
     early = record.decision == Decision.ALERT
     if not record.frame_scores and not early:
         code, detail = ("MEDIA_UNREADABLE", unreadable) if unreadable else ("NOT_SCORED", "no segment was scored")
         deps.records.finish_rejected(video_id, code, detail, attempt=attempt)
-        return dispatch.ClipOutcome(video_id, camera.camera_id, Status.REJECTED, reason=code,
+        return ClipOutcome(video_id, camera.camera_id, Status.REJECTED, reason=code,
                                     metrics={"ClipsReceived": 1, "ClipsRejected": 1})
     model_threshold = record.model_threshold if record.model_threshold is not None else 0.5
     verdict = _verdict(record, camera, model_threshold)
     if early:  # sent already (or being sent): the minute keeps the decision its alert was sent with
         gated = Gated(Decision.ALERT, "alerted early, before the minute settled", event_start=record.event_start)
     else:
-        gated = dispatch._gate(deps, record, camera, verdict, tuple(record.top_embeddings or ()),
+        gated = gate_clip(deps, record, camera, verdict, tuple(record.top_embeddings or ()),
                                tuple(record.frame_scores or ()))
     clip: dict[str, object] = {"size_bytes": size or None, "parts": len(keys) or None}
     if keys:
@@ -258,9 +265,9 @@ def _finish(deps: dispatch.Dependencies, record: VideoRecord, camera: CameraConf
     elif gated.decision == Decision.COOLDOWN:
         metrics["Cooldowns"] = 1
     if gated.decision != Decision.ALERT:
-        return dispatch.ClipOutcome(video_id, camera.camera_id, Status.DONE, decision=gated.decision,
+        return ClipOutcome(video_id, camera.camera_id, Status.DONE, decision=gated.decision,
                                     reason=finished.decision_reason or "", metrics=metrics)
-    outcome = dispatch._ensure_alert(deps, finished, duplicate=early)
+    outcome = outbox.ensure_alert(deps, finished, duplicate=early)
     if early:
         outcome.status = Status.DONE
     outcome.metrics = {**metrics, **outcome.metrics}
