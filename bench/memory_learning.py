@@ -235,7 +235,7 @@ def run_shard(job: tuple[Path, str, float | None, int, int, int, frozenset[str] 
     from videoalert.store.memory import FpMemory
     from videoalert.store.videos import VideoRecords
     from videoalert.wiring import FeedbackStores
-    from videoalert_cli.local_env import create_resources, session
+    from videoalert_local.emulator import create_resources, session
 
     started = time.perf_counter()
     real = data / "real" / "images"

@@ -5,7 +5,7 @@ Real person videos (../shared/data/real/videos, labels.csv: person) are pushed a
 the pushes started a few seconds apart so their first frames fall at every second of the minute. The pipeline runs
 as deployed, on the real clock: EventBridge's minute tick runs the real fan-out (app.fanout.fan_out, which waits for
 the minute to settle) into the per-camera FIFO queue on moto's server; worker threads stand in for the worker
-Lambda's SQS event source (receive, app.fanout.work, delete); the real inference handler scores with the released
+Lambda's SQS event source (receive, app.camera_jobs.work, delete); the real inference handler scores with the released
 model; the alert goes to the real SNS topic, and a subscriber queue receives it.
 
 Clock start: the person's first frame. Every real person video shows people from its first frame to its last
@@ -125,9 +125,9 @@ class Bench:
 
     @contextlib.contextmanager
     def emulators(self) -> Iterator[None]:
-        from videoalert_cli import local_env
-        from videoalert_cli.local_kvs import LocalKvsEndpoint
-        from videoalert_cli.scale_run import atomic_emulator
+        from bench.scale_stand_ins import atomic_emulator
+        from videoalert_local import emulator as local_env
+        from videoalert_local.kvs import LocalKvsEndpoint
 
         local_env.use_dummy_credentials()
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -212,13 +212,13 @@ class Bench:
         return found
 
     def start_chains(self, cameras: list[str]) -> None:
-        from videoalert.app import fanout
+        from videoalert.app import segment_chain
 
         deps = self.dependencies()
         for camera_id in cameras:
             camera = deps.cameras.get(camera_id)
             if camera is not None:
-                fanout.revive_chain(deps, camera)
+                segment_chain.revive_chain(deps, camera)
 
     # --- the deployed schedule ------------------------------------------------------------------------
     def start_schedule(self) -> None:
@@ -248,7 +248,7 @@ class Bench:
     def _worker(self) -> None:
         from botocore.exceptions import ClientError
 
-        from videoalert.app import fanout
+        from videoalert.app import camera_jobs
         from videoalert.domain.jobs import CameraJob
 
         deps = self.dependencies()
@@ -270,7 +270,7 @@ class Bench:
             for message in messages:
                 job = CameraJob.from_message(message["Body"])
                 try:
-                    fanout.work(deps, job, holder=f"{message['MessageId']}/{threading.current_thread().name}")
+                    camera_jobs.work(deps, job, holder=f"{message['MessageId']}/{threading.current_thread().name}")
                 except Exception as exc:  # noqa: BLE001 - as the event source: counted, the message comes back
                     self.errors.append(f"work: {type(exc).__name__}: {exc}")
                     continue
@@ -301,9 +301,9 @@ class Bench:
 
     # --- pushes ---------------------------------------------------------------------------------------
     def push(self, item: Push, video: Path) -> None:
-        from videoalert_cli import local_env
         from videoalert_cli.kvs.producer import push_source
         from videoalert_contract.names import stream_name
+        from videoalert_local import emulator as local_env
 
         kvs = self.sess.client("kinesisvideo", endpoint_url=self.kvs_url)
         try:

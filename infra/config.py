@@ -3,7 +3,7 @@ Nothing here sizes the stack by cameras: they are registered at run time (`video
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -156,6 +156,7 @@ def _string_list(value: Any, key: str) -> list[str]:
     """Accept a JSON list (cdk.json) or a comma-separated string (``-c key=a,b``)."""
     if value is None:
         return []
+    items: Sequence[Any]
     if isinstance(value, str):
         items = value.split(",")
     elif isinstance(value, (list, tuple)):

@@ -11,7 +11,7 @@ from aws_cdk import aws_kinesisvideo as kinesisvideo
 from constructs import Construct
 
 from infra.keys import ExplicitKey
-from infra.nag import acknowledge
+from infra.nag import acknowledge, grant_target
 from videoalert_contract import names
 
 # A failed or paused dispatcher can catch up on a full day of footage before KVS drops it.
@@ -77,9 +77,8 @@ class Ingest(Construct):
 
     def _grant(self, grantee: iam.IGrantable, actions: tuple[str, ...]) -> None:
         iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=[self.streams_arn])
-        target = getattr(grantee, "role", None) or grantee
-        acknowledge(target, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kinesisvideo:<AWS::Region>:"
-                    f"<AWS::AccountId>:stream/{names.STREAM_PREFIX}*/*]", _PREFIX_REASON)
+        acknowledge(grant_target(grantee), "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kinesisvideo:"
+                    f"<AWS::Region>:<AWS::AccountId>:stream/{names.STREAM_PREFIX}*/*]", _PREFIX_REASON)
 
 
 _PREFIX_REASON = (f"Cameras are registered at run time, each with a stream named {names.STREAM_PREFIX}<camera>: the "

@@ -1,6 +1,8 @@
 """The videoalert stack: creates one construct per concern, passes resources between them, grants access."""
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from constructs import Construct
 
@@ -29,7 +31,7 @@ SERVICE_NAMES = {"dispatcher": "videoalert-dispatcher", "inference": "videoalert
 
 
 class VideoAlertStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         removal = cdk.RemovalPolicy.RETAIN if config.is_production else cdk.RemovalPolicy.DESTROY
         log_level = "INFO"

@@ -144,7 +144,7 @@ def run(
     """One pass over every camera's minutes on fresh moto resources; returns the decided records per camera."""
     from moto import mock_aws
 
-    from videoalert_cli.local_env import create_resources, session
+    from videoalert_local.emulator import create_resources, session
 
     with mock_aws():
         sess = session()

@@ -34,7 +34,7 @@ SHOTS = os.environ.get("VIDEOALERT_SCREENSHOTS")
 def served(tmp_path_factory):
     """`videoalert run-local --serve` over the six sample clips (upload path), until the module's tests end (its
     record of itself in a temporary place, fake credentials: as the function-scoped autouse fixtures give a test)."""
-    from videoalert_cli.local_run import run_local
+    from videoalert_local.local_run import run_local
 
     if not CLIPS_DIR.is_dir():
         pytest.fail(f"sample clips not found at {CLIPS_DIR}")
@@ -141,7 +141,7 @@ def test_events_page_filters_label_and_undo_without_sideways_scroll(served, brow
     import videoalert.app.one_tap as one_tap
     from videoalert.store.memory import FpMemory
     from videoalert.store.videos import VideoRecords
-    from videoalert_cli import local_env
+    from videoalert_local import emulator
 
     viewport(browser, size)
     # Given every camera's events page, four to a page
@@ -182,7 +182,7 @@ def test_events_page_filters_label_and_undo_without_sideways_scroll(served, brow
     answer = submit(browser, card, "Not a person")
     # Then the record is labelled and the camera remembers the clip
     assert "Marked as not a person" in answer.text
-    sess, names = local_env.session(), local_env.names.local_names()
+    sess, names = emulator.session(), emulator.names.local_names()
     ddb = sess.resource("dynamodb", endpoint_url=served["endpoint"])
     records = VideoRecords(ddb.Table(names["videos_table"]))
     assert records.get(video_id).label.value == "false_positive"
@@ -237,10 +237,10 @@ def test_the_html_alert_shows_the_picture_and_both_buttons_in_a_phone_s_first_sc
     from videoalert.domain.alert_email import alert_html
     from videoalert.domain.ids import frame_key
     from videoalert.store.videos import VideoRecords
-    from videoalert_cli import local_env
+    from videoalert_local import emulator
 
     # Given the e-mail of one of the run's alerts, its picture inline (as the MIME part the mail client shows)
-    sess, names = local_env.session(), local_env.names.local_names()
+    sess, names = emulator.session(), emulator.names.local_names()
     endpoint = served["endpoint"]
     records = VideoRecords(sess.resource("dynamodb", endpoint_url=endpoint).Table(names["videos_table"]))
     record = next(r for r in records.all() if r.decision is not None and r.decision.value == "ALERT")

@@ -48,7 +48,7 @@ class Loop:
         return {"status": answer["statusCode"], "body": json.loads(answer["body"])}
 
     def alerts(self) -> list[dict]:
-        from videoalert_cli.local_env import drain_alerts
+        from videoalert_local.emulator import drain_alerts
 
         return drain_alerts(self.sess, self.res.alert_queue_url)
 

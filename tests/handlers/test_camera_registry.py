@@ -29,7 +29,7 @@ KEY_ARN = "arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555
 
 @pytest.fixture
 def kvs():
-    from videoalert_cli.local_kvs import LocalKvsEndpoint
+    from videoalert_local.kvs import LocalKvsEndpoint
 
     with LocalKvsEndpoint() as endpoint:
         yield endpoint

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.conftest import upload_event
-from videoalert_cli.local_env import drain_alerts
+from videoalert_local.emulator import drain_alerts
 
 
 def put_upload(sess, bucket, key, body):

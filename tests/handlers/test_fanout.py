@@ -14,7 +14,7 @@ from videoalert.app import camera_jobs, fanout
 from videoalert.app.outcomes import Skip
 from videoalert.aws.jobs import CameraJobQueue
 from videoalert.domain.jobs import CameraJob, JobKind
-from videoalert_cli.local_env import create_job_queue, drain_alerts
+from videoalert_local.emulator import create_job_queue, drain_alerts
 
 M = datetime(2026, 12, 4, 6, 0, tzinfo=UTC)  # the minute a person appears in; they stay through M + 1
 

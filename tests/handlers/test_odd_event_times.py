@@ -12,7 +12,7 @@ from handlers.conftest import LambdaContext, scheduled_event
 from handlers.test_fanout import Clock, receive_all, sqs_event
 from videoalert.aws.jobs import CameraJobQueue
 from videoalert.domain.jobs import CameraJob, JobKind
-from videoalert_cli.local_env import create_job_queue
+from videoalert_local.emulator import create_job_queue
 
 NOW = datetime(2026, 12, 4, 6, 30, 20, tzinfo=UTC)
 CURSOR = datetime(2026, 12, 4, 6, 25, tzinfo=UTC)

@@ -13,7 +13,7 @@ from handlers.conftest import LambdaContext
 from videoalert.app.links import LinkSigner
 from videoalert.domain.link_token import Action, LinkClaims, sign
 from videoalert.domain.types import Label
-from videoalert_cli.links_server import function_url_event
+from videoalert_local.links_server import function_url_event
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from fixtures.faults import Crash, crash_before
 from fixtures.records import seed
 from handlers.conftest import upload_event
 from videoalert.app import lifecycle
-from videoalert_cli.local_env import drain_alerts
+from videoalert_local.emulator import drain_alerts
 
 RUNS = 6
 

@@ -22,8 +22,8 @@ from videoalert.domain.jobs import CameraJob, JobKind
 from videoalert.domain.segments import FragmentInfo
 from videoalert.store.cameras import CameraStore
 from videoalert.store.videos import VideoRecords
-from videoalert_cli.local_env import drain_alerts
 from videoalert_contract.inference import parse_response
+from videoalert_local.emulator import drain_alerts
 
 MINUTE = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 FRAGMENT_S = 2

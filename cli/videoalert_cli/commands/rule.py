@@ -108,7 +108,7 @@ def model_threshold(target: Any, camera: str) -> tuple[float | None, str]:
             return float(record.model_threshold), f"recorded by {record.video_id}"
     import json
 
-    from ..local_run import DEFAULT_MODEL_DIR
+    from ..checkout import DEFAULT_MODEL_DIR
 
     try:
         card = json.loads((DEFAULT_MODEL_DIR / "model_card.json").read_text())

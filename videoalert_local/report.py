@@ -7,7 +7,10 @@ import html
 import io
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+from .results import LocalRunResult
 
 ORDER = {"ALERT": 0, "COOLDOWN": 1, "SUPPRESSED": 2, "NO_ALERT": 3}
 
@@ -112,7 +115,8 @@ def _linked(text: str) -> str:
     return re.sub(r"(https?://\S+)", lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', html.escape(text))
 
 
-def write_report(result: Any, out_dir: Any, read_clip: Callable[[dict[str, Any]], list[bytes]]) -> Any:
+def write_report(result: LocalRunResult, out_dir: Path,
+                 read_clip: Callable[[dict[str, Any]], list[bytes]]) -> Path:
     """report.html in out_dir; read_clip(record) gives the stored clip's parts (what was scored)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     records = sorted(result.records, key=lambda r: (ORDER.get(r.get("decision") or "", 9), result.path_of(r),

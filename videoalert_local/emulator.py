@@ -9,17 +9,19 @@ import socket
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 
 from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.config.links import LinksSettings
+from videoalert_cli.resources import LOCAL_CREDENTIALS as DUMMY_CREDENTIALS
+from videoalert_cli.resources import LOCAL_REGION as REGION
+from videoalert_cli.resources import local_session as session
 from videoalert_contract import names
 
-REGION = "us-east-1"
-DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                     "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}
-ENDPOINT_FILE = ".local-run/endpoint.json"
+__all__ = ["DUMMY_CREDENTIALS", "REGION", "LocalResources", "create_job_queue", "create_resources", "drain_alerts",
+           "free_port", "moto_server", "session", "use_dummy_credentials"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,7 @@ class LocalResources:
     spent_tokens_table: str = names.local_names()["spent_tokens_table"]
     signing_secret: str = names.local_names()["signing_secret"]
 
-    def settings(self, **overrides) -> DispatcherSettings:
+    def settings(self, **overrides: Any) -> DispatcherSettings:
         # Presigned URLs need an HTTP server behind them: the emulator's server has one, the in-process mock not.
         return DispatcherSettings(video_bucket=self.video_bucket, videos_table=self.videos_table,
                                   cameras_table=self.cameras_table, alert_topic_arn=self.alert_topic_arn,
@@ -54,7 +56,8 @@ class LocalResources:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @contextlib.contextmanager
@@ -75,12 +78,6 @@ def moto_server(port: int | None = None) -> Iterator[str]:
         yield endpoint
     finally:
         server.stop()
-
-
-def session() -> boto3.session.Session:
-    return boto3.session.Session(aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                                 aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                                 aws_session_token=DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"], region_name=REGION)
 
 
 def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = None,
@@ -170,10 +167,11 @@ def create_job_queue(sess: boto3.session.Session, *, endpoint_url: str | None = 
     return str(url)
 
 
-def drain_alerts(sess: boto3.session.Session, queue_url: str, *, endpoint_url: str | None = None) -> list[dict]:
+def drain_alerts(sess: boto3.session.Session, queue_url: str, *,
+                 endpoint_url: str | None = None) -> list[dict[str, Any]]:
     """Every alert that reached the subscribed queue: subject, parsed body and message attributes."""
     sqs = sess.client("sqs", endpoint_url=endpoint_url)
-    alerts = []
+    alerts: list[dict[str, Any]] = []
     while True:
         batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
         if not batch:

@@ -82,8 +82,7 @@ def run_load(
     """make_dependencies() builds one dispatcher's dependencies: one per worker, as separate Lambda instances."""
     from videoalert.app import lifecycle as pipeline
     from videoalert.store.videos import VideoRecords
-
-    from .local_env import drain_alerts
+    from videoalert_local.emulator import drain_alerts
 
     s3 = sess.client("s3", endpoint_url=endpoint_url)
     for i in range(clips):
