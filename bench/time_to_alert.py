@@ -57,6 +57,7 @@ class Push:
     window_end: float | None = None  # the alerting record's window end (the old figure's origin)
     early: bool = False
     error: str | None = None
+    scoring: tuple[float, float] | None = None  # the inference call whose result sent the alert (start, end)
 
     def row(self) -> dict[str, Any]:
         to_publish = None if self.published is None else round(self.published - self.first_frame, 2)
@@ -67,7 +68,13 @@ class Push:
                 "first_frame": datetime.fromtimestamp(self.first_frame, UTC).isoformat(timespec="milliseconds"),
                 "second_of_minute": round(self.first_frame % 60, 1), "evidence_s": self.evidence_s,
                 "first_frame_to_publish_s": to_publish, "first_frame_to_subscriber_s": to_receive,
-                "window_end_to_publish_s": from_end, "early": self.early, "error": self.error}
+                "window_end_to_publish_s": from_end, "early": self.early, "error": self.error,
+                # the breakdown: first frame -> that scoring's start (fragment, cadence, queueing), its inference,
+                # its end -> publish (records, gate, best frame, SNS)
+                "to_scoring_s": None if self.scoring is None else round(self.scoring[0] - self.first_frame, 2),
+                "inference_s": None if self.scoring is None else round(self.scoring[1] - self.scoring[0], 2),
+                "after_scoring_s": (None if self.scoring is None or self.published is None
+                                    else round(self.published - self.scoring[1], 2))}
 
 
 @dataclass
@@ -77,6 +84,23 @@ class Stamps:
     lock: threading.Lock = field(default_factory=threading.Lock)
     published: dict[str, list[tuple[float, str]]] = field(default_factory=dict)  # camera -> (time, video id)
     received: dict[str, list[float]] = field(default_factory=dict)  # camera -> receipt times
+    scored: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # camera -> inference (start, end)
+
+
+class TimedInference:
+    """The inference client, noting when each camera's requests started and ended (the breakdown of the latency)."""
+
+    def __init__(self, inner: Any, stamps: Stamps):
+        self.inner, self.stamps = inner, stamps
+
+    def score(self, request: Any) -> Any:
+        started = time.time()
+        try:
+            return self.inner.score(request)
+        finally:
+            camera = request.video_id.rsplit("-", 1)[0]
+            with self.stamps.lock:
+                self.stamps.scored.setdefault(camera, []).append((started, time.time()))
 
 
 class StampedAlerts:
@@ -150,7 +174,7 @@ class Bench:
             from videoalert_inference import handler as inference
 
             inference.reset_runtime()
-            self.inference = InProcessInferenceClient(inference.handler)
+            self.inference = TimedInference(InProcessInferenceClient(inference.handler), self.stamps)
             try:
                 yield
             finally:
@@ -330,6 +354,10 @@ class Bench:
                     item.early = bool(getattr(record, "early_alert_at", None))
             if received:
                 item.received = min(received)
+            if item.published is not None:
+                with self.stamps.lock:
+                    before = [c for c in self.stamps.scored.get(item.camera, []) if c[1] <= item.published]
+                item.scoring = max(before, default=None)
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -371,6 +399,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     to_publish = [p.published - p.first_frame for p in pushes if p.published is not None]
     to_receive = [p.received - p.first_frame for p in pushes if p.received is not None]
     from_end = [p.published - p.window_end for p in pushes if p.published is not None and p.window_end is not None]
+    rows = [p.row() for p in pushes]
+
+    def breakdown(key: str) -> dict[str, float | int | None]:
+        return stats([r[key] for r in rows if r[key] is not None])
+
     report = {
         "design": args.design, "date": datetime.now(UTC).isoformat(timespec="seconds"), "pushes": len(pushes),
         "alerted": len(to_publish), "missed": [p.row() for p in pushes if p.published is None],
@@ -378,8 +411,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "window_end_to_publish_s": stats(from_end), "workers": args.workers, "spacing_s": args.spacing,
         "loadavg_before": [round(x, 2) for x in load_before], "loadavg_after": [round(x, 2) for x in load_after],
         "segment_seconds": args.segment_seconds if args.design == "segments" else None,
-        "early_alerts": sum(p.early for p in pushes), "errors": bench.errors[:10], "offline": offline,
-        "rows": [p.row() for p in pushes],
+        "early_alerts": sum(p.early for p in pushes), "errors": bench.errors[:10],
+        "breakdown_s": {k: breakdown(k) for k in ("to_scoring_s", "inference_s", "after_scoring_s")},
+        "offline": offline, "rows": rows,
     }
     return report
 
@@ -400,7 +434,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out or RESULTS.with_name(f"results_time_to_alert_{args.design}.json")
     out.write_text(json.dumps(report, indent=1) + "\n")
     keys = ("design", "segment_seconds", "pushes", "alerted", "early_alerts", "first_frame_to_publish_s",
-            "first_frame_to_subscriber_s", "window_end_to_publish_s", "loadavg_before", "loadavg_after", "errors")
+            "first_frame_to_subscriber_s", "window_end_to_publish_s", "breakdown_s", "loadavg_before", "loadavg_after",
+            "errors")
     summary = {k: report[k] for k in keys}
     print(json.dumps(summary, indent=1))
     print(f"written: {out}")

@@ -131,7 +131,10 @@ def score_segment(deps: Deps, camera: CameraConfig, window: Window,
         video_id=video_id, bucket=deps.clips.bucket, keys=tuple(keys), sample_fps=deps.settings.sample_fps,
         regions=rule.regions,
         urls=tuple(deps.clips.get_urls(deps.clips.bucket, keys)) if deps.settings.inference_urls else (),
-        zones=rule.zones, masks=rule.masks, best_frame=True)
+        # A segment is a stretch of a continuous stream, not a short clip: sampled at sample_fps alone, like the
+        # minute it belongs to (the short-clip floor would score 12 frames of every 2 s, and make the rule's
+        # "two frames" two moments a fraction of a second apart).
+        zones=rule.zones, masks=rule.masks, best_frame=True, min_samples=0)
     try:
         result = deps.inference.score(request)
     except InferenceFailed as exc:
