@@ -67,9 +67,11 @@ class Model:
     def __init__(self, s3, person: tuple[datetime, datetime]):
         self.s3, self.person = s3, person
         self.scored: list[int] = []  # every fragment (ms) any request scored
+        self.requests: list[dict] = []
 
     def score(self, request):
         payload = request.to_payload()
+        self.requests.append(payload)
         body = self.s3.get_object(Bucket=payload["bucket"], Key=payload["key"])["Body"].read().decode()
         fragments = [int(ms) for ms in body.split(",")]
         self.scored += fragments
@@ -149,6 +151,8 @@ def test_a_person_alerts_seconds_after_appearing_and_the_minute_completes_later(
     # And every fragment of the minute was scored exactly once
     minute_ms = [round((MINUTE + timedelta(seconds=s)).timestamp() * 1000) for s in range(0, 60, 2)]
     assert sorted(m for m in model.scored if m in minute_ms) == minute_ms
+    # And every segment was sampled at 1 fps, as the minute is (no short-clip floor: two frames are two seconds)
+    assert model.requests and all(r.get("min_samples") == 0 and r["sample_fps"] == 1.0 for r in model.requests)
     # And the segments' clips are gone: only the minute's clip and its best frame stay
     keys = [o["Key"] for o in sess.client("s3").list_objects_v2(Bucket=res.video_bucket)["Contents"]]
     assert not [k for k in keys if ".seg" in k]
