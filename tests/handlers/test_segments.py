@@ -300,3 +300,24 @@ def test_a_chain_that_died_is_restarted_by_the_tick_and_its_old_turns_are_droppe
     assert [o.status for o in camera_jobs.work(deps, lost, holder="w2")] == ["DUPLICATE"]
     camera_jobs.work(deps, fresh, holder="w3")
     assert deps.segment_jobs.sent[-1][0].turn == fresh.turn + 1
+
+
+def test_an_early_alert_can_be_labelled_at_once_and_the_minute_keeps_the_label(stream_camera):
+    # Given an early alert, its minute still OPEN
+    from videoalert.app.feedback import FeedbackRequest, apply_feedback
+    from videoalert.domain.types import Label
+    from videoalert.store.memory import FpMemory
+
+    sess, res, clock, build = stream_camera
+    deps, stream, model = build(person=(10, 30), minutes=1)
+    run_at(deps, clock, 15)
+    assert deps.records.get("cam1-20261207T100000Z").status == "OPEN"
+    # When the person taps "not a person" on the alert a few seconds later
+    memory = FpMemory(sess.resource("dynamodb").Table(res.fp_memory_table))
+    result = apply_feedback(FeedbackRequest("cam1-20261207T100000Z", Label.FALSE_POSITIVE), records=deps.records,
+                            cameras=deps.cameras, memory=memory, who="test", now=clock.at)
+    # Then the label is taken, and the minute completes DONE with it
+    assert result.label == Label.FALSE_POSITIVE
+    run_at(deps, clock, 72)
+    record = deps.records.get("cam1-20261207T100000Z")
+    assert (record.status, record.label) == ("DONE", "false_positive")

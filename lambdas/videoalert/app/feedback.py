@@ -10,7 +10,7 @@ from videoalert.app.ports import Cameras, Memory, Videos
 from videoalert.domain.ids import iso
 from videoalert.domain.memory import detections, matching_entries
 from videoalert.domain.rule import Rule
-from videoalert.domain.types import Label, Status
+from videoalert.domain.types import Label
 
 LABELS = tuple(label.value for label in Label)
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -85,7 +85,7 @@ def apply_feedback(request: FeedbackRequest, *, records: Videos, cameras: Camera
     record = records.get(request.video_id)
     if record is None:
         raise VideoNotFound(f"no video {request.video_id!r}")
-    if record.status != Status.DONE or not record.decision:
+    if not record.labellable:
         raise NotLabellable(f"video {request.video_id} has no decision to label (status {record.status})")
     camera_id = record.camera_id
     previous = record.label

@@ -93,6 +93,11 @@ class VideoRecord:
         return [] if self.s3_key is None else [self.s3_key, *(self.more_keys or ())]
 
     @property
+    def labellable(self) -> bool:
+        """Decided: DONE, or an OPEN minute that alerted early (its alert's one-tap links work at once)."""
+        return self.decision is not None and self.status in (Status.DONE, Status.OPEN)
+
+    @property
     def is_stream(self) -> bool:
         return self.source == Source.STREAM
 

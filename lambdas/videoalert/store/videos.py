@@ -329,7 +329,9 @@ class VideoRecords:
             Key={"video_id": video_id},
             UpdateExpression="SET #l = :l, label_tags = :tags, labelled_by = :by, labelled_at = :at, "
                              "label_history = list_append(if_not_exists(label_history, :empty), :entry)",
-            ConditionExpression=Attr("status").eq(Status.DONE.value),
+            # DONE, or an OPEN minute that alerted early (domain.records.VideoRecord.labellable)
+            ConditionExpression=Attr("status").is_in([Status.DONE.value, Status.OPEN.value])
+            & Attr("decision").exists(),
             ExpressionAttributeNames={"#l": "label"},
             ExpressionAttributeValues=to_dynamo({":l": label.value, ":tags": list(tags), ":by": who,
                                                  ":at": iso(now), ":empty": [], ":entry": [entry]}),
@@ -354,7 +356,9 @@ class VideoRecords:
             Key={"video_id": video_id},
             UpdateExpression="REMOVE #l, label_tags, labelled_by, labelled_at "
                              "SET label_history = list_append(if_not_exists(label_history, :empty), :entry)",
-            ConditionExpression=Attr("status").eq(Status.DONE.value),
+            # DONE, or an OPEN minute that alerted early (domain.records.VideoRecord.labellable)
+            ConditionExpression=Attr("status").is_in([Status.DONE.value, Status.OPEN.value])
+            & Attr("decision").exists(),
             ExpressionAttributeNames={"#l": "label"},
             ExpressionAttributeValues=to_dynamo({":empty": [], ":entry": [entry]}),
         )
