@@ -321,3 +321,32 @@ def test_an_early_alert_can_be_labelled_at_once_and_the_minute_keeps_the_label(s
     run_at(deps, clock, 72)
     record = deps.records.get("cam1-20261207T100000Z")
     assert (record.status, record.label) == ("DONE", "false_positive")
+
+
+def test_the_worker_handler_runs_a_segment_turn_and_never_retries_one(stream_camera, monkeypatch):
+    # Given the camera worker Lambda wired to the camera's stream, and the chain started by the tick
+    import camera_worker
+
+    from handlers.conftest import LambdaContext
+
+    sess, res, clock, build = stream_camera
+    deps, stream, model = build(person=(0, 30), minutes=1)
+    monkeypatch.setattr(camera_worker, "_dependencies", deps)
+    clock.at = MINUTE + timedelta(seconds=6)
+    segment_chain.revive_chain(deps, deps.cameras.get("cam1"))
+    job = deps.segment_jobs.sent[-1][0]
+
+    def event(body: str) -> dict:
+        return {"Records": [{"messageId": "m1", "body": body, "eventSource": "aws:sqs", "attributes": {}}]}
+
+    # When the SQS event of that turn reaches the handler
+    assert camera_worker.handler(event(job.to_message()), LambdaContext()) == {"batchItemFailures": []}
+    # Then the person's first seconds were scored and alerted on, and the next turn was sent
+    assert len(drain_alerts(sess, res.alert_queue_url)) == 1
+    assert deps.segment_jobs.sent[-1][0].turn == job.turn + 1
+    # And a turn that fails is not handed back to SQS (its successor is on its way; a redelivery would be stale)
+    monkeypatch.setattr(deps.clip_source, "list_fragments", lambda *a: (_ for _ in ()).throw(RuntimeError("KVS down")))
+    next_job = deps.segment_jobs.sent[-1][0]
+    clock.at += timedelta(seconds=5)
+    assert camera_worker.handler(event(next_job.to_message()), LambdaContext()) == {"batchItemFailures": []}
+    assert deps.segment_jobs.sent[-1][0].turn == next_job.turn + 1
