@@ -68,12 +68,17 @@ class Model:
         self.s3, self.person = s3, person
         self.scored: list[int] = []  # every fragment (ms) any request scored
         self.requests: list[dict] = []
+        self.failing: set[int] = set()  # fragments (ms) whose scoring fails (the function timed out on them)
 
     def score(self, request):
         payload = request.to_payload()
         self.requests.append(payload)
         body = self.s3.get_object(Bucket=payload["bucket"], Key=payload["key"])["Body"].read().decode()
         fragments = [int(ms) for ms in body.split(",")]
+        if self.failing & set(fragments):
+            from videoalert.domain.errors import InferenceFailed
+
+            raise InferenceFailed("Task timed out after 120.00 seconds")
         self.scored += fragments
         origin = fragments[0]
         frames = []
@@ -350,3 +355,21 @@ def test_the_worker_handler_runs_a_segment_turn_and_never_retries_one(stream_cam
     clock.at += timedelta(seconds=5)
     assert camera_worker.handler(event(next_job.to_message()), LambdaContext()) == {"batchItemFailures": []}
     assert deps.segment_jobs.sent[-1][0].turn == next_job.turn + 1
+
+
+def test_a_minute_whose_fragments_cannot_be_scored_ends_failed_for_a_redrive_not_decided_on_a_part(stream_camera):
+    # Given the scoring of the fragment at second 20 failing, at its segment and again at the minute's completion
+    sess, res, clock, build = stream_camera
+    deps, stream, model = build(person=(0, 0), minutes=1)
+    model.failing = {round((MINUTE + timedelta(seconds=20)).timestamp() * 1000)}
+    for second in range(5, 80, 5):
+        run_at(deps, clock, second)
+    # Then the minute is FAILED with its whole clip stored, and the cursor went on
+    record = deps.records.get("cam1-20261207T100000Z")
+    assert (record.status, record.reason) == ("FAILED", "INFERENCE_FAILED") and record.decision is None
+    assert sess.client("s3").head_object(Bucket=res.video_bucket, Key=record.s3_key)
+    assert deps.cameras.get("cam1").cursor == MINUTE + timedelta(minutes=1)
+    # When the function works again and the minute is redriven, Then it is decided on the whole minute
+    model.failing = set()
+    lifecycle.redrive(deps, (record.video_id,))
+    assert deps.records.get(record.video_id).status == "DONE"

@@ -233,8 +233,9 @@ def complete(deps: Deps, camera: CameraConfig, window: Window,
     if claimed is None:
         return ClipOutcome(video_id, camera.camera_id, Skip.IN_PROGRESS,
                                     reason="held by another run")
+    unscored = len(uncovered(fragments, claimed.segment_fragments or ()))
     try:
-        return _finish(deps, claimed, camera, keys, sum(len(p) for p in parts), unreadable)
+        return _finish(deps, claimed, camera, keys, sum(len(p) for p in parts), unreadable, unscored)
     except LeaseLost as exc:
         logger.warning("video %s: %s", video_id, exc)
         return ClipOutcome(video_id, camera.camera_id, Skip.IN_PROGRESS,
@@ -242,14 +243,23 @@ def complete(deps: Deps, camera: CameraConfig, window: Window,
 
 
 def _finish(deps: Deps, record: VideoRecord, camera: CameraConfig, keys: list[str],
-            size: int, unreadable: str) -> ClipOutcome:
+            size: int, unreadable: str, unscored: int) -> ClipOutcome:
     video_id, attempt = record.video_id, record.attempts
     early = record.decision == Decision.ALERT
-    if not record.frame_scores and not early:
-        code, detail = ("MEDIA_UNREADABLE", unreadable) if unreadable else ("NOT_SCORED", "no segment was scored")
-        deps.records.finish_rejected(video_id, code, detail, attempt=attempt)
-        return ClipOutcome(video_id, camera.camera_id, Status.REJECTED, reason=code,
-                                    metrics={"ClipsReceived": 1, "ClipsRejected": 1})
+    clip: dict[str, object] = {"size_bytes": size or None, "parts": len(keys) or None}
+    if keys:
+        clip |= {"s3_key": keys[0], "more_keys": tuple(keys[1:]) or None}
+    if not record.frame_scores and not early and unreadable:
+        deps.records.finish_rejected(video_id, "MEDIA_UNREADABLE", unreadable, attempt=attempt)
+        return ClipOutcome(video_id, camera.camera_id, Status.REJECTED, reason="MEDIA_UNREADABLE",
+                           metrics={"ClipsReceived": 1, "ClipsRejected": 1})
+    if (unscored or not record.frame_scores) and not early:
+        # Some fragments could not be scored, even at completion: never a decision on part of the minute. FAILED,
+        # with its whole clip stored: `videoalert redrive` scores the minute whole.
+        detail = f"{unscored} of the minute's fragments could not be scored (segment inference failed)"
+        deps.records.finish_failed(video_id, "INFERENCE_FAILED", detail, attempt=attempt, clip=clip)
+        return ClipOutcome(video_id, camera.camera_id, Status.FAILED, reason="INFERENCE_FAILED",
+                           metrics={"ClipsReceived": 1, "ClipsFailed": 1})
     model_threshold = record.model_threshold if record.model_threshold is not None else 0.5
     verdict = _verdict(record, camera, model_threshold)
     if early:  # sent already (or being sent): the minute keeps the decision its alert was sent with
@@ -257,9 +267,6 @@ def _finish(deps: Deps, record: VideoRecord, camera: CameraConfig, keys: list[st
     else:
         gated = gate_clip(deps, record, camera, verdict, tuple(record.top_embeddings or ()),
                                tuple(record.frame_scores or ()))
-    clip: dict[str, object] = {"size_bytes": size or None, "parts": len(keys) or None}
-    if keys:
-        clip |= {"s3_key": keys[0], "more_keys": tuple(keys[1:]) or None}
     finished = deps.records.finish_done(video_id, _decided(record, camera, verdict, gated, model_threshold),
                                         attempt=attempt, alert_sent=bool(record.alert_message_id), clip=clip)
     metrics: dict[str, float] = {"ClipsReceived": 1, "ClipsProcessed": 1, "Frames": len(record.frame_scores or ())}

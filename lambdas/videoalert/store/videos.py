@@ -159,10 +159,11 @@ class VideoRecords:
         due = iso(self.clock() + ALERT_CLAIM) if decided.decision == Decision.ALERT and not alert_sent else None
         return self._finish(video_id, Status.DONE, decided.fields() | dict(clip or {}) | {"due_at": due}, attempt)
 
-    def finish_failed(self, video_id: str, reason: str, detail: str, *, attempt: int | None) -> VideoRecord:
-        """Record a failure that a redrive may retry (inference error or timeout)."""
-        return self._finish(video_id, Status.FAILED, {"reason": reason, "reason_detail": detail, "due_at": None},
-                            attempt)
+    def finish_failed(self, video_id: str, reason: str, detail: str, *, attempt: int | None,
+                      clip: Mapping[str, Any] | None = None) -> VideoRecord:
+        """Record a failure that a redrive may retry (inference error or timeout); clip: as for finish_done."""
+        return self._finish(video_id, Status.FAILED, dict(clip or {}) | {"reason": reason, "reason_detail": detail,
+                                                                        "due_at": None}, attempt)
 
     def finish_rejected(self, video_id: str, reason: str, detail: str, *, attempt: int | None) -> VideoRecord:
         """Record bad input: final, never retried."""
