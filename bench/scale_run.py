@@ -347,7 +347,7 @@ def _worker_process(endpoint: str, res: emulator.LocalResources, queue_url: str,
 
 
 def run_scale(*, cameras: int, minutes: int, workers: int, endpoint: str, processes: int = 1,
-              segments: bool = False) -> ScaleReport:
+              segments: bool = False, drain_timeout_s: float = 600) -> ScaleReport:
     """The main run: `minutes` ticks, each drained before the next (as 60 s apart they are)."""
     run = ScaleRun.create(endpoint, cameras=cameras, scenario=Scenario(minutes=minutes, segments=segments),
                           workers=workers)
@@ -357,7 +357,7 @@ def run_scale(*, cameras: int, minutes: int, workers: int, endpoint: str, proces
         for m in range(minutes + 1):  # one more tick: the last minute is cut by the tick after it
             if m:
                 sent += run.tick(START + timedelta(minutes=m))
-                run.wait_idle()
+                run.wait_idle(drain_timeout_s)
     return run.report(time.time() - started, sent)
 
 
@@ -401,6 +401,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=32, help="worker threads (Lambda instances)")
     parser.add_argument("--processes", type=int, default=2, help="worker processes (the threads split among them)")
     parser.add_argument("--overlap-cameras", type=int, default=50, help="cameras of the overlap run (0: skip)")
+    parser.add_argument("--drain-timeout", type=float, default=600,
+                        help="seconds a tick's jobs may take to drain on the emulator (a loaded machine needs more)")
     parser.add_argument("--segments", action="store_true",
                         help="score each camera's stream in segments as its fragments settle (issue 32)")
     args = parser.parse_args(argv)
@@ -408,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     with emulator_process() as endpoint:
         results["scale"] = run_scale(cameras=args.cameras, minutes=args.minutes, workers=args.workers,
-                                     endpoint=endpoint, processes=args.processes, segments=args.segments).summary()
+                                     endpoint=endpoint, processes=args.processes, segments=args.segments,
+                                     drain_timeout_s=args.drain_timeout).summary()
         print(json.dumps({"scale": results["scale"]}, indent=2), flush=True)
     if args.overlap_cameras:
         with atomic_emulator(), emulator.moto_server() as endpoint:
