@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.cameras import MAX_SEED_CAMERAS  # the deploy-time seed registers the `cameras` context in one invocation
+from videoalert_contract.defaults import RETENTION_DAYS
 from videoalert_contract.names import (
     CAMERA_ID_RULE,
     MAX_STREAM_RETENTION_HOURS,
@@ -31,7 +32,7 @@ class StackConfig:
     cameras: tuple[str, ...] = ("cam1",)
     alert_emails: tuple[str, ...] = ()
     ops_emails: tuple[str, ...] = ()
-    video_retention_days: int = 30
+    video_retention_days: int = RETENTION_DAYS
     # Camera workers at once (the SQS event source's maximum concurrency); None: infra/camera_workers.py MIN_WORKERS.
     # Size it for the cameras you will register: cameras x 1.5 s / 6 s (README, sizing).
     worker_concurrency: int | None = None

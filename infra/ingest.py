@@ -14,9 +14,9 @@ from infra.keys import ExplicitKey
 from infra.nag import acknowledge, grant_target
 from videoalert_contract import names
 
-# A failed or paused dispatcher can catch up on a full day of footage before KVS drops it.
+# Failed or paused camera workers can catch up on a full day of footage before KVS drops it.
 MIN_RETENTION_HOURS = names.MIN_STREAM_RETENTION_HOURS
-# What the dispatcher's GetClip path calls; GetDataEndpoint is a control-plane call on the stream ARN.
+# What the camera worker's GetClip path calls; GetDataEndpoint is a control-plane call on the stream ARN.
 CLIP_READ_ACTIONS = ("kinesisvideo:GetDataEndpoint", "kinesisvideo:GetClip", "kinesisvideo:ListFragments")
 PRODUCER_ACTIONS = names.PRODUCER_ACTIONS
 # What the camera registry does to a stream: create it (with its key and tags) or adopt it, describe it, read its

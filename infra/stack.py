@@ -11,7 +11,6 @@ from infra.camera_workers import MIN_WORKERS, CameraWorkers
 from infra.cameras import CameraRegistry
 from infra.config import StackConfig
 from infra.deliveries import Deliveries
-from infra.dispatcher import LEASE as DISPATCHER_LEASE
 from infra.dispatcher import RESERVED_CONCURRENCY as DISPATCHER_CONCURRENCY
 from infra.dispatcher import Dispatcher
 from infra.feedback import Feedback
@@ -23,8 +22,10 @@ from infra.monitoring import NAMESPACE, Monitoring
 from infra.review import Review
 from infra.storage import Storage
 from videoalert_contract import names as env
+from videoalert_contract.defaults import LEASE_S
 
-SERVICE_NAMES = {"dispatcher": "videoalert-dispatcher", "inference": "videoalert-inference",
+SERVICE_NAMES = {"dispatcher": "videoalert-dispatcher", "camera-worker": "videoalert-camera-worker",
+                 "inference": "videoalert-inference",
                  "feedback": "videoalert-feedback", "review": "videoalert-review", "links": "videoalert-links",
                  "cameras": "videoalert-cameras",
                  "deliveries": "videoalert-deliveries"}
@@ -66,15 +67,14 @@ class VideoAlertStack(cdk.Stack):
             env.ENV_ALERT_TOPIC_ARN: alerts.topic.topic_arn,
             env.ENV_INFERENCE_FUNCTION: inference.function.function_name,
             env.ENV_RETENTION_DAYS: str(config.video_retention_days),
-            env.ENV_LEASE_SECONDS: str(int(DISPATCHER_LEASE.to_seconds())),
+            env.ENV_LEASE_SECONDS: str(LEASE_S),
             # the alert's one-tap links: the signing key's secret and the public endpoint they point at
             env.ENV_SIGNING_SECRET: links.secret.secret_arn,
             env.ENV_LINKS_BASE_URL: links.url.url,
         }
         workers = CameraWorkers(self, "CameraWorkers", concurrency=workers_count, removal_policy=removal,
                                 reserve=reserve,
-                                # the dispatcher's service name: its metrics (and alarms) are the pipeline's, as before
-                                environment={**pipeline_env, **powertools("dispatcher")})
+                                environment={**pipeline_env, **powertools("camera-worker")})
         dispatcher = Dispatcher(self, "Dispatcher", video_bucket=storage.video_bucket, removal_policy=removal,
                                 reserve=reserve,
                                 environment={**pipeline_env,
@@ -171,7 +171,9 @@ class VideoAlertStack(cdk.Stack):
                                 "alert-delivery": alerts.undelivered_queue,
                                 "camera-health": registry.dead_letter_queue,
                                 **({"alert-deliveries": deliveries.dead_letter_queue} if deliveries else {})},
-            dispatcher_service=SERVICE_NAMES["dispatcher"], registry_service=SERVICE_NAMES["cameras"],
+            # the pipeline's metrics: every clip's from the workers, a redriven clip's from the dispatcher
+            pipeline_services=(SERVICE_NAMES["camera-worker"], SERVICE_NAMES["dispatcher"]),
+            registry_service=SERVICE_NAMES["cameras"],
             inference_function=inference.function,
             inference_timeout=INFERENCE_TIMEOUT, job_queue=workers.queue, ops_emails=config.ops_emails,
             removal_policy=removal)

@@ -39,7 +39,7 @@ def threshold(text: str) -> float | None:
 
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     from videoalert.domain.types import Aggregate
-    from videoalert_contract.inference import REGION_MODES
+    from videoalert_contract.inference import REGION_MODES  # the RegionMode values, in order
 
     from ..resources import add_target_arguments
 

@@ -86,7 +86,7 @@ class Timeline:
 
 def probe_timeline(source: str, timeout_s: float = 10.0) -> Timeline:
     """One demux-only pass over a file: its keyframe gaps, and whether its timestamps can be trusted at all."""
-    from videoalert_inference.frames import odd_timestamps
+    from videoalert_inference.parts import odd_timestamps
 
     with _open(source, timeout_s) as container:
         stream = _video_stream(container, source)
@@ -135,7 +135,7 @@ class VideoSource:
             self.width -= self.width % 2  # 4:2:0 needs even dimensions
             self.height -= self.height % 2
         if self.by_position:
-            from videoalert_inference.frames import POSITION_FALLBACK_FPS, POSITION_FPS_RANGE
+            from videoalert_inference.parts import POSITION_FALLBACK_FPS, POSITION_FPS_RANGE
 
             low, high = POSITION_FPS_RANGE
             self.fps = self.fps if low <= self.fps <= high else POSITION_FALLBACK_FPS

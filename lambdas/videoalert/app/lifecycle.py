@@ -122,9 +122,8 @@ def redrive(deps: Deps, video_ids: tuple[str, ...] = ()) -> list[ClipOutcome]:
 def recover_camera(deps: Deps, camera: CameraConfig) -> list[ClipOutcome]:
     """Finish the camera's overdue open records (recovery names the step for each)."""
     outcomes = []
-    for record in recovery.overdue(deps, camera):
+    for record, step in recovery.steps(deps, camera):
         with clip_context(video_id=record.video_id, camera_id=camera.camera_id):
-            step = recovery.triage(deps, record)
             if step is recovery.Step.TAKE_OVER:
                 outcome: ClipOutcome | None = _process_recorded(deps, record.video_id, camera, (Status.RECEIVED,))
             elif step is recovery.Step.PUBLISH:

@@ -4,9 +4,11 @@ marked sent is published. Redrive: which clips a redrive scores again."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from enum import Enum
 
 from videoalert.app.dependencies import Dependencies
+from videoalert.app.log_context import clip_context
 from videoalert.app.outcomes import ClipOutcome
 from videoalert.config.worker import WorkerSettings
 from videoalert.domain.camera import CameraConfig
@@ -23,6 +25,15 @@ class Step(Enum):
     TAKE_OVER = "take over"  # score it (again) under a new claim
     PUBLISH = "publish"  # send its decided alert
     NOTHING = "nothing"  # a live run holds it, or another run got there first
+
+
+def steps(deps: Deps, camera: CameraConfig) -> Iterator[tuple[VideoRecord, Step | ClipOutcome]]:
+    """Each overdue record of the camera with what finishes it, named when the caller asks for the next one (so the
+    step is decided just before it is taken, as the records before it are finished)."""
+    for record in overdue(deps, camera):
+        with clip_context(video_id=record.video_id, camera_id=camera.camera_id):
+            step = triage(deps, record)
+        yield record, step
 
 
 def overdue(deps: Deps, camera: CameraConfig) -> list[VideoRecord]:

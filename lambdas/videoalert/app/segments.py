@@ -40,7 +40,7 @@ from videoalert.domain.segments import (
     uncovered,
 )
 from videoalert.domain.types import Decision, Source, Status
-from videoalert_contract.inference import DEFAULT_TOP_K_EMBEDDINGS, InferenceRequest, RejectedClip
+from videoalert_contract.inference import DEFAULT_TOP_K_EMBEDDINGS, InferenceRequest, RejectedClip, ScoredClip
 from videoalert_contract.names import stream_name
 
 logger = logging.getLogger(__name__)
@@ -121,7 +121,30 @@ def score_segment(deps: Deps, camera: CameraConfig, window: Window,
         return None
     if not parts:
         return None
-    first_ms = fragment_ms(new[0])
+    result = _infer(deps, camera, record, parts, fragment_ms(new[0]))
+    if not isinstance(result, ScoredClip):
+        return result
+    origin = record.clip_starts_at or record.window_start
+    offset = (utc(new[0].timestamp) - utc(origin)).total_seconds()
+    frames = shifted(result.frames, offset)
+    top = keep_top(record.top_embeddings or (), (FrameEmbedding.from_top(e) for e in result.top_embeddings), offset,
+                   max(DEFAULT_TOP_K_EMBEDDINGS, len(result.top_embeddings)))
+    updated = deps.records.add_segment(
+        video_id, fragments=[fragment_ms(f) for f in new], frames=[f.to_payload() for f in frames],
+        fields={"top_embeddings": [e.to_item() for e in top] or None, "model_version": result.model_version,
+                "model_threshold": result.threshold})
+    if updated is None:  # another run covered these fragments first, or completed the minute: its result stands
+        return ClipOutcome(video_id, camera.camera_id, Skip.IN_PROGRESS,
+                                    reason="segment covered by another run")
+    outcome = _early(deps, updated, camera, result.threshold, result.best_frame.jpeg if result.best_frame else None)
+    outcome.metrics = {"Segments": 1, "SegmentFrames": len(frames), **outcome.metrics}
+    return outcome
+
+
+def _infer(deps: Deps, camera: CameraConfig, record: VideoRecord, parts: list[bytes],
+           first_ms: int) -> ScoredClip | ClipOutcome | None:
+    """A segment's MP4 in S3 for the inference function, scored, then deleted; an outcome (or None) when it failed."""
+    video_id = record.video_id
     run = uuid.uuid4().hex[:8]
     keys = [segment_key(record, first_ms + i, run) for i in range(len(parts))]
     for key, data in zip(keys, parts, strict=True):
@@ -139,28 +162,14 @@ def score_segment(deps: Deps, camera: CameraConfig, window: Window,
         result = deps.inference.score(request)
     except InferenceFailed as exc:
         logger.error("video %s: segment inference failed, left to the minute: %s", video_id, exc)
-        deps.clips.delete(keys)
         return ClipOutcome(video_id, camera.camera_id, Status.OPEN, reason="SEGMENT_INFERENCE_FAILED",
-                                    metrics={"SegmentsFailed": 1})
-    deps.clips.delete(keys)
+                           metrics={"SegmentsFailed": 1})
+    finally:
+        deps.clips.delete(keys)
     if isinstance(result, RejectedClip):
         logger.warning("video %s: segment rejected by inference, left to the minute: %s", video_id, result.code)
         return None
-    origin = record.clip_starts_at or record.window_start
-    offset = (utc(new[0].timestamp) - utc(origin)).total_seconds()
-    frames = shifted(result.frames, offset)
-    top = keep_top(record.top_embeddings or (), (FrameEmbedding.from_top(e) for e in result.top_embeddings), offset,
-                   max(DEFAULT_TOP_K_EMBEDDINGS, len(result.top_embeddings)))
-    updated = deps.records.add_segment(
-        video_id, fragments=[fragment_ms(f) for f in new], frames=[f.to_payload() for f in frames],
-        fields={"top_embeddings": [e.to_item() for e in top] or None, "model_version": result.model_version,
-                "model_threshold": result.threshold})
-    if updated is None:  # another run covered these fragments first, or completed the minute: its result stands
-        return ClipOutcome(video_id, camera.camera_id, Skip.IN_PROGRESS,
-                                    reason="segment covered by another run")
-    outcome = _early(deps, updated, camera, result.threshold, result.best_frame.jpeg if result.best_frame else None)
-    outcome.metrics = {"Segments": 1, "SegmentFrames": len(frames), **outcome.metrics}
-    return outcome
+    return result
 
 
 def _verdict(record: VideoRecord, camera: CameraConfig, model_threshold: float) -> Verdict:

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from videoalert.config.env import environment, flag, integer, number, optional, required
-from videoalert_contract.defaults import LEASE_S
-from videoalert_contract.inference import MAX_SAMPLE_FPS
+from videoalert_contract.defaults import LEASE_S, MAX_VIDEO_BYTES, RETENTION_DAYS
+from videoalert_contract.inference import DEFAULT_SAMPLE_FPS, MAX_SAMPLE_FPS
 from videoalert_contract.names import (
     ENV_ALERT_TOPIC_ARN,
     ENV_CAMERAS_TABLE,
@@ -31,7 +31,6 @@ from videoalert_contract.names import (
     ENV_VIDEOS_TABLE,
 )
 
-DEFAULT_MAX_VIDEO_BYTES = 200 * 1024 * 1024
 MAX_FRAGMENT_SECONDS = 10  # the longest fragment PutMedia accepts (error ack 4002 above it)
 PERSIST_MARGIN_SECONDS = 2  # our margin for the last fragment's upload and persistence (no documented figure)
 DEFAULT_SETTLE_SECONDS = MAX_FRAGMENT_SECONDS + PERSIST_MARGIN_SECONDS
@@ -44,7 +43,7 @@ class WorkerSettings:
     cameras_table: str
     alert_topic_arn: str
     inference_function: str
-    retention_days: int = 30  # records expire (DynamoDB TTL) this long after they are created; 1..3650 as the stack
+    retention_days: int = RETENTION_DAYS  # records expire (DynamoDB TTL) this long after creation; 1..3650
     # A window is cut this long after it ends, so the fragments holding its last frames are in the stream: PutMedia
     # refuses fragments over 10 s (ack 4002), so the fragment in progress when a minute ends closes at most 10 s
     # later; KVS documents no figure for the PERSISTED ack after that, so 2 s is our margin for upload and
@@ -52,8 +51,8 @@ class WorkerSettings:
     # default) could use 4. 0..3600
     settle_seconds: int = DEFAULT_SETTLE_SECONDS
     max_windows_per_run: int = 5  # catch-up bound per camera and run; 1..60
-    max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES  # larger clips are REJECTED TOO_LARGE
-    sample_fps: float = 1.0  # frames scored per second of video; (0, 30] as the inference function accepts
+    max_video_bytes: int = MAX_VIDEO_BYTES  # larger clips are REJECTED TOO_LARGE
+    sample_fps: float = DEFAULT_SAMPLE_FPS  # frames scored per second of video; (0, 30] as inference accepts
     fp_memory_table: str | None = None  # None: no false-positive suppression
     inference_urls: bool = True  # presigned GET URLs of the clip in each inference request
     # A claim holds a clip (and a worker's lease its camera) this long: more than one invocation can run (the stack

@@ -9,11 +9,10 @@ from typing import Any
 from videoalert.domain.types import Aggregate, Decision
 from videoalert_contract.inference import (
     DEFAULT_REGIONS,
-    REGION_FULL,
     REGION_MODES,
-    REGION_TILE,
-    REGION_TILES,
     FrameScore,
+    Region,
+    RegionMode,
     region_key,
 )
 from videoalert_contract.zones import Polygon, polygons, region_counts, to_lists
@@ -65,7 +64,7 @@ class Rule:
     fp_region_distance: float = DEFAULT_FP_REGION_DISTANCE
     enabled: bool = True
     version: int = 1
-    regions: str = DEFAULT_REGIONS
+    regions: RegionMode = DEFAULT_REGIONS
     timezone: str = "UTC"
     zones: tuple[Polygon, ...] = ()
     masks: tuple[Polygon, ...] = ()
@@ -86,6 +85,7 @@ class Rule:
             raise ValueError("fp_distance and fp_region_distance must be in [0, 1)")
         if self.regions not in REGION_MODES:
             raise ValueError(f"regions must be one of {', '.join(REGION_MODES)}")
+        object.__setattr__(self, "regions", RegionMode(self.regions))  # a plain string from an item or the CLI
         if not TIMEZONE_PATTERN.match(self.timezone or ""):
             raise ValueError(f"timezone must be an IANA name such as Europe/Paris, got {self.timezone!r}")
         object.__setattr__(self, "zones", polygons(self.zones))  # BadPolygon is a ValueError
@@ -143,7 +143,7 @@ class Rule:
             version=int(item.get("version", 1)),
             # A rule item written before rules had regions was a whole-frame rule, and stays one; no item at all is
             # the default rule.
-            regions=str(item.get("regions", REGION_FULL if item else defaults.regions)),
+            regions=RegionMode(str(item.get("regions", RegionMode.FULL if item else defaults.regions))),
             timezone=str(item.get("timezone") or defaults.timezone),
             zones=polygons(item.get("zones")),
             masks=polygons(item.get("masks")),
@@ -161,7 +161,7 @@ class Verdict:
     deciding_score: float  # the score that had to reach the threshold: how far the clip was from flipping
     reason: str = ""
     frames_considered: int = 0
-    region: str = REGION_FULL
+    region: str = Region.FULL
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -171,7 +171,7 @@ def _median(values: Sequence[float]) -> float:
     return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
 
 
-def decide(scores: Sequence[float], rule: Rule, model_threshold: float, *, region: str = REGION_FULL) -> Verdict:
+def decide(scores: Sequence[float], rule: Rule, model_threshold: float, *, region: str = Region.FULL) -> Verdict:
     """The rule's verdict on one region's scores (a disabled rule never alerts, but still reports the scores)."""
     threshold = rule.effective_threshold(model_threshold)
     ranked = sorted((float(s) for s in scores), reverse=True)
@@ -202,12 +202,12 @@ def decide_frames(frames: Iterable[FrameScore], rule: Rule, model_threshold: flo
     count."""
     frames = [f for f in frames if region_counts(f.box, rule.zones, rule.masks)]
     # Tiles are views of the whole frame: with them, a moment's score is the best of the frame and its tiles.
-    tiled = any(frame.region == REGION_TILE for frame in frames)
+    tiled = any(frame.region == Region.TILE for frame in frames)
     by_region: dict[str, dict[float, float]] = {}
     for frame in frames:
         key = region_key(frame.region)
-        if tiled and key in (REGION_FULL, REGION_TILE):
-            key = REGION_TILES
+        if tiled and key in (Region.FULL, Region.TILE):
+            key = RegionMode.TILES
         best = by_region.setdefault(key, {})
         best[frame.t] = max(frame.score, best.get(frame.t, frame.score))
     if not by_region:
