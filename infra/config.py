@@ -52,10 +52,13 @@ class StackConfig:
     alert_email_from: str | None = None
     alert_webhook_url: str | None = None
     alert_webhook_secret_arn: str | None = None
+    # Web Push to the review page installed on a phone (infra/push.py): the subscriptions table, the VAPID key's
+    # secret (filled by `videoalert webpush keys`) and the sender in the deliveries function.
+    web_push: bool = False
 
     @property
     def has_deliveries(self) -> bool:
-        return bool(self.alert_email_from or self.alert_webhook_url)
+        return bool(self.alert_email_from or self.alert_webhook_url or self.web_push)
 
     @property
     def is_production(self) -> bool:
@@ -100,13 +103,8 @@ class StackConfig:
             raise ConfigError(f"context 'worker_concurrency' must be 2..1000 (an SQS event source's range), got "
                               f"{workers}")
 
-        raw_reserved = get("reserved_concurrency")
-        if isinstance(raw_reserved, bool) or raw_reserved is None:
-            reserved = bool(raw_reserved)
-        elif str(raw_reserved).strip().lower() in ("true", "1", "yes", "false", "0", "no", ""):
-            reserved = str(raw_reserved).strip().lower() in ("true", "1", "yes")
-        else:
-            raise ConfigError(f"context 'reserved_concurrency' must be true or false, got {raw_reserved!r}")
+        reserved = _flag(get("reserved_concurrency"), "reserved_concurrency")
+        web_push = _flag(get("web_push"), "web_push")
 
         raw_hours = get("stream_retention_hours")
         try:
@@ -134,7 +132,16 @@ class StackConfig:
                    ops_emails=tuple(ops_emails), video_retention_days=days, worker_concurrency=workers,
                    reserved_concurrency=reserved, stack_streams=tuple(stack_streams), stream_retention_hours=hours,
                    inference_base_image=None if base_image is None else str(base_image),
-                   alert_email_from=sender, alert_webhook_url=hook, alert_webhook_secret_arn=secret)
+                   alert_email_from=sender, alert_webhook_url=hook, alert_webhook_secret_arn=secret,
+                   web_push=web_push)
+
+
+def _flag(raw: Any, key: str) -> bool:
+    if isinstance(raw, bool) or raw is None:
+        return bool(raw)
+    if str(raw).strip().lower() in ("true", "1", "yes", "false", "0", "no", ""):
+        return str(raw).strip().lower() in ("true", "1", "yes")
+    raise ConfigError(f"context '{key}' must be true or false, got {raw!r}")
 
 
 def _camera_ids(cameras: list[str], key: str) -> None:

@@ -19,6 +19,7 @@ from infra.inference import Inference
 from infra.ingest import Ingest
 from infra.links import Links
 from infra.monitoring import NAMESPACE, Monitoring
+from infra.push import WebPush
 from infra.review import Review
 from infra.storage import Storage
 from videoalert_contract import names as env
@@ -143,6 +144,11 @@ class VideoAlertStack(cdk.Stack):
         storage.grant_calls(registry.function, storage.videos_table, "Query")
         ingest.grant_manage_streams(registry.function)
 
+        push = WebPush(self, "WebPush", removal_policy=removal) if config.web_push else None
+        if push is not None:  # the review page's notification button stores subscriptions through the links function
+            links.function.add_environment(env.ENV_PUSH_TABLE, push.table.table_name)
+            links.function.add_environment(env.ENV_VAPID_SECRET, push.secret.secret_arn)
+            push.grant_subscribe(links.function)
         deliveries = None
         if config.has_deliveries:
             deliveries = Deliveries(self, "Deliveries", topic=alerts.topic, removal_policy=removal, environment={
@@ -151,13 +157,18 @@ class VideoAlertStack(cdk.Stack):
                     env.ENV_ALERT_EMAIL_TO: ",".join(config.alert_emails)} if config.alert_email_from else {}),
                 **({env.ENV_WEBHOOK_URL: config.alert_webhook_url,
                     env.ENV_WEBHOOK_SECRET: config.alert_webhook_secret_arn}
-                   if config.alert_webhook_url and config.alert_webhook_secret_arn else {})})
+                   if config.alert_webhook_url and config.alert_webhook_secret_arn else {}),
+                **({env.ENV_PUSH_TABLE: push.table.table_name, env.ENV_VAPID_SECRET: push.secret.secret_arn}
+                   if push is not None else {})},
+                layers=[push.layer] if push is not None else [])
             storage.grant_calls(deliveries.function, storage.videos_table, "GetItem", "UpdateItem")  # delivered_*
             storage.grant_read_videos(deliveries.function)  # the best frame, inline in the e-mail
             if config.alert_email_from:
                 deliveries.grant_send_email(config.alert_email_from)
             if config.alert_webhook_secret_arn:
                 deliveries.grant_read_secret(config.alert_webhook_secret_arn)
+            if push is not None:
+                push.grant_send(deliveries.function)
 
         monitoring = Monitoring(
             self, "Monitoring", stage=config.stage,
@@ -199,8 +210,11 @@ class VideoAlertStack(cdk.Stack):
             "CamerasApiUrl": registry.url.url,
             "CameraRegistryFunctionName": registry.function.function_name,
         }
+        if push is not None:
+            outputs |= {"PushSubscriptionsTableName": push.table.table_name, "VapidSecretArn": push.secret.secret_arn}
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)
         self.storage, self.ingest, self.alerts, self.inference = storage, ingest, alerts, inference
         self.dispatcher, self.feedback, self.review, self.monitoring = dispatcher, feedback, review, monitoring
         self.workers, self.links, self.registry, self.deliveries = workers, links, registry, deliveries
+        self.push = push

@@ -37,6 +37,8 @@ class LocalResources:
     served: bool = False  # on moto's server (an HTTP endpoint), not moto's in-process mock
     spent_tokens_table: str = names.local_names()["spent_tokens_table"]
     signing_secret: str = names.local_names()["signing_secret"]
+    push_table: str = names.local_names()["push_table"]
+    vapid_secret: str = names.local_names()["vapid_secret"]
 
     def settings(self, **overrides: Any) -> DispatcherSettings:
         # Presigned URLs need an HTTP server behind them: the emulator's server has one, the in-process mock not.
@@ -50,7 +52,8 @@ class LocalResources:
         """The public links function's settings (one-tap labels, the review page)."""
         return LinksSettings(videos_table=self.videos_table, cameras_table=self.cameras_table,
                              fp_memory_table=self.fp_memory_table, spent_tokens_table=self.spent_tokens_table,
-                             signing_secret=self.signing_secret, video_bucket=self.video_bucket)
+                             signing_secret=self.signing_secret, video_bucket=self.video_bucket,
+                             push_table=self.push_table, vapid_secret=self.vapid_secret, push_loopback=True)
 
 
 def free_port() -> int:
@@ -80,16 +83,9 @@ def moto_server(port: int | None = None) -> Iterator[str]:
         server.stop()
 
 
-def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = None,
-                     cameras: tuple[str, ...] = ("cam1",)) -> LocalResources:
-    """Create buckets, tables (keys and index as in infra/), the alert topic and an SQS queue subscribed to it, and
-    register `cameras` in the registry with the default rule (their streams are the caller's: see app.cameras)."""
-    n = names.local_names()
-    s3 = sess.client("s3", endpoint_url=endpoint_url)
-    for bucket in (n["video_bucket"], n["review_bucket"]):
-        s3.create_bucket(Bucket=bucket)
-        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    ddb = sess.client("dynamodb", endpoint_url=endpoint_url)
+def _create_tables(ddb: Any, n: dict[str, str]) -> None:
+    """The videos (with its two indexes), cameras, false-positive memory, spent-tokens and Web Push tables, keyed as in
+    infra/."""
     ddb.create_table(
         TableName=n["videos_table"], BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": names.VIDEOS_PARTITION_KEY, "AttributeType": "S"},
@@ -124,9 +120,33 @@ def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = 
         AttributeDefinitions=[{"AttributeName": names.SPENT_TOKENS_PARTITION_KEY, "AttributeType": "S"}],
         KeySchema=[{"AttributeName": names.SPENT_TOKENS_PARTITION_KEY, "KeyType": "HASH"}],
     )
+    # Web Push subscriptions (in AWS: the stack's table, with -c web_push=true).
+    ddb.create_table(
+        TableName=n["push_table"], BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": names.PUSH_PARTITION_KEY, "AttributeType": "S"},
+                              {"AttributeName": names.PUSH_SORT_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": names.PUSH_PARTITION_KEY, "KeyType": "HASH"},
+                   {"AttributeName": names.PUSH_SORT_KEY, "KeyType": "RANGE"}])
+
+
+def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = None,
+                     cameras: tuple[str, ...] = ("cam1",)) -> LocalResources:
+    """Create buckets, tables (keys and index as in infra/), the alert topic and an SQS queue subscribed to it, and
+    register `cameras` in the registry with the default rule (their streams are the caller's: see app.cameras)."""
+    n = names.local_names()
+    s3 = sess.client("s3", endpoint_url=endpoint_url)
+    for bucket in (n["video_bucket"], n["review_bucket"]):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    _create_tables(sess.client("dynamodb", endpoint_url=endpoint_url), n)
     # The link-signing key: in AWS generated and rotated by the stack; here a fresh random key per run.
     sess.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
         Name=n["signing_secret"], SecretString=secrets.token_urlsafe(48))
+    # Web Push: a fresh VAPID key pair per run (in AWS: `videoalert webpush keys`).
+    from videoalert.aws.webpush import new_vapid_key
+
+    sess.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
+        Name=n["vapid_secret"], SecretString=json.dumps(new_vapid_key("mailto:videoalert@localhost")))
     sns = sess.client("sns", endpoint_url=endpoint_url)
     topic_arn = sns.create_topic(Name=n["alert_topic"])["TopicArn"]
     sqs = sess.client("sqs", endpoint_url=endpoint_url)

@@ -36,6 +36,8 @@ OUTPUT_HINTS = {
     "dispatcher_function": ("dispatcherfunction",),
     "stream_key_arn": ("streamkeyarn",),
     "stage": ("stagename",),
+    "push_table": ("pushsubscriptionstable",),
+    "vapid_secret": ("vapidsecret",),
 }
 
 
@@ -255,5 +257,5 @@ def local_resource_names(alert_topic_arn: str) -> dict[str, str]:
     n = names.local_names()
     return {"videos_table": n["videos_table"], "cameras_table": n["cameras_table"],
             "video_bucket": n["video_bucket"], "review_bucket": n["review_bucket"],
-            "fp_memory_table": n["fp_memory_table"],
+            "fp_memory_table": n["fp_memory_table"], "push_table": n["push_table"], "vapid_secret": n["vapid_secret"],
             "alert_topic_arn": alert_topic_arn, "stage": "local"}

@@ -28,6 +28,7 @@ from videoalert.aws.ses import AlertMailer
 from videoalert.aws.sns import AlertPublisher
 from videoalert.aws.streams import KvsStreams
 from videoalert.aws.webhook import WebhookSecret, WebhookSender
+from videoalert.aws.webpush import VapidSecret, WebPushSender
 from videoalert.config.cameras import RegistrySettings
 from videoalert.config.deliveries import DeliverySettings
 from videoalert.config.dispatcher import DispatcherSettings
@@ -37,6 +38,7 @@ from videoalert.config.review import ReviewSettings
 from videoalert.config.worker import WorkerSettings
 from videoalert.store.cameras import CameraStore
 from videoalert.store.memory import FpMemory
+from videoalert.store.push_subscriptions import PushSubscriptions
 from videoalert.store.tokens import SpentTokens
 from videoalert.store.videos import VideoRecords
 
@@ -135,6 +137,10 @@ def build_links(settings: LinksSettings, *, session: boto3.session.Session | Non
         keys=SigningKeys(session.client("secretsmanager", config=AWS_CONFIG, endpoint_url=endpoint_url),
                          settings.signing_secret),
         clips=ClipStore(session.client("s3", config=S3_CONFIG, endpoint_url=endpoint_url), settings.video_bucket),
+        push=(PushSubscriptions(dynamodb.Table(settings.push_table)) if settings.push_table else None),
+        vapid=(VapidSecret(session.client("secretsmanager", config=AWS_CONFIG, endpoint_url=endpoint_url),
+                           settings.vapid_secret) if settings.vapid_secret else None),
+        push_loopback=settings.push_loopback,
     )
 
 
@@ -174,4 +180,8 @@ def build_deliveries(settings: DeliverySettings, *, session: boto3.session.Sessi
         webhook=WebhookSender(settings.webhook_url) if settings.webhook_url else None,
         webhook_secret=(WebhookSecret(client("secretsmanager"), settings.webhook_secret)
                         if settings.webhook_secret else None),
+        pusher=(WebPushSender(VapidSecret(client("secretsmanager"), settings.vapid_secret))
+                if settings.vapid_secret else None),
+        push_subscribers=(PushSubscriptions(session.resource("dynamodb", config=AWS_CONFIG, endpoint_url=endpoint_url)
+                                            .Table(settings.push_table)) if settings.push_table else None),
     )

@@ -46,7 +46,8 @@ class Region(StrEnum):
     PERSON = "person"
 
 
-REGION_MODES = tuple(RegionMode)  # a request's choices, in the order they are listed
+# A request's choices as plain text, in the order they are listed (what a CLI offers and an error message names).
+REGION_MODES = tuple(mode.value for mode in RegionMode)
 # What a request or a rule that names no mode gets: the one place the default is chosen.
 DEFAULT_REGIONS = RegionMode.DETECT
 

@@ -14,6 +14,7 @@ LOCAL = REPO / "videoalert_local"
 STDLIB = set(sys.stdlib_module_names) | {"__future__"}
 AWS_SDK = {"boto3", "botocore"}
 POWERTOOLS = {"aws_lambda_powertools"}
+WEB_PUSH = {"pywebpush", "py_vapid", "cryptography"}  # the deliveries function's push layer (infra/push.py)
 # The zip's handler modules: every module at the root of lambdas/ (Lambda's handler setting names one of them).
 HANDLERS = {path.stem for path in LAMBDAS.glob("*.py")}
 
@@ -24,13 +25,13 @@ RULE: dict[str, tuple[set[str], set[str]]] = {
     "domain": ({"contract"}, set()),
     "config": ({"contract"}, set()),
     "store": ({"contract", "domain"}, AWS_SDK),
-    "aws": ({"contract", "domain"}, AWS_SDK),
+    "aws": ({"contract", "domain"}, AWS_SDK | WEB_PUSH),
     "app": ({"contract", "domain", "config"}, set()),
     "wiring": ({"contract", "domain", "config", "store", "aws", "app"}, AWS_SDK),
     "telemetry": ({"contract", "app"}, POWERTOOLS),
     "handlers": ({"contract", "domain", "config", "app", "wiring", "telemetry"}, POWERTOOLS),
     "inference": ({"contract"}, {"numpy", "av", "onnxruntime", "aws_lambda_powertools"} | AWS_SDK),
-    "infra": ({"contract", "infra"}, {"aws_cdk", "constructs", "cdk_nag"}),
+    "infra": ({"contract", "infra"}, {"aws_cdk", "constructs", "cdk_nag", "jsii"}),  # jsii: the push layer's bundler
     # The user's command line: its library (cli) and its entry points (main.py, commands/). Never the emulators:
     # only the run-local command starts them (RUN_LOCAL_COMMAND, below).
     "cli": ({"contract", "domain", "config", "store", "aws", "app", "wiring", "inference"},

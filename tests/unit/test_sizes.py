@@ -9,6 +9,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME = (REPO / "lambdas", REPO / "inference_container")
+# The user's command line and the local emulators it starts: read by the same bounds.
+TOOLING = (REPO / "cli", REPO / "videoalert_local")
 MAX_MODULE_LINES = 450
 MAX_FUNCTION_LINES = 60
 
@@ -41,6 +43,13 @@ def test_no_runtime_module_or_function_is_too_long_to_read():
     # When their lines and their functions' lines are counted
     # Then none is over the bounds
     assert oversized() == []
+
+
+def test_no_module_or_function_of_the_cli_or_the_emulators_is_too_long_to_read():
+    # Given every module of the CLI and of the emulator package
+    assert len(modules(TOOLING)) > 30
+    # When their lines and their functions' lines are counted, Then none is over the bounds
+    assert oversized(TOOLING) == []
 
 
 @pytest.mark.parametrize("body,expected", [

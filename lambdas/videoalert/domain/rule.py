@@ -30,10 +30,28 @@ DEFAULT_FP_REGION_DISTANCE = 0.15
 
 # Fields a user may change (`videoalert tune --apply`, the table); version is managed by the store.
 EDITABLE_FIELDS = ("threshold", "min_frames", "aggregate", "top_k", "cooldown_s", "max_event_s", "fp_distance",
-                   "fp_region_distance", "enabled", "regions", "timezone", "zones", "masks")
+                   "fp_region_distance", "enabled", "regions", "timezone", "zones", "masks", "zone_names")
 # An IANA name ("Europe/Paris", "America/Argentina/Buenos_Aires", "UTC"); whether this machine knows it is the
 # CLI's check (domain code reads no time zone files): the alert falls back to UTC, saying so, for one it does not.
 TIMEZONE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,2}$")
+MAX_ZONE_NAME = 32
+
+
+def zone_names(names: Sequence[str] | None, zones: int) -> tuple[str, ...]:
+    """A name per zone ("" for an unnamed one, shown as "zone N"), or none at all: printable, at most MAX_ZONE_NAME
+    characters, no two alike."""
+    out = tuple(" ".join(str(n).split()) for n in (names or ()))
+    if not any(out):
+        return ()
+    if len(out) != zones:
+        raise ValueError(f"zone_names has {len(out)} names for {zones} zones")
+    for name in out:
+        if len(name) > MAX_ZONE_NAME or not name.isprintable():
+            raise ValueError(f"a zone name is printable text of at most {MAX_ZONE_NAME} characters, got {name!r}")
+    named = [n.casefold() for n in out if n]
+    if len(set(named)) != len(named):
+        raise ValueError("two zones have the same name")
+    return out
 
 
 @dataclass(frozen=True)
@@ -68,6 +86,7 @@ class Rule:
     timezone: str = "UTC"
     zones: tuple[Polygon, ...] = ()
     masks: tuple[Polygon, ...] = ()
+    zone_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.min_frames < 1:
@@ -90,6 +109,12 @@ class Rule:
             raise ValueError(f"timezone must be an IANA name such as Europe/Paris, got {self.timezone!r}")
         object.__setattr__(self, "zones", polygons(self.zones))  # BadPolygon is a ValueError
         object.__setattr__(self, "masks", polygons(self.masks))
+        object.__setattr__(self, "zone_names", zone_names(self.zone_names, len(self.zones)))
+
+    def zone_label(self, index: int) -> str:
+        """The zone's name, or "zone N" (1-based) for an unnamed one."""
+        name = self.zone_names[index] if index < len(self.zone_names) else ""
+        return name or f"zone {index + 1}"
 
     def effective_threshold(self, model_threshold: float) -> float:
         return model_threshold if self.threshold is None else self.threshold
@@ -97,8 +122,9 @@ class Rule:
     def to_item(self) -> dict[str, Any]:
         """The stored form; the fields added later (time zone, zones, masks, the region distance) only when set, so an
         item written before them reads and writes back unchanged."""
-        item = asdict(self) | {"zones": to_lists(self.zones), "masks": to_lists(self.masks)}
-        for name, default in (("timezone", "UTC"), ("zones", []), ("masks", []),
+        item = asdict(self) | {"zones": to_lists(self.zones), "masks": to_lists(self.masks),
+                               "zone_names": list(self.zone_names)}
+        for name, default in (("timezone", "UTC"), ("zones", []), ("masks", []), ("zone_names", []),
                               ("fp_region_distance", DEFAULT_FP_REGION_DISTANCE)):
             if item[name] == default:
                 del item[name]
@@ -109,6 +135,8 @@ class Rule:
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
             raise ValueError(f"unknown rule fields: {', '.join(sorted(unknown))}")
+        if "zones" in changes and "zone_names" not in changes:  # new zones: the old ones' names do not carry over
+            changes["zone_names"] = ()
         return replace(self, **changes)
 
     def describe(self, model_threshold: float | None = None) -> str:
@@ -147,6 +175,8 @@ class Rule:
             timezone=str(item.get("timezone") or defaults.timezone),
             zones=polygons(item.get("zones")),
             masks=polygons(item.get("masks")),
+            # Zones named since issue 33; a rule stored before has unnamed zones.
+            zone_names=tuple(str(n) for n in item.get("zone_names") or ()),
         )
 
 
