@@ -46,7 +46,8 @@ test: setup
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "FAILED: pytest ran no tests" >&2; exit 1; fi; exit $$rc
 
-## Lint (ruff) and types (mypy, strict on lambdas/ and the inference package): pyproject.toml configures both.
+## Lint (ruff) and types (mypy strict: lambdas/, the inference package, cli/, videoalert_local/, infra/, app.py):
+## pyproject.toml configures both.
 lint: setup
 	$(BIN)/ruff check .
 

@@ -54,7 +54,7 @@ def fast_variants(model_dir):
 
 def run(runs: int = 3, clips: tuple[str, ...] = ("640x480", "1080p30")) -> dict:
 
-    from videoalert_inference.scoring import score_clip
+    from videoalert_inference.scoring import ScoringRequest, score_clip
 
     model_dir, model_note = fast_model_dir()
     variants = fast_variants(model_dir)
@@ -85,10 +85,11 @@ def run(runs: int = 3, clips: tuple[str, ...] = ("640x480", "1080p30")) -> dict:
                 cpu.setdefault(label, []).append(sw.cpu_seconds)
                 frames[label] = len(naive)
             for label, v in variants.items():
-                options = {k: o for k, o in v.items() if k != "classifier"}
+                options = {k: o for k, o in v.items() if k not in ("classifier", "detector")}
                 with Stopwatch() as sw:
                     # From the clip's bytes in memory, as the handler holds them after the S3 download.
-                    result = score_clip(data, v["classifier"], 1.0, 120, **options)
+                    result = score_clip(data, v["classifier"], ScoringRequest(1.0, 120, **options),
+                                        detector=v.get("detector"))
                 times.setdefault(label, []).append(sw.seconds)
                 cpu.setdefault(label, []).append(sw.cpu_seconds)
                 breakdown.setdefault(label, []).append(result.timings_ms)

@@ -24,7 +24,7 @@ def child(model_dir: str, clip: str) -> dict:
 
     from bench.common import shipped_classifier, shipped_detector
     from videoalert_inference import handler  # noqa: F401 - imported for its cost, which is what is measured
-    from videoalert_inference.scoring import score_clip
+    from videoalert_inference.scoring import ScoringRequest, score_clip
 
     classifier, settings = shipped_classifier(model_dir)  # as the handler ships
     detector = shipped_detector(model_dir)
@@ -32,7 +32,7 @@ def child(model_dir: str, clip: str) -> dict:
     after_init = _status_mb("VmRSS")
     tracemalloc.start()
     started = time.perf_counter()
-    result = score_clip(data, classifier, 1.0, 120, detector=detector, **settings.scoring_options())
+    result = score_clip(data, classifier, ScoringRequest(1.0, 120, **settings.scoring_options()), detector=detector)
     seconds = time.perf_counter() - started
     _, python_peak = tracemalloc.get_traced_memory()
     return {

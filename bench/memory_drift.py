@@ -24,7 +24,7 @@ import json, sys, time
 from pathlib import Path
 sys.path.insert(0, "inference_container")
 from bench.common import shipped_classifier, shipped_detector
-from videoalert_inference.scoring import score_clip
+from videoalert_inference.scoring import ScoringRequest, score_clip
 from videoalert.domain.rule import Rule
 
 def rss_mb():
@@ -35,13 +35,14 @@ def rss_mb():
 
 model_dir, clip, clips = sys.argv[1], sys.argv[2], int(sys.argv[3])
 classifier, settings = shipped_classifier(model_dir)
-options = dict(settings.scoring_options(), regions=Rule().regions, detector=shipped_detector(model_dir))
+request = ScoringRequest(1.0, 120, **dict(settings.scoring_options(), regions=Rule().regions))
+detector = shipped_detector(model_dir)
 data = Path(clip).read_bytes()
 after_init = rss_mb()
 rss, seconds = [], []
 for _ in range(clips):
     t0 = time.perf_counter()
-    score_clip(data, classifier, 1.0, 120, **options)
+    score_clip(data, classifier, request, detector=detector)
     seconds.append(time.perf_counter() - t0)
     rss.append(rss_mb())
 print(json.dumps({"after_init_mb": after_init, "rss_mb": rss, "seconds": seconds}))

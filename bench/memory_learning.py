@@ -228,19 +228,20 @@ def run_shard(job: tuple[Path, str, float | None, int, int, int, frozenset[str] 
     handlers wired to it. With `export`, the labelled clips are then exported as `videoalert export-dataset` does,
     into export/part<shard>."""
     data, split, threshold, shard, workers, limit, only, export, people_limit = job
+    import camera_worker
     import dispatcher
     import feedback
     from moto import mock_aws
 
     from bench.memory_scenes import people, scenes
-    from videoalert.app.dispatch import Dependencies
+    from videoalert.app.dependencies import Dependencies
     from videoalert.aws.s3 import ClipStore
     from videoalert.aws.sns import AlertPublisher
     from videoalert.store.cameras import CameraStore
     from videoalert.store.memory import FpMemory
     from videoalert.store.videos import VideoRecords
     from videoalert.wiring import FeedbackStores
-    from videoalert_cli.local_env import create_resources, session
+    from videoalert_local.emulator import create_resources, session
 
     started = time.perf_counter()
     real = data / "real" / "images"
@@ -264,6 +265,7 @@ def run_shard(job: tuple[Path, str, float | None, int, int, int, frozenset[str] 
             memory=FpMemory(ddb.Table(res.fp_memory_table)),
         )
         dispatcher._dependencies = deps
+        camera_worker._dependencies = deps
         feedback._stores = FeedbackStores(records=deps.records, cameras=deps.cameras, memory=deps.memory)
         pipe = Pipeline(sess, res, deps, inference)
         for done, (index, scene) in enumerate(chosen, 1):

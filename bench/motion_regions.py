@@ -15,7 +15,7 @@ from pathlib import Path
 from tests.fixtures import motion_scenes
 from videoalert.domain.rule import Rule, decide_frames
 from videoalert_inference.model import load_classifier
-from videoalert_inference.scoring import score_clip
+from videoalert_inference.scoring import ScoringRequest, score_clip
 
 from .common import RELEASED_MODELS, REPO, SHARED_CLIPS, Stopwatch, machine, median, write_json
 
@@ -29,7 +29,7 @@ def frames_over(scores, threshold: float, regions: tuple[str, ...]) -> int:
 
 
 def measure_clip(name: str, video, classifier) -> dict:
-    scores = score_clip(video, classifier, regions="both")
+    scores = score_clip(video, classifier, ScoringRequest(regions="both"))
     thr = classifier.threshold
     frames = [{"t": f.t, "score": f.score, "region": f.region} for f in scores.frames]
     row = {
@@ -53,7 +53,7 @@ def cost(video, classifier, repeats: int) -> dict:
     for _ in range(repeats):
         for mode in MODES:
             with Stopwatch() as watch:
-                scores = score_clip(video, classifier, regions=mode)
+                scores = score_clip(video, classifier, ScoringRequest(regions=mode))
             runs[mode]["wall"].append(watch.seconds * 1000)
             runs[mode]["cpu"].append(watch.cpu_seconds * 1000)
             runs[mode]["inference"].append(scores.timings_ms["inference"])

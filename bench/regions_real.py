@@ -24,7 +24,7 @@ from .common import REPO, SHARED_CLIPS, Stopwatch, machine, median, shipped_clas
 sys.path.insert(0, str(REPO / "lambdas"))
 
 from videoalert.domain.rule import Rule, decide_frames
-from videoalert_inference.scoring import score_clip
+from videoalert_inference.scoring import ScoringRequest, score_clip
 from videoalert_inference.settings import InferenceSettings
 from videoalert_inference.tiles import TileGrid
 
@@ -52,14 +52,16 @@ def videos() -> list[tuple[str, Path, bool]]:
     return sorted(out)
 
 
-def _options(mode: str, detector) -> dict:
+def _score(video, classifier, detector, mode: str):
+    """score_clip in this mode with the handler's settings (the detector in detect mode only)."""
     regions, extra = MODES[mode]
     options = InferenceSettings.from_env({}).scoring_options() | {"regions": regions} | extra
-    return options | ({"detector": detector} if regions == "detect" else {})
+    return score_clip(video, classifier, ScoringRequest(1.0, 120, **options),
+                      detector=detector if regions == "detect" else None)
 
 
 def decide_video(path: Path, classifier, detector, mode: str) -> dict:
-    clip = score_clip(str(path), classifier, 1.0, 120, **_options(mode, detector))
+    clip = _score(str(path), classifier, detector, mode)
     decision = decide_frames(clip.frames, Rule(regions=MODES[mode][0]), classifier.threshold)
     return {"decision": str(decision.decision), "over": decision.frames_over_threshold,
             "max": round(decision.max_score, 3), "inputs": len(clip.frames),
@@ -73,7 +75,7 @@ def cost(path: Path, classifier, detector, repeats: int) -> dict:
     for _ in range(repeats):
         for mode in MODES:
             with Stopwatch() as watch:
-                clip = score_clip(data, classifier, 1.0, 120, **_options(mode, detector))
+                clip = _score(data, classifier, detector, mode)
             runs[mode]["wall_ms"].append(watch.seconds * 1000)
             runs[mode]["cpu_ms"].append(watch.cpu_seconds * 1000)
             runs[mode]["inputs"].append(len(clip.frames))

@@ -27,7 +27,7 @@ sys.path.insert(0, str(REPO / "lambdas"))
 from videoalert.domain.rule import Rule, decide_frames
 from videoalert_inference.frames import FrameSampler
 from videoalert_inference.model import load_classifier
-from videoalert_inference.scoring import score_clip
+from videoalert_inference.scoring import ScoringRequest, score_clip
 
 REAL_VIDEOS = SHARED_CLIPS.parent / "real" / "videos"
 REFERENCE = "10 fps"  # every window sampled at 10 fps: what a much finer grid would give
@@ -67,8 +67,8 @@ def score_window(path: Path, classifier, detector, start: float, end: float,
                  floor: int | None) -> tuple[str, int, float]:
     fps, min_samples = (10.0, 0) if floor is None else (1.0, floor)
     with Stopwatch() as watch:
-        clip = score_clip(str(path), classifier, fps, 120, start_s=start, end_s=end, min_samples=min_samples,
-                          detector=detector)
+        request = ScoringRequest(sample_fps=fps, max_frames=120, start_s=start, end_s=end, min_samples=min_samples)
+        clip = score_clip(str(path), classifier, request, detector=detector)
     decision = decide_frames(clip.frames, Rule(), classifier.threshold)
     return str(decision.decision), clip.frames_sampled, watch.seconds
 

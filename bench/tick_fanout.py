@@ -23,17 +23,17 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bench.scale_stand_ins import emulator_process
 from videoalert.app import fanout
-from videoalert.app.dispatch import Dependencies
+from videoalert.app.dependencies import Dependencies
 from videoalert.aws.jobs import CameraJobQueue
 from videoalert.domain.ids import iso
 from videoalert.domain.jobs import CameraJob, JobKind
 from videoalert.domain.rule import Rule
 from videoalert.store.dynamo_values import to_dynamo
 from videoalert.wiring import build_dependencies
-from videoalert_cli import local_env
-from videoalert_cli.scale_run import emulator_process
 from videoalert_contract.names import stream_name
+from videoalert_local import emulator
 
 START = datetime(2026, 12, 7, 6, 0, tzinfo=UTC)
 # AWS list prices (us-east-1) the cost line uses; Lambda x86 per GB-s and per request, SQS FIFO per request (a
@@ -111,11 +111,11 @@ def queued(sqs: Any, queue_url: str) -> int:
 
 
 def run(cameras: int, rounds: int, queue_cameras: int = 0) -> dict[str, Any]:
-    local_env.use_dummy_credentials()
+    emulator.use_dummy_credentials()
     with emulator_process() as endpoint:
-        sess = local_env.session()
-        res = local_env.create_resources(sess, endpoint_url=endpoint, cameras=())
-        queue_url = local_env.create_job_queue(sess, endpoint_url=endpoint)
+        sess = emulator.session()
+        res = emulator.create_resources(sess, endpoint_url=endpoint, cameras=())
+        queue_url = emulator.create_job_queue(sess, endpoint_url=endpoint)
         started = time.perf_counter()
         item_bytes = register(sess, endpoint, res.cameras_table, cameras)
         setup_s = time.perf_counter() - started
@@ -204,10 +204,10 @@ def health(cameras: int) -> dict[str, Any]:
     from videoalert.config.cameras import RegistrySettings
     from videoalert.wiring import build_registry
 
-    local_env.use_dummy_credentials()
+    emulator.use_dummy_credentials()
     with emulator_process() as endpoint:
-        sess = local_env.session()
-        res = local_env.create_resources(sess, endpoint_url=endpoint, cameras=())
+        sess = emulator.session()
+        res = emulator.create_resources(sess, endpoint_url=endpoint, cameras=())
         register(sess, endpoint, res.cameras_table, cameras)
         deps = build_registry(RegistrySettings(cameras_table=res.cameras_table, videos_table=res.videos_table),
                               session=sess, endpoint_url=endpoint, clock=lambda: START + timedelta(hours=1))

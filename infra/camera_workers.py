@@ -1,7 +1,8 @@
 """The camera workers: the per-camera FIFO job queue, its dead-letter queue, and the worker function it feeds.
 
-The minute tick (the dispatcher) enqueues one job per camera, uploads one job per object version; the message group
-is the camera, so SQS gives a camera's jobs to one worker at a time and in order, while different cameras run in
+The minute tick (the dispatcher) enqueues one job per camera, uploads one job per object version; a worker records,
+scores, decides and alerts that camera's due windows or upload. The message group is the camera, so SQS gives a
+camera's jobs to one worker at a time and in order, while different cameras run in
 parallel up to the event source's maximum concurrency.
 """
 from __future__ import annotations
@@ -17,12 +18,13 @@ from constructs import Construct
 from infra.functions import FunctionBase, powertools_layer, zip_function
 from infra.nag import acknowledge
 from infra.queues import dead_letter_queue
+from videoalert_contract.defaults import PIPELINE_TIMEOUT_S
 
 MEMORY_MB = 512
 # A job is one camera: recovery of at most 10 overdue records and at most 5 due windows, each waiting for inference
 # (120 s timeout) in the worst case; typically one window, about 1.5 s. The clip lease (timeout + 60 s) and the
 # camera lease (the same) outlast any run of this function.
-TIMEOUT = cdk.Duration.seconds(300)
+TIMEOUT = cdk.Duration.seconds(PIPELINE_TIMEOUT_S)
 # Longer than a run can live, so SQS never hands a job to a second worker while the first still runs. Not the
 # 6x-timeout AWS suggests for retrying throttled batches: the event source's maximum concurrency (below the reserved
 # concurrency) means the worker is never throttled, and a worker that dies (timeout, out of memory) blocks its

@@ -3,11 +3,12 @@ Nothing here sizes the stack by cameras: they are registered at run time (`video
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from infra.cameras import MAX_SEED_CAMERAS  # the deploy-time seed registers the `cameras` context in one invocation
+from videoalert_contract.defaults import RETENTION_DAYS
 from videoalert_contract.names import (
     CAMERA_ID_RULE,
     MAX_STREAM_RETENTION_HOURS,
@@ -31,7 +32,7 @@ class StackConfig:
     cameras: tuple[str, ...] = ("cam1",)
     alert_emails: tuple[str, ...] = ()
     ops_emails: tuple[str, ...] = ()
-    video_retention_days: int = 30
+    video_retention_days: int = RETENTION_DAYS
     # Camera workers at once (the SQS event source's maximum concurrency); None: infra/camera_workers.py MIN_WORKERS.
     # Size it for the cameras you will register: cameras x 1.5 s / 6 s (README, sizing).
     worker_concurrency: int | None = None
@@ -51,10 +52,13 @@ class StackConfig:
     alert_email_from: str | None = None
     alert_webhook_url: str | None = None
     alert_webhook_secret_arn: str | None = None
+    # Web Push to the review page installed on a phone (infra/push.py): the subscriptions table, the VAPID key's
+    # secret (filled by `videoalert webpush keys`) and the sender in the deliveries function.
+    web_push: bool = False
 
     @property
     def has_deliveries(self) -> bool:
-        return bool(self.alert_email_from or self.alert_webhook_url)
+        return bool(self.alert_email_from or self.alert_webhook_url or self.web_push)
 
     @property
     def is_production(self) -> bool:
@@ -99,13 +103,8 @@ class StackConfig:
             raise ConfigError(f"context 'worker_concurrency' must be 2..1000 (an SQS event source's range), got "
                               f"{workers}")
 
-        raw_reserved = get("reserved_concurrency")
-        if isinstance(raw_reserved, bool) or raw_reserved is None:
-            reserved = bool(raw_reserved)
-        elif str(raw_reserved).strip().lower() in ("true", "1", "yes", "false", "0", "no", ""):
-            reserved = str(raw_reserved).strip().lower() in ("true", "1", "yes")
-        else:
-            raise ConfigError(f"context 'reserved_concurrency' must be true or false, got {raw_reserved!r}")
+        reserved = _flag(get("reserved_concurrency"), "reserved_concurrency")
+        web_push = _flag(get("web_push"), "web_push")
 
         raw_hours = get("stream_retention_hours")
         try:
@@ -133,7 +132,16 @@ class StackConfig:
                    ops_emails=tuple(ops_emails), video_retention_days=days, worker_concurrency=workers,
                    reserved_concurrency=reserved, stack_streams=tuple(stack_streams), stream_retention_hours=hours,
                    inference_base_image=None if base_image is None else str(base_image),
-                   alert_email_from=sender, alert_webhook_url=hook, alert_webhook_secret_arn=secret)
+                   alert_email_from=sender, alert_webhook_url=hook, alert_webhook_secret_arn=secret,
+                   web_push=web_push)
+
+
+def _flag(raw: Any, key: str) -> bool:
+    if isinstance(raw, bool) or raw is None:
+        return bool(raw)
+    if str(raw).strip().lower() in ("true", "1", "yes", "false", "0", "no", ""):
+        return str(raw).strip().lower() in ("true", "1", "yes")
+    raise ConfigError(f"context '{key}' must be true or false, got {raw!r}")
 
 
 def _camera_ids(cameras: list[str], key: str) -> None:
@@ -156,6 +164,7 @@ def _string_list(value: Any, key: str) -> list[str]:
     """Accept a JSON list (cdk.json) or a comma-separated string (``-c key=a,b``)."""
     if value is None:
         return []
+    items: Sequence[Any]
     if isinstance(value, str):
         items = value.split(",")
     elif isinstance(value, (list, tuple)):

@@ -1,5 +1,6 @@
 """The dispatcher function (the minute tick and the upload router) and what starts it: every minute, and every object
-created under uploads/. It enqueues camera jobs (infra/camera_workers.py does the work) and runs redrives."""
+created under uploads/. It enqueues camera jobs (the camera workers, infra/camera_workers.py, record, score, decide
+and alert) and runs redrives."""
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -15,12 +16,10 @@ from infra.functions import FunctionBase, powertools_layer, zip_function
 from infra.nag import acknowledge
 from infra.queues import dead_letter_queue
 from videoalert_contract import names
+from videoalert_contract.defaults import PIPELINE_TIMEOUT_S
 
 MEMORY_MB = 512
-TIMEOUT = cdk.Duration.seconds(300)
-# A claim on a clip outlasts the run that took it (Lambda ends a run at its timeout), so only a dead run's clip is
-# taken over by the next scheduled run.
-LEASE = cdk.Duration.seconds(TIMEOUT.to_seconds() + 60)
+TIMEOUT = cdk.Duration.seconds(PIPELINE_TIMEOUT_S)  # a redrive's clip lease (LEASE_S) outlasts it
 # The dispatcher is idempotent and the next run resumes from the camera cursor, so a few retries are
 # safe; events older than an hour go to the DLQ for a deliberate redrive instead.
 RETRY_ATTEMPTS = 2
@@ -32,7 +31,8 @@ RESERVED_CONCURRENCY = 10
 
 
 class Dispatcher(Construct):
-    """Cuts minute windows from the streams (and takes uploads), records, scores, decides and alerts."""
+    """The minute tick and the upload router: sends one job per camera and each upload to its camera's queue group;
+    runs redrives (which score recorded clips again)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, environment: Mapping[str, str],
                  video_bucket: s3.IBucket, removal_policy: cdk.RemovalPolicy, reserve: bool = False) -> None:
@@ -41,7 +41,7 @@ class Dispatcher(Construct):
         self.dead_letter_queue = dead_letter_queue(self, "DeadLetterQueue")
         self.function = zip_function(
             self, "Function", base=self.base, handler="dispatcher.handler",
-            description="videoalert dispatcher: minute windows and uploads -> record, score, decide, alert once",
+            description="videoalert dispatcher: the minute tick and uploads -> camera jobs; redrives",
             memory_mb=MEMORY_MB, timeout=TIMEOUT, environment=environment,
             layers=[powertools_layer(self, "Powertools")],
             reserved_concurrency=RESERVED_CONCURRENCY if reserve else None)

@@ -68,7 +68,8 @@ class Inference(Construct):
                 "videoalert:ModelMissing",
                 f"released model not found ({', '.join(missing)}): run the training export before deploying")
         acknowledge(self.function, "Serverless-LambdaDLQ",
-                    "Invoked only synchronously (RequestResponse) by the dispatcher, which records a failure "
+                    "Invoked only synchronously (RequestResponse) by the camera workers (and the dispatcher's "
+                    "redrives), which record a failure "
                     "as FAILED for redrive; there is no asynchronous event to dead-letter.")
 
     def grant_invoke(self, grantee: iam.IGrantable) -> None:

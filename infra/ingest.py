@@ -11,12 +11,12 @@ from aws_cdk import aws_kinesisvideo as kinesisvideo
 from constructs import Construct
 
 from infra.keys import ExplicitKey
-from infra.nag import acknowledge
+from infra.nag import acknowledge, grant_target
 from videoalert_contract import names
 
-# A failed or paused dispatcher can catch up on a full day of footage before KVS drops it.
+# Failed or paused camera workers can catch up on a full day of footage before KVS drops it.
 MIN_RETENTION_HOURS = names.MIN_STREAM_RETENTION_HOURS
-# What the dispatcher's GetClip path calls; GetDataEndpoint is a control-plane call on the stream ARN.
+# What the camera worker's GetClip path calls; GetDataEndpoint is a control-plane call on the stream ARN.
 CLIP_READ_ACTIONS = ("kinesisvideo:GetDataEndpoint", "kinesisvideo:GetClip", "kinesisvideo:ListFragments")
 PRODUCER_ACTIONS = names.PRODUCER_ACTIONS
 # What the camera registry does to a stream: create it (with its key and tags) or adopt it, describe it, read its
@@ -77,9 +77,8 @@ class Ingest(Construct):
 
     def _grant(self, grantee: iam.IGrantable, actions: tuple[str, ...]) -> None:
         iam.Grant.add_to_principal(grantee=grantee, actions=list(actions), resource_arns=[self.streams_arn])
-        target = getattr(grantee, "role", None) or grantee
-        acknowledge(target, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kinesisvideo:<AWS::Region>:"
-                    f"<AWS::AccountId>:stream/{names.STREAM_PREFIX}*/*]", _PREFIX_REASON)
+        acknowledge(grant_target(grantee), "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kinesisvideo:"
+                    f"<AWS::Region>:<AWS::AccountId>:stream/{names.STREAM_PREFIX}*/*]", _PREFIX_REASON)
 
 
 _PREFIX_REASON = (f"Cameras are registered at run time, each with a stream named {names.STREAM_PREFIX}<camera>: the "

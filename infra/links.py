@@ -4,6 +4,7 @@ permission, since people tap these links on a phone without AWS credentials)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -68,7 +69,7 @@ class Links(Construct):
             memory_mb=MEMORY_MB, timeout=TIMEOUT, environment=environment,
             layers=[powertools_layer(self, "Powertools")])
         if reserve:  # context reserved_concurrency; off by default (a new account's quota cannot reserve it)
-            cfn = self.function.node.default_child
+            cfn = cast(lambda_.CfnFunction, self.function.node.default_child)
             cfn.reserved_concurrent_executions = RESERVED_CONCURRENCY
         self.url = self.function.add_function_url(auth_type=lambda_.FunctionUrlAuthType.NONE)
         for rule in ("Serverless-LambdaDLQ", "Serverless-LambdaAsyncFailureDestination"):

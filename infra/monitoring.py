@@ -1,7 +1,9 @@
 """Operations view (issue 6): ops topic, dashboard and alarms over Lambda, SQS and the functions' EMF metrics.
 
 Metric contract (what the functions emit with Powertools, namespace ``videoalert``):
-totals carry the dimension ``service`` = the dispatcher's POWERTOOLS_SERVICE_NAME; per-camera series
+totals carry the dimension ``service`` = the POWERTOOLS_SERVICE_NAME of the function that emits them: the camera
+workers' (every clip of the pipeline) and the dispatcher's (the clips its redrives score), summed here; per-camera
+series
 ``ClipsReceivedByCamera`` and ``AlertsByCamera`` carry ``camera_id`` and ``service`` (the dashboard finds them with a
 SEARCH expression: nothing here is per camera); the fleet health check (the camera registry's service) emits
 ``CamerasRegistered`` and one count per state (``CamerasOffline``, ``CamerasOnline``, ``CamerasQuiet``, ...).
@@ -46,11 +48,11 @@ class Monitoring(Construct):
 
     def __init__(self, scope: Construct, construct_id: str, *, stage: str,
                  functions: Mapping[str, lambda_.IFunction], dead_letter_queues: Mapping[str, sqs.IQueue],
-                 dispatcher_service: str, registry_service: str, inference_function: lambda_.IFunction,
+                 pipeline_services: Sequence[str], registry_service: str, inference_function: lambda_.IFunction,
                  inference_timeout: cdk.Duration, job_queue: sqs.IQueue, ops_emails: Sequence[str],
                  removal_policy: cdk.RemovalPolicy) -> None:
         super().__init__(scope, construct_id)
-        self._service = dispatcher_service
+        self._services = tuple(pipeline_services)  # the first is the camera workers'
         self._registry_service = registry_service
         self.key = ExplicitKey(self, "OpsTopicKey", description="videoalert: operations topic",
                                removal_policy=removal_policy,
@@ -97,7 +99,7 @@ class Monitoring(Construct):
                     description="A camera's scheduled run stopped with an error in every period for 15 minutes.")
         self._alarm("clips-recovered", self._metric("Recovered", for_alarm=True), threshold=1,
                     periods=FAILURE_PERIODS, datapoints=FAILURE_PERIODS,
-                    description="Clips left open by a dead dispatcher run (expired lease, never claimed, alert "
+                    description="Clips left open by a dead run (expired lease, never claimed, alert "
                                 "not sent) were recovered in every period for 15 minutes: runs keep dying.")
         self._fleet_alarms()
 
@@ -106,15 +108,18 @@ class Monitoring(Construct):
         self._dashboard_widgets(functions, dead_letter_queues)
 
     # ---------------------------------------------------------------------------------------- metrics
-    def _metric(self, name: str, *, camera: str | None = None, statistic: str = "Sum",
-                period: cdk.Duration = PERIOD, for_alarm: bool = False) -> cw.Metric:
-        dimensions = {"service": self._service}
-        if camera is not None:
-            dimensions["camera_id"] = camera
-        return cw.Metric(namespace=NAMESPACE, metric_name=name, dimensions_map=dimensions, statistic=statistic,
-                         period=period,
-                         # a label turns an alarm into a metric-math alarm; keep alarms on the plain metric
-                         label=None if for_alarm else (f"{name} {camera}" if camera else name))
+    def _metric(self, name: str, *, statistic: str = "Sum", period: cdk.Duration = PERIOD,
+                for_alarm: bool = False) -> cw.IMetric:
+        """A pipeline metric: its sum over the functions that emit it (FILL: one of them silent in a period adds 0);
+        a statistic that does not add up (an average, a percentile) is the camera workers' alone."""
+        per_service = [cw.Metric(namespace=NAMESPACE, metric_name=name, dimensions_map={"service": service},
+                                 statistic=statistic, period=period) for service in self._services]
+        if statistic != "Sum" or len(per_service) == 1:
+            return per_service[0].with_(label=name)
+        ids = [f"{name.lower()}_{i}" for i in range(len(per_service))]  # unique within a ratio of two such sums
+        return cw.MathExpression(expression=" + ".join(f"FILL({i}, 0)" for i in ids),
+                                 using_metrics=dict(zip(ids, per_service, strict=True)),
+                                 label=None if for_alarm else name, period=period)
 
     def _alarm(self, name: str, metric: cw.IMetric, *, threshold: float, description: str, periods: int = 1,
                datapoints: int | None = None,

@@ -1,7 +1,7 @@
 """cdk-nag rule packs for the app and the one way this project acknowledges a finding (always with a reason)."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks, ServerlessChecks
@@ -25,10 +25,14 @@ def acknowledge(construct: IConstruct, rule: str, reason: str) -> None:
     cdk.Validations.of(construct).acknowledge(cdk.Acknowledgment(id=f"{pack}::{rule}", reason=reason.strip()))
 
 
+def grant_target(grantee: Any) -> IConstruct:
+    """Where the IAM finding of a grant to `grantee` lands: a Lambda function's role, or the role itself."""
+    return cast(IConstruct, getattr(grantee, "role", None) or grantee)
+
+
 def acknowledge_wildcard_resource(grantee: Any, resource: IConstruct, suffix: str, reason: str) -> None:
     """Acknowledge the IAM5 finding of a grant on ``<resource ARN><suffix>`` (e.g. "/videos/*") where it
     lands: on the grantee's role (a Lambda function's role, or the role itself)."""
-    target = getattr(grantee, "role", None) or grantee
-    cfn = resource.node.default_child
+    cfn = cast(cdk.CfnElement, resource.node.default_child)  # an L2 construct's default child is its resource
     logical_id = cdk.Stack.of(resource).get_logical_id(cfn)
-    acknowledge(target, f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>{suffix}]", reason)
+    acknowledge(grant_target(grantee), f"AwsSolutions-IAM5[Resource::<{logical_id}.Arn>{suffix}]", reason)

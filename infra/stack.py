@@ -1,6 +1,8 @@
 """The videoalert stack: creates one construct per concern, passes resources between them, grants access."""
 from __future__ import annotations
 
+from typing import Any
+
 import aws_cdk as cdk
 from constructs import Construct
 
@@ -9,7 +11,6 @@ from infra.camera_workers import MIN_WORKERS, CameraWorkers
 from infra.cameras import CameraRegistry
 from infra.config import StackConfig
 from infra.deliveries import Deliveries
-from infra.dispatcher import LEASE as DISPATCHER_LEASE
 from infra.dispatcher import RESERVED_CONCURRENCY as DISPATCHER_CONCURRENCY
 from infra.dispatcher import Dispatcher
 from infra.feedback import Feedback
@@ -18,18 +19,21 @@ from infra.inference import Inference
 from infra.ingest import Ingest
 from infra.links import Links
 from infra.monitoring import NAMESPACE, Monitoring
+from infra.push import WebPush
 from infra.review import Review
 from infra.storage import Storage
 from videoalert_contract import names as env
+from videoalert_contract.defaults import LEASE_S
 
-SERVICE_NAMES = {"dispatcher": "videoalert-dispatcher", "inference": "videoalert-inference",
+SERVICE_NAMES = {"dispatcher": "videoalert-dispatcher", "camera-worker": "videoalert-camera-worker",
+                 "inference": "videoalert-inference",
                  "feedback": "videoalert-feedback", "review": "videoalert-review", "links": "videoalert-links",
                  "cameras": "videoalert-cameras",
                  "deliveries": "videoalert-deliveries"}
 
 
 class VideoAlertStack(cdk.Stack):
-    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: StackConfig, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         removal = cdk.RemovalPolicy.RETAIN if config.is_production else cdk.RemovalPolicy.DESTROY
         log_level = "INFO"
@@ -64,15 +68,14 @@ class VideoAlertStack(cdk.Stack):
             env.ENV_ALERT_TOPIC_ARN: alerts.topic.topic_arn,
             env.ENV_INFERENCE_FUNCTION: inference.function.function_name,
             env.ENV_RETENTION_DAYS: str(config.video_retention_days),
-            env.ENV_LEASE_SECONDS: str(int(DISPATCHER_LEASE.to_seconds())),
+            env.ENV_LEASE_SECONDS: str(LEASE_S),
             # the alert's one-tap links: the signing key's secret and the public endpoint they point at
             env.ENV_SIGNING_SECRET: links.secret.secret_arn,
             env.ENV_LINKS_BASE_URL: links.url.url,
         }
         workers = CameraWorkers(self, "CameraWorkers", concurrency=workers_count, removal_policy=removal,
                                 reserve=reserve,
-                                # the dispatcher's service name: its metrics (and alarms) are the pipeline's, as before
-                                environment={**pipeline_env, **powertools("dispatcher")})
+                                environment={**pipeline_env, **powertools("camera-worker")})
         dispatcher = Dispatcher(self, "Dispatcher", video_bucket=storage.video_bucket, removal_policy=removal,
                                 reserve=reserve,
                                 environment={**pipeline_env,
@@ -140,6 +143,11 @@ class VideoAlertStack(cdk.Stack):
         storage.grant_calls(registry.function, storage.videos_table, "Query")
         ingest.grant_manage_streams(registry.function)
 
+        push = WebPush(self, "WebPush", removal_policy=removal) if config.web_push else None
+        if push is not None:  # the review page's notification button stores subscriptions through the links function
+            links.function.add_environment(env.ENV_PUSH_TABLE, push.table.table_name)
+            links.function.add_environment(env.ENV_VAPID_SECRET, push.secret.secret_arn)
+            push.grant_subscribe(links.function)
         deliveries = None
         if config.has_deliveries:
             deliveries = Deliveries(self, "Deliveries", topic=alerts.topic, removal_policy=removal, environment={
@@ -148,13 +156,18 @@ class VideoAlertStack(cdk.Stack):
                     env.ENV_ALERT_EMAIL_TO: ",".join(config.alert_emails)} if config.alert_email_from else {}),
                 **({env.ENV_WEBHOOK_URL: config.alert_webhook_url,
                     env.ENV_WEBHOOK_SECRET: config.alert_webhook_secret_arn}
-                   if config.alert_webhook_url and config.alert_webhook_secret_arn else {})})
+                   if config.alert_webhook_url and config.alert_webhook_secret_arn else {}),
+                **({env.ENV_PUSH_TABLE: push.table.table_name, env.ENV_VAPID_SECRET: push.secret.secret_arn}
+                   if push is not None else {})},
+                layers=[push.layer] if push is not None else [])
             storage.grant_calls(deliveries.function, storage.videos_table, "GetItem", "UpdateItem")  # delivered_*
             storage.grant_read_videos(deliveries.function)  # the best frame, inline in the e-mail
             if config.alert_email_from:
                 deliveries.grant_send_email(config.alert_email_from)
             if config.alert_webhook_secret_arn:
                 deliveries.grant_read_secret(config.alert_webhook_secret_arn)
+            if push is not None:
+                push.grant_send(deliveries.function)
 
         monitoring = Monitoring(
             self, "Monitoring", stage=config.stage,
@@ -168,7 +181,9 @@ class VideoAlertStack(cdk.Stack):
                                 "alert-delivery": alerts.undelivered_queue,
                                 "camera-health": registry.dead_letter_queue,
                                 **({"alert-deliveries": deliveries.dead_letter_queue} if deliveries else {})},
-            dispatcher_service=SERVICE_NAMES["dispatcher"], registry_service=SERVICE_NAMES["cameras"],
+            # the pipeline's metrics: every clip's from the workers, a redriven clip's from the dispatcher
+            pipeline_services=(SERVICE_NAMES["camera-worker"], SERVICE_NAMES["dispatcher"]),
+            registry_service=SERVICE_NAMES["cameras"],
             inference_function=inference.function,
             inference_timeout=INFERENCE_TIMEOUT, job_queue=workers.queue, ops_emails=config.ops_emails,
             removal_policy=removal)
@@ -194,8 +209,11 @@ class VideoAlertStack(cdk.Stack):
             "CamerasApiUrl": registry.url.url,
             "CameraRegistryFunctionName": registry.function.function_name,
         }
+        if push is not None:
+            outputs |= {"PushSubscriptionsTableName": push.table.table_name, "VapidSecretArn": push.secret.secret_arn}
         for name, value in outputs.items():
             cdk.CfnOutput(self, name, value=value)
         self.storage, self.ingest, self.alerts, self.inference = storage, ingest, alerts, inference
         self.dispatcher, self.feedback, self.review, self.monitoring = dispatcher, feedback, review, monitoring
         self.workers, self.links, self.registry, self.deliveries = workers, links, registry, deliveries
+        self.push = push

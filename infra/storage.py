@@ -1,6 +1,8 @@
 """Video and review buckets (with their access-log bucket) and the videos and cameras tables."""
 from __future__ import annotations
 
+from typing import cast
+
 import aws_cdk as cdk
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -108,7 +110,7 @@ class Storage(Construct):
         )
         if event_bridge:
             # Native CloudFormation setting: no notification custom resource (and no extra Lambda) needed.
-            cfn = bucket.node.default_child
+            cfn = cast(s3.CfnBucket, bucket.node.default_child)
             cfn.notification_configuration = s3.CfnBucket.NotificationConfigurationProperty(
                 event_bridge_configuration=s3.CfnBucket.EventBridgeConfigurationProperty(event_bridge_enabled=True))
         return bucket

@@ -1,6 +1,6 @@
-"""Alert-deliveries Lambda: the alert topic's SQS subscription -> the HTML e-mail (SES) and the signed webhook, once
-each per alert. A failed delivery is reported as a batch item failure: SQS redelivers it (the channels already
-delivered are skipped), then dead-letters it."""
+"""Alert-deliveries Lambda: the alert topic's SQS subscription -> the HTML e-mail (SES), the signed webhook and Web
+Push, once each per alert (push: once per subscribed browser). A failed delivery is reported as a batch item failure:
+SQS redelivers it (the channels already delivered are skipped), then dead-letters it."""
 from __future__ import annotations
 
 import json

@@ -6,9 +6,13 @@ POST /undo   v, t [, c, r]    verify, spend (once), take the video's label away
 GET /review?c=SCOPE&t=TOKEN [&cam=C&d=DECISION&l=LABEL&day=YYYY-MM-DD&p=N]
                               events, newest first, paged and filtered (SCOPE: a camera, or * for every camera)
 GET /event?v=VIDEO&c=SCOPE&t=TOKEN  one event: its picture, clip, label and minutes
+Web Push (where the stack has it): GET /manifest.webmanifest?c&t, /sw.js, /push.js, /icon.svg; GET /push/key (the
+VAPID public key); POST /push/subscribe and /push/unsubscribe, JSON {c, t, subscription}: the review link is the
+permission
 """
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import parse_qs, urlencode
@@ -22,12 +26,16 @@ from videoalert.app.feedback import NotLabellable, VideoNotFound
 from videoalert.app.links import REVIEW_PATH
 from videoalert.app.one_tap import (
     LinkDependencies,
+    PushUnavailable,
     ReviewQuery,
     check_label_link,
     event_page,
     label_by_link,
+    push_public_key,
     review_page,
+    subscribe_push,
     undo_by_link,
+    unsubscribe_push,
 )
 from videoalert.app.pages import (
     FILTER_NAMES,
@@ -38,9 +46,11 @@ from videoalert.app.pages import (
     result_page,
     review_html,
 )
+from videoalert.app.web_app import asset, manifest
 from videoalert.config.links import LinksSettings
 from videoalert.domain.events import UNLABELLED
 from videoalert.domain.link_token import TokenRefused
+from videoalert.domain.push import BadSubscription
 from videoalert.domain.types import Decision, Label
 from videoalert.wiring import build_links
 from videoalert_contract.names import METRICS_NAMESPACE
@@ -55,6 +65,11 @@ HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Con
            "Content-Security-Policy": "default-src 'none'; img-src https: http:; media-src https: http:; "
                                       "style-src 'unsafe-inline'; "
                                       "form-action 'self'; frame-ancestors 'none'"}
+# The review page runs its own notification script (push.js) and registers the service worker; nothing else.
+REVIEW_HEADERS = HEADERS | {
+    "Content-Security-Policy": "default-src 'none'; img-src https: http: 'self'; media-src https: http:; "
+                               "style-src 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
+                               "worker-src 'self'; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'"}
 REFUSALS = {"EXPIRED": "This link has expired.", "REPLAYED": "This link was used already.",
             "WRONG_SUBJECT": "This link is for another clip.", "WRONG_ACTION": "This link cannot do that."}
 # A label form has v, t and the review page's c, r: a body with more fields is no form of ours.
@@ -73,8 +88,12 @@ def deps() -> LinkDependencies:
     return _deps
 
 
-def html(body: str, status: int = 200) -> Response[str]:
-    return Response(status_code=status, content_type="text/html; charset=utf-8", body=body, headers=HEADERS)
+def html(body: str, status: int = 200, headers: dict[str, str] = HEADERS) -> Response[str]:
+    return Response(status_code=status, content_type="text/html; charset=utf-8", body=body, headers=headers)
+
+
+def as_json(data: dict[str, Any], status: int = 200) -> Response[str]:
+    return Response(status_code=status, content_type="application/json", body=json.dumps(data), headers=HEADERS)
 
 
 def refused(exc: TokenRefused) -> Response[str]:
@@ -186,7 +205,7 @@ def review() -> Response[str]:
         return refused(exc)
     except VideoNotFound:
         return html(message_page("Camera not found", "No such camera."), 404)
-    return html(review_html(page, now))
+    return html(review_html(page, now), headers=REVIEW_HEADERS)
 
 
 @app.get("/event")
@@ -199,6 +218,76 @@ def event() -> Response[str]:
     except VideoNotFound:
         return html(message_page("Event not found", "No such event here."), 404)
     return html(event_html(item, scope, token))
+
+
+@app.get("/manifest.webmanifest")
+def web_manifest() -> Response[str]:
+    return Response(status_code=200, content_type="application/manifest+json",
+                    body=manifest(_query("c") or "*", _query("t")), headers=HEADERS)
+
+
+@app.get("/sw.js")
+@app.get("/push.js")
+@app.get("/icon.svg")
+def static_asset() -> Response[str]:
+    text, content_type = asset(app.current_event.path)
+    # The service worker's own CSP governs what it may fetch: its origin only.
+    return Response(status_code=200, content_type=content_type, body=text,
+                    headers=HEADERS | {"Cache-Control": "no-cache", "Content-Security-Policy": "default-src 'self'"})
+
+
+@app.get("/push/key")
+def push_key() -> Response[str]:
+    try:
+        return as_json({"public_key": push_public_key(deps())})
+    except PushUnavailable as exc:
+        return as_json({"message": str(exc)}, 404)
+
+
+def _push_request() -> tuple[str, str, object]:
+    """The JSON body of a subscribe/unsubscribe: the review link (c, t) and the browser's subscription."""
+    try:
+        data = json.loads(app.current_event.decoded_body or "")
+    except ValueError:
+        raise MalformedRequest("not JSON") from None
+    if not isinstance(data, dict):
+        raise MalformedRequest("not a JSON object")
+    return str(data.get("c") or ""), str(data.get("t") or ""), data.get("subscription")
+
+
+def _push_change(subscribe: bool) -> Response[str]:
+    try:
+        scope, token, subscription = _push_request()
+        if subscribe:
+            subscribe_push(scope, token, subscription, deps(), now=datetime.now(UTC))
+        else:
+            unsubscribe_push(scope, token, subscription, deps(), now=datetime.now(UTC))
+    except MalformedRequest as exc:
+        logger.warning("malformed request", extra={"reason": str(exc)})
+        return as_json({"message": "not a request this page sends"}, 400)
+    except TokenRefused as exc:
+        metrics.add_metric(name="LinksRefused", unit=MetricUnit.Count, value=1)
+        return as_json({"message": REFUSALS.get(exc.reason, "This link is not valid.")},
+                       {"REPLAYED": 409, "MALFORMED": 400}.get(exc.reason, 403))
+    except BadSubscription as exc:
+        return as_json({"message": f"not a push subscription: {exc}"}, 400)
+    except PushUnavailable as exc:
+        return as_json({"message": str(exc)}, 404)
+    what = "every camera" if scope == "*" else f"camera {scope}"
+    if subscribe:
+        metrics.add_metric(name="PushSubscriptions", unit=MetricUnit.Count, value=1)
+        return as_json({"message": f"This browser is notified of each alert on {what}."})
+    return as_json({"message": f"This browser is no longer notified of alerts on {what}."})
+
+
+@app.post("/push/subscribe")
+def push_subscribe() -> Response[str]:
+    return _push_change(True)
+
+
+@app.post("/push/unsubscribe")
+def push_unsubscribe() -> Response[str]:
+    return _push_change(False)
 
 
 @metrics.log_metrics

@@ -46,7 +46,7 @@ def aws():
     """moto in-process with the resources the stack defines, created by the local run's own code."""
     from moto import mock_aws
 
-    from videoalert_cli.local_env import create_resources, session
+    from videoalert_local.emulator import create_resources, session
 
     with mock_aws():
         sess = session()

@@ -1,6 +1,6 @@
 """Alerts and people missed under each false-alert mechanism, on the shared clips and the camera simulation.
 
-Runs the real dispatcher logic (pipeline.process_window / process_upload) on moto with the real inference
+Runs the real dispatcher logic (lifecycle.process_window / process_upload) on moto with the real inference
 handler and the released model, once per configuration:
   baseline      model threshold, k=2 frames, no cooldown, no memory
   +cooldown     the same rule with cooldown_s=300 (one alert per event)
@@ -25,8 +25,9 @@ from pathlib import Path
 import av
 import numpy as np
 
-from videoalert.app.dispatch import Dependencies, process_upload, process_window
+from videoalert.app.dependencies import Dependencies
 from videoalert.app.feedback import FeedbackRequest, apply_feedback
+from videoalert.app.lifecycle import process_upload, process_window
 from videoalert.aws.inference import InProcessInferenceClient
 from videoalert.aws.s3 import ClipStore
 from videoalert.aws.sns import AlertPublisher
@@ -143,7 +144,7 @@ def run(
     """One pass over every camera's minutes on fresh moto resources; returns the decided records per camera."""
     from moto import mock_aws
 
-    from videoalert_cli.local_env import create_resources, session
+    from videoalert_local.emulator import create_resources, session
 
     with mock_aws():
         sess = session()

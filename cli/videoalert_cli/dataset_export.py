@@ -10,9 +10,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import av
 from PIL import Image
@@ -42,7 +43,7 @@ def split_of(video_id: str, validation_percent: int) -> str:
     return "validation" if bucket < validation_percent else "train"
 
 
-def frame_targets(record: Mapping, n: int) -> list[FrameTarget]:
+def frame_targets(record: Mapping[str, Any], n: int) -> list[FrameTarget]:
     """The frames (or regions) the decision rested on: the embedded top frames or regions, else the highest-scoring
     sampled frames. A person's regions under the record's threshold are left out (not the person)."""
     from videoalert.domain.embeddings import decode_box
@@ -64,28 +65,28 @@ def decode_at(parts: Sequence[bytes], times: Sequence[float]) -> dict[float, Ima
     best: dict[float, tuple[float, Image.Image]] = {}
     offset = 0.0
     for data in parts:
-        with av.open(io.BytesIO(data)) as container:
+        with av.open(io.BytesIO(data), "r") as container:
             stream = container.streams.video[0]
             last = offset
             for frame in container.decode(stream):
-                if frame.pts is None:
+                if frame.pts is None or frame.time_base is None:
                     continue
                 t = offset + float(frame.pts * frame.time_base)
                 last = t
                 for target in wanted:
                     gap = abs(t - target)
                     if target not in best or gap < best[target][0]:
-                        best[target] = (gap, frame.to_image())
+                        best[target] = (gap, frame.to_image())  # type: ignore[no-untyped-call]  # PyAV's stub
             rate = float(stream.average_rate or 10)
             offset = last + 1.0 / rate
     return {t: image for t, (gap, image) in best.items()}
 
 
-def export(records: Iterable[Mapping], fetch, out_dir: Path, *, frames_per_video: int = 3,
-           validation_percent: int = 20) -> list[dict]:
+def export(records: Iterable[Mapping[str, Any]], fetch: Callable[[str, str], bytes], out_dir: Path, *,
+           frames_per_video: int = 3, validation_percent: int = 20) -> list[dict[str, Any]]:
     """Write the frames of every labelled record; fetch(bucket, key) returns the clip bytes. Returns manifest rows."""
     out_dir = Path(out_dir)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for record in sorted(records, key=lambda r: r["video_id"]):
         label = record.get("label")
         if label not in CLASS_FOLDERS:
@@ -132,7 +133,7 @@ def region_crop(image: Image.Image, box: Sequence[float]) -> Image.Image:
     return image.crop((b.x0, b.y0, b.x1, b.y1))
 
 
-def write_sources(rows: Sequence[Mapping], path: Path) -> None:
+def write_sources(rows: Sequence[Mapping[str, Any]], path: Path) -> None:
     """Each exported image's provenance: the clip it was cut from, the model that judged it, the label, its sha256."""
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=SOURCES_COLUMNS, lineterminator="\n")

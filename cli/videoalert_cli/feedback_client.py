@@ -5,6 +5,7 @@ import contextlib
 import json
 import urllib.error
 import urllib.request
+from typing import Any
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -14,7 +15,7 @@ from .errors import UserError
 SERVICE = "lambda"  # function URLs are signed for the lambda service
 
 
-def signed_request(url: str, body: dict, *, credentials, region: str) -> urllib.request.Request:
+def signed_request(url: str, body: dict[str, Any], *, credentials: Any, region: str) -> urllib.request.Request:
     data = json.dumps(body).encode()
     if hasattr(credentials, "get_frozen_credentials"):
         credentials = credentials.get_frozen_credentials()
@@ -23,12 +24,14 @@ def signed_request(url: str, body: dict, *, credentials, region: str) -> urllib.
     return urllib.request.Request(url, data=data, method="POST", headers=dict(aws_request.headers.items()))
 
 
-def post_feedback(url: str, body: dict, *, credentials, region: str, timeout: float = 30) -> dict:
+def post_feedback(url: str, body: dict[str, Any], *, credentials: Any, region: str,
+                  timeout: float = 30) -> dict[str, Any]:
     """The function's JSON answer; its 4xx message becomes a UserError."""
     request = signed_request(url, body, credentials=credentials, region=region)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read() or b"{}")
+            answer: dict[str, Any] = json.loads(response.read() or b"{}")
+            return answer
     except urllib.error.HTTPError as err:
         detail = err.read().decode(errors="replace")
         with contextlib.suppress(ValueError, AttributeError):

@@ -27,6 +27,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("rule", "rule"),
     ("tune", "tune"),
     ("review", "review"),
+    ("webpush", "webpush"),
     ("export-dataset", "export_dataset"),
     ("redrive", "redrive"),
     ("serve", "serve"),

@@ -18,6 +18,11 @@ from urllib.parse import urlsplit
 from .errors import UsageError, UserError
 
 DEFAULT_STACK = "videoalert-dev"
+# What the local emulator (`run-local --serve`) and the commands run with --local sign with: dummy credentials, never
+# real ones (its KVS stand-in checks the signatures against these).
+LOCAL_REGION = "us-east-1"
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                     "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": LOCAL_REGION}
 
 # Output keys are matched loosely so a renamed construct id still resolves; the first match wins.
 OUTPUT_HINTS = {
@@ -31,6 +36,8 @@ OUTPUT_HINTS = {
     "dispatcher_function": ("dispatcherfunction",),
     "stream_key_arn": ("streamkeyarn",),
     "stage": ("stagename",),
+    "push_table": ("pushsubscriptionstable",),
+    "vapid_secret": ("vapidsecret",),
 }
 
 
@@ -177,6 +184,15 @@ def read_local_state() -> LocalState:
     return state
 
 
+def local_session() -> Any:
+    """A boto3 session with the local emulator's credentials."""
+    import boto3
+
+    return boto3.session.Session(aws_access_key_id=LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                                 aws_secret_access_key=LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+                                 aws_session_token=LOCAL_CREDENTIALS["AWS_SESSION_TOKEN"], region_name=LOCAL_REGION)
+
+
 # --- resolving a command's target ---------------------------------------------------------------------
 
 
@@ -205,8 +221,6 @@ def resolve(args: argparse.Namespace) -> Target:
     if getattr(args, "local", False):
         if getattr(args, "profile", None):
             raise UsageError("--profile has no meaning with --local (the emulator takes its own credentials)")
-        from .local_env import session as local_session
-
         state = read_local_state()
         return Target(local_session(), state.endpoint_url, state.resources, kvs_endpoint_url=state.kvs_endpoint_url,
                       local=True, stack=None)
@@ -243,5 +257,5 @@ def local_resource_names(alert_topic_arn: str) -> dict[str, str]:
     n = names.local_names()
     return {"videos_table": n["videos_table"], "cameras_table": n["cameras_table"],
             "video_bucket": n["video_bucket"], "review_bucket": n["review_bucket"],
-            "fp_memory_table": n["fp_memory_table"],
+            "fp_memory_table": n["fp_memory_table"], "push_table": n["push_table"], "vapid_secret": n["vapid_secret"],
             "alert_topic_arn": alert_topic_arn, "stage": "local"}

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import cv2
 import numpy as np
 from fastapi import FastAPI, File, HTTPException, UploadFile
+
+if TYPE_CHECKING:
+    from videoalert_inference.model import PersonClassifier
 
 DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a decompression bomb is refused before the full decode allocates it
@@ -31,7 +34,8 @@ def decode_upload(data: bytes, max_bytes: int) -> np.ndarray:
 
 
 def create_app(
-    model_dir: str | Path = "models", max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, classifier=None
+    model_dir: str | Path = "models", max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES,
+    classifier: PersonClassifier | None = None,
 ) -> FastAPI:
     """Load the released model once (refusing a card that does not match the preprocessing) and serve it."""
     if classifier is None:
@@ -42,7 +46,7 @@ def create_app(
     app = FastAPI(title="videoalert person classifier", version=classifier.version)
 
     @app.get("/health")
-    def health() -> dict:
+    def health() -> dict[str, Any]:
         return {
             "status": "ok",
             "model_version": classifier.version,
@@ -51,7 +55,7 @@ def create_app(
         }
 
     @app.post("/predict")
-    async def predict(file: Annotated[UploadFile, File()]) -> dict:
+    async def predict(file: Annotated[UploadFile, File()]) -> dict[str, Any]:
         # Read one byte past the limit: enough to know it is too large without buffering a huge body.
         data = await file.read(max_upload_bytes + 1)
         image = decode_upload(data, max_upload_bytes)

@@ -14,7 +14,9 @@ import numpy as np
 
 from videoalert_contract.zones import Polygon, region_counts
 
-from .frames import FrameSampler, VideoSource, WorkBudget
+from .budget import WorkBudget
+from .containers import VideoSource
+from .frames import FrameSampler
 from .scoring import FrameScore
 
 MAX_WIDTH = 640

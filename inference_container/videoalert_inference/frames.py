@@ -12,133 +12,41 @@ refused, never half.
 """
 from __future__ import annotations
 
-import io
 import math
-import os
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields
-from fractions import Fraction
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass, fields
 
-import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from .errors import CORRUPT_VIDEO, EMPTY_VIDEO, NO_FRAMES, NO_VIDEO_TRACK, OVER_LIMIT, TOO_LARGE, BadInputError
+from .budget import WorkBudget, WorkLimits
+from .containers import (
+    CodecContext,
+    Container,
+    Demuxed,
+    Frame,
+    Packet,
+    Stream,
+    VideoSource,
+    open_container,
+    raise_if_out_of_memory,
+    video_stream,
+)
+from .decode_plan import Plan, decode_plan, segments
+from .parts import Part, VideoInfo, read_part
 from .preprocess import resize_frame, resize_frame_to
 from .tiles import TileGrid
 
-VideoSource = bytes | bytearray | memoryview | str | os.PathLike[str]
-
-# Containers a camera or a user upload plausibly uses; anything else (an image, a text file that FFmpeg
-# happens to probe as "tty") is refused rather than scored.
-VIDEO_CONTAINERS = frozenset({"mov", "mp4", "m4a", "3gp", "3g2", "mj2", "matroska", "webm", "mpegts", "avi", "flv"})
-# 4K UHD: a bigger frame's decoder buffers alone would eat most of the function's memory.
-DEFAULT_MAX_PIXELS = 3840 * 2160
-# Two minutes of 60 fps video, every frame a reference: far more than a one-minute window of any camera needs.
-DEFAULT_MAX_FRAMES_DECODED = 7200
-# Half the inference function's 120 s timeout: the model and the download need the rest.
-DEFAULT_MAX_DECODE_S = 60.0
-# Packets demuxed per request, over every pass: a 60-minute upload at 120 fps is 432,000 (about 1.5 s of CPU and
-# 60 MB); a file of tiny packets (a packet flood) stops here instead of costing its whole size.
-DEFAULT_MAX_PACKETS = 500_000
-# Pixels decoded per request: a minute of 1080p at 120 fps (the frame limit alone would allow 7,200 4K frames).
-DEFAULT_MAX_PIXELS_DECODED = 7200 * 1920 * 1080
-# The budget is charged for demuxed packets in batches of this many (one lock per batch, not per packet).
-PACKET_BATCH = 256
 # A frame this close before a grid time still counts as on time (timestamps are rounded by the muxer).
 TIME_TOLERANCE_S = 1e-3
-# Timestamps that leave a longer gap between two frames do not place frames in time (a camera's minute has none).
-MAX_TIMESTAMP_GAP_S = 60.0
 # Parallel decoders may run ahead of the scorer by a whole part: with full frames kept, they decode in parallel only
 # while all of a part's chosen full frames fit in this (a 60 s 640x480 minute at 1 fps: 55 MB; 720p and larger
 # decode on one thread).
 PARALLEL_FULL_FRAMES_BYTES = 128 * 2**20
-# In decode order a frame may precede (B-frames) at most this many frames shown before it.
-MAX_REORDER = 16
-# Sampling by position uses the stream's frame rate when it is a camera's (1-120 fps), else this.
-POSITION_FALLBACK_FPS = 25.0
-POSITION_FPS_RANGE = (1.0, 120.0)
-
-Packet = Any  # av.Packet: PyAV ships no type information
-Frame = Any  # av.VideoFrame
-CodecContext = Any
-Stream = Any
-Container = Any
-
-
-@dataclass(frozen=True)
-class WorkLimits:
-    """What one request may cost, whatever the file claims."""
-
-    max_pixels: int = DEFAULT_MAX_PIXELS  # per decoded frame
-    max_frames_decoded: int = DEFAULT_MAX_FRAMES_DECODED
-    max_decode_s: float = DEFAULT_MAX_DECODE_S  # decoder time, summed over decoder threads
-    max_packets: int = DEFAULT_MAX_PACKETS  # packets demuxed
-    max_pixels_decoded: int = DEFAULT_MAX_PIXELS_DECODED  # summed over decoded frames
-
-
-class WorkBudget:
-    """The work done so far for one request, shared by its decoder threads and by every pass over its file (scoring,
-    sampling by position, the best frame); raises BadInputError past a limit."""
-
-    def __init__(self, limits: WorkLimits | None = None):
-        self.limits = limits or WorkLimits()
-        self._lock = threading.Lock()
-        self.packets = 0
-        self.frames = 0
-        self.pixels = 0
-        self.seconds = 0.0
-
-    def charge_packets(self, packets: int) -> None:
-        with self._lock:
-            self.packets += packets
-            demuxed = self.packets
-        if demuxed > self.limits.max_packets:
-            raise BadInputError(OVER_LIMIT, f"reading it needs more than {self.limits.max_packets} packets demuxed "
-                                            "(the limit per clip)")
-
-    def charge(self, frames: int, seconds: float, pixels: int = 0) -> None:
-        with self._lock:
-            self.frames += frames
-            self.seconds += seconds
-            self.pixels += pixels
-            decoded, spent, area = self.frames, self.seconds, self.pixels
-        if decoded > self.limits.max_frames_decoded:
-            raise BadInputError(OVER_LIMIT, f"scoring it needs more than {self.limits.max_frames_decoded} frames "
-                                            "decoded (the limit per clip)")
-        if area > self.limits.max_pixels_decoded:
-            raise BadInputError(OVER_LIMIT, f"scoring it needs more than {self.limits.max_pixels_decoded} pixels "
-                                            "decoded (the limit per clip)")
-        if spent > self.limits.max_decode_s:
-            raise BadInputError(OVER_LIMIT, f"decoding took more than {self.limits.max_decode_s:g} s (the limit per "
-                                            "clip)")
-
-    def check_size(self, width: int, height: int) -> None:
-        if width * height > self.limits.max_pixels:
-            raise BadInputError(TOO_LARGE, f"{width}x{height} frames exceed the {self.limits.max_pixels}-pixel limit")
-
-
-@dataclass(frozen=True)
-class VideoInfo:
-    """What the clip is: the contract's `video` object."""
-
-    width: int
-    height: int
-    fps: float
-    duration_s: float
-    codec: str
-    sampled_by: str = "time"  # "position" when the timestamps could not be trusted
-
-    def to_dict(self) -> dict[str, Any]:
-        info: dict[str, Any] = {"width": self.width, "height": self.height, "fps": round(self.fps, 3),
-                                "duration_s": round(self.duration_s, 3), "codec": self.codec}
-        return info if self.sampled_by == "time" else {**info, "sampled_by": self.sampled_by}
 
 
 @dataclass(frozen=True)
@@ -181,46 +89,6 @@ class _SegmentEnd:
 
     stats: DecodeStats
     error: BaseException | None = None
-
-
-@dataclass
-class _Part:
-    """One opened file of the clip: its video packets in decode order (up to what sampling can use) and their clip
-    times; all_pts holds every packet's timestamp, read to the end of the file."""
-
-    info: VideoInfo
-    packets: list[Packet]
-    all_pts: list[int | None]
-    times: dict[int, float] = field(default_factory=dict)  # pts -> seconds on the clip's time line
-    end_s: float = 0.0
-    stopped_early: bool = False
-    odd: str | None = None  # why the timestamps cannot be trusted (None: they can)
-
-
-Plan = list[tuple[int, int, bool]]
-
-
-def odd_timestamps(pts: Sequence[int | None], time_base: Fraction) -> str | None:
-    """Why a part's packet timestamps (in decode order) cannot place its frames in time; None when they can."""
-    if any(p is None for p in pts):
-        return "frames without timestamps"
-    values = [int(p) for p in pts if p is not None]
-    if not values:
-        return None
-    if len(set(values)) < len(values):
-        return "frames share timestamps"
-    if min(values) * time_base < -1:
-        return "negative timestamps"
-    running_max = values[0]
-    for i in range(MAX_REORDER, len(values)):
-        running_max = max(running_max, values[i - MAX_REORDER])
-        if values[i] <= running_max:
-            return "timestamps go backwards"
-    ordered = sorted(values)
-    gap = max((b - a for a, b in zip(ordered, ordered[1:], strict=False)), default=0) * time_base
-    if gap > MAX_TIMESTAMP_GAP_S:
-        return f"timestamps jump {float(gap):.0f} s"
-    return None
 
 
 class FrameSampler:
@@ -292,9 +160,9 @@ class FrameSampler:
         if self.done:
             return
         started = time.perf_counter()
-        container = _open_container(source, self.limits.max_pixels)
+        container = open_container(source, self.limits.max_pixels)
         try:
-            stream = _video_stream(container, self.limits.max_pixels)
+            stream = video_stream(container, self.limits.max_pixels)
             part = self._read_part(container, stream)
             if whole_clip and not self.parts:
                 self._fit_short_clip(part.end_s)
@@ -320,70 +188,18 @@ class FrameSampler:
         if self.min_frames and 0 < span < self.min_frames * self.period:
             self.period = span / self.min_frames
 
-    def _read_part(self, container: Container, stream: Stream) -> _Part:
-        """Demux the video packets (cheap) so the decode plan can be made before decoding anything.
-
-        Packets past what sampling can use are not kept, but the demuxing goes on to the end of the file for their
-        timestamps: the part's true length, and whether its timestamps can be trusted at all.
-        """
-        tb = stream.time_base
+    def _read_part(self, container: Container, stream: Stream) -> Part:
+        """The part's packets and timeline (parts.read_part), keeping packets up to the last grid time sampling could
+        still use; its damage and truncation counted."""
         horizon = self._next_target + (self.max_frames - self._chosen) * self.period + 2 * self.period
         if self.end_s is not None:
             horizon = min(horizon, self.end_s + 2 * self.period)
-        packets: list[Packet] = []
-        all_pts: list[int | None] = []
-        stopped_early, start_pts = False, None
-        demuxed = _Demuxed(container, stream, self.budget)
-        for packet in demuxed:
-            all_pts.append(packet.pts)
-            if stopped_early:
-                continue
-            if packet.pts is not None and start_pts is None:
-                start_pts = packet.pts
-            # Beyond the last grid time we could still use: stop keeping packets at the next keyframe (later
-            # packets cannot be needed to decode earlier frames).
-            if (packet.is_keyframe and packet.pts is not None and start_pts is not None and packets
-                    and self._offset + float((packet.pts - start_pts) * tb) > horizon):
-                stopped_early = True
-                continue
-            packets.append(packet)
-        if demuxed.error is not None:
-            # Truncated or damaged after some point: score what precedes it.
-            if not packets:
-                raise BadInputError(CORRUPT_VIDEO, f"the video track is unreadable: {demuxed.error}")
+        part = read_part(container, stream, self.budget, offset=self._offset, horizon=horizon)
+        if part.damaged:
             self.stats.decode_errors += 1
-            self.stats.truncated = True
-        self.stats.packets += len(packets)
-        if not packets:
-            raise BadInputError(NO_FRAMES, "the video track holds no frames")
-        if stream.frames and len(all_pts) < stream.frames:
-            # The index promises more frames than the file holds: an upload cut short.
-            self.stats.truncated = True
-
-        cc = stream.codec_context
-        fps = float(stream.average_rate or stream.guessed_rate or 0.0)
-        odd = odd_timestamps(all_pts, Fraction(tb))
-        if odd is not None:
-            low, high = POSITION_FPS_RANGE
-            rate = fps if low <= fps <= high else POSITION_FALLBACK_FPS
-            end_s = self._offset + len(all_pts) / rate
-            info = VideoInfo(cc.width, cc.height, rate, end_s - self._offset, cc.name, "position")
-            return _Part(info, packets, all_pts, {}, end_s, False, odd)
-
-        known = [p for p in all_pts if p is not None]
-        first_pts = min(known)
-        times = {p.pts: self._offset + float((p.pts - first_pts) * tb) for p in packets}
-        # The last frame lasts as long as the typical frame: muxers often write a default duration for it.
-        ordered = sorted(known)
-        gaps = np.diff(ordered)
-        if len(gaps):
-            frame_s = float(np.median(gaps) * tb)
-        else:
-            last = packets[-1]
-            frame_s = float(last.duration * tb) if last.duration else (1.0 / fps if fps else 0.0)
-        end_s = self._offset + float((ordered[-1] - first_pts) * tb) + frame_s
-        info = VideoInfo(cc.width, cc.height, fps, end_s - self._offset, cc.name)
-        return _Part(info, packets, all_pts, times, end_s, stopped_early)
+        self.stats.truncated = self.stats.truncated or part.truncated
+        self.stats.packets += len(part.packets)
+        return part
 
     def _choose(self, clip_times: list[float]) -> list[int]:
         """Indices (into time-sorted `clip_times`) of the first frame at or after each grid time, before end_s."""
@@ -399,21 +215,21 @@ class FrameSampler:
                 self._next_target += steps * self.period
         return chosen
 
-    def _decode_part(self, stream: Stream, part: _Part, source: VideoSource) -> Iterator[SampledFrame]:
+    def _decode_part(self, stream: Stream, part: Part, source: VideoSource) -> Iterator[SampledFrame]:
         self._configure(stream)
         ordered = sorted(part.times.items(), key=lambda kv: kv[1])
         chosen_pts = {ordered[i][0] for i in self._choose([t for _, t in ordered])}
         if not chosen_pts:
             return
-        segments = _segments(_decode_plan(part.packets, chosen_pts))
-        workers = min(self._parallel_decoders(stream, len(chosen_pts)), len(segments))
+        independent = segments(decode_plan(part.packets, chosen_pts))
+        workers = min(self._parallel_decoders(stream, len(chosen_pts)), len(independent))
         if workers <= 1:
-            for segment in segments:
+            for segment in independent:
                 for sample in self._decode_ranges(stream.codec_context, part, segment, chosen_pts, self.stats):
                     self._chosen += 1
                     yield sample
             return
-        yield from self._decode_in_parallel(stream, part, source, segments, chosen_pts, workers)
+        yield from self._decode_in_parallel(stream, part, source, independent, chosen_pts, workers)
 
     def _parallel_decoders(self, stream: Stream, frames: int) -> int:
         """How many decoders may work on this part at once (see PARALLEL_FULL_FRAMES_BYTES)."""
@@ -423,14 +239,14 @@ class FrameSampler:
         full_bytes = frames * int(cc.width or 0) * int(cc.height or 0) * 3
         return self.decoder_workers if 0 < full_bytes <= PARALLEL_FULL_FRAMES_BYTES else 1
 
-    def _decode_in_parallel(self, stream: Stream, part: _Part, source: VideoSource, segments: list[Plan],
+    def _decode_in_parallel(self, stream: Stream, part: Part, source: VideoSource, segments: list[Plan],
                             chosen_pts: set[int], workers: int) -> Iterator[SampledFrame]:
         """Each segment on a free decoder of `workers` (the stream's own plus copies opened from the source).
 
         A segment's frames are handed over one by one as its decoder gives them out, so the model can score
         the first GOP while the later ones are still decoding; they come out in time order all the same.
         """
-        extra = [_open_container(source, self.limits.max_pixels) for _ in range(workers - 1)]
+        extra = [open_container(source, self.limits.max_pixels) for _ in range(workers - 1)]
         decoders: queue.SimpleQueue[CodecContext] = queue.SimpleQueue()
         decoders.put(stream.codec_context)
         for container in extra:
@@ -476,7 +292,7 @@ class FrameSampler:
             for container in extra:
                 container.close()
 
-    def _decode_ranges(self, cc: CodecContext, part: _Part, ranges: Plan, chosen_pts: set[int],
+    def _decode_ranges(self, cc: CodecContext, part: Part, ranges: Plan, chosen_pts: set[int],
                        stats: DecodeStats) -> Iterator[SampledFrame]:
         """The chosen frames of consecutive plan ranges, each converted as soon as the decoder gives it out."""
         reformatter = VideoReformatter()  # this thread's scaler, built once for the run of frames
@@ -497,9 +313,9 @@ class FrameSampler:
             if reset_after:
                 cc.flush_buffers()
 
-    def _sample_by_position(self, source: VideoSource, part: _Part) -> Iterator[SampledFrame]:
+    def _sample_by_position(self, source: VideoSource, part: Part) -> Iterator[SampledFrame]:
         """A part whose timestamps cannot be trusted: every frame decoded in order, frame n at n / fps."""
-        container = _open_container(source, self.limits.max_pixels)
+        container = open_container(source, self.limits.max_pixels)
         try:
             stream = container.streams.video[0]
             self._configure(stream)
@@ -521,7 +337,7 @@ class FrameSampler:
 
     def _packets_then_drain(self, container: Container, stream: Stream) -> Iterator[Packet | None]:
         """The stream's packets in decode order, then None (drain the decoder); a damaged tail ends them early."""
-        demuxed = _Demuxed(container, stream, self.budget)
+        demuxed = Demuxed(container, stream, self.budget)
         yield from demuxed
         if demuxed.error is not None:
             self.stats.decode_errors += 1
@@ -546,7 +362,7 @@ class FrameSampler:
         try:
             frames: list[Frame] = list(cc.decode(packet))
         except Exception as exc:  # noqa: BLE001 - FFmpeg's errors and PyAV's own on damaged input are the file's
-            _raise_if_out_of_memory(exc)
+            raise_if_out_of_memory(exc)
             elapsed = time.perf_counter() - started
             stats.decode_s += elapsed
             self.budget.charge(0, elapsed)
@@ -577,118 +393,3 @@ class FrameSampler:
         stats.decode_s += converted - started
         stats.resize_s += time.perf_counter() - converted
         return SampledFrame(round(t, 3), image, full if self.resize_to else None, canvas)
-
-
-def _segments(plan: Plan) -> list[Plan]:
-    """Split the plan where the decoder is reset: each segment then decodes on a fresh decoder, independently."""
-    segments: list[Plan] = []
-    current: Plan = []
-    for step in plan:
-        current.append(step)
-        if step[2]:
-            segments.append(current)
-            current = []
-    if current:
-        segments.append(current)
-    return segments
-
-
-def _decode_plan(packets: list[Packet], chosen_pts: set[int]) -> Plan:
-    """Packet index ranges [lo, hi) to decode, each ending at the last chosen frame of its GOP.
-
-    `reset_after` is true where the packets that follow the range are skipped: the decoder is drained and
-    reset so it starts clean at the next keyframe. GOPs with leading pictures (open GOP: frames shown before
-    their keyframe, referencing the previous GOP) are decoded whole, since skipping would corrupt them.
-    """
-    starts = [i for i, p in enumerate(packets) if p.is_keyframe] or [0]
-    if starts[0] != 0:
-        starts.insert(0, 0)
-    bounds = list(zip(starts, [*starts[1:], len(packets)], strict=True))
-    open_gop = any(p.pts < packets[lo].pts for lo, hi in bounds[1:] for p in packets[lo:hi])
-    if open_gop:
-        bounds = [(0, len(packets))]
-    ranges: list[tuple[int, int]] = []
-    for lo, hi in bounds:
-        needed = [i for i in range(lo, hi) if packets[i].pts in chosen_pts]
-        if needed:
-            ranges.append((lo, needed[-1] + 1))
-    plan: Plan = []
-    for n, (lo, hi) in enumerate(ranges):
-        next_lo = ranges[n + 1][0] if n + 1 < len(ranges) else None
-        # Drain at the end too: frames still held back for reordering must come out.
-        plan.append((lo, hi, next_lo is None or next_lo != hi))
-    return plan
-
-
-def _raise_if_out_of_memory(exc: Exception) -> None:
-    """Python's own MemoryError is the process's trouble, raised on; FFmpeg's ENOMEM (av.error.MemoryError, an
-    FFmpegError) is a damaged file asking for an absurd allocation, which FFmpeg refused."""
-    if isinstance(exc, MemoryError) and not isinstance(exc, av.error.FFmpegError):
-        raise exc
-
-
-class _Demuxed:
-    """The stream's packets (empty ones dropped), each charged to the budget. An error of the demuxer ends them and is
-    kept in `error`: FFmpeg's on a damaged file, or PyAV's own (an IndexError when a stream appears mid-file, as
-    damaged MPEG-TS does); a limit passed raises BadInputError from here, never caught as damage."""
-
-    def __init__(self, container: Container, stream: Stream, budget: WorkBudget):
-        self._packets = container.demux(stream)
-        self._budget = budget
-        self.error: BaseException | None = None
-
-    def __iter__(self) -> Iterator[Packet]:
-        unpaid = 0
-        while True:
-            try:
-                packet = next(self._packets)
-            except StopIteration:
-                break
-            except Exception as exc:  # noqa: BLE001 - the file's damage, not the code's: see the class
-                _raise_if_out_of_memory(exc)
-                self.error = exc
-                break
-            unpaid += 1
-            if unpaid >= PACKET_BATCH:
-                self._budget.charge_packets(unpaid)
-                unpaid = 0
-            if packet.size:
-                yield packet
-        self._budget.charge_packets(unpaid)
-
-
-def _open_container(source: VideoSource, max_pixels: int = DEFAULT_MAX_PIXELS) -> Container:
-    file: io.BytesIO | str
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        if len(source) == 0:
-            raise BadInputError(EMPTY_VIDEO, "the video is 0 bytes")
-        file = io.BytesIO(source)
-    else:
-        path = Path(source)
-        if path.stat().st_size == 0:
-            raise BadInputError(EMPTY_VIDEO, f"{path.name} is 0 bytes")
-        file = str(path)
-    try:
-        # max_pixels reaches the decoders the opening probe runs too (avformat_find_stream_info decodes a frame of
-        # some formats, VP9 in WebM among them): no frame over the limit is allocated, even there. Metadata in a
-        # wrong encoding is no reason to refuse a video.
-        return av.open(file, mode="r", options={"max_pixels": str(max_pixels)}, metadata_errors="ignore")
-    except Exception as exc:  # noqa: BLE001 - FFmpeg's errors and PyAV's own on a damaged file
-        _raise_if_out_of_memory(exc)
-        raise BadInputError(CORRUPT_VIDEO, f"not a readable video container: {exc}") from None
-
-
-def _video_stream(container: Container, max_pixels: int) -> Stream:
-    if not container.streams.video:
-        kinds = sorted({s.type for s in container.streams}) or ["no streams"]
-        raise BadInputError(NO_VIDEO_TRACK, f"the file has no video track ({', '.join(kinds)})")
-    formats = set(container.format.name.split(","))
-    if not formats & VIDEO_CONTAINERS:
-        raise BadInputError(CORRUPT_VIDEO, f"{container.format.name!r} is not a video container (an image?)")
-    stream = container.streams.video[0]
-    if stream.codec_context is None:  # FFmpeg has no decoder for the codec the file names (damaged, or exotic)
-        raise BadInputError(CORRUPT_VIDEO, "no decoder for the video codec the file names")
-    width, height = stream.codec_context.width, stream.codec_context.height
-    if width * height > max_pixels:
-        raise BadInputError(TOO_LARGE, f"{width}x{height} frames exceed the {max_pixels}-pixel limit")
-    return stream

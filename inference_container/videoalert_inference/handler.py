@@ -14,19 +14,19 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from videoalert_contract.inference import (
-    REGION_PERSON,
     BestFrame,
     FrameScore,
     InferenceRequest,
+    Region,
     RejectedClip,
     ScoredClip,
     TopEmbedding,
 )
 
 from .best_frame import best_entry, best_frame_jpeg
+from .budget import WorkBudget
 from .detector import PersonDetector, load_detector
 from .errors import BadInputError
-from .frames import WorkBudget
 from .model import PersonClassifier, load_classifier
 from .scoring import ClipScores, score_clip
 from .scoring import FrameScore as ScoredFrame
@@ -122,12 +122,8 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         request = InferenceRequest.from_payload(event)
         parts = fetch_parts(runtime, request)
         downloaded = time.perf_counter()
-        scores = score_clip(parts, runtime.classifier, request.sample_fps, request.max_frames,
-                            regions=request.regions, detector=runtime.detector,
-                            top_k_embeddings=request.top_k_embeddings,
-                            start_s=request.start_s, end_s=request.end_s, zones=request.zones, masks=request.masks,
-                            min_samples=request.min_samples, budget=budget,
-                            **runtime.settings.scoring_options())
+        scores = score_clip(parts, runtime.classifier, runtime.settings.scoring_request(request),
+                            detector=runtime.detector, budget=budget)
     except BadInputError as exc:
         logger.warning("video not scored", extra={"code": exc.code, "reason": exc.message})
         metrics.add_metric(name="BadInput", unit=MetricUnit.Count, value=1)
@@ -180,9 +176,9 @@ def _record(scores: ClipScores, response: dict[str, Any]) -> None:
     timings = response["timings_ms"]
     metrics.add_metric(name="Frames", unit=MetricUnit.Count, value=scores.frames_sampled)
     metrics.add_metric(name="MotionRegions", unit=MetricUnit.Count,
-                       value=sum(1 for f in scores.frames if f.box is not None and f.region != REGION_PERSON))
+                       value=sum(1 for f in scores.frames if f.box is not None and f.region != Region.PERSON))
     metrics.add_metric(name="PersonProposals", unit=MetricUnit.Count,
-                       value=sum(1 for f in scores.frames if f.region == REGION_PERSON and f.box is not None))
+                       value=sum(1 for f in scores.frames if f.region == Region.PERSON and f.box is not None))
     metrics.add_metric(name="DecodeMs", unit=MetricUnit.Milliseconds, value=timings["decode"])
     metrics.add_metric(name="InferenceMs", unit=MetricUnit.Milliseconds, value=timings["inference"])
     if scores.stats.decode_errors or scores.stats.truncated:

@@ -12,7 +12,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .background import BackgroundModel
 
-# The region modes a request may ask for are the contract's (videoalert_contract.inference.REGION_MODES).
+# The region modes a request may ask for are the contract's (videoalert_contract.inference.RegionMode).
 
 
 class Box(NamedTuple):

@@ -2,19 +2,16 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from .frames import (
-    DEFAULT_MAX_DECODE_S,
-    DEFAULT_MAX_FRAMES_DECODED,
-    DEFAULT_MAX_PACKETS,
-    DEFAULT_MAX_PIXELS,
-    DEFAULT_MAX_PIXELS_DECODED,
-    WorkLimits,
-)
+from videoalert_contract.defaults import MAX_VIDEO_BYTES
+from videoalert_contract.inference import InferenceRequest
+
+from .budget import WorkLimits
+from .scoring import ScoringRequest
 from .url_source import UrlPolicy
 
 ENV_MODEL_DIR = "MODEL_DIR"
@@ -41,7 +38,7 @@ ENV_CLIP_URL_ENDPOINTS = "CLIP_URL_ENDPOINTS"
 
 CONTAINER_MODEL_DIR = Path("/opt/model")  # where the Dockerfile copies the released model
 REPO_MODEL_DIR = Path(__file__).resolve().parents[2] / "models"
-DEFAULT_MAX_VIDEO_BYTES = 200 * 1024 * 1024
+_T = TypeVar("_T")
 
 
 def default_model_dir() -> Path:
@@ -54,7 +51,7 @@ class InferenceSettings:
     model_dir: Path
     model_file: str | None = None
     model_encoding: str = "auto"
-    max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES
+    max_video_bytes: int = MAX_VIDEO_BYTES
     # Parallelism across work items, not inside them (bench/README.md): two GOPs decode at once on their own
     # decoders, and the model scores batches of 8 while the next frames decode, up to two batches at once
     # (each run on one ONNX Runtime thread), so the batches left when decoding ends take both vCPUs.
@@ -76,10 +73,19 @@ class InferenceSettings:
     # since the last frame the detector looked at takes that frame's proposals (0: the detector looks at every
     # frame). Still minutes, most of a camera's, cost a third of the detector's time (bench/README.md).
     detect_change_level: float = 8.0
-    # What one clip may cost, checked as it decodes (frames.WorkLimits): over a limit it is answered OVER_LIMIT
+    # What one clip may cost, checked as it decodes (budget.WorkLimits): over a limit it is answered OVER_LIMIT
     # or TOO_LARGE, which the dispatcher records REJECTED, never to be retried.
     limits: WorkLimits = WorkLimits()
     urls: UrlPolicy = UrlPolicy()  # which clip URLs are fetched (the region's S3, the configured emulator)
+
+    def scoring_request(self, request: InferenceRequest | None = None, **overrides: Any) -> ScoringRequest:
+        """score_clip's request: what the inference request asks for (its regions, time range, zones and masks) and how
+        these settings decode and score it."""
+        what: dict[str, Any] = {} if request is None else {
+            "sample_fps": request.sample_fps, "max_frames": request.max_frames, "regions": request.regions,
+            "top_k_embeddings": request.top_k_embeddings, "start_s": request.start_s, "end_s": request.end_s,
+            "zones": request.zones, "masks": request.masks, "min_samples": request.min_samples}
+        return ScoringRequest(**(what | self.scoring_options() | overrides))
 
     def scoring_options(self) -> dict[str, Any]:
         """score_clip's keyword arguments for how to decode and score (the handler and the benchmarks pass these)."""
@@ -90,30 +96,36 @@ class InferenceSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InferenceSettings:
+        """From the environment; an unset variable takes the field's default (written once, on the field)."""
         env = os.environ if env is None else env
+        s, limits = InferenceSettings, WorkLimits
         return cls(
             model_dir=Path(env.get(ENV_MODEL_DIR) or default_model_dir()),
             model_file=env.get(ENV_MODEL_FILE) or None,
-            model_encoding=env.get(ENV_MODEL_ENCODING) or "auto",
-            max_video_bytes=int(env.get(ENV_MAX_VIDEO_BYTES, str(DEFAULT_MAX_VIDEO_BYTES))),
-            ort_threads=int(env.get(ENV_ORT_THREADS, "1")),
-            decoder_threads=int(env.get(ENV_DECODER_THREADS, "1")),
-            decoder_workers=int(env.get(ENV_DECODER_WORKERS, "2")),
-            pipeline=env.get(ENV_PIPELINE, "1").lower() not in ("0", "false", "no", "off"),
-            inference_workers=int(env.get(ENV_INFERENCE_WORKERS, "2")),
-            batch_size=int(env.get(ENV_BATCH_SIZE, "8")),
-            tile_every=int(env.get(ENV_TILE_EVERY, "2")),
-            detect_tile_every=int(env.get(ENV_DETECT_TILE_EVERY, "4")),
-            detect_change_level=float(env.get(ENV_DETECT_CHANGE_LEVEL, "8")),
-            limits=WorkLimits(max_pixels=int(env.get(ENV_MAX_PIXELS, str(DEFAULT_MAX_PIXELS))),
-                              max_frames_decoded=int(env.get(ENV_MAX_FRAMES_DECODED, str(DEFAULT_MAX_FRAMES_DECODED))),
-                              max_decode_s=float(env.get(ENV_MAX_DECODE_SECONDS, str(DEFAULT_MAX_DECODE_S))),
-                              max_packets=int(env.get(ENV_MAX_PACKETS_DEMUXED, str(DEFAULT_MAX_PACKETS))),
-                              max_pixels_decoded=int(env.get(ENV_MAX_PIXELS_DECODED,
-                                                             str(DEFAULT_MAX_PIXELS_DECODED)))),
+            model_encoding=env.get(ENV_MODEL_ENCODING) or s.model_encoding,
+            max_video_bytes=_value(env, ENV_MAX_VIDEO_BYTES, s.max_video_bytes, int),
+            ort_threads=_value(env, ENV_ORT_THREADS, s.ort_threads, int),
+            decoder_threads=_value(env, ENV_DECODER_THREADS, s.decoder_threads, int),
+            decoder_workers=_value(env, ENV_DECODER_WORKERS, s.decoder_workers, int),
+            pipeline=_value(env, ENV_PIPELINE, s.pipeline, lambda v: v.lower() not in ("0", "false", "no", "off")),
+            inference_workers=_value(env, ENV_INFERENCE_WORKERS, s.inference_workers, int),
+            batch_size=_value(env, ENV_BATCH_SIZE, s.batch_size, int),
+            tile_every=_value(env, ENV_TILE_EVERY, s.tile_every, int),
+            detect_tile_every=_value(env, ENV_DETECT_TILE_EVERY, s.detect_tile_every, int),
+            detect_change_level=_value(env, ENV_DETECT_CHANGE_LEVEL, s.detect_change_level, float),
+            limits=WorkLimits(max_pixels=_value(env, ENV_MAX_PIXELS, limits.max_pixels, int),
+                              max_frames_decoded=_value(env, ENV_MAX_FRAMES_DECODED, limits.max_frames_decoded, int),
+                              max_decode_s=_value(env, ENV_MAX_DECODE_SECONDS, limits.max_decode_s, float),
+                              max_packets=_value(env, ENV_MAX_PACKETS_DEMUXED, limits.max_packets, int),
+                              max_pixels_decoded=_value(env, ENV_MAX_PIXELS_DECODED, limits.max_pixels_decoded, int)),
             urls=UrlPolicy(region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
                            endpoints=_endpoints(env)),
         )
+
+
+def _value(env: Mapping[str, str], name: str, default: _T, parse: Callable[[str], _T]) -> _T:
+    raw = env.get(name)
+    return default if raw is None else parse(raw)
 
 
 def _endpoints(env: Mapping[str, str]) -> tuple[str, ...]:

@@ -7,14 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
 
 from videoalert.app.cameras import RegistryDependencies
 from videoalert.app.deliveries import DeliveryDependencies
-from videoalert.app.dispatch import Dependencies
+from videoalert.app.dependencies import Dependencies
 from videoalert.app.links import LinkSigner
 from videoalert.app.one_tap import LinkDependencies
 from videoalert.app.ports import Cameras, ClipSource, Inference, Memory, ReviewBucket, Videos
@@ -28,14 +28,17 @@ from videoalert.aws.ses import AlertMailer
 from videoalert.aws.sns import AlertPublisher
 from videoalert.aws.streams import KvsStreams
 from videoalert.aws.webhook import WebhookSecret, WebhookSender
+from videoalert.aws.webpush import VapidSecret, WebPushSender
 from videoalert.config.cameras import RegistrySettings
 from videoalert.config.deliveries import DeliverySettings
 from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.config.feedback import FeedbackSettings
 from videoalert.config.links import LinksSettings
 from videoalert.config.review import ReviewSettings
+from videoalert.config.worker import WorkerSettings
 from videoalert.store.cameras import CameraStore
 from videoalert.store.memory import FpMemory
+from videoalert.store.push_subscriptions import PushSubscriptions
 from videoalert.store.tokens import SpentTokens
 from videoalert.store.videos import VideoRecords
 
@@ -46,12 +49,14 @@ INVOKE_CONFIG = Config(read_timeout=900, connect_timeout=10, retries={"max_attem
 AWS_CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"})
 # SigV4 for the presigned clip URLs (botocore still presigns S3 with SigV2 unless told, which newer regions refuse).
 S3_CONFIG = AWS_CONFIG.merge(Config(signature_version="s3v4"))
+SettingsT = TypeVar("SettingsT", bound=WorkerSettings)
 
 
-def build_dependencies(settings: DispatcherSettings, *, session: boto3.session.Session | None = None,
+def build_dependencies(settings: SettingsT, *, session: boto3.session.Session | None = None,
                        endpoint_url: str | None = None, inference: Inference | None = None,
-                       clip_source: ClipSource | None = None) -> Dependencies:
-    """The dispatcher's adapters."""
+                       clip_source: ClipSource | None = None) -> Dependencies[SettingsT]:
+    """The clip lifecycle's adapters: the camera worker's (WorkerSettings), or the dispatcher's (DispatcherSettings:
+    the same, and the camera job queue it sends to)."""
     session = session or boto3.session.Session()
 
     def client(name: str, config: Config = AWS_CONFIG) -> Any:
@@ -73,7 +78,8 @@ def build_dependencies(settings: DispatcherSettings, *, session: boto3.session.S
         alerts=AlertPublisher(client("sns"), settings.alert_topic_arn),
         clip_source=clip_source,
         memory=FpMemory(dynamodb.Table(settings.fp_memory_table)) if settings.fp_memory_table else None,
-        jobs=CameraJobQueue(client("sqs"), settings.camera_jobs_queue_url) if settings.camera_jobs_queue_url else None,
+        jobs=(CameraJobQueue(client("sqs"), settings.camera_jobs_queue_url)
+              if isinstance(settings, DispatcherSettings) and settings.camera_jobs_queue_url else None),
         links=(LinkSigner(SigningKeys(client("secretsmanager"), settings.signing_secret), settings.links_base_url)
                if settings.signing_secret and settings.links_base_url else None),
     )
@@ -129,6 +135,10 @@ def build_links(settings: LinksSettings, *, session: boto3.session.Session | Non
         keys=SigningKeys(session.client("secretsmanager", config=AWS_CONFIG, endpoint_url=endpoint_url),
                          settings.signing_secret),
         clips=ClipStore(session.client("s3", config=S3_CONFIG, endpoint_url=endpoint_url), settings.video_bucket),
+        push=(PushSubscriptions(dynamodb.Table(settings.push_table)) if settings.push_table else None),
+        vapid=(VapidSecret(session.client("secretsmanager", config=AWS_CONFIG, endpoint_url=endpoint_url),
+                           settings.vapid_secret) if settings.vapid_secret else None),
+        push_loopback=settings.push_loopback,
     )
 
 
@@ -168,4 +178,8 @@ def build_deliveries(settings: DeliverySettings, *, session: boto3.session.Sessi
         webhook=WebhookSender(settings.webhook_url) if settings.webhook_url else None,
         webhook_secret=(WebhookSecret(client("secretsmanager"), settings.webhook_secret)
                         if settings.webhook_secret else None),
+        pusher=(WebPushSender(VapidSecret(client("secretsmanager"), settings.vapid_secret))
+                if settings.vapid_secret else None),
+        push_subscribers=(PushSubscriptions(session.resource("dynamodb", config=AWS_CONFIG, endpoint_url=endpoint_url)
+                                            .Table(settings.push_table)) if settings.push_table else None),
     )

@@ -11,26 +11,48 @@ import binascii
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from .errors import BAD_REQUEST, BadInputError
 from .zones import BadPolygon, Polygon, polygons, to_lists
 
-# What of each sampled frame the inference function classifies (request field `regions`).
-REGION_FULL = "full"
-REGION_MOTION = "motion"
-REGION_BOTH = "both"  # full and motion
-REGION_TILES = "tiles"  # the whole frame and its overlapping tiles (videoalert_inference.tiles)
-REGION_DETECT = "detect"  # the person detector proposes boxes, the classifier scores each box's crop
-REGION_MODES = (REGION_FULL, REGION_MOTION, REGION_BOTH, REGION_TILES, REGION_DETECT)
+
+class RegionMode(StrEnum):
+    """What of each sampled frame the inference function classifies (a request's and a rule's `regions`)."""
+
+    FULL = "full"  # the whole frame
+    MOTION = "motion"  # only the regions that moved
+    BOTH = "both"  # full and motion
+    TILES = "tiles"  # the whole frame and its overlapping tiles (videoalert_inference.tiles)
+    DETECT = "detect"  # the person detector proposes boxes, the classifier scores each box's crop
+
+    @property
+    def whole_frames(self) -> bool:
+        return self in (RegionMode.FULL, RegionMode.BOTH, RegionMode.TILES)
+
+    @property
+    def moving_regions(self) -> bool:
+        return self in (RegionMode.MOTION, RegionMode.BOTH)
+
+
+class Region(StrEnum):
+    """The region of one scored entry in a response: the whole frame, a moving region (with its box), one tile (with
+    its box) or one detector proposal (with its box; a sampled frame with no proposal has one entry without a box)."""
+
+    FULL = "full"
+    MOTION = "motion"
+    TILE = "tile"
+    PERSON = "person"
+
+
+# A request's choices as plain text, in the order they are listed (what a CLI offers and an error message names).
+REGION_MODES = tuple(mode.value for mode in RegionMode)
 # What a request or a rule that names no mode gets: the one place the default is chosen.
-DEFAULT_REGIONS = REGION_DETECT
-# The region of one scored entry in a response: "full", "motion" (with its box), one tile (with its box) or one
-# detector proposal ("person", with its box; a sampled frame with no proposal has one "person" entry without a box).
-REGION_TILE = "tile"
-REGION_PERSON = "person"
+DEFAULT_REGIONS = RegionMode.DETECT
 
 MAX_SAMPLE_FPS = 30.0
+DEFAULT_SAMPLE_FPS = 1.0  # frames scored per second of video
 MAX_FRAMES_LIMIT = 1000  # bounds the work (and the response size) one invocation can be asked for
 DEFAULT_MAX_FRAMES = 120
 # A clip (or time range) too short to give this many frames at sample_fps is sampled this many times, evenly across
@@ -52,7 +74,7 @@ _Number = TypeVar("_Number", int, float)
 def region_key(region: object) -> str:
     """A region's name: "full" when absent, a mode's name as it is, anything else (a box) as compact JSON."""
     if region in (None, ""):
-        return REGION_FULL
+        return Region.FULL
     return region if isinstance(region, str) else json.dumps(region, sort_keys=True, separators=(",", ":"))
 
 
@@ -65,10 +87,10 @@ class InferenceRequest:
     video_id: str
     bucket: str
     keys: tuple[str, ...]  # the clip's parts in time order: key, then more_keys
-    sample_fps: float = 1.0
+    sample_fps: float = DEFAULT_SAMPLE_FPS
     max_frames: int = DEFAULT_MAX_FRAMES
     top_k_embeddings: int = MODE_DEFAULT  # resolved to the regions mode's default when not given
-    regions: str = DEFAULT_REGIONS  # one of REGION_MODES: what of each sampled frame is classified
+    regions: RegionMode = DEFAULT_REGIONS  # what of each sampled frame is classified
     urls: tuple[str, ...] = ()  # presigned GET URLs of the parts, in the same order; () = read bucket/keys
     # Only frames in [start_s, end_s) of the clip are scored (one window of a long upload); end_s None: to the end.
     start_s: float = 0.0
@@ -81,8 +103,9 @@ class InferenceRequest:
     min_samples: int = DEFAULT_MIN_SAMPLES  # the fewest frames a short clip is sampled (0: sample_fps alone)
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "regions", RegionMode(self.regions))  # a plain string from a caller: ValueError if bad
         if self.top_k_embeddings == MODE_DEFAULT:
-            default = DEFAULT_TOP_K_REGIONS if self.regions == REGION_DETECT else DEFAULT_TOP_K_EMBEDDINGS
+            default = DEFAULT_TOP_K_REGIONS if self.regions == RegionMode.DETECT else DEFAULT_TOP_K_EMBEDDINGS
             object.__setattr__(self, "top_k_embeddings", default)
 
     def to_payload(self) -> dict[str, Any]:
@@ -117,7 +140,7 @@ class InferenceRequest:
         more_keys = event.get("more_keys") or []
         if not isinstance(more_keys, list) or not all(isinstance(k, str) and k for k in more_keys):
             raise BadInputError(BAD_REQUEST, "more_keys must be a list of non-empty strings")
-        sample_fps = _number(event, "sample_fps", 1.0, float)
+        sample_fps = _number(event, "sample_fps", DEFAULT_SAMPLE_FPS, float)
         max_frames = _number(event, "max_frames", DEFAULT_MAX_FRAMES, int)
         top_k = _number(event, "top_k_embeddings", MODE_DEFAULT, int)
         if not 0 < sample_fps <= MAX_SAMPLE_FPS:
@@ -131,7 +154,7 @@ class InferenceRequest:
             raise BadInputError(BAD_REQUEST, f"min_samples must be in [0, {MAX_FRAMES_LIMIT}], got {min_samples}")
         regions = event.get("regions")
         regions = DEFAULT_REGIONS if regions is None else regions
-        if regions not in REGION_MODES:
+        if not isinstance(regions, str) or regions not in REGION_MODES:
             raise BadInputError(BAD_REQUEST, f"regions must be one of {', '.join(REGION_MODES)}, got {regions!r}")
         start_s = _number(event, "start_s", 0.0, float)
         end_s = None if event.get("end_s") is None else _number(event, "end_s", 0.0, float)
@@ -145,7 +168,7 @@ class InferenceRequest:
         best_frame = event.get("best_frame", False)
         if not isinstance(best_frame, bool):
             raise BadInputError(BAD_REQUEST, f"best_frame must be true or false, got {best_frame!r}")
-        return cls(video_id, bucket, keys, sample_fps, max_frames, top_k, regions, _urls(event, len(keys)),
+        return cls(video_id, bucket, keys, sample_fps, max_frames, top_k, RegionMode(regions), _urls(event, len(keys)),
                    start_s, end_s, zones, masks, best_frame, min_samples)
 
 
@@ -155,7 +178,7 @@ class FrameScore:
 
     t: float  # seconds from the clip's start
     score: float
-    region: str = REGION_FULL
+    region: str = Region.FULL
     box: tuple[float, ...] | None = None  # [x0, y0, x1, y1] in fractions of the frame (regions with a box only)
 
     def to_payload(self) -> dict[str, Any]:

@@ -57,6 +57,10 @@ FP_MEMORY_SORT_KEY = "entry_id"  # "<added_at ISO>#<video_id>#<kind>#<nn>": a qu
 SPENT_TOKENS_PARTITION_KEY = "token_id"
 SPENT_TOKENS_TTL_ATTRIBUTE = "expires_at"
 
+# DynamoDB: Web Push subscriptions (one item per browser and scope: a camera id, or "*" for every camera).
+PUSH_PARTITION_KEY = "scope"
+PUSH_SORT_KEY = "subscription_id"
+
 # S3 layout inside the review bucket: review/<yyyy>/<mm>/<dd>/ holds the day's sample and its manifests.
 REVIEW_PREFIX = "review/"
 
@@ -96,6 +100,8 @@ ENV_ALERT_EMAIL_FROM = "ALERT_EMAIL_FROM"  # a SES-verified identity: the HTML a
 ENV_ALERT_EMAIL_TO = "ALERT_EMAIL_TO"  # comma-separated recipients of the HTML alert e-mail
 ENV_WEBHOOK_URL = "ALERT_WEBHOOK_URL"  # where the signed alert webhook is POSTed
 ENV_WEBHOOK_SECRET = "ALERT_WEBHOOK_SECRET_ARN"  # Secrets Manager secret holding the webhook's whsec_ secret
+ENV_PUSH_TABLE = "PUSH_SUBSCRIPTIONS_TABLE"  # Web Push: the browsers' subscriptions (links: write; deliveries: read)
+ENV_VAPID_SECRET = "VAPID_SECRET_ARN"  # Web Push: the VAPID key pair (JSON) in Secrets Manager
 ENV_LINKS_BASE_URL = "LINKS_BASE_URL"  # the public feedback-links function URL (dispatcher: to sign links for it)
 # The camera registry function (cameras API, seed, health check): the key new streams are encrypted with, the
 # stage they are tagged with, and the retention a camera gets when none is asked for.
@@ -122,4 +128,6 @@ def local_names() -> dict[str, str]:
         "camera_jobs_queue": f"{APP_NAME}-camera-jobs.fifo",
         "spent_tokens_table": f"{APP_NAME}-spent-tokens",
         "signing_secret": f"{APP_NAME}-link-signing-key",
+        "push_table": f"{APP_NAME}-push-subscriptions",
+        "vapid_secret": f"{APP_NAME}-vapid-key",
     }

@@ -14,7 +14,7 @@ def test_every_documented_subcommand_exists():
     parser = build_parser()
     choices = parser._subparsers._group_actions[0].choices
     assert {"status", "list", "events", "upload", "run-local", "redrive", "push", "serve", "rule", "tune", "feedback",
-            "review", "export-dataset", "camera"} == set(choices)
+            "review", "export-dataset", "camera", "webpush"} == set(choices)
 
 
 def test_local_commands_without_a_running_emulator_say_how_to_start_one(capsys):
@@ -125,11 +125,42 @@ def test_rule_sets_the_cameras_time_zone_zones_and_masks_as_a_new_version(aws, m
     rule = cameras.get("cam1").rule
     assert (rule.version, rule.timezone) == (2, "Europe/Paris")
     assert rule.zones == (((0.0, 0.5), (1.0, 0.5), (1.0, 1.0), (0.0, 1.0)),) and len(rule.masks) == 1
-    assert "zones=1 masks=1 tz=Europe/Paris" in shown and "zone: 0,0.5 1,0.5 1,1 0,1" in shown
+    assert "zones=1 masks=1 tz=Europe/Paris" in shown and "zone 1: 0,0.5 1,0.5 1,1 0,1" in shown
+    assert "mask 1: 0.8,0 1,0 1,0.2" in shown
     assert main(["rule", "cam1", "--clear-masks"]) == 0 and cameras.get("cam1").rule.masks == ()
     # And a zone that is not a polygon, or a zone nobody knows, is a usage error
     assert main(["rule", "cam1", "--zone", "0,0 1,1"]) == 2
     assert main(["rule", "cam1", "--timezone", "Mars/Base"]) == 2
+
+
+def test_rule_names_zones_and_renames_one_keeping_its_polygon(aws, monkeypatch, capsys):
+    from videoalert.store.cameras import CameraStore
+    from videoalert_cli import resources
+
+    sess, res = aws
+    cameras = CameraStore(sess.resource("dynamodb").Table(res.cameras_table))
+    cameras.register("cam1")
+    monkeypatch.setattr(resources, "resolve", lambda args: resources.Target(
+        sess, None, {"cameras_table": res.cameras_table, "videos_table": res.videos_table}))
+    # When the user draws two zones, the first named
+    assert main(["rule", "cam1", "--zone", "driveway=0,0.5 1,0.5 1,1", "--zone", "0,0 0.5,0 0.5,0.4"]) == 0
+    shown = capsys.readouterr().out
+    # Then the rule has both, the first by its name, the second as "zone 2"
+    rule = cameras.get("cam1").rule
+    assert rule.zone_names == ("driveway", "") and len(rule.zones) == 2
+    assert "  driveway: 0,0.5 1,0.5 1,1" in shown and "  zone 2: 0,0 0.5,0 0.5,0.4" in shown
+    # When the second is named, Then the polygons stay and the rule is a new version
+    assert main(["rule", "cam1", "--rename-zone", "2=porch", "--json"]) == 0
+    item = json.loads(capsys.readouterr().out)["rule"]
+    assert item["zone_names"] == ["driveway", "porch"] and item["version"] == 3
+    assert cameras.get("cam1").rule.zones == rule.zones
+    # And new zones without names drop the old names; a zone that is not there, or two alike, are refused
+    assert main(["rule", "cam1", "--zone", "0,0 1,0 1,1"]) == 0 and cameras.get("cam1").rule.zone_names == ()
+    capsys.readouterr()
+    assert main(["rule", "cam1", "--rename-zone", "4=shed"]) == 1
+    assert "there is no zone 4" in capsys.readouterr().err
+    assert main(["rule", "cam1", "--zone", "a=0,0 1,0 1,1", "--zone", "A=0,0 1,0 0,1"]) == 1
+    assert "same name" in capsys.readouterr().err
 
 
 def test_a_label_given_by_link_shows_in_status_and_list_with_a_label_filter(aws, moto_target, capsys):
@@ -205,3 +236,25 @@ def test_events_join_an_alert_and_its_cooldown_minutes_across_cameras_newest_fir
     assert [line.split()[1] for line in alerts.splitlines()[2:]] == ["cam1"] and "cam1-1000" in alerts
     assert "cam2-1001" in second.out and "cam1-1000" in second.out and "cam2-1005" not in second.out
     assert "more events" not in second.err
+
+
+def test_events_count_first_seen_from_the_clip_s_own_timeline(aws, moto_target, capsys):
+    # Given a stream minute whose stream started 37 s into the minute (its clip starts at its first fragment) and a
+    # person over the threshold 3 s into that clip, and a whole minute with a person 3 s in
+    import json
+
+    from fixtures.records import seed
+    from videoalert.store.videos import VideoRecords
+
+    records = VideoRecords(moto_target.table("videos_table"))
+    frames = [{"t": 1.0, "score": 0.2, "region": "full"}, {"t": 3.0, "score": 0.95, "region": "full"}]
+    for camera, starts_at in (("cam1", "2026-11-23T10:00:37Z"), ("cam2", None)):
+        seed(records, {"video_id": f"{camera}-1000", "camera_id": camera, "status": "DONE",
+                       "window_start": "2026-11-23T10:00:00Z", "decision": "ALERT", "max_score": 0.95,
+                       "threshold": 0.7, "rule_decision": "ALERT", "frame_scores": frames,
+                       **({"clip_starts_at": starts_at} if starts_at else {})})
+    # When the user lists the events
+    assert main(["events", "--json"]) == 0
+    seen = {e["camera"]: e["first_seen"] for e in json.loads(capsys.readouterr().out)}
+    # Then the late stream's person was first seen 3 s after its clip's start, not 3 s after the minute's
+    assert seen == {"cam1": "2026-11-23T10:00:40Z", "cam2": "2026-11-23T10:00:03Z"}

@@ -88,9 +88,10 @@ def test_version_names_the_package_version(cli):
 
 
 def test_every_environment_variable_the_cli_reads_is_documented_in_help(cli):
-    # Given every environment variable named in the CLI's code (os.environ.get / [] / getenv with a literal)
+    # Given every environment variable named in the CLI's code and the local run's (os.environ.get / [] / getenv
+    # with a literal)
     names = set()
-    for path in (REPO / "cli" / "videoalert_cli").rglob("*.py"):
+    for path in [*(REPO / "cli" / "videoalert_cli").rglob("*.py"), *(REPO / "videoalert_local").rglob("*.py")]:
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args and \
                     node.func.attr in ("get", "getenv") and isinstance(node.args[0], ast.Constant) and \
@@ -264,11 +265,11 @@ def live_emulator(local_emulator_record):
     """A running emulator, as `run-local --serve` leaves it: moto's server with the stack's resources, recorded."""
     from fixtures.records import seed
     from videoalert.store.videos import VideoRecords
-    from videoalert_cli import local_env
+    from videoalert_local import emulator
 
-    with local_env.moto_server() as endpoint:
-        sess = local_env.session()
-        res = local_env.create_resources(sess, endpoint_url=endpoint, cameras=("cam1",))
+    with emulator.moto_server() as endpoint:
+        sess = emulator.session()
+        res = emulator.create_resources(sess, endpoint_url=endpoint, cameras=("cam1",))
         table = sess.resource("dynamodb", endpoint_url=endpoint).Table(res.videos_table)
         for minute in range(40):
             seed(VideoRecords(table), {"video_id": f"cam1-{minute:03d}", "camera_id": "cam1", "status": "DONE",

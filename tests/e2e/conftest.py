@@ -24,9 +24,9 @@ class Pipeline:
         return key
 
     def deliver(self) -> int:
-        from videoalert_cli.local_run import _deliver_events
+        from videoalert_local.events import deliver_events
 
-        return _deliver_events(self.sess, None, self.queue_url, self.dispatcher)
+        return deliver_events(self.sess, None, self.queue_url, self.dispatcher)
 
     def settle(self, runs: int = 30) -> int:
         """Run the scheduled dispatcher a minute apart, as the deployed schedule does, until no record is open
@@ -53,7 +53,7 @@ class Pipeline:
         return record
 
     def alerts(self) -> list[dict]:
-        from videoalert_cli.local_env import drain_alerts
+        from videoalert_local.emulator import drain_alerts
 
         return drain_alerts(self.sess, self.res.alert_queue_url)
 
@@ -70,20 +70,23 @@ def pipeline(aws, monkeypatch, tiny_model_dir):
     """Dispatcher + inference in-process, model: the tiny plumbing model unless a test sets MODEL_DIR."""
     if str(ROOT / "lambdas") not in sys.path:
         sys.path.insert(0, str(ROOT / "lambdas"))
+    import camera_worker
     import dispatcher
 
     from videoalert.aws.inference import InProcessInferenceClient
     from videoalert.wiring import build_dependencies
-    from videoalert_cli.local_run import NoStreamsLocally, _connect_upload_notifications
     from videoalert_inference import handler as inference
+    from videoalert_local.events import connect_upload_notifications
+    from videoalert_local.pipeline import NoStreamsLocally
 
     sess, res = aws
     monkeypatch.setenv("MODEL_DIR", str(tiny_model_dir))
     inference.reset_runtime()
-    queue_url = _connect_upload_notifications(sess, None, res.video_bucket)
+    queue_url = connect_upload_notifications(sess, None, res.video_bucket)
     deps = build_dependencies(res.settings(), session=sess, inference=InProcessInferenceClient(inference.handler),
                               clip_source=NoStreamsLocally())
     monkeypatch.setattr(dispatcher, "_dependencies", deps)
+    monkeypatch.setattr(camera_worker, "_dependencies", deps)  # a job given to the worker handler directly
     yield Pipeline(sess, res, queue_url, dispatcher, deps)
     inference.reset_runtime()
 

@@ -27,7 +27,7 @@ def corpus(tmp_path_factory, clips_dir_module):
 
 @pytest.fixture(scope="module")
 def clips_dir_module():
-    from videoalert_cli.local_run import DEFAULT_CLIPS
+    from videoalert_local.local_run import DEFAULT_CLIPS
 
     return DEFAULT_CLIPS
 

@@ -11,19 +11,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from e2e.test_local_camera_path import _json_array, _wait_for
 
-from videoalert_cli.local_run import run_local
 from videoalert_cli.main import main
+from videoalert_local.local_run import run_local
 
 
 @pytest.mark.slow  # the released model on a 60 s real video, pushed through the stand-in (about a minute)
 def test_a_camera_added_to_a_running_emulator_alerts_on_a_pushed_person_without_a_restart(clips_dir, monkeypatch,
                                                                                           capsys):
-    from videoalert_cli import local_run
+    from videoalert_local import serve as local_serve
 
     person = clips_dir / "human_01.mp4"
     assert person.is_file()
     # Given `run-local --serve` with no videos (cam1 seeded), its EventBridge clock held at T by the test
-    monkeypatch.setattr(local_run, "SERVE_TICK_S", 0.3)
+    monkeypatch.setattr(local_serve, "SERVE_TICK_S", 0.3)
     t0 = (datetime.now(UTC) - timedelta(minutes=30)).replace(second=0, microsecond=0)
     clock = {"now": t0}
     said: list[str] = []

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 
-from videoalert_cli import local_env
-from videoalert_cli.scale_run import atomic_emulator, run_overlap, run_scale
+from bench.scale_run import run_overlap, run_scale
+from bench.scale_stand_ins import atomic_emulator
+from videoalert_local import emulator
 
 
 def test_twenty_cameras_for_two_minutes_each_window_once_one_alert_per_event():
-    local_env.use_dummy_credentials()
-    with atomic_emulator(), local_env.moto_server() as endpoint:
+    emulator.use_dummy_credentials()
+    with atomic_emulator(), emulator.moto_server() as endpoint:
         report = run_scale(cameras=20, minutes=2, workers=6, endpoint=endpoint)
     print(json.dumps(report.summary()))  # the figures, for the record (pytest -s)
     assert report.windows_expected == report.records == 40 and report.lost == 0
@@ -24,8 +25,8 @@ def test_twenty_cameras_for_two_minutes_each_window_once_one_alert_per_event():
 
 
 def test_racing_ticks_a_killed_worker_and_a_slow_camera_lose_and_repeat_nothing():
-    local_env.use_dummy_credentials()
-    with atomic_emulator(), local_env.moto_server() as endpoint:
+    emulator.use_dummy_credentials()
+    with atomic_emulator(), emulator.moto_server() as endpoint:
         report = run_overlap(cameras=4, endpoint=endpoint, workers=4)
     print(json.dumps(report.summary()))
     # two ticks raced for each of minutes 1-3, yet each camera got one job per tick

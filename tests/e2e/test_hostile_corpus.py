@@ -226,14 +226,14 @@ FORMS = {
 def hostile(pipeline, monkeypatch, tmp_path):
     """The pipeline with the red-is-a-person model and the corpus's lowered limits."""
     from fixtures.onnx_models import write_tiny_model
-    from videoalert_cli import local_run
     from videoalert_inference import handler as inference
+    from videoalert_local import handlers as local_handlers
 
     monkeypatch.setenv("MODEL_DIR", str(write_tiny_model(tmp_path / "red", redness=True, input_size=32)))
     monkeypatch.setenv("MAX_PIXELS", str(320 * 240))
     monkeypatch.setenv("MAX_FRAMES_DECODED", "1500")
     monkeypatch.setenv("MAX_PACKETS_DEMUXED", "20000")
-    monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
+    monkeypatch.setattr(local_handlers, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
     inference.reset_runtime()
     pipeline.deps.settings = replace(pipeline.deps.settings, max_upload_minutes=5, max_video_bytes=3 * 1024 * 1024)
     # The red-is-a-person model sees whole red frames, which the person detector does not propose: score them whole
@@ -312,7 +312,7 @@ def test_every_hostile_input_ends_in_its_documented_status(hostile, tmp_path, mo
 
     from videoalert.domain.link_token import Action, LinkClaims, sign
     from videoalert.wiring import build_links
-    from videoalert_cli.links_server import function_url_event
+    from videoalert_local.links_server import function_url_event
 
     monkeypatch.setattr(feedback_links, "_deps", build_links(p.res.links_settings(), session=p.sess))
     token = sign(LinkClaims("t-1", "cam1-x", Action.FALSE_POSITIVE, int(datetime.now(UTC).timestamp()) + 3600),

@@ -11,12 +11,12 @@ from fixtures.bad_videos import encode_video
 @pytest.mark.slow
 def test_two_hundred_clips_with_four_workers_end_terminal_with_no_duplicates(pipeline, tmp_path, capsys):
     # Given 200 uploads of real (short) videos and 4 concurrent dispatcher instances
+    from bench.load_run import all_terminal, run_load
     from videoalert.aws.inference import InProcessInferenceClient
     from videoalert.wiring import build_dependencies
-    from videoalert_cli.load_run import all_terminal, run_load
-    from videoalert_cli.local_env import session
-    from videoalert_cli.local_run import NoStreamsLocally
     from videoalert_inference import handler as inference
+    from videoalert_local.emulator import session
+    from videoalert_local.pipeline import NoStreamsLocally
 
     videos = [encode_video(tmp_path / f"v{i}.mp4", seconds=5, fps=5, width=160, height=120) for i in range(4)]
 

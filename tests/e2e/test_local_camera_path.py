@@ -19,7 +19,8 @@ import av
 import pytest
 from e2e.conftest import moments
 
-from videoalert_cli.local_run import plan_minutes, run_local
+from videoalert_local.camera_path import plan_minutes
+from videoalert_local.local_run import run_local
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kvs"))
 from kvs_test_support import make_clip
@@ -82,10 +83,10 @@ def test_planned_minutes_lie_in_the_past_a_gap_apart_and_make_room_for_long_clip
 
 def test_push_local_works_against_a_serving_run(short_clips, tiny_model_dir, monkeypatch, capsys):
     # Given `run-local --serve` with no videos, its EventBridge clock held at T (advanced by the test)
-    from videoalert_cli import local_run
     from videoalert_cli.main import main
+    from videoalert_local import serve as local_serve
 
-    monkeypatch.setattr(local_run, "SERVE_TICK_S", 0.3)
+    monkeypatch.setattr(local_serve, "SERVE_TICK_S", 0.3)
     t0 = (datetime.now(UTC) - timedelta(minutes=30)).replace(second=0, microsecond=0)
     clock = {"now": t0}
     stop = threading.Event()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from videoalert_cli.local_run import DEFAULT_MODEL_DIR, run_local
+from videoalert_local.local_run import DEFAULT_MODEL_DIR, run_local
 
 RELEASED = DEFAULT_MODEL_DIR / "model_card.json"
 

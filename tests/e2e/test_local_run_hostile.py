@@ -7,16 +7,16 @@ import os
 import pytest
 
 from videoalert.aws.s3 import ClipStore
-from videoalert_cli import local_env
+from videoalert_local import emulator
 
 
 @pytest.fixture
 def served_s3(monkeypatch):
     """S3 on the local run's moto server (the multipart behaviour is the server's)."""
-    for name, value in local_env.DUMMY_CREDENTIALS.items():
+    for name, value in emulator.DUMMY_CREDENTIALS.items():
         monkeypatch.setenv(name, value)
-    with local_env.moto_server() as endpoint:
-        s3 = local_env.session().client("s3", endpoint_url=endpoint)
+    with emulator.moto_server() as endpoint:
+        s3 = emulator.session().client("s3", endpoint_url=endpoint)
         s3.create_bucket(Bucket="videoalert-videos-test")
         s3.put_bucket_versioning(Bucket="videoalert-videos-test", VersioningConfiguration={"Status": "Enabled"})
         yield s3
@@ -41,10 +41,10 @@ def test_run_local_json_prints_json_only_on_stdout(tiny_model_dir, tmp_path, cap
     import json
 
     from fixtures.media import cfr_times, encode_clip
-    from videoalert_cli import local_run
     from videoalert_cli.main import main
+    from videoalert_local import handlers as local_handlers
 
-    monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
+    monkeypatch.setattr(local_handlers, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
     good, bad = tmp_path / "good.mp4", tmp_path / "bad.mp4"
     good.write_bytes(encode_clip(cfr_times(3, 5)))
     bad.write_bytes(os.urandom(4096))
@@ -69,9 +69,10 @@ def test_run_local_json_prints_json_only_on_stdout(tiny_model_dir, tmp_path, cap
 def test_run_local_finishes_every_window_of_a_long_upload_without_serve(tiny_model_dir, tmp_path, monkeypatch):
     # Given an 8-minute upload (the upload's event takes windows 0-5: max_windows_per_run is 5)
     from fixtures.media import cfr_times, encode_clip
-    from videoalert_cli import local_run
+    from videoalert_local import handlers as local_handlers
+    from videoalert_local import local_run
 
-    monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
+    monkeypatch.setattr(local_handlers, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
     long = tmp_path / "eight_minutes.mp4"
     long.write_bytes(encode_clip(cfr_times(8 * 60, 1), size=(32, 32), gop=30))
     # When the local run takes it by the upload path, without --serve
@@ -87,9 +88,10 @@ def test_run_local_keeps_going_and_both_paths_agree_on_damaged_files(tmp_path, m
     from fixtures.damaged_media import cut, faststart_mp4, person_clip, ts_with_stream_appearing
     from fixtures.hostile_media import BLUE, RED, mkv_with_timestamps
     from fixtures.onnx_models import write_tiny_model
-    from videoalert_cli import local_run
+    from videoalert_local import handlers as local_handlers
+    from videoalert_local import local_run
 
-    monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
+    monkeypatch.setattr(local_handlers, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
     files = {
         "damaged.ts": ts_with_stream_appearing(person_clip("ts")),
         "faststart_cut.mp4": cut(faststart_mp4(person_clip("mp4", seconds=6)), 0.6),

@@ -24,7 +24,7 @@ def test_an_event_with_a_non_string_key_is_dropped_and_the_next_upload_still_pro
 
 def test_an_event_the_handler_raises_on_is_set_aside_and_the_loop_goes_on(pipeline, tmp_path, monkeypatch, capsys):
     # Given a dispatcher that raises on one event (a fault of the emulator, SNS down: anything)
-    from videoalert_cli import local_run
+    from videoalert_local import handlers as local_handlers
 
     real = pipeline.dispatcher.handler
     calls = []
@@ -36,7 +36,7 @@ def test_an_event_the_handler_raises_on_is_set_aside_and_the_loop_goes_on(pipeli
         return real(event, context)
 
     monkeypatch.setattr(pipeline.dispatcher, "handler", flaky)
-    monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
+    monkeypatch.setattr(local_handlers, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
     for name in ("a.mp4", "b.mp4"):
         clip = tmp_path / name
         clip.write_bytes(encode_clip(cfr_times(3, 10)))
@@ -53,9 +53,9 @@ def test_an_event_the_handler_raises_on_is_set_aside_and_the_loop_goes_on(pipeli
 
 def test_a_message_that_is_not_json_is_dropped_and_the_next_upload_still_processed(pipeline, tmp_path, monkeypatch):
     # Given a queued message whose body is not JSON at all, before a real upload's event
-    from videoalert_cli import local_run
+    from videoalert_local import handlers as local_handlers
 
-    monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
+    monkeypatch.setattr(local_handlers, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
     pipeline.sess.client("sqs").send_message(QueueUrl=pipeline.queue_url, MessageBody="{not json")
     clip = tmp_path / "a.mp4"
     clip.write_bytes(encode_clip(cfr_times(3, 10)))
@@ -70,16 +70,17 @@ def test_a_scheduled_run_the_dispatcher_raises_on_is_set_aside_too(tmp_path, mon
     # Given a dispatcher whose scheduled run raises (the serve loop sends one every SERVE_TICK_S)
     from datetime import UTC, datetime
 
-    from videoalert_cli import local_run
+    from videoalert_local import handlers as local_handlers
+    from videoalert_local.events import scheduled_event
 
     class Failing:
         @staticmethod
         def handler(event, context):
             raise RuntimeError("KVS is down")
 
-    monkeypatch.setattr(local_run, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
-    event = local_run.scheduled_event(datetime(2026, 12, 3, 22, 44, tzinfo=UTC))
+    monkeypatch.setattr(local_handlers, "DEAD_LETTERS", tmp_path / "dead-letters.jsonl")
+    event = scheduled_event(datetime(2026, 12, 3, 22, 44, tzinfo=UTC))
     # When the loop hands it over, Then it answers nothing and the event is kept with its error
-    assert local_run._handle(Failing, event) == {}
+    assert local_handlers.handle(Failing, event) == {}
     (letter,) = [json.loads(line) for line in (tmp_path / "dead-letters.jsonl").read_text().splitlines()]
     assert letter == {"error": "RuntimeError: KVS is down", "event": event}

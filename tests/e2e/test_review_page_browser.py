@@ -34,7 +34,7 @@ SHOTS = os.environ.get("VIDEOALERT_SCREENSHOTS")
 def served(tmp_path_factory):
     """`videoalert run-local --serve` over the six sample clips (upload path), until the module's tests end (its
     record of itself in a temporary place, fake credentials: as the function-scoped autouse fixtures give a test)."""
-    from videoalert_cli.local_run import run_local
+    from videoalert_local.local_run import run_local
 
     if not CLIPS_DIR.is_dir():
         pytest.fail(f"sample clips not found at {CLIPS_DIR}")
@@ -141,7 +141,7 @@ def test_events_page_filters_label_and_undo_without_sideways_scroll(served, brow
     import videoalert.app.one_tap as one_tap
     from videoalert.store.memory import FpMemory
     from videoalert.store.videos import VideoRecords
-    from videoalert_cli import local_env
+    from videoalert_local import emulator
 
     viewport(browser, size)
     # Given every camera's events page, four to a page
@@ -182,7 +182,7 @@ def test_events_page_filters_label_and_undo_without_sideways_scroll(served, brow
     answer = submit(browser, card, "Not a person")
     # Then the record is labelled and the camera remembers the clip
     assert "Marked as not a person" in answer.text
-    sess, names = local_env.session(), local_env.names.local_names()
+    sess, names = emulator.session(), emulator.names.local_names()
     ddb = sess.resource("dynamodb", endpoint_url=served["endpoint"])
     records = VideoRecords(ddb.Table(names["videos_table"]))
     assert records.get(video_id).label.value == "false_positive"
@@ -237,10 +237,10 @@ def test_the_html_alert_shows_the_picture_and_both_buttons_in_a_phone_s_first_sc
     from videoalert.domain.alert_email import alert_html
     from videoalert.domain.ids import frame_key
     from videoalert.store.videos import VideoRecords
-    from videoalert_cli import local_env
+    from videoalert_local import emulator
 
     # Given the e-mail of one of the run's alerts, its picture inline (as the MIME part the mail client shows)
-    sess, names = local_env.session(), local_env.names.local_names()
+    sess, names = emulator.session(), emulator.names.local_names()
     endpoint = served["endpoint"]
     records = VideoRecords(sess.resource("dynamodb", endpoint_url=endpoint).Table(names["videos_table"]))
     record = next(r for r in records.all() if r.decision is not None and r.decision.value == "ALERT")
@@ -266,3 +266,154 @@ def test_the_html_alert_shows_the_picture_and_both_buttons_in_a_phone_s_first_sc
     assert max(bottoms.values()) <= PHONE[1], bottoms
     no_sideways_scroll(browser)
     shot(browser, "alert-email.png", PHONE)
+
+
+# The test's stand-in for PushManager.subscribe, injected before the page's own script runs: Chromium's real subscribe
+# registers with Google's FCM (it never settles here, no internet: measured, docs/integrations.md). Like a browser, it
+# makes the subscription's P-256 key pair and auth secret (WebCrypto) and keeps the private half (here: for the push
+# stand-in, which decrypts with it); the endpoint is the stand-in's. Everything after it is the page's real code.
+SUBSCRIBE_STAND_IN = """
+(() => {
+  const b64u = (buffer) => btoa(String.fromCharCode(...new Uint8Array(buffer)))
+    .replace(/[+]/g, '-').replace(/[/]/g, '_').replace(/=+$/, '');
+  PushManager.prototype.subscribe = async function (options) {
+    const pair = await crypto.subtle.generateKey({name: 'ECDH', namedCurve: 'P-256'}, true, ['deriveBits']);
+    const raw = await crypto.subtle.exportKey('raw', pair.publicKey);
+    const jwk = await crypto.subtle.exportKey('jwk', pair.privateKey);
+    const auth = crypto.getRandomValues(new Uint8Array(16));
+    const id = b64u(crypto.getRandomValues(new Uint8Array(12)));
+    const json = {endpoint: '%s/push/' + id, expirationTime: null, keys: {p256dh: b64u(raw), auth: b64u(auth)}};
+    window.__pushStandIn = {id: id, jwk: jwk, auth: json.keys.auth,
+                            applicationServerKey: b64u(options.applicationServerKey)};
+    return {endpoint: json.endpoint, expirationTime: null, options: options, toJSON: () => json};
+  };
+})();
+"""
+
+
+def _devtools(browser):
+    """A second DevTools connection to the page (chromedriver holds the first): events need one of our own."""
+    import json
+    import urllib.request
+
+    import websocket
+
+    address = browser.capabilities["goog:chromeOptions"]["debuggerAddress"]
+    with urllib.request.urlopen(f"http://{address}/json", timeout=10) as answer:
+        target = next(t for t in json.load(answer) if t["type"] == "page")
+    return websocket.create_connection(target["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
+
+
+def _registration_id(connection, scope: str) -> str:
+    """The service worker registration of the scope, from the ServiceWorker domain's events."""
+    import json
+
+    connection.send(json.dumps({"id": 1, "method": "ServiceWorker.enable"}))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        message = json.loads(connection.recv())
+        for registration in message.get("params", {}).get("registrations", []):
+            if registration["scopeURL"] == scope and not registration.get("isDeleted"):
+                return str(registration["registrationId"])
+    raise AssertionError(f"no service worker registration for {scope}")
+
+
+def test_a_push_notification_reaches_a_subscribed_page_through_the_local_push_stand_in(served, browser, tmp_path):
+    import json
+    from datetime import UTC, datetime
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from fixtures.push_standin import push_standin
+    from videoalert.app.deliveries import deliver
+    from videoalert.app.links import LinkSigner, compose_alert
+    from videoalert.aws.s3 import ClipStore
+    from videoalert.aws.secrets import SigningKeys
+    from videoalert.config.deliveries import DeliverySettings
+    from videoalert.store.push_subscriptions import PushSubscriptions
+    from videoalert.store.videos import VideoRecords
+    from videoalert.wiring import build_deliveries
+    from videoalert_local import emulator
+
+    sess, names, endpoint = emulator.session(), emulator.names.local_names(), served["endpoint"]
+    origin = served["review"].split("/review", 1)[0]
+    table = PushSubscriptions(sess.resource("dynamodb", endpoint_url=endpoint).Table(names["push_table"]))
+    with push_standin() as service:
+        # Given cam1's review page on a phone, notifications allowed, subscribe going to the push stand-in
+        viewport(browser, PHONE)
+        browser.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["notifications"], "origin": origin})
+        browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": SUBSCRIBE_STAND_IN % service.base})
+        browser.get(served["review"])
+        assert browser.find_element(By.CSS_SELECTOR, "link[rel=manifest]")
+        manifest = json.loads(browser.execute_async_script(
+            "const done = arguments[0]; fetch(document.querySelector('link[rel=manifest]').href)"
+            ".then(r => r.text()).then(done);"))
+        assert manifest["display"] == "standalone" and manifest["start_url"].startswith("/review?c=cam1&t=")
+        # When the user taps "Notify this device"
+        browser.find_element(By.CSS_SELECTOR, "#push button").click()
+        box = browser.find_element(By.ID, "push")
+        WebDriverWait(browser, 60).until(lambda b: box.get_attribute("data-state") in ("subscribed", "failed"))
+        assert box.get_attribute("data-state") == "subscribed", box.text
+        assert "notified of each alert on camera cam1" in box.text
+        # Then the API stored the browser's subscription for cam1, subscribed with the stack's VAPID public key
+        browser_keys = browser.execute_script("return window.__pushStandIn")
+        [(scope, stored)] = table.for_camera("cam1")
+        assert scope == "cam1" and stored.endpoint == f"{service.base}/push/{browser_keys['id']}"
+        vapid = json.loads(sess.client("secretsmanager", endpoint_url=endpoint)
+                           .get_secret_value(SecretId=names["vapid_secret"])["SecretString"])
+        assert browser_keys["applicationServerKey"] == vapid["public_key"]
+        service.add_browser(browser_keys["id"], browser_keys["jwk"], browser_keys["auth"],
+                            browser_keys["applicationServerKey"])
+        no_sideways_scroll(browser)
+
+        # When one of cam1's alerts goes through the deliveries (the alert as SNS publishes it), twice (SQS)
+        records = VideoRecords(sess.resource("dynamodb", endpoint_url=endpoint).Table(names["videos_table"]))
+        record = next(r for r in records.all() if r.camera_id == "cam1" and r.decision is not None
+                      and r.decision.value == "ALERT")
+        clips = ClipStore(sess.client("s3", endpoint_url=endpoint), names["video_bucket"])
+        signer = LinkSigner(SigningKeys(sess.client("secretsmanager", endpoint_url=endpoint),
+                                        names["signing_secret"]), origin)
+        alert = compose_alert(record, clips=clips, signer=signer, now=datetime.now(UTC))
+        deps = build_deliveries(DeliverySettings(videos_table=names["videos_table"],
+                                                 video_bucket=names["video_bucket"], push_table=names["push_table"],
+                                                 vapid_secret=names["vapid_secret"]),
+                                session=sess, endpoint_url=endpoint)
+        first = deliver(alert.subject, json.loads(alert.body), deps)
+        again = deliver(alert.subject, json.loads(alert.body), deps)
+        # Then the push service got one message, VAPID-signed for its origin, encrypted for this browser
+        assert first["push"] == "delivered to 1" and again["push"] == "delivered to 0, 1 already", (first, again)
+        assert service.refused == [] and len(service.received) == 1
+        [message] = service.received
+        assert message["claims"]["aud"] == service.base and message["ttl"] > 0 and message["topic"]
+        notification = json.loads(message["data"])
+        assert notification["title"] == alert.subject and notification["tag"] == record.video_id
+        assert notification["url"].startswith(f"{origin}/review?c=cam1&t=")
+
+        # When the push service hands it to the browser (what FCM does for a real Chromium), Then the page's service
+        # worker shows it as a notification and tells the open page
+        devtools = _devtools(browser)
+        try:
+            registration = _registration_id(devtools, f"{origin}/")
+            devtools.send(json.dumps({"id": 2, "method": "ServiceWorker.deliverPushMessage", "params": {
+                "origin": origin, "registrationId": registration, "data": message["data"]}}))
+            WebDriverWait(browser, 30).until(lambda b: box.get_attribute("data-state") == "notified")
+        finally:
+            devtools.close()
+        assert box.get_attribute("data-last") == record.video_id and not box.get_attribute("data-error"), \
+            box.get_attribute("data-error")
+        assert alert.subject in box.text
+        shown = browser.execute_async_script(
+            "const done = arguments[0]; navigator.serviceWorker.ready.then(r => r.getNotifications())"
+            ".then(list => done(list.map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data.url}))));")
+        assert shown == [{"title": alert.subject, "body": notification["body"], "tag": record.video_id,
+                          "url": notification["url"]}]
+        no_sideways_scroll(browser)
+        shot(browser, "push-phone.png", PHONE)
+
+        # When the browser has gone (the push service answers 410), Then the next alert removes its subscription
+        service.browsers[browser_keys["id"]].answer = 410
+        other = next(r for r in records.all() if r.camera_id == "cam1" and r.video_id != record.video_id
+                     and r.decision is not None)
+        outcome = deliver("another alert", {"video_id": other.video_id, "camera_id": "cam1"}, deps)
+        assert outcome["push"] == "delivered to 0, 1 gone" and table.for_camera("cam1") == []

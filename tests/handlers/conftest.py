@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from videoalert.app.dispatch import Dependencies
+from videoalert.app.dependencies import Dependencies
 from videoalert.aws.s3 import ClipStore
 from videoalert.aws.sns import AlertPublisher
 from videoalert.domain.errors import InferenceFailed

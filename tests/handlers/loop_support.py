@@ -48,7 +48,7 @@ class Loop:
         return {"status": answer["statusCode"], "body": json.loads(answer["body"])}
 
     def alerts(self) -> list[dict]:
-        from videoalert_cli.local_env import drain_alerts
+        from videoalert_local.emulator import drain_alerts
 
         return drain_alerts(self.sess, self.res.alert_queue_url)
 
@@ -67,7 +67,7 @@ def loop(aws, monkeypatch, colour_model_dir, clips_dir):
     import dispatcher
     import feedback
 
-    from videoalert.app.dispatch import Dependencies
+    from videoalert.app.dependencies import Dependencies
     from videoalert.aws.inference import InProcessInferenceClient
     from videoalert.aws.s3 import ClipStore
     from videoalert.aws.sns import AlertPublisher

@@ -11,7 +11,7 @@ import pytest
 
 from fixtures.faults import Crash, crash_after
 from handlers.conftest import scheduled_event, upload_event
-from videoalert_cli.local_env import drain_alerts
+from videoalert_local.emulator import drain_alerts
 
 PAST_THE_CLAIM = timedelta(minutes=7)  # longer than the alert claim (2 min) and a lease (6 min)
 

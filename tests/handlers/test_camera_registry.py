@@ -14,7 +14,7 @@ import pytest
 from fixtures.records import seed as seed_record
 from handlers.conftest import LambdaContext
 from videoalert.app import cameras
-from videoalert.app.dispatch import Dependencies
+from videoalert.app.dependencies import Dependencies
 from videoalert.app.fanout import fan_out
 from videoalert.aws.streams import KvsStreams
 from videoalert.domain.camera import CameraState
@@ -29,7 +29,7 @@ KEY_ARN = "arn:aws:kms:us-east-1:000000000000:key/11111111-2222-3333-4444-555555
 
 @pytest.fixture
 def kvs():
-    from videoalert_cli.local_kvs import LocalKvsEndpoint
+    from videoalert_local.kvs import LocalKvsEndpoint
 
     with LocalKvsEndpoint() as endpoint:
         yield endpoint

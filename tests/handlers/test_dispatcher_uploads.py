@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from handlers.conftest import upload_event
-from videoalert_cli.local_env import drain_alerts
+from videoalert_local.emulator import drain_alerts
 
 
 def put_upload(sess, bucket, key, body):
@@ -122,7 +122,7 @@ def test_a_failed_sns_publish_is_retried_by_the_replay_and_sent_once(wired, invo
     etag = put_upload(sess, res.video_bucket, "uploads/cam1/a.mp4", (clips_dir / "human_01.mp4").read_bytes())
     event = upload_event(res.video_bucket, "uploads/cam1/a.mp4", etag)
     # When the first delivery raises (Lambda retries the async event) and the event is delivered again, twice
-    from videoalert.app.dispatch import AlertNotSent
+    from videoalert.app.outbox import AlertNotSent
 
     with pytest.raises(AlertNotSent):
         invoke(event)

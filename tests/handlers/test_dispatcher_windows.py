@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from handlers.conftest import scheduled_event
 from videoalert.domain.ids import stream_video_id
-from videoalert_cli.local_env import drain_alerts
+from videoalert_local.emulator import drain_alerts
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 

@@ -10,11 +10,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from handlers.conftest import LambdaContext, scheduled_event, upload_event
-from videoalert.app import fanout
-from videoalert.app.dispatch import Skip
+from videoalert.app import camera_jobs, fanout
+from videoalert.app.outcomes import Skip
 from videoalert.aws.jobs import CameraJobQueue
 from videoalert.domain.jobs import CameraJob, JobKind
-from videoalert_cli.local_env import create_job_queue, drain_alerts
+from videoalert_local.emulator import create_job_queue, drain_alerts
 
 M = datetime(2026, 12, 4, 6, 0, tzinfo=UTC)  # the minute a person appears in; they stay through M + 1
 
@@ -87,6 +87,7 @@ def test_the_worker_handler_cuts_the_camera_windows_of_its_job(queued, monkeypat
 
     sess, res, deps, inference, source, url, clock = queued
     monkeypatch.setattr(dispatcher, "_dependencies", deps)
+    monkeypatch.setattr(camera_worker, "_dependencies", deps)
     deps.cameras.register("cam1")
     deps.cameras.advance_cursor("cam1", None, M)
     source.clips_by_start = {("videoalert-cam1", M): [(clips_dir / "human_01.mp4").read_bytes()]}
@@ -105,6 +106,7 @@ def test_an_upload_goes_through_its_camera_group_to_the_worker(queued, monkeypat
 
     sess, res, deps, inference, source, url, clock = queued
     monkeypatch.setattr(dispatcher, "_dependencies", deps)
+    monkeypatch.setattr(camera_worker, "_dependencies", deps)
     s3 = sess.client("s3")
     s3.upload_file(str(clips_dir / "human_01.mp4"), res.video_bucket, "uploads/cam1/door.mp4")
     etag = s3.head_object(Bucket=res.video_bucket, Key="uploads/cam1/door.mp4")["ETag"]
@@ -124,16 +126,17 @@ def test_a_worker_leaves_a_camera_another_worker_holds(queued, monkeypatch, clip
 
     sess, res, deps, inference, source, url, clock = queued
     monkeypatch.setattr(dispatcher, "_dependencies", deps)
+    monkeypatch.setattr(camera_worker, "_dependencies", deps)
     deps.cameras.register("cam1")
     assert deps.cameras.lease("cam1", "another-worker", clock(), timedelta(minutes=6)) is not None
     # A tick for the held camera does nothing (its holder, or the next tick, cuts the windows)
     tick = CameraJob(JobKind.TICK, "cam1", clock())
-    [outcome] = fanout.work(deps, tick)
+    [outcome] = camera_jobs.work(deps, tick)
     assert outcome.status == Skip.BUSY and source.calls == []
     # An upload for it is failed back to the queue, to be retried once the camera is free
     upload = CameraJob(JobKind.UPLOAD, "cam1", clock(), res.video_bucket, "uploads/cam1/x.mp4")
-    with pytest.raises(fanout.CameraBusy):
-        fanout.work(deps, upload)
+    with pytest.raises(camera_jobs.CameraBusy):
+        camera_jobs.work(deps, upload)
     event = {"Records": [{"messageId": "m1", "body": upload.to_message(), "attributes": {"MessageGroupId": "cam1"}},
                          {"messageId": "m2", "body": tick.to_message(), "attributes": {"MessageGroupId": "cam1"}},
                          {"messageId": "m3", "body": "not a job", "attributes": {"MessageGroupId": "cam2"}}]}
@@ -142,7 +145,7 @@ def test_a_worker_leaves_a_camera_another_worker_holds(queued, monkeypatch, clip
         "batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m2"}]}
     # And once the holder's lease has expired, the camera can be taken
     clock.now += timedelta(minutes=7)
-    assert fanout.work(deps, tick)[0].status != Skip.BUSY
+    assert camera_jobs.work(deps, tick)[0].status != Skip.BUSY
 
 
 @pytest.fixture
@@ -193,7 +196,7 @@ def test_two_overlapping_ticks_with_a_person_across_two_minutes_alert_once(one_s
     def worker() -> None:
         for _ in range(20):
             for m in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages", []):
-                fanout.work(deps, CameraJob.from_message(m["Body"]), holder=m["MessageId"])
+                camera_jobs.work(deps, CameraJob.from_message(m["Body"]), holder=m["MessageId"])
                 sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
             time.sleep(0.05)
 
@@ -231,7 +234,7 @@ def test_two_workers_given_the_same_camera_at_once_alert_once(one_step, clips_di
     def worker(i: int) -> None:
         barrier.wait()
         try:
-            results[i] = fanout.work(deps, jobs[i], holder=f"w{i}")
+            results[i] = camera_jobs.work(deps, jobs[i], holder=f"w{i}")
         except Exception as err:  # noqa: BLE001 -- a worker that raised must fail the test, not vanish with its thread
             errors.append(err)
         finally:
@@ -257,6 +260,7 @@ def test_an_upload_job_for_a_key_outside_uploads_is_dropped_not_retried(queued, 
 
     sess, res, deps, inference, source, url, clock = queued
     monkeypatch.setattr(dispatcher, "_dependencies", deps)
+    monkeypatch.setattr(camera_worker, "_dependencies", deps)
     job = CameraJob(JobKind.UPLOAD, "cam1", clock(), res.video_bucket, "videos/../x")
     event = {"Records": [{"messageId": "m1", "body": job.to_message(), "attributes": {"MessageGroupId": "cam1"}}]}
     # When the worker takes it, Then it is dropped as malformed (logged, counted): no retry towards the DLQ

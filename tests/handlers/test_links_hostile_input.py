@@ -8,7 +8,7 @@ from urllib.parse import quote
 import pytest
 
 from handlers.conftest import LambdaContext
-from videoalert_cli.links_server import function_url_event
+from videoalert_local.links_server import function_url_event
 
 FORM = {"content-type": "application/x-www-form-urlencoded"}
 

@@ -194,6 +194,18 @@ def test_feedback_signs_the_request_for_the_lambda_service_and_prints_the_answer
     assert "3 frame(s) added to cam1's false-positive memory" in capsys.readouterr().out
 
 
+def test_a_true_positive_says_its_frames_are_kept_as_a_person_not_as_false_positives():
+    # Given the answer to a true-positive label that kept 2 frames as counter-examples
+    from videoalert_cli.commands.feedback import describe
+
+    answer = {"video_id": "cam1-000", "camera_id": "cam1", "label": "true_positive", "changed": True,
+              "memory_added": 2, "memory_removed": 1, "labelled_by": "me", "labelled_at": "2026-11-23T10:00:00Z"}
+    # When it is printed, Then it says the frames are a confirmed person and never calls them false positives
+    text = describe(answer)
+    assert "2 frame(s) kept in cam1's memory as a confirmed person" in text and "false-positive" not in text
+    assert "1 remembered frame(s) removed" in text
+
+
 def test_feedback_for_an_unknown_video_reports_the_functions_message(target, fake_url):
     target.resources["feedback_url"] = fake_url
     Recorder.status, Recorder.answer = 404, {"statusCode": 404, "message": "no video 'nope'"}

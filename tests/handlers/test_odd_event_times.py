@@ -12,7 +12,7 @@ from handlers.conftest import LambdaContext, scheduled_event
 from handlers.test_fanout import Clock, receive_all, sqs_event
 from videoalert.aws.jobs import CameraJobQueue
 from videoalert.domain.jobs import CameraJob, JobKind
-from videoalert_cli.local_env import create_job_queue
+from videoalert_local.emulator import create_job_queue
 
 NOW = datetime(2026, 12, 4, 6, 30, 20, tzinfo=UTC)
 CURSOR = datetime(2026, 12, 4, 6, 25, tzinfo=UTC)
@@ -107,6 +107,7 @@ def test_a_camera_job_dated_in_the_future_never_moves_the_cursor_past_now(wired,
     url = create_job_queue(sess, visibility_timeout_s=30)
     deps = replace(deps, jobs=CameraJobQueue(sess.client("sqs"), url), clock=Clock(NOW))
     monkeypatch.setattr(dispatcher, "_dependencies", deps)
+    monkeypatch.setattr(camera_worker, "_dependencies", deps)
     deps.cameras.register("cam1")
     deps.cameras.advance_cursor("cam1", None, CURSOR)
     deps.jobs.send([CameraJob(JobKind.TICK, "cam1", datetime(2098, 1, 1, tzinfo=UTC))])

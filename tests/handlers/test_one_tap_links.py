@@ -13,7 +13,7 @@ from handlers.conftest import LambdaContext
 from videoalert.app.links import LinkSigner
 from videoalert.domain.link_token import Action, LinkClaims, sign
 from videoalert.domain.types import Label
-from videoalert_cli.links_server import function_url_event
+from videoalert_local.links_server import function_url_event
 
 
 @pytest.fixture
@@ -142,17 +142,19 @@ def forms_of(page: str) -> list[tuple[str, dict[str, str], str]]:
 
 def test_an_event_joins_its_minutes_shows_its_rule_s_zones_and_a_label_can_be_undone(tapped):
     loop, deps, links = tapped
-    # Given a person seen for two minutes under rule v1 (one zone), then the rule changed to two zones and a mask,
-    # and a quiet minute later
+    # Given a person seen for two minutes under rule v2 (one zone, named "driveway"), then the rule changed to two
+    # zones (one named "porch") and a mask, and a quiet minute later
     rule = loop.deps.cameras.get("cam1").rule
-    loop.deps.cameras.update_rule("cam1", rule.version, zones=(((0.0, 0.0), (1.0, 0.0), (1.0, 1.0)),))
+    loop.deps.cameras.update_rule("cam1", rule.version, zones=(((0.0, 0.0), (1.0, 0.0), (1.0, 1.0)),),
+                                  zone_names=("driveway",))
     first = loop.minute(0, "human_02")["video_id"]
     second = loop.minute(1, "human_02")
     assert second["decision"] == "COOLDOWN"
     rule = loop.deps.cameras.get("cam1").rule
     loop.deps.cameras.update_rule("cam1", rule.version, zones=(((0.0, 0.0), (0.5, 0.0), (0.5, 1.0)),
                                                                ((0.5, 0.0), (1.0, 0.0), (1.0, 1.0))),
-                                  masks=(((0.0, 0.9), (1.0, 0.9), (1.0, 1.0)),), threshold=0.99)
+                                  zone_names=("porch", ""), masks=(((0.0, 0.9), (1.0, 0.9), (1.0, 1.0)),),
+                                  threshold=0.99)
     quiet = loop.minute(20, "empty_01")["video_id"]
     [alert] = loop.alerts()
     target, query = target_of(alert["body"]["links"]["review"])
@@ -163,8 +165,11 @@ def test_an_event_joins_its_minutes_shows_its_rule_s_zones_and_a_label_can_be_un
     assert re.findall(r'<article class="event (\w+)" id="([^"]+)"', page) == [("NO_ALERT", quiet), ("ALERT", first)]
     alerting = page[page.index(f'id="{first}"'):]
     assert "2 minutes" in alerting and "10:00–10:02" in alerting
-    # and its picture carries the zone of the rule its minutes were decided by (v2: one zone), named
-    assert alerting.count('class="zone"') == 1 and ">zone 1</span>" in alerting and 'class="mask"' not in alerting
+    # and its picture carries the zone of the rule its minutes were decided by (v2: one zone), by the name it had
+    assert alerting.count('class="zone"') == 1 and ">driveway</span>" in alerting and 'class="mask"' not in alerting
+    assert "porch" not in alerting
+    # while the page's head says the camera's rule now: two zones, the second unnamed
+    assert "2 zone(s) (porch, zone 2), 1 mask(s)" in page
     # and only the alerting event has buttons (a quiet minute claimed nothing to label)
     buttons = forms_of(page)
     assert {f["v"] for _, f, _ in buttons} == {first}

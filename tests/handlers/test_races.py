@@ -13,8 +13,8 @@ import pytest
 from fixtures.faults import Crash, crash_before
 from fixtures.records import seed
 from handlers.conftest import upload_event
-from videoalert.app import dispatch
-from videoalert_cli.local_env import drain_alerts
+from videoalert.app import lifecycle
+from videoalert_local.emulator import drain_alerts
 
 RUNS = 6
 
@@ -68,7 +68,7 @@ def test_runs_racing_for_an_expired_lease_take_it_over_once(atomic, invoke, clip
     calls_before = len(inference.calls)
     camera = deps.cameras.get("cam1")
     # When six scheduled runs recover the camera at the same moment
-    results = together(lambda: dispatch.recover_camera(deps, camera))
+    results = together(lambda: lifecycle.recover_camera(deps, camera))
     # Then one took the clip over and scored it, once; one alert went out
     assert not [r for r in results if isinstance(r, Exception)]
     assert len(inference.calls) - calls_before == 1
@@ -85,7 +85,7 @@ def test_runs_racing_to_send_an_unsent_alert_send_it_once(atomic):
                         "s3_key": "videos/cam1/x.mp4", "due_at": "2026-01-01T00:00:00Z"})
     camera = deps.cameras.get("cam1")
     # When six runs recover the camera at the same moment
-    together(lambda: dispatch.recover_camera(deps, camera))
+    together(lambda: lifecycle.recover_camera(deps, camera))
     # Then exactly one published it, and it is marked sent with that message's id
     (alert,) = drain_alerts(sess, res.alert_queue_url)
     assert deps.records.get("cam1-x").alert_message_id == alert["message_id"]

@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 
 from fixtures.faults import Crash, crash_after, crash_before
 from handlers.conftest import scheduled_event, upload_event
-from videoalert_cli.local_env import drain_alerts
+from videoalert_local.emulator import drain_alerts
 
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 PAST_THE_LEASE = timedelta(minutes=7)  # the default lease is 6 minutes (the dispatcher's timeout + 1 minute)

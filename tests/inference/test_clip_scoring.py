@@ -10,7 +10,7 @@ import pytest
 
 from fixtures.media import BLUE, RED, audio_only, cfr_times, encode_clip
 from videoalert_inference.errors import CORRUPT_VIDEO, EMPTY_VIDEO, NO_FRAMES, NO_VIDEO_TRACK, TOO_LARGE, BadInputError
-from videoalert_inference.scoring import score_clip
+from videoalert_inference.scoring import ScoringRequest, score_clip
 
 
 def red_between(start: float, end: float):
@@ -21,7 +21,8 @@ def test_scores_follow_the_frames_they_were_computed_on(tiny_classifier):
     # Given a 12 s, 10 fps clip, red (person for the tiny model) from 5 s to 8 s, with B-frames
     data = encode_clip(cfr_times(12, 10), red_between(5, 8), gop=25, b_frames=2)
     # When it is scored at 1 fps in batches of 4
-    result = score_clip(data, tiny_classifier, regions="full", sample_fps=1.0, max_frames=120, batch_size=4)
+    result = score_clip(data, tiny_classifier, ScoringRequest(regions="full", sample_fps=1.0, max_frames=120,
+                                                              batch_size=4))
     # Then each second has its score, high exactly at 5, 6 and 7 s
     assert [f.t for f in result.frames] == [float(s) for s in range(12)]
     high = [f.t for f in result.frames if f.score > 0.9]
@@ -35,7 +36,7 @@ def test_top_embeddings_are_the_highest_scoring_frames(tiny_classifier):
     # Given a clip with a 2 s red stretch
     data = encode_clip(cfr_times(10, 10), red_between(3, 5))
     # When it is scored asking for the top 3 embeddings
-    result = score_clip(data, tiny_classifier, regions="full", top_k_embeddings=3, min_samples=0)
+    result = score_clip(data, tiny_classifier, ScoringRequest(regions="full", top_k_embeddings=3, min_samples=0))
     # Then they come best first, the two red frames leading, each a 512-d vector
     assert sorted(e.t for e in result.top_embeddings[:2]) == [3.0, 4.0]
     assert len(result.top_embeddings) == 3
@@ -45,7 +46,7 @@ def test_top_embeddings_are_the_highest_scoring_frames(tiny_classifier):
 
 def test_timings_name_every_stage(tiny_classifier):
     data = encode_clip(cfr_times(3, 10))
-    result = score_clip(data, tiny_classifier, regions="full")
+    result = score_clip(data, tiny_classifier, ScoringRequest(regions="full"))
     assert set(result.timings_ms) == {"decode", "preprocess", "inference", "total"}
     assert result.timings_ms["total"] >= result.timings_ms["inference"]
 
@@ -54,7 +55,7 @@ def test_a_one_frame_video_gives_one_score(tiny_classifier):
     # Given a video of a single red frame
     data = encode_clip([0.0], lambda t: RED)
     # When it is scored
-    result = score_clip(data, tiny_classifier, regions="full")
+    result = score_clip(data, tiny_classifier, ScoringRequest(regions="full"))
     # Then there is one score, at 0 s
     assert [f.t for f in result.frames] == [0.0]
     assert result.frames[0].score > 0.9
@@ -64,7 +65,7 @@ def test_a_truncated_clip_scores_the_part_that_was_received(real_clip, tiny_clas
     # Given a real clip cut in the middle of its media data (an interrupted upload)
     data = real_clip("human_01.mp4")
     # When it is scored
-    result = score_clip(data[: len(data) // 2], tiny_classifier, regions="full")
+    result = score_clip(data[: len(data) // 2], tiny_classifier, ScoringRequest(regions="full"))
     # Then the frames before the cut are scored, and the damage is counted rather than hidden
     assert 20 <= len(result.frames) < 60
     assert result.stats.truncated
@@ -106,7 +107,7 @@ def test_bad_videos_get_their_error_code(case, tiny_classifier):
     data, expected_code = BAD_VIDEOS[case]
     # When it is scored
     with pytest.raises(BadInputError) as raised:
-        score_clip(data, tiny_classifier, regions="full")
+        score_clip(data, tiny_classifier, ScoringRequest(regions="full"))
     # Then the error carries the contract's code and a message saying why
     assert raised.value.code == expected_code
     assert raised.value.message
@@ -118,9 +119,9 @@ def test_a_path_works_like_bytes(tmp_path, tiny_classifier):
     data = encode_clip(cfr_times(3, 10), red_between(1, 2))
     path.write_bytes(data)
     # When it is scored from its path
-    result = score_clip(path, tiny_classifier, regions="full")
+    result = score_clip(path, tiny_classifier, ScoringRequest(regions="full"))
     # Then it is scored as from bytes: the same frames, the same scores, the red second found
-    from_bytes = score_clip(data, tiny_classifier, regions="full")
+    from_bytes = score_clip(data, tiny_classifier, ScoringRequest(regions="full"))
     assert [(f.t, f.score) for f in result.frames] == [(f.t, f.score) for f in from_bytes.frames]
     assert [f.score > 0.9 for f in result.frames] == [1 <= f.t < 2 for f in result.frames]
 
@@ -132,12 +133,11 @@ def test_pipelined_and_parallel_scoring_gives_the_scores_of_the_plain_path(
 ):
     # Given a real clip scored the plain way: one thread decodes, then the model scores
     data = real_clip("human_01.mp4")
-    plain = score_clip(data, tiny_classifier, regions="full", pipeline=False, decoder_workers=1, batch_size=8)
+    plain = score_clip(data, tiny_classifier, ScoringRequest(regions="full", pipeline=False,
+                                                             decoder_workers=1, batch_size=8))
     # When it is scored with decoding on a second thread, several GOP decoders and/or several batches at once
-    fast = score_clip(
-        data, tiny_classifier, regions="full", pipeline=pipeline, decoder_workers=workers, inference_workers=scorers,
-        batch_size=8,
-    )
+    fast = score_clip(data, tiny_classifier, ScoringRequest(regions="full", pipeline=pipeline, decoder_workers=workers,
+                                                            inference_workers=scorers, batch_size=8))
     # Then every frame, score and top embedding is the same
     assert [(f.t, f.score) for f in fast.frames] == [(f.t, f.score) for f in plain.frames]
     assert [e.t for e in fast.top_embeddings] == [e.t for e in plain.top_embeddings]
@@ -148,7 +148,8 @@ def test_a_decoding_error_on_the_pipeline_thread_reaches_the_caller(tiny_classif
     # Given a file that is no video at all, scored with decoding on a second thread
     # When it is scored
     with pytest.raises(BadInputError) as raised:
-        score_clip(b"\x00\x01 not a video " * 100, tiny_classifier, regions="full", pipeline=True, decoder_workers=2)
+        score_clip(b"\x00\x01 not a video " * 100, tiny_classifier,
+                   ScoringRequest(regions="full", pipeline=True, decoder_workers=2))
     # Then the caller gets the contract's error, raised from the worker, and no thread is left behind
     assert raised.value.code == CORRUPT_VIDEO
     import threading
@@ -172,15 +173,8 @@ def test_an_inference_error_on_a_scoring_thread_reaches_the_caller_and_stops_the
     monkeypatch.setattr(tiny_classifier, "predict_batch", failing)
     # When a real clip is scored
     with pytest.raises(RuntimeError, match="out of memory"):
-        score_clip(
-            real_clip("human_01.mp4"),
-            tiny_classifier,
-            regions="full",
-            pipeline=True,
-            decoder_workers=2,
-            inference_workers=2,
-            batch_size=4,
-        )
+        score_clip(real_clip("human_01.mp4"), tiny_classifier,
+                   ScoringRequest(regions="full", pipeline=True, decoder_workers=2, inference_workers=2, batch_size=4))
     # Then the caller gets the model's error, and no decoding or scoring thread is left behind
     import threading
 

@@ -34,7 +34,7 @@ SERVED = "served"  # not the in-process mock's "clips": the two share moto's sta
 def moto_endpoint():
     """moto's server on loopback, as in the local run."""
     sys.path.insert(0, str(REPO / "cli"))
-    from videoalert_cli.local_env import moto_server
+    from videoalert_local.emulator import moto_server
 
     with moto_server() as endpoint:
         yield endpoint

@@ -28,8 +28,10 @@ from videoalert_contract.errors import (
     BadInputError,
 )
 from videoalert_inference.best_frame import best_frame_jpeg
-from videoalert_inference.frames import PACKET_BATCH, FrameSampler, WorkBudget, WorkLimits
-from videoalert_inference.scoring import score_clip
+from videoalert_inference.budget import WorkBudget, WorkLimits
+from videoalert_inference.containers import PACKET_BATCH
+from videoalert_inference.frames import FrameSampler
+from videoalert_inference.scoring import ScoringRequest, score_clip
 
 BAD_INPUT_CODES = {CORRUPT_VIDEO, NO_FRAMES, NO_VIDEO_TRACK, TOO_LARGE, OVER_LIMIT}
 
@@ -37,7 +39,7 @@ BAD_INPUT_CODES = {CORRUPT_VIDEO, NO_FRAMES, NO_VIDEO_TRACK, TOO_LARGE, OVER_LIM
 def outcome(data: bytes, classifier) -> str:
     """What scoring makes of a file: "scored" or the contract's code; anything else raised fails the test."""
     try:
-        score_clip(data, classifier, regions="full", sample_fps=1.0, max_frames=120, min_samples=0)
+        score_clip(data, classifier, ScoringRequest(regions="full", sample_fps=1.0, max_frames=120, min_samples=0))
     except BadInputError as exc:
         assert exc.code in BAD_INPUT_CODES, exc
         return exc.code
@@ -48,7 +50,8 @@ def test_an_mpegts_stream_appearing_mid_file_is_scored_not_a_crash(tiny_classifi
     # Given an MPEG-TS clip followed by a programme on PIDs it never listed (PyAV raises IndexError there)
     data = ts_with_stream_appearing(person_clip("ts"))
     # When it is scored, Then its video is scored whole: the person found, nothing raised
-    result = score_clip(data, tiny_classifier, regions="full", sample_fps=1.0, max_frames=120, min_samples=0)
+    result = score_clip(data, tiny_classifier, ScoringRequest(regions="full", sample_fps=1.0, max_frames=120,
+                                                              min_samples=0))
     assert len(result.frames) == 4 and result.max_score > 0.9
 
 
@@ -78,8 +81,8 @@ def test_a_truncated_faststart_mp4_ends_scored_or_refused(tiny_classifier, keep)
 
 def test_decoder_errors_mid_stream_lose_only_the_damaged_frames(tiny_classifier):
     # Given a 6 s clip whose frames 2.5-3.5 s are garbage, red (a person) from 4 s
-    sampler_result = score_clip(garbage_mid_stream(), tiny_classifier, regions="full", sample_fps=1.0,
-                                max_frames=120, min_samples=0)
+    sampler_result = score_clip(garbage_mid_stream(), tiny_classifier, ScoringRequest(regions="full", sample_fps=1.0,
+                                                                                      max_frames=120, min_samples=0))
     # Then the decoder's errors are counted, the other seconds scored and the person found
     assert sampler_result.stats.decode_errors >= 1
     assert 4 <= len(sampler_result.frames) < 6 and sampler_result.max_score > 0.9
@@ -99,8 +102,8 @@ def test_every_pass_over_the_file_is_charged_to_one_budget(tiny_classifier):
     # Given a clip whose scoring needs 40 frames decoded (one keyframe, every frame a reference), under a limit of 50
     data = encode_clip(cfr_times(4, 10), lambda t: RED if t >= 3 else BLUE, gop=100, b_frames=0)
     budget = WorkBudget(WorkLimits(max_frames_decoded=50))
-    scores = score_clip(data, tiny_classifier, regions="full", sample_fps=1.0, max_frames=120, budget=budget,
-                        min_samples=0)
+    scores = score_clip(data, tiny_classifier, ScoringRequest(regions="full", sample_fps=1.0, max_frames=120,
+                                                              min_samples=0), budget=budget)
     assert 0 < budget.frames <= 50 and budget.packets > 0
     # When the best frame (at 3 s: 31 more frames to decode) is made within the same budget
     best = max(scores.frames, key=lambda f: f.score)
@@ -110,7 +113,8 @@ def test_every_pass_over_the_file_is_charged_to_one_budget(tiny_classifier):
     assert caught.value.code == OVER_LIMIT and budget.frames <= 51
     # And with room for both passes the picture is made
     roomy = WorkBudget(WorkLimits(max_frames_decoded=200))
-    score_clip(data, tiny_classifier, regions="full", sample_fps=1.0, max_frames=120, budget=roomy, min_samples=0)
+    score_clip(data, tiny_classifier, ScoringRequest(regions="full", sample_fps=1.0, max_frames=120, min_samples=0),
+                                                     budget=roomy)
     assert best_frame_jpeg([data], best, roomy) is not None and roomy.frames > 40
 
 
@@ -139,14 +143,14 @@ def test_the_resolution_is_checked_before_the_opening_probe_decodes_a_frame(tiny
     av.logging.set_level(av.logging.ERROR)
     try:
         with caplog.at_level("ERROR", logger="libav"), pytest.raises(BadInputError) as caught:
-            score_clip(data, tiny_classifier, regions="full", limits=WorkLimits(max_pixels=64 * 48))
+            score_clip(data, tiny_classifier, ScoringRequest(regions="full", limits=WorkLimits(max_pixels=64 * 48)))
     finally:
         av.logging.set_level(previous)
     # Then it is refused (its size unknown once the probe could not decode: no frame could be), and FFmpeg refused to
     # allocate the frame in the opening probe too: no full-size frame was decoded there
     assert caught.value.code in (TOO_LARGE, CORRUPT_VIDEO)
     refusals = [r for r in caplog.records if "exceeds specified max pixel count" in r.getMessage()]
-    assert refusals and refusals[0].filename == "frames.py" and "_open_container" in refusals[0].funcName
+    assert refusals and refusals[0].filename == "containers.py" and "open_container" in refusals[0].funcName
 
 
 def test_a_damaged_mpegts_upload_is_answered_not_raised_by_the_handler(inference_env):

@@ -10,7 +10,7 @@ from videoalert_inference.frames import SampledFrame
 from videoalert_inference.model import load_classifier
 from videoalert_inference.proposals import MAX_UNIT_BYTES, DetectPlan, FrameWork, detect_tiles, propose
 from videoalert_inference.scene_change import change, thumbnail
-from videoalert_inference.scoring import score_clip
+from videoalert_inference.scoring import ScoringRequest, score_clip
 from videoalert_inference.settings import InferenceSettings
 
 
@@ -146,9 +146,10 @@ def test_the_shipped_setting_scores_the_sample_clips_as_every_frame_looked_at_do
     for name in ("human_01.mp4", "empty_02.mp4"):
         clip = real_clip(name)
         # When each is scored with the shipped change level and with the detector looking at every frame
-        gated = score_clip(clip, classifier, 1.0, 120, regions="detect", detector=detector, **options)
-        every = score_clip(clip, classifier, 1.0, 120, regions="detect", detector=detector,
-                           **{**options, "detect_change_level": 0.0})
+        gated = score_clip(clip, classifier, ScoringRequest(1.0, 120, regions="detect", **options), detector=detector)
+        every = score_clip(clip, classifier, ScoringRequest(1.0, 120, regions="detect",
+                                                            **{**options, "detect_change_level": 0.0}),
+                           detector=detector)
 
         def best(result):
             out: dict[float, float] = {}

@@ -1,7 +1,7 @@
 """The inference function's settings: defaults from bench/README.md, each overridable from the environment."""
 from __future__ import annotations
 
-from videoalert_inference.frames import WorkLimits
+from videoalert_inference.budget import WorkLimits
 from videoalert_inference.settings import InferenceSettings
 
 

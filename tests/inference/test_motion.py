@@ -13,7 +13,7 @@ from tests.fixtures import motion_scenes
 from videoalert_inference.frames import FrameSampler
 from videoalert_inference.model import CARD_FILE, MODEL_FILE, load_classifier
 from videoalert_inference.motion import Box, MotionDetector, MotionSettings
-from videoalert_inference.scoring import score_clip
+from videoalert_inference.scoring import ScoringRequest, score_clip
 
 pytestmark = pytest.mark.skipif(not motion_scenes.VALIDATION.exists(),
                                 reason=f"validation renders not on this machine ({motion_scenes.VALIDATION})")
@@ -149,7 +149,7 @@ def test_the_released_model_sees_a_far_person_better_in_its_motion_region(walkin
         pytest.fail(f"no released model in {REPO_MODELS}: run `make train` or restore models/ from git")
     classifier = load_classifier(REPO_MODELS, intra_op_threads=1)
     # When the clip is scored on whole frames and on motion regions
-    scores = score_clip(walking.video, classifier, regions="both")
+    scores = score_clip(walking.video, classifier, ScoringRequest(regions="both"))
     full = {f.t: f.score for f in scores.frames if f.region == "full"}
     motion = {f.t: f.score for f in scores.frames if f.region == "motion"}
     # Then in most seconds with the person, the motion crop scores higher than the whole frame

@@ -13,7 +13,7 @@ from videoalert_inference.model import load_classifier
 from videoalert_inference.preprocess import resize_rgb
 from videoalert_inference.proposals import FrameWork, detect_tiles, propose, to_frame
 from videoalert_inference.regions import crop_box
-from videoalert_inference.scoring import score_clip
+from videoalert_inference.scoring import ScoringRequest, score_clip
 
 STREET = CLIPS_DIR.parent / "real" / "images" / "person" / "street_640x480" / "ethz_street_image_00000015.jpg"
 WHOLE_FRAME: Polygon = ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0))
@@ -114,7 +114,8 @@ def test_a_frame_searched_with_its_tiles_gets_the_merged_proposals_of_every_view
 def test_a_clip_with_a_person_gets_person_boxes_and_every_sampled_moment(real_clip, detector, classifier):
     # Given the sample clip in which a person walks through a field from 20 s to 41 s
     # When it is scored with the default regions, the detector proposing and the classifier deciding
-    result = score_clip(real_clip("human_01.mp4"), classifier, 1.0, 120, detector=detector, detect_tile_every=4)
+    result = score_clip(real_clip("human_01.mp4"), classifier, ScoringRequest(sample_fps=1.0, max_frames=120,
+                                                                              detect_tile_every=4), detector=detector)
     # Then every entry is a "person" region, every sampled second is in the timeline, and boxes lie in the frame
     assert {f.region for f in result.frames} == {"person"}
     assert sorted({f.t for f in result.frames}) == [float(s) for s in range(60)] and result.frames_sampled == 60
@@ -132,8 +133,10 @@ def test_a_clip_with_a_person_gets_person_boxes_and_every_sampled_moment(real_cl
 
 def test_an_empty_scene_keeps_its_timeline_and_scores_lower_than_the_person(real_clip, detector, classifier):
     # Given the empty field (clouds passing) and the same field with a person
-    empty = score_clip(real_clip("empty_01.mp4"), classifier, 1.0, 120, detector=detector)
-    human = score_clip(real_clip("human_01.mp4"), classifier, 1.0, 120, detector=detector)
+    empty = score_clip(real_clip("empty_01.mp4"), classifier, ScoringRequest(sample_fps=1.0, max_frames=120),
+                                                                             detector=detector)
+    human = score_clip(real_clip("human_01.mp4"), classifier, ScoringRequest(sample_fps=1.0, max_frames=120),
+                                                                             detector=detector)
     # Then the empty clip still has every sampled moment, as "person" entries (a frame without proposals: no box)
     assert sorted({f.t for f in empty.frames}) == [float(s) for s in range(60)]
     assert {f.region for f in empty.frames} == {"person"}
@@ -145,8 +148,8 @@ def test_an_empty_scene_keeps_its_timeline_and_scores_lower_than_the_person(real
 def test_a_masked_out_frame_gives_the_detector_nothing_to_propose(real_clip, detector, classifier):
     # Given the person clip with a mask over the whole frame
     # When it is scored in detect mode
-    result = score_clip(real_clip("human_01.mp4"), classifier, 1.0, 20, detector=detector, detect_tile_every=2,
-                        masks=(WHOLE_FRAME,))
+    request = ScoringRequest(sample_fps=1.0, max_frames=20, detect_tile_every=2, masks=(WHOLE_FRAME,))
+    result = score_clip(real_clip("human_01.mp4"), classifier, request, detector=detector)
     # Then the detector saw blank frames (and blank tiles) only: every moment is there, with no box and score 0
     assert len({f.t for f in result.frames}) == 20
     assert all(f.box is None and f.score == 0.0 for f in result.frames) and not result.top_embeddings
@@ -155,9 +158,9 @@ def test_a_masked_out_frame_gives_the_detector_nothing_to_propose(real_clip, det
 def test_detect_mode_without_a_detector_is_refused(tiny_classifier):
     # Given no detector, When detect mode (the default) is asked for, Then the caller is told what is missing
     with pytest.raises(ValueError, match="needs the person detector"):
-        score_clip(b"not read", tiny_classifier)
+        score_clip(b"not read", tiny_classifier, ScoringRequest())
     with pytest.raises(ValueError, match="detect_tile_every"):
-        score_clip(b"not read", tiny_classifier, regions="full", detect_tile_every=-1)
+        score_clip(b"not read", tiny_classifier, ScoringRequest(regions="full", detect_tile_every=-1))
 
 
 def test_the_handler_answers_a_default_request_with_person_boxes(s3, monkeypatch, real_clip):

@@ -6,7 +6,7 @@ import pytest
 from fixtures.media import REPO_MODELS
 from videoalert_inference.detector import load_detector
 from videoalert_inference.model import CARD_FILE, MODEL_FILE, load_classifier
-from videoalert_inference.scoring import score_clip
+from videoalert_inference.scoring import ScoringRequest, score_clip
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +21,7 @@ def test_a_person_clip_scores_higher_than_an_empty_clip(released_classifier, rea
     # Given the released model (and the detector proposing its crops), a clip with a person and one of an empty scene
     detector = load_detector(REPO_MODELS)
     # When both are scored at 1 fps, by person proposals (the default) or whole frames
-    human, empty = (score_clip(real_clip(name), released_classifier, sample_fps=1.0, regions=regions,
+    human, empty = (score_clip(real_clip(name), released_classifier, ScoringRequest(sample_fps=1.0, regions=regions),
                                detector=detector) for name in ("human_01.mp4", "empty_01.mp4"))
     # Then every sampled moment is in each timeline, and the person clip's best entry scores higher than any of the
     # empty clip's
@@ -42,7 +42,7 @@ def test_the_amx_encoding_of_the_released_int8_file_scores_exactly_like_it(real_
     amx = load_classifier(REPO_MODELS, card["files"]["int8"], encoding="amx")
     # When a person clip and a horse clip are scored with each (on AMX kernels where this CPU has them)
     for clip in ("human_01.mp4", "horse_02.mp4"):
-        a, b = (score_clip(real_clip(clip), c, sample_fps=1.0, regions="full") for c in (plain, amx))
+        a, b = (score_clip(real_clip(clip), c, ScoringRequest(sample_fps=1.0, regions="full")) for c in (plain, amx))
         # Then every frame's score and the top embeddings are bit-identical, under the same version and threshold
         assert [f.score for f in a.frames] == [f.score for f in b.frames] and len(a.frames) == 60
         assert all(

@@ -12,8 +12,9 @@ from fixtures.hostile_media import mkv_with_timestamps
 from fixtures.media import BLUE, RED, cfr_times, encode_clip
 from videoalert_contract.errors import OVER_LIMIT, BadInputError
 from videoalert_contract.inference import DEFAULT_MIN_SAMPLES
-from videoalert_inference.frames import FrameSampler, WorkLimits
-from videoalert_inference.scoring import score_clip
+from videoalert_inference.budget import WorkLimits
+from videoalert_inference.frames import FrameSampler
+from videoalert_inference.scoring import ScoringRequest, score_clip
 
 
 def test_a_short_clip_given_whole_is_sampled_min_frames_times_evenly_across_it():
@@ -82,8 +83,9 @@ def test_a_person_passing_quickly_in_a_short_clip_is_seen_on_two_frames(tiny_cla
     # Given a 2.5 s clip in which a "person" (red, the tiny model's person) is seen from 0.4 s to 0.9 s only
     data = encode_clip(cfr_times(2.5, 10), lambda t: RED if 0.35 < t < 0.95 else BLUE)
     # When it is scored as the product scores it (the default floor) and at 1 fps alone
-    product = score_clip(data, tiny_classifier, 1.0, 120, regions="full")
-    plain = score_clip(data, tiny_classifier, 1.0, 120, regions="full", min_samples=0)
+    product = score_clip(data, tiny_classifier, ScoringRequest(sample_fps=1.0, max_frames=120, regions="full"))
+    plain = score_clip(data, tiny_classifier, ScoringRequest(sample_fps=1.0, max_frames=120, regions="full",
+                                                             min_samples=0))
     # Then the product's sampling sees the person on two frames, enough for a two-frame rule; 1 fps sees it on none
     assert len(product.frames) == DEFAULT_MIN_SAMPLES
     assert sum(f.score > 0.5 for f in product.frames) >= 2

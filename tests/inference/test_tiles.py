@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from fixtures.media import BLUE, RED, cfr_times, encode_clip
-from videoalert_contract.inference import REGION_TILE
-from videoalert_inference.scoring import score_clip
+from videoalert_contract.inference import Region
+from videoalert_inference.scoring import ScoringRequest, score_clip
 from videoalert_inference.tiles import TileGrid
 
 
@@ -43,11 +43,11 @@ def test_a_tile_sees_a_small_subject_the_whole_frame_misses(tiny_classifier):
         image[2:50, 2:50] = RED
     data = encode_clip(cfr_times(10, 5), lambda t: BLUE, size=(128, 96), paint=square)
     # When it is scored whole, then with tiles
-    whole = score_clip(data, tiny_classifier, regions="full")
-    tiled = score_clip(data, tiny_classifier, regions="tiles")
+    whole = score_clip(data, tiny_classifier, ScoringRequest(regions="full"))
+    tiled = score_clip(data, tiny_classifier, ScoringRequest(regions="tiles"))
     # Then the whole frame stays low, one tile per second scores high, and its box holds the square
     assert max(f.score for f in whole.frames) < 0.5
-    tiles = [f for f in tiled.frames if f.region == REGION_TILE]
+    tiles = [f for f in tiled.frames if f.region == Region.TILE]
     best = max(tiles, key=lambda f: f.score)
     assert best.score > 0.5 > max(f.score for f in whole.frames)
     x0, y0, x1, y1 = best.box
@@ -58,8 +58,9 @@ def test_a_tile_sees_a_small_subject_the_whole_frame_misses(tiny_classifier):
 
 def test_tiles_every_nth_frame_only(tiny_classifier):
     data = encode_clip(cfr_times(8, 5), lambda t: BLUE, size=(128, 96))
-    result = score_clip(data, tiny_classifier, regions="tiles", tile_every=4, tile_grid=TileGrid(), min_samples=0)
-    tile_times = sorted({f.t for f in result.frames if f.region == REGION_TILE})
+    result = score_clip(data, tiny_classifier, ScoringRequest(regions="tiles", tile_every=4,
+                                                              tile_grid=TileGrid(), min_samples=0))
+    tile_times = sorted({f.t for f in result.frames if f.region == Region.TILE})
     assert tile_times == [0.0, 4.0]
 
 
@@ -85,6 +86,6 @@ def test_the_handler_returns_each_tile_with_its_box(inference_env, monkeypatch):
     assert response["ok"] is True
     full = [f for f in response["frames"] if f["region"] == "full"]
     assert [f["t"] for f in full] == [float(s) for s in range(12)] and all("box" not in f for f in full)
-    tiles = [f for f in response["frames"] if f["region"] == REGION_TILE]
+    tiles = [f for f in response["frames"] if f["region"] == Region.TILE]
     assert sorted({f["t"] for f in tiles}) == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0] and len(tiles) == 36
     assert all(0 <= f["box"][0] < f["box"][2] <= 1 and 0 <= f["box"][1] < f["box"][3] <= 1 for f in tiles)

@@ -9,8 +9,10 @@ import pytest
 from fixtures.hostile_media import BLUE, RED, growing_frames_ts, mkv_with_timestamps
 from fixtures.media import cfr_times, encode_clip
 from videoalert_contract.errors import OVER_LIMIT, TOO_LARGE, BadInputError
-from videoalert_inference.frames import FrameSampler, WorkLimits, odd_timestamps
-from videoalert_inference.scoring import score_clip
+from videoalert_inference.budget import WorkLimits
+from videoalert_inference.frames import FrameSampler
+from videoalert_inference.parts import odd_timestamps
+from videoalert_inference.scoring import ScoringRequest, score_clip
 
 FRAMES = 100  # 10 s at 10 fps when the timestamps are right
 RED_FROM = 70  # the last 30 frames are red (the tiny model's "person")
@@ -78,7 +80,8 @@ def test_timestamps_that_cannot_place_frames_are_sampled_by_position_over_the_wh
     # Given 100 frames whose timestamps are odd, the last 30 of them red
     data = mkv_with_timestamps(ODD[name], colour_of=colour)
     # When the clip is scored at 1 fps (no floor for short clips here: 4 s at 25 fps would get one, test_short_clips.py)
-    result = score_clip(data, tiny_classifier, regions="full", sample_fps=1.0, max_frames=120, min_samples=0)
+    result = score_clip(data, tiny_classifier, ScoringRequest(regions="full", sample_fps=1.0, max_frames=120,
+                                                              min_samples=0))
     # Then frames were chosen by position (frame n at n / fps, the stream's frame rate or 25 fps when it gives none
     # a camera could have), once each, in order, across the whole clip: the red end is scored too
     fps = result.video.fps
@@ -90,7 +93,8 @@ def test_timestamps_that_cannot_place_frames_are_sampled_by_position_over_the_wh
 
 def test_right_timestamps_are_still_sampled_by_time(tiny_classifier):
     data = mkv_with_timestamps([100 * i for i in range(FRAMES)], colour_of=colour)
-    result = score_clip(data, tiny_classifier, regions="full", sample_fps=1.0, max_frames=120, min_samples=0)
+    result = score_clip(data, tiny_classifier, ScoringRequest(regions="full", sample_fps=1.0, max_frames=120,
+                                                              min_samples=0))
     assert [f.t for f in result.frames] == [float(s) for s in range(10)]
     assert [f.score > 0.5 for f in result.frames] == [s >= 7 for s in range(10)]
 

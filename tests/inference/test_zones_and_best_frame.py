@@ -12,7 +12,7 @@ from videoalert_contract.inference import InferenceRequest, parse_response
 from videoalert_contract.zones import parse_polygon
 from videoalert_inference.best_frame import best_entry, encode_jpeg, outline
 from videoalert_inference.handler import handler
-from videoalert_inference.scoring import FrameScore, score_clip
+from videoalert_inference.scoring import FrameScore, ScoringRequest, score_clip
 
 RIGHT_HALF = parse_polygon("0.5,0 1,0 1,1 0.5,1")
 LEFT_HALF = parse_polygon("0,0 0.5,0 0.5,1 0,1")
@@ -28,13 +28,14 @@ CLIP = encode_clip(cfr_times(10, 5), lambda t: BLUE, size=(96, 64), paint=red_ri
 
 
 def test_a_mask_over_the_person_blanks_it_before_scoring(tiny_classifier):
-    plain = score_clip(CLIP, tiny_classifier, regions="full")
-    masked = score_clip(CLIP, tiny_classifier, regions="full", masks=(RIGHT_HALF,))
-    zoned = score_clip(CLIP, tiny_classifier, regions="full", zones=(LEFT_HALF,))  # outside every zone: as masked
+    plain = score_clip(CLIP, tiny_classifier, ScoringRequest(regions="full"))
+    masked = score_clip(CLIP, tiny_classifier, ScoringRequest(regions="full", masks=(RIGHT_HALF,)))
+    zoned = score_clip(CLIP, tiny_classifier, ScoringRequest(regions="full",
+                                                             zones=(LEFT_HALF,)))  # outside every zone: as masked
     assert plain.max_score > 0.3  # half the frame red
     assert masked.max_score < 0.05 and zoned.max_score == masked.max_score
     # the person inside the zone is seen, the blanked rest no longer dilutes it
-    assert score_clip(CLIP, tiny_classifier, regions="full", zones=(RIGHT_HALF,)).max_score > 0.9
+    assert score_clip(CLIP, tiny_classifier, ScoringRequest(regions="full", zones=(RIGHT_HALF,))).max_score > 0.9
 
 
 def test_the_best_entry_is_the_best_one_that_counts():

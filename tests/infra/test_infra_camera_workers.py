@@ -77,8 +77,9 @@ def test_only_the_dispatcher_knows_the_job_queue(synth):
     worker = _props(synth, synth.stack.workers.function)["Environment"]["Variables"]
     assert dispatcher["CAMERA_JOBS_QUEUE_URL"] == {"Ref": synth.logical_id(synth.stack.workers.queue)}
     assert "CAMERA_JOBS_QUEUE_URL" not in worker
-    # the worker emits the pipeline's metrics under the dispatcher's service name (the alarms read those)
-    assert worker["POWERTOOLS_SERVICE_NAME"] == dispatcher["POWERTOOLS_SERVICE_NAME"]
+    # each function logs and emits metrics under its own service name (the alarms sum both: test_infra_monitoring)
+    assert (worker["POWERTOOLS_SERVICE_NAME"], dispatcher["POWERTOOLS_SERVICE_NAME"]) == (
+        "videoalert-camera-worker", "videoalert-dispatcher")
     assert {k: v for k, v in worker.items() if k != "POWERTOOLS_SERVICE_NAME"} == {
         k: v for k, v in dispatcher.items() if k not in ("CAMERA_JOBS_QUEUE_URL", "POWERTOOLS_SERVICE_NAME")}
 

@@ -55,10 +55,21 @@ def test_inference_p99_alarm_fires_at_80_percent_of_its_timeout(synth):
     assert alarm["Threshold"] == pytest.approx(0.8 * timeout_s * 1000)
 
 
-def test_sustained_clip_failures_alarm_on_the_dispatcher_metric(synth):
+def _summed(alarm):
+    """The metric an alarm sums over its services, and those services (the alarm's expression and its metrics)."""
+    [expression] = [m["Expression"] for m in alarm["Metrics"] if "Expression" in m]
+    ids = [m["Id"] for m in alarm["Metrics"] if "MetricStat" in m]
+    watched = [m["MetricStat"]["Metric"] for m in alarm["Metrics"] if "MetricStat" in m]
+    assert expression == " + ".join(f"FILL({i}, 0)" for i in ids)
+    assert all(m["Namespace"] == "videoalert" for m in watched)
+    return {m["MetricName"] for m in watched}, [d["Value"] for m in watched for d in m["Dimensions"]]
+
+
+def test_sustained_clip_failures_alarm_on_the_workers_and_the_dispatchers_metric(synth):
+    # Given the camera workers (every clip) and the dispatcher (a redriven clip) emit ClipsFailed
     alarm = _alarms(synth)["clips-failing"]
-    assert (alarm["Namespace"], alarm["MetricName"]) == ("videoalert", "ClipsFailed")
-    assert alarm["Dimensions"] == [{"Name": "service", "Value": SERVICE_NAMES["dispatcher"]}]
+    # Then the alarm reads both, summed, under each function's own service name
+    assert _summed(alarm) == ({"ClipsFailed"}, [SERVICE_NAMES["camera-worker"], SERVICE_NAMES["dispatcher"]])
     assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == monitoring.FAILURE_PERIODS
 
 
@@ -103,7 +114,7 @@ def test_dashboard_shows_throughput_latency_errors_camera_health_top_cameras_and
 def test_clips_recovered_in_every_period_alarm_and_show_on_the_dashboard(synth):
     # A run dying mid-clip now and then is recovered silently; dying in every period for 15 minutes is a problem
     alarm = _alarms(synth)["clips-recovered"]
-    assert (alarm["Namespace"], alarm["MetricName"]) == ("videoalert", "Recovered")
+    assert _summed(alarm) == ({"Recovered"}, [SERVICE_NAMES["camera-worker"], SERVICE_NAMES["dispatcher"]])
     assert alarm["EvaluationPeriods"] == alarm["DatapointsToAlarm"] == monitoring.FAILURE_PERIODS
     [dashboard] = synth.resources("AWS::CloudWatch::Dashboard").values()
     assert "Recovered" in json.dumps(dashboard["Properties"]["DashboardBody"])

@@ -11,7 +11,7 @@ import av
 import numpy as np
 from botocore.credentials import Credentials
 
-from videoalert_cli.local_kvs import chunked_body, verify_sigv4
+from videoalert_local.kvs import chunked_body, verify_sigv4
 
 # --- EBML reader (written from the EBML spec, independently of the writer under test) -------------
 

@@ -11,8 +11,8 @@ from kvs_test_support import decoded_frames
 from videoalert.aws import kvs as kvs_adapter
 from videoalert.aws.kvs import KvsClipSource
 from videoalert.domain.errors import UnknownStream
-from videoalert_cli.local_kvs import LocalKvsEndpoint
 from videoalert_cli.main import main
+from videoalert_local.kvs import LocalKvsEndpoint
 
 T0 = datetime(2025, 11, 23, 19, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)

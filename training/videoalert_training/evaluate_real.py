@@ -37,9 +37,9 @@ from typing import Any
 
 import numpy as np
 
-from videoalert_contract.inference import DEFAULT_MAX_FRAMES, DEFAULT_MIN_SAMPLES, REGION_DETECT
+from videoalert_contract.inference import DEFAULT_MAX_FRAMES, DEFAULT_MIN_SAMPLES, RegionMode
 from videoalert_inference.model import PersonClassifier, load_classifier
-from videoalert_inference.scoring import ClipScores, score_clip
+from videoalert_inference.scoring import ClipScores, ScoringRequest, score_clip
 from videoalert_inference.settings import InferenceSettings
 
 from .box_match import people_found
@@ -76,8 +76,10 @@ class ProductPath:
         return self.classifier.threshold
 
     def score(self, video: bytes | str, min_samples: int = DEFAULT_MIN_SAMPLES) -> ClipScores:
-        return score_clip(video, self.classifier, SAMPLE_FPS, DEFAULT_MAX_FRAMES, regions=self.regions,
-                          min_samples=min_samples, **self.options)
+        options = {k: v for k, v in self.options.items() if k != "detector"}
+        request = ScoringRequest(SAMPLE_FPS, DEFAULT_MAX_FRAMES, regions=self.regions, min_samples=min_samples,
+                                 **options)
+        return score_clip(video, self.classifier, request, detector=self.options.get("detector"))
 
 
 def product_path(model_dir: Path, regions: str, model_file: str | None = None) -> ProductPath:
@@ -87,7 +89,7 @@ def product_path(model_dir: Path, regions: str, model_file: str | None = None) -
                                  encoding=settings.model_encoding)
     options = settings.scoring_options()
     detector_version = None
-    if regions == REGION_DETECT:
+    if regions == RegionMode.DETECT:
         from videoalert_inference.detector import DETECTOR_CARD_FILE, load_detector
         from videoalert_inference.settings import REPO_MODEL_DIR
 
@@ -248,9 +250,9 @@ class PersonSource:
 def still_cycle(path: ProductPath) -> int:
     """Sampled frames per person still: one cycle of the mode's cadence (the detector searches tiles, or tiles are
     scored, on every n-th sampled frame), so a still's recall is the average a camera gets over time."""
-    if path.regions == REGION_DETECT:
+    if path.regions == RegionMode.DETECT:
         return max(1, int(path.options.get("detect_tile_every") or 1))
-    if path.regions == "tiles":
+    if path.regions == RegionMode.TILES:
         return max(1, int(path.options.get("tile_every") or 1))
     return 1
 

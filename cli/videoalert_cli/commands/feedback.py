@@ -44,7 +44,10 @@ def describe(answer: dict[str, Any]) -> str:
     if not answer.get("changed"):
         return f"{answer['video_id']}: already labelled {answer['label']}; nothing changed"
     memory = []
-    if answer.get("memory_added"):
+    if answer.get("memory_added") and answer.get("label") == "true_positive":  # kept as counter-examples
+        memory.append(f"{answer['memory_added']} frame(s) kept in {answer['camera_id']}'s memory as a confirmed "
+                      "person (a detection near them is not suppressed)")
+    elif answer.get("memory_added"):
         memory.append(f"{answer['memory_added']} frame(s) added to {answer['camera_id']}'s false-positive memory")
     if answer.get("memory_removed"):
         memory.append(f"{answer['memory_removed']} remembered frame(s) removed")

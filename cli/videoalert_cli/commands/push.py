@@ -50,8 +50,7 @@ def _clients(args: argparse.Namespace) -> tuple[Any, Any, str]:
     if args.local:
         if args.endpoint_url:
             raise UsageError("--endpoint-url and --local exclude each other")
-        from ..local_env import REGION
-        from ..resources import resolve
+        from ..resources import LOCAL_REGION, resolve
 
         target = resolve(args)
         if not target.kvs_endpoint_url:
@@ -60,7 +59,7 @@ def _clients(args: argparse.Namespace) -> tuple[Any, Any, str]:
             raise UserError("the running local emulator has no Kinesis Video Streams stand-in (restart it with "
                             "`videoalert run-local --serve`)")
         kvs = target.session.client("kinesisvideo", endpoint_url=target.kvs_endpoint_url)
-        return kvs, target.session.get_credentials(), REGION
+        return kvs, target.session.get_credentials(), LOCAL_REGION
     from ..resources import aws_session
 
     session = aws_session(args)

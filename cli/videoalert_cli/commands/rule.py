@@ -31,6 +31,20 @@ def polygon_arg(text: str) -> Any:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def named_polygon_arg(text: str) -> Any:
+    """'[NAME=]X,Y X,Y X,Y ...': a zone, named or not."""
+    name, _, points = text.rpartition("=")
+    return name.strip(), polygon_arg(points)
+
+
+def zone_rename(text: str) -> tuple[str, str]:
+    """'N=NAME': zone N's new name."""
+    number, equals, name = text.partition("=")
+    if not equals or not number.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not N=NAME (as in 2=porch)")
+    return number.strip(), name
+
+
 def threshold(text: str) -> float | None:
     if text == "model":
         return None
@@ -39,7 +53,7 @@ def threshold(text: str) -> float | None:
 
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     from videoalert.domain.types import Aggregate
-    from videoalert_contract.inference import REGION_MODES
+    from videoalert_contract.inference import REGION_MODES  # the RegionMode values, in order
 
     from ..resources import add_target_arguments
 
@@ -62,14 +76,19 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                         help="cosine distance of a whole frame to the false-positive memory, 0 turns the memory off")
     change.add_argument("--fp-region-distance", dest="fp_region_distance", type=number(low=0.0, below=1.0),
                         metavar="D", help="cosine distance of a region's crop to a remembered one in the same place")
-    change.add_argument("--regions", choices=list(REGION_MODES),
+    change.add_argument("--regions", choices=[str(mode) for mode in REGION_MODES],
                         help="what is scored: person proposals' crops (detect, the default), the whole frame, "
                              "moving regions, both, or the frame and its tiles")
     change.add_argument("--timezone", type=timezone, metavar="ZONE",
                         help="the camera's IANA time zone for the alert's local time (default UTC)")
-    change.add_argument("--zone", dest="zones", type=polygon_arg, action="append", metavar="'X,Y X,Y X,Y ...'",
-                        help="a polygon, fractions of the frame (0,0 top left): a person must be in a zone to alert; "
-                             "repeatable; replaces the zones")
+    change.add_argument("--zone", dest="zones", type=named_polygon_arg, action="append",
+                        metavar="'[NAME=]X,Y X,Y X,Y ...'",
+                        help="a polygon, fractions of the frame (0,0 top left), with a name if you like "
+                             "('driveway=0,0.5 1,0.5 1,1'): a person must be in a zone to alert; repeatable; replaces "
+                             "the zones")
+    change.add_argument("--rename-zone", type=zone_rename, action="append", metavar="N=NAME",
+                        help="name zone N (1 is the first; 'N=' takes its name away) and keep its polygon; "
+                             "repeatable")
     change.add_argument("--mask", dest="masks", type=polygon_arg, action="append", metavar="'X,Y X,Y X,Y ...'",
                         help="a polygon ignored entirely (blanked before scoring); repeatable; replaces the masks")
     change.add_argument("--clear-zones", action="store_true", help="no zones: the whole frame counts")
@@ -91,12 +110,29 @@ def parse_changes(args: argparse.Namespace) -> dict[str, Any]:
     changes = {f: getattr(args, f) for f in FIELDS if getattr(args, f, None) is not None}
     if "threshold" in vars(args):  # given, perhaps as 'model' (None)
         changes["threshold"] = args.threshold
-    for name in ("zones", "masks"):
-        if getattr(args, name, None):
-            changes[name] = tuple(getattr(args, name))
-        elif getattr(args, f"clear_{name}", False):
-            changes[name] = ()
+    if getattr(args, "zones", None):
+        changes["zones"] = tuple(polygon for _, polygon in args.zones)
+        changes["zone_names"] = tuple(name for name, _ in args.zones)
+    elif getattr(args, "clear_zones", False):
+        changes["zones"] = ()
+    if getattr(args, "masks", None):
+        changes["masks"] = tuple(args.masks)
+    elif getattr(args, "clear_masks", False):
+        changes["masks"] = ()
     return changes
+
+
+def renamed(rule: Any, renames: list[tuple[str, str]], changes: dict[str, Any]) -> tuple[str, ...]:
+    """The zone names after --rename-zone N NAME (of the zones this change sets, else the rule's)."""
+    from ..errors import UserError
+
+    zones = changes.get("zones", rule.zones)
+    names = list(changes.get("zone_names", rule.zone_names) or [""] * len(zones))
+    for which, name in renames:
+        if not which.isdigit() or not 1 <= int(which) <= len(zones):
+            raise UserError(f"--rename-zone: there is no zone {which} (the rule has {len(zones)})")
+        names[int(which) - 1] = name
+    return tuple(names)
 
 
 def model_threshold(target: Any, camera: str) -> tuple[float | None, str]:
@@ -108,7 +144,7 @@ def model_threshold(target: Any, camera: str) -> tuple[float | None, str]:
             return float(record.model_threshold), f"recorded by {record.video_id}"
     import json
 
-    from ..local_run import DEFAULT_MODEL_DIR
+    from ..checkout import DEFAULT_MODEL_DIR
 
     try:
         card = json.loads((DEFAULT_MODEL_DIR / "model_card.json").read_text())
@@ -132,6 +168,8 @@ def run(args: argparse.Namespace) -> int:
     if camera is None:
         raise target.unknown_camera(args.camera)
     rule = camera.rule
+    if getattr(args, "rename_zone", None):
+        changes["zone_names"] = renamed(rule, args.rename_zone, changes)
     if changes:
         try:
             rule = cameras.update_rule(args.camera, camera.rule.version, **changes)
@@ -146,9 +184,10 @@ def run(args: argparse.Namespace) -> int:
     state = "" if rule.enabled else " (disabled)"
     print(f"{args.camera}: rule v{rule.version}: {rule.describe(model)}{state}"
           + (" (applies to the next clip)" if changes else ""))
-    for name, polys in (("zone", rule.zones), ("mask", rule.masks)):
-        for poly in polys:
-            print(f"  {name}: {' '.join(f'{x:g},{y:g}' for x, y in poly)}")
+    for index, poly in enumerate(rule.zones):
+        print(f"  {rule.zone_label(index)}: {' '.join(f'{x:g},{y:g}' for x, y in poly)}")
+    for index, poly in enumerate(rule.masks, 1):
+        print(f"  mask {index}: {' '.join(f'{x:g},{y:g}' for x, y in poly)}")
     if rule.threshold is None:
         print(f"  the model card's threshold {'is unknown' if model is None else f'{model:.3f}'} ({source})")
     return 0

@@ -40,8 +40,9 @@ def run(args: argparse.Namespace) -> int:
     import sys
     from pathlib import Path
 
+    from videoalert_local.local_run import DEFAULT_CLIPS, DEFAULT_MODEL_DIR, PATHS, run_local
+
     from ..errors import UserError
-    from ..local_run import DEFAULT_CLIPS, DEFAULT_MODEL_DIR, PATHS, run_local
     from ..output import note, print_json
 
     videos = [Path(v) for v in args.videos] or sorted(DEFAULT_CLIPS.glob("*.mp4"))

@@ -31,12 +31,11 @@ def run(args: argparse.Namespace) -> int:
     from videoalert.domain.errors import RuleConflict
     from videoalert.domain.ids import iso
     from videoalert.domain.types import Label
-    from videoalert.domain.whatif import candidates, decided, evaluate, model_threshold_of, recommend
+    from videoalert.domain.whatif import candidates, evaluate, model_threshold_of, recommend
     from videoalert.store.cameras import CameraStore
-    from videoalert.store.videos import VideoRecords
 
     from ..errors import UsageError, UserError
-    from ..output import print_json, progress
+    from ..output import print_json
     from ..resources import resolve
 
     if args.choose and not args.apply:
@@ -46,24 +45,12 @@ def run(args: argparse.Namespace) -> int:
     camera = cameras.get(args.camera)
     if camera is None:
         raise UserError(f"unknown camera {args.camera!r} on {target.where}")
-    with progress(unit="video", desc="reading", disabled=args.no_progress) as bar:
-        found = []
-        for record in VideoRecords(target.table("videos_table")).by_camera(args.camera, since=args.since,
-                                                                            newest_first=False):
-            found.append(record)
-            bar.update(1)
-    records = decided(found)
+    records = _decided_records(args, target)
     since = iso(args.since)
-    if not records:
-        raise UserError(f"camera {args.camera} has no decided videos since {since}: nothing to replay")
     model_threshold = model_threshold_of(records[-1])
     current = evaluate(records, camera.rule)
     rules = list(candidates(camera.rule, model_threshold))
-    with progress(total=len(rules), unit="rule", desc="replaying", disabled=args.no_progress) as bar:
-        outcomes = []
-        for rule in rules:
-            outcomes.append(evaluate(records, rule))
-            bar.update(1)
+    outcomes = _replay(records, rules, show_progress=not args.no_progress)
     ranked = sorted(outcomes, key=lambda o: (o.people_missed, o.false_positives_alerting, o.unlabelled_removed,
                                              o.alerts_after, o.rule != camera.rule))
     shown = ranked[: args.top]
@@ -106,6 +93,41 @@ def _row(outcome: Any, current_rule: Any) -> dict[str, Any]:
             "false_positives_removed": outcome.false_positives_removed,
             "false_positives_alerting": outcome.false_positives_alerting, "people_missed": outcome.people_missed,
             "people_labelled": outcome.people_labelled, "unlabelled_removed": outcome.unlabelled_removed}
+
+
+def _replay(records: list[Any], rules: list[Any], *, show_progress: bool) -> list[Any]:
+    """Each candidate rule's outcome on the camera's decided videos."""
+    from videoalert.domain.whatif import evaluate
+
+    from ..output import progress
+
+    with progress(total=len(rules), unit="rule", desc="replaying", disabled=not show_progress) as bar:
+        outcomes = []
+        for rule in rules:
+            outcomes.append(evaluate(records, rule))
+            bar.update(1)
+    return outcomes
+
+
+def _decided_records(args: argparse.Namespace, target: Any) -> list[Any]:
+    """The camera's decided videos since --since, oldest first; a clear error when there is none to replay."""
+    from videoalert.domain.ids import iso
+    from videoalert.domain.whatif import decided
+    from videoalert.store.videos import VideoRecords
+
+    from ..errors import UserError
+    from ..output import progress
+
+    with progress(unit="video", desc="reading", disabled=args.no_progress) as bar:
+        found = []
+        for record in VideoRecords(target.table("videos_table")).by_camera(args.camera, since=args.since,
+                                                                            newest_first=False):
+            found.append(record)
+            bar.update(1)
+    records = decided(found)
+    if not records:
+        raise UserError(f"camera {args.camera} has no decided videos since {iso(args.since)}: nothing to replay")
+    return records
 
 
 def render(outcomes: list[Any], current_rule: Any) -> str:

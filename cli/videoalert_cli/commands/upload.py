@@ -44,16 +44,11 @@ def local_etag(path: Path, part_bytes: int = PART_BYTES) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from boto3.s3.transfer import TransferConfig
-    from botocore.exceptions import ClientError
-
-    from videoalert.domain.ids import upload_video_id, upload_window_id
     from videoalert.store.cameras import CameraStore
     from videoalert.store.videos import VideoRecords
-    from videoalert_contract.names import UPLOADS_PREFIX
 
     from ..errors import UserError
-    from ..output import note, print_json, progress
+    from ..output import note, print_json
     from ..resources import resolve
 
     path = Path(args.file)
@@ -63,9 +58,31 @@ def run(args: argparse.Namespace) -> int:
     if CameraStore(target.table("cameras_table")).get(args.camera) is None:
         raise target.unknown_camera(args.camera, "the dispatcher would reject the clip as UNKNOWN_CAMERA, so "
                                                  "nothing was uploaded")
+    records = VideoRecords(target.table("videos_table"))
+    answer, message = _upload(args, path, target, records)
+    if not args.wait:
+        follow = f"videoalert status {answer['video_id']}{' --local' if target.local else ''}"
+        if args.json:
+            print_json(answer)
+        else:
+            print(f"{message}\nfollow it with `{follow}`" if answer["uploaded"] else message)
+        return 0
+    note(message)
+    return _wait_and_report(args, records, answer)
+
+
+def _upload(args: argparse.Namespace, path: Path, target: Any, records: Any) -> tuple[dict[str, Any], str]:
+    """Upload the file unless the same bytes are there already: (the answer printed with --json, the message)."""
+    from boto3.s3.transfer import TransferConfig
+    from botocore.exceptions import ClientError
+
+    from videoalert.domain.ids import upload_video_id
+    from videoalert_contract.names import UPLOADS_PREFIX
+
+    from ..output import progress
+
     bucket, key = target.resources["video_bucket"], f"{UPLOADS_PREFIX}{args.camera}/{path.name}"
     s3 = target.client("s3")
-    records = VideoRecords(target.table("videos_table"))
     etag = local_etag(path)
     try:
         existing = s3.head_object(Bucket=bucket, Key=key).get("ETag", "").strip('"')
@@ -78,35 +95,36 @@ def run(args: argparse.Namespace) -> int:
     if existing == etag:
         record = records.get(video_id)
         state = f"{record.status}{' ' + str(record.decision) if record.decision else ''}" if record else "not recorded"
-        answer = {"uploaded": False, "duplicate": True, "location": location, "video_id": video_id, "status": state}
-        message = (f"{path.name} is already uploaded as {location} (video {video_id}, {state}); nothing uploaded. "
-                   "To process it again, upload it under another name.")
-    else:
-        config = TransferConfig(multipart_threshold=PART_BYTES, multipart_chunksize=PART_BYTES)
-        bar = progress(total=path.stat().st_size, unit="B", unit_scale=True, desc=f"uploading {path.name}",
-                       disabled=args.no_progress)
-        try:
-            s3.upload_file(str(path), bucket, key, ExtraArgs={"ContentType": "video/mp4"}, Config=config,
-                           Callback=bar.update)
-        finally:
-            bar.close()
-        stored = s3.head_object(Bucket=bucket, Key=key).get("ETag", "").strip('"')
-        video_id = upload_video_id(args.camera, bucket, key, stored)
-        answer = {"uploaded": True, "duplicate": False, "location": location, "video_id": video_id,
-                  "replaced_an_earlier_file": existing is not None}
-        message = (f"uploaded {path.name} as {location}"
-                   + (" (a different file of that name was there: this one is a new video)" if existing else "")
-                   + f": video {video_id}")
-    if not args.wait:
-        follow = f"videoalert status {video_id}{' --local' if target.local else ''}"
-        if args.json:
-            print_json(answer)
-        else:
-            print(f"{message}\nfollow it with `{follow}`" if answer["uploaded"] else message)
-        return 0
-    note(message)
+        return ({"uploaded": False, "duplicate": True, "location": location, "video_id": video_id, "status": state},
+                f"{path.name} is already uploaded as {location} (video {video_id}, {state}); nothing uploaded. "
+                "To process it again, upload it under another name.")
+    config = TransferConfig(multipart_threshold=PART_BYTES, multipart_chunksize=PART_BYTES)
+    bar = progress(total=path.stat().st_size, unit="B", unit_scale=True, desc=f"uploading {path.name}",
+                   disabled=args.no_progress)
+    try:
+        s3.upload_file(str(path), bucket, key, ExtraArgs={"ContentType": "video/mp4"}, Config=config,
+                       Callback=bar.update)
+    finally:
+        bar.close()
+    stored = s3.head_object(Bucket=bucket, Key=key).get("ETag", "").strip('"')
+    video_id = upload_video_id(args.camera, bucket, key, stored)
+    return ({"uploaded": True, "duplicate": False, "location": location, "video_id": video_id,
+             "replaced_an_earlier_file": existing is not None},
+            f"uploaded {path.name} as {location}"
+            + (" (a different file of that name was there: this one is a new video)" if existing else "")
+            + f": video {video_id}")
+
+
+def _wait_and_report(args: argparse.Namespace, records: Any, answer: dict[str, Any]) -> int:
+    """--wait: every window of the upload decided, then printed; a rejected or failed one is the command's error."""
     import time
 
+    from videoalert.domain.ids import upload_window_id
+
+    from ..errors import UserError
+    from ..output import print_json
+
+    video_id = answer["video_id"]
     deadline = time.monotonic() + args.timeout
     record = _wait(records, video_id, args.timeout)
     # A long upload is one record per minute: the first says how many; each is waited for and reported.

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 # ErrorId -> (name, meaning), from the PutMedia API reference and the KVS producer SDKs.
 ERROR_CODES: dict[int, tuple[str, str]] = {
@@ -43,7 +44,7 @@ class Ack:
     error_code: str | None = None
 
     @classmethod
-    def from_json(cls, obj: dict) -> Ack:
+    def from_json(cls, obj: dict[str, Any]) -> Ack:
         error_id = obj.get("ErrorId")
         return cls(
             event_type=str(obj.get("EventType", "")).upper(),

@@ -136,8 +136,8 @@ def cluster(frames: list[Frame]) -> bytes:
     return element(CLUSTER, b"".join(body))
 
 
-def read_vint(data: bytes, pos: int, *, keep_marker: bool = False) -> tuple[int | None, int]:
-    """A variable-length integer at pos: (value, next position); value None for an unknown size.
+def _vint(data: bytes, pos: int) -> tuple[int, int, int]:
+    """(raw bytes as an integer, marker bit included; its length; the next position) of the vint at pos.
 
     Raises IndexError when data ends inside it, so stream readers can wait for more bytes.
     """
@@ -147,15 +147,24 @@ def read_vint(data: bytes, pos: int, *, keep_marker: bool = False) -> tuple[int 
     length = 8 - first.bit_length() + 1
     if pos + length > len(data):
         raise IndexError("incomplete variable-length integer")
-    raw = int.from_bytes(data[pos : pos + length], "big")
-    if keep_marker:
-        return raw, pos + length
+    return int.from_bytes(data[pos : pos + length], "big"), length, pos + length
+
+
+def read_vint(data: bytes, pos: int) -> tuple[int | None, int]:
+    """A variable-length integer at pos: (value, next position); value None for an unknown size."""
+    raw, length, after = _vint(data, pos)
     value = raw & ((1 << (7 * length)) - 1)
-    return (None if value == (1 << (7 * length)) - 1 else value), pos + length
+    return (None if value == (1 << (7 * length)) - 1 else value), after
+
+
+def read_id(data: bytes, pos: int) -> tuple[int, int]:
+    """An element id at pos, its marker bit kept as Matroska writes ids: (id, next position)."""
+    raw, _, after = _vint(data, pos)
+    return raw, after
 
 
 def element_header(data: bytes, pos: int) -> tuple[int, int | None, int]:
     """(element id, size or None, position of the body) of the element starting at pos."""
-    element_id, pos = read_vint(data, pos, keep_marker=True)
+    element_id, pos = read_id(data, pos)
     size, pos = read_vint(data, pos)
     return element_id, size, pos

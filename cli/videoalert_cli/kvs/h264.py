@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import TypeGuard
 
 NAL_SPS = 7
 NAL_PPS = 8
@@ -42,8 +43,8 @@ def join_avcc(nals: list[bytes]) -> bytes:
     return b"".join(len(nal).to_bytes(4, "big") + nal for nal in nals)
 
 
-def is_avcc_record(extradata: bytes | None) -> bool:
-    return bool(extradata) and extradata[0] == 1 and len(extradata) >= 7
+def is_avcc_record(extradata: bytes | None) -> TypeGuard[bytes]:
+    return extradata is not None and len(extradata) >= 7 and extradata[0] == 1
 
 
 def avcc_length_size(record: bytes) -> int:

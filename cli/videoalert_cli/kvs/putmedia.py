@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError, NoCredentialsError, PartialCredentialsError
@@ -33,10 +34,10 @@ class PutMediaError(UserError):
         self.ack = ack
 
 
-def put_media_endpoint(kvs_client, stream_name: str) -> str:
+def put_media_endpoint(kvs_client: Any, stream_name: str) -> str:
     """GetDataEndpoint(PUT_MEDIA), with the failures a user can fix turned into one clear message."""
     try:
-        return kvs_client.get_data_endpoint(StreamName=stream_name, APIName="PUT_MEDIA")["DataEndpoint"]
+        return str(kvs_client.get_data_endpoint(StreamName=stream_name, APIName="PUT_MEDIA")["DataEndpoint"])
     except (NoCredentialsError, PartialCredentialsError) as exc:
         raise UserError(
             "no AWS credentials found: configure them (aws configure, AWS_PROFILE or AWS_ACCESS_KEY_ID/"
@@ -118,7 +119,7 @@ class _AckReader(threading.Thread):
     def __init__(self, connection: http.client.HTTPConnection):
         super().__init__(daemon=True, name="putmedia-acks")
         self._connection = connection
-        self.events: queue.Queue = queue.Queue()  # Ack, PutMediaError, or None at the end
+        self.events: queue.Queue[Ack | PutMediaError | None] = queue.Queue()  # Ack, PutMediaError, or None at the end
         self.stopping = threading.Event()  # set when the main thread closes the connection on purpose
 
     def run(self) -> None:
@@ -147,7 +148,7 @@ class PutMediaSession:
         *,
         endpoint: str,
         stream_name: str,
-        credentials,
+        credentials: Any,
         region: str,
         producer_start_ms: int,
         on_ack: Callable[[Ack], None] = lambda ack: None,
@@ -180,6 +181,8 @@ class PutMediaSession:
     def open(self) -> None:
         parts = urlsplit(self.url)
         connection_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        if not parts.hostname:
+            raise PutMediaError(f"the PutMedia endpoint {self.url!r} names no host")
         self._connection = connection_class(parts.hostname, parts.port, timeout=self._timeout_s)
         try:
             self._connection.putrequest("POST", parts.path, skip_host=True, skip_accept_encoding=True)

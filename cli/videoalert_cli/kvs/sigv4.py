@@ -1,6 +1,7 @@
 """SigV4 for PutMedia: the headers are signed, the streamed body is not (signed as an empty payload)."""
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from botocore.auth import SigV4Auth
@@ -13,10 +14,11 @@ PUT_MEDIA_PATH = "/putMedia"
 def host_header(url: str) -> str:
     parts = urlsplit(url)
     default_port = {"http": 80, "https": 443}[parts.scheme]
-    return parts.hostname if parts.port in (None, default_port) else f"{parts.hostname}:{parts.port}"
+    host = parts.hostname or ""
+    return host if parts.port in (None, default_port) else f"{host}:{parts.port}"
 
 
-def sign_put_media(headers: dict[str, str], *, url: str, credentials, region: str) -> dict[str, str]:
+def sign_put_media(headers: dict[str, str], *, url: str, credentials: Any, region: str) -> dict[str, str]:
     """Headers plus X-Amz-Date, X-Amz-Security-Token (temporary credentials) and Authorization.
 
     The body of PutMedia is an endless Matroska stream, so - as the KVS producer SDKs do - the

@@ -1,10 +1,11 @@
 """Video in: a file or camera URL read with PyAV, as H.264 AVCC frames (remuxed when possible, else re-encoded)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import pairwise
+from typing import Any
 
 import av
 from av.video.frame import PictureType
@@ -40,7 +41,7 @@ def is_live(source: str) -> bool:
     return source.lower().startswith(LIVE_SCHEMES)
 
 
-def _open(source: str, timeout_s: float):
+def _open(source: str, timeout_s: float) -> Any:
     options = {"rtsp_transport": "tcp"} if source.lower().startswith(("rtsp://", "rtsps://")) else {}
     try:
         return av.open(source, options=options, timeout=timeout_s if is_live(source) else None)
@@ -48,17 +49,17 @@ def _open(source: str, timeout_s: float):
         raise SourceError(f"cannot read video source {source!r}: {exc}") from exc
 
 
-def _video_stream(container, source: str):
+def _video_stream(container: Any, source: str) -> Any:
     if not container.streams.video:
         raise SourceError(f"{source!r} has no video stream")
     return container.streams.video[0]
 
 
-def _to_ms(pts, time_base) -> int | None:
+def _to_ms(pts: int | None, time_base: Fraction | None) -> int | None:
     return None if pts is None or time_base is None else round(pts * time_base * 1000)
 
 
-def _packets(container, stream) -> Iterator:
+def _packets(container: Any, stream: Any) -> Iterator[Any]:
     """The stream's packets (empty ones dropped); a damaged file's demuxer error ends them. FFmpeg's errors and PyAV's
     own (an IndexError when an MPEG-TS stream appears mid-file) alike: what precedes the damage is pushed."""
     packets = container.demux(stream)
@@ -85,11 +86,13 @@ class Timeline:
 
 def probe_timeline(source: str, timeout_s: float = 10.0) -> Timeline:
     """One demux-only pass over a file: its keyframe gaps, and whether its timestamps can be trusted at all."""
-    from videoalert_inference.frames import odd_timestamps
+    from videoalert_inference.parts import odd_timestamps
 
     with _open(source, timeout_s) as container:
         stream = _video_stream(container, source)
-        keyframes, last, pts = [], None, []
+        keyframes: list[int] = []
+        last: int | None = None
+        pts: list[int | None] = []
         for packet in _packets(container, stream):
             pts.append(packet.pts)
             ms = _to_ms(packet.pts, stream.time_base)
@@ -99,7 +102,7 @@ def probe_timeline(source: str, timeout_s: float = 10.0) -> Timeline:
             if packet.is_keyframe:
                 keyframes.append(ms)
         odd = odd_timestamps(pts, Fraction(stream.time_base)) if stream.time_base else "no time base"
-    if not keyframes:
+    if not keyframes or last is None:
         return Timeline(float("inf"), odd)
     bounds = sorted(keyframes) + [last]
     return Timeline(max(b - a for a, b in pairwise(bounds)) if len(bounds) > 1 else 0, odd)
@@ -132,12 +135,12 @@ class VideoSource:
             self.width -= self.width % 2  # 4:2:0 needs even dimensions
             self.height -= self.height % 2
         if self.by_position:
-            from videoalert_inference.frames import POSITION_FALLBACK_FPS, POSITION_FPS_RANGE
+            from videoalert_inference.parts import POSITION_FALLBACK_FPS, POSITION_FPS_RANGE
 
             low, high = POSITION_FPS_RANGE
             self.fps = self.fps if low <= self.fps <= high else POSITION_FALLBACK_FPS
 
-    def _needs_reencode(self, mode: str, stream) -> bool:
+    def _needs_reencode(self, mode: str, stream: Any) -> bool:
         is_h264 = stream.codec_context.name == "h264"
         if mode == "never" and not is_h264:
             raise SourceError(
@@ -167,10 +170,10 @@ class VideoSource:
     def close(self) -> None:
         self._container.close()
 
-    def __enter__(self):
+    def __enter__(self) -> VideoSource:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def frames(self) -> Iterator[SourceFrame]:
@@ -199,7 +202,7 @@ class VideoSource:
                     raise SourceError(f"{self.source!r}: no H.264 parameter sets (SPS/PPS) before the first keyframe")
             yield SourceFrame(ms - origin, packet.is_keyframe, data)
 
-    def _encoder(self):
+    def _encoder(self) -> Any:
         gop = max(1, round(self.fps * self.fragment_seconds))
         encoder = av.CodecContext.create("libx264", "w")
         encoder.width, encoder.height = self.width, self.height
@@ -239,7 +242,7 @@ class VideoSource:
             yield from self._packets(encoder.encode(out), normalizer)
         yield from self._packets(encoder.encode(None), normalizer)
 
-    def _decoded(self, stream) -> Iterator:
+    def _decoded(self, stream: Any) -> Iterator[Any]:
         """The stream's frames in order; a packet the decoder refuses (damaged) gives none, as in the inference
         function, and a damaged tail ends them."""
         for packet in [*_packets(self._container, stream), None]:
@@ -248,7 +251,7 @@ class VideoSource:
             except av.FFmpegError:
                 self.skipped += 1
 
-    def _packets(self, packets, normalizer: AvccNormalizer) -> Iterator[SourceFrame]:
+    def _packets(self, packets: Iterable[Any], normalizer: AvccNormalizer) -> Iterator[SourceFrame]:
         for packet in packets:
             data = normalizer.sample(bytes(packet), packet.is_keyframe)
             if self.codec_private is None:

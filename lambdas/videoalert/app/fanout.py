@@ -1,5 +1,5 @@
-"""Fan-out: the minute tick enqueues one job per camera, uploads are routed to their camera's queue group, and a
-camera worker takes one job under the camera's lease.
+"""Fan-out (the dispatcher's work): the minute tick enqueues one job per camera, uploads are routed to their camera's
+queue group; a camera worker then takes each job (camera_jobs.work).
 
 Two guards keep a camera's windows in order and on one worker at a time:
 - the SQS FIFO queue: the message group is the camera, so SQS delivers a group's next message only after the
@@ -13,21 +13,14 @@ Within a job, the records' own leases and conditional writes (store.videos) stil
 """
 from __future__ import annotations
 
-import logging
 import time
-import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from videoalert.app.dispatch import ClipOutcome, Dependencies, Skip, take_upload, tick_camera
+from videoalert.app.dependencies import Dependencies
+from videoalert.config.worker import WorkerSettings
 from videoalert.domain.ids import camera_from_upload_key, utc
 from videoalert.domain.jobs import CameraJob, JobKind, tick_ready_at
-
-logger = logging.getLogger(__name__)
-
-
-class CameraBusy(Exception):
-    """Another worker holds the camera's lease; an upload job is retried later (its message stays queued)."""
 
 
 class NoJobQueue(RuntimeError):
@@ -48,7 +41,7 @@ class FanOut:
                 "now": self.now.isoformat(), "waited_s": round(self.waited_s, 3), "send_s": round(self.send_s, 3)}
 
 
-def fan_out(deps: Dependencies, scheduled_at: datetime) -> FanOut:
+def fan_out(deps: Dependencies[WorkerSettings], scheduled_at: datetime) -> FanOut:
     """Enqueue one tick job per registered camera (disabled ones too: their overdue records are still recovered).
 
     The cameras come from the registry (the cameras table), a scan page at a time, each page's jobs sent in batches
@@ -75,7 +68,7 @@ def fan_out(deps: Dependencies, scheduled_at: datetime) -> FanOut:
     return FanOut(cameras, sent, now, waited, time.perf_counter() - started, pages)
 
 
-def route_upload(deps: Dependencies, bucket: str, raw_key: str, *, etag: str | None,
+def route_upload(deps: Dependencies[WorkerSettings], bucket: str, raw_key: str, *, etag: str | None,
                  version_id: str | None) -> CameraJob:
     """Put an uploaded object on its camera's queue group (raises ids.NotAnUploadKey for a key outside
     uploads/<camera>/)."""
@@ -85,36 +78,3 @@ def route_upload(deps: Dependencies, bucket: str, raw_key: str, *, etag: str | N
     job = CameraJob(JobKind.UPLOAD, camera_id, utc(deps.clock()), bucket, raw_key, etag, version_id)
     deps.jobs.send([job])
     return job
-
-
-def work(deps: Dependencies, job: CameraJob, *, holder: str | None = None) -> list[ClipOutcome]:
-    """Do one camera job under the camera's lease. A tick for a camera another worker holds is dropped (that
-    worker, or the next tick, cuts the windows: the cursor loses none); an upload raises CameraBusy (retried)."""
-    holder = holder or uuid.uuid4().hex
-    camera = deps.cameras.get(job.camera_id)
-    if camera is None:
-        if job.kind == JobKind.UPLOAD and job.bucket and job.key:
-            return take_upload(deps, job.bucket, job.key, etag=job.etag, version_id=job.version_id)  # REJECTED
-        logger.warning("tick for camera %s, which is not registered: nothing to do", job.camera_id)
-        return []
-    hold = timedelta(seconds=deps.settings.lease_seconds)
-    leased = deps.cameras.lease(camera.camera_id, holder, utc(deps.clock()), hold)
-    if leased is None:
-        if job.kind == JobKind.UPLOAD:
-            raise CameraBusy(f"camera {camera.camera_id} is held by another worker; the upload is retried")
-        logger.info("camera %s is held by another worker; this tick leaves its windows to it", camera.camera_id)
-        return [ClipOutcome(None, camera.camera_id, Skip.BUSY, metrics={"CameraBusy": 1})]
-    # Released when the job ends or raises; a worker that dies (killed, timed out) keeps it until it expires, by
-    # which time its clip's lease has expired too and the next holder's recovery finishes that clip.
-    try:
-        camera = leased  # the cursor as the previous holder left it
-        if job.kind == JobKind.UPLOAD and job.bucket and job.key:
-            outcomes = take_upload(deps, job.bucket, job.key, etag=job.etag, version_id=job.version_id)
-        else:
-            # Due as of the later of the tick and now: a job that waited in the queue cuts what has settled since.
-            outcomes = tick_camera(deps, camera, max(utc(job.now), utc(deps.clock())))
-    except Exception:
-        deps.cameras.release(camera.camera_id, holder)
-        raise
-    deps.cameras.release(camera.camera_id, holder)
-    return outcomes

@@ -24,6 +24,7 @@ LABEL_PATH = "/label"
 REVIEW_PATH = "/review"
 EVENT_PATH = "/event"
 UNDO_PATH = "/undo"
+MANIFEST_PATH = "/manifest.webmanifest"  # the review page as a home-screen app (Web Push)
 
 
 @dataclass(frozen=True)

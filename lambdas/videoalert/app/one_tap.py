@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Protocol
 
 from videoalert.app.events import find_event, list_events
 from videoalert.app.feedback import (
@@ -27,11 +28,32 @@ from videoalert.domain.camera import CameraConfig
 from videoalert.domain.events import Event, EventFilter
 from videoalert.domain.ids import frame_key
 from videoalert.domain.link_token import LABEL_ACTIONS, Action, LinkClaims, TokenRefused, verify
+from videoalert.domain.push import Subscription
 from videoalert.domain.records import VideoRecord
 from videoalert.domain.review import select
 from videoalert.domain.types import Decision, Label, Status
 
 logger = logging.getLogger(__name__)
+
+
+class PushStore(Protocol):
+    """store.push_subscriptions.PushSubscriptions."""
+
+    def add(self, scope: str, subscription: Subscription, now: datetime) -> int: ...
+    def remove(self, scope: str, subscription_id: str) -> None: ...
+
+
+class VapidPublic(Protocol):
+    @property
+    def public_key(self) -> str: ...
+
+
+class VapidKeys(Protocol):
+    """aws.webpush.VapidSecret: the key, None until one was put in the secret."""
+
+    def key(self) -> VapidPublic | None: ...
+
+
 REVIEW_EVENTS = 20  # events per page of the review page
 
 
@@ -44,6 +66,9 @@ class LinkDependencies:
     keys: SigningKeys
     clips: Clips
     review_band: float = 0.15
+    push: PushStore | None = None  # Web Push subscriptions (None: the page offers no notifications)
+    vapid: VapidKeys | None = None
+    push_loopback: bool = False  # the local run: a push stand-in on this machine is a push service too
 
 
 def _refused(exc: TokenRefused, subject: str, what: str) -> TokenRefused:
@@ -143,6 +168,7 @@ class ReviewPage:
     query: ReviewQuery = field(default_factory=ReviewQuery)
     more: bool = False
     all_camera_ids: tuple[str, ...] = ()  # every camera a filter may choose (an every-camera link)
+    push: bool = False  # the page offers notifications (Web Push is set up on this stack)
 
 
 def _scope(token: str, scope: str, deps: LinkDependencies, now: datetime) -> None:
@@ -190,7 +216,8 @@ def review_page(scope: str, token: str, deps: LinkDependencies, *, now: datetime
     signer = LinkSigner(keys=deps.keys, base_url="")  # relative: the page's own endpoint
     events = [_review_event(e, deps, signer, now, sampled) for e in page.events]
     return ReviewPage(scope=scope, cameras=cameras, events=events, review_token=token,
-                      links_until=now + MEDIA_LINK_TTL, query=query, more=page.more, all_camera_ids=every)
+                      links_until=now + MEDIA_LINK_TTL, query=query, more=page.more, all_camera_ids=every,
+                      push=deps.push is not None and deps.vapid is not None)
 
 
 def event_page(video_id: str, scope: str, token: str, deps: LinkDependencies, *, now: datetime) -> ReviewEvent:
@@ -201,3 +228,37 @@ def event_page(video_id: str, scope: str, token: str, deps: LinkDependencies, *,
         raise VideoNotFound(f"no event of {video_id!r} here")
     sampled = {s.record.video_id: s.why for s in select(event.minutes, band=deps.review_band)}
     return _review_event(event, deps, LinkSigner(keys=deps.keys, base_url=""), now, sampled)
+
+
+class PushUnavailable(Exception):
+    """Web Push is not set up on this stack (no table), or its VAPID key is not made yet."""
+
+
+def push_public_key(deps: LinkDependencies) -> str:
+    """The VAPID public key the page subscribes with (not a secret: every subscription carries it)."""
+    key = deps.vapid.key() if deps.vapid is not None else None
+    if key is None:
+        raise PushUnavailable("web push is not set up here")
+    return key.public_key
+
+
+def subscribe_push(scope: str, token: str, data: object, deps: LinkDependencies, *, now: datetime) -> Subscription:
+    """Store a browser's push subscription for the review link's scope (a camera or every camera): the review link is
+    the permission, as it is to see the events. BadSubscription for one no browser gives."""
+    _scope(token, scope, deps, now)
+    if deps.push is None or deps.vapid is None or deps.vapid.key() is None:
+        raise PushUnavailable("web push is not set up here")
+    subscription = Subscription.parse(data, loopback=deps.push_loopback)
+    evicted = deps.push.add(scope, subscription, now)
+    logger.info("push subscription stored", extra={"scope": scope, "subscription": subscription.subscription_id,
+                                                   "evicted": evicted})
+    return subscription
+
+
+def unsubscribe_push(scope: str, token: str, data: object, deps: LinkDependencies, *, now: datetime) -> None:
+    _scope(token, scope, deps, now)
+    if deps.push is None:
+        raise PushUnavailable("web push is not set up here")
+    subscription = Subscription.parse(data, loopback=deps.push_loopback)
+    deps.push.remove(scope, subscription.subscription_id)
+    logger.info("push subscription removed", extra={"scope": scope, "subscription": subscription.subscription_id})

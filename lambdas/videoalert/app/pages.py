@@ -1,5 +1,6 @@
-"""The small HTML pages of the one-tap links and the review page: plain HTML, inline CSS and SVG, no script, nothing
-fetched from elsewhere but the presigned frame images. Pure functions of what the use cases return."""
+"""The small HTML pages of the one-tap links and the review page: plain HTML, inline CSS and SVG, nothing fetched from
+elsewhere but the presigned frame images; no script but the review page's notification button (static/push.js, with
+its service worker static/sw.js, where Web Push is set up). Pure functions of what the use cases return."""
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -8,12 +9,13 @@ from html import escape
 from urllib.parse import urlencode
 
 from videoalert.app.feedback import Cleared, FeedbackResult
-from videoalert.app.links import EVENT_PATH, LABEL_PATH, REVIEW_PATH, UNDO_PATH
+from videoalert.app.links import EVENT_PATH, LABEL_PATH, MANIFEST_PATH, REVIEW_PATH, UNDO_PATH
 from videoalert.app.one_tap import ALL_CAMERAS, ReviewEvent, ReviewPage
 from videoalert.domain.alert_message import local_time
 from videoalert.domain.events import UNLABELLED, Event
 from videoalert.domain.link_token import Action, LinkClaims
 from videoalert.domain.records import VideoRecord
+from videoalert.domain.rule import Rule
 from videoalert.domain.types import Label
 from videoalert_contract.zones import Polygon
 
@@ -36,19 +38,35 @@ button.no{background:#fdecea} button.yes{background:#eafaf1} button.undo{backgro
 .label{font-weight:bold;margin:6px 0} .filters{display:flex;flex-wrap:wrap;gap:6px;align-items:end;margin:6px 0}
 .filters label{display:flex;flex-direction:column;font-size:.85em;flex:1 1 140px}
 .filters select,.filters input{font-size:1em;padding:6px;min-height:40px;width:100%}
-.filters button{flex:1 1 100%} .pager{display:flex;justify-content:space-between;margin:12px 0}
+.filters button{flex:1 1 100%} .push{margin:6px 0} .push button{background:#fff7e6}
+.pager{display:flex;justify-content:space-between;margin:12px 0}
 table{border-collapse:collapse;width:100%} td,th{text-align:left;padding:3px 4px;border-bottom:1px solid #eee;
 overflow-wrap:normal} td.meta{overflow-wrap:anywhere}
 @media (min-width:900px){body.list{max-width:1180px} .events{display:grid;grid-template-columns:repeat(3,1fr);
-gap:0 12px;align-items:start} .filters label{flex:1 1 0} .filters button{flex:0 0 140px}}
+gap:0 12px;align-items:start} .filters label{flex:1 1 0} .filters button{flex:0 0 140px} .push button{width:auto}}
 """
 
 
-def _page(title: str, body: str, body_class: str = "") -> str:
+def _page(title: str, body: str, body_class: str = "", head: str = "") -> str:
     return (f'<!doctype html><html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1">'
             f'<meta name="referrer" content="no-referrer"><title>{escape(title)}</title>'
-            f"<style>{STYLE}</style></head><body{f' class={body_class!r}' if body_class else ''}>{body}</body></html>")
+            f"<style>{STYLE}</style>{head}</head><body{f' class={body_class!r}' if body_class else ''}>{body}"
+            "</body></html>")
+
+
+def _push(page: ReviewPage) -> tuple[str, str]:
+    """The web app manifest and notification button of a review page (head, body), where Web Push is set up."""
+    if not page.push:
+        return "", ""
+    query = urlencode({"c": page.scope, "t": page.review_token})
+    what = "every camera" if page.scope == ALL_CAMERAS else f"camera {page.scope}"
+    head = (f'<link rel="manifest" href="{MANIFEST_PATH}?{escape(query)}"><meta name="theme-color" content="#c0392b">'
+            f'<link rel="icon" href="/icon.svg"><script src="/push.js" defer></script>')
+    body = (f'<div id="push" class="push" data-scope="{escape(page.scope)}" data-token="{escape(page.review_token)}">'
+            f'<button type="button" class="notify">Notify this device of alerts on {escape(what)}</button>'
+            '<span class="push-status meta" role="status"></span></div>')
+    return head, body
 
 
 def _when(record: VideoRecord, zone: str) -> str:
@@ -124,9 +142,9 @@ def score_plot(record: VideoRecord, width: int = 360, height: int = 90) -> str:
 
 
 def zones_overlay(zones: Sequence[Polygon], masks: Sequence[Polygon],
-                  box: Sequence[float] | None = None) -> str:
-    """Zones (green outline) and masks (grey), named "zone 1", "mask 1"..., and the person's box (red), over a
-    frame, in the frame's own fractions."""
+                  box: Sequence[float] | None = None, names: Sequence[str] = ()) -> str:
+    """Zones (green outline) and masks (grey), each with its name (a zone's own, else "zone 1"; "mask 1"...), and the
+    person's box (red), over a frame, in the frame's own fractions."""
     if not zones and not masks and box is None:
         return ""
 
@@ -135,8 +153,8 @@ def zones_overlay(zones: Sequence[Polygon], masks: Sequence[Polygon],
         return (f'<polygon class="{css}" points="{points}" vector-effect="non-scaling-stroke" {STYLES[css]}>'
                 f"<title>{name}</title></polygon>")
 
-    named = [(p, "zone", f"zone {i}") for i, p in enumerate(zones, 1)] + \
-            [(p, "mask", f"mask {i}") for i, p in enumerate(masks, 1)]
+    named = [(p, "zone", escape((names[i] if i < len(names) else "") or f"zone {i + 1}")) for i, p in enumerate(zones)]
+    named += [(p, "mask", f"mask {i}") for i, p in enumerate(masks, 1)]
     shapes = "".join(shape(p, css, name) for p, css, name in named)
     if box is not None:
         x0, y0, x1, y1 = box
@@ -147,6 +165,12 @@ def zones_overlay(zones: Sequence[Polygon], masks: Sequence[Polygon],
         f'top:{sum(y for _, y in p) / len(p) * 100:.1f}%">{name}</span>' for p, css, name in named)
     return (f'<svg viewBox="0 0 1 1" preserveAspectRatio="none" aria-label="zones, masks and the person">{shapes}'
             f"</svg>{names}")
+
+
+def _zones_said(rule: Rule) -> str:
+    """"2 zone(s) (driveway, zone 2)": the count, and the names where any zone has one."""
+    names = f" ({', '.join(escape(rule.zone_label(i)) for i in range(len(rule.zones)))})" if rule.zone_names else ""
+    return f"{len(rule.zones)} zone(s){names}"
 
 
 STYLES = {"zone": 'fill="rgba(46,204,113,.12)" stroke="#2ecc71" stroke-width="2"',
@@ -173,7 +197,7 @@ def _picture(item: ReviewEvent, href: str | None) -> str:
     best, entry = item.event.best, item.event.best_entry
     rule = best.rule
     overlay = zones_overlay(rule.zones if rule else (), rule.masks if rule else (),
-                            entry.box if entry is not None else None)
+                            entry.box if entry is not None else None, rule.zone_names if rule else ())
     img = (f'<img alt="best frame of {escape(best.video_id)}" src="{escape(item.frame_url)}">{overlay}')
     return f'<a class="frame" href="{escape(href)}">{img}</a>' if href else f'<div class="frame">{img}</div>'
 
@@ -275,7 +299,7 @@ def review_html(page: ReviewPage, now: datetime) -> str:
     else:
         camera = page.cameras[0]
         title = f"Events on {camera.camera_id}"
-        about = (f"Rule v{camera.rule.version}: {escape(camera.rule.describe())} · {len(camera.rule.zones)} zone(s), "
+        about = (f"Rule v{camera.rule.version}: {escape(camera.rule.describe())} · {_zones_said(camera.rule)}, "
                  f"{len(camera.rule.masks)} mask(s)")
     pager = ""
     if page.query.page or page.more:
@@ -284,10 +308,12 @@ def review_html(page: ReviewPage, now: datetime) -> str:
         older = (f'<a id="older" href="{escape(review_url(page, page.query.page + 1))}">Older &rarr;</a>'
                  if page.more else "<span></span>")
         pager = f'<nav class="pager">{newer}<span>page {page.query.page + 1}</span>{older}</nav>'
+    push_head, push_body = _push(page)
     return _page(f"videoalert: {title}",
                  f"<h1>{escape(title)}</h1><p class=\"meta\">{about} · shown {local_now:%d %b %H:%M} "
                  f'({escape(zone_label)}) · <a href="{escape(review_url(page, page.query.page))}">reload</a></p>'
-                 f'{_filters(page)}<h2>Newest first</h2><div class="events">{events}</div>{pager}{near_html}', "list")
+                 f'{push_body}{_filters(page)}<h2>Newest first</h2><div class="events">{events}</div>{pager}'
+                 f"{near_html}", "list", push_head)
 
 
 def event_html(item: ReviewEvent, scope: str, token: str) -> str:
@@ -300,7 +326,7 @@ def event_html(item: ReviewEvent, scope: str, token: str) -> str:
                    f"<td>{escape(str(m.decision))}</td><td>{m.max_score or 0:.2f}</td>"
                    f'<td class="meta">{escape(m.video_id)}</td></tr>' for m in event.minutes)
     rule = best.rule
-    zones = "" if rule is None else (f" · rule v{best.rule_version or rule.version}: {len(rule.zones)} zone(s), "
+    zones = "" if rule is None else (f" · rule v{best.rule_version or rule.version}: {_zones_said(rule)}, "
                                      f"{len(rule.masks)} mask(s)")
     back = f"{REVIEW_PATH}?{urlencode({'c': scope, 't': token})}"
     return _page(f"videoalert: {event.camera_id} {event.event_id}",

@@ -1,97 +1,28 @@
-"""The dispatcher's settings, built once per cold start from the environment the stack sets."""
+"""The dispatcher's settings (the minute tick and upload router): the camera worker's, for the redrives it runs
+(and the in-line run without a job queue), plus the router's own; built once per cold start."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from videoalert.config.env import environment, flag, integer, number, optional, required
-from videoalert_contract.inference import MAX_SAMPLE_FPS
-from videoalert_contract.names import (
-    ENV_ALERT_TOPIC_ARN,
-    ENV_CAMERA_JOBS_QUEUE_URL,
-    ENV_CAMERAS_TABLE,
-    ENV_FP_MEMORY_TABLE,
-    ENV_INFERENCE_FUNCTION,
-    ENV_INFERENCE_URLS,
-    ENV_LEASE_SECONDS,
-    ENV_LINKS_BASE_URL,
-    ENV_MAX_ATTEMPTS,
-    ENV_MAX_UPLOAD_MINUTES,
-    ENV_MAX_VIDEO_BYTES,
-    ENV_MAX_WINDOWS_PER_RUN,
-    ENV_RECOVER_PER_RUN,
-    ENV_RETENTION_DAYS,
-    ENV_SAMPLE_FPS,
-    ENV_SETTLE_SECONDS,
-    ENV_SIGNING_SECRET,
-    ENV_VIDEO_BUCKET,
-    ENV_VIDEOS_TABLE,
-)
-
-DEFAULT_MAX_VIDEO_BYTES = 200 * 1024 * 1024
-MAX_FRAGMENT_SECONDS = 10  # the longest fragment PutMedia accepts (error ack 4002 above it)
-PERSIST_MARGIN_SECONDS = 2  # our margin for the last fragment's upload and persistence (no documented figure)
-DEFAULT_SETTLE_SECONDS = MAX_FRAGMENT_SECONDS + PERSIST_MARGIN_SECONDS
+from videoalert.config.env import environment, optional
+from videoalert.config.worker import WorkerSettings
+from videoalert_contract.names import ENV_CAMERA_JOBS_QUEUE_URL
 
 
 @dataclass(frozen=True)
-class DispatcherSettings:
-    video_bucket: str
-    videos_table: str
-    cameras_table: str
-    alert_topic_arn: str
-    inference_function: str
-    retention_days: int = 30  # records expire (DynamoDB TTL) this long after they are created; 1..3650 as the stack
-    # A window is cut this long after it ends, so the fragments holding its last frames are in the stream: PutMedia
-    # refuses fragments over 10 s (ack 4002), so the fragment in progress when a minute ends closes at most 10 s
-    # later; KVS documents no figure for the PERSISTED ack after that, so 2 s is our margin for upload and
-    # persistence (check it against the PERSISTED acks `videoalert push` logs). A producer with 2 s GOPs (kvssink's
-    # default) could use 4. 0..3600
-    settle_seconds: int = DEFAULT_SETTLE_SECONDS
+class DispatcherSettings(WorkerSettings):
+    # The per-camera FIFO queue the tick and uploads are sent to; None: walk the cameras in line (the local run and
+    # the tests of the per-camera logic; not the deployed stack).
+    camera_jobs_queue_url: str | None = None
     # A scheduled event dated further ahead of the function's clock is malformed (dropped, counted): clocks drift by
     # seconds, and a tick from the future would cut minutes that have not happened. A late one is taken (Lambda
     # retries an async event for hours; the cursor only moves forward, so it cuts nothing twice).
     max_tick_ahead_seconds: int = 300
-    max_windows_per_run: int = 5  # catch-up bound per camera and run; 1..60
-    max_video_bytes: int = DEFAULT_MAX_VIDEO_BYTES  # larger clips are REJECTED TOO_LARGE
-    sample_fps: float = 1.0  # frames scored per second of video; (0, 30] as the inference function accepts
-    fp_memory_table: str | None = None  # None: no false-positive suppression
-    inference_urls: bool = True  # presigned GET URLs of the clip in each inference request
-    # A claim holds a clip this long: more than one invocation can run (the stack sets its timeout + 60 s), so
-    # only a dead run's lease expires; then the next scheduled run (or a redrive) takes the clip over. 60..3600
-    lease_seconds: int = 360
-    max_attempts: int = 3  # claims of a clip before an expired lease ends it FAILED (LEASE_EXPIRED); 1..10
-    recover_per_run: int = 10  # overdue open records one camera's scheduled run takes over at most; 1..100
-    # An upload is analysed in one-minute windows, each its own record; a longer one is REJECTED TOO_LONG. 1..1440
-    max_upload_minutes: int = 60
-    # The per-camera FIFO queue the tick and uploads are sent to (the router's setting); None: walk the cameras in
-    # line (the local tests of the per-camera logic; not the deployed stack).
-    camera_jobs_queue_url: str | None = None
-    # The alert's one-tap links: the key's secret and the public endpoint they point at (both, or no links).
-    signing_secret: str | None = None
-    links_base_url: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DispatcherSettings:
         env = environment(env)
-        return cls(
-            video_bucket=required(env, ENV_VIDEO_BUCKET),
-            videos_table=required(env, ENV_VIDEOS_TABLE),
-            cameras_table=required(env, ENV_CAMERAS_TABLE),
-            alert_topic_arn=required(env, ENV_ALERT_TOPIC_ARN),
-            inference_function=required(env, ENV_INFERENCE_FUNCTION),
-            retention_days=integer(env, ENV_RETENTION_DAYS, 30, low=1, high=3650),
-            settle_seconds=integer(env, ENV_SETTLE_SECONDS, DEFAULT_SETTLE_SECONDS, low=0, high=3600),
-            max_windows_per_run=integer(env, ENV_MAX_WINDOWS_PER_RUN, 5, low=1, high=60),
-            max_video_bytes=integer(env, ENV_MAX_VIDEO_BYTES, DEFAULT_MAX_VIDEO_BYTES, low=1, high=10 * 1024**3),
-            sample_fps=number(env, ENV_SAMPLE_FPS, 1.0, above=0.0, high=MAX_SAMPLE_FPS),
-            fp_memory_table=optional(env, ENV_FP_MEMORY_TABLE),
-            inference_urls=flag(env, ENV_INFERENCE_URLS, True),
-            lease_seconds=integer(env, ENV_LEASE_SECONDS, 360, low=60, high=3600),
-            max_attempts=integer(env, ENV_MAX_ATTEMPTS, 3, low=1, high=10),
-            recover_per_run=integer(env, ENV_RECOVER_PER_RUN, 10, low=1, high=100),
-            max_upload_minutes=integer(env, ENV_MAX_UPLOAD_MINUTES, 60, low=1, high=1440),
-            camera_jobs_queue_url=optional(env, ENV_CAMERA_JOBS_QUEUE_URL),
-            signing_secret=optional(env, ENV_SIGNING_SECRET),
-            links_base_url=optional(env, ENV_LINKS_BASE_URL),
-        )
+        worker = WorkerSettings.from_env(env)
+        return DispatcherSettings(**{f.name: getattr(worker, f.name) for f in fields(WorkerSettings)},
+                                  camera_jobs_queue_url=optional(env, ENV_CAMERA_JOBS_QUEUE_URL))

@@ -15,6 +15,7 @@ from videoalert.domain.events import best_entry
 from videoalert.domain.first_seen import first_seen
 from videoalert.domain.ids import iso
 from videoalert.domain.records import VideoRecord
+from videoalert_contract.inference import Region
 from videoalert_contract.names import ALERT_ATTRIBUTE_CAMERA, ALERT_ATTRIBUTE_DECISION, ALERT_ATTRIBUTE_DEDUP
 
 SUBJECT_LIMIT = 100  # SNS rejects longer subjects
@@ -135,7 +136,7 @@ def alert_text(record: VideoRecord, local: datetime, zone_label: str, sampled: i
         f"Score: {record.max_score or 0:.2f} (alerts at {record.threshold or 0:.2f}); "
         f"{record.frames_over_threshold} of {sampled} sampled frames at or over it",
     ]
-    if record.region and record.region != "full":
+    if record.region and record.region != Region.FULL:
         lines.append(f"Seen in: {record.region} regions")
     if links is not None:
         until = links.expires_at.astimezone(local.tzinfo or UTC)

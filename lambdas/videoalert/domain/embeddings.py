@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from videoalert_contract.inference import REGION_FULL, TopEmbedding, region_key
+from videoalert_contract.inference import Region, TopEmbedding, region_key
 
 
 def encode(vector: Sequence[float]) -> str:
@@ -38,7 +38,7 @@ class FrameEmbedding:
     t: float
     score: float
     vector: tuple[float, ...]
-    region: str = REGION_FULL
+    region: str = Region.FULL
     box: tuple[float, ...] | None = None
     detector_score: float | None = None
 

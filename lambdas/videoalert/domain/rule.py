@@ -9,11 +9,10 @@ from typing import Any
 from videoalert.domain.types import Aggregate, Decision
 from videoalert_contract.inference import (
     DEFAULT_REGIONS,
-    REGION_FULL,
     REGION_MODES,
-    REGION_TILE,
-    REGION_TILES,
     FrameScore,
+    Region,
+    RegionMode,
     region_key,
 )
 from videoalert_contract.zones import Polygon, polygons, region_counts, to_lists
@@ -32,10 +31,28 @@ DEFAULT_FP_REGION_DISTANCE = 0.07
 
 # Fields a user may change (`videoalert tune --apply`, the table); version is managed by the store.
 EDITABLE_FIELDS = ("threshold", "min_frames", "aggregate", "top_k", "cooldown_s", "max_event_s", "fp_distance",
-                   "fp_region_distance", "enabled", "regions", "timezone", "zones", "masks")
+                   "fp_region_distance", "enabled", "regions", "timezone", "zones", "masks", "zone_names")
 # An IANA name ("Europe/Paris", "America/Argentina/Buenos_Aires", "UTC"); whether this machine knows it is the
 # CLI's check (domain code reads no time zone files): the alert falls back to UTC, saying so, for one it does not.
 TIMEZONE_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]{0,30}(/[A-Za-z0-9_+-]{1,30}){0,2}$")
+MAX_ZONE_NAME = 32
+
+
+def zone_names(names: Sequence[str] | None, zones: int) -> tuple[str, ...]:
+    """A name per zone ("" for an unnamed one, shown as "zone N"), or none at all: printable, at most MAX_ZONE_NAME
+    characters, no two alike."""
+    out = tuple(" ".join(str(n).split()) for n in (names or ()))
+    if not any(out):
+        return ()
+    if len(out) != zones:
+        raise ValueError(f"zone_names has {len(out)} names for {zones} zones")
+    for name in out:
+        if len(name) > MAX_ZONE_NAME or not name.isprintable():
+            raise ValueError(f"a zone name is printable text of at most {MAX_ZONE_NAME} characters, got {name!r}")
+    named = [n.casefold() for n in out if n]
+    if len(set(named)) != len(named):
+        raise ValueError("two zones have the same name")
+    return out
 
 
 @dataclass(frozen=True)
@@ -66,10 +83,11 @@ class Rule:
     fp_region_distance: float = DEFAULT_FP_REGION_DISTANCE
     enabled: bool = True
     version: int = 1
-    regions: str = DEFAULT_REGIONS
+    regions: RegionMode = DEFAULT_REGIONS
     timezone: str = "UTC"
     zones: tuple[Polygon, ...] = ()
     masks: tuple[Polygon, ...] = ()
+    zone_names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.min_frames < 1:
@@ -87,10 +105,17 @@ class Rule:
             raise ValueError("fp_distance and fp_region_distance must be in [0, 1)")
         if self.regions not in REGION_MODES:
             raise ValueError(f"regions must be one of {', '.join(REGION_MODES)}")
+        object.__setattr__(self, "regions", RegionMode(self.regions))  # a plain string from an item or the CLI
         if not TIMEZONE_PATTERN.match(self.timezone or ""):
             raise ValueError(f"timezone must be an IANA name such as Europe/Paris, got {self.timezone!r}")
         object.__setattr__(self, "zones", polygons(self.zones))  # BadPolygon is a ValueError
         object.__setattr__(self, "masks", polygons(self.masks))
+        object.__setattr__(self, "zone_names", zone_names(self.zone_names, len(self.zones)))
+
+    def zone_label(self, index: int) -> str:
+        """The zone's name, or "zone N" (1-based) for an unnamed one."""
+        name = self.zone_names[index] if index < len(self.zone_names) else ""
+        return name or f"zone {index + 1}"
 
     def effective_threshold(self, model_threshold: float) -> float:
         return model_threshold if self.threshold is None else self.threshold
@@ -98,8 +123,9 @@ class Rule:
     def to_item(self) -> dict[str, Any]:
         """The stored form; the fields added later (time zone, zones, masks, the region distance) only when set, so an
         item written before them reads and writes back unchanged."""
-        item = asdict(self) | {"zones": to_lists(self.zones), "masks": to_lists(self.masks)}
-        for name, default in (("timezone", "UTC"), ("zones", []), ("masks", []),
+        item = asdict(self) | {"zones": to_lists(self.zones), "masks": to_lists(self.masks),
+                               "zone_names": list(self.zone_names)}
+        for name, default in (("timezone", "UTC"), ("zones", []), ("masks", []), ("zone_names", []),
                               ("fp_region_distance", DEFAULT_FP_REGION_DISTANCE)):
             if item[name] == default:
                 del item[name]
@@ -110,6 +136,8 @@ class Rule:
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
             raise ValueError(f"unknown rule fields: {', '.join(sorted(unknown))}")
+        if "zones" in changes and "zone_names" not in changes:  # new zones: the old ones' names do not carry over
+            changes["zone_names"] = ()
         return replace(self, **changes)
 
     def describe(self, model_threshold: float | None = None) -> str:
@@ -144,10 +172,12 @@ class Rule:
             version=int(item.get("version", 1)),
             # A rule item written before rules had regions was a whole-frame rule, and stays one; no item at all is
             # the default rule.
-            regions=str(item.get("regions", REGION_FULL if item else defaults.regions)),
+            regions=RegionMode(str(item.get("regions", RegionMode.FULL if item else defaults.regions))),
             timezone=str(item.get("timezone") or defaults.timezone),
             zones=polygons(item.get("zones")),
             masks=polygons(item.get("masks")),
+            # Zones named since issue 33; a rule stored before has unnamed zones.
+            zone_names=tuple(str(n) for n in item.get("zone_names") or ()),
         )
 
 
@@ -162,7 +192,7 @@ class Verdict:
     deciding_score: float  # the score that had to reach the threshold: how far the clip was from flipping
     reason: str = ""
     frames_considered: int = 0
-    region: str = REGION_FULL
+    region: str = Region.FULL
     details: dict[str, Any] = field(default_factory=dict)
 
 
@@ -172,7 +202,7 @@ def _median(values: Sequence[float]) -> float:
     return values[mid] if n % 2 else (values[mid - 1] + values[mid]) / 2
 
 
-def decide(scores: Sequence[float], rule: Rule, model_threshold: float, *, region: str = REGION_FULL) -> Verdict:
+def decide(scores: Sequence[float], rule: Rule, model_threshold: float, *, region: str = Region.FULL) -> Verdict:
     """The rule's verdict on one region's scores (a disabled rule never alerts, but still reports the scores)."""
     threshold = rule.effective_threshold(model_threshold)
     ranked = sorted((float(s) for s in scores), reverse=True)
@@ -203,12 +233,12 @@ def decide_frames(frames: Iterable[FrameScore], rule: Rule, model_threshold: flo
     count."""
     frames = [f for f in frames if region_counts(f.box, rule.zones, rule.masks)]
     # Tiles are views of the whole frame: with them, a moment's score is the best of the frame and its tiles.
-    tiled = any(frame.region == REGION_TILE for frame in frames)
+    tiled = any(frame.region == Region.TILE for frame in frames)
     by_region: dict[str, dict[float, float]] = {}
     for frame in frames:
         key = region_key(frame.region)
-        if tiled and key in (REGION_FULL, REGION_TILE):
-            key = REGION_TILES
+        if tiled and key in (Region.FULL, Region.TILE):
+            key = RegionMode.TILES
         best = by_region.setdefault(key, {})
         best[frame.t] = max(frame.score, best.get(frame.t, frame.score))
     if not by_region:

@@ -13,6 +13,7 @@ from videoalert.domain.embeddings import FrameEmbedding, decode, decode_box, enc
 from videoalert.domain.ids import iso
 from videoalert.domain.memory import DEFAULT_MAX_AGE, MemoryEntry, current
 from videoalert.domain.types import Label
+from videoalert_contract.inference import Region
 from videoalert_contract.names import FP_MEMORY_PARTITION_KEY, FP_MEMORY_SORT_KEY
 
 DEFAULT_CAPACITY = 50  # entries per camera and kind: ~1.4 KB items, one or two query pages to read them all
@@ -37,7 +38,7 @@ class FpMemory:
                 box, detector_score = item.get("box"), item.get("detector_score")
                 out.append(MemoryEntry(camera_id=item[FP_MEMORY_PARTITION_KEY], entry_id=item[FP_MEMORY_SORT_KEY],
                                        video_id=item["video_id"], t=float(item.get("t", 0)),
-                                       score=float(item.get("score", 0)), region=item.get("region", "full"),
+                                       score=float(item.get("score", 0)), region=item.get("region", Region.FULL),
                                        vector=decode(item["embedding_f16"]), added_at=item["added_at"],
                                        kind=Label(item.get("kind", Label.FALSE_POSITIVE)),
                                        box=decode_box(box) if box else None,

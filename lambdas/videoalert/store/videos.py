@@ -20,6 +20,7 @@ from videoalert.domain.ids import iso
 from videoalert.domain.records import Decided, VideoRecord
 from videoalert.domain.types import Decision, Label, Status
 from videoalert.store.dynamo_values import from_dynamo, to_dynamo
+from videoalert_contract.defaults import LEASE_S
 from videoalert_contract.names import (
     VIDEOS_BY_CAMERA_INDEX,
     VIDEOS_BY_CAMERA_PARTITION_KEY,
@@ -29,9 +30,9 @@ from videoalert_contract.names import (
     VIDEOS_DUE_SORT_KEY,
 )
 
-# How long a claim holds a clip: longer than one dispatcher invocation can run (its timeout, 300 s), so a lease
+# How long a claim holds a clip: longer than one run of the function that took it can last (its timeout), so a lease
 # expires only when the run that took it has ended.
-DEFAULT_LEASE = timedelta(seconds=360)
+DEFAULT_LEASE = timedelta(seconds=LEASE_S)
 # How long a claim on publishing an alert holds: far longer than an SNS publish with the SDK's retries takes. A run
 # that dies holding it leaves the alert to recovery once it has expired.
 ALERT_CLAIM = timedelta(minutes=2)

@@ -11,6 +11,7 @@ from videoalert_contract.inference import (
     REGION_MODES,
     InferenceRequest,
     MalformedResponse,
+    RegionMode,
     RejectedClip,
     ScoredClip,
     parse_response,
@@ -71,7 +72,11 @@ def test_a_malformed_request_is_a_bad_request_not_a_crash(bad):
 
 
 def test_region_modes_are_defined_once_and_a_box_region_is_named_by_its_json():
-    assert REGION_MODES == ("full", "motion", "both", "tiles", "detect")
+    assert REGION_MODES == ("full", "motion", "both", "tiles", "detect") == tuple(RegionMode)
+    # plain text, as a CLI lists the choices and an error names them ('full', never <RegionMode.FULL: 'full'>)
+    assert [type(mode) for mode in REGION_MODES] == [str] * 5 and repr(REGION_MODES[0]) == "'full'"
+    # a request or rule given the text holds the enum (one type however it was made)
+    assert InferenceRequest("v", "b", ("k",), regions="tiles").regions is RegionMode.TILES
     assert DEFAULT_REGIONS == "detect" and InferenceRequest("v", "b", ("k",)).regions == DEFAULT_REGIONS
     assert region_key(None) == "full" and region_key("motion") == "motion"
     assert region_key([10, 10, 50, 80]) == "[10,10,50,80]"

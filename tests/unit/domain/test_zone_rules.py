@@ -25,6 +25,25 @@ def test_zones_masks_and_timezone_round_trip_through_the_item():
     assert "zones=1 masks=1 tz=Europe/Paris" in rule.describe()
 
 
+def test_zones_carry_names_stored_only_when_given_and_an_older_rule_s_zones_read_unnamed():
+    # Given a rule item stored before zones had names
+    old = Rule(zones=(LEFT, RIGHT_TOP), version=3).to_item()
+    assert "zone_names" not in old
+    # Then its zones read back unnamed, shown as "zone N", and it writes back unchanged
+    rule = Rule.from_item(old)
+    assert rule.zone_names == () and [rule.zone_label(i) for i in range(2)] == ["zone 1", "zone 2"]
+    assert rule.to_item() == old
+    # When the zones are named (one of them), Then the names travel with the rule's item (a record's snapshot too)
+    named = rule.with_changes(zone_names=("  front   door ", ""))
+    assert named.zone_names == ("front door", "") and named.to_item()["zone_names"] == ["front door", ""]
+    assert Rule.from_item(named.to_item()) == named and named.zone_label(1) == "zone 2"
+    # And new zones do not inherit the old ones' names; names must match the zones, differ and be short text
+    assert named.with_changes(zones=(LEFT,)).zone_names == ()
+    for names in (("a",), ("a", "A"), ("x" * 33, ""), ("bell\x07", "")):
+        with pytest.raises(ValueError):
+            rule.with_changes(zone_names=names)
+
+
 def test_zone_changes_are_rule_changes():
     rule = Rule().with_changes(zones=(LEFT,), masks=(), timezone="Asia/Tokyo")
     assert rule.zones == (LEFT,) and rule.timezone == "Asia/Tokyo"

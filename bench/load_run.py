@@ -80,10 +80,9 @@ def run_load(
     camera: str = "cam1",
 ) -> LoadReport:
     """make_dependencies() builds one dispatcher's dependencies: one per worker, as separate Lambda instances."""
-    from videoalert.app import dispatch as pipeline
+    from videoalert.app import lifecycle as pipeline
     from videoalert.store.videos import VideoRecords
-
-    from .local_env import drain_alerts
+    from videoalert_local.emulator import drain_alerts
 
     s3 = sess.client("s3", endpoint_url=endpoint_url)
     for i in range(clips):

@@ -7,7 +7,10 @@ import html
 import io
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
+
+from .results import PERSON_LABELS, LocalRunResult
 
 ORDER = {"ALERT": 0, "COOLDOWN": 1, "SUPPRESSED": 2, "NO_ALERT": 3}
 
@@ -80,14 +83,19 @@ def best_frame_jpeg(parts: list[bytes], score: dict[str, Any], max_width: int = 
     if w > max_width:
         image = cv2.resize(image, (max_width, int(h * max_width / w)), interpolation=cv2.INTER_AREA)
         h, w = image.shape[:2]
+    names = list((rule or {}).get("zone_names") or ())
     for name, color in (("zones", (113, 204, 46)), ("masks", (90, 90, 90))):
-        for poly in (rule or {}).get(name) or ():
+        for index, poly in enumerate((rule or {}).get(name) or ()):
             points = np.array([[int(x * (w - 1)), int(y * (h - 1))] for x, y in poly], dtype=np.int32)
             if name == "masks":
                 shaded = image.copy()
                 cv2.fillPoly(shaded, [points], color)
                 image = cv2.addWeighted(shaded, 0.55, image, 0.45, 0)
             cv2.polylines(image, [points], True, color, 2, cv2.LINE_AA)
+            if name == "zones":  # its name (as the review page shows it) at its centre
+                label = (names[index] if index < len(names) else "") or f"zone {index + 1}"
+                centre = (int(points[:, 0].mean()), int(points[:, 1].mean()))
+                cv2.putText(image, label, centre, cv2.FONT_HERSHEY_SIMPLEX, 0.5, color, 1, cv2.LINE_AA)
     box = score.get("box")
     x0, y0, x1, y1 = (0.0, 0.0, 1.0, 1.0) if not box else (float(v) for v in box)
     p0 = (int(x0 * (w - 1)), int(y0 * (h - 1)))
@@ -104,7 +112,7 @@ def _anchor(record: dict[str, Any]) -> str:
 
 
 def _expected(label: str | None) -> str:
-    return "" if label is None else ("ALERT" if label == "human" else "no alert")
+    return "" if label is None else ("ALERT" if label in PERSON_LABELS else "no alert")
 
 
 def _linked(text: str) -> str:
@@ -112,7 +120,35 @@ def _linked(text: str) -> str:
     return re.sub(r"(https?://\S+)", lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', html.escape(text))
 
 
-def write_report(result: Any, out_dir: Any, read_clip: Callable[[dict[str, Any]], list[bytes]]) -> Any:
+def _section(record: dict[str, Any], result: LocalRunResult,
+             read_clip: Callable[[dict[str, Any]], list[bytes]]) -> str:
+    """One video's section: its decision, the score over time, the best frame with the scored region."""
+    esc = html.escape
+    name, label = result.file_of(record), result.expected.get(result.file_of(record))
+    parts = [
+        f"<h2 id='{_anchor(record)}'>{esc(name or record['video_id'])} <small>{esc(result.path_of(record))} path"
+        f" &middot; {esc(record['video_id'])} &middot; window {esc(str(record.get('window_start')))}</small></h2>",
+        f"<p><b>{esc(str(record.get('status')))}</b> {esc(str(record.get('decision') or ''))}"
+        f" &middot; max score {float(record.get('max_score') or 0):.3f}"
+        f" &middot; {esc(str(record.get('decision_reason') or record.get('reason_detail') or ''))}</p>",
+    ]
+    frames = record.get("frame_scores") or []
+    if frames:
+        png = base64.b64encode(_plot_png(record, label)).decode()
+        parts.append(f'<img alt="score over time" src="data:image/png;base64,{png}">')
+        best = max(frames, key=lambda f: f["score"])
+        jpeg = best_frame_jpeg(read_clip(record), best, rule=record.get("rule"))
+        if jpeg:
+            where = "whole frame" if not best.get("box") else f"{best.get('region')} {best['box']}"
+            parts.append(
+                f'<figure><img alt="best frame" src="data:image/jpeg;base64,{base64.b64encode(jpeg).decode()}">'
+                f"<figcaption>best frame: t={float(best['t']):.1f} s, score {float(best['score']):.3f}, "
+                f"scored region: {esc(where)}</figcaption></figure>")
+    return f"<section>{''.join(parts)}</section>"
+
+
+def write_report(result: LocalRunResult, out_dir: Path,
+                 read_clip: Callable[[dict[str, Any]], list[bytes]]) -> Path:
     """report.html in out_dir; read_clip(record) gives the stored clip's parts (what was scored)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     records = sorted(result.records, key=lambda r: (ORDER.get(r.get("decision") or "", 9), result.path_of(r),
@@ -122,36 +158,14 @@ def write_report(result: Any, out_dir: Any, read_clip: Callable[[dict[str, Any]]
     for record in records:
         name, label = result.file_of(record), result.expected.get(result.file_of(record))
         decision = record.get("decision") or record.get("status")
-        ok = "" if label is None else ("yes" if (decision == "ALERT") == (label == "human") else "<b>NO</b>")
+        ok = "" if label is None else ("yes" if (decision == "ALERT") == (label in PERSON_LABELS) else "<b>NO</b>")
         rows.append(
             f"<tr><td><a href='#{_anchor(record)}'>{esc(name or record['video_id'])}</a></td>"
             f"<td>{esc(result.path_of(record))}</td><td>{esc(record['video_id'])}</td>"
             f"<td>{esc(str(label or ''))}</td><td>{esc(_expected(label))}</td><td>{esc(str(decision))}</td>"
             f"<td>{ok}</td><td>{float(record.get('max_score') or 0):.3f}</td>"
             f"<td>{record.get('frames_over_threshold', '')}</td></tr>")
-    sections = []
-    for record in records:
-        name, label = result.file_of(record), result.expected.get(result.file_of(record))
-        parts = [
-            f"<h2 id='{_anchor(record)}'>{esc(name or record['video_id'])} <small>{esc(result.path_of(record))} path"
-            f" &middot; {esc(record['video_id'])} &middot; window {esc(str(record.get('window_start')))}</small></h2>",
-            f"<p><b>{esc(str(record.get('status')))}</b> {esc(str(record.get('decision') or ''))}"
-            f" &middot; max score {float(record.get('max_score') or 0):.3f}"
-            f" &middot; {esc(str(record.get('decision_reason') or record.get('reason_detail') or ''))}</p>",
-        ]
-        frames = record.get("frame_scores") or []
-        if frames:
-            png = base64.b64encode(_plot_png(record, label)).decode()
-            parts.append(f'<img alt="score over time" src="data:image/png;base64,{png}">')
-            best = max(frames, key=lambda f: f["score"])
-            jpeg = best_frame_jpeg(read_clip(record), best, rule=record.get("rule"))
-            if jpeg:
-                where = "whole frame" if not best.get("box") else f"{best.get('region')} {best['box']}"
-                parts.append(
-                    f'<figure><img alt="best frame" src="data:image/jpeg;base64,{base64.b64encode(jpeg).decode()}">'
-                    f"<figcaption>best frame: t={float(best['t']):.1f} s, score {float(best['score']):.3f}, "
-                    f"scored region: {esc(where)}</figcaption></figure>")
-        sections.append(f"<section>{''.join(parts)}</section>")
+    sections = [_section(record, result, read_clip) for record in records]
     by_video = {r["video_id"]: r for r in records}
     alerts = "".join(
         (f"<li><a href='#{_anchor(by_video[a['body']['video_id']])}'>{esc(a['subject'] or '')}</a> "

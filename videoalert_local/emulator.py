@@ -9,17 +9,19 @@ import socket
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import boto3
 
 from videoalert.config.dispatcher import DispatcherSettings
 from videoalert.config.links import LinksSettings
+from videoalert_cli.resources import LOCAL_CREDENTIALS as DUMMY_CREDENTIALS
+from videoalert_cli.resources import LOCAL_REGION as REGION
+from videoalert_cli.resources import local_session as session
 from videoalert_contract import names
 
-REGION = "us-east-1"
-DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                     "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": REGION}
-ENDPOINT_FILE = ".local-run/endpoint.json"
+__all__ = ["DUMMY_CREDENTIALS", "REGION", "LocalResources", "create_job_queue", "create_resources", "drain_alerts",
+           "free_port", "moto_server", "session", "use_dummy_credentials"]
 
 
 @dataclass(frozen=True)
@@ -35,8 +37,10 @@ class LocalResources:
     served: bool = False  # on moto's server (an HTTP endpoint), not moto's in-process mock
     spent_tokens_table: str = names.local_names()["spent_tokens_table"]
     signing_secret: str = names.local_names()["signing_secret"]
+    push_table: str = names.local_names()["push_table"]
+    vapid_secret: str = names.local_names()["vapid_secret"]
 
-    def settings(self, **overrides) -> DispatcherSettings:
+    def settings(self, **overrides: Any) -> DispatcherSettings:
         # Presigned URLs need an HTTP server behind them: the emulator's server has one, the in-process mock not.
         return DispatcherSettings(video_bucket=self.video_bucket, videos_table=self.videos_table,
                                   cameras_table=self.cameras_table, alert_topic_arn=self.alert_topic_arn,
@@ -48,13 +52,15 @@ class LocalResources:
         """The public links function's settings (one-tap labels, the review page)."""
         return LinksSettings(videos_table=self.videos_table, cameras_table=self.cameras_table,
                              fp_memory_table=self.fp_memory_table, spent_tokens_table=self.spent_tokens_table,
-                             signing_secret=self.signing_secret, video_bucket=self.video_bucket)
+                             signing_secret=self.signing_secret, video_bucket=self.video_bucket,
+                             push_table=self.push_table, vapid_secret=self.vapid_secret, push_loopback=True)
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 @contextlib.contextmanager
@@ -77,22 +83,9 @@ def moto_server(port: int | None = None) -> Iterator[str]:
         server.stop()
 
 
-def session() -> boto3.session.Session:
-    return boto3.session.Session(aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                                 aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
-                                 aws_session_token=DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"], region_name=REGION)
-
-
-def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = None,
-                     cameras: tuple[str, ...] = ("cam1",)) -> LocalResources:
-    """Create buckets, tables (keys and index as in infra/), the alert topic and an SQS queue subscribed to it, and
-    register `cameras` in the registry with the default rule (their streams are the caller's: see app.cameras)."""
-    n = names.local_names()
-    s3 = sess.client("s3", endpoint_url=endpoint_url)
-    for bucket in (n["video_bucket"], n["review_bucket"]):
-        s3.create_bucket(Bucket=bucket)
-        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
-    ddb = sess.client("dynamodb", endpoint_url=endpoint_url)
+def _create_tables(ddb: Any, n: dict[str, str]) -> None:
+    """The videos (with its two indexes), cameras, false-positive memory, spent-tokens and Web Push tables, keyed as in
+    infra/."""
     ddb.create_table(
         TableName=n["videos_table"], BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[{"AttributeName": names.VIDEOS_PARTITION_KEY, "AttributeType": "S"},
@@ -127,9 +120,33 @@ def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = 
         AttributeDefinitions=[{"AttributeName": names.SPENT_TOKENS_PARTITION_KEY, "AttributeType": "S"}],
         KeySchema=[{"AttributeName": names.SPENT_TOKENS_PARTITION_KEY, "KeyType": "HASH"}],
     )
+    # Web Push subscriptions (in AWS: the stack's table, with -c web_push=true).
+    ddb.create_table(
+        TableName=n["push_table"], BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": names.PUSH_PARTITION_KEY, "AttributeType": "S"},
+                              {"AttributeName": names.PUSH_SORT_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": names.PUSH_PARTITION_KEY, "KeyType": "HASH"},
+                   {"AttributeName": names.PUSH_SORT_KEY, "KeyType": "RANGE"}])
+
+
+def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = None,
+                     cameras: tuple[str, ...] = ("cam1",)) -> LocalResources:
+    """Create buckets, tables (keys and index as in infra/), the alert topic and an SQS queue subscribed to it, and
+    register `cameras` in the registry with the default rule (their streams are the caller's: see app.cameras)."""
+    n = names.local_names()
+    s3 = sess.client("s3", endpoint_url=endpoint_url)
+    for bucket in (n["video_bucket"], n["review_bucket"]):
+        s3.create_bucket(Bucket=bucket)
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    _create_tables(sess.client("dynamodb", endpoint_url=endpoint_url), n)
     # The link-signing key: in AWS generated and rotated by the stack; here a fresh random key per run.
     sess.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
         Name=n["signing_secret"], SecretString=secrets.token_urlsafe(48))
+    # Web Push: a fresh VAPID key pair per run (in AWS: `videoalert webpush keys`).
+    from videoalert.aws.webpush import new_vapid_key
+
+    sess.client("secretsmanager", endpoint_url=endpoint_url).create_secret(
+        Name=n["vapid_secret"], SecretString=json.dumps(new_vapid_key("mailto:videoalert@localhost")))
     sns = sess.client("sns", endpoint_url=endpoint_url)
     topic_arn = sns.create_topic(Name=n["alert_topic"])["TopicArn"]
     sqs = sess.client("sqs", endpoint_url=endpoint_url)
@@ -170,10 +187,11 @@ def create_job_queue(sess: boto3.session.Session, *, endpoint_url: str | None = 
     return str(url)
 
 
-def drain_alerts(sess: boto3.session.Session, queue_url: str, *, endpoint_url: str | None = None) -> list[dict]:
+def drain_alerts(sess: boto3.session.Session, queue_url: str, *,
+                 endpoint_url: str | None = None) -> list[dict[str, Any]]:
     """Every alert that reached the subscribed queue: subject, parsed body and message attributes."""
     sqs = sess.client("sqs", endpoint_url=endpoint_url)
-    alerts = []
+    alerts: list[dict[str, Any]] = []
     while True:
         batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
         if not batch:

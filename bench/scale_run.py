@@ -1,7 +1,7 @@
 """The fan-out at scale on the emulator: N cameras, one clip per camera per minute, for a few minutes.
 
 The real tick (app.fanout.fan_out) sends one job per camera to the per-camera FIFO queue on moto's server; W worker
-threads stand in for the Lambda event source (receive one message, run app.fanout.work, delete it on success),
+threads stand in for the Lambda event source (receive one message, run app.camera_jobs.work, delete it on success),
 each with its own clients, as separate Lambda instances have. Clips are a few bytes from a stub clip source and the
 scorer is a stub (the model's time is measured in bench/clip_processing.py); everything else is the pipeline's
 own code on the emulated services: S3 puts, conditional DynamoDB writes, leases, SQS, SNS.
@@ -16,149 +16,36 @@ import contextlib
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from videoalert.app import fanout
-from videoalert.app.dispatch import Dependencies
+from bench.scale_stand_ins import (
+    START,
+    KilledWorker,
+    Scenario,
+    SimClock,
+    StampedAlerts,
+    StubClips,
+    StubScorer,
+    atomic_emulator,
+    emulator_process,
+)
+from videoalert.app import camera_jobs, fanout
+from videoalert.app.dependencies import Dependencies
 from videoalert.aws.jobs import CameraJobQueue
 from videoalert.aws.s3 import ClipStore
 from videoalert.aws.sns import AlertPublisher
-from videoalert.domain.alert_message import AlertMessage
 from videoalert.domain.ids import stream_video_id
 from videoalert.domain.jobs import CameraJob
 from videoalert.store.cameras import CameraStore
 from videoalert.store.videos import VideoRecords
-from videoalert_contract.inference import InferenceRequest, InferenceResponse, parse_response
+from videoalert_local import emulator
 
-from . import local_env
-
-START = datetime(2026, 12, 4, 6, 0, tzinfo=UTC)  # the first simulated minute
-PERSON_EVERY = 10  # every 10th camera has a person across two consecutive minutes (minutes 0 and 1)
-
-
-class KilledWorker(BaseException):
-    """A worker's container dies mid-clip (a BaseException: no handler in the pipeline runs, as for a kill)."""
-
-
-class SimClock:
-    """The pipeline's clock: moves only when the run says so; shared by the worker processes (a float in shared
-    memory, seconds since the epoch)."""
-
-    def __init__(self, start: datetime, value: Any = None):
-        import multiprocessing
-
-        self.value = value if value is not None else multiprocessing.get_context("spawn").Value("d", start.timestamp())
-
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.value.value, UTC)
-
-    def set(self, when: datetime) -> None:
-        with self.value.get_lock():
-            self.value.value = max(self.value.value, when.timestamp())
-
-    def sleep(self, seconds: float) -> None:
-        with self.value.get_lock():
-            self.value.value += seconds
-
-
-@dataclass
-class Scenario:
-    """What the stub clip source and scorer do for which camera."""
-
-    minutes: int
-    person_every: int = PERSON_EVERY
-    slow: dict[str, float] = field(default_factory=dict)  # camera -> real seconds each scoring takes
-    kill_once: set[str] = field(default_factory=set)  # cameras whose first scoring kills its worker
-
-    def has_person(self, camera: str, window_start: datetime) -> bool:
-        index = int(camera.rsplit("-", 1)[1])
-        minute = round((window_start - START).total_seconds() / 60)
-        return index % self.person_every == 0 and minute in (0, 1)
-
-
-class StubClips:
-    """A small clip for every minute of the run (no idle minutes), none after it."""
-
-    def __init__(self, scenario: Scenario):
-        self.scenario = scenario
-
-    def fetch_clip(self, stream_name: str, start: datetime, end: datetime) -> list[bytes]:
-        if not START <= start < START + timedelta(minutes=self.scenario.minutes):
-            return []
-        return [f"{stream_name}@{start.isoformat()}".encode().ljust(2048, b".")]
-
-
-class StubScorer:
-    """Scores like the inference function would answer: a person scores 0.95 from second 17 of the minute."""
-
-    def __init__(self, scenario: Scenario, calls: Counter[str], lock: threading.Lock):
-        self.scenario, self.calls, self.lock = scenario, calls, lock
-        self.killed: set[str] = set()
-
-    def score(self, request: InferenceRequest) -> InferenceResponse:
-        camera, stamp = request.video_id.rsplit("-", 1)
-        start = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-        with self.lock:
-            self.calls[request.video_id] += 1
-            kill = camera in self.scenario.kill_once and camera not in self.killed
-            if kill:
-                self.killed.add(camera)
-        if camera in self.scenario.slow:
-            time.sleep(self.scenario.slow[camera])
-        if kill:
-            raise KilledWorker(f"worker scoring {request.video_id} killed")
-        person = self.scenario.has_person(camera, start)
-        scores = [0.95 if person and t >= 17 else 0.05 for t in range(0, 60, 4)]
-        return parse_response({
-            "ok": True, "video_id": request.video_id, "model_version": "stub", "threshold": 0.5,
-            "frames": [{"t": float(t), "score": s, "region": "full"} for t, s in zip(range(0, 60, 4), scores,
-                                                                                    strict=True)],
-            "top_embeddings": [], "video": {"width": 64, "height": 48, "duration_s": 60.0},
-            "timings_ms": {"total": 1.0}})
-
-
-class StampedAlerts:
-    """The SNS publisher, noting the real time each alert of a video was published."""
-
-    def __init__(self, publisher: AlertPublisher, published: dict[str, list[float]], lock: threading.Lock):
-        self.publisher, self.published, self.lock = publisher, published, lock
-
-    def publish(self, message: AlertMessage) -> str:
-        message_id = self.publisher.publish(message)
-        video_id = message.attributes["dedup_key"]["StringValue"]
-        with self.lock:
-            self.published.setdefault(video_id, []).append(time.time())
-        return message_id
-
-
-@contextmanager
-def atomic_emulator() -> Iterator[None]:
-    """moto's backends take no locks: make each DynamoDB write, query and scan and each SQS receive one step, as the
-    services' are (a conditional write or a FIFO group's in-flight check must not interleave with another
-    thread's; moto's query iterates the table and fails if a write lands meanwhile)."""
-    from moto.dynamodb.models import DynamoDBBackend
-    from moto.sqs.models import SQSBackend
-
-    lock = threading.RLock()
-    # queries and scans too: moto iterates a table's items unlocked, so a write beside them can fail the request
-    patched = [(DynamoDBBackend, "put_item"), (DynamoDBBackend, "update_item"), (DynamoDBBackend, "query"),
-               (DynamoDBBackend, "scan"), (SQSBackend, "receive_message"), (SQSBackend, "delete_message")]
-    originals = [getattr(cls, name) for cls, name in patched]
-    for (cls, name), original in zip(patched, originals, strict=True):
-        def one_step(*args: Any, _original: Callable[..., Any] = original, **kwargs: Any) -> Any:
-            with lock:
-                return _original(*args, **kwargs)
-        setattr(cls, name, one_step)
-    try:
-        yield
-    finally:
-        for (cls, name), original in zip(patched, originals, strict=True):
-            setattr(cls, name, original)
+__all__ = ["ScaleReport", "main", "run_overlap", "run_scale"]
 
 
 @dataclass
@@ -219,12 +106,12 @@ class ScaleReport:
 class ScaleRun:
     """The emulator, the cameras, the tick and the worker pool of one run."""
 
-    def __init__(self, endpoint: str, *, res: local_env.LocalResources, queue_url: str, camera_ids: tuple[str, ...],
+    def __init__(self, endpoint: str, *, res: emulator.LocalResources, queue_url: str, camera_ids: tuple[str, ...],
                  scenario: Scenario, workers: int, clock: SimClock, lease_seconds: int = 360):
         self.endpoint, self.res, self.queue_url, self.camera_ids = endpoint, res, queue_url, camera_ids
         self.lease_seconds = lease_seconds
         self.scenario, self.workers, self.clock = scenario, workers, clock
-        self.sess = local_env.session()
+        self.sess = emulator.session()
         self.lock = threading.Lock()
         self.calls: Counter[str] = Counter()
         self.published: dict[str, list[float]] = {}  # video id -> wall time of each publish of its alert
@@ -241,9 +128,9 @@ class ScaleRun:
     def create(cls, endpoint: str, *, cameras: int, scenario: Scenario, workers: int,
                visibility_timeout_s: int = 330, lease_seconds: int = 360) -> ScaleRun:
         """The resources, the queue and the cameras, each camera on line from START (its cursor)."""
-        sess = local_env.session()
-        res = local_env.create_resources(sess, endpoint_url=endpoint, cameras=())
-        queue_url = local_env.create_job_queue(sess, endpoint_url=endpoint, visibility_timeout_s=visibility_timeout_s)
+        sess = emulator.session()
+        res = emulator.create_resources(sess, endpoint_url=endpoint, cameras=())
+        queue_url = emulator.create_job_queue(sess, endpoint_url=endpoint, visibility_timeout_s=visibility_timeout_s)
         run = cls(endpoint, res=res, queue_url=queue_url, camera_ids=tuple(f"cam-{i:05d}" for i in range(cameras)),
                   scenario=scenario, workers=workers, clock=SimClock(START), lease_seconds=lease_seconds)
         store = CameraStore(sess.resource("dynamodb", endpoint_url=endpoint).Table(res.cameras_table))
@@ -315,7 +202,7 @@ class ScaleRun:
                     self.busy += 1
                 try:
                     holder = f"{message['MessageId']}/{threading.current_thread().name}"
-                    outcomes = fanout.work(deps, job, holder=holder)
+                    outcomes = camera_jobs.work(deps, job, holder=holder)
                 except KilledWorker:
                     continue  # the container is gone: its message stays in flight until its visibility ends
                 except Exception as exc:  # noqa: BLE001 - as the Lambda event source: the message is redelivered
@@ -413,7 +300,7 @@ class ScaleRun:
         report.decisions = dict(Counter(str(r.decision) for r in records if r.decision))
         report.scored_more_than_once = sum(1 for v, n in self.calls.items() if n > 1 and v not in self._killed_ids())
         report.rescored_after_kill = sum(self.calls[v] - 1 for v in self._killed_ids())
-        alerts = local_env.drain_alerts(self.sess, self.res.alert_queue_url, endpoint_url=self.endpoint)
+        alerts = emulator.drain_alerts(self.sess, self.res.alert_queue_url, endpoint_url=self.endpoint)
         keys = Counter(a["attributes"].get("dedup_key") for a in alerts)
         per_camera = Counter(a["body"]["camera_id"] for a in alerts)
         report.alerts = len(alerts)
@@ -438,40 +325,15 @@ class ScaleRun:
         return {v for v in self.calls if v.rsplit("-", 1)[0] in self.scorer.killed}
 
 
-def _worker_process(endpoint: str, res: local_env.LocalResources, queue_url: str, camera_ids: tuple[str, ...],
+def _worker_process(endpoint: str, res: emulator.LocalResources, queue_url: str, camera_ids: tuple[str, ...],
                     scenario: Scenario, threads: int, clock_value: Any, stop: Any, results: Any) -> None:
     """One worker process: `threads` workers until `stop`; then what they saw, to the parent."""
-    local_env.use_dummy_credentials()
+    emulator.use_dummy_credentials()
     run = ScaleRun(endpoint, res=res, queue_url=queue_url, camera_ids=camera_ids, scenario=scenario,
                    workers=threads, clock=SimClock(START, clock_value))
     with run.worker_pool():
         stop.wait()
     results.put((dict(run.calls), run.done_at, run.published, run.received, run.errors))
-
-
-def _serve_atomic(port: int, ready: Any, stop: Any) -> None:
-    """moto's server in its own process, each DynamoDB write and SQS receive one step."""
-    with atomic_emulator(), local_env.moto_server(port):
-        ready.set()
-        stop.wait()
-
-
-@contextmanager
-def emulator_process() -> Iterator[str]:
-    """moto's server in a process of its own (its CPU apart from the workers'); yields the endpoint."""
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    port, ready, stop = local_env.free_port(), context.Event(), context.Event()
-    server = context.Process(target=_serve_atomic, args=(port, ready, stop), daemon=True)
-    server.start()
-    if not ready.wait(120):
-        raise RuntimeError("the emulator did not start")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        stop.set()
-        server.join(timeout=30)
 
 
 def run_scale(*, cameras: int, minutes: int, workers: int, endpoint: str, processes: int = 1) -> ScaleReport:
@@ -527,14 +389,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--processes", type=int, default=2, help="worker processes (the threads split among them)")
     parser.add_argument("--overlap-cameras", type=int, default=50, help="cameras of the overlap run (0: skip)")
     args = parser.parse_args(argv)
-    local_env.use_dummy_credentials()
+    emulator.use_dummy_credentials()
     results = {}
     with emulator_process() as endpoint:
         results["scale"] = run_scale(cameras=args.cameras, minutes=args.minutes, workers=args.workers,
                                      endpoint=endpoint, processes=args.processes).summary()
         print(json.dumps({"scale": results["scale"]}, indent=2), flush=True)
     if args.overlap_cameras:
-        with atomic_emulator(), local_env.moto_server() as endpoint:
+        with atomic_emulator(), emulator.moto_server() as endpoint:
             results["overlap"] = run_overlap(cameras=args.overlap_cameras, endpoint=endpoint).summary()
             print(json.dumps({"overlap": results["overlap"]}, indent=2), flush=True)
     return 0 if all(r["ok"] for r in results.values()) else 1
