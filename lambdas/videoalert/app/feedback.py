@@ -97,7 +97,11 @@ def apply_feedback(request: FeedbackRequest, *, records: Videos, cameras: Camera
     embeddings = list(record.top_embeddings or ())
     added = removed = 0
     note = "" if embeddings else "the video has no stored embeddings: the memory is unchanged"
-    detecting = detections(embeddings, record.threshold or 0.5)
+    # A false alert's every region is remembered (a clip with no person in it has none: each region may alert on a
+    # later clip, bench/memory_options.py); a person's label keeps only the regions that made it alert.
+    boxed = bool(embeddings) and all(e.box is not None for e in embeddings)
+    detecting = embeddings if boxed and request.label == Label.FALSE_POSITIVE else detections(
+        embeddings, record.threshold or 0.5)
     entries = memory.entries(camera_id)
     own = {e.entry_id for e in entries if e.video_id == request.video_id}  # from an earlier, different label
     if request.label == Label.FALSE_POSITIVE:
