@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 LOCAL_REQS := requirements-local.txt lambdas/requirements.txt inference_container/requirements.txt
 DEV_REQS := requirements-dev.txt requirements.txt training/requirements.txt $(LOCAL_REQS)
 
-.PHONY: setup setup-local setup-browser run test lint types check synth deploy train train-check train-real10 train-cgi detector eval bench
+.PHONY: setup setup-local setup-browser run test lint types check synth deploy train retrain train-check train-real10 train-cgi detector eval bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -97,6 +97,14 @@ train: setup
 	    --lr 2e-4 --pct-start 0.15 --work-dir training/runs/crops3 --real-mix $(CROP_MIX2) --max-epochs 8 --seed 53 --patience 8
 	$(BIN)/python -m videoalert_training.release --run training/runs/crops3 --data $(DATA)/horse-or-human \
 	    --real $(DATA)/real/images --target-recall $(CROP_RECALL) --clips $(DATA)/clips --out $(RELEASE_DIR)
+
+## Retraining from users' labels (issue 35): LABELS=<a `videoalert export-dataset` folder, or several> refits the
+## classifier's head on them and promotes it only if the gate passes (training/README.md "Retraining from labels"); the
+## card is models/retrain_labels.md. `python -m bench.memory_learning --split train --export DIR` makes such a folder.
+LABELS ?= training/runs/labels/export
+retrain: setup
+	$(BIN)/python -m videoalert_training.retrain_head $(foreach d,$(wildcard $(LABELS)/part*) $(if $(wildcard $(LABELS)/SOURCES.csv),$(LABELS)),--labels $(d)) \
+	    --real $(DATA)/real/images --model-dir $(RELEASE_DIR) --out training/runs/labels/model --card models/retrain_labels.md
 
 ## Does a retrained model give back the release's figures? `make train RELEASE_DIR=training/runs/repro`, then this:
 ## make eval on CANDIDATE_DIR and each headline figure against the release's report within TOLERANCE (absolute, or

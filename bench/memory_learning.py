@@ -36,11 +36,13 @@ TAP_CLIPS = 3
 LATER_CLIPS = 4
 PERSON_CLIPS = (("anywhere", 0), ("anywhere", 1), ("beside", 0), ("in_front", 0))
 SHARED = REPO.parent / "shared" / "data"
+EXPORT_VALIDATION_PERCENT = 30  # labelled clips (by video id) held out of a retraining: the gate's "labelled clips"
 FEEDBACK_EVENT = REPO / "tests" / "handlers" / "events" / "feedback_function_url.json"
 
 
 class CachedInference:
-    """The real inference handler, called once per distinct clip (keyed by its bytes' SHA-256, kept on disk)."""
+    """The real inference handler, called once per distinct clip and number of region embeddings asked for (keyed by
+    the clip's SHA-256, kept on disk: bench/memory_options.py fills the same folders)."""
 
     def __init__(self, s3: Any, folder: Path):
         from videoalert.aws.inference import InProcessInferenceClient
@@ -55,7 +57,9 @@ class CachedInference:
         from videoalert_contract.inference import parse_response
 
         data = b"".join(self.s3.get_object(Bucket=request.bucket, Key=k)["Body"].read() for k in request.keys)
-        path = self.folder / f"{hashlib.sha256(data).hexdigest()}.json"
+        folder = self.folder / f"scored_k{request.top_k_embeddings}"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{hashlib.sha256(data).hexdigest()}.json"
         if path.exists():
             self.reused += 1
             return replace(parse_response(json.loads(path.read_text())), video_id=request.video_id)
@@ -218,10 +222,12 @@ def environment(model_dir: Path) -> dict[str, str]:
             "POWERTOOLS_LOG_LEVEL": "WARNING"}
 
 
-def run_shard(job: tuple[Path, str, float | None, int, int, int, frozenset[str] | None]) -> dict[str, Any]:
+def run_shard(job: tuple[Path, str, float | None, int, int, int, frozenset[str] | None, Path | None, int | None]
+              ) -> dict[str, Any]:
     """Every `workers`-th scene from `shard` on (only those named in `only`, if given): an emulator of its own, the
-    handlers wired to it."""
-    data, split, threshold, shard, workers, limit, only = job
+    handlers wired to it. With `export`, the labelled clips are then exported as `videoalert export-dataset` does,
+    into export/part<shard>."""
+    data, split, threshold, shard, workers, limit, only, export, people_limit = job
     import camera_worker
     import dispatcher
     import feedback
@@ -241,14 +247,14 @@ def run_shard(job: tuple[Path, str, float | None, int, int, int, frozenset[str] 
     real = data / "real" / "images"
     chosen = [(i, s) for i, s in list(enumerate(scenes(real, split, limit)))[shard::workers]
               if only is None or s.name in only]
-    cutouts = people(real, split, cache_dir("memory", "cutouts"))
+    cutouts = people(real, split, cache_dir("memory", "cutouts"), people_limit)
     results = []
     with mock_aws():
         sess = session()
         res = create_resources(sess, cameras=())
         ddb = sess.resource("dynamodb")
         s3 = sess.client("s3")
-        inference = CachedInference(s3, cache_dir("memory", "scored"))
+        inference = CachedInference(s3, cache_dir("memory"))
         deps = Dependencies(
             settings=res.settings(max_video_bytes=500 * 1024 * 1024),
             records=VideoRecords(ddb.Table(res.videos_table)),
@@ -268,7 +274,20 @@ def run_shard(job: tuple[Path, str, float | None, int, int, int, frozenset[str] 
                 taught = sum("rounds" in r for r in results)
                 print(f"  worker {shard}: {done}/{len(chosen)} scenes, {taught} taught, {inference.scored} clips "
                       f"scored ({inference.seconds:.0f} s), {time.perf_counter() - started:.0f} s", flush=True)
+        if export is not None:
+            export_labelled(deps, s3, export / f"part{shard}")
     return {"results": results, "scored": inference.scored, "reused": inference.reused}
+
+
+def export_labelled(deps: Any, s3: Any, out: Path) -> int:
+    """The labelled clips as `videoalert export-dataset` writes them (its own export function; the held-out part
+    chosen by video id)."""
+    from videoalert_cli.dataset_export import export
+
+    records = [r.to_item() for r in deps.records.labelled()]
+    rows = export(records, lambda bucket, key: bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read()), out,
+                  validation_percent=EXPORT_VALIDATION_PERCENT)
+    return len(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -282,6 +301,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes, each with its own emulator and scenes")
     parser.add_argument("--taught-from", type=Path, default=None, help="an earlier result of the same split and "
                         "threshold: run again only its scenes whose first clip alerted")
+    parser.add_argument("--export", type=Path, default=None, help="export the labelled clips here afterwards "
+                        "(videoalert export-dataset's layout, one part per worker) for make retrain")
+    parser.add_argument("--people", type=int, default=None, help="paste only the first N people of the split (by "
+                        "name; bench/memory_options.py uses 600: GrabCut of them all is slow)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     os.environ.update(environment(args.model_dir))
@@ -304,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         only = frozenset(r["scene"] for r in before["scenes"] if "rounds" in r)
         print(f"{len(carried)} scenes carried over from {args.taught_from} (first clip quiet), {len(only)} to run",
               flush=True)
-    jobs = [(args.data, args.split, args.threshold, shard, args.workers, len(chosen), only)
+    jobs = [(args.data, args.split, args.threshold, shard, args.workers, len(chosen), only, args.export, args.people)
             for shard in range(args.workers)]
     if args.workers == 1:
         shards = [run_shard(jobs[0])]

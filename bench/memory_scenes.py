@@ -57,9 +57,10 @@ def scenes(real_root: Path, split: str, limit: int | None = None) -> list[Scene]
     return found[:limit] if limit else found
 
 
-def people(real_root: Path, split: str, cache: Path) -> list[Cutout]:
-    """INRIA people of the split, cut out (GrabCut, cached), those with a plausible mask."""
-    images = list_real(real_root, split, {"person/inria_96x160": (1, "crop")})
+def people(real_root: Path, split: str, cache: Path, limit: int | None = None) -> list[Cutout]:
+    """INRIA people of the split (the first `limit` of them by name, if given), cut out (GrabCut, cached), those with a
+    plausible mask."""
+    images = list_real(real_root, split, {"person/inria_96x160": (1, "crop")})[:limit]
     items = [LabelledImage(i.path, 1, i.source) for i in images]
     return _plausible(load_cutouts(items, cache, rect=INRIA_RECT), INRIA_RECT)
 

@@ -30,6 +30,7 @@ from bench.scale_stand_ins import (
     SimClock,
     StampedAlerts,
     StubClips,
+    StubFragments,
     StubScorer,
     atomic_emulator,
     emulator_process,
@@ -58,6 +59,8 @@ class ScaleReport:
     records: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     decisions: dict[str, int] = field(default_factory=dict)
+    segments: bool = False  # each camera's stream scored in segments as its fragments settle (issue 32)
+    early_alerts: int = 0  # alerts decided before their minute settled (segments)
     scored_more_than_once: int = 0  # apart from a killed worker's clip, scored again by the run that recovered it
     rescored_after_kill: int = 0
     lost: int = 0
@@ -89,7 +92,8 @@ class ScaleReport:
         return {
             "cameras": self.cameras, "minutes": self.minutes, "workers": self.workers, "settle_s": self.settle_s,
             "windows_expected": self.windows_expected, "records": self.records, "statuses": self.statuses,
-            "decisions": self.decisions, "scored_more_than_once": self.scored_more_than_once,
+            "decisions": self.decisions, "segments": self.segments, "early_alerts": self.early_alerts,
+            "scored_more_than_once": self.scored_more_than_once,
             "rescored_after_kill": self.rescored_after_kill, "lost": self.lost,
             "alerts": self.alerts, "alert_events_expected": self.alert_events_expected,
             "double_alerts": self.double_alerts, "jobs_sent": self.jobs_sent, "jobs_enqueued": self.jobs_enqueued,
@@ -122,7 +126,8 @@ class ScaleRun:
         self.busy = 0  # worker threads inside a job (wait_idle waits for them too)
         self.fanouts: list[float] = []
         self.routers: list[Dependencies] = []  # the tick's instances (warm after the first tick, as in Lambda)
-        self.scorer = StubScorer(scenario, self.calls, self.lock)
+        self.scorer = StubScorer(scenario, self.calls, self.lock,
+                                 s3=self.sess.client("s3", endpoint_url=endpoint) if scenario.segments else None)
 
     @classmethod
     def create(cls, endpoint: str, *, cameras: int, scenario: Scenario, workers: int,
@@ -147,7 +152,8 @@ class ScaleRun:
         """One instance's adapters (own boto3 clients: a Lambda instance has its own)."""
         ddb = self.sess.resource("dynamodb", endpoint_url=self.endpoint)
         client = lambda name: self.sess.client(name, endpoint_url=self.endpoint)  # noqa: E731
-        settings = self.res.settings(inference_urls=False, lease_seconds=self.lease_seconds)
+        settings = self.res.settings(inference_urls=False, lease_seconds=self.lease_seconds,
+                                     segment_seconds=5 if self.scenario.segments else 0)
         return Dependencies(
             settings=settings,
             records=VideoRecords(ddb.Table(self.res.videos_table), clock=self.clock.now,
@@ -155,7 +161,9 @@ class ScaleRun:
             cameras=CameraStore(ddb.Table(self.res.cameras_table)),
             clips=ClipStore(client("s3"), self.res.video_bucket), inference=self.scorer,
             alerts=StampedAlerts(AlertPublisher(client("sns"), self.res.alert_topic_arn), self.published, self.lock),
-            clip_source=StubClips(self.scenario), jobs=CameraJobQueue(client("sqs"), self.queue_url),
+            clip_source=(StubFragments(self.scenario, self.clock) if self.scenario.segments
+                         else StubClips(self.scenario)),
+            jobs=CameraJobQueue(client("sqs"), self.queue_url),
             clock=self.clock.now, sleep=self.clock.sleep)
 
     # ------------------------------------------------------------------------------------------ the tick
@@ -298,6 +306,8 @@ class ScaleRun:
         report.lost = len(set(expected) - set(by_id))
         report.statuses = dict(Counter(str(r.status) for r in records))
         report.decisions = dict(Counter(str(r.decision) for r in records if r.decision))
+        report.segments = self.scenario.segments
+        report.early_alerts = sum(1 for r in records if r.early_alert_at)
         report.scored_more_than_once = sum(1 for v, n in self.calls.items() if n > 1 and v not in self._killed_ids())
         report.rescored_after_kill = sum(self.calls[v] - 1 for v in self._killed_ids())
         alerts = emulator.drain_alerts(self.sess, self.res.alert_queue_url, endpoint_url=self.endpoint)
@@ -322,7 +332,7 @@ class ScaleRun:
 
     def _killed_ids(self) -> set[str]:
         # a killed worker's clip is scored again by the run that recovers it: that second scoring is by design
-        return {v for v in self.calls if v.rsplit("-", 1)[0] in self.scorer.killed}
+        return {v for v in self.calls if v.split("@")[0].rsplit("-", 1)[0] in self.scorer.killed}
 
 
 def _worker_process(endpoint: str, res: emulator.LocalResources, queue_url: str, camera_ids: tuple[str, ...],
@@ -336,26 +346,29 @@ def _worker_process(endpoint: str, res: emulator.LocalResources, queue_url: str,
     results.put((dict(run.calls), run.done_at, run.published, run.received, run.errors))
 
 
-def run_scale(*, cameras: int, minutes: int, workers: int, endpoint: str, processes: int = 1) -> ScaleReport:
+def run_scale(*, cameras: int, minutes: int, workers: int, endpoint: str, processes: int = 1,
+              segments: bool = False, drain_timeout_s: float = 600) -> ScaleReport:
     """The main run: `minutes` ticks, each drained before the next (as 60 s apart they are)."""
-    run = ScaleRun.create(endpoint, cameras=cameras, scenario=Scenario(minutes=minutes), workers=workers)
+    run = ScaleRun.create(endpoint, cameras=cameras, scenario=Scenario(minutes=minutes, segments=segments),
+                          workers=workers)
     sent = 0
     started = time.time()
     with run.worker_pool() if processes <= 1 else run.worker_processes(processes):
         for m in range(minutes + 1):  # one more tick: the last minute is cut by the tick after it
             if m:
                 sent += run.tick(START + timedelta(minutes=m))
-                run.wait_idle()
+                run.wait_idle(drain_timeout_s)
     return run.report(time.time() - started, sent)
 
 
-def run_overlap(*, cameras: int, endpoint: str, workers: int = 8, lease_seconds: int = 360) -> ScaleReport:
+def run_overlap(*, cameras: int, endpoint: str, workers: int = 8, lease_seconds: int = 360,
+                segments: bool = False) -> ScaleReport:
     """Two ticks racing for each minute, one camera's worker killed mid-clip, one camera slower than a minute
     (its scoring takes longer than the real time between ticks here), ticks sent without waiting for the workers;
     then the ticks after the kill's leases expire, so recovery finishes its clip."""
     slow = "cam-00001"
     killed = "cam-00002"
-    scenario = Scenario(minutes=3, slow={slow: 1.5}, kill_once={killed})
+    scenario = Scenario(minutes=3, slow={slow: 1.5}, kill_once={killed}, segments=segments)
     run = ScaleRun.create(endpoint, cameras=cameras, scenario=scenario, workers=workers, visibility_timeout_s=2,
                           lease_seconds=lease_seconds)
     sent = 0
@@ -388,15 +401,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=32, help="worker threads (Lambda instances)")
     parser.add_argument("--processes", type=int, default=2, help="worker processes (the threads split among them)")
     parser.add_argument("--overlap-cameras", type=int, default=50, help="cameras of the overlap run (0: skip)")
+    parser.add_argument("--drain-timeout", type=float, default=600,
+                        help="seconds a tick's jobs may take to drain on the emulator (a loaded machine needs more)")
+    parser.add_argument("--segments", action="store_true",
+                        help="score each camera's stream in segments as its fragments settle (issue 32)")
     args = parser.parse_args(argv)
     emulator.use_dummy_credentials()
     results = {}
     with emulator_process() as endpoint:
         results["scale"] = run_scale(cameras=args.cameras, minutes=args.minutes, workers=args.workers,
-                                     endpoint=endpoint, processes=args.processes).summary()
+                                     endpoint=endpoint, processes=args.processes, segments=args.segments,
+                                     drain_timeout_s=args.drain_timeout).summary()
         print(json.dumps({"scale": results["scale"]}, indent=2), flush=True)
     if args.overlap_cameras:
         with atomic_emulator(), emulator.moto_server() as endpoint:
-            results["overlap"] = run_overlap(cameras=args.overlap_cameras, endpoint=endpoint).summary()
+            results["overlap"] = run_overlap(cameras=args.overlap_cameras, endpoint=endpoint,
+                                             segments=args.segments).summary()
             print(json.dumps({"overlap": results["overlap"]}, indent=2), flush=True)
     return 0 if all(r["ok"] for r in results.values()) else 1

@@ -53,11 +53,20 @@ class Scenario:
     person_every: int = PERSON_EVERY
     slow: dict[str, float] = field(default_factory=dict)  # camera -> real seconds each scoring takes
     kill_once: set[str] = field(default_factory=set)  # cameras whose first scoring kills its worker
+    # Segments (issue 32): each camera's stream is 2 s fragments, scored as they settle; the person of a person camera
+    # is there from second 2 of minute 1 to second 30 of minute 2 (an early alert in minute 1, then its cooldown).
+    segments: bool = False
+
+    def person_camera(self, camera: str) -> bool:
+        return int(camera.rsplit("-", 1)[1]) % self.person_every == 0
+
+    def person_at(self, camera: str, at: datetime) -> bool:
+        """Segments: whether the person is in front of the camera at that moment."""
+        return self.person_camera(camera) and START + timedelta(seconds=62) <= at < START + timedelta(seconds=150)
 
     def has_person(self, camera: str, window_start: datetime) -> bool:
-        index = int(camera.rsplit("-", 1)[1])
         minute = round((window_start - START).total_seconds() / 60)
-        return index % self.person_every == 0 and minute in (0, 1)
+        return self.person_camera(camera) and minute in ((1, 2) if self.segments else (0, 1))
 
 
 class StubClips:
@@ -72,18 +81,48 @@ class StubClips:
         return [f"{stream_name}@{start.isoformat()}".encode().ljust(2048, b".")]
 
 
+FRAGMENT_S = 2
+
+
+class StubFragments(StubClips):
+    """Segments: a 2 s fragment every 2 s of the run, listed once it has arrived by the simulated clock (its end and
+    half a second); a clip of fragments is their timestamps, which the stub scorer reads back from S3."""
+
+    def __init__(self, scenario: Scenario, clock: SimClock):
+        super().__init__(scenario)
+        self.clock = clock
+
+    def list_fragments(self, stream_name: str, start: datetime, end: datetime) -> list[Any]:
+        from videoalert.domain.segments import FragmentInfo
+
+        now, found = self.clock.now(), []
+        for k in range(self.scenario.minutes * 60 // FRAGMENT_S):
+            at = START + timedelta(seconds=k * FRAGMENT_S)
+            if start <= at < end and at + timedelta(seconds=FRAGMENT_S + 0.5) <= now:
+                found.append(FragmentInfo(at, 2048))
+        return found
+
+    def fetch_fragments(self, stream_name: str, fragments: list[Any]) -> list[bytes]:
+        stamps = ",".join(str(round(f.timestamp.timestamp() * 1000)) for f in fragments)
+        return [f"fragments:{stamps}".encode().ljust(2048, b".")] if fragments else []
+
+
 class StubScorer:
     """Scores like the inference function would answer: a person scores 0.95 from second 17 of the minute."""
 
-    def __init__(self, scenario: Scenario, calls: Counter[str], lock: threading.Lock):
+    def __init__(self, scenario: Scenario, calls: Counter[str], lock: threading.Lock, s3: Any = None):
         self.scenario, self.calls, self.lock = scenario, calls, lock
         self.killed: set[str] = set()
+        self.s3 = s3  # segments: reads a segment's clip (its fragments' timestamps) back, as the function reads S3
 
     def score(self, request: InferenceRequest) -> InferenceResponse:
         camera, stamp = request.video_id.rsplit("-", 1)
         start = datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        fragments = self._fragments(request)
         with self.lock:
-            self.calls[request.video_id] += 1
+            # what was scored: a whole minute by its video id, a segment's fragments one by one (each once)
+            for scored in [f"{request.video_id}@{ms}" for ms in fragments] or [request.video_id]:
+                self.calls[scored] += 1
             kill = camera in self.scenario.kill_once and camera not in self.killed
             if kill:
                 self.killed.add(camera)
@@ -91,14 +130,31 @@ class StubScorer:
             time.sleep(self.scenario.slow[camera])
         if kill:
             raise KilledWorker(f"worker scoring {request.video_id} killed")
-        person = self.scenario.has_person(camera, start)
-        scores = [0.95 if person and t >= 17 else 0.05 for t in range(0, 60, 4)]
+        if fragments:  # a segment: one frame a second of each fragment, t from its first fragment
+            origin = fragments[0]
+            times = [(ms - origin) / 1000 + s for ms in fragments for s in range(FRAGMENT_S)]
+            at = [datetime.fromtimestamp(origin / 1000 + t, UTC) for t in times]
+            scores = [0.95 if self.scenario.person_at(camera, a) else 0.05 for a in at]
+        else:
+            times = [float(t) for t in range(0, 60, 4)]
+            if self.scenario.segments:
+                scores = [0.95 if self.scenario.person_at(camera, start + timedelta(seconds=t)) else 0.05
+                          for t in times]
+            else:
+                person = self.scenario.has_person(camera, start)
+                scores = [0.95 if person and t >= 17 else 0.05 for t in times]
         return parse_response({
             "ok": True, "video_id": request.video_id, "model_version": "stub", "threshold": 0.5,
-            "frames": [{"t": float(t), "score": s, "region": "full"} for t, s in zip(range(0, 60, 4), scores,
-                                                                                    strict=True)],
+            "frames": [{"t": t, "score": s, "region": "full"} for t, s in zip(times, scores, strict=True)],
             "top_embeddings": [], "video": {"width": 64, "height": 48, "duration_s": 60.0},
             "timings_ms": {"total": 1.0}})
+
+
+    def _fragments(self, request: InferenceRequest) -> list[int]:
+        if self.s3 is None or not request.keys or ".seg" not in request.keys[0]:
+            return []
+        body = self.s3.get_object(Bucket=request.bucket, Key=request.keys[0])["Body"].read().decode()
+        return [int(ms) for ms in body.removeprefix("fragments:").rstrip(".").split(",")]
 
 
 class StampedAlerts:

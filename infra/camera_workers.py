@@ -18,9 +18,13 @@ from constructs import Construct
 from infra.functions import FunctionBase, powertools_layer, zip_function
 from infra.nag import acknowledge
 from infra.queues import dead_letter_queue
+from videoalert_contract import names as env
 from videoalert_contract.defaults import PIPELINE_TIMEOUT_S
 
 MEMORY_MB = 512
+# A camera's stream is scored this often as its fragments settle (issue 32: an alert within seconds; the cost per
+# camera-month of the cadence is in docs/latency.md).
+SEGMENT_SECONDS = 5
 # A job is one camera: recovery of at most 10 overdue records and at most 5 due windows, each waiting for inference
 # (120 s timeout) in the worst case; typically one window, about 1.5 s. The clip lease (timeout + 60 s) and the
 # camera lease (the same) outlast any run of this function.
@@ -79,6 +83,23 @@ class CameraWorkers(Construct):
             reserved_concurrency=concurrency if reserve else None)
         self.function.add_event_source(sources.SqsEventSource(
             self.queue, batch_size=BATCH_SIZE, max_concurrency=concurrency, report_batch_item_failures=True))
+        # The segment chain (issue 32, docs/latency.md): each camera's next segment job waits SEGMENT_SECONDS in this
+        # standard queue (a FIFO queue has no per-message delay); a copy delivered twice is dropped by the chain's turn
+        # in the camera lease, and the tick restarts a chain that went silent.
+        self.segment_queue = sqs.Queue(
+            self, "Segments", encryption=sqs.QueueEncryption.SQS_MANAGED, enforce_ssl=True,
+            visibility_timeout=VISIBILITY_TIMEOUT, retention_period=cdk.Duration.minutes(15))
+        acknowledge(self.segment_queue, "AwsSolutions-SQS3",
+                    "A segment job is never retried: the handler reports no failure for it (its successor was sent "
+                    "already, and a redelivered turn is stale), so nothing could reach a dead-letter queue.")
+        acknowledge(self.segment_queue, "Serverless-SQSRedrivePolicy",
+                    "Segment jobs are never failed back to the queue (see AwsSolutions-SQS3); a silent chain is "
+                    "restarted by the minute tick.")
+        self.function.add_environment(env.ENV_SEGMENT_SECONDS, str(SEGMENT_SECONDS))
+        self.function.add_environment(env.ENV_SEGMENT_QUEUE_URL, self.segment_queue.queue_url)
+        self.segment_queue.grant_send_messages(self.function)  # each turn sends the next
+        self.function.add_event_source(sources.SqsEventSource(
+            self.segment_queue, batch_size=BATCH_SIZE, max_concurrency=concurrency, report_batch_item_failures=True))
         acknowledge(self.function, "Serverless-LambdaDLQ",
                     "Invoked by its SQS event source only (never asynchronously): a job that keeps failing goes to "
                     "the job queue's own dead-letter queue after 3 receives.")

@@ -112,6 +112,7 @@ class VideoAlertStack(cdk.Stack):
         storage.grant_read_videos(workers.function)
         storage.grant_write_videos(workers.function)
         storage.grant_read_uploads(workers.function)
+        storage.grant_delete_segments(workers.function)
         storage.grant_calls(workers.function, storage.videos_table, "GetItem", "PutItem", "UpdateItem", "Query")
         storage.grant_calls(workers.function, storage.cameras_table, "GetItem", "UpdateItem")  # cursor, lease
         storage.grant_calls(workers.function, storage.fp_memory_table, "Query")

@@ -128,6 +128,14 @@ class Storage(Construct):
     def grant_write_videos(self, grantee: iam.IGrantable) -> None:
         self._grant(grantee, ["s3:PutObject"], self.video_bucket, names.VIDEOS_PREFIX)
 
+    def grant_delete_segments(self, grantee: iam.IGrantable) -> None:
+        """Delete a segment's MP4 once it is scored (videos/.../<video_id>.seg<ms>.mp4 only: never a minute's clip)."""
+        iam.Grant.add_to_principal(grantee=grantee, actions=["s3:DeleteObject"],
+                                   resource_arns=[self.video_bucket.arn_for_objects(f"{names.VIDEOS_PREFIX}*.seg*")])
+        acknowledge_wildcard_resource(grantee, self.video_bucket, f"/{names.VIDEOS_PREFIX}*.seg*",
+                                      "A segment's key is generated per segment; the grant is limited to DeleteObject "
+                                      "on segment keys (*.seg*) under videos/, never a minute's clip.")
+
     def grant_read_uploads(self, grantee: iam.IGrantable) -> None:
         """Read (head and copy source) uploads/, the version an event names too, and find the version of an event
         that names only its ETag (ListBucketVersions under uploads/); no delete: the lifecycle rule expires them,

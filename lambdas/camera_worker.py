@@ -69,8 +69,9 @@ def _work(deps: Dependencies[WorkerSettings], record: dict[str, Any], *, holder:
     try:
         outcomes = camera_jobs.work(deps, job, holder=holder)
     except Exception as exc:
-        if job.kind == JobKind.TICK:
-            logger.exception("camera %s: tick failed; the next tick resumes from the cursor", job.camera_id)
+        if job.kind in (JobKind.TICK, JobKind.SEGMENT):
+            # A segment turn has sent its successor already (segment_chain.work_segment); a redelivery would be stale.
+            logger.exception("camera %s: %s failed; the next one resumes from the cursor", job.camera_id, job.kind)
             metrics.add_metric(name="CameraRunErrors", unit=MetricUnit.Count, value=1)
             return True
         logger.warning("camera %s: upload job failed, redelivered later: %s", job.camera_id, exc)

@@ -20,7 +20,7 @@ from videoalert.app.one_tap import LinkDependencies
 from videoalert.app.ports import Cameras, ClipSource, Inference, Memory, ReviewBucket, Videos
 from videoalert.aws.cloudformation import respond as respond_to_cloudformation
 from videoalert.aws.inference import LambdaInferenceClient
-from videoalert.aws.jobs import CameraJobQueue
+from videoalert.aws.jobs import CameraJobQueue, SegmentJobQueue
 from videoalert.aws.s3 import ClipStore
 from videoalert.aws.s3 import ReviewBucket as S3ReviewBucket
 from videoalert.aws.secrets import SecretRotation, SigningKeys
@@ -80,6 +80,8 @@ def build_dependencies(settings: SettingsT, *, session: boto3.session.Session | 
         memory=FpMemory(dynamodb.Table(settings.fp_memory_table)) if settings.fp_memory_table else None,
         jobs=(CameraJobQueue(client("sqs"), settings.camera_jobs_queue_url)
               if isinstance(settings, DispatcherSettings) and settings.camera_jobs_queue_url else None),
+        segment_jobs=(SegmentJobQueue(client("sqs"), settings.segment_queue_url)
+                      if settings.segment_queue_url and settings.segment_seconds > 0 else None),
         links=(LinkSigner(SigningKeys(client("secretsmanager"), settings.signing_secret), settings.links_base_url)
                if settings.signing_secret and settings.links_base_url else None),
     )

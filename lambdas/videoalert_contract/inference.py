@@ -60,8 +60,12 @@ DEFAULT_MAX_FRAMES = 120
 # them over the threshold. Measured on 2-5 s windows of the shared real and sample videos (bench/README.md, "Short
 # clips"): 12 finds as many person windows as 10 fps does, at a fifth of a minute's frames.
 DEFAULT_MIN_SAMPLES = 12
-# Distinct regions (detect mode) whose embeddings a clip keeps: as many as the detector proposes in a frame.
+# Top embeddings a clip keeps: whole frames, the best by score; in detect mode distinct regions, 8 so that a false
+# alert's label remembers the scene's other likely false persons too (bench/memory_options.py, chosen on the training
+# split's scenes; bench/README.md "False-positive memory").
 DEFAULT_TOP_K_EMBEDDINGS = 4
+DEFAULT_TOP_K_REGIONS = 8
+MODE_DEFAULT = -1  # top_k_embeddings: the mode's default (DEFAULT_TOP_K_REGIONS in detect mode, else the other)
 _URL_SCHEMES = ("https://", "http://")  # http for the local emulator; never file: or others
 
 _Number = TypeVar("_Number", int, float)
@@ -85,7 +89,7 @@ class InferenceRequest:
     keys: tuple[str, ...]  # the clip's parts in time order: key, then more_keys
     sample_fps: float = DEFAULT_SAMPLE_FPS
     max_frames: int = DEFAULT_MAX_FRAMES
-    top_k_embeddings: int = DEFAULT_TOP_K_EMBEDDINGS
+    top_k_embeddings: int = MODE_DEFAULT  # resolved to the regions mode's default when not given
     regions: RegionMode = DEFAULT_REGIONS  # what of each sampled frame is classified
     urls: tuple[str, ...] = ()  # presigned GET URLs of the parts, in the same order; () = read bucket/keys
     # Only frames in [start_s, end_s) of the clip are scored (one window of a long upload); end_s None: to the end.
@@ -100,6 +104,9 @@ class InferenceRequest:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regions", RegionMode(self.regions))  # a plain string from a caller: ValueError if bad
+        if self.top_k_embeddings == MODE_DEFAULT:
+            default = DEFAULT_TOP_K_REGIONS if self.regions == RegionMode.DETECT else DEFAULT_TOP_K_EMBEDDINGS
+            object.__setattr__(self, "top_k_embeddings", default)
 
     def to_payload(self) -> dict[str, Any]:
         """The JSON object sent to the function; urls only when there are any (they are credentials), the time range
@@ -135,12 +142,12 @@ class InferenceRequest:
             raise BadInputError(BAD_REQUEST, "more_keys must be a list of non-empty strings")
         sample_fps = _number(event, "sample_fps", DEFAULT_SAMPLE_FPS, float)
         max_frames = _number(event, "max_frames", DEFAULT_MAX_FRAMES, int)
-        top_k = _number(event, "top_k_embeddings", DEFAULT_TOP_K_EMBEDDINGS, int)
+        top_k = _number(event, "top_k_embeddings", MODE_DEFAULT, int)
         if not 0 < sample_fps <= MAX_SAMPLE_FPS:
             raise BadInputError(BAD_REQUEST, f"sample_fps must be in (0, {MAX_SAMPLE_FPS:g}], got {sample_fps}")
         if not 1 <= max_frames <= MAX_FRAMES_LIMIT:
             raise BadInputError(BAD_REQUEST, f"max_frames must be in [1, {MAX_FRAMES_LIMIT}], got {max_frames}")
-        if top_k < 0:
+        if top_k < 0 and top_k != MODE_DEFAULT:
             raise BadInputError(BAD_REQUEST, f"top_k_embeddings must be >= 0, got {top_k}")
         min_samples = _number(event, "min_samples", DEFAULT_MIN_SAMPLES, int)
         if not 0 <= min_samples <= MAX_FRAMES_LIMIT:

@@ -37,3 +37,32 @@ def test_racing_ticks_a_killed_worker_and_a_slow_camera_lose_and_repeat_nothing(
     assert report.rescored_after_kill == 1  # the one clip its worker died on, scored again by the recovery
     assert report.alerts == report.alert_events_expected == 1 and report.double_alerts == 0
     assert report.ok
+
+
+def test_segments_alert_early_once_per_event_and_score_every_fragment_once():
+    # Given cameras whose streams are scored in segments as their fragments settle (issue 32), every 10th with a
+    # person from second 2 of minute 1 to second 30 of minute 2
+    emulator.use_dummy_credentials()
+    with atomic_emulator(), emulator.moto_server() as endpoint:
+        report = run_scale(cameras=20, minutes=3, workers=6, endpoint=endpoint, segments=True)
+    print(json.dumps(report.summary()))
+    # Then every minute is recorded once and DONE, no fragment scored twice, nothing lost
+    assert report.windows_expected == report.records == 60 and report.lost == 0
+    assert report.statuses == {"DONE": 60} and report.scored_more_than_once == 0
+    # And each person alerted once, early (before its minute settled); the next minute is its cooldown
+    assert report.alerts == report.alert_events_expected == report.early_alerts == 2 and report.double_alerts == 0
+    assert report.decisions == {"ALERT": 2, "COOLDOWN": 2, "NO_ALERT": 56} and report.ok
+
+
+def test_segments_under_racing_ticks_a_killed_worker_and_a_slow_camera():
+    emulator.use_dummy_credentials()
+    with atomic_emulator(), emulator.moto_server() as endpoint:
+        report = run_overlap(cameras=10, endpoint=endpoint, workers=4, segments=True)
+    print(json.dumps(report.summary()))
+    assert report.jobs_sent > report.jobs_enqueued == report.jobs_expected
+    assert report.windows_expected == report.records == 30 and report.lost == 0
+    assert report.statuses == {"DONE": 30} and report.scored_more_than_once == 0
+    # the killed worker died scoring a segment: those fragments only were scored again, by the next holder
+    assert report.rescored_after_kill >= 1
+    assert report.alerts == report.alert_events_expected == report.early_alerts == 1 and report.double_alerts == 0
+    assert report.ok

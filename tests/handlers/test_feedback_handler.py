@@ -42,19 +42,19 @@ def test_the_same_label_twice_changes_nothing_the_second_time(loop):
     # Then it reports no change, the memory holds the frames once and the history one entry
     assert first["body"]["changed"] is True and second["body"]["changed"] is False
     assert second["status"] == 200 and second["body"]["memory_added"] == 0
-    assert len(loop.deps.memory.entries("cam1")) == 4
+    assert len(loop.deps.memory.entries("cam1")) == first["body"]["memory_added"] > 0
     after = loop.deps.records.get(video_id).to_item()
     assert after["label_history"] == before["label_history"] and len(after["label_history"]) == 1
 
 
 def test_changing_a_label_keeps_the_history_and_forgets_the_videos_own_frames(loop):
     video_id = loop.minute(0, "horse_02")["video_id"]
-    loop.label(video_id, "false_positive")
+    added = loop.label(video_id, "false_positive")["body"]["memory_added"]
     answer = loop.label(video_id, "true_positive")
     record = loop.deps.records.get(video_id).to_item()
-    assert answer["body"]["previous_label"] == "false_positive" and answer["body"]["memory_removed"] == 4
+    assert answer["body"]["previous_label"] == "false_positive" and answer["body"]["memory_removed"] == added > 0
     assert [h["label"] for h in record["label_history"]] == ["false_positive", "true_positive"]
-    assert [e.kind for e in loop.deps.memory.entries("cam1")] == ["true_positive"] * 4
+    assert {e.kind for e in loop.deps.memory.entries("cam1")} == {"true_positive"}
 
 
 def test_a_video_still_being_processed_cannot_be_labelled(loop):

@@ -105,6 +105,44 @@ def test_export_dataset_writes_people_and_false_positives_in_the_training_layout
     assert sorted(p.relative_to(again).as_posix() for p in again.rglob("*.jpg")) == sorted(r["path"] for r in rows)
 
 
+def test_export_dataset_cuts_the_labelled_regions_with_their_provenance_and_training_reads_them(target, clips_dir,
+                                                                                                  tmp_path):
+    from videoalert.domain.embeddings import encode
+    from videoalert_training.labelled import list_labelled
+
+    # Given a detect-mode person clip (its person region over the threshold, a background region under it) and a
+    # false alert with two regions, both labelled
+    s3 = target.client("s3")
+    regions = {"human_01": [(0.9, [0.40, 0.20, 0.60, 0.90]), (0.2, [0.0, 0.0, 0.2, 0.3])],
+               "horse_01": [(0.8, [0.30, 0.40, 0.70, 0.90]), (0.6, [0.70, 0.10, 0.95, 0.50])]}
+    for n, (name, label) in enumerate((("human_01", "true_positive"), ("horse_01", "false_positive"))):
+        key = f"videos/cam1/{name}.mp4"
+        s3.put_object(Bucket=target.resources["video_bucket"], Key=key, Body=(clips_dir / f"{name}.mp4").read_bytes())
+        seed(target, n, [0.9], "ALERT", label, s3_bucket=target.resources["video_bucket"], s3_key=key,
+             model_version="m1", top_embeddings=[{"t": 30.0, "score": score, "embedding_f16": encode([1.0, 0.0]),
+                                                  "box": box} for score, box in regions[name]])
+    # When the dataset is exported
+    out_dir = tmp_path / "dataset"
+    assert main(["export-dataset", str(out_dir), "--validation-percent", "0"]) == 0
+    # Then each region is a crop of its box (the person's only, both of the false alert's), not the whole frame
+    rows = list(__import__("csv").DictReader((out_dir / "manifest.csv").open()))
+    assert sorted((r["class"], r["box"]) for r in rows) == [
+        ("humans", "0.4000 0.2000 0.6000 0.9000"), ("not_person", "0.3000 0.4000 0.7000 0.9000"),
+        ("not_person", "0.7000 0.1000 0.9500 0.5000")]
+    for row in rows:
+        width, height = Image.open(out_dir / row["path"]).size
+        assert width < 640 and height < 480
+    # And SOURCES.csv gives each file's clip, model and sha256, which the training side checks as it reads them
+    sources = list(__import__("csv").DictReader((out_dir / "SOURCES.csv").open()))
+    assert {s["file"] for s in sources} == {r["path"] for r in rows}
+    assert all(s["path"].startswith("s3://") and s["commit_or_version"] == "m1" for s in sources)
+    images = list_labelled(out_dir, "train")
+    assert sorted(i.label for i in images) == [0, 0, 1]
+    (out_dir / rows[0]["path"]).write_bytes(b"changed")
+    with pytest.raises(ValueError, match="does not match SOURCES.csv"):
+        list_labelled(out_dir)
+
+
 def test_export_dataset_without_labels_is_a_clear_error(target):
     with pytest.raises(UserError, match="no labelled videos"):
         from videoalert_cli.commands import export_dataset

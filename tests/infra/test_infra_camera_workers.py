@@ -32,8 +32,10 @@ def test_a_job_stays_invisible_longer_than_a_worker_can_run(synth):
 
 def test_the_worker_takes_one_job_at_a_time_reports_failures_per_job_and_is_capped(synth):
     workers = synth.stack.workers
-    [mapping] = synth.resources("AWS::Lambda::EventSourceMapping").values()
-    props = mapping["Properties"]
+    mappings = {m["Properties"]["EventSourceArn"]["Fn::GetAtt"][0]: m["Properties"]
+                for m in synth.resources("AWS::Lambda::EventSourceMapping").values()}
+    assert set(mappings) == {synth.logical_id(workers.queue), synth.logical_id(workers.segment_queue)}
+    props = mappings[synth.logical_id(workers.queue)]
     assert props["EventSourceArn"]["Fn::GetAtt"][0] == synth.logical_id(workers.queue)
     assert props["FunctionName"]["Ref"] == synth.logical_id(workers.function)
     assert props["BatchSize"] == 1 and props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
@@ -80,8 +82,25 @@ def test_only_the_dispatcher_knows_the_job_queue(synth):
     # each function logs and emits metrics under its own service name (the alarms sum both: test_infra_monitoring)
     assert (worker["POWERTOOLS_SERVICE_NAME"], dispatcher["POWERTOOLS_SERVICE_NAME"]) == (
         "videoalert-camera-worker", "videoalert-dispatcher")
-    assert {k: v for k, v in worker.items() if k != "POWERTOOLS_SERVICE_NAME"} == {
+    assert {k: v for k, v in worker.items() if k not in ("POWERTOOLS_SERVICE_NAME", "SEGMENT_SECONDS",
+                                                          "SEGMENT_QUEUE_URL")} == {
         k: v for k, v in dispatcher.items() if k not in ("CAMERA_JOBS_QUEUE_URL", "POWERTOOLS_SERVICE_NAME")}
+
+
+def test_each_camera_is_scored_every_few_seconds_through_its_segment_chain(synth):
+    # Given the worker and its segment queue (issue 32: an alert within seconds of the first frame)
+    workers = synth.stack.workers
+    worker = _props(synth, workers.function)["Environment"]["Variables"]
+    queue = _props(synth, workers.segment_queue)
+    # Then the worker scores segments every 5 s, sending each camera's next turn to a standard queue (per-message
+    # delay), which feeds the worker one job at a time, and which only the worker can send to
+    assert worker["SEGMENT_SECONDS"] == "5"
+    assert worker["SEGMENT_QUEUE_URL"] == {"Ref": synth.logical_id(workers.segment_queue)}
+    assert "FifoQueue" not in queue and queue["SqsManagedSseEnabled"] is True
+    [mapping] = [m["Properties"] for m in synth.resources("AWS::Lambda::EventSourceMapping").values()
+                 if m["Properties"]["EventSourceArn"]["Fn::GetAtt"][0] == synth.logical_id(workers.segment_queue)]
+    assert mapping["BatchSize"] == 1 and mapping["FunctionName"]["Ref"] == synth.logical_id(workers.function)
+    assert queue["VisibilityTimeout"] > _props(synth, workers.function)["Timeout"]
 
 
 def test_late_camera_jobs_alarm(synth):

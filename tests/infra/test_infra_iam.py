@@ -95,7 +95,8 @@ def _expected_resources(synth) -> dict[str, set]:
         # the camera worker: streams, clips, records, inference, alerts (links signed with the key); consumes the
         # job queue (its event source)
         "workers": {logs["workers"], video_bucket, *tables, *streams, lid(s.ingest.key), lid(s.inference.function),
-                    lid(s.alerts.topic), lid(s.alerts.key), lid(s.workers.queue), lid(s.links.secret)},
+                    lid(s.alerts.topic), lid(s.alerts.key), lid(s.workers.queue), lid(s.workers.segment_queue),
+                    lid(s.links.secret)},
         "inference": {logs["inference"], video_bucket},
         "feedback": {logs["feedback"], *tables},
         "review": {logs["review"], s.get_logical_id(s.review.dead_letter_queue.node.default_child),
@@ -144,7 +145,17 @@ def test_the_camera_worker_writes_videos_and_only_reads_uploads(synth):
     statements = _function_policies(synth)["workers"]
     assert _object_prefixes(statements, synth.logical_id(synth.stack.storage.video_bucket)) == {
         "s3:GetObject": {"/videos/*", "/uploads/*"}, "s3:GetObjectVersion": {"/uploads/*"},
-        "s3:PutObject": {"/videos/*"}}
+        "s3:PutObject": {"/videos/*"}, "s3:DeleteObject": {"/videos/*.seg*"}}
+
+
+def test_only_the_worker_sends_and_takes_segment_jobs(synth):
+    # A segment turn sends the next (issue 32); nobody else touches the segment queue
+    queue = synth.logical_id(synth.stack.workers.segment_queue)
+    by_owner = {owner: {a for st in statements if queue in _refs(st["Resource"]) for a in _as_list(st["Action"])}
+                for owner, statements in _function_policies(synth).items()}
+    assert by_owner["workers"] == {"sqs:SendMessage", "sqs:ReceiveMessage", "sqs:ChangeMessageVisibility",
+                                   "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+    assert all(not actions for owner, actions in by_owner.items() if owner != "workers")
 
 
 def test_the_dispatcher_only_reads_clips_it_presigns_for_redrives_and_writes_their_best_frame(synth):

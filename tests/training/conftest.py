@@ -1,4 +1,5 @@
-"""Fixtures for the training tests: the horse-or-human renders, the real photos, tiny copies of both, the released model."""
+"""Fixtures for the training tests: the horse-or-human renders, the real photos, tiny copies of both, the released
+model."""
 from __future__ import annotations
 
 import csv
@@ -73,7 +74,8 @@ def tiny_real(real_root, tmp_path_factory) -> Path:
         with open(real_root / folder / "SOURCES.csv", newline="") as handle:
             reader = csv.DictReader(handle)
             rows, fields = list(reader), reader.fieldnames
-        keep = [r for r in rows if is_validation(r["sha256"])][:3] + [r for r in rows if not is_validation(r["sha256"])][:6]
+        keep = ([r for r in rows if is_validation(r["sha256"])][:3]
+                + [r for r in rows if not is_validation(r["sha256"])][:6])
         (root / folder).mkdir(parents=True)
         with open(root / folder / "SOURCES.csv", "w", newline="") as handle:
             writer = csv.DictWriter(handle, fields)

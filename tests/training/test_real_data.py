@@ -62,8 +62,8 @@ def test_each_kind_of_sample_has_its_label(tiny_real, tmp_path):
     # Given pools from a few real images of every source
     pools = RealPools.load(list_real(tiny_real, "train"), tmp_path / "masks")
     dataset = RealMixDataset(pools, None, PreprocessSpec(input_size=64), length=8)
-    expected = {"person_crop": 1, "person_frame": 1, "horse_photo": 0, "horse_tile": 0, "tiny_negative": 0, "composite": 1,
-                "composite_empty": 0, "edge": 0}
+    expected = {"person_crop": 1, "person_frame": 1, "horse_photo": 0, "horse_tile": 0, "tiny_negative": 0,
+                "composite": 1, "composite_empty": 0, "edge": 0}
     assert set(expected) == set(REAL_MIX) - {"cgi", "render"} - set(CROP_KINDS)  # test_region_crops has those
     # When each kind is drawn, Then people are positives and everything else negative
     for kind, label in expected.items():
@@ -84,8 +84,8 @@ def test_a_render_sample_is_a_whole_cgi_subject_with_its_own_label(tiny_real, ti
     spec = PreprocessSpec(input_size=64)
     cgi = CameraSynthDataset(load_cutouts(list_split(tiny_dataset, "train"), tmp_path / "cgi"), spec, 8)
     pools = RealPools.load(list_real(tiny_real, "train"), tmp_path / "masks")
-    dataset = RealMixDataset(pools, cgi, spec, length=8, mix=parse_mix("render=1", {k: 0.0 for k in REAL_MIX}))
-    assert dict(zip(dataset.kinds, dataset.probs))["render"] == pytest.approx(1.0)
+    dataset = RealMixDataset(pools, cgi, spec, length=8, mix=parse_mix("render=1", dict.fromkeys(REAL_MIX, 0.0)))
+    assert dict(zip(dataset.kinds, dataset.probs, strict=True))["render"] == pytest.approx(1.0)
     # When renders are drawn, Then both classes come out, each labelled as its render's folder says
     labels = {dataset.make_sample("render")[1] for _ in range(40)}
     assert labels == {0, 1}

@@ -110,14 +110,14 @@ def test_crop_bank_of_a_few_real_images(real_root: Path, tmp_path: Path, detecto
 
 def test_crop_kinds_make_labelled_samples(real_root: Path, tmp_path: Path, detector):
     from videoalert_inference.preprocess import PreprocessSpec
-    from videoalert_training.realmix import CROP_KINDS, RealMixDataset, RealPools, parse_mix
     from videoalert_training.real_data import list_real
+    from videoalert_training.realmix import CROP_KINDS, RealMixDataset, RealPools, parse_mix
 
     # Given pools with a small crop bank
     pools = RealPools.load(list_real(real_root, "train")[::200], tmp_path / "masks")
     pools.crops = load_bank(real_root, "train", tmp_path, detector, limit=4)
     assert isinstance(pools.crops, CropBank)
-    mix = parse_mix(",".join(f"{k}=1" for k in CROP_KINDS), {k: 0.0 for k in CROP_KINDS} | {"person_crop": 0.0})
+    mix = parse_mix(",".join(f"{k}=1" for k in CROP_KINDS), dict.fromkeys(CROP_KINDS, 0.0) | {"person_crop": 0.0})
     dataset = RealMixDataset(pools, None, PreprocessSpec(input_size=64), 8, mix)
     dataset._rng = np.random.default_rng(3)
     # When each crop kind makes a sample

@@ -19,7 +19,8 @@ def test_threshold_keeps_target_recall_with_fewest_false_positives():
     stricter = np.sort(persons)[1] + 1e-9  # just above the 2nd lowest person: would accept only 98
     assert confusion_at(scores, labels, stricter).recall < 0.99
     # And no threshold that still meets the target has fewer false positives
-    assert row.fp == min(confusion_at(scores, labels, t).fp for t in scores if confusion_at(scores, labels, t).recall >= 0.99)
+    assert row.fp == min(confusion_at(scores, labels, t).fp for t in scores
+                         if confusion_at(scores, labels, t).recall >= 0.99)
     assert policy["false_positives"] == row.fp and policy["target_recall"] == 0.99
 
 

@@ -1,9 +1,10 @@
-"""Held-out check on whole camera frames: score every 1 fps frame of the developer clips, count frames over threshold."""
+"""Held-out check on whole camera frames: score every 1 fps frame of the developer clips, count frames over
+threshold."""
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import av
 import numpy as np

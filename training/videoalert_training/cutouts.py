@@ -69,5 +69,6 @@ def load_cutouts(items: list[LabelledImage], cache_dir: str | Path,
             cv2.imwrite(str(mask_path), mask)
             computed += 1
         result.append(Cutout(rgb=rgb, alpha=mask.astype(np.float32) / 255.0, label=item.label))
-    log.info("cutouts: %d images, %d masks computed, %d from cache %s", len(items), computed, len(items) - computed, cache_dir)
+    log.info("cutouts: %d images, %d masks computed, %d from cache %s", len(items), computed, len(items) - computed,
+             cache_dir)
     return result

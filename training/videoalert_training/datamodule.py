@@ -138,8 +138,8 @@ class PersonDataModule(L.LightningDataModule):
         val_images, val_labels = [read_rgb(i.path) for i in val_items], [i.label for i in val_items]
         self.train_set = cgi
         if self.real_dir is not None:
-            from .real_data import list_real
             from .crops import default_detector, load_bank, validation_crops
+            from .real_data import list_real
             from .realmix import CROP_KINDS, RealMixDataset, RealPools
 
             real_train = list_real(self.real_dir, "train")
@@ -156,7 +156,8 @@ class PersonDataModule(L.LightningDataModule):
             # the 1,500 small CIFAR negatives are thinned to 300 so they do not outweigh the rest.
             real_val = list_real(self.real_dir, "validation")
             tiny = [i for i in real_val if i.source == "not_person/cifar10_32px"]
-            real_val = [i for i in real_val if i.source != "not_person/cifar10_32px"] + tiny[:: max(1, len(tiny) // 300)]
+            real_val = ([i for i in real_val if i.source != "not_person/cifar10_32px"]
+                        + tiny[:: max(1, len(tiny) // 300)])
             val_images += [read_rgb(i.path) for i in real_val]
             val_labels += [i.label for i in real_val]
             if crop_kinds:  # the regions the product now scores: person boxes and proposals on empty scenes

@@ -6,13 +6,20 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")  # headless machines and CI
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from sklearn.metrics import (  # noqa: E402
-    accuracy_score, average_precision_score, classification_report, confusion_matrix, f1_score,
-    precision_recall_curve, roc_auc_score, roc_curve)
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.metrics import (
+    accuracy_score,
+    average_precision_score,
+    classification_report,
+    confusion_matrix,
+    f1_score,
+    precision_recall_curve,
+    roc_auc_score,
+    roc_curve,
+)
 
-from .data import CLASSES  # noqa: E402
+from .data import CLASSES
 
 
 def metrics_at(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict:
@@ -25,7 +32,8 @@ def metrics_at(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict
         "recall_person": float(cm[1, 1] / max(cm[1].sum(), 1)),
         "recall_not_person": float(cm[0, 0] / max(cm[0].sum(), 1)),
         "f1_person": float(f1_score(labels, pred, zero_division=0)),
-        "roc_auc": float(roc_auc_score(labels, scores)), "average_precision": float(average_precision_score(labels, scores)),
+        "roc_auc": float(roc_auc_score(labels, scores)),
+        "average_precision": float(average_precision_score(labels, scores)),
         "confusion_matrix": {"labels": list(CLASSES), "rows_true_cols_pred": cm.tolist()},
     }
 
@@ -33,13 +41,15 @@ def metrics_at(scores: np.ndarray, labels: np.ndarray, threshold: float) -> dict
 def text_report(scores: np.ndarray, labels: np.ndarray, threshold: float, title: str) -> str:
     pred = (scores >= threshold).astype(int)
     cm = confusion_matrix(labels, pred, labels=[0, 1])
-    header = f"{title} (threshold {threshold:.4f}, n={len(labels)})\n\nconfusion matrix (rows = true, cols = predicted)\n"
+    header = (f"{title} (threshold {threshold:.4f}, n={len(labels)})\n\n"
+              "confusion matrix (rows = true, cols = predicted)\n")
     matrix = (f"{'':>12}{CLASSES[0]:>12}{CLASSES[1]:>12}\n"
               f"{CLASSES[0]:>12}{cm[0, 0]:>12}{cm[0, 1]:>12}\n{CLASSES[1]:>12}{cm[1, 0]:>12}{cm[1, 1]:>12}\n\n")
     return header + matrix + classification_report(labels, pred, labels=[0, 1], target_names=list(CLASSES), digits=4)
 
 
-def plot_curves(scores: np.ndarray, labels: np.ndarray, threshold: float, out_dir: Path, prefix: str = "") -> list[Path]:
+def plot_curves(scores: np.ndarray, labels: np.ndarray, threshold: float, out_dir: Path,
+                prefix: str = "") -> list[Path]:
     """ROC and precision-recall curves with the operating point marked."""
     out_dir.mkdir(parents=True, exist_ok=True)
     pred = scores >= threshold

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from videoalert_contract.inference import DEFAULT_MAX_FRAMES, DEFAULT_MIN_SAMPLES, RegionMode
 from videoalert_inference.model import PersonClassifier, load_classifier
 from videoalert_inference.scoring import ClipScores, ScoringRequest, score_clip

@@ -126,7 +126,7 @@ def amx_encoding(int8_path: str | Path, out_path: str | Path, check_batch: np.nd
     out_path = Path(out_path)
     onnx.save(model, str(out_path))
     plain, moved = onnx_outputs(int8_path, check_batch), onnx_outputs(out_path, check_batch)
-    if not all(np.array_equal(a, b) for a, b in zip(plain, moved)):
+    if not all(np.array_equal(a, b) for a, b in zip(plain, moved, strict=True)):
         out_path.unlink()
         raise ValueError(f"the AMX encoding of {int8_path} does not reproduce its outputs exactly: not written")
     log.info("AMX encoding of %s: %d convolutions, identical outputs on %d images", int8_path, shifted,

@@ -21,7 +21,7 @@ def build_resnet18(pretrained: bool = True) -> nn.Module:
             model = torchvision.models.resnet18(weights=torchvision.models.ResNet18_Weights.DEFAULT)
             _loaded = True
             log.info("ImageNet weights loaded (ResNet18_Weights.DEFAULT): fine-tuning")
-        except Exception as exc:  # offline machines: the weights download fails
+        except Exception as exc:  # noqa: BLE001 (offline machines: the weights download fails, with any error)
             log.warning("ImageNet weights unavailable (%s: %s): training from scratch", type(exc).__name__, exc)
     if model is None:
         if not pretrained:

@@ -34,7 +34,7 @@ def _conv_bn_pairs(resnet: nn.Module) -> list[tuple[nn.Conv2d, nn.BatchNorm2d]]:
     finally:
         for h in hooks:
             h.remove()
-    pairs = list(zip(order[0::2], order[1::2]))
+    pairs = list(zip(order[0::2], order[1::2], strict=True))
     if not all(isinstance(c, nn.Conv2d) and isinstance(b, nn.BatchNorm2d) for c, b in pairs):
         raise ValueError("expected every convolution to be followed by a BatchNorm")
     return pairs
@@ -71,7 +71,7 @@ def load_onnx_weights(resnet: nn.Module, onnx_path: str | Path, samples: torch.T
     if len(convs) != len(pairs):
         raise ValueError(f"{onnx_path}: {len(convs)} convolutions, the model has {len(pairs)}")
     with torch.no_grad():
-        for (conv, bn), (w, b) in zip(pairs, convs):
+        for (conv, bn), (w, b) in zip(pairs, convs, strict=True):
             if tuple(conv.weight.shape) != w.shape:
                 raise ValueError(f"{onnx_path}: conv shape {w.shape} where the model has {tuple(conv.weight.shape)}")
             conv.weight.copy_(torch.from_numpy(np.array(w)))

@@ -13,10 +13,10 @@ from torch.utils.data import Dataset
 from videoalert_inference.preprocess import PreprocessSpec, to_model_input
 
 from .augment import camera_augment, random_resized_crop
+from .crops import CropBank, cut, jitter, random_person_box
 from .cutouts import Cutout, load_cutouts
 from .data import LabelledImage, read_rgb
 from .datamodule import CameraSynthDataset, draw_index
-from .crops import CropBank, cut, jitter, random_person_box
 from .real_data import RealImage
 from .scenes import _blend, _fit_subject, paste_at_edge, random_scene
 
@@ -92,7 +92,7 @@ class RealPools:
     crops: CropBank | None = None  # real scenes and their regions (the crop kinds)
 
     @classmethod
-    def load(cls, images: list[RealImage], cache_dir: str | Path) -> "RealPools":
+    def load(cls, images: list[RealImage], cache_dir: str | Path) -> RealPools:
         by_source: dict[str, list[RealImage]] = {}
         for image in images:
             by_source.setdefault(image.source, []).append(image)
@@ -108,7 +108,8 @@ class RealPools:
             person_cutouts=people,
             horse_cutouts=horses,
             person_crops=person_crops,
-            person_frames=[read_rgb(i.path) for s in ("person/street_640x480", "person/misc") for i in by_source.get(s, [])],
+            person_frames=[read_rgb(i.path) for s in ("person/street_640x480", "person/misc")
+                           for i in by_source.get(s, [])],
             horse_photos=horse_photos + [read_rgb(i.path) for i in by_source.get("horse/misc", [])],
             tiny_negatives=[read_rgb(i.path) for s in ("not_person/cifar10_32px", "not_person/misc")
                             for i in by_source.get(s, [])],

@@ -10,10 +10,9 @@ import argparse
 import hashlib
 import json
 import logging
-from datetime import datetime, timezone
-from pathlib import Path
-
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -75,7 +74,8 @@ class ImageSet:
 def _hoh_validation(data_dir: Path, spec: PreprocessSpec) -> ImageSet:
     items = list_split(data_dir, "validation")
     return ImageSet("horse-or-human validation (CGI renders)", to_model_input([read_rgb(i.path) for i in items], spec),
-                    np.arange(len(items)), np.array([i.label for i in items]), [f"horse-or-human/{i.folder}" for i in items])
+                    np.arange(len(items)), np.array([i.label for i in items]),
+                    [f"horse-or-human/{i.folder}" for i in items])
 
 
 def _real_validation(real_dir: Path, spec: PreprocessSpec) -> ImageSet:
@@ -124,11 +124,9 @@ def _calibration_batch(mask_cache: Path, data_dir: Path, spec: PreprocessSpec, n
     items = items[:: max(1, len(items) // 128)]  # 128 renders spread over every class are enough to calibrate
     dataset = CameraSynthDataset(load_cutouts(items, mask_cache), spec, n)
     if real_dir is not None:
-        from .real_data import list_real
-        from .realmix import RealMixDataset, RealPools
-
         from .crops import default_detector, load_bank
-        from .realmix import parse_mix
+        from .real_data import list_real
+        from .realmix import RealMixDataset, RealPools, parse_mix
 
         pools = RealPools.load(list_real(real_dir, "train"), mask_cache)
         pools.crops = load_bank(real_dir, "train", mask_cache.parent, default_detector())
@@ -143,8 +141,10 @@ def _choose(scores: np.ndarray, labels: np.ndarray, target_recall: float, report
     table = threshold_table(scores, labels, extra=[threshold])
     print(format_table(table))
     print(f"chosen threshold{suffix} {threshold:.4f}: {policy}")
-    (reports / f"threshold_table{suffix}.txt").write_text(format_table(table) + f"\n\nchosen: {threshold:.6f}\n{json.dumps(policy, indent=2)}\n")
-    (reports / f"threshold_table{suffix}.json").write_text(json.dumps({"threshold": threshold, "policy": policy, "rows": table}, indent=2))
+    (reports / f"threshold_table{suffix}.txt").write_text(
+        format_table(table) + f"\n\nchosen: {threshold:.6f}\n{json.dumps(policy, indent=2)}\n")
+    (reports / f"threshold_table{suffix}.json").write_text(
+        json.dumps({"threshold": threshold, "policy": policy, "rows": table}, indent=2))
     return threshold, policy, table
 
 
@@ -243,7 +243,7 @@ def _check_clips(card: dict, out_dir: Path, clips_dir: Path, min_frames: int) ->
         if not file:
             continue
         classifier = PersonClassifier(out_dir / file, card)
-        check = check_clips(clips_dir, lambda imgs: classifier.predict_images(imgs).scores, classifier.threshold,
+        check = check_clips(clips_dir, lambda imgs, c=classifier: c.predict_images(imgs).scores, classifier.threshold,
                             min_frames, input_size=classifier.spec.input_size)
         print(format_clip_table(check))
         (reports / f"clip_check_{name}.txt").write_text(format_clip_table(check) + "\n")
@@ -278,7 +278,8 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
     if real_dir is None:
         chosen_on, also = hoh, []
     elif crops:
-        chosen_on, also = _crop_validation(real_dir, spec, run_dir.parent / "cache"), [_real_validation(real_dir, spec), hoh]
+        chosen_on = _crop_validation(real_dir, spec, run_dir.parent / "cache")
+        also = [_real_validation(real_dir, spec), hoh]
     else:
         chosen_on, also = _real_validation(real_dir, spec), [hoh]
     thresholds, metrics, int8_file = _evaluate(fp32_path, int8_path, chosen_on, also, reports, target_recall)
@@ -287,7 +288,7 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
     encodings = _encodings(out_dir, int8_file, val_batch)
 
     onnx_sha = hashlib.sha256(fp32_path.read_bytes()).hexdigest()
-    created = datetime.now(timezone.utc)
+    created = datetime.now(UTC)
     card = {
         "model_version": f"resnet18-person-{created:%Y%m%d}-{onnx_sha[:8]}",
         "architecture": "torchvision resnet18, 1 logit (BCE-with-logits); outputs logit [N,1] and embedding [N,512]",
@@ -303,7 +304,8 @@ def release(run_dir: Path, data_dir: Path, clips_dir: Path | None, out_dir: Path
         "created_at": created.isoformat(timespec="seconds"),
         "files": files,
         "encodings": encodings,
-        "onnx_sha256": {"fp32": onnx_sha, "int8": hashlib.sha256((out_dir / INT8_FILE).read_bytes()).hexdigest() if int8_file else None},
+        "onnx_sha256": {"fp32": onnx_sha,
+                        "int8": hashlib.sha256((out_dir / INT8_FILE).read_bytes()).hexdigest() if int8_file else None},
         "training": {"seconds": summary["training_seconds"], "epochs_run": summary["epochs_run"],
                      "best_val_loss": summary["best_val_loss"], "hardware": summary["hardware"],
                      "stages": summary.get("stages", []),
@@ -391,7 +393,7 @@ def recard(out_dir: Path, data_dir: Path, clips_dir: Path | None, target_recall:
         "files": files,
         "onnx_sha256": {**card["onnx_sha256"],
                         "int8": hashlib.sha256((out_dir / int8_file).read_bytes()).hexdigest() if int8_file else None},
-        "recarded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "recarded_at": datetime.now(UTC).isoformat(timespec="seconds"),
     })
     if clips_dir:
         _check_clips(card, out_dir, clips_dir, min_frames)
@@ -411,7 +413,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--data", required=True)
     p.add_argument("--clips", default=None, help="folder of held-out clips with labels.csv (optional)")
     p.add_argument("--real", default=None,
-                   help="shared/data/real/images: choose the threshold on its validation split (the renders' too are reported)")
+                   help="shared/data/real/images: choose the threshold on its validation split (the renders' too are "
+                        "reported)")
     p.add_argument("--out", default="models")
     p.add_argument("--target-recall", type=float, default=0.99)
     p.add_argument("--min-frames", type=int, default=2, help="alert rule used by the clip check")

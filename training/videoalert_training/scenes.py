@@ -7,7 +7,8 @@ import numpy as np
 from .cutouts import Cutout
 
 # Base colours (RGB) for grounds, walls and skies; jittered per scene.
-GROUNDS = [(70, 120, 45), (95, 140, 60), (200, 175, 130), (150, 120, 85), (120, 120, 115), (230, 230, 235), (110, 85, 60)]
+GROUNDS = [(70, 120, 45), (95, 140, 60), (200, 175, 130), (150, 120, 85), (120, 120, 115), (230, 230, 235),
+           (110, 85, 60)]
 WALLS = [(235, 230, 220), (210, 205, 195), (190, 200, 210), (225, 215, 190), (170, 170, 170), (240, 240, 240)]
 FLOORS = [(160, 110, 70), (185, 140, 95), (120, 80, 50), (150, 150, 150), (200, 190, 170)]
 SKIES = [(120, 170, 225), (170, 200, 235), (190, 195, 200), (230, 180, 140), (90, 120, 180)]
@@ -86,9 +87,11 @@ def _plain(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
         colour = rng.uniform(20, 240, 3).tolist()
         if rng.random() < 0.5:
             p = rng.integers(0, [w, h])
-            cv2.rectangle(img, tuple(int(v) for v in p), tuple(int(v) for v in p + rng.integers(5, [w // 3, h // 2])), colour, -1)
+            corner = p + rng.integers(5, [w // 3, h // 2])
+            cv2.rectangle(img, tuple(int(v) for v in p), tuple(int(v) for v in corner), colour, -1)
         else:
-            cv2.circle(img, (int(rng.integers(0, w)), int(rng.integers(0, h))), int(rng.integers(4, h // 5)), colour, -1)
+            centre = (int(rng.integers(0, w)), int(rng.integers(0, h)))
+            cv2.circle(img, centre, int(rng.integers(4, h // 5)), colour, -1)
     return img * (1 + 0.1 * fractal(rng, h, w)[..., None])
 
 

@@ -39,7 +39,7 @@ def load_state_in_order(model: nn.Module, state: dict[str, torch.Tensor]) -> Non
         raise ValueError(f"teacher weights: {len(source)} tensors for a model with {len(target)}")
     mapped = {}
     own = model.state_dict()
-    for (src_key, tensor), dst_key in zip(source, target):
+    for (src_key, tensor), dst_key in zip(source, target, strict=True):
         if tuple(tensor.shape) != tuple(own[dst_key].shape):
             raise ValueError(f"teacher weights: {src_key} {tuple(tensor.shape)} does not fit {dst_key} "
                              f"{tuple(own[dst_key].shape)}")
@@ -67,7 +67,7 @@ class Teacher(nn.Module):
         self.register_buffer("shift", shift.view(1, 3, 1, 1), persistent=False)
         log.info("teacher: EfficientNet-Lite0 ImageNet weights from %s, %d px", path, input_size)
 
-    def train(self, mode: bool = True) -> "Teacher":
+    def train(self, mode: bool = True) -> Teacher:
         return super().train(False)  # always frozen, BatchNorm statistics included
 
     @torch.no_grad()

@@ -15,10 +15,10 @@ from lightning.pytorch.loggers import MLFlowLogger
 
 from .data import folder_sha256
 from .datamodule import PersonDataModule, with_edge_negatives
-from .realmix import parse_mix, with_hard_negatives
 from .hardware import describe
 from .model import PersonClassifierModule
 from .onnx_init import load_onnx_weights
+from .realmix import parse_mix, with_hard_negatives
 
 log = logging.getLogger("videoalert_training.train")
 SUMMARY_FILE = "train_summary.json"
@@ -33,7 +33,8 @@ class EpochLog(Callback):
     def on_validation_epoch_end(self, trainer, pl_module):
         if trainer.sanity_checking:
             return
-        m = {k: round(float(v), 4) for k, v in trainer.callback_metrics.items() if k.startswith(("val_", "train_loss_epoch"))}
+        m = {k: round(float(v), 4) for k, v in trainer.callback_metrics.items()
+             if k.startswith(("val_", "train_loss_epoch"))}
         log.info("epoch %d done at %.0f s: %s", trainer.current_epoch, time.time() - self.started, m)
 
 
@@ -102,7 +103,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--partial-share", type=float, default=0.3,
                    help="share of scene composites whose subject may be up to 60%% off-screen (else 30%%)")
     p.add_argument("--edge-negatives", type=float, default=0.0,
-                   help="share of samples that are hard negatives: a horse 10-40%% in the frame at its left or right edge")
+                   help="share of samples that are hard negatives: a horse 10-40%% in the frame at its left or right "
+                        "edge")
     p.add_argument("--real", default=None,
                    help="shared/data/real/images: train on real photos and composites too (real_data.SOURCES)")
     p.add_argument("--hard-negatives", type=float, default=0.0,
@@ -120,7 +122,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--num-workers", type=int, default=1)
     p.add_argument("--no-pretrained", action="store_true", help="skip trying ImageNet weights")
     p.add_argument("--init-checkpoint", default=None,
-                   help="start from this checkpoint's weights (a second, lower-LR stage); its run's training time is added")
+                   help="start from this checkpoint's weights (a second, lower-LR stage); its run's training time is "
+                        "added")
     p.add_argument("--init-onnx", default=None,
                    help="start from a released fp32 ONNX file (BatchNorm statistics re-estimated, see onnx_init.py); "
                         "the card beside it gives the earlier training time")
@@ -217,7 +220,8 @@ def _train(args: argparse.Namespace) -> dict:
     else:  # a summary written before stages were recorded
         stages = [{k: previous[k] for k in ("training_seconds", "epochs_run", "best_val_loss")}] if previous else []
     stages = stages + [{"training_seconds": round(elapsed, 1), "epochs_run": trainer.current_epoch,
-                        "best_val_loss": float(checkpoint.best_model_score) if checkpoint.best_model_score is not None else None,
+                        "best_val_loss": (float(checkpoint.best_model_score)
+                                          if checkpoint.best_model_score is not None else None),
                         "lr": args.lr, "init_checkpoint": args.init_checkpoint,
                         "init_onnx": args.init_onnx, "edge_negatives": args.edge_negatives,
                         "mined_with": args.mine, "mining": mining}]

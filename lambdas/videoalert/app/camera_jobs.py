@@ -8,7 +8,7 @@ import logging
 import uuid
 from datetime import timedelta
 
-from videoalert.app import lifecycle
+from videoalert.app import lifecycle, segment_chain
 from videoalert.app.dependencies import Dependencies
 from videoalert.app.outcomes import ClipOutcome, Skip
 from videoalert.config.worker import WorkerSettings
@@ -26,6 +26,8 @@ def work(deps: Dependencies[WorkerSettings], job: CameraJob, *, holder: str | No
     """Do one camera job under the camera's lease. A tick for a camera another worker holds is dropped (that
     worker, or the next tick, cuts the windows: the cursor loses none); an upload raises CameraBusy (retried)."""
     holder = holder or uuid.uuid4().hex
+    if job.kind == JobKind.SEGMENT:
+        return segment_chain.work_segment(deps, job, holder)
     camera = deps.cameras.get(job.camera_id)
     if camera is None:
         if job.kind == JobKind.UPLOAD and job.bucket and job.key:
@@ -48,6 +50,7 @@ def work(deps: Dependencies[WorkerSettings], job: CameraJob, *, holder: str | No
         else:
             # Due as of the later of the tick and now: a job that waited in the queue cuts what has settled since.
             outcomes = lifecycle.tick_camera(deps, camera, max(utc(job.now), utc(deps.clock())))
+            segment_chain.revive_chain(deps, camera)  # the tick restarts the camera's segment chain if it is silent
     except Exception:
         deps.cameras.release(camera.camera_id, holder)
         raise

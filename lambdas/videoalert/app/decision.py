@@ -39,7 +39,7 @@ def decide(deps: Deps, record: VideoRecord, camera: CameraConfig, result: Scored
     rule = camera.rule
     verdict = decide_frames(result.frames, rule, result.threshold)
     top_embeddings = tuple(FrameEmbedding.from_top(e) for e in result.top_embeddings)
-    gated = _gate(deps, record, camera, verdict, top_embeddings, result.frames)
+    gated = gate_clip(deps, record, camera, verdict, top_embeddings, result.frames)
     if verdict.decision == Decision.ALERT and result.best_frame is not None:
         store_best_frame(deps.clips, record, result.best_frame.jpeg)  # before the decision: an alert finds it
     decided = Decided(
@@ -76,7 +76,7 @@ def _metrics(result: ScoredClip, decision: Decision) -> dict[str, float]:
     return metrics
 
 
-def _gate(deps: Deps, record: VideoRecord, camera: CameraConfig, verdict: Verdict,
+def gate_clip(deps: Deps, record: VideoRecord, camera: CameraConfig, verdict: Verdict,
           top_embeddings: tuple[FrameEmbedding, ...], frames: tuple[FrameScore, ...] = ()) -> Gated:
     """Apply the false-positive memory and the cooldown to a clip the rule would alert on."""
     if verdict.decision != Decision.ALERT:

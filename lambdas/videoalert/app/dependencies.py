@@ -8,7 +8,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Generic, TypeVar
 
 from videoalert.app.links import LinkSigner
-from videoalert.app.ports import Alerts, Cameras, Clips, ClipSource, Inference, Jobs, Memory, Videos
+from videoalert.app.ports import (
+    Alerts,
+    Cameras,
+    Clips,
+    ClipSource,
+    Inference,
+    Jobs,
+    Memory,
+    SegmentJobs,
+    Videos,
+)
 from videoalert.config.worker import WorkerSettings
 
 # The dispatcher's dependencies carry its settings (a WorkerSettings with the router's own on top), the camera
@@ -28,6 +38,7 @@ class Dependencies(Generic[SettingsT]):
     max_catchup: timedelta = timedelta(hours=24)
     memory: Memory | None = None  # the false-positive memory; None turns suppression off
     jobs: Jobs | None = None  # the per-camera job queue (the router's); None: a scheduled run walks the cameras in line
+    segment_jobs: SegmentJobs | None = None  # where each camera's next segment job waits; None: no segment chain
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     sleep: Callable[[float], None] = time.sleep
     links: LinkSigner | None = None  # signs the alert's one-tap feedback links; None: the alert has none

@@ -10,7 +10,7 @@ from videoalert.app.ports import Cameras, Memory, Videos
 from videoalert.domain.ids import iso
 from videoalert.domain.memory import detections, matching_entries
 from videoalert.domain.rule import Rule
-from videoalert.domain.types import Label, Status
+from videoalert.domain.types import Label
 
 LABELS = tuple(label.value for label in Label)
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -85,7 +85,7 @@ def apply_feedback(request: FeedbackRequest, *, records: Videos, cameras: Camera
     record = records.get(request.video_id)
     if record is None:
         raise VideoNotFound(f"no video {request.video_id!r}")
-    if record.status != Status.DONE or not record.decision:
+    if not record.labellable:
         raise NotLabellable(f"video {request.video_id} has no decision to label (status {record.status})")
     camera_id = record.camera_id
     previous = record.label
@@ -97,7 +97,11 @@ def apply_feedback(request: FeedbackRequest, *, records: Videos, cameras: Camera
     embeddings = list(record.top_embeddings or ())
     added = removed = 0
     note = "" if embeddings else "the video has no stored embeddings: the memory is unchanged"
-    detecting = detections(embeddings, record.threshold or 0.5)
+    # A false alert's every region is remembered (a clip with no person in it has none: each region may alert on a
+    # later clip, bench/memory_options.py); a person's label keeps only the regions that made it alert.
+    boxed = bool(embeddings) and all(e.box is not None for e in embeddings)
+    detecting = embeddings if boxed and request.label == Label.FALSE_POSITIVE else detections(
+        embeddings, record.threshold or 0.5)
     entries = memory.entries(camera_id)
     own = {e.entry_id for e in entries if e.video_id == request.video_id}  # from an earlier, different label
     if request.label == Label.FALSE_POSITIVE:

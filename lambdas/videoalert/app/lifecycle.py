@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from videoalert.app import decision, intake, long_uploads, outbox, recovery, scoring
+from videoalert.app import decision, intake, long_uploads, outbox, recovery, scoring, segments
 from videoalert.app.dependencies import Dependencies
 from videoalert.app.log_context import clip_context
 from videoalert.app.outcomes import ClipOutcome, Skip
 from videoalert.config.worker import WorkerSettings
 from videoalert.domain.camera import CameraConfig
 from videoalert.domain.errors import LeaseLost
-from videoalert.domain.ids import Window, due_windows, upload_window_id, utc
+from videoalert.domain.ids import Window, due_windows, stream_video_id, upload_window_id, utc
 from videoalert.domain.types import Decision, Status
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,9 @@ def run_camera(deps: Deps, camera: CameraConfig, now: datetime) -> list[ClipOutc
     # Whatever time the tick or job names, the cursor never passes the clock: a future minute has no media yet.
     now = min(utc(now), utc(deps.clock()))
     cursor = camera.cursor
-    outcomes = []
+    # Segments first (issue 32): the minutes not yet settled are scored as far as their fragments have settled, and
+    # alert as soon as the rule's evidence is met; the settled ones are completed (or cut whole) below.
+    outcomes = segments.score_new(deps, camera, now)
     for window in due_windows(cursor, now, settle_seconds=s.settle_seconds, max_windows=s.max_windows_per_run,
                               max_catchup=deps.max_catchup):
         outcome = process_window(deps, camera, window)
@@ -68,7 +70,11 @@ def run_camera(deps: Deps, camera: CameraConfig, now: datetime) -> list[ClipOutc
 
 
 def process_window(deps: Deps, camera: CameraConfig, window: Window) -> ClipOutcome:
-    """One stream window: recorded (intake), then scored, decided and alerted."""
+    """One stream window: recorded (intake), then scored, decided and alerted; a minute scored segment by segment
+    (OPEN) is completed instead (app.segments)."""
+    existing = deps.records.get(stream_video_id(camera.camera_id, window.start))
+    if existing is not None and existing.status == Status.OPEN:
+        return segments.complete(deps, camera, window, existing)
     recorded = intake.record_window(deps, camera, window)
     if isinstance(recorded, ClipOutcome):
         return recorded

@@ -31,7 +31,7 @@ from videoalert.domain.link_token import LABEL_ACTIONS, Action, LinkClaims, Toke
 from videoalert.domain.push import Subscription
 from videoalert.domain.records import VideoRecord
 from videoalert.domain.review import select
-from videoalert.domain.types import Decision, Label, Status
+from videoalert.domain.types import Decision, Label
 
 logger = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def label_by_link(video_id: str, token: str, deps: LinkDependencies, *, now: dat
     record = deps.records.get(video_id)
     if record is None:
         raise VideoNotFound(f"no video {video_id!r}")
-    if record.status != Status.DONE or not record.decision:
+    if not record.labellable:
         raise NotLabellable(f"video {video_id} has no decision to label (status {record.status})")
     if not deps.spent.spend(claims.token_id, subject=video_id, action=claims.action.value,
                             expires_at=claims.expires_at, now=now):

@@ -63,7 +63,9 @@ def triage(deps: Deps, record: VideoRecord) -> Step | ClipOutcome:
     if record.status == Status.RECEIVED:
         logger.warning("video %s: recorded but never claimed; processing it", video_id)
         return Step.TAKE_OVER
-    if record.status == Status.DONE and record.decision == Decision.ALERT and not record.alert_message_id:
+    # DONE, or OPEN with an early alert (a minute scored in segments, not yet settled: app.segments)
+    if (record.status in (Status.DONE, Status.OPEN) and record.decision == Decision.ALERT
+            and not record.alert_message_id):
         logger.warning("video %s: alert decided but not marked sent; publishing it", video_id)
         return Step.PUBLISH
     return Step.NOTHING

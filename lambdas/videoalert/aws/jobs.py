@@ -41,3 +41,19 @@ class CameraJobQueue:
                     "MessageDeduplicationId": job.dedup_id} for i, job in enumerate(batch)]
         response = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
         return [f"{batch[int(f['Id'])].dedup_id} ({f.get('Code')})" for f in response.get("Failed", [])]
+
+
+class SegmentJobQueue:
+    """Each camera's next segment job, on a standard SQS queue with a per-message delay (a FIFO queue has no
+    per-message delay). A copy SQS delivers twice is dropped by the chain's turn (store.cameras.lease)."""
+
+    MAX_DELAY_S = 900  # SQS's longest DelaySeconds
+
+    def __init__(self, sqs_client: Any, queue_url: str):
+        self.sqs = sqs_client
+        self.queue_url = queue_url
+
+    def send_later(self, job: CameraJob, delay_s: float) -> None:
+        delay = max(0, min(self.MAX_DELAY_S, round(delay_s)))
+        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=job.to_message(), DelaySeconds=delay)
+

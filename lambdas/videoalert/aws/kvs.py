@@ -4,7 +4,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +11,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from videoalert.domain.errors import MediaUnreadable, UnknownStream
+from videoalert.domain.segments import FragmentInfo
 
 # GetClip returns at most the first 200 fragments or 100 MB of a range, and truncates silently beyond
 # that, so a window is measured with ListFragments first. The byte budget keeps a margin because the
@@ -52,12 +52,6 @@ class ClipParts(list[bytes]):
     def __init__(self, parts: list[bytes], starts_at: datetime | None = None):
         super().__init__(parts)
         self.starts_at = starts_at
-
-
-@dataclass(frozen=True)
-class FragmentInfo:
-    timestamp: datetime
-    size_bytes: int
 
 
 def _error_code(exc: ClientError) -> str:
@@ -217,6 +211,19 @@ class KvsClipSource:
             raise
         payload = bytes(response["Payload"].read())
         return payload or None
+
+    def fetch_fragments(self, stream_name: str, fragments: list[FragmentInfo]) -> ClipParts:
+        """MP4 bytes of exactly these listed fragments (time order), in parts within GetClip's limits: a segment of a
+        stream scored as its fragments settle (app.segments)."""
+        ordered = sorted(fragments, key=lambda f: f.timestamp)
+        if not ordered:
+            return ClipParts([])
+        parts = []
+        for part_start, part_end in plan_parts(ordered, ordered[0].timestamp, ordered[-1].timestamp + _ONE_MS):
+            clip = self._get_clip(stream_name, part_start, part_end)
+            if clip:
+                parts.append(clip)
+        return ClipParts(parts, ordered[0].timestamp if parts else None)
 
     def fetch_clip(self, stream_name: str, start: datetime, end: datetime) -> ClipParts:
         """MP4 bytes of [start, end) as one or more parts in time order; [] when the stream has no fragments in the

@@ -22,6 +22,11 @@ class ClipStore:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType="video/mp4",
                            Metadata={"video-id": video_id, "camera-id": camera_id})
 
+    def delete(self, keys: list[str]) -> None:
+        """Delete objects of the bucket (a segment's MP4 once it is scored: the minute's clip is stored whole)."""
+        if keys:
+            self.s3.delete_objects(Bucket=self.bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
+
     def put_frame(self, key: str, jpeg: bytes, *, video_id: str, camera_id: str) -> None:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=jpeg, ContentType="image/jpeg",
                            Metadata={"video-id": video_id, "camera-id": camera_id})

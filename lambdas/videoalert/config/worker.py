@@ -23,6 +23,8 @@ from videoalert_contract.names import (
     ENV_RECOVER_PER_RUN,
     ENV_RETENTION_DAYS,
     ENV_SAMPLE_FPS,
+    ENV_SEGMENT_QUEUE_URL,
+    ENV_SEGMENT_SECONDS,
     ENV_SETTLE_SECONDS,
     ENV_SIGNING_SECRET,
     ENV_VIDEO_BUCKET,
@@ -61,6 +63,13 @@ class WorkerSettings:
     recover_per_run: int = 10  # overdue open records one camera's scheduled run takes over at most; 1..100
     # An upload is analysed in one-minute windows, each its own record; a longer one is REJECTED TOO_LONG. 1..1440
     max_upload_minutes: int = 60
+    # Segments (issue 32, docs/latency.md): each camera's stream is scored every segment_seconds as its fragments
+    # settle, and alerts as soon as the rule's evidence is met; the minute record is completed when the minute
+    # settles. 0: the minute design (a camera's minute is scored once, after it settles). 0..60; the stack sets 5.
+    segment_seconds: int = 0
+    # The standard SQS queue each camera's next segment job waits in (DelaySeconds); None: no segment chain (only the
+    # minute tick scores segments, no sooner than a minute apart).
+    segment_queue_url: str | None = None
     # The alert's one-tap links: the key's secret and the public endpoint they point at (both, or no links).
     signing_secret: str | None = None
     links_base_url: str | None = None
@@ -87,6 +96,8 @@ class WorkerSettings:
             max_attempts=integer(env, ENV_MAX_ATTEMPTS, s.max_attempts, low=1, high=10),
             recover_per_run=integer(env, ENV_RECOVER_PER_RUN, s.recover_per_run, low=1, high=100),
             max_upload_minutes=integer(env, ENV_MAX_UPLOAD_MINUTES, s.max_upload_minutes, low=1, high=1440),
+            segment_seconds=integer(env, ENV_SEGMENT_SECONDS, s.segment_seconds, low=0, high=60),
+            segment_queue_url=optional(env, ENV_SEGMENT_QUEUE_URL),
             signing_secret=optional(env, ENV_SIGNING_SECRET),
             links_base_url=optional(env, ENV_LINKS_BASE_URL),
         )

@@ -54,9 +54,10 @@ def continuing_event(previous: Iterable[VideoRecord], window_start: datetime, ru
     if rule.cooldown_s <= 0:
         return None
     cooldown = timedelta(seconds=rule.cooldown_s)
+    # An OPEN minute that alerted early (app.segments) is positive already: the next minute's segments must find it.
     positive = [record for record in previous
-                if record.video_id != video_id and record.series == series and record.status == Status.DONE
-                and record.decision in POSITIVE_DECISIONS]
+                if record.video_id != video_id and record.series == series
+                and record.status in (Status.DONE, Status.OPEN) and record.decision in POSITIVE_DECISIONS]
     earlier = [r for r in positive if window_start - cooldown <= r.window_start < window_start]
     if earlier:
         latest = max(earlier, key=lambda r: r.window_start)

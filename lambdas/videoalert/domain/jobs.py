@@ -24,6 +24,9 @@ INVALID_CAMERA_GROUP = "_invalid-camera"
 class JobKind(StrEnum):
     TICK = "tick"  # process the camera's due windows (and recover its overdue records) as of `now`
     UPLOAD = "upload"  # take one uploaded object version
+    # score the camera's newly settled fragments (app.segments), then send the next turn with a delay: the camera's
+    # segment chain (issue 32). Carries the chain's turn: a job whose turn is not the camera's is a stale copy, dropped
+    SEGMENT = "segment"
 
 
 class MalformedJob(ValueError):
@@ -39,6 +42,7 @@ class CameraJob:
     key: str | None = None  # as in the event (URL-encoded by S3 notifications)
     etag: str | None = None
     version_id: str | None = None
+    turn: int | None = None  # segment jobs: the chain's turn this job takes (the camera item's chain_turn)
 
     @property
     def group_id(self) -> str:
@@ -49,6 +53,8 @@ class CameraJob:
         """The same tick minute of a camera, or the same object version, is the same job."""
         if self.kind == JobKind.TICK:
             return f"tick-{self.camera_id}-{floor_minute(self.now):%Y%m%dT%H%M}"
+        if self.kind == JobKind.SEGMENT:
+            return f"segment-{self.camera_id}-{self.turn}"
         digest = hashlib.sha256(f"{self.bucket}/{self.key}/{self.version_id}/{self.etag}".encode()).hexdigest()
         return f"upload-{digest[:40]}"
 
@@ -56,6 +62,8 @@ class CameraJob:
         body: dict[str, Any] = {"kind": str(self.kind), "camera_id": self.camera_id, "now": iso(self.now)}
         if self.kind == JobKind.UPLOAD:
             body |= {"bucket": self.bucket, "key": self.key, "etag": self.etag, "version_id": self.version_id}
+        if self.kind == JobKind.SEGMENT:
+            body |= {"turn": self.turn}
         return json.dumps(body, separators=(",", ":"))
 
     @classmethod
@@ -72,6 +80,11 @@ class CameraJob:
                     raise ValueError("an upload job needs bucket and key strings")
                 camera_from_upload_key(key)  # the router sends uploads/<camera>/<file> keys only
                 return cls(kind, camera_id, now, bucket, key, _text(body.get("etag")), _text(body.get("version_id")))
+            if kind == JobKind.SEGMENT:
+                turn = body.get("turn")
+                if not isinstance(turn, int) or isinstance(turn, bool) or turn < 0:
+                    raise ValueError("a segment job needs its chain turn (a non-negative integer)")
+                return cls(kind, camera_id, now, turn=turn)
             return cls(kind, camera_id, now)
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise MalformedJob(f"not a camera job: {exc}") from exc

@@ -67,6 +67,10 @@ class VideoRecord:
     suppressed_by: MemoryMatch | None = None  # SUPPRESSED: the remembered false positive it matched
     cooldown_of: str | None = None  # COOLDOWN: the video whose alert this event sent
     event_start: datetime | None = None  # ALERT / COOLDOWN: when the event began
+    # segment scoring (app.segments): the fragments already scored (producer timestamps, ms), and when an early ALERT
+    # was decided (before the minute settled)
+    segment_fragments: tuple[int, ...] | None = None
+    early_alert_at: str | None = None
     # the alert outbox
     alert_claimed_at: str | None = None
     alert_message_id: str | None = None
@@ -87,6 +91,11 @@ class VideoRecord:
     def keys(self) -> list[str]:
         """Every part's S3 key in time order."""
         return [] if self.s3_key is None else [self.s3_key, *(self.more_keys or ())]
+
+    @property
+    def labellable(self) -> bool:
+        """Decided: DONE, or an OPEN minute that alerted early (its alert's one-tap links work at once)."""
+        return self.decision is not None and self.status in (Status.DONE, Status.OPEN)
 
     @property
     def is_stream(self) -> bool:
@@ -139,6 +148,8 @@ class VideoRecord:
             video_info=_opt(dict, item.get("video_info")), timings_ms=_opt(dict, item.get("timings_ms")),
             suppressed_by=None if suppressed is None else MemoryMatch.from_item(suppressed),
             cooldown_of=_opt(str, item.get("cooldown_of")), event_start=_opt(parse_iso, item.get("event_start")),
+            segment_fragments=_opt(lambda v: tuple(int(t) for t in v), item.get("segment_fragments")),
+            early_alert_at=_opt(str, item.get("early_alert_at")),
             alert_claimed_at=_opt(str, item.get("alert_claimed_at")),
             alert_message_id=_opt(str, item.get("alert_message_id")),
             alert_sent_at=_opt(str, item.get("alert_sent_at")), label=_opt(Label, item.get("label")),

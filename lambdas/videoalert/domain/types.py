@@ -5,8 +5,10 @@ from enum import StrEnum
 
 
 class Status(StrEnum):
-    """Where a video record is: RECEIVED -> PROCESSING -> DONE | REJECTED | FAILED (FAILED may be redriven)."""
+    """Where a video record is: RECEIVED -> PROCESSING -> DONE | REJECTED | FAILED (FAILED may be redriven); a stream
+    minute scored segment by segment (app.segments) is OPEN until the minute settles, then PROCESSING -> DONE."""
 
+    OPEN = "OPEN"  # a stream minute being scored as its fragments arrive: may carry an early ALERT already
     RECEIVED = "RECEIVED"
     PROCESSING = "PROCESSING"
     DONE = "DONE"

@@ -125,23 +125,48 @@ class CameraStore:
                 return False
             raise
 
-    def lease(self, camera_id: str, holder: str, now: datetime, hold_for: timedelta) -> CameraConfig | None:
+    def lease(self, camera_id: str, holder: str, now: datetime, hold_for: timedelta, *,
+              turn: int | None = None) -> CameraConfig | None:
         """Take the camera's worker lease until now + hold_for, unless another holder's lease is still running: the
         guard that keeps a second worker off a camera even if the queue ever delivered its jobs to two at once.
         Returns the camera as the write left it (its cursor as the previous holder left it), None if it is held.
-        Only an existing camera item can be leased (a condition, so no item is created here)."""
+        Only an existing camera item can be leased (a condition, so no item is created here).
+        turn: a segment job's chain turn: the lease is taken only if it is the camera's current turn, which moves on to
+        turn + 1 (and chain_at to now) in the same write, so a copy of the job (a redelivery, a forked chain) finds
+        the turn gone and is dropped."""
         condition = Attr("camera_id").exists() & (
             Attr("worker_lease_until").not_exists() | Attr("worker_lease_until").lt(iso(now))
             | Attr("worker_lease_holder").eq(holder))
+        update = "SET worker_lease_until = :u, worker_lease_holder = :h"
+        values: dict[str, Any] = {":u": iso(now + hold_for), ":h": holder}
+        if turn is not None:
+            condition &= Attr("chain_turn").eq(turn)
+            update += ", chain_turn = :next, chain_at = :now"
+            values |= {":next": turn + 1, ":now": iso(now)}
         try:
             answer = self.table.update_item(
-                Key={"camera_id": camera_id}, UpdateExpression="SET worker_lease_until = :u, worker_lease_holder = :h",
-                ConditionExpression=condition, ReturnValues="ALL_NEW",
-                ExpressionAttributeValues={":u": iso(now + hold_for), ":h": holder})
+                Key={"camera_id": camera_id}, UpdateExpression=update,
+                ConditionExpression=condition, ReturnValues="ALL_NEW", ExpressionAttributeValues=values)
             return self._config(answer["Attributes"])
         except ClientError as err:
             if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return None
+            raise
+
+    def start_chain(self, camera_id: str, expected: int | None, turn: int, now: datetime) -> bool:
+        """Start the camera's segment chain afresh at `turn` (the tick found it silent), only if its turn is still
+        `expected` (None: never started): the old chain's jobs, if any are still queued, then carry a stale turn."""
+        condition = Attr("camera_id").exists() & (
+            Attr("chain_turn").not_exists() if expected is None else Attr("chain_turn").eq(expected))
+        try:
+            self.table.update_item(Key={"camera_id": camera_id},
+                                   UpdateExpression="SET chain_turn = :t, chain_at = :now",
+                                   ConditionExpression=condition,
+                                   ExpressionAttributeValues={":t": turn, ":now": iso(now)})
+            return True
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
             raise
 
     def release(self, camera_id: str, holder: str) -> None:

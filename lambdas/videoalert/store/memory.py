@@ -50,7 +50,7 @@ class FpMemory:
     def add(self, camera_id: str, video_id: str, embeddings: Sequence[FrameEmbedding], now: datetime, *,
             kind: Label = Label.FALSE_POSITIVE) -> list[str]:
         """Remember a video's regions unless they are remembered already; drop the expired entries, and the oldest of
-        that kind beyond capacity."""
+        that kind beyond capacity (one label alone keeps at most `capacity` of its regions, the best-scoring)."""
         everything = self.entries(camera_id)
         live = {e.entry_id for e in current(everything, now, self.max_age)}
         expired = [e.entry_id for e in everything if e.entry_id not in live]
@@ -61,8 +61,9 @@ class FpMemory:
             return []
         added_at = iso(now)
         added = []
+        chosen = sorted(embeddings, key=lambda e: -e.score)[:self.capacity]
         with self.table.batch_writer() as batch:
-            for i, emb in enumerate(embeddings):
+            for i, emb in enumerate(chosen):
                 entry_id = f"{added_at}#{video_id}#{kind}#{i:02d}"
                 item = {FP_MEMORY_PARTITION_KEY: camera_id, FP_MEMORY_SORT_KEY: entry_id,
                         "video_id": video_id, "t": str(emb.t), "score": str(round(emb.score, 5)),

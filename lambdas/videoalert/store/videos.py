@@ -8,7 +8,7 @@ sparse `due_by_camera` index that the scheduled run reads.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -148,18 +148,22 @@ class VideoRecords:
         )
         return [str(item["video_id"]) for item in response.get("Items", [])]
 
-    def finish_done(self, video_id: str, decided: Decided, *, attempt: int | None) -> VideoRecord:
+    def finish_done(self, video_id: str, decided: Decided, *, attempt: int | None,
+                    alert_sent: bool = False, clip: Mapping[str, Any] | None = None) -> VideoRecord:
         """Record a decision on the record this run holds (attempt: its claim's number); returns it as stored.
 
         An ALERT stays open (due for recovery after one alert claim) until its alert is marked sent: the outbox.
+        alert_sent: the alert went out already (an early alert of a segment-scored minute): nothing left due.
+        clip: the stored clip's attributes, for a minute whose clip is stored as it completes (s3_key, more_keys...).
         """
-        due = iso(self.clock() + ALERT_CLAIM) if decided.decision == Decision.ALERT else None
-        return self._finish(video_id, Status.DONE, decided.fields() | {"due_at": due}, attempt)
+        due = iso(self.clock() + ALERT_CLAIM) if decided.decision == Decision.ALERT and not alert_sent else None
+        return self._finish(video_id, Status.DONE, decided.fields() | dict(clip or {}) | {"due_at": due}, attempt)
 
-    def finish_failed(self, video_id: str, reason: str, detail: str, *, attempt: int | None) -> VideoRecord:
-        """Record a failure that a redrive may retry (inference error or timeout)."""
-        return self._finish(video_id, Status.FAILED, {"reason": reason, "reason_detail": detail, "due_at": None},
-                            attempt)
+    def finish_failed(self, video_id: str, reason: str, detail: str, *, attempt: int | None,
+                      clip: Mapping[str, Any] | None = None) -> VideoRecord:
+        """Record a failure that a redrive may retry (inference error or timeout); clip: as for finish_done."""
+        return self._finish(video_id, Status.FAILED, dict(clip or {}) | {"reason": reason, "reason_detail": detail,
+                                                                        "due_at": None}, attempt)
 
     def finish_rejected(self, video_id: str, reason: str, detail: str, *, attempt: int | None) -> VideoRecord:
         """Record bad input: final, never retried."""
@@ -197,19 +201,76 @@ class VideoRecords:
             raise
         return _record(response["Attributes"])
 
+    # Segment scoring (app.segments): an OPEN stream minute gathers its segments' frames as they are scored, may take
+    # an early decision (ALERT only: the outbox below then sends it), and is claimed from OPEN when the minute settles.
+
+    def add_segment(self, video_id: str, *, fragments: list[int], frames: list[dict[str, Any]],
+                    fields: dict[str, Any]) -> VideoRecord | None:
+        """Append one segment's frame scores and the fragments it covered (producer timestamps, ms) to an OPEN minute,
+        and set `fields` (the top embeddings kept, the model); only if the minute is still OPEN and its first fragment
+        is not covered yet, so a segment is counted once even if two runs scored it. None when that condition fails."""
+        values = to_dynamo({k: v for k, v in fields.items() if v is not None}
+                           | {"updated_at": iso(self.clock())})
+        names = {f"#a{i}": k for i, k in enumerate(values)}
+        sets = ", ".join(f"#a{i} = :a{i}" for i in range(len(values)))
+        placeholders = {f":a{i}": v for i, v in enumerate(values.values())}
+        placeholders |= to_dynamo({":frames": frames, ":fragments": fragments, ":empty": [], ":open": Status.OPEN.value,
+                                   ":first": fragments[0]})
+        try:
+            response = self.table.update_item(
+                Key={"video_id": video_id},
+                UpdateExpression=f"SET {sets}, frame_scores = list_append(if_not_exists(frame_scores, :empty), "
+                                 ":frames), segment_fragments = list_append(if_not_exists(segment_fragments, :empty), "
+                                 ":fragments)",
+                ConditionExpression="#s = :open AND NOT contains(segment_fragments, :first)",
+                ExpressionAttributeNames=names | {"#s": "status"},
+                ExpressionAttributeValues=placeholders,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as err:
+            if _conditional_failed(err):
+                return None
+            raise
+        return _record(response["Attributes"])
+
+    def decide_early(self, video_id: str, decided: Decided) -> VideoRecord | None:
+        """Write an early ALERT on an OPEN minute that has no decision yet (one decision per minute: a second early
+        decision, or one racing the minute's completion, finds the condition false: None). It is due for recovery
+        after one alert claim, as any ALERT, until its alert is marked sent."""
+        now = self.clock()
+        values = to_dynamo({k: v for k, v in decided.fields().items() if v is not None}
+                           | {"early_alert_at": iso(now), "updated_at": iso(now), "due_at": iso(now + ALERT_CLAIM)})
+        names = {f"#a{i}": k for i, k in enumerate(values)}
+        try:
+            response = self.table.update_item(
+                Key={"video_id": video_id},
+                UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(values))),
+                ConditionExpression="#s = :open AND attribute_not_exists(decision)",
+                ExpressionAttributeNames=names | {"#s": "status"},
+                ExpressionAttributeValues={f":a{i}": v for i, v in enumerate(values.values())}
+                | {":open": Status.OPEN.value},
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as err:
+            if _conditional_failed(err):
+                return None
+            raise
+        return _record(response["Attributes"])
+
     # The alert outbox: claim (for ALERT_CLAIM), publish, mark sent. A run that dies between claim and mark leaves
     # the record due; recovery claims it again once the claim has expired and publishes (at least once).
 
     def claim_alert(self, video_id: str) -> bool:
-        """Take the right to publish the alert of a DONE ALERT record not yet marked sent, unless another run holds
-        a claim that has not expired; only the caller that took it may publish."""
+        """Take the right to publish the alert of a DONE ALERT record (or an OPEN minute's early ALERT) not yet marked
+        sent, unless another run holds a claim that has not expired; only the caller that took it may publish."""
         now = self.clock()
         unclaimed = Attr("alert_claimed_at").not_exists() | Attr("alert_claimed_at").lt(iso(now - ALERT_CLAIM))
         try:
             self.table.update_item(
                 Key={"video_id": video_id},
                 UpdateExpression="SET alert_claimed_at = :now, due_at = :due",
-                ConditionExpression=Attr("status").eq(Status.DONE.value) & Attr("decision").eq(Decision.ALERT.value)
+                ConditionExpression=Attr("status").is_in([Status.DONE.value, Status.OPEN.value])
+                & Attr("decision").eq(Decision.ALERT.value)
                 & Attr("alert_message_id").not_exists() & unclaimed,
                 ExpressionAttributeValues={":now": iso(now), ":due": iso(now + ALERT_CLAIM)},
             )
@@ -269,7 +330,9 @@ class VideoRecords:
             Key={"video_id": video_id},
             UpdateExpression="SET #l = :l, label_tags = :tags, labelled_by = :by, labelled_at = :at, "
                              "label_history = list_append(if_not_exists(label_history, :empty), :entry)",
-            ConditionExpression=Attr("status").eq(Status.DONE.value),
+            # DONE, or an OPEN minute that alerted early (domain.records.VideoRecord.labellable)
+            ConditionExpression=Attr("status").is_in([Status.DONE.value, Status.OPEN.value])
+            & Attr("decision").exists(),
             ExpressionAttributeNames={"#l": "label"},
             ExpressionAttributeValues=to_dynamo({":l": label.value, ":tags": list(tags), ":by": who,
                                                  ":at": iso(now), ":empty": [], ":entry": [entry]}),
@@ -294,7 +357,9 @@ class VideoRecords:
             Key={"video_id": video_id},
             UpdateExpression="REMOVE #l, label_tags, labelled_by, labelled_at "
                              "SET label_history = list_append(if_not_exists(label_history, :empty), :entry)",
-            ConditionExpression=Attr("status").eq(Status.DONE.value),
+            # DONE, or an OPEN minute that alerted early (domain.records.VideoRecord.labellable)
+            ConditionExpression=Attr("status").is_in([Status.DONE.value, Status.OPEN.value])
+            & Attr("decision").exists(),
             ExpressionAttributeNames={"#l": "label"},
             ExpressionAttributeValues=to_dynamo({":empty": [], ":entry": [entry]}),
         )

@@ -49,7 +49,19 @@ def test_a_short_clip_is_sampled_twelve_times_unless_the_request_says_otherwise(
     assert InferenceRequest.from_payload(json.loads(json.dumps(fewer.to_payload()))) == fewer
 
 
-@pytest.mark.parametrize("bad", [{"regions": "tiles?"}, {"sample_fps": 0}, {"max_frames": True}, {"key": ""},
+def test_a_detect_mode_clip_keeps_eight_region_embeddings_and_whole_frames_four_unless_asked():
+    # The false-positive memory remembers every region of a labelled clip (bench/memory_options.py chose 8)
+    assert InferenceRequest("v", "b", ("k",)).top_k_embeddings == 8
+    assert InferenceRequest("v", "b", ("k",), regions="full").top_k_embeddings == 4
+    assert InferenceRequest.from_payload({"video_id": "v", "bucket": "b", "key": "k"}).top_k_embeddings == 8
+    assert InferenceRequest.from_payload({"video_id": "v", "bucket": "b", "key": "k", "regions": "tiles"}
+                                         ).top_k_embeddings == 4
+    asked = InferenceRequest("v", "b", ("k",), top_k_embeddings=2)
+    assert InferenceRequest.from_payload(json.loads(json.dumps(asked.to_payload()))) == asked
+
+
+@pytest.mark.parametrize("bad", [{"top_k_embeddings": -2}, {"regions": "tiles?"}, {"sample_fps": 0},
+                                 {"max_frames": True}, {"key": ""},
                                  {"urls": ["file:///etc/passwd"]}, {"urls": ["https://a", "https://b"]},
                                  {"start_s": -1}, {"start_s": 60, "end_s": 60}, {"end_s": "soon"},
                                  {"min_samples": -1}, {"min_samples": 1001}, {"min_samples": 2.5}])
