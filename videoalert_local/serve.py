@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,6 +18,10 @@ from .pipeline import LocalPipeline
 from .results import indented
 
 SERVE_TICK_S = 10.0  # the scheduled event is sent this often (EventBridge: every minute)
+# While serving, each camera's stream is scored every SERVE_SEGMENT_S as its fragments settle, as the stack's segment
+# chain does (SEGMENT_SECONDS, docs/latency.md): here the in-line scheduled run is the chain's turn, so a person pushed
+# with `videoalert push --realtime --local` alerts seconds after appearing, not after the minute.
+SERVE_SEGMENT_S = 5
 
 
 def refuse_a_second_emulator() -> None:
@@ -38,7 +43,7 @@ def serve_until_stopped(pipe: LocalPipeline, camera: str, *, clock: Callable[[],
     say(f"\nemulators kept running (recorded in {path}; Ctrl-C stops them). In another terminal:\n"
         f"  videoalert camera add cam2 --local   (a camera more: its stream, then the next tick lists it)\n"
         f"  videoalert upload {camera} some.mp4 --local\n"
-        f"  videoalert push {camera} some.mp4 --local   (its minutes are cut a minute or two after they end)\n"
+        f"  videoalert push {camera} some.mp4 --local --realtime   (a person alerts seconds after appearing)\n"
         f"  videoalert list --camera {camera} --local\n"
         f"Their state (records, clips, streams, alerts) lives in this process's memory only: stopping it "
         f"loses them, and a new run starts empty. An event the dispatcher fails on is kept in {DEAD_LETTERS} "
@@ -53,14 +58,16 @@ def serve_until_stopped(pipe: LocalPipeline, camera: str, *, clock: Callable[[],
                 say(f"{outcome['video_id']}: {outcome.get('status')} {outcome.get('decision', '')}"
                     f" {outcome.get('reason', '')}".rstrip())
 
+    pipe.deps.settings = replace(pipe.deps.settings, segment_seconds=SERVE_SEGMENT_S)
+    tick_s = min(SERVE_TICK_S, SERVE_SEGMENT_S)
     try:
         next_tick = time.monotonic()
         while not stop.is_set():
             deliver_events(pipe.sess, pipe.endpoint, pipe.queue_url, pipe.dispatcher,
-                           wait_s=min(1.0, SERVE_TICK_S), on_done=report)
+                           wait_s=min(1.0, tick_s), on_done=report)
             if time.monotonic() >= next_tick:
                 report(handle(pipe.dispatcher, scheduled_event(clock())))
-                next_tick = time.monotonic() + SERVE_TICK_S
+                next_tick = time.monotonic() + tick_s
             for alert in emulator.drain_alerts(pipe.sess, pipe.res.alert_queue_url, endpoint_url=pipe.endpoint):
                 say(f"ALERT: {alert['subject']} ({alert['body']['video_id']})")
                 say(indented(alert["body"].get("text") or ""))
