@@ -103,30 +103,17 @@ def _create_tables(ddb: Any, n: dict[str, str]) -> None:
                           {"AttributeName": names.VIDEOS_DUE_SORT_KEY, "KeyType": "RANGE"}],
             "Projection": {"ProjectionType": "KEYS_ONLY"}}],
     )
-    ddb.create_table(
-        TableName=n["cameras_table"], BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": names.CAMERAS_PARTITION_KEY, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": names.CAMERAS_PARTITION_KEY, "KeyType": "HASH"}],
-    )
-    ddb.create_table(
-        TableName=n["fp_memory_table"], BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": names.FP_MEMORY_PARTITION_KEY, "AttributeType": "S"},
-                              {"AttributeName": names.FP_MEMORY_SORT_KEY, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": names.FP_MEMORY_PARTITION_KEY, "KeyType": "HASH"},
-                   {"AttributeName": names.FP_MEMORY_SORT_KEY, "KeyType": "RANGE"}],
-    )
-    ddb.create_table(
-        TableName=n["spent_tokens_table"], BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": names.SPENT_TOKENS_PARTITION_KEY, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": names.SPENT_TOKENS_PARTITION_KEY, "KeyType": "HASH"}],
-    )
-    # Web Push subscriptions (in AWS: the stack's table, with -c web_push=true).
-    ddb.create_table(
-        TableName=n["push_table"], BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": names.PUSH_PARTITION_KEY, "AttributeType": "S"},
-                              {"AttributeName": names.PUSH_SORT_KEY, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": names.PUSH_PARTITION_KEY, "KeyType": "HASH"},
-                   {"AttributeName": names.PUSH_SORT_KEY, "KeyType": "RANGE"}])
+    # The tables keyed by a string partition key (and sort key) alone; Web Push's is the stack's with -c web_push=true.
+    for table, partition, sort in (
+        ("cameras_table", names.CAMERAS_PARTITION_KEY, None),
+        ("fp_memory_table", names.FP_MEMORY_PARTITION_KEY, names.FP_MEMORY_SORT_KEY),
+        ("spent_tokens_table", names.SPENT_TOKENS_PARTITION_KEY, None),
+        ("push_table", names.PUSH_PARTITION_KEY, names.PUSH_SORT_KEY),
+    ):
+        keys = [(partition, "HASH"), *([(sort, "RANGE")] if sort else [])]
+        ddb.create_table(TableName=n[table], BillingMode="PAY_PER_REQUEST",
+                         AttributeDefinitions=[{"AttributeName": k, "AttributeType": "S"} for k, _ in keys],
+                         KeySchema=[{"AttributeName": k, "KeyType": kind} for k, kind in keys])
 
 
 def create_resources(sess: boto3.session.Session, *, endpoint_url: str | None = None,

@@ -155,17 +155,11 @@ def one_step(queued, monkeypatch):
     from moto.dynamodb.models import DynamoDBBackend
     from moto.sqs.models import SQSBackend
 
-    lock = threading.RLock()
-    dynamodb = ("put_item", "update_item", "delete_item", "get_item", "query", "scan", "transact_write_items")
-    for cls, name in [(DynamoDBBackend, n) for n in dynamodb] + [(SQSBackend, "receive_message"),
-                                                                  (SQSBackend, "delete_message")]:
-        real = getattr(cls, name)
+    from fixtures.one_step import one_step as locked
 
-        def locked(*args, _real=real, **kwargs):
-            with lock:
-                return _real(*args, **kwargs)
-
-        monkeypatch.setattr(cls, name, locked)
+    lock = locked(monkeypatch, DynamoDBBackend,
+                  ("put_item", "update_item", "delete_item", "get_item", "query", "scan", "transact_write_items"))
+    locked(monkeypatch, SQSBackend, ("receive_message", "delete_message"), lock)
     return queued
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 import pytest
 
 from fixtures.faults import Crash, crash_before
+from fixtures.one_step import one_step
 from fixtures.records import seed
 from handlers.conftest import upload_event
 from videoalert.app import lifecycle
@@ -21,16 +22,7 @@ RUNS = 6
 
 @pytest.fixture
 def atomic(wired, monkeypatch):
-    table = wired[2].records.table
-    lock = threading.Lock()
-    for name in ("put_item", "update_item"):
-        real = getattr(table, name)
-
-        def one_step(*args, _real=real, **kwargs):
-            with lock:
-                return _real(*args, **kwargs)
-
-        monkeypatch.setattr(table, name, one_step)
+    one_step(monkeypatch, wired[2].records.table, ("put_item", "update_item"))
     return wired
 
 

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from fixtures.one_step import one_step
 from videoalert.app import camera_jobs, lifecycle, segment_chain, segments
 from videoalert.app.dependencies import Dependencies
 from videoalert.app.outbox import AlertNotSent
@@ -230,15 +231,7 @@ def test_two_runs_scoring_the_same_segment_count_it_once_and_alert_once(stream_c
     # Given two runs (no camera lease between them) scoring the same settled fragments at the same moment
     sess, res, clock, build = stream_camera
     deps, stream, model = build(person=(0, 30))
-    table, lock = deps.records.table, threading.Lock()
-    for name in ("put_item", "update_item"):
-        real = getattr(table, name)
-
-        def one_step(*args, _real=real, **kwargs):
-            with lock:
-                return _real(*args, **kwargs)
-
-        monkeypatch.setattr(table, name, one_step)
+    one_step(monkeypatch, deps.records.table, ("put_item", "update_item"))
     clock.at = MINUTE + timedelta(seconds=9)
     camera = deps.cameras.get("cam1")
     barrier, errors = threading.Barrier(4), []
