@@ -1,4 +1,5 @@
-"""`videoalert tune CAMERA --since 7d [--apply]`: replay stored scores under candidate rules and recommend one."""
+"""`videoalert tune CAMERA --since 7d [--apply]`: replay stored scores under candidate rules and recommend one;
+with --label, --labels or --scores: what a label or a candidate model would have changed (tune_whatif)."""
 from __future__ import annotations
 
 import argparse
@@ -21,6 +22,9 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.add_argument("--apply", action="store_true", help="write the recommended rule to the camera")
     parser.add_argument("--choose", type=integer(low=1), metavar="ROW",
                         help="with --apply: write the rule of this table row instead of the recommendation")
+    from .tune_whatif import add_arguments
+
+    add_arguments(parser)
     add_json(parser, "the rows and the recommendation")
     add_progress(parser)
     add_target_arguments(parser)
@@ -46,6 +50,10 @@ def run(args: argparse.Namespace) -> int:
     if camera is None:
         raise UserError(f"unknown camera {args.camera!r} on {target.where}")
     records = _decided_records(args, target)
+    from . import tune_whatif
+
+    if tune_whatif.wanted(args):
+        return tune_whatif.run(args, camera, records)
     since = iso(args.since)
     model_threshold = model_threshold_of(records[-1])
     current = evaluate(records, camera.rule)
