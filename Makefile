@@ -79,22 +79,28 @@ CGI_MODEL := training/runs/cgi/model/person_classifier.onnx
 PARENT_DIR := training/runs/parent-$(PARENT_COMMIT)
 CROP_MIX1 = box_person=0.16,scene_person=0.14,person_crop=0.08,scene_proposal=0.20,scene_box=0.10,scene_frame=0.04,horse_photo=0.06,horse_tile=0.06,tiny_negative=0.04,composite=0.04,composite_empty=0.03,cgi=0.03,render=0.02,person_frame=0.0,edge=0.0
 CROP_MIX2 = box_person=0.16,scene_person=0.14,person_crop=0.08,scene_proposal=0.26,scene_box=0.08,scene_frame=0.03,horse_photo=0.06,horse_tile=0.05,tiny_negative=0.03,composite=0.04,composite_empty=0.03,cgi=0.02,render=0.02,person_frame=0.0,edge=0.0
+## Users' labels as another source (issue 35): TRAIN_LABELS="<export-dataset folder> ..." adds their train split as
+## realmix kind "labelled", LABELS_SHARE of the samples of every stage (held-out labels stay out: the gate reads them).
+TRAIN_LABELS ?=
+LABELS_SHARE ?= 0.05
+comma := ,
+LABELS_MIX = $(if $(TRAIN_LABELS),$(comma)labelled=$(LABELS_SHARE))
 CROP_TRAIN = $(BIN)/python -m videoalert_training.train --data $(DATA)/horse-or-human --real $(DATA)/real/images \
-    --input-size 128 --batch-size 32 --samples-per-epoch 2048 --num-workers 1
+    --input-size 128 --batch-size 32 --samples-per-epoch 2048 --num-workers 1 $(foreach d,$(TRAIN_LABELS),--labels $(d))
 train: setup
 	mkdir -p $(PARENT_DIR)
 	git show $(PARENT_COMMIT):models/person_classifier.onnx > $(PARENT_DIR)/person_classifier.onnx
 	git show $(PARENT_COMMIT):models/model_card.json > $(PARENT_DIR)/model_card.json
 	$(CROP_TRAIN) --init-onnx $(PARENT_DIR)/person_classifier.onnx --lr 5e-4 --pct-start 0.15 --street-negatives \
-	    --work-dir training/runs/crops1 --real-mix $(CROP_MIX1) --max-epochs 10 --seed 51 --patience 10
+	    --work-dir training/runs/crops1 --real-mix $(CROP_MIX1)$(LABELS_MIX) --max-epochs 10 --seed 51 --patience 10
 	$(BIN)/python -m videoalert_training.release --run training/runs/crops1 --data $(DATA)/horse-or-human \
 	    --real $(DATA)/real/images --target-recall $(CROP_RECALL) --no-int8 --out training/runs/crops1/model
 	$(CROP_TRAIN) --init-checkpoint training/runs/crops1/checkpoints/best.ckpt --mine training/runs/crops1/model \
-	    --lr 3e-4 --pct-start 0.15 --work-dir training/runs/crops2 --real-mix $(CROP_MIX2) --max-epochs 8 --seed 52 --patience 8
+	    --lr 3e-4 --pct-start 0.15 --work-dir training/runs/crops2 --real-mix $(CROP_MIX2)$(LABELS_MIX) --max-epochs 8 --seed 52 --patience 8
 	$(BIN)/python -m videoalert_training.release --run training/runs/crops2 --data $(DATA)/horse-or-human \
 	    --real $(DATA)/real/images --target-recall $(CROP_RECALL) --no-int8 --out training/runs/crops2/model
 	$(CROP_TRAIN) --init-checkpoint training/runs/crops2/checkpoints/best.ckpt --mine training/runs/crops2/model \
-	    --lr 2e-4 --pct-start 0.15 --work-dir training/runs/crops3 --real-mix $(CROP_MIX2) --max-epochs 8 --seed 53 --patience 8
+	    --lr 2e-4 --pct-start 0.15 --work-dir training/runs/crops3 --real-mix $(CROP_MIX2)$(LABELS_MIX) --max-epochs 8 --seed 53 --patience 8
 	$(BIN)/python -m videoalert_training.release --run training/runs/crops3 --data $(DATA)/horse-or-human \
 	    --real $(DATA)/real/images --target-recall $(CROP_RECALL) --clips $(DATA)/clips --out $(RELEASE_DIR)
 

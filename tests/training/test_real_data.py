@@ -64,7 +64,8 @@ def test_each_kind_of_sample_has_its_label(tiny_real, tmp_path):
     dataset = RealMixDataset(pools, None, PreprocessSpec(input_size=64), length=8)
     expected = {"person_crop": 1, "person_frame": 1, "horse_photo": 0, "horse_tile": 0, "tiny_negative": 0,
                 "composite": 1, "composite_empty": 0, "edge": 0}
-    assert set(expected) == set(REAL_MIX) - {"cgi", "render"} - set(CROP_KINDS)  # test_region_crops has those
+    # test_region_crops has the crop kinds; the users' labels are below
+    assert set(expected) == set(REAL_MIX) - {"cgi", "render", "labelled"} - set(CROP_KINDS)
     # When each kind is drawn, Then people are positives and everything else negative
     for kind, label in expected.items():
         image, got = dataset.make_sample(kind)
@@ -73,6 +74,39 @@ def test_each_kind_of_sample_has_its_label(tiny_real, tmp_path):
     # And a drawn sample is a model input
     x, y = dataset[0]
     assert x.shape == (3, 64, 64) and float(y) in (0.0, 1.0)
+
+
+def test_an_exports_train_images_are_a_kind_of_the_mix_with_the_users_labels(tiny_real, tmp_path):
+    import csv
+    import hashlib
+
+    from PIL import Image
+
+    from videoalert_training.labelled import list_labelled
+
+    # Given an export-dataset folder (its layout and SOURCES.csv columns): a region a user said is not a person, a
+    # person, and a held-out one
+    root = tmp_path / "export"
+    rows = []
+    made = (("train", "not_person", 40), ("train", "humans", 200), ("validation", "not_person", 90))
+    for split, folder, colour in made:
+        path = root / split / folder / f"{split}-{folder}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.new("RGB", (48, 96), (colour, colour, colour)).save(path)
+        rows.append({"file": str(path.relative_to(root)), "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                     "video_id": f"cam1-{colour}", "camera_id": "cam1", "path": f"s3://b/{colour}.mp4"})
+    with (root / "SOURCES.csv").open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    # When the pools hold its train split (as `train --labels` loads them) and the kind is drawn
+    pools = RealPools.load(list_real(tiny_real, "train"), tmp_path / "masks")
+    pools.labelled = [(np.asarray(Image.open(i.path).convert("RGB")), i.label) for i in list_labelled(root, "train")]
+    dataset = RealMixDataset(pools, None, PreprocessSpec(input_size=64), length=8, mix={"labelled": 1.0})
+    draws = [dataset.make_sample("labelled") for _ in range(40)]
+    # Then each image comes with its user's label, the held-out one never
+    assert {(int(image.mean() // 60), label) for image, label in draws} == {(0, 0), (3, 1)}  # grey 40 and 200
+    assert dataset[0][0].shape == (3, 64, 64)
 
 
 def test_a_render_sample_is_a_whole_cgi_subject_with_its_own_label(tiny_real, tiny_dataset, tmp_path):

@@ -116,8 +116,10 @@ class PersonDataModule(L.LightningDataModule):
     def __init__(self, data_dir: str | Path, cache_dir: str | Path, input_size: int = 128, batch_size: int = 32,
                  samples_per_epoch: int = 2048, num_workers: int = 0, limit_train_images: int | None = None,
                  mix: dict[str, float] | None = None, partial_share: float = 0.3, real_dir: str | Path | None = None,
-                 real_mix: dict[str, float] | None = None, street_negatives: bool = False):
+                 real_mix: dict[str, float] | None = None, street_negatives: bool = False,
+                 labels: list[Path] | None = None):
         super().__init__()
+        self.labels = list(labels or [])  # `videoalert export-dataset` folders: realmix kind "labelled"
         self.partial_share = partial_share
         self.real_dir, self.real_mix = (Path(real_dir) if real_dir else None), real_mix
         self.street_negatives = street_negatives
@@ -146,6 +148,13 @@ class PersonDataModule(L.LightningDataModule):
             if self.limit_train_images:
                 real_train = real_train[:: max(1, len(real_train) // self.limit_train_images)]
             pools = RealPools.load(real_train, self.cache_dir)
+            if self.labels:
+                from .labelled import list_labelled
+
+                pools.labelled = [(read_rgb(i.path), i.label) for root in self.labels
+                                  for i in list_labelled(root, "train")]
+                if (self.real_mix or {}).get("labelled", 0) > 0 and not pools.labelled:
+                    raise ValueError(f"{self.labels}: no train-split image to draw the 'labelled' kind from")
             crop_kinds = any((self.real_mix or {}).get(kind, 0) > 0 for kind in CROP_KINDS)
             detector = default_detector() if crop_kinds else None
             if crop_kinds:

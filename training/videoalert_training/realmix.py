@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
@@ -42,6 +42,9 @@ REAL_MIX = {
     "scene_proposal": 0.0,  # a detector proposal on a real empty scene, or on a street away from every person
     "scene_box": 0.0,  # a person-shaped box anywhere in a real empty scene
     "scene_frame": 0.0,  # a whole real empty scene (the whole-frame mode still sees these)
+    # Users' labels (issue 35): an image of a `videoalert export-dataset` folder's train split (`train --labels`), as
+    # labelled, lightly re-cropped: the regions a deployment's users said are (not) a person.
+    "labelled": 0.0,
 }
 CROP_KINDS = ("box_person", "scene_person", "scene_proposal", "scene_box", "scene_frame")
 
@@ -90,6 +93,7 @@ class RealPools:
     horse_photos: list[np.ndarray]
     tiny_negatives: list[np.ndarray]
     crops: CropBank | None = None  # real scenes and their regions (the crop kinds)
+    labelled: list[tuple[np.ndarray, int]] = field(default_factory=list)  # the exports' train images and labels
 
     @classmethod
     def load(cls, images: list[RealImage], cache_dir: str | Path) -> RealPools:
@@ -249,6 +253,9 @@ class RealMixDataset(Dataset):
             return self._composite(canvas, 0), 0
         if kind in CROP_KINDS:
             return self._crop_sample(kind)
+        if kind == "labelled":
+            image, label = self._pick(pools.labelled, "labelled")
+            return random_resized_crop(image, rng, (0.8, 1.0)), label
         if kind == "edge":
             horses = pools.horse_cutouts + (self.cgi.negatives if self.cgi is not None else [])
             return paste_at_edge(self._background(canvas), self._pick(horses), rng, (0.3, 0.9)), 0

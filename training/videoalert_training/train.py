@@ -111,6 +111,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="share of real samples that are tile-sized parts of horse photos (realmix kind horse_tile)")
     p.add_argument("--real-mix", default="",
                    help="kind=weight,... overriding the real sample kinds' shares (realmix.REAL_MIX), renormalised")
+    p.add_argument("--labels", action="append", type=Path, default=[],
+                   help="a `videoalert export-dataset` folder (repeatable): its train split is realmix kind "
+                        "'labelled' (give it a share in --real-mix, e.g. labelled=0.05); needs --real")
     p.add_argument("--mine", default=None,
                    help="a released model dir: draw the real and CGI images it gets most wrong more often (mining.py)")
     p.add_argument("--distill", type=float, default=0.0,
@@ -171,7 +174,9 @@ def _train(args: argparse.Namespace) -> dict:
                                   partial_share=args.partial_share,
                                   mix=with_edge_negatives(None, args.edge_negatives), real_dir=args.real,
                                   real_mix=parse_mix(args.real_mix, with_hard_negatives(args.hard_negatives)),
-                                  street_negatives=args.street_negatives)
+                                  street_negatives=args.street_negatives, labels=args.labels)
+    if args.labels and not args.real:
+        raise SystemExit("--labels are a kind of the real mix: give --real too")
     if args.init_checkpoint and args.init_onnx:
         raise SystemExit("give --init-checkpoint or --init-onnx, not both")
     module = PersonClassifierModule(pretrained=not (args.no_pretrained or args.init_checkpoint or args.init_onnx),
@@ -233,6 +238,7 @@ def _train(args: argparse.Namespace) -> dict:
         "input_size": args.input_size, "seed": args.seed, "data": str(Path(args.data).resolve()),
         "training_data_sha256": folder_sha256(Path(args.data) / "train"),
         "real_data": _real_summary(args.real, datamodule.real_mix),
+        "labels": [str(p) for p in args.labels],
         "teacher": _teacher_summary(args.distill),
         "pretrained_requested": not args.no_pretrained,
         "imagenet_weights_loaded": previous.get("imagenet_weights_loaded",
