@@ -107,10 +107,14 @@ train: setup
 ## Retraining from users' labels (issue 35): LABELS=<a `videoalert export-dataset` folder, or several> refits the
 ## classifier's head on them and promotes it only if the gate passes (training/README.md "Retraining from labels"); the
 ## card is models/retrain_labels.md. `python -m bench.memory_learning --split train --export DIR` makes such a folder.
+## A candidate that passes is released into PROMOTE_DIR (int8 quantized again, thresholds chosen again, its model card
+## with both gate figures); PROMOTE_DIR=models serves it. One that fails writes nothing there.
 LABELS ?= training/runs/labels/export
+PROMOTE_DIR ?= training/runs/labels/promoted
 retrain: setup
 	$(BIN)/python -m videoalert_training.retrain_head $(foreach d,$(wildcard $(LABELS)/part*) $(if $(wildcard $(LABELS)/SOURCES.csv),$(LABELS)),--labels $(d)) \
-	    --real $(DATA)/real/images --model-dir $(RELEASE_DIR) --out training/runs/labels/model --card models/retrain_labels.md
+	    --real $(DATA)/real/images --model-dir $(RELEASE_DIR) --out training/runs/labels/model --card models/retrain_labels.md \
+	    --promote-to $(PROMOTE_DIR) --data $(DATA)/horse-or-human
 
 ## Does a retrained model give back the release's figures? `make train RELEASE_DIR=training/runs/repro`, then this:
 ## make eval on CANDIDATE_DIR and each headline figure against the release's report within TOLERANCE (absolute, or

@@ -42,3 +42,35 @@ def test_the_gate_promotes_only_a_model_not_worse_on_validation_and_better_on_th
     # The same on the labels: not promoted, whatever the validation split says
     same = gate(released, figures(10, 0, 1), tolerance=0.0)
     assert not same["promote"] and not same["better_on_labelled"] and "not better" in same["reasons"][0]
+
+
+def summary_of(decision: dict) -> dict:
+    released, candidate = figures(9, 1, 1), figures(9, 1, 3)
+    for f in (released, candidate):
+        f["labelled_train"] = at_threshold(np.array([0.1, 0.9]), np.zeros(2), 0.5)
+    return {"version": "m-labels-1", "parent": "m", "threshold": 0.5, "decision": decision,
+            "figures": {"released": released, "candidate": candidate}, "labels": ["export"],
+            "images": {"train": 2, "validation": 4, "replay_people": 10}, "labels_by_class": {},
+            "cameras": ["cam1"], "pull": 0.01, "candidate_fp32_sha256": "0" * 64, "created_at": "2026-12-07T00:00:00"}
+
+
+def test_a_candidate_that_failed_the_gate_is_not_promoted_and_the_card_says_so(tmp_path):
+    from videoalert_training.promote import promote
+    from videoalert_training.retrain_head import card_text
+
+    # Given a retraining whose gate failed
+    summary = summary_of(gate(figures(9, 1, 1), figures(8, 1, 4), tolerance=0.0))
+    target = tmp_path / "promoted"
+    # When promotion is asked for, Then nothing is written and the card records both figures and the refusal
+    assert promote(summary, tmp_path / "candidate.onnx", tmp_path / "models", target, tmp_path, tmp_path,
+                   tmp_path) is None
+    assert not target.exists()
+    summary["promoted"] = None
+    card = card_text(summary)
+    assert "NOT PROMOTED" in card and "Promotion: none" in card
+    assert "| released | 9/10" in card and "| candidate | 9/10" in card
+    # And a promoted one names where it went, its version and its new threshold
+    summary["decision"] = gate(figures(9, 1, 1), figures(9, 1, 3), tolerance=0.0)
+    summary["promoted"] = {"to": "models", "model_version": "m-labels-1", "threshold": 0.71, "int8": None}
+    card = card_text(summary)
+    assert "to be promoted" in card and "written to `models` as `m-labels-1`, threshold 0.7100" in card

@@ -13,8 +13,9 @@ compares the candidate with the released model at the released threshold, on
 - the real validation split's region crops (the set the card's threshold was chosen on): person recall must not drop
   and false positives must not rise by more than `--tolerance` (absolute shares);
 - the export's validation split (its own videos, never fitted): more of its labelled images must be right.
-The card (a Markdown file) records both figures and the decision. Writing a promoted head over the released files
-is not done here: it needs the int8 file re-quantized and the thresholds re-chosen, as `release` does.
+The card (a Markdown file) records both figures and the decision. With --promote-to DIR a candidate that passed is
+promoted there as `release` would make it (promote.py: the int8 file quantized again, the thresholds chosen again,
+the model card naming both gate figures); one that failed writes nothing there.
 """
 from __future__ import annotations
 
@@ -139,9 +140,26 @@ def _cached(path: Path, make: Any) -> tuple[np.ndarray, np.ndarray]:
     return scores, embeddings
 
 
+def _validation(classifier: PersonClassifier, real: Path, cache: Path, tag: str) -> tuple[np.ndarray, np.ndarray]:
+    """The real validation split's region crops (the card's threshold set): their embeddings and labels, cached."""
+    from .release import _crop_validation
+
+    def validation() -> tuple[np.ndarray, np.ndarray]:
+        crops = _crop_validation(real, classifier.spec, cache)
+        scores, embeddings = [], []
+        for i in range(0, len(crops.inputs), 64):
+            p = classifier.predict_batch(crops.inputs[i:i + 64])
+            scores.append(p.scores)
+            embeddings.append(p.embeddings)
+        np.save(cache / f"validation-labels-{tag}.npy", crops.labels)
+        return np.concatenate(scores), np.concatenate(embeddings).astype(np.float64)
+
+    _, embeddings = _cached(cache / f"validation-{tag}.npz", validation)
+    return embeddings, np.load(cache / f"validation-labels-{tag}.npy")
+
+
 def retrain(args: argparse.Namespace) -> dict[str, Any]:
     from .real_data import list_real
-    from .release import _crop_validation
 
     model_dir, out = Path(args.model_dir), Path(args.out)
     card = json.loads((model_dir / "model_card.json").read_text())
@@ -160,18 +178,7 @@ def retrain(args: argparse.Namespace) -> dict[str, Any]:
     replay = list_real(real, "train", {"person/inria_96x160": (1, "crop")})
     _, replay_e = _cached(cache / f"replay-{tag}.npz", lambda: embed(classifier, _images(replay)))  # type: ignore[arg-type]
 
-    def validation() -> tuple[np.ndarray, np.ndarray]:
-        crops = _crop_validation(real, classifier.spec, cache)
-        scores, embeddings = [], []
-        for i in range(0, len(crops.inputs), 64):
-            p = classifier.predict_batch(crops.inputs[i:i + 64])
-            scores.append(p.scores)
-            embeddings.append(p.embeddings)
-        np.save(cache / f"validation-labels-{tag}.npy", crops.labels)
-        return np.concatenate(scores), np.concatenate(embeddings).astype(np.float64)
-
-    val_scores, val_e = _cached(cache / f"validation-{tag}.npz", validation)
-    val_labels = np.load(cache / f"validation-labels-{tag}.npy")
+    val_e, val_labels = _validation(classifier, real, cache, tag)
     train_scores, train_e = embed(classifier, _images(train))
     held_scores, held_e = embed(classifier, _images(held_out))
     # The file's own logits are the head on its embeddings: the refit changes nothing else.
@@ -192,19 +199,7 @@ def retrain(args: argparse.Namespace) -> dict[str, Any]:
         for name, h in (("released", head), ("candidate", candidate))}
     decision = gate(figures["released"], figures["candidate"], args.tolerance)
     version = f"{card['model_version']}-labels-{datetime.now(UTC):%Y%m%d}"
-    out.mkdir(parents=True, exist_ok=True)
-    from onnx import numpy_helper
-
-    for init in onnx_model.graph.initializer:
-        if init.name == w_name:
-            shape = numpy_helper.to_array(init).shape
-            init.CopyFrom(numpy_helper.from_array(candidate.weight.reshape(shape).astype(np.float32), w_name))
-        elif init.name == b_name:
-            init.CopyFrom(numpy_helper.from_array(np.array([candidate.bias], np.float32), b_name))
-    import onnx
-
-    candidate_file = out / "person_classifier.onnx"
-    onnx.save(onnx_model, str(candidate_file))
+    candidate_file = _write_candidate(onnx_model, w_name, b_name, candidate, out)
     summary = {"version": version, "parent": card["model_version"], "threshold": threshold, "decision": decision,
                "figures": figures, "labels": [str(p) for p in args.labels],
                "images": {"train": len(train), "validation": len(held_out), "replay_people": len(replay)},
@@ -213,9 +208,33 @@ def retrain(args: argparse.Namespace) -> dict[str, Any]:
                "cameras": sorted({i.camera_id for i in labelled}), "pull": args.pull,
                "candidate_fp32_sha256": hashlib.sha256(candidate_file.read_bytes()).hexdigest(),
                "created_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    if args.promote_to:
+        from .promote import promote
+
+        promoted = promote(summary, candidate_file, model_dir, Path(args.promote_to), Path(args.data), real, cache)
+        summary["promoted"] = None if promoted is None else {
+            "to": str(args.promote_to), "model_version": promoted["model_version"],
+            "threshold": promoted["threshold"], "int8": promoted["files"]["int8"]}
     (out / "retrain.json").write_text(json.dumps(summary, indent=2))
     Path(args.card).write_text(card_text(summary))
     return summary
+
+
+def _write_candidate(onnx_model: Any, w_name: str, b_name: str, candidate: Head, out: Path) -> Path:
+    """The released fp32 file with the refit head's weight and bias: out/person_classifier.onnx."""
+    import onnx
+    from onnx import numpy_helper
+
+    out.mkdir(parents=True, exist_ok=True)
+    for init in onnx_model.graph.initializer:
+        if init.name == w_name:
+            shape = numpy_helper.to_array(init).shape
+            init.CopyFrom(numpy_helper.from_array(candidate.weight.reshape(shape).astype(np.float32), w_name))
+        elif init.name == b_name:
+            init.CopyFrom(numpy_helper.from_array(np.array([candidate.bias], np.float32), b_name))
+    candidate_file = out / "person_classifier.onnx"
+    onnx.save(onnx_model, str(candidate_file))
+    return candidate_file
 
 
 def _row(name: str, f: dict[str, Any]) -> str:
@@ -244,6 +263,13 @@ def card_text(summary: dict[str, Any]) -> str:
         f"Gate (not worse on the real validation split within {decision['tolerance']}, better on the held-out "
         f"labelled images): **{verdict}**. " + "; ".join(decision["reasons"]) + ".",
         f"Candidate fp32 sha256 `{summary['candidate_fp32_sha256']}`.", ""]
+    if "promoted" in summary:
+        promoted = summary["promoted"]
+        lines += [f"Promotion: written to `{promoted['to']}` as `{promoted['model_version']}`, threshold "
+                  f"{promoted['threshold']:.4f} chosen again on the real validation crops, int8 file "
+                  f"{promoted['int8'] or 'not kept'} (its card's `retrained_from_labels` holds both gate figures)."
+                  if promoted else "Promotion: none (the gate failed; nothing was written to the promotion folder).",
+                  ""]
     return "\n".join(lines)
 
 
@@ -258,6 +284,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--card", default="models/retrain_labels.md")
     p.add_argument("--pull", type=float, default=0.01, help="L2 pull of the head to the released one")
     p.add_argument("--tolerance", type=float, default=0.005, help="absolute slack of the not-worse test")
+    p.add_argument("--promote-to", default=None, help="a model folder: a candidate that passes the gate is released "
+                   "there (int8 quantized again, thresholds chosen again, the card with both gate figures)")
+    p.add_argument("--data", default="../shared/data/horse-or-human", help="the renders (int8 calibration)")
     args = p.parse_args(argv)
     summary = retrain(args)
     print(card_text(summary))
