@@ -301,10 +301,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="processes, each with its own emulator and scenes")
     parser.add_argument("--taught-from", type=Path, default=None, help="an earlier result of the same split and "
                         "threshold: run again only its scenes whose first clip alerted")
+    parser.add_argument("--scenes-from", type=Path, default=None, help="a bench/memory_options.py collection "
+                        "(bench/.cache/memory/options_<split>_<threshold>_<limit>.json): run its alerting scenes only")
+    parser.add_argument("--taught", type=int, default=None, help="with --scenes-from: the first N of them")
     parser.add_argument("--export", type=Path, default=None, help="export the labelled clips here afterwards "
                         "(videoalert export-dataset's layout, one part per worker) for make retrain")
-    parser.add_argument("--people", type=int, default=None, help="paste only the first N people of the split (by "
-                        "name; bench/memory_options.py uses 600: GrabCut of them all is slow)")
+    from bench.memory_scenes import PEOPLE
+
+    parser.add_argument("--people", type=int, default=PEOPLE, help="paste only the first N people of the split (by "
+                        f"name; default {PEOPLE}, as bench/memory_options.py does: the same clips in both)")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     os.environ.update(environment(args.model_dir))
@@ -316,6 +321,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(chosen)} scenes of the {args.split} split, {args.workers} worker(s)", flush=True)
     carried: list[dict[str, Any]] = []
     only = None
+    if args.scenes_from:
+        # bench/memory_options.py's collection of the same split and threshold: only the scenes whose first clip
+        # alerted there (the others are decided before any tap), the first --taught of them: the same clips through
+        # the handlers, to compare with the replay clip by clip.
+        collected = json.loads(args.scenes_from.read_text())
+        only = frozenset([r["scene"] for r in collected if "later" in r][: args.taught])
+        print(f"{len(only)} scenes of {args.scenes_from} whose first clip alerted", flush=True)
     if args.taught_from:
         # A scene whose first clip did not alert is decided before any tap, whatever the memory does: its result is
         # carried over, and only the taught scenes run again (a change of the memory's settings, in minutes).

@@ -30,6 +30,10 @@ CLIP_SECONDS = 6.0
 CLIP_FPS = 5
 PERSON_HEIGHT = (0.2, 0.5)  # of the frame: a person at a camera's usual distance
 MAX_CROP = 0.1  # a later view keeps 90-100 % of the still's side
+# INRIA people of the split pasted into the person clips: the first by name (GrabCut is slow here). Both the replay
+# (memory_options) and the handlers' run (memory_learning) paste from this list: a person clip is drawn from it by
+# index, so another length pastes other people and the two benches would judge different clips.
+PEOPLE = 600
 GAIN, GAMMA = (0.8, 1.2), (0.85, 1.15)
 ANYWHERE, BESIDE, IN_FRONT = "anywhere", "beside", "in_front"
 
