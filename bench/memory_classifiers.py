@@ -3,8 +3,9 @@
 - "logistic": a per-camera classifier on embeddings. After each tap the camera fits a logistic regression: the
   tapped clips' remembered regions (the labelled thing) against a bank of people as this model frames them (the pasted
   people's regions of the OTHER scenes of the split: leave-one-scene-out, no scene's own person in its bank; classes
-  weighed the same). A later region in a remembered place (IoU >= min_iou) is the labelled thing when the classifier
-  gives it at least `offset` (a probability) and it is within max_distance of the remembered entry.
+  weighed the same; `score_margin` carries its inverse regularisation C, default 1). A later region in a remembered
+  place (IoU >= min_iou) is the labelled thing when the classifier gives it at least `offset` (a probability) and it
+  is within max_distance of the remembered entry.
 - "prototype": the region must also be no nearer the person prototype (the classifier's head weight direction: the
   ResNet's own idea of "person" in embedding space) than the remembered entry is, plus `offset` (cosine): a person in
   front of a labelled statue turns its crop towards that direction. The dispatcher's equivalent needs no new data:
@@ -40,25 +41,26 @@ def _unit(vector: Any) -> np.ndarray:
     return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
-_FITTED: dict[tuple[int, tuple[str, ...]], Any] = {}  # (bank, remembered entries) -> the fit: shared by the options
+# (bank, C, remembered entries) -> the fit: shared by the options
+_FITTED: dict[tuple[int, float, tuple[str, ...]], Any] = {}
 
 
 class CameraClassifier:
     """The per-camera logistic regression of one camera, fitted again when its entries change."""
 
-    def __init__(self, bank: np.ndarray):
-        self.bank = bank
+    def __init__(self, bank: np.ndarray, c: float = 1.0):
+        self.bank, self.c = bank, c
 
     def probability(self, entries: list[Any], vector: Any) -> float:
         from sklearn.linear_model import LogisticRegression
 
-        key = (id(self.bank), tuple(e.entry_id + str(e.vector[:2]) for e in entries))
+        key = (id(self.bank), self.c, tuple(e.entry_id + str(e.vector[:2]) for e in entries))
         if key not in _FITTED:
             remembered = np.array([_unit(e.vector) for e in entries])
             people = self.bank if self.bank.shape[1] == remembered.shape[1] else np.zeros((0, remembered.shape[1]))
             x = np.vstack([remembered, people])
             y = np.concatenate([np.ones(len(remembered)), np.zeros(len(people))])
-            _FITTED[key] = (LogisticRegression(C=1.0, class_weight="balanced", max_iter=300).fit(x, y)
+            _FITTED[key] = (LogisticRegression(C=self.c, class_weight="balanced", max_iter=300).fit(x, y)
                             if len(people) else None)
         model = _FITTED[key]
         return 1.0 if model is None else float(model.predict_proba(_unit(vector)[None, :])[0, 1])
@@ -90,7 +92,7 @@ def match(camera: Any, detection: Any) -> Any:
         best = MemoryMatch(entry.video_id, entry.entry_id, distance, detection.t, detection.box)
     if best is not None and option.kind == "logistic":
         if not hasattr(camera, "classifier"):
-            camera.classifier = CameraClassifier(camera.bank)
+            camera.classifier = CameraClassifier(camera.bank, option.score_margin or 1.0)
         if camera.classifier.probability(camera.entries, detection.vector) < option.offset:
             return None
     return best
@@ -109,6 +111,12 @@ def options(option_type: Any) -> list[Any]:
                 out.append(option_type(f"person prototype no nearer than the remembered + {o}, 8 regions, all "
                                        f"remembered, IoU {u}, distance {d}, guard 0.4", kind="prototype", top_k=8,
                                        remember="all", min_iou=u, max_distance=d, margin=0.4, offset=o))
+    for c in (10.0, 100.0):
+        for d in (0.07, 0.15):
+            for p in (0.5, 0.8, 0.95):
+                out.append(option_type(f"per-camera logistic regression C {c:g}, p >= {p}, 8 regions, all remembered, "
+                                       f"IoU 0.2, distance {d}, guard 0.4", kind="logistic", top_k=8, remember="all",
+                                       min_iou=0.2, max_distance=d, margin=0.4, offset=p, score_margin=c))
     for u in (0.1, 0.2):
         for d in (0.07, 0.1, 0.15):
             for m in (0.0, 0.05, 0.1):

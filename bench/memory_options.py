@@ -390,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threshold", type=float, default=0.3, help="the cameras' rule threshold (the curve's)")
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--only", default="", help="replay only the options whose name holds this")
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results_memory_options.json")
     args = parser.parse_args(argv)
     started = time.perf_counter()
@@ -406,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     from .memory_classifiers import options as more_options
 
     results = []
-    for option in OPTIONS + more_options(Option):
+    for option in [o for o in OPTIONS + more_options(Option) if args.only in o.name]:
         rows_of = curve(scenes, option, args.threshold, banks)
         print_option(option.name, rows_of)
         results.append({"option": option.__dict__, "rounds": rows_of})
