@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from ..errors import UsageError, UserError
     from ..output import print_json
     from ..resources import resolve
+    from . import tune_whatif
 
     if args.choose and not args.apply:
         raise UsageError("--choose needs --apply (it picks the row --apply writes)")
@@ -50,12 +51,9 @@ def run(args: argparse.Namespace) -> int:
     if camera is None:
         raise UserError(f"unknown camera {args.camera!r} on {target.where}")
     records = _decided_records(args, target)
-    from . import tune_whatif
-
     if tune_whatif.wanted(args):
         return tune_whatif.run(args, camera, records)
-    since = iso(args.since)
-    model_threshold = model_threshold_of(records[-1])
+    since, model_threshold = iso(args.since), model_threshold_of(records[-1])
     current = evaluate(records, camera.rule)
     rules = list(candidates(camera.rule, model_threshold))
     outcomes = _replay(records, rules, show_progress=not args.no_progress)
