@@ -9,6 +9,7 @@ main stream it is 640x360, from the sub-stream it would be 320x180.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
@@ -16,9 +17,9 @@ from fractions import Fraction
 import av
 import boto3
 import pytest
-from fixtures.media import CLIPS_DIR, REPO_MODELS
 from kvs_test_support import decoded_frames
 
+from fixtures.media import CLIPS_DIR, REPO_MODELS
 from videoalert.app import lifecycle
 from videoalert.app.dependencies import Dependencies
 from videoalert.aws.inference import InProcessInferenceClient
@@ -70,6 +71,7 @@ def worker(aws, monkeypatch):
     monkeypatch.setenv("MODEL_DIR", str(REPO_MODELS))
     inference.reset_runtime()
     requests: list[dict] = []
+    now = [T0 + timedelta(minutes=2)]
 
     def invoke(event, context=None):
         requests.append(event)
@@ -82,9 +84,10 @@ def worker(aws, monkeypatch):
             settings=res.settings(settle_seconds=10), records=VideoRecords(ddb.Table(res.videos_table)),
             cameras=CameraStore(ddb.Table(res.cameras_table)), clips=ClipStore(sess.client("s3"), res.video_bucket),
             inference=InProcessInferenceClient(invoke), alerts=AlertPublisher(sess.client("sns"), res.alert_topic_arn),
-            clip_source=KvsClipSource(kvs, sleep=lambda s: None), clock=lambda: T0 + timedelta(minutes=2))
+            clip_source=KvsClipSource(kvs, sleep=lambda s: None), clock=lambda: now[0])
         deps.cameras.advance_cursor("cam1", None, T0)
         deps.cameras.set_scoring_stream("cam1", SUB)
+        deps.now = now  # type: ignore[attr-defined]  # the test moves the clock
         yield endpoint, deps, requests, sess, res
     inference.reset_runtime()
 
@@ -180,3 +183,52 @@ def test_no_media_at_all_is_an_idle_minute_with_no_record(worker):
     outcomes = lifecycle.run_camera(deps, camera, T0 + timedelta(minutes=2))
     # Then it is idle (the main stream decides that), not a fallback, and nothing is scored
     assert [str(o.status) for o in outcomes] == ["IDLE"] and requests == []
+
+
+def test_segments_score_the_sub_stream_as_it_settles_and_the_minute_keeps_the_main_clip(worker, hd_video):
+    endpoint, deps, requests, sess, res = worker
+    # Given the worker scoring segments as fragments settle (as deployed), and both streams pushed
+    deps.settings = dataclasses.replace(deps.settings, segment_seconds=5)
+    assert push(endpoint, hd_video, "--sub-stream", "--sub-width", "320") == 0
+    # When it runs 20 s into the minute (every fragment is in; the minute has not settled)
+    deps.now[0] = T0 + timedelta(seconds=20)
+    early = lifecycle.run_camera(deps, deps.cameras.get("cam1"), deps.now[0])
+    # Then the segment was scored from the sub-stream, the picture asked of the main stream's fragments, and the
+    # alert went out early with a picture cut from the main stream
+    assert [str(o.status) for o in early] == ["OPEN"] and early[0].metrics.get("EarlyAlerts") == 1
+    (request,) = requests
+    assert ".sub1-" in request["key"] and ".seg" in request["picture"]["keys"][0]
+    video_id = early[0].video_id
+    picture = sess.client("s3").get_object(
+        Bucket=res.video_bucket, Key=frame_key("cam1", T0, video_id))["Body"].read()
+    assert jpeg_size(picture) == (640, 360)
+    # When the minute has settled
+    deps.now[0] = T0 + timedelta(minutes=2)
+    lifecycle.run_camera(deps, deps.cameras.get("cam1"), deps.now[0])
+    # Then the record is DONE with its early ALERT, scored from the sub-stream, and its clip is the main stream's
+    record = deps.records.table.get_item(Key={"video_id": video_id})["Item"]
+    assert record["status"] == "DONE" and record["decision"] == "ALERT" and len(requests) == 1
+    assert record["video_info"]["scored_stream"] == SUB
+    clip = sess.client("s3").get_object(Bucket=res.video_bucket, Key=record["s3_key"])["Body"].read()
+    assert decoded_frames(clip)[0].shape == (720, 1280, 3)
+    # And no segment or sub-stream object is left behind
+    assert not [k for k in video_objects(sess, res.video_bucket) if ".sub" in k or ".seg" in k]
+
+
+def test_a_segment_with_no_sub_stream_fragments_is_scored_from_the_main_stream(worker, hd_video):
+    endpoint, deps, requests, sess, res = worker
+    # Given segments as deployed, and a camera whose sub-stream has sent nothing
+    deps.settings = dataclasses.replace(deps.settings, segment_seconds=5)
+    assert push(endpoint, hd_video) == 0
+    # When a segment is scored and the minute later settles
+    deps.now[0] = T0 + timedelta(seconds=20)
+    (early,) = lifecycle.run_camera(deps, deps.cameras.get("cam1"), deps.now[0])
+    deps.now[0] = T0 + timedelta(minutes=2)
+    lifecycle.run_camera(deps, deps.cameras.get("cam1"), deps.now[0])
+    # Then the main stream's fragments were scored, once, and the record says why, with its one early alert
+    (request,) = requests
+    assert ".seg" in request["key"] and "picture" not in request
+    record = deps.records.table.get_item(Key={"video_id": early.video_id})["Item"]
+    assert record["status"] == "DONE" and record["decision"] == "ALERT" and record.get("alert_message_id")
+    assert record["video_info"]["scored_stream"] == "main"
+    assert record["video_info"]["sub_stream_fallback"].startswith("SUB_STREAM_EMPTY")
