@@ -87,7 +87,7 @@ def camera_versions(source: Path) -> tuple[Path, Path]:
 class ClipPath:
     """The inference function's path for one clip: score_clip with the handler's settings, then the best frame."""
 
-    def __init__(self) -> None:
+    def __init__(self, regions: str | None = None) -> None:
         from videoalert.config.worker import WorkerSettings
         from videoalert_contract.inference import InferenceRequest
 
@@ -95,7 +95,8 @@ class ClipPath:
         self.detector = shipped_detector(REPO / "models")
         # What the camera worker asks for a stream minute (its sample rate, the default regions, a picture).
         self.request = InferenceRequest(video_id="bench", bucket="b", keys=("k",),
-                                        sample_fps=WorkerSettings.sample_fps, best_frame=True)
+                                        sample_fps=WorkerSettings.sample_fps, best_frame=True,
+                                        **({"regions": regions} if regions else {}))
 
     def run(self, scored: bytes, main: bytes) -> dict[str, Any]:
         """Score `scored`; the picture from `main` when the best entry reaches the threshold, else from `scored`."""
@@ -128,8 +129,8 @@ def decision(frames: list[Any], threshold: float) -> dict[str, Any]:
     return {"decision": str(verdict.decision), "max_score": round(verdict.max_score, 4)}
 
 
-def measure(videos: list[Path], rounds: int, say: Any = print) -> dict[str, Any]:
-    path = ClipPath()
+def measure(videos: list[Path], rounds: int, say: Any = print, regions: str | None = None) -> dict[str, Any]:
+    path = ClipPath(regions)
     pairs = {v.name: camera_versions(v) for v in videos}
     data = {name: (main.read_bytes(), sub.read_bytes()) for name, (main, sub) in pairs.items()}
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {name: {"main": [], "sub": []} for name in data}
@@ -168,13 +169,17 @@ def measure(videos: list[Path], rounds: int, say: Any = print) -> dict[str, Any]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--regions", choices=["full", "tiles", "motion", "both", "detect"], default=None,
+                        help="the rule's regions (default: the default rule's, detect)")
     parser.add_argument("--only", nargs="*", default=[], help="only these video file names (default: all)")
     args = parser.parse_args()
     videos = [v for v in sorted(REAL_VIDEOS.glob("*.mp4")) if not args.only or v.name in args.only]
     before = machine()
-    result = measure(videos, args.rounds)
-    out = {"machine_before": before, "machine_after": machine(), "rounds": args.rounds, **result}
-    write_json(REPO / "bench" / "results_substream.json", out)
+    result = measure(videos, args.rounds, regions=args.regions)
+    out = {"machine_before": before, "machine_after": machine(), "rounds": args.rounds,
+           "regions": args.regions or "detect (default)", **result}
+    suffix = f"_{args.regions}" if args.regions else ""
+    write_json(REPO / "bench" / f"results_substream{suffix}.json", out)
     for row in result["rows"]:
         print(f"{row['video']:18} main {row['main']['cpu_s']:6.3f} s {row['main']['decision']:10} "
               f"max {row['main']['max_score']:.3f} | sub {row['sub']['cpu_s']:6.3f} s {row['sub']['decision']:10} "

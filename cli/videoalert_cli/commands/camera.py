@@ -39,18 +39,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                           "videoalert-_sub-<camera>: that is scored, the main stream kept for the record and picture")
     add_json(add, "the camera, its stream and the producer policy")
     add_target_arguments(add)
-
-    edit = actions.add_parser("edit", parents=parents, help="change a camera's registration (its sub-stream)",
-                              description="Score the camera from a sub-stream (created or adopted now; the next clip "
-                                          "is scored from it) or from its main stream again (the sub-stream stays).")
-    edit.add_argument("camera", type=camera_id, help="the camera id")
-    which = edit.add_mutually_exclusive_group(required=True)
-    which.add_argument("--sub-stream", dest="sub_stream", action="store_true", default=None,
-                       help="score the camera's sub-stream videoalert-_sub-<camera>")
-    which.add_argument("--no-sub-stream", dest="sub_stream", action="store_false",
-                       help="score the camera's main stream again")
-    add_json(edit, "the camera, its streams and the producer policy")
-    add_target_arguments(edit)
+    edit = _edit_parser(actions, parents)
 
     listing = actions.add_parser("list", parents=parents, help="the registered cameras",
                                  description="Every registered camera: its stream, retention, time zone, state.")
@@ -77,6 +66,24 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     add_target_arguments(remove)
     for action in (add, edit, listing, show, remove):
         action.set_defaults(func=run)
+
+
+def _edit_parser(actions: Any, parents: list[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    from ..resources import add_target_arguments
+
+    edit: argparse.ArgumentParser = actions.add_parser(
+        "edit", parents=parents, help="change a camera's registration (its sub-stream)",
+        description="Score the camera from a sub-stream (created or adopted now; the next clip is scored from it) or "
+                    "from its main stream again (the sub-stream stays).")
+    edit.add_argument("camera", type=camera_id, help="the camera id")
+    which = edit.add_mutually_exclusive_group(required=True)
+    which.add_argument("--sub-stream", dest="sub_stream", action="store_true", default=None,
+                       help="score the camera's sub-stream videoalert-_sub-<camera>")
+    which.add_argument("--no-sub-stream", dest="sub_stream", action="store_false",
+                       help="score the camera's main stream again")
+    add_json(edit, "the camera, its streams and the producer policy")
+    add_target_arguments(edit)
+    return edit
 
 
 def registry(target: Any) -> Any:

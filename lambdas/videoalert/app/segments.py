@@ -161,7 +161,10 @@ def _infer(deps: Deps, camera: CameraConfig, record: VideoRecord, parts: list[by
         if camera.scoring_stream else None
     try:
         if isinstance(sub, substream.SubClip):
-            picture = substream.picture_source(deps, camera, tuple(keys), sub.offset_s, record.model_threshold)
+            # Only an alert uses the picture, and a minute alerts once: after its early alert, none is cut from the
+            # main stream (the sub-stream's own best frame, cheap, comes with the scores).
+            picture = None if record.decision is not None else substream.picture_source(
+                deps, camera, tuple(keys), sub.offset_s, record.model_threshold)
             result = deps.inference.score(_request(deps, camera, video_id, list(sub.keys), picture))
             if isinstance(result, ScoredClip):
                 return substream.on_main_timeline(result, sub.offset_s, {"scored_stream": sub.stream})
