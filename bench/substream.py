@@ -45,19 +45,20 @@ def _encoder(container: Any, size: tuple[int, int]) -> Any:
     return stream
 
 
-def camera_versions(source: Path) -> tuple[Path, Path]:
+def camera_versions(source: Path, sub_size: tuple[int, int] = SUB_SIZE) -> tuple[Path, Path]:
     """(1080p30 main stream, 640x360 sub-stream) of one video, made once and cached: the source's frame on show at
     each 1/30 s, scaled to 1080p, and that 1080p frame scaled down for the sub-stream."""
     import av
 
     folder = cache_dir("substream")
-    main, sub = folder / f"{source.stem}_1080p30.mp4", folder / f"{source.stem}_360p30.mp4"
+    main, sub = folder / f"{source.stem}_1080p30.mp4", folder / f"{source.stem}_{sub_size[1]}p30.mp4"
     if main.exists() and sub.exists():
         return main, sub
-    with av.open(str(source)) as src, av.open(str(main) + ".tmp", "w", format="mp4") as out_main, \
+    made_main = Path(str(main) + f".{sub_size[1]}.tmp")  # made again beside each sub-stream size, kept once
+    with av.open(str(source)) as src, av.open(str(made_main), "w", format="mp4") as out_main, \
             av.open(str(sub) + ".tmp", "w", format="mp4") as out_sub:
         video = src.streams.video[0]
-        enc_main, enc_sub = _encoder(out_main, MAIN_SIZE), _encoder(out_sub, SUB_SIZE)
+        enc_main, enc_sub = _encoder(out_main, MAIN_SIZE), _encoder(out_sub, sub_size)
         index, shown, origin, step = 0, None, None, 1 / float(video.average_rate or FPS)
 
         def emit_until(t: float) -> None:  # the frame on show, repeated (or dropped) to a 30 fps timeline
@@ -74,12 +75,15 @@ def camera_versions(source: Path) -> tuple[Path, Path]:
             origin = t if origin is None else origin
             emit_until(t - origin)
             big = frame.reformat(width=MAIN_SIZE[0], height=MAIN_SIZE[1], format="yuv420p", interpolation="BICUBIC")
-            shown = (big, big.reformat(width=SUB_SIZE[0], height=SUB_SIZE[1], format="yuv420p",
+            shown = (big, big.reformat(width=sub_size[0], height=sub_size[1], format="yuv420p",
                                        interpolation="AREA"))
         emit_until(t - (origin or 0.0) + step)
         for stream, out in ((enc_main, out_main), (enc_sub, out_sub)):
             out.mux(stream.encode(None))
-    Path(str(main) + ".tmp").rename(main)
+    if main.exists():
+        made_main.unlink()
+    else:
+        made_main.rename(main)
     Path(str(sub) + ".tmp").rename(sub)
     return main, sub
 
@@ -129,9 +133,10 @@ def decision(frames: list[Any], threshold: float) -> dict[str, Any]:
     return {"decision": str(verdict.decision), "max_score": round(verdict.max_score, 4)}
 
 
-def measure(videos: list[Path], rounds: int, say: Any = print, regions: str | None = None) -> dict[str, Any]:
+def measure(videos: list[Path], rounds: int, say: Any = print, regions: str | None = None,
+            sub_size: tuple[int, int] = SUB_SIZE) -> dict[str, Any]:
     path = ClipPath(regions)
-    pairs = {v.name: camera_versions(v) for v in videos}
+    pairs = {v.name: camera_versions(v, sub_size) for v in videos}
     data = {name: (main.read_bytes(), sub.read_bytes()) for name, (main, sub) in pairs.items()}
     runs: dict[str, dict[str, list[dict[str, Any]]]] = {name: {"main": [], "sub": []} for name in data}
     for r in range(rounds):
@@ -171,14 +176,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--regions", choices=["full", "tiles", "motion", "both", "detect"], default=None,
                         help="the rule's regions (default: the default rule's, detect)")
+    parser.add_argument("--sub-height", type=int, default=SUB_SIZE[1], help="the sub-stream's height, 16:9 (360)")
     parser.add_argument("--only", nargs="*", default=[], help="only these video file names (default: all)")
     args = parser.parse_args()
     videos = [v for v in sorted(REAL_VIDEOS.glob("*.mp4")) if not args.only or v.name in args.only]
     before = machine()
-    result = measure(videos, args.rounds, regions=args.regions)
+    sub_size = (args.sub_height * 16 // 9 // 2 * 2, args.sub_height)
+    result = measure(videos, args.rounds, regions=args.regions, sub_size=sub_size)
     out = {"machine_before": before, "machine_after": machine(), "rounds": args.rounds,
-           "regions": args.regions or "detect (default)", **result}
-    suffix = f"_{args.regions}" if args.regions else ""
+           "regions": args.regions or "detect (default)", "sub_size": list(sub_size), **result}
+    suffix = (f"_{args.regions}" if args.regions else "") + ("" if sub_size == SUB_SIZE else f"_{sub_size[1]}p")
     write_json(REPO / "bench" / f"results_substream{suffix}.json", out)
     for row in result["rows"]:
         print(f"{row['video']:18} main {row['main']['cpu_s']:6.3f} s {row['main']['decision']:10} "
