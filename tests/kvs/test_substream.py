@@ -95,7 +95,8 @@ def worker(aws, monkeypatch):
 def run_minute(deps) -> dict:
     camera = deps.cameras.get("cam1")
     (outcome,) = [o for o in lifecycle.run_camera(deps, camera, T0 + timedelta(minutes=2)) if o.video_id]
-    return deps.records.table.get_item(Key={"video_id": outcome.video_id})["Item"]
+    record = deps.records.table.get_item(Key={"video_id": outcome.video_id})["Item"]
+    return record | {"metrics": outcome.metrics}
 
 
 def jpeg_size(data: bytes) -> tuple[int, int]:
@@ -136,7 +137,7 @@ def test_the_worker_scores_the_sub_stream_keeps_the_main_clip_and_pictures_the_a
     # Then the minute alerts (people on a street), scored from the sub-stream's 320x180 clip
     assert record["status"] == "DONE" and record["decision"] == "ALERT"
     assert record["video_info"]["scored_stream"] == SUB and "sub_stream_fallback" not in record["video_info"]
-    assert int(record["video_info"]["width"]) == 320
+    assert int(record["video_info"]["width"]) == 320 and "SubStreamFallbacks" not in record["metrics"]
     (request,) = requests
     assert request["key"] != record["s3_key"] and ".sub1-" in request["key"]
     # And the picture was asked of the main stream's clip, the record's own
@@ -166,7 +167,7 @@ def test_a_sub_stream_without_fragments_falls_back_to_the_main_stream_and_says_w
     assert record["status"] == "DONE" and record["decision"] == "ALERT"
     assert record["video_info"]["scored_stream"] == "main"
     assert record["video_info"]["sub_stream_fallback"].startswith("SUB_STREAM_EMPTY")
-    assert int(record["video_info"]["width"]) == 1280
+    assert int(record["video_info"]["width"]) == 1280 and record["metrics"]["SubStreamFallbacks"] == 1
     (request,) = requests
     assert request["key"] == record["s3_key"] and "picture" not in request
     # And the cursor moved on: nothing is left for a retry, and a second run sends no second alert
@@ -223,6 +224,7 @@ def test_a_segment_with_no_sub_stream_fragments_is_scored_from_the_main_stream(w
     # When a segment is scored and the minute later settles
     deps.now[0] = T0 + timedelta(seconds=20)
     (early,) = lifecycle.run_camera(deps, deps.cameras.get("cam1"), deps.now[0])
+    assert early.metrics["SubStreamFallbacks"] == 1
     deps.now[0] = T0 + timedelta(minutes=2)
     lifecycle.run_camera(deps, deps.cameras.get("cam1"), deps.now[0])
     # Then the main stream's fragments were scored, once, and the record says why, with its one early alert

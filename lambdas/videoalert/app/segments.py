@@ -144,6 +144,8 @@ def score_segment(deps: Deps, camera: CameraConfig, window: Window,
                                     reason="segment covered by another run")
     outcome = _early(deps, updated, camera, result.threshold, result.best_frame.jpeg if result.best_frame else None)
     outcome.metrics = {"Segments": 1, "SegmentFrames": len(frames), **outcome.metrics}
+    if (result.video or {}).get("sub_stream_fallback"):  # the camera's sub-stream could not be scored (issue 34)
+        outcome.metrics["SubStreamFallbacks"] = 1
     return outcome
 
 
