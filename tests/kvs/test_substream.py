@@ -13,6 +13,7 @@ import dataclasses
 import io
 from datetime import UTC, datetime, timedelta
 from fractions import Fraction
+from pathlib import Path
 
 import av
 import boto3
@@ -234,3 +235,18 @@ def test_a_segment_with_no_sub_stream_fragments_is_scored_from_the_main_stream(w
     assert record["status"] == "DONE" and record["decision"] == "ALERT" and record.get("alert_message_id")
     assert record["video_info"]["scored_stream"] == "main"
     assert record["video_info"]["sub_stream_fallback"].startswith("SUB_STREAM_EMPTY")
+
+
+def test_a_main_stream_clip_that_cannot_be_read_costs_the_alert_only_the_main_streams_picture(worker, hd_video):
+    from videoalert_contract.inference import InferenceRequest, PictureSource, ScoredClip
+
+    _, deps, _, sess, res = worker
+    # Given a scored clip in S3 whose picture source (the main stream's clip) is gone (expired, never stored)
+    sess.client("s3").put_object(Bucket=res.video_bucket, Key="videos/cam1/sub.mp4", Body=Path(hd_video).read_bytes())
+    request = InferenceRequest("cam1-x", res.video_bucket, ("videos/cam1/sub.mp4",), best_frame=True,
+                               picture=PictureSource(("videos/cam1/gone.mp4",), min_score=0.0))
+    # When the inference function scores it
+    answer = deps.inference.score(request)
+    # Then the clip is scored, and its picture is cut from the scored clip instead
+    assert isinstance(answer, ScoredClip) and answer.frames and answer.best_frame is not None
+    assert jpeg_size(answer.best_frame.jpeg) == (640, 360)
