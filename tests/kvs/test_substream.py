@@ -250,3 +250,23 @@ def test_a_main_stream_clip_that_cannot_be_read_costs_the_alert_only_the_main_st
     # Then the clip is scored, and its picture is cut from the scored clip instead
     assert isinstance(answer, ScoredClip) and answer.frames and answer.best_frame is not None
     assert jpeg_size(answer.best_frame.jpeg) == (640, 360)
+
+
+def test_a_sub_stream_clip_that_starts_later_is_put_on_the_main_clips_time_line():
+    from videoalert.app.substream import on_main_timeline, segment_range
+    from videoalert.domain.segments import FragmentInfo
+    from videoalert_contract.inference import BestFrame, FrameScore, ScoredClip, TopEmbedding
+
+    # Given a sub-stream clip whose first fragment is 0.4 s after the main stream's
+    frame = FrameScore(1.0, 0.9, "person", (0.1, 0.2, 0.3, 0.4))
+    scored = ScoredClip("v", "m", 0.7, frames=(frame,), top_embeddings=(TopEmbedding(frame, (0.5,)),),
+                        video={"width": 640}, best_frame=BestFrame(frame, b"jpeg"))
+    # When its answer is moved onto the main clip's time line
+    moved = on_main_timeline(scored, 0.4, {"scored_stream": SUB})
+    # Then every time is 0.4 s later, the boxes are the same fractions, and the video info says what was scored
+    assert [f.t for f in moved.frames] == [moved.top_embeddings[0].frame.t] == [moved.best_frame.frame.t] == [1.4]
+    assert moved.frames[0].box == frame.box and moved.video == {"width": 640, "scored_stream": SUB}
+    # And a segment's new main-stream fragments span up to the next fragment, or one spacing past the last
+    listed = [FragmentInfo(T0 + timedelta(seconds=s), 1) for s in (0, 2, 4)]
+    assert segment_range(listed, listed[:2]) == (T0, T0 + timedelta(seconds=4))
+    assert segment_range(listed, listed[2:]) == (T0 + timedelta(seconds=4), T0 + timedelta(seconds=6))
