@@ -22,8 +22,9 @@ from videoalert_contract.inference import BestFrame, FrameScore, PictureSource, 
 logger = logging.getLogger(__name__)
 Deps = Dependencies[WorkerSettings]
 
-# The picture is cut from the main stream for an entry that could alert: at the rule's threshold, else the model's as
-# the camera's last record knew it, else this (below every released model's threshold, so no alert lacks it).
+# The picture is cut from the main stream for an entry that could alert: at the rule's threshold, else the model's once
+# the minute's record knows it (after its first segment), else this (below every released model's threshold, so no
+# alert lacks it; a lesser entry's picture is the sub-stream's, which no alert uses).
 PICTURE_MIN_SCORE = 0.5
 _DEFAULT_FRAGMENT = timedelta(seconds=2)
 
