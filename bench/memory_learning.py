@@ -49,7 +49,10 @@ class CachedInference:
         from videoalert_inference import handler
 
         self.real = InProcessInferenceClient(handler.handler)
+        from bench.memory_scenes import models_tag
+
         self.s3, self.folder = s3, folder
+        self.tag = models_tag(Path(os.environ.get("MODEL_DIR", REPO / "models")))
         self.scored = self.reused = 0
         self.seconds = 0.0
 
@@ -57,7 +60,7 @@ class CachedInference:
         from videoalert_contract.inference import parse_response
 
         data = b"".join(self.s3.get_object(Bucket=request.bucket, Key=k)["Body"].read() for k in request.keys)
-        folder = self.folder / f"scored_k{request.top_k_embeddings}"
+        folder = self.folder / f"scored_k{request.top_k_embeddings}_{self.tag}"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{hashlib.sha256(data).hexdigest()}.json"
         if path.exists():

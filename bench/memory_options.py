@@ -53,7 +53,9 @@ class Scorer:
         self.client = InProcessInferenceClient(handler.handler)
         self.s3 = boto3.client("s3")
         self.s3.create_bucket(Bucket="bench")
-        self.folder = cache_dir("memory", f"scored_k{TOP_K}")
+        from bench.memory_scenes import models_tag
+
+        self.folder = cache_dir("memory", f"scored_k{TOP_K}_{models_tag(REPO / 'models')}")
         self.scored = 0
 
     def payload(self, data: bytes) -> dict[str, Any]:
@@ -394,7 +396,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results_memory_options.json")
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    collected = cache_dir("memory") / f"options_{args.split}_{args.threshold:g}_{args.limit}.json"
+    from bench.memory_scenes import models_tag
+
+    tag = models_tag(REPO / "models")
+    collected = cache_dir("memory") / f"options_{args.split}_{args.threshold:g}_{args.limit}_{tag}.json"
     if collected.exists():
         rows = json.loads(collected.read_text())
     else:

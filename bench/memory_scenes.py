@@ -34,6 +34,14 @@ MAX_CROP = 0.1  # a later view keeps 90-100 % of the still's side
 # (memory_options) and the handlers' run (memory_learning) paste from this list: a person clip is drawn from it by
 # index, so another length pastes other people and the two benches would judge different clips.
 PEOPLE = 600
+
+
+def models_tag(model_dir: Path) -> str:
+    """The scored-clip caches' key for the models under test: their cards (versions, thresholds, the detect mode's
+    region-score fit), so another model or score combination never reuses another's answers."""
+    cards = b"".join((model_dir / name).read_bytes() for name in ("model_card.json", "detector_card.json")
+                     if (model_dir / name).exists())
+    return hashlib.sha256(cards).hexdigest()[:10]
 GAIN, GAMMA = (0.8, 1.2), (0.85, 1.15)
 ANYWHERE, BESIDE, IN_FRONT = "anywhere", "beside", "in_front"
 
