@@ -5,7 +5,8 @@ candidate's fp32 file over the classifier, an int8 file quantized again from it 
 as a release is), the thresholds chosen again on the real validation split's region crops at the parent card's target
 recall (release's own `_evaluate`: the int8 file only if within the allowed accuracy drop), and a card naming the new
 version, its parent and both gate figures (`retrained_from_labels`). The backbone is the parent's: the embeddings the
-false-positive memory stores stay valid.
+false-positive memory stores stay valid. The card's other blocks are the parent's (the detect mode's `region_score`
+fit among them, made on the parent's scores: fit it again before serving a promoted head in detect mode).
 """
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def promote(summary: dict[str, Any], candidate_fp32: Path, model_dir: Path, prom
     promote_dir.mkdir(parents=True, exist_ok=True)
     if promote_dir.resolve() != model_dir.resolve():
         for item in model_dir.iterdir():
-            if item.is_file():
+            if item.is_file() and item.suffix in (".onnx", ".json"):
                 shutil.copy2(item, promote_dir / item.name)
     fp32 = promote_dir / MODEL_FILE
     shutil.copyfile(candidate_fp32, fp32)
