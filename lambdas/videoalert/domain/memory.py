@@ -20,8 +20,8 @@ from videoalert_contract.inference import FrameScore
 
 # Chosen with the rule's fp_region_distance on the training split's scenes (bench/memory_options.py replays the
 # learning curve per option; bench/README.md "False-positive memory"): the same scene later against people pasted in.
-DEFAULT_MIN_IOU = 0.2  # a remembered region is this place: its box and the detection's overlap at least this much
-DEFAULT_DETECTOR_MARGIN = 0.4  # a region the detector finds more person-like than the remembered one by this: a person
+DEFAULT_MIN_IOU = 0.3  # a remembered region is this place: its box and the detection's overlap at least this much
+DEFAULT_DETECTOR_MARGIN = 0.2  # a region the detector finds more person-like than the remembered one by this: a person
 DEFAULT_MAX_AGE = timedelta(days=30)  # a label teaches the camera for a month (a scene changes with the seasons)
 # A frame's entry belongs to a matched region when their boxes overlap this much (the inference keeps one embedding
 # per region at the same overlap: videoalert_inference.scoring.TOP_REGION_OVERLAP).

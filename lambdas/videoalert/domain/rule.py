@@ -26,8 +26,9 @@ DEFAULT_FP_DISTANCE = 0.01
 # overlap and the detector guard on the training split's scenes by replaying the learning curve per option
 # (bench/memory_options.py, bench/README.md "False-positive memory"): the most later clips kept quiet over 1-3 taps
 # with at least 96 % of the clips whose person the rule finds still alerting. A person's crop in front of a remembered
-# region is near it (median 0.11 there, a later moment's 0.02): 0.15 muted more people for no more quiet.
-DEFAULT_FP_REGION_DISTANCE = 0.07
+# region is near it (median 0.11 there, a later moment's 0.02). Chosen again with detect mode's fitted region score
+# (2026-12-07): 0.05, with IoU >= 0.3 and a detector margin of 0.2 (0.07 with 0.2 and 0.4 muted 8 % of those people).
+DEFAULT_FP_REGION_DISTANCE = 0.05
 
 # Fields a user may change (`videoalert tune --apply`, the table); version is managed by the store.
 EDITABLE_FIELDS = ("threshold", "min_frames", "aggregate", "top_k", "cooldown_s", "max_event_s", "fp_distance",
