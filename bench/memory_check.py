@@ -15,8 +15,15 @@ import numpy as np
 
 from .memory_options import Option, load, replay
 
-SHIPPED = Option("shipped: 8 regions, all remembered, IoU 0.2, distance 0.07, detector guard 0.4", top_k=8,
-                 remember="all", min_iou=0.2, max_distance=0.07, margin=0.4)
+
+
+def shipped() -> Option:
+    """The defaults the handlers run with (domain.memory, domain.rule)."""
+    from videoalert.domain.memory import DEFAULT_DETECTOR_MARGIN, DEFAULT_MIN_IOU
+    from videoalert.domain.rule import DEFAULT_FP_REGION_DISTANCE
+
+    return Option("shipped", top_k=8, remember="all", min_iou=DEFAULT_MIN_IOU, max_distance=DEFAULT_FP_REGION_DISTANCE,
+                  margin=DEFAULT_DETECTOR_MARGIN)
 
 
 def compare(collected: list[dict[str, Any]], handled: dict[str, Any]) -> dict[str, Any]:
@@ -26,7 +33,7 @@ def compare(collected: list[dict[str, Any]], handled: dict[str, Any]) -> dict[st
     for result in handled["scenes"]:
         if "rounds" not in result or result["scene"] not in by_name:
             continue
-        rounds = replay(by_name[result["scene"]], SHIPPED, handled["threshold"], np.zeros((0, 1)))
+        rounds = replay(by_name[result["scene"]], shipped(), handled["threshold"], np.zeros((0, 1)))
         for n, (ours, theirs) in enumerate(zip(rounds, result["rounds"], strict=True)):
             pairs = list(zip(ours["later"], theirs["later"], strict=True)) + [
                 (a, d) for (_, a), (_, d) in zip(ours["persons"], theirs["persons"], strict=True)]
