@@ -16,7 +16,6 @@ import numpy as np
 from .memory_options import Option, load, replay
 
 
-
 def shipped() -> Option:
     """The defaults the handlers run with (domain.memory, domain.rule)."""
     from videoalert.domain.memory import DEFAULT_DETECTOR_MARGIN, DEFAULT_MIN_IOU
