@@ -133,6 +133,8 @@ class ScoringRequest:
     thread-safe), so when decoding ends the batches still waiting take both vCPUs, not one. In detect mode the
     detector, the crops and the classifier all run there, on a few frames per batch.
     limits: what decoding may cost (budget.WorkLimits, checked as it goes).
+    frame_window, skip_loop_filter: decoding cost levers (frames.FrameSampler): a sampled frame may be a cheaper one
+    up to frame_window periods earlier; FFmpeg's skip_loop_filter ("nokey": deblock keyframes only).
     """
 
     sample_fps: float = DEFAULT_SAMPLE_FPS
@@ -154,6 +156,8 @@ class ScoringRequest:
     tile_grid: TileGrid | None = None
     tile_every: int = 1
     limits: WorkLimits | None = None
+    frame_window: float = 0.0
+    skip_loop_filter: str = "default"
 
     def __post_init__(self) -> None:
         if self.regions not in tuple(RegionMode):
@@ -213,7 +217,8 @@ class _FrameScan:
             request.sample_fps, request.max_frames, resize_to=DETECTOR_INPUT_SIZE if self.use_detect else self.size,
             keep_full=regions.moving_regions or self.use_detect, decoder_threads=request.decoder_threads,
             decoder_workers=request.decoder_workers, tile_grid=self.grid, limits=request.limits,
-            start_s=request.start_s, end_s=request.end_s, min_frames=request.min_samples, budget=budget)
+            start_s=request.start_s, end_s=request.end_s, min_frames=request.min_samples, budget=budget,
+            frame_window=request.frame_window, skip_loop_filter=request.skip_loop_filter)
         self.motion = MotionDetector() if regions.moving_regions else None
         self.blank = Blanker(request.zones, request.masks, [255.0 * m for m in classifier.spec.mean])
         # Detect mode batches frames, each giving up to max_detections crops: the classifier's batches stay this
