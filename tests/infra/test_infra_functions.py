@@ -56,8 +56,20 @@ def test_zip_functions_run_the_tested_python_with_the_pinned_powertools_layer(sy
                        re.MULTILINE)
     assert pinned is not None
     assert parameter == {"Type": "AWS::SSM::Parameter::Value<String>",
-                         "Default": f"/aws/service/powertools/python/x86_64/{tested}/{pinned.group(1)}"}
+                         "Default": f"/aws/service/powertools/python/arm64/{tested}/{pinned.group(1)}"}
     assert parameter["Default"] == POWERTOOLS_LAYER_PARAMETER
+
+
+def test_zip_functions_run_on_arm64_and_the_inference_image_on_x86_64(synth):
+    # Given the pure-Python zip functions (arm64 is cheaper per GB-s) and the image whose int8 kernels were measured
+    # on x86 only (bench/README.md, "Right-size")
+    functions = synth.resources("AWS::Lambda::Function").values()
+    zips = [f["Properties"] for f in functions if "Runtime" in f["Properties"] and "Handler" in f["Properties"]]
+    assert zips and {tuple(p["Architectures"]) for p in zips} == {("arm64",)}
+    assert _function(synth, "inference")["Architectures"] == ["x86_64"]
+    # and every layer the stack builds is for the functions' architecture
+    layers = synth.resources("AWS::Lambda::LayerVersion").values()
+    assert all(layer["Properties"]["CompatibleArchitectures"] == ["arm64"] for layer in layers)
 
 
 def test_every_zip_function_runs_the_tested_python(synth):
