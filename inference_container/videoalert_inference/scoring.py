@@ -33,6 +33,7 @@ from .parts import VideoInfo
 from .pipeline import map_in_order, prefetch
 from .preprocess import resize_rgb, to_model_input
 from .proposals import DetectPlan, FrameWork, score_proposals
+from .scene_change import change, thumbnail
 from .tiles import TileGrid, cut_tiles
 
 DEFAULT_BATCH_SIZE = 16
@@ -71,6 +72,7 @@ class _Item:
     region: str
     box: list[float] | None
     detector_score: float | None = None
+    same_as: float | None = None  # a whole frame unchanged since the one at this time: it takes that one's score
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,8 @@ class ScoringRequest:
     limits: what decoding may cost (budget.WorkLimits, checked as it goes).
     frame_window, skip_loop_filter: decoding cost levers (frames.FrameSampler): a sampled frame may be a cheaper one
     up to frame_window periods earlier; FFmpeg's skip_loop_filter ("nokey": deblock keyframes only).
+    score_change_level: with regions FULL and > 0 (grey levels, scene_change.change), a whole frame whose picture
+    changed by at most that since the last frame the model scored takes that frame's score and embedding.
     """
 
     sample_fps: float = DEFAULT_SAMPLE_FPS
@@ -158,6 +162,7 @@ class ScoringRequest:
     limits: WorkLimits | None = None
     frame_window: float = 0.0
     skip_loop_filter: str = "default"
+    score_change_level: float = 0.0
 
     def __post_init__(self) -> None:
         if self.regions not in tuple(RegionMode):
@@ -227,6 +232,8 @@ class _FrameScan:
         self.plan = DetectPlan(request.detect_tile_every, request.detect_change_level, frames_per_batch)
         self.frames_sampled = 0
         self.regions_s = 0.0  # motion search, crops and their resizing
+        self.gate = request.score_change_level if regions == RegionMode.FULL else 0.0
+        self._last_scored: tuple[float, np.ndarray] | None = None  # whole frames: the last one the model scores
 
     def batches(self) -> Iterator[list[_Item] | list[FrameWork]]:
         batch: list[_Item] = []
@@ -240,7 +247,9 @@ class _FrameScan:
                     yield unit
                 continue
             tiled = (self.frames_sampled - 1) % self.request.tile_every == 0
-            new = _items_of(frame, self.motion, self.use_full, self.size, self.grid if tiled else None)
+            same = self._unchanged(frame) if self.gate else None
+            new = [same] if same else _items_of(frame, self.motion, self.use_full, self.size,
+                                                self.grid if tiled else None)
             entries += len(new)
             if entries > MAX_ENTRIES:
                 raise BadInputError(OVER_LIMIT, f"scoring it needs more than {MAX_ENTRIES} model inputs")
@@ -254,6 +263,14 @@ class _FrameScan:
         last = self.plan.flush()
         if last:
             yield last
+
+    def _unchanged(self, frame: SampledFrame) -> _Item | None:
+        """A whole frame that changed by at most the gate since the last scored one: an entry taking its score."""
+        thumb = thumbnail(frame.image)
+        if self._last_scored is not None and change(thumb, self._last_scored[1]) <= self.gate:
+            return _Item(frame.t, None, Region.FULL, None, same_as=self._last_scored[0])
+        self._last_scored = (frame.t, thumb)
+        return None
 
     def _frames(self) -> Iterator[SampledFrame]:
         """Every sampled frame of every part, what the zones and masks hide blanked (its time counted in regions_s)."""
@@ -287,12 +304,17 @@ class _Scorer:
                            detect_s=found.detect_s, preprocess_s=found.crop_s + found.preprocess_s,
                            inference_s=found.inference_s)
         batch = [item for item in unit if isinstance(item, _Item)]
-        t0 = time.perf_counter()
-        model_input = to_model_input([item.image for item in batch if item.image is not None], self.classifier.spec)
-        t1 = time.perf_counter()
-        prediction = self.classifier.predict_batch(model_input)
-        return _Scored([_Item(item.t, None, item.region, item.box) for item in batch], prediction.scores,
-                       prediction.embeddings, np.ones(len(batch), bool),
+        scored = np.array([item.image is not None for item in batch])
+        scores, embeddings = np.zeros(len(batch)), np.zeros((len(batch), 0), np.float32)
+        t0 = t1 = time.perf_counter()
+        if scored.any():  # entries that take an earlier frame's score (same_as) are filled in by _clip_scores
+            model_input = to_model_input([item.image for item in batch if item.image is not None], self.classifier.spec)
+            t1 = time.perf_counter()
+            prediction = self.classifier.predict_batch(model_input)
+            scores[scored] = prediction.scores
+            embeddings = np.zeros((len(batch), prediction.embeddings.shape[1]), prediction.embeddings.dtype)
+            embeddings[scored] = prediction.embeddings
+        return _Scored([replace(item, image=None) for item in batch], scores, embeddings, scored,
                        preprocess_s=t1 - t0, inference_s=time.perf_counter() - t1)
 
 
@@ -302,6 +324,11 @@ def _clip_scores(scan: _FrameScan, results: list[_Scored], request: ScoringReque
     all_scores = np.concatenate([r.scores for r in results]) if results else np.zeros(0)
     embedded = np.concatenate([r.embedded for r in results]) if results else np.zeros(0, bool)
     all_embeddings = _stack_embeddings([r.embeddings for r in results])
+    scored_at = {item.t: i for i, item in enumerate(items) if item.region == Region.FULL and item.same_as is None}
+    for i, item in enumerate(items):  # an unchanged whole frame: the score and embedding of the one it matches
+        if item.same_as is not None:
+            j = scored_at[item.same_as]
+            all_scores[i], all_embeddings[i], embedded[i] = all_scores[j], all_embeddings[j], embedded[j]
     top = top_regions(all_scores, [item.box for item in items], embedded, request.top_k_embeddings)
     stats = scan.sampler.stats
     preprocess_s = sum(r.preprocess_s for r in results)

@@ -29,6 +29,7 @@ ENV_DETECT_TILE_EVERY = "DETECT_TILE_EVERY"
 ENV_DETECT_CHANGE_LEVEL = "DETECT_CHANGE_LEVEL"
 ENV_FRAME_WINDOW = "FRAME_WINDOW"
 ENV_SKIP_LOOP_FILTER = "SKIP_LOOP_FILTER"
+ENV_SCORE_CHANGE_LEVEL = "SCORE_CHANGE_LEVEL"
 ENV_MAX_PIXELS = "MAX_PIXELS"
 ENV_MAX_FRAMES_DECODED = "MAX_FRAMES_DECODED"
 ENV_MAX_DECODE_SECONDS = "MAX_DECODE_SECONDS"
@@ -80,6 +81,9 @@ class InferenceSettings:
     # keyframes only ("nokey"; "default" deblocks every frame). Same decisions on every shared video.
     frame_window: float = 0.5
     skip_loop_filter: str = "nokey"
+    # With regions "full": a whole frame changed by at most this many grey levels since the last one the model
+    # scored takes its score (the detector's detect_change_level, for the classifier of whole frames; 0: off).
+    score_change_level: float = 8.0
     # What one clip may cost, checked as it decodes (budget.WorkLimits): over a limit it is answered OVER_LIMIT
     # or TOO_LARGE, which the dispatcher records REJECTED, never to be retried.
     limits: WorkLimits = WorkLimits()
@@ -100,7 +104,8 @@ class InferenceSettings:
                 "pipeline": self.pipeline, "inference_workers": self.inference_workers, "batch_size": self.batch_size,
                 "tile_every": self.tile_every, "detect_tile_every": self.detect_tile_every,
                 "detect_change_level": self.detect_change_level, "limits": self.limits,
-                "frame_window": self.frame_window, "skip_loop_filter": self.skip_loop_filter}
+                "frame_window": self.frame_window, "skip_loop_filter": self.skip_loop_filter,
+                "score_change_level": self.score_change_level}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InferenceSettings:
@@ -123,6 +128,7 @@ class InferenceSettings:
             detect_change_level=_value(env, ENV_DETECT_CHANGE_LEVEL, s.detect_change_level, float),
             frame_window=_value(env, ENV_FRAME_WINDOW, s.frame_window, float),
             skip_loop_filter=env.get(ENV_SKIP_LOOP_FILTER) or s.skip_loop_filter,
+            score_change_level=_value(env, ENV_SCORE_CHANGE_LEVEL, s.score_change_level, float),
             limits=WorkLimits(max_pixels=_value(env, ENV_MAX_PIXELS, limits.max_pixels, int),
                               max_frames_decoded=_value(env, ENV_MAX_FRAMES_DECODED, limits.max_frames_decoded, int),
                               max_decode_s=_value(env, ENV_MAX_DECODE_SECONDS, limits.max_decode_s, float),
