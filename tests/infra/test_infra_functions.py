@@ -34,7 +34,11 @@ def test_function_has_explicit_memory_timeout_tracing_and_a_log_group_with_reten
 
 def test_sizes_match_the_design(synth):
     assert (_function(synth, "dispatcher")["MemorySize"], _function(synth, "dispatcher")["Timeout"]) == (512, 300)
-    assert (_function(synth, "inference")["MemorySize"], _function(synth, "inference")["Timeout"]) == (3008, 120)
+    assert (_function(synth, "inference")["MemorySize"], _function(synth, "inference")["Timeout"]) == (1769, 120)
+    # one vCPU at 1,769 MB: the sequential path (one decoder, no pipeline), the cheapest per clip (bench/README.md)
+    variables = _function(synth, "inference")["Environment"]["Variables"]
+    assert {k: variables[k] for k in ("DECODER_WORKERS", "INFERENCE_WORKERS", "PIPELINE")} == {
+        "DECODER_WORKERS": "1", "INFERENCE_WORKERS": "1", "PIPELINE": "off"}
     # the dispatcher waits for inference synchronously: its timeout must leave room for that
     assert _function(synth, "dispatcher")["Timeout"] > _function(synth, "inference")["Timeout"]
 
