@@ -1,0 +1,93 @@
+"""Cost per camera-month, every service counted, for a 640x480 and a 1080p camera (the 1080p one also scored from a
+640x360 sub-stream), before and after issue 34 (CPU per clip, the inference function's size, arm64 zip functions).
+
+    python -m bench.camera_cost            # the table in docs/cost.md
+
+Prices and the shared assumptions (a 30-day month, every minute processed, 24 h KVS retention, 30-day clips,
+10 alerts a day) are bench/latency_cost.py's, us-east-1 list prices from memory (no internet here: check them).
+Inference seconds per minute clip are this repository's measurements (bench/README.md, "CPU per clip" and
+"Right-size"): CPU seconds of the default path (regions "detect") on camera-shaped clips, billed at the function's
+vCPU share. Everything else is an estimate named below.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from . import latency_cost as p
+
+ARM_GB_S = 0.0000133334  # Lambda arm64, us-east-1, from memory like the others
+SECRET_MONTH, SECRET_CALLS = 0.40, 0.05 / 10_000
+KMS_KEY_MONTH, KMS_CALLS = 1.00, 0.03 / 10_000
+METRIC_MONTH = 0.30
+CAMERAS_PER_STACK = 100  # fixed costs of a deployment (tick, keys, secrets, alarms) shared by this many cameras
+KEYS, SECRETS = 3, 2  # customer-managed KMS keys (KVS media, alert and ops topics); link-signing and VAPID secrets
+BITRATE_MBIT = {"640x480": 1.0, "1080p": 4.0, "640x360 sub-stream": 0.5}  # typical H.264 camera settings
+# CPU seconds per 60 s clip of the default path, from `python -m bench.cpu_per_clip` and `bench.lambda_sizes`
+# (bench/README.md): before = the sampler as it was, 2 decoders + pipeline; after = frame plan + no deblocking.
+CPU_S = {"before": {"640x480": 1.02, "1080p": 5.6},
+         "after": {"640x480": 0.88, "1080p": 3.5, "640x360 sub-stream": 0.75}}
+# Before issue 34 there was no sub-stream: the issue's measured x4.4 (1080p pictures scored at 640x360) stands in.
+CPU_S["before"]["640x360 sub-stream"] = CPU_S["before"]["1080p"] / 4.4
+SIZE = {"before": (3008, "x86_64", 1.70), "after": (1769, "x86_64", 1.0)}  # MB, architecture, vCPU share
+ZIP_ARCH = {"before": "x86_64", "after": "arm64"}
+DOWNLOAD_S = 0.05  # the clip's S3 GET inside the inference function (same region), billed too
+
+
+@dataclass
+class Line:
+    service: str
+    dollars: float
+
+
+def _gb_s(arch: str) -> float:
+    return ARM_GB_S if arch == "arm64" else p.LAMBDA_GB_S
+
+
+def camera_month(camera: str, when: str, substream: bool = False) -> list[Line]:
+    """One camera's month. substream: the worker scores the 640x360 stream and keeps the main one's clip."""
+    jobs, alerts = p.MINUTES, p.ALERTS_PER_DAY * 30
+    main_gb = BITRATE_MBIT[camera] * 60 * jobs / 8 / 1000
+    sub_gb = BITRATE_MBIT["640x360 sub-stream"] * 60 * jobs / 8 / 1000 if substream else 0.0
+    scored = "640x360 sub-stream" if substream else camera
+    mb, arch, share = SIZE[when]
+    billed = CPU_S[when][scored] / share + DOWNLOAD_S
+    zip_gb_s = _gb_s(ZIP_ARCH[when])
+    worker_s = p.MINUTE_WORKER_S + (0.3 if substream else 0.0)  # a second GetClip
+    writes = jobs * (3 * p.CAMERA_ITEM_KB + 1 + 1 + p.RECORD_KB)
+    kvs_gb = main_gb + sub_gb
+    return [
+        Line("Lambda inference", jobs * (billed * mb / 1024 * _gb_s(arch) + p.LAMBDA_REQUEST)),
+        Line("Lambda camera worker", jobs * (worker_s * p.WORKER_GB * zip_gb_s + p.LAMBDA_REQUEST)),
+        Line("Lambda tick, deliveries, links, registry", (jobs * 6 * 0.5 / CAMERAS_PER_STACK + alerts * 2 * 0.5 * 0.25)
+             * zip_gb_s + (jobs / CAMERAS_PER_STACK + 2 * alerts) * p.LAMBDA_REQUEST),
+        Line("SQS", jobs * 2.1 * p.SQS_FIFO + alerts * 3 * p.SQS_STANDARD),
+        Line("DynamoDB", writes * p.DDB_WRU + jobs * 4 * p.DDB_RRU + jobs * p.RECORD_KB / 1e6 * p.DDB_GB_MONTH),
+        Line("S3", jobs * (p.S3_PUT + p.S3_GET) + main_gb * p.S3_GB_MONTH * p.CLIP_RETENTION_DAYS / 30),
+        Line("KVS", kvs_gb * p.KVS_INGEST_GB + kvs_gb * p.KVS_RETENTION_H / (30 * 24) * p.KVS_STORE_GB_MONTH
+             + kvs_gb * p.KVS_CONSUME_GB),
+        Line("SNS", alerts * (p.SNS_PUBLISH + p.SNS_EMAIL)),
+        Line("CloudWatch logs and metrics", 2 * jobs * p.LOG_KB_PER_INVOCATION / 1e6 * p.LOGS_GB + 2 * METRIC_MONTH),
+        Line("Secrets Manager", SECRETS * SECRET_MONTH / CAMERAS_PER_STACK + alerts * SECRET_CALLS),
+        Line("KMS", KEYS * KMS_KEY_MONTH / CAMERAS_PER_STACK + (jobs / 5 + 2 * alerts) * KMS_CALLS),
+    ]
+
+
+CASES = (("640x480", False), ("1080p", False), ("1080p", True))
+
+
+def table() -> str:
+    names = [f"{c}{' + sub-stream' if s else ''}" for c, s in CASES]
+    header = ["| service | " + " | ".join(f"{n} before | {n} after" for n in names) + " |",
+              "|---|" + "---|" * (2 * len(CASES))]
+    months = {(c, s, w): camera_month(c, w, s) for c, s in CASES for w in ("before", "after")}
+    rows = []
+    for i, line in enumerate(months[CASES[0] + ("before",)]):
+        cells = [f"{months[(c, s, w)][i].dollars:.2f}" for c, s in CASES for w in ("before", "after")]
+        rows.append(f"| {line.service} | " + " | ".join(cells) + " |")
+    totals = [sum(x.dollars for x in months[(c, s, w)]) for c, s in CASES for w in ("before", "after")]
+    rows.append("| **total** | " + " | ".join(f"**{t:.2f}**" for t in totals) + " |")
+    return "\n".join(header + rows) + f"\n\nPrices: {p.PRICES_AS_OF}; arm64 GB-s ${ARM_GB_S}."
+
+
+if __name__ == "__main__":
+    print(table())
