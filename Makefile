@@ -11,7 +11,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 LOCAL_REQS := requirements-local.txt lambdas/requirements.txt inference_container/requirements.txt
 DEV_REQS := requirements-dev.txt requirements.txt training/requirements.txt $(LOCAL_REQS)
 
-.PHONY: setup setup-local setup-browser run test lint types check synth deploy train retrain train-check train-real10 train-cgi detector eval bench
+.PHONY: setup setup-local setup-browser run test lint types check synth deploy train region-score retrain train-check train-real10 train-cgi detector eval bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -97,6 +97,21 @@ train: setup
 	    --lr 2e-4 --pct-start 0.15 --work-dir training/runs/crops3 --real-mix $(CROP_MIX2) --max-epochs 8 --seed 53 --patience 8
 	$(BIN)/python -m videoalert_training.release --run training/runs/crops3 --data $(DATA)/horse-or-human \
 	    --real $(DATA)/real/images --target-recall $(CROP_RECALL) --clips $(DATA)/clips --out $(RELEASE_DIR)
+	$(MAKE) region-score MODEL_DIR=$(RELEASE_DIR)
+
+## How detect mode weighs the ResNet with the detector (region_score.py): every region the product scores on the real
+## stills, dumped with both models' scores (training split: every 3rd image, proposals down to 0.07; validation
+## split: all, as served), a logistic fit on the first, its operating point (region recall REGION_RECALL) on the
+## second, written into MODEL_DIR's card. About 25 min on idle cores.
+REGION_RECALL ?= 0.80
+REGIONS_RUN := training/runs/regions
+region-score: setup
+	$(BIN)/python -m videoalert_training.region_dump --model-dir $(MODEL_DIR) --data $(DATA) --split train --every 3 \
+	    --floor 0.07 --out $(REGIONS_RUN)/train_f07.jsonl
+	$(BIN)/python -m videoalert_training.region_dump --model-dir $(MODEL_DIR) --data $(DATA) --split validation \
+	    --out $(REGIONS_RUN)/validation.jsonl
+	$(BIN)/python -m videoalert_training.region_fusion --fit $(REGIONS_RUN)/train_f07.jsonl \
+	    --choose $(REGIONS_RUN)/validation.jsonl --card $(MODEL_DIR)/model_card.json --recall $(REGION_RECALL) --write
 
 ## Retraining from users' labels (issue 35): LABELS=<a `videoalert export-dataset` folder, or several> refits the
 ## classifier's head on them and promotes it only if the gate passes (training/README.md "Retraining from labels"); the

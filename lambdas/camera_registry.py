@@ -52,13 +52,14 @@ def add_camera() -> Response[Any]:
         raise BadRequestError(f"the body is not JSON: {exc}") from exc
     if not isinstance(body, dict) or not isinstance(body.get("camera_id"), str):
         raise BadRequestError('the body must be {"camera_id": "...", "timezone"?, "retention_hours"?, '
-                              '"motion_triggered"?}')
+                              '"motion_triggered"?, "sub_stream"?}')
     deps = dependencies()
     try:
         hours = body.get("retention_hours")
         request = cameras.CameraRequest(body["camera_id"], timezone=str(body.get("timezone") or "UTC"),
                                         retention_hours=deps.retention_hours if hours is None else int(hours),
-                                        motion_triggered=bool(body.get("motion_triggered", False)))
+                                        motion_triggered=bool(body.get("motion_triggered", False)),
+                                        sub_stream=bool(body.get("sub_stream", False)))
         added = cameras.add_camera(deps, request)
     except (cameras.BadCameraRequest, TypeError, ValueError) as exc:
         raise BadRequestError(str(exc)) from exc

@@ -50,9 +50,10 @@ class DetectorSettings:
     nms_iou: float = 0.5
     max_detections: int = 4  # per image: bounds the ResNet's work per frame
     min_side: float = 0.01  # of the image: smaller boxes are noise
-    # At or above this the detector is sure of a person and its score stands even where the ResNet's is lower (a
-    # close, cut-off or seated person: the ResNet learned mostly standing people). On the validation split it lifts
-    # people over 25 % of the frame from 0.79 to 0.92 of frames at no cost on empty scenes; 1.01 turns it off.
+    # At or above this the detector is sure of a person: a frame whose whole view has such a box needs no tile
+    # search. With a model card that has no `region_score` combination (region_score.py) the detector's score also
+    # stands where the ResNet's is lower (a close, cut-off or seated person); a card's combination weighs the two
+    # models' scores instead. 1.01 turns it off.
     sure_score: float = 0.9
     # Each view's contrast stretched about its middle (its 1st-99th percentile grey levels to the full range, at most
     # MAX_STRETCH times) before the detector sees it: a person in shade or at dusk is a few grey levels from the

@@ -91,17 +91,21 @@ def get_runtime() -> Runtime:
 
 def fetch_parts(runtime: Runtime, request: InferenceRequest) -> list[bytes]:
     """The clip's bytes: through the request's URLs if it has them, else (or if they fail) from bucket and key."""
+    return _fetch(runtime, request.bucket, request.keys, request.urls)
+
+
+def _fetch(runtime: Runtime, bucket: str, keys: tuple[str, ...], urls: tuple[str, ...]) -> list[bytes]:
     max_bytes = runtime.settings.max_video_bytes
-    if request.urls:
+    if urls:
         try:
-            runtime.settings.urls.check(request.urls, request.bucket, request.keys)
-            return fetch_clip_parts_by_url(request.urls, max_bytes, runtime.https)
+            runtime.settings.urls.check(urls, bucket, keys)
+            return fetch_clip_parts_by_url(urls, max_bytes, runtime.https)
         except UrlUnavailable as exc:
             logger.warning("clip URLs unusable, reading the clip from S3", extra={"reason": str(exc)})
             metrics.add_metric(name="UrlFallbacks", unit=MetricUnit.Count, value=1)
     from .s3_source import fetch_clip_parts  # botocore: imported only on this path
 
-    return fetch_clip_parts(runtime.s3, request.bucket, request.keys, max_bytes)
+    return fetch_clip_parts(runtime.s3, bucket, keys, max_bytes)
 
 
 def reset_runtime() -> None:
@@ -129,27 +133,38 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         metrics.add_metric(name="BadInput", unit=MetricUnit.Count, value=1)
         return RejectedClip(video_id, exc.code, exc.message).to_payload()
     download_ms = (downloaded - started) * 1000
-    best = best_frame(request, parts, scores, budget) if request.best_frame else None
+    best = best_frame(request, parts, scores, budget, runtime) if request.best_frame else None
     response = to_response(request.video_id, runtime.classifier, scores, download_ms, best)
     _record(scores, response)
     return response
 
 
-def best_frame(request: InferenceRequest, parts: list[bytes], scores: ClipScores, budget: WorkBudget
-               ) -> BestFrame | None:
+def best_frame(request: InferenceRequest, parts: list[bytes], scores: ClipScores, budget: WorkBudget,
+               runtime: Runtime | None = None) -> BestFrame | None:
     """The best counting entry's frame as a JPEG, decoded within what is left of the request's budget; a frame that no
-    longer decodes, or that the budget cannot pay for, costs the alert its picture, never its scores."""
+    longer decodes, or that the budget cannot pay for, costs the alert its picture, never its scores. With a picture
+    source (the camera's main stream; the scored clip is its sub-stream) an entry at its min_score or above is cut
+    from the main stream's clip at the same moment, its box as it is (fractions of the frame)."""
     entry = best_entry(scores.frames, request.zones, request.masks)
     if entry is None:
         return None
     started = time.perf_counter()
+    picture, source, jpeg = request.picture, "scored clip", None
     try:
-        jpeg = best_frame_jpeg(parts, entry, budget)
+        if picture is not None and runtime is not None and entry.score >= picture.min_score:
+            try:
+                main = _fetch(runtime, request.bucket, picture.keys, picture.urls)
+                shifted = ScoredFrame(entry.t + picture.offset_s, entry.score, entry.region, entry.box)
+                jpeg, source = best_frame_jpeg(main, shifted, budget), "main stream"
+            except (BadInputError, av.FFmpegError, ValueError) as exc:  # the scored clip's own frame, then
+                logger.warning("best frame not cut from the main stream", extra={"reason": str(exc)[:200]})
+        if jpeg is None:
+            jpeg, source = best_frame_jpeg(parts, entry, budget), "scored clip"
     except (BadInputError, av.FFmpegError, ValueError) as exc:
         logger.warning("best frame not made", extra={"reason": str(exc)[:200]})
         return None
     logger.info("best frame made", extra={"t": entry.t, "region": entry.region, "bytes": len(jpeg or b""),
-                                          "ms": round((time.perf_counter() - started) * 1000, 1)})
+                                          "source": source, "ms": round((time.perf_counter() - started) * 1000, 1)})
     return None if jpeg is None else BestFrame(_frame_score(entry), jpeg)
 
 

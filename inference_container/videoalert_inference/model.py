@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .preprocess import PreprocessSpec, to_model_input
+from .region_score import RegionScore
 
 MODEL_FILE = "person_classifier.onnx"
 CARD_FILE = "model_card.json"
@@ -44,6 +45,7 @@ class PersonClassifier:
         file_name = Path(model_path).name
         session_path, self.encoding = session_file(Path(model_path), card, encoding)
         self.threshold = threshold_for(card, file_name)
+        self.region_score = RegionScore.from_card(card)  # detect mode's combination with the detector (or None)
         kind = file_kind(card, file_name)
         # Records name the file that scored them: the int8 file is the same weights, quantized.
         self.version = str(card["model_version"]) + (f"-{kind}" if kind not in (None, "fp32") else "")

@@ -19,6 +19,7 @@ from .detector import Detection, PersonDetector, non_max_suppression
 from .frames import SampledFrame
 from .model import PersonClassifier
 from .preprocess import resize_rgb, to_model_input
+from .region_score import combine
 from .regions import crop_for_model
 from .scene_change import change, thumbnail
 
@@ -201,7 +202,7 @@ def score_proposals(work: Sequence[FrameWork], detector: PersonDetector,
     boxes: list[list[float] | None] = []
     detector_scores: list[float | None] = []
     crops: list[np.ndarray] = []
-    sure: list[float] = []  # per crop: the detector's score where it is sure of a person, else 0
+    found: list[tuple[float, float]] = []  # per crop: the detector's score and the box's height
     for item, detections in zip(work, proposals, strict=True):
         full = item.frame.full
         assert full is not None  # detect mode keeps the full frame
@@ -214,7 +215,7 @@ def score_proposals(work: Sequence[FrameWork], detector: PersonDetector,
             boxes.append([round(v, 3) for v in d.box])
             detector_scores.append(round(d.score, 4))
             crops.append(crop_for_model(full, d.box, classifier.spec.input_size))
-            sure.append(d.score if d.score >= detector.settings.sure_score else 0.0)
+            found.append((d.score, d.height))
     t2 = time.perf_counter()
     embedded = np.asarray([box is not None for box in boxes], bool)
     scores = np.zeros(len(boxes), np.float64)
@@ -225,9 +226,11 @@ def score_proposals(work: Sequence[FrameWork], detector: PersonDetector,
         t3 = time.perf_counter()
         prediction = classifier.predict_batch(model_input)
         t4 = time.perf_counter()
-        # The ResNet decides, except where the detector is sure: a close, cut-off or seated person the ResNet
-        # undersells (COCO close-ups) keeps the detector's score (detector.DetectorSettings.sure_score).
-        scores[embedded] = np.maximum(prediction.scores, np.asarray(sure))
+        # The ResNet decides on the crop, weighed with the detector's score and the box's height as the model card
+        # says (region_score.py: the ResNet undersells cyclists and cut-off people the detector is sure of).
+        detector_found, heights = np.asarray(found, np.float64).T
+        scores[embedded] = combine(prediction.scores, detector_found, heights, classifier.threshold,
+                                   classifier.region_score, detector.settings.sure_score)
         embeddings = np.zeros((len(boxes), prediction.embeddings.shape[1]), np.float32)
         embeddings[embedded] = prediction.embeddings
     return ScoredProposals(times, boxes, scores, detector_scores, embeddings, embedded, views, detect_s=t1 - t0,

@@ -83,6 +83,34 @@ class MalformedResponse(ValueError):
 
 
 @dataclass(frozen=True)
+class PictureSource:
+    """Where the alert picture is cut from when the scored clip is a camera's small scoring stream (its sub-stream):
+    the main stream's clip of the same window (its parts, and their presigned URLs), offset_s = the scored clip's
+    t = 0 on the main clip's time line, and min_score: below it the picture is cut from the scored clip (only an
+    alert needs the main stream's picture; a lesser entry's picture is the cheap one). Boxes are fractions of the
+    frame, so a box maps to the main stream's frame as it is (both streams show the same view)."""
+
+    keys: tuple[str, ...]
+    urls: tuple[str, ...] = ()
+    offset_s: float = 0.0
+    min_score: float = 0.0
+
+    def to_payload(self) -> dict[str, Any]:
+        payload: dict[str, Any] = {"keys": list(self.keys), "offset_s": self.offset_s, "min_score": self.min_score}
+        return payload | ({"urls": list(self.urls)} if self.urls else {})
+
+    @classmethod
+    def from_payload(cls, entry: object) -> PictureSource:
+        if not isinstance(entry, dict):
+            raise BadInputError(BAD_REQUEST, "picture must be an object with keys, offset_s and min_score")
+        keys = entry.get("keys")
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k for k in keys):
+            raise BadInputError(BAD_REQUEST, "picture.keys must be a non-empty list of non-empty strings")
+        return cls(tuple(keys), _urls(entry, len(keys)), _number(entry, "offset_s", 0.0, float),
+                   _number(entry, "min_score", 0.0, float))
+
+
+@dataclass(frozen=True)
 class InferenceRequest:
     video_id: str
     bucket: str
@@ -101,6 +129,7 @@ class InferenceRequest:
     masks: tuple[Polygon, ...] = ()
     best_frame: bool = False
     min_samples: int = DEFAULT_MIN_SAMPLES  # the fewest frames a short clip is sampled (0: sample_fps alone)
+    picture: PictureSource | None = None  # the best frame cut from another clip (a camera's main stream)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regions", RegionMode(self.regions))  # a plain string from a caller: ValueError if bad
@@ -128,6 +157,8 @@ class InferenceRequest:
             payload["best_frame"] = True
         if self.min_samples != DEFAULT_MIN_SAMPLES:
             payload["min_samples"] = self.min_samples
+        if self.picture is not None:
+            payload["picture"] = self.picture.to_payload()
         return payload
 
     @classmethod
@@ -168,8 +199,9 @@ class InferenceRequest:
         best_frame = event.get("best_frame", False)
         if not isinstance(best_frame, bool):
             raise BadInputError(BAD_REQUEST, f"best_frame must be true or false, got {best_frame!r}")
+        picture = None if event.get("picture") is None else PictureSource.from_payload(event["picture"])
         return cls(video_id, bucket, keys, sample_fps, max_frames, top_k, RegionMode(regions), _urls(event, len(keys)),
-                   start_s, end_s, zones, masks, best_frame, min_samples)
+                   start_s, end_s, zones, masks, best_frame, min_samples, picture)
 
 
 @dataclass(frozen=True)

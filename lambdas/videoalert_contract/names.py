@@ -117,6 +117,18 @@ def stream_name(camera_id: str) -> str:
     return f"{STREAM_PREFIX}{camera_id}"
 
 
+# A camera's optional scoring stream (issue 34): a small copy of the same view (an IP camera's sub-stream) that the
+# worker scores, while the main stream is kept for the record and the alert picture. Under the same prefix, so the
+# stack's prefix grants cover it, and named so no camera's own stream can have its name (a camera id starts with a
+# letter or digit, this part with "_").
+SUB_STREAM_MARK = "_sub-"
+
+
+def sub_stream_name(camera_id: str) -> str:
+    """Kinesis Video Stream name of a camera's sub-stream (its scoring stream)."""
+    return f"{STREAM_PREFIX}{SUB_STREAM_MARK}{camera_id}"
+
+
 def local_names() -> dict[str, str]:
     """Physical names used by the local run on the embedded emulator (CloudFormation names them in AWS)."""
     return {

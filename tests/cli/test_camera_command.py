@@ -62,3 +62,30 @@ def test_add_refuses_a_stack_without_its_stream_key_output(run, moto_target):
     code, _, err = run("camera", "add", "porch")
     assert code == 1 and "no StreamKeyArn output" in err
     assert moto_target.client("kinesisvideo").list_streams()["StreamInfoList"] == []
+
+
+def test_a_camera_with_a_sub_stream_is_registered_scored_from_it_and_edited_back(run, moto_target):
+    kvs = moto_target.client("kinesisvideo")
+    # Given the stack's registry, When an HD camera is added with a sub-stream
+    code, out, _ = run("camera", "add", "gate", "--sub-stream", "--json")
+    added = json.loads(out)
+    # Then both streams are made, the producer may send into both, and the camera is scored from the sub-stream
+    assert code == 0 and added["sub_stream"]["name"] == "videoalert-_sub-gate"
+    sub_arn = kvs.describe_stream(StreamName="videoalert-_sub-gate")["StreamInfo"]["StreamARN"]
+    assert added["producer_policy"]["Statement"][0]["Resource"] == [added["stream_arn"], sub_arn]
+    code, out, _ = run("camera", "list", "--json")
+    assert {c["camera_id"]: c["scoring_stream"] for c in json.loads(out)}["gate"] == "videoalert-_sub-gate"
+    # When it is edited to score its main stream again, Then the registry forgets the sub-stream, which stays
+    code, out, _ = run("camera", "edit", "gate", "--no-sub-stream", "--json")
+    assert code == 0 and json.loads(out)["sub_stream"] is None
+    code, out, _ = run("camera", "list", "--json")
+    assert {c["camera_id"]: c["scoring_stream"] for c in json.loads(out)}["gate"] is None
+    assert "videoalert-_sub-gate" in [s["StreamName"] for s in kvs.list_streams()["StreamInfoList"]]
+    # When it gets its sub-stream back (adopted) and is removed with its streams, Then both streams are gone
+    code, out, _ = run("camera", "edit", "gate", "--sub-stream")
+    assert code == 0 and "videoalert-_sub-gate adopted" in out
+    code, out, _ = run("camera", "remove", "gate", "--delete-stream")
+    assert code == 0 and [s["StreamName"] for s in kvs.list_streams()["StreamInfoList"]] == []
+    # And editing an unknown camera is refused in one line
+    code, out, err = run("camera", "edit", "ghost", "--sub-stream")
+    assert code == 1 and "unknown camera 'ghost'" in err

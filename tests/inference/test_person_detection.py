@@ -184,25 +184,32 @@ def test_the_handler_answers_a_default_request_with_person_boxes(s3, monkeypatch
     assert "detect" in response["timings_ms"]
 
 
-def test_a_region_the_detector_is_sure_of_keeps_the_detector_score(detector, classifier):
-    from dataclasses import replace
-
+def test_a_region_score_weighs_the_resnet_with_the_detector_as_the_card_says(detector, classifier):
     from videoalert_inference.proposals import score_proposals
+    from videoalert_inference.region_score import RegionScore
 
-    # Given a real street photo, full size and squashed for the detector
+    # Given a real street photo, full size and squashed for the detector, and the released card's combination
     full = cv2.cvtColor(cv2.imread(str(STREET)), cv2.COLOR_BGR2RGB)
     work = [FrameWork(SampledFrame(0.0, resize_rgb(full, 300), full))]
     (found,) = propose(detector, work)
-    # When its proposals are scored with the detector never sure, then always sure (sure_score 0)
-    detector.settings, saved = replace(detector.settings, sure_score=1.01), detector.settings
+    fitted = RegionScore.from_card(classifier.card)
+    assert fitted is not None and fitted.detector_version == detector.version
+    # When its proposals are scored with the combination, then without it and the detector never sure
+    fused = score_proposals(work, detector, classifier).scores
+    classifier.region_score, saved = None, classifier.region_score
     try:
+        from dataclasses import replace
+
+        detector.settings, settings = replace(detector.settings, sure_score=1.01), detector.settings
         resnet_only = score_proposals(work, detector, classifier).scores
-        detector.settings = replace(saved, sure_score=0.0)
-        fused = score_proposals(work, detector, classifier).scores
     finally:
-        detector.settings = saved
-    # Then each region's score is the better of the two models' where the detector is sure, the ResNet's otherwise
-    assert list(fused) == pytest.approx([max(s, d.score) for s, d in zip(resnet_only, found, strict=True)], abs=1e-6)
+        classifier.region_score, detector.settings = saved, settings
+    # Then each region's score is the combination of the ResNet's score, the detector's and the box's height
+    expected = fitted.scores(resnet_only, np.array([d.score for d in found]), np.array([d.height for d in found]),
+                             classifier.threshold)
+    assert list(fused) == pytest.approx(list(expected), abs=1e-6)
+    # and a region both models call a person (the street's pedestrians) stays over the threshold
+    assert max(fused) >= classifier.threshold
     assert detector.settings.min_score >= 0.1 and 0.5 < detector.settings.sure_score <= 1.0
 
 

@@ -311,3 +311,21 @@ def test_each_function_may_make_only_the_dynamodb_calls_its_code_makes(synth, ow
                 a.removeprefix("dynamodb:") for a in _as_list(st["Action"]) if a.startswith("dynamodb:"))
     # Then they are exactly the calls it makes: no Scan, DeleteItem, batch or stream reads it does not use
     assert granted == DYNAMODB_ACTIONS[owner]
+
+
+def test_a_cameras_sub_stream_is_read_by_the_workers_prefix_grant_and_no_camera_can_take_its_name(synth):
+    import fnmatch
+
+    from videoalert_contract.names import is_valid_camera_id, stream_name, sub_stream_name
+
+    # Given the camera worker's statements on the product's streams
+    reads = [st for st in _function_policies(synth)["workers"]
+             if "kinesisvideo:GetClip" in _as_list(st["Action"])]
+    # Then GetClip, ListFragments and the data endpoint are granted on the stream prefix, not on stream ARNs
+    assert reads and all(st["Resource"] == STREAMS_ARN for st in reads)
+    assert {"kinesisvideo:GetDataEndpoint", "kinesisvideo:ListFragments"} <= set(_as_list(reads[0]["Action"]))
+    # And a camera's sub-stream (its scoring stream) falls under that prefix: no grant per camera or per stream
+    resource = f"stream/{sub_stream_name('cam1')}/1765101600000"
+    assert fnmatch.fnmatch(resource, "stream/videoalert-*/*")
+    # And no camera id can make a main stream of that name
+    assert not is_valid_camera_id(sub_stream_name("cam1").removeprefix(stream_name("")))

@@ -133,7 +133,9 @@ def load_bank(real_images: str | Path, split: str, cache_dir: str | Path, detect
               limit: int | None = None, street_negatives: bool = False) -> CropBank:
     """The crop bank of one split: images loaded, proposals computed (or read from the cache)."""
     real_images = Path(real_images)
-    tag = hashlib.sha256(str(getattr(detector, "version", "detector")).encode()).hexdigest()[:8]
+    settings = getattr(detector, "settings", None)
+    served = "" if settings is None or not settings.stretch else f"-{settings.min_score}-stretch"
+    tag = hashlib.sha256((str(getattr(detector, "version", "detector")) + served).encode()).hexdigest()[:8]
     cache = Path(cache_dir) / f"proposals-{tag}.json"
     bank = CropBank()
 
@@ -229,11 +231,13 @@ def validation_crops(bank: CropBank, max_per_scene: int = 2) -> tuple[list[np.nd
     return images, labels, groups
 
 
-def default_detector() -> object:
+def default_detector(floor: float | None = None) -> object:
     """The released detector (models/) with the settings the released ResNet's proposals were made with: views as
     decoded (the served path also stretches each view's contrast, DetectorSettings.stretch, since; the cached
-    proposals and `make train`'s reproduction of the release stay as they were)."""
+    proposals and `make train`'s reproduction of the release stay as they were). With `floor`: the views as served
+    (stretched) and proposals down to that detector score, the lower floor region_score.py's combination allows."""
     from videoalert_inference.detector import DetectorSettings, load_detector
     from videoalert_inference.settings import REPO_MODEL_DIR
 
-    return load_detector(REPO_MODEL_DIR, intra_op_threads=1, settings=DetectorSettings(stretch=False))
+    settings = DetectorSettings(stretch=False) if floor is None else DetectorSettings(min_score=floor, stretch=True)
+    return load_detector(REPO_MODEL_DIR, intra_op_threads=1, settings=settings)

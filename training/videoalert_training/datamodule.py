@@ -116,11 +116,12 @@ class PersonDataModule(L.LightningDataModule):
     def __init__(self, data_dir: str | Path, cache_dir: str | Path, input_size: int = 128, batch_size: int = 32,
                  samples_per_epoch: int = 2048, num_workers: int = 0, limit_train_images: int | None = None,
                  mix: dict[str, float] | None = None, partial_share: float = 0.3, real_dir: str | Path | None = None,
-                 real_mix: dict[str, float] | None = None, street_negatives: bool = False):
+                 real_mix: dict[str, float] | None = None, street_negatives: bool = False,
+                 proposal_floor: float | None = None):
         super().__init__()
         self.partial_share = partial_share
         self.real_dir, self.real_mix = (Path(real_dir) if real_dir else None), real_mix
-        self.street_negatives = street_negatives
+        self.street_negatives, self.proposal_floor = street_negatives, proposal_floor
         self.data_dir, self.cache_dir = Path(data_dir), Path(cache_dir)
         self.spec = PreprocessSpec(input_size=input_size)
         self.batch_size, self.samples_per_epoch, self.num_workers = batch_size, samples_per_epoch, num_workers
@@ -147,7 +148,7 @@ class PersonDataModule(L.LightningDataModule):
                 real_train = real_train[:: max(1, len(real_train) // self.limit_train_images)]
             pools = RealPools.load(real_train, self.cache_dir)
             crop_kinds = any((self.real_mix or {}).get(kind, 0) > 0 for kind in CROP_KINDS)
-            detector = default_detector() if crop_kinds else None
+            detector = default_detector(self.proposal_floor) if crop_kinds else None
             if crop_kinds:
                 pools.crops = load_bank(self.real_dir, "train", self.cache_dir.parent, detector,
                                         limit=self.limit_train_images, street_negatives=self.street_negatives)

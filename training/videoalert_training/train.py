@@ -117,6 +117,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="weight of feature distillation from the EfficientNet-Lite0 ImageNet teacher (0: off)")
     p.add_argument("--street-negatives", action="store_true",
                    help="crop kinds: CamVid detector proposals touching no pedestrian pixel as negatives (label-noisy)")
+    p.add_argument("--proposal-floor", type=float, default=None,
+                   help="crop kinds: proposals as served (views stretched) down to this detector score")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--threads", type=int, default=2, help="torch intra-op threads")
     p.add_argument("--num-workers", type=int, default=1)
@@ -171,7 +173,7 @@ def _train(args: argparse.Namespace) -> dict:
                                   partial_share=args.partial_share,
                                   mix=with_edge_negatives(None, args.edge_negatives), real_dir=args.real,
                                   real_mix=parse_mix(args.real_mix, with_hard_negatives(args.hard_negatives)),
-                                  street_negatives=args.street_negatives)
+                                  street_negatives=args.street_negatives, proposal_floor=args.proposal_floor)
     if args.init_checkpoint and args.init_onnx:
         raise SystemExit("give --init-checkpoint or --init-onnx, not both")
     module = PersonClassifierModule(pretrained=not (args.no_pretrained or args.init_checkpoint or args.init_onnx),

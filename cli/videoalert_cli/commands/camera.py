@@ -1,4 +1,4 @@
-"""`videoalert camera add|list|show|remove`: the camera registry. Adding a camera creates its Kinesis video stream
+"""`videoalert camera add|edit|list|show|remove`: the camera registry. Adding a camera creates its Kinesis video stream
 (KMS-encrypted, tagged, with its retention) and registers it; the next minute's tick lists it: no redeploy. The same
 works on a running `run-local --serve` with --local (its KVS stand-in), without a restart."""
 from __future__ import annotations
@@ -16,10 +16,10 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     from ..resources import add_target_arguments
     from .rule import timezone
 
-    parser = sub.add_parser("camera", parents=parents, help="add, list, show or remove cameras (no redeploy)",
+    parser = sub.add_parser("camera", parents=parents, help="add, edit, list, show or remove cameras (no redeploy)",
                             description=__doc__)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=type(parser),
-                                    help="add, list, show or remove")
+                                    help="add, edit, list, show or remove")
 
     add = actions.add_parser("add", parents=parents, help="register a camera and create its stream",
                              description="Create the camera's Kinesis video stream (or adopt the one of that name) "
@@ -34,8 +34,12 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                           f"(default {MIN_STREAM_RETENTION_HOURS}: a paused pipeline catches up on a day)")
     add.add_argument("--motion-triggered", action="store_true",
                      help="the camera streams only when it sees motion: silence is normal, never 'offline'")
+    add.add_argument("--sub-stream", action="store_true",
+                     help="the camera also sends a small stream of the same view (its sub-stream), into "
+                          "videoalert-_sub-<camera>: that is scored, the main stream kept for the record and picture")
     add_json(add, "the camera, its stream and the producer policy")
     add_target_arguments(add)
+    edit = _edit_parser(actions, parents)
 
     listing = actions.add_parser("list", parents=parents, help="the registered cameras",
                                  description="Every registered camera: its stream, retention, time zone, state.")
@@ -60,8 +64,26 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
                         help="delete the camera's Kinesis video stream and the video it holds, too")
     add_json(remove, "what was removed")
     add_target_arguments(remove)
-    for action in (add, listing, show, remove):
+    for action in (add, edit, listing, show, remove):
         action.set_defaults(func=run)
+
+
+def _edit_parser(actions: Any, parents: list[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    from ..resources import add_target_arguments
+
+    edit: argparse.ArgumentParser = actions.add_parser(
+        "edit", parents=parents, help="change a camera's registration (its sub-stream)",
+        description="Score the camera from a sub-stream (created or adopted now; the next clip is scored from it) or "
+                    "from its main stream again (the sub-stream stays).")
+    edit.add_argument("camera", type=camera_id, help="the camera id")
+    which = edit.add_mutually_exclusive_group(required=True)
+    which.add_argument("--sub-stream", dest="sub_stream", action="store_true", default=None,
+                       help="score the camera's sub-stream videoalert-_sub-<camera>")
+    which.add_argument("--no-sub-stream", dest="sub_stream", action="store_false",
+                       help="score the camera's main stream again")
+    add_json(edit, "the camera, its streams and the producer policy")
+    add_target_arguments(edit)
+    return edit
 
 
 def registry(target: Any) -> Any:
@@ -97,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.action == "add":
             return _add(args, deps, target)
+        if args.action == "edit":
+            return _edit(args, deps, target)
         if args.action == "list":
             return _list(args, deps)
         if args.action == "show":
@@ -114,7 +138,7 @@ def _add(args: argparse.Namespace, deps: Any, target: Any) -> int:
     from ..output import print_json
 
     added = add_camera(deps, CameraRequest(args.camera, timezone=args.timezone, retention_hours=args.retention_hours,
-                                           motion_triggered=args.motion_triggered))
+                                           motion_triggered=args.motion_triggered, sub_stream=args.sub_stream))
     if args.json:
         print_json(added.describe())
         return 0
@@ -123,9 +147,36 @@ def _add(args: argparse.Namespace, deps: Any, target: Any) -> int:
     key = f", KMS key {stream.kms_key_id}" if stream.kms_key_id else ", no KMS key (the local stand-in)"
     print(f"camera {args.camera} registered on {target.where}: stream {stream.name} {how}, {stream.retention_hours} h "
           f"retention{key}; the next tick (within a minute) processes it.")
+    _print_sub_stream(added)
     print(f"A producer for {args.camera} needs this IAM policy (attach it to the identity the camera or "
           f"`videoalert push` uses):")
     print(json.dumps(added.producer_policy, indent=2))
+    return 0
+
+
+def _print_sub_stream(added: Any) -> None:
+    if added.sub_stream is not None:
+        how = "created" if added.sub_stream.created else "adopted (it existed)"
+        print(f"sub-stream {added.sub_stream.name} {how}: the camera is scored from it (`videoalert push "
+              f"{added.camera.camera_id} FILE --sub-stream` sends both)")
+
+
+def _edit(args: argparse.Namespace, deps: Any, target: Any) -> int:
+    from videoalert.app.cameras import set_sub_stream
+
+    from ..output import print_json
+
+    edited = set_sub_stream(deps, args.camera, enabled=args.sub_stream)
+    if args.json:
+        print_json(edited.describe())
+        return 0
+    if edited.sub_stream is None:
+        print(f"camera {args.camera} on {target.where}: its main stream {edited.stream.name} is scored again from the "
+              f"next clip (its sub-stream and the video in it stay)")
+        return 0
+    _print_sub_stream(edited)
+    print("Its producer needs this IAM policy:")
+    print(json.dumps(edited.producer_policy, indent=2))
     return 0
 
 
@@ -140,7 +191,8 @@ def _list(args: argparse.Namespace, deps: Any) -> int:
     found = list_cameras(deps)
     rows = [{"camera_id": c.camera_id, "enabled": c.enabled and c.rule.enabled, "motion_triggered": c.motion_triggered,
              "timezone": c.rule.timezone, "retention_hours": c.retention_hours, "stream_name": stream_name(c.camera_id),
-             "stream_arn": c.stream_arn, "registered_at": c.registered_at and iso(c.registered_at)} for c in found]
+             "stream_arn": c.stream_arn, "scoring_stream": c.scoring_stream,
+             "registered_at": c.registered_at and iso(c.registered_at)} for c in found]
     if args.json:
         print_json(rows)
         return 0
@@ -178,6 +230,7 @@ def _show(args: argparse.Namespace, deps: Any) -> int:
         ("rule", f"v{health['rule_version']}{'' if health['enabled'] else ' (disabled)'}"),
         ("stream", "missing: its producer has nowhere to send (`videoalert camera remove` then `add` creates it)"
          if stream is None else f"{stream['name']} {stream['status']}, {stream['retention_hours']} h retention"),
+        ("scored from", health["scoring_stream"] or "its stream"),
         ("last fragment", health["last_fragment"] or "none in the last 15 minutes"),
         ("cursor", health["cursor"] or "no window cut yet"),
         ("last clip", clip(health["last_clip"])),

@@ -20,6 +20,13 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "camera URL runs until Ctrl-C, which ends the upload cleanly.",
     )
     parser.add_argument("camera", type=camera_id, help="camera id; its stream is videoalert-<camera>")
+    sub = parser.add_mutually_exclusive_group()
+    sub.add_argument("--sub-stream", action="store_true",
+                     help="a file: also send a small copy (--sub-width wide, same pictures and timestamps) into the "
+                          "camera's sub-stream, which the worker scores (`videoalert camera add --sub-stream`)")
+    sub.add_argument("--to-sub-stream", action="store_true",
+                     help="send this source into the camera's sub-stream instead of its main stream (a camera's own "
+                          "small stream URL, run beside the push of its main stream)")
     parser.add_argument("source", help="video file (anything FFmpeg reads) or an rtsp://, http(s):// camera URL")
     parser.add_argument("--realtime", action="store_true", help="send a file at its own frame rate, like a camera")
     parser.add_argument("--start", type=time_point, metavar="TIME",
@@ -37,6 +44,8 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser.add_argument("--session-minutes", type=number(above=0), default=40.0, metavar="MIN",
                         help="start a new PutMedia connection after this long (AWS advises about every 45 min; "
                              "default 40)")
+    parser.add_argument("--sub-width", type=number(above=0, high=1920), default=640.0, metavar="PX",
+                        help="width of the sub-stream --sub-stream makes (default 640: 640x360 from 16:9)")
     add_json(parser, "the summary")
     add_progress(parser)
     add_target_arguments(parser, stack=False)
@@ -68,16 +77,36 @@ def _clients(args: argparse.Namespace) -> tuple[Any, Any, str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from videoalert_contract.names import stream_name
+    from videoalert_contract.names import stream_name, sub_stream_name
 
-    from ..errors import UserError
-    from ..kvs.producer import iso_ms, push_source
-    from ..output import note, print_json, progress
-    from ..redaction import redact
+    from ..errors import UsageError
+    from ..kvs.source import is_live
+    from ..output import print_json
 
-    name = stream_name(args.camera)
+    if args.sub_stream and is_live(args.source):
+        raise UsageError("--sub-stream makes the small stream from a file; for a camera URL push the camera's own "
+                         "small stream in a second command with --to-sub-stream")
     kvs, credentials, region = _clients(args)
     start_ms = round((args.start or datetime.now(UTC)).timestamp() * 1000)
+    name = sub_stream_name(args.camera) if args.to_sub_stream else stream_name(args.camera)
+    summaries = [_push(args, name, (kvs, credentials, region), start_ms, None)]
+    if args.sub_stream:  # the same pictures from the same producer time: both streams share one time line
+        summaries.append(_push(args, sub_stream_name(args.camera), (kvs, credentials, region), start_ms,
+                               int(args.sub_width)))
+    if args.json:
+        print_json(summaries[0].to_dict() | ({"sub_stream": summaries[1].to_dict()} if args.sub_stream else {}))
+    return 0
+
+
+def _push(args: argparse.Namespace, name: str, clients: tuple[Any, Any, str], start_ms: int,
+          width: int | None) -> Any:
+    """One source into one stream, with its progress bar and summary line; UserError if not all was persisted."""
+    from ..errors import UserError
+    from ..kvs.producer import iso_ms, push_source
+    from ..output import note, progress
+    from ..redaction import redact
+
+    kvs, credentials, region = clients
     bar = progress(unit="fragment", desc="persisted", disabled=args.no_progress)
     arriving: set[int] = set()  # KVS may send more than one BUFFERING ack per fragment
 
@@ -100,16 +129,14 @@ def run(args: argparse.Namespace) -> int:
         summary = push_source(args.source, stream=name, kvs_client=kvs, credentials=credentials, region=region,
                               start_ms=start_ms, fragment_seconds=args.fragment_seconds, reencode=args.reencode,
                               realtime=args.realtime, timeout_s=args.timeout, session_minutes=args.session_minutes,
-                              on_start=on_start, on_ack=on_ack)
+                              on_start=on_start, on_ack=on_ack, width=width)
     finally:
         bar.close()
-    if args.json:
-        print_json(summary.to_dict())
-    else:
+    if not args.json:
         print(f"{summary.fragments_sent} fragments sent, {summary.persisted} persisted, producer time "
               f"{iso_ms(start_ms)} .. {iso_ms(summary.last_timecode_ms or start_ms)} on {name}"
               + (" (stopped by the user)" if summary.interrupted else ""))
     if not summary.complete:
         raise UserError(f"{summary.fragments_sent - summary.persisted} of {summary.fragments_sent} fragments not "
-                        f"acknowledged as persisted within {args.timeout:.0f} s")
-    return 0
+                        f"acknowledged as persisted within {args.timeout:.0f} s on {name}")
+    return summary

@@ -49,14 +49,16 @@ def iso_ms(ms: int) -> str:
 
 def push_source(source_name: str, *, stream: str, kvs_client: Any, credentials: Any, region: str, start_ms: int,
                 fragment_seconds: float = 2.0, reencode: str = "auto", realtime: bool = False,
-                timeout_s: float = 60.0, session_minutes: float = 40.0,
+                timeout_s: float = 60.0, session_minutes: float = 40.0, width: int | None = None,
                 on_start: Callable[[str, VideoSource], None] = lambda mode, source: None,
                 on_ack: Callable[[Ack], None] = lambda ack: None) -> PushSummary:
     """Stream `source_name` (a file or camera URL) into `stream` from producer time `start_ms`.
 
-    The source is opened before any network call, so a bad file fails fast and costs no request.
+    The source is opened before any network call, so a bad file fails fast and costs no request. width: scaled to this
+    width (aspect kept) and re-encoded, as a camera's sub-stream of the same pictures.
     """
-    with VideoSource(source_name, reencode=reencode, fragment_seconds=fragment_seconds, timeout_s=timeout_s) as source:
+    with VideoSource(source_name, reencode=reencode, fragment_seconds=fragment_seconds, timeout_s=timeout_s,
+                     width=width) as source:
         endpoints = [put_media_endpoint(kvs_client, stream)]  # later sessions look the endpoint up afresh
         fragments = pack_fragments(source.frames(), start_ms=start_ms, fragment_ms=round(fragment_seconds * 1000))
         # The codec private data (SPS/PPS) is only certain once the first keyframe has been read.

@@ -111,7 +111,8 @@ def probe_timeline(source: str, timeout_s: float = 10.0) -> Timeline:
 class VideoSource:
     """Frames of one source, ready to pack. `reencode` is "auto" (only when needed), "always" or "never"."""
 
-    def __init__(self, source: str, *, reencode: str = "auto", fragment_seconds: float = 2.0, timeout_s: float = 10.0):
+    def __init__(self, source: str, *, reencode: str = "auto", fragment_seconds: float = 2.0, timeout_s: float = 10.0,
+                 width: int | None = None):
         self.source = source
         self.fragment_seconds = fragment_seconds
         self._timeout_s = timeout_s
@@ -131,6 +132,10 @@ class VideoSource:
         except BaseException:
             self._container.close()
             raise
+        if width is not None and width != self.width:
+            # A camera's sub-stream made from the file (issue 34): the same pictures scaled to this width, aspect
+            # kept, re-encoded with the same timestamps and fragment clock.
+            self.height, self.width, self.reencode = round(self.height * width / self.width), width, True
         if self.reencode:
             self.width -= self.width % 2  # 4:2:0 needs even dimensions
             self.height -= self.height % 2

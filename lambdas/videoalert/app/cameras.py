@@ -24,6 +24,7 @@ from videoalert_contract.names import (
     PRODUCER_ACTIONS,
     is_valid_camera_id,
     stream_name,
+    sub_stream_name,
 )
 
 # A continuous camera with no media for this long is offline (the health check runs every 5 minutes; the alarm wants
@@ -47,6 +48,7 @@ class CameraRequest:
     timezone: str = "UTC"
     retention_hours: int = MIN_STREAM_RETENTION_HOURS
     motion_triggered: bool = False
+    sub_stream: bool = False  # a second, small stream of the same view, scored instead of the main one (issue 34)
 
     def rule(self) -> Rule:
         try:
@@ -79,12 +81,16 @@ class AddedCamera:
     camera: CameraConfig
     stream: StreamInfo
     producer_policy: dict[str, Any]
+    sub_stream: StreamInfo | None = None  # the camera's scoring stream, when it has one
 
     def describe(self) -> dict[str, Any]:
+        sub = self.sub_stream
         return {"camera_id": self.camera.camera_id, "stream_name": self.stream.name, "stream_arn": self.stream.arn,
                 "stream_created": self.stream.created, "retention_hours": self.stream.retention_hours,
                 "kms_key": self.stream.kms_key_id, "timezone": self.camera.rule.timezone,
-                "motion_triggered": self.camera.motion_triggered, "producer_policy": self.producer_policy}
+                "motion_triggered": self.camera.motion_triggered,
+                "sub_stream": None if sub is None else {"name": sub.name, "arn": sub.arn, "created": sub.created},
+                "producer_policy": self.producer_policy}
 
 
 def stream_tags(camera_id: str, stage: str) -> dict[str, str]:
@@ -102,14 +108,40 @@ def add_camera(deps: RegistryDependencies, request: CameraRequest) -> AddedCamer
     stream = deps.streams.ensure(stream_name(request.camera_id), key_arn=deps.key_arn,
                                  retention_hours=request.retention_hours,
                                  tags=stream_tags(request.camera_id, deps.stage))
+    sub = _ensure_sub_stream(deps, request.camera_id, request.retention_hours) if request.sub_stream else None
     registration = {"registered_at": iso(utc(deps.clock())), "stream_arn": stream.arn,
-                    "retention_hours": stream.retention_hours, "motion_triggered": request.motion_triggered}
+                    "retention_hours": stream.retention_hours, "motion_triggered": request.motion_triggered,
+                    **({"scoring_stream": sub.name} if sub else {})}
     if not deps.cameras.add(request.camera_id, request.rule(), registration=registration):
         raise CameraAlreadyRegistered(f"camera {request.camera_id} was registered meanwhile")
     camera = deps.cameras.get(request.camera_id)
     if camera is None:
         raise UnknownCamera(f"camera {request.camera_id} was removed meanwhile")
-    return AddedCamera(camera, stream, producer_policy(stream.arn, deps.key_arn, PRODUCER_ACTIONS))
+    return AddedCamera(camera, stream, producer_policy(stream.arn, deps.key_arn, PRODUCER_ACTIONS,
+                                                       sub.arn if sub else None), sub)
+
+
+def _ensure_sub_stream(deps: RegistryDependencies, camera_id: str, retention_hours: int) -> StreamInfo:
+    return deps.streams.ensure(sub_stream_name(camera_id), key_arn=deps.key_arn, retention_hours=retention_hours,
+                               tags=stream_tags(camera_id, deps.stage) | {"role": "scoring sub-stream"})
+
+
+def set_sub_stream(deps: RegistryDependencies, camera_id: str, *, enabled: bool) -> AddedCamera:
+    """Give a registered camera a sub-stream to be scored from (its stream created or adopted, then recorded as the
+    camera's scoring stream: the next clip is scored from it), or score its main stream again (enabled False: the
+    sub-stream and its video stay). UnknownCamera if it is not registered."""
+    camera = deps.cameras.get(camera_id)
+    if camera is None:
+        raise UnknownCamera(f"camera {camera_id} is not registered")
+    retention = camera.retention_hours or deps.retention_hours
+    sub = _ensure_sub_stream(deps, camera_id, retention) if enabled else None
+    deps.cameras.set_scoring_stream(camera_id, sub.name if sub else None)
+    main = deps.streams.describe(stream_name(camera_id))
+    if main is None:
+        raise UnknownCamera(f"camera {camera_id} has no stream {stream_name(camera_id)}")
+    updated = deps.cameras.get(camera_id) or camera
+    return AddedCamera(updated, main, producer_policy(main.arn, deps.key_arn, PRODUCER_ACTIONS,
+                                                     sub.arn if sub else None), sub)
 
 
 def list_cameras(deps: RegistryDependencies) -> list[CameraConfig]:
@@ -144,6 +176,7 @@ class CameraHealth:
             "stream": None if self.stream is None else {
                 "name": self.stream.name, "arn": self.stream.arn, "status": self.stream.status,
                 "retention_hours": self.stream.retention_hours, "kms_key": self.stream.kms_key_id},
+            "scoring_stream": camera.scoring_stream,
             "last_fragment": self.last_fragment and iso(self.last_fragment),
             "last_clip": clip(self.last_clip), "last_alert": clip(self.last_alert),
             "open_failures": {"failed": self.failed, "overdue": self.overdue},
@@ -197,6 +230,8 @@ def remove_camera(deps: RegistryDependencies, camera_id: str, *, delete_stream: 
         raise UnknownCamera(f"camera {camera_id} is not registered")
     name = stream_name(camera_id)
     deleted = deps.streams.delete(name) if delete_stream else False
+    if delete_stream and removed.scoring_stream:
+        deps.streams.delete(removed.scoring_stream)
     return RemovedCamera(removed, name, deleted)
 
 

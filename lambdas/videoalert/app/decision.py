@@ -73,6 +73,8 @@ def _metrics(result: ScoredClip, decision: Decision) -> dict[str, float]:
         metrics["Suppressed"] = 1
     elif decision == Decision.COOLDOWN:
         metrics["Cooldowns"] = 1
+    if (result.video or {}).get("sub_stream_fallback"):  # a camera's sub-stream could not be scored (issue 34)
+        metrics["SubStreamFallbacks"] = 1
     return metrics
 
 

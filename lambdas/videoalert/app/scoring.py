@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import logging
 
+from videoalert.app import substream
 from videoalert.app.dependencies import Dependencies
 from videoalert.app.outcomes import ClipOutcome
 from videoalert.config.worker import WorkerSettings
 from videoalert.domain.camera import CameraConfig
 from videoalert.domain.errors import InferenceFailed
 from videoalert.domain.records import VideoRecord
-from videoalert.domain.types import Status
-from videoalert_contract.inference import InferenceRequest, RejectedClip, ScoredClip
+from videoalert.domain.types import Source, Status
+from videoalert_contract.inference import InferenceRequest, InferenceResponse, RejectedClip, ScoredClip
 
 logger = logging.getLogger(__name__)
 
 
 def inference_request(deps: Dependencies[WorkerSettings], record: VideoRecord,
-                      camera: CameraConfig) -> InferenceRequest:
+                      camera: CameraConfig, sub: substream.SubClip | None = None) -> InferenceRequest:
     """What the inference function is asked for this clip: its objects (and their presigned URLs), the window of a
-    long upload, the camera's regions, zones and masks."""
-    keys = record.keys
+    long upload, the camera's regions, zones and masks. With the camera's sub-stream clip: that is scored, and the
+    picture is cut from the record's (main stream) clip."""
+    keys = list(sub.keys) if sub else record.keys
+    picture = None if sub is None else substream.picture_source(deps, camera, tuple(record.keys), sub.offset_s,
+                                                                record.model_threshold)
     return InferenceRequest(
         video_id=record.video_id,
         bucket=record.s3_bucket or "",
@@ -34,6 +38,7 @@ def inference_request(deps: Dependencies[WorkerSettings], record: VideoRecord,
         zones=camera.rule.zones,
         masks=camera.rule.masks,
         best_frame=True,
+        picture=picture,
     )
 
 
@@ -41,7 +46,7 @@ def score(deps: Dependencies[WorkerSettings], record: VideoRecord, camera: Camer
     """The clip's scores, or the outcome of a clip that has none (recorded FAILED or REJECTED under this claim)."""
     video_id, attempt = record.video_id, record.attempts
     try:
-        result = deps.inference.score(inference_request(deps, record, camera))
+        result = _score_stream(deps, record, camera)
     except InferenceFailed as exc:
         deps.records.finish_failed(video_id, "INFERENCE_FAILED", str(exc)[:1000], attempt=attempt)
         logger.error("video %s: inference failed: %s", video_id, exc)
@@ -53,3 +58,24 @@ def score(deps: Dependencies[WorkerSettings], record: VideoRecord, camera: Camer
         return ClipOutcome(video_id, camera.camera_id, Status.REJECTED, reason=result.code,
                            metrics={"ClipsReceived": 1, "ClipsRejected": 1})
     return result
+
+
+def _score_stream(deps: Dependencies[WorkerSettings], record: VideoRecord, camera: CameraConfig) -> InferenceResponse:
+    """The clip scored from the camera's sub-stream when it has one (a stream minute), else (or when the sub-stream's
+    clip is missing, unreadable or refused) from the record's own clip, the record noting why."""
+    if not camera.scoring_stream or record.source != Source.STREAM:
+        return deps.inference.score(inference_request(deps, record, camera))
+    sub = substream.window_clip(deps, camera, record.video_id, record.s3_key or record.video_id, record.window_start,
+                                record.window_end, record.clip_starts_at or record.window_start)
+    if isinstance(sub, substream.SubClip):
+        try:
+            result = deps.inference.score(inference_request(deps, record, camera, sub))
+        finally:
+            deps.clips.delete(list(sub.keys))
+        if isinstance(result, ScoredClip):
+            return substream.on_main_timeline(result, sub.offset_s, {"scored_stream": sub.stream})
+        why = f"SUB_STREAM_REJECTED: {result.code}: {result.message[:300]}"
+    else:
+        why = sub
+    result = deps.inference.score(inference_request(deps, record, camera))
+    return substream.noted(result, substream.fallback_info(camera, why)) if isinstance(result, ScoredClip) else result

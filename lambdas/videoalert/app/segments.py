@@ -16,7 +16,7 @@ import logging
 import uuid
 from datetime import datetime
 
-from videoalert.app import outbox
+from videoalert.app import outbox, substream
 from videoalert.app.decision import gate_clip
 from videoalert.app.dependencies import Dependencies
 from videoalert.app.links import store_best_frame
@@ -40,7 +40,13 @@ from videoalert.domain.segments import (
     uncovered,
 )
 from videoalert.domain.types import Decision, Source, Status
-from videoalert_contract.inference import DEFAULT_TOP_K_EMBEDDINGS, InferenceRequest, RejectedClip, ScoredClip
+from videoalert_contract.inference import (
+    DEFAULT_TOP_K_EMBEDDINGS,
+    InferenceRequest,
+    PictureSource,
+    RejectedClip,
+    ScoredClip,
+)
 from videoalert_contract.names import stream_name
 
 logger = logging.getLogger(__name__)
@@ -121,7 +127,7 @@ def score_segment(deps: Deps, camera: CameraConfig, window: Window,
         return None
     if not parts:
         return None
-    result = _infer(deps, camera, record, parts, fragment_ms(new[0]))
+    result = _infer(deps, camera, record, parts, fragment_ms(new[0]), (source, fragments, new))
     if not isinstance(result, ScoredClip):
         return result
     origin = record.clip_starts_at or record.window_start
@@ -132,44 +138,73 @@ def score_segment(deps: Deps, camera: CameraConfig, window: Window,
     updated = deps.records.add_segment(
         video_id, fragments=[fragment_ms(f) for f in new], frames=[f.to_payload() for f in frames],
         fields={"top_embeddings": [e.to_item() for e in top] or None, "model_version": result.model_version,
-                "model_threshold": result.threshold})
+                "model_threshold": result.threshold, "video_info": _scored_from(record, result)})
     if updated is None:  # another run covered these fragments first, or completed the minute: its result stands
         return ClipOutcome(video_id, camera.camera_id, Skip.IN_PROGRESS,
                                     reason="segment covered by another run")
     outcome = _early(deps, updated, camera, result.threshold, result.best_frame.jpeg if result.best_frame else None)
     outcome.metrics = {"Segments": 1, "SegmentFrames": len(frames), **outcome.metrics}
+    if (result.video or {}).get("sub_stream_fallback"):  # the camera's sub-stream could not be scored (issue 34)
+        outcome.metrics["SubStreamFallbacks"] = 1
     return outcome
 
 
-def _infer(deps: Deps, camera: CameraConfig, record: VideoRecord, parts: list[bytes],
-           first_ms: int) -> ScoredClip | ClipOutcome | None:
-    """A segment's MP4 in S3 for the inference function, scored, then deleted; an outcome (or None) when it failed."""
+def _infer(deps: Deps, camera: CameraConfig, record: VideoRecord, parts: list[bytes], first_ms: int,
+           listed: tuple[FragmentSource, list[FragmentInfo], list[FragmentInfo]]) -> ScoredClip | ClipOutcome | None:
+    """A segment's MP4 in S3 for the inference function, scored, then deleted; an outcome (or None) when it failed.
+    A camera with a sub-stream: the sub-stream's fragments of the same time are scored, the picture cut from these
+    (the main stream's), and these are scored instead when the sub-stream has none or they are refused."""
     video_id = record.video_id
     run = uuid.uuid4().hex[:8]
     keys = [segment_key(record, first_ms + i, run) for i in range(len(parts))]
     for key, data in zip(keys, parts, strict=True):
         deps.clips.put(key, data, video_id=video_id, camera_id=camera.camera_id)
+    sub = substream.segment_clip(deps, listed[0], camera, video_id, keys[0], *listed[1:]) \
+        if camera.scoring_stream else None
+    try:
+        if isinstance(sub, substream.SubClip):
+            # Only an alert uses the picture, and a minute alerts once: after its early alert, none is cut from the
+            # main stream (the sub-stream's own best frame, cheap, comes with the scores).
+            picture = None if record.decision is not None else substream.picture_source(
+                deps, camera, tuple(keys), sub.offset_s, record.model_threshold)
+            result = deps.inference.score(_request(deps, camera, video_id, list(sub.keys), picture))
+            if isinstance(result, ScoredClip):
+                return substream.on_main_timeline(result, sub.offset_s, {"scored_stream": sub.stream})
+            sub = f"SUB_STREAM_REJECTED: {result.code}: {result.message[:300]}"
+        result = deps.inference.score(_request(deps, camera, video_id, keys))
+    except InferenceFailed as exc:
+        logger.error("video %s: segment inference failed, left to the minute: %s", video_id, exc)
+        return ClipOutcome(video_id, camera.camera_id, Status.OPEN, reason="SEGMENT_INFERENCE_FAILED",
+                           metrics={"SegmentsFailed": 1})
+    finally:
+        deps.clips.delete(keys + (list(sub.keys) if isinstance(sub, substream.SubClip) else []))
+    if isinstance(result, RejectedClip):
+        logger.warning("video %s: segment rejected by inference, left to the minute: %s", video_id, result.code)
+        return None
+    return substream.noted(result, substream.fallback_info(camera, sub)) if isinstance(sub, str) else result
+
+
+def _request(deps: Deps, camera: CameraConfig, video_id: str, keys: list[str],
+             picture: PictureSource | None = None) -> InferenceRequest:
     rule = camera.rule
-    request = InferenceRequest(
+    return InferenceRequest(
         video_id=video_id, bucket=deps.clips.bucket, keys=tuple(keys), sample_fps=deps.settings.sample_fps,
         regions=rule.regions,
         urls=tuple(deps.clips.get_urls(deps.clips.bucket, keys)) if deps.settings.inference_urls else (),
         # A segment is a stretch of a continuous stream, not a short clip: sampled at sample_fps alone, like the
         # minute it belongs to (the short-clip floor would score 12 frames of every 2 s, and make the rule's
         # "two frames" two moments a fraction of a second apart).
-        zones=rule.zones, masks=rule.masks, best_frame=True, min_samples=0)
-    try:
-        result = deps.inference.score(request)
-    except InferenceFailed as exc:
-        logger.error("video %s: segment inference failed, left to the minute: %s", video_id, exc)
-        return ClipOutcome(video_id, camera.camera_id, Status.OPEN, reason="SEGMENT_INFERENCE_FAILED",
-                           metrics={"SegmentsFailed": 1})
-    finally:
-        deps.clips.delete(keys)
-    if isinstance(result, RejectedClip):
-        logger.warning("video %s: segment rejected by inference, left to the minute: %s", video_id, result.code)
+        zones=rule.zones, masks=rule.masks, best_frame=True, min_samples=0, picture=picture)
+
+
+def _scored_from(record: VideoRecord, result: ScoredClip) -> dict[str, object] | None:
+    """What the minute was scored from (a camera with a sub-stream), kept on the record: the last segment's stream,
+    and the last reason the main stream had to be scored instead."""
+    video = result.video or {}
+    if "scored_stream" not in video:
         return None
-    return result
+    kept = dict(record.video_info or {})
+    return kept | {k: v for k, v in video.items() if k in ("scored_stream", "sub_stream_fallback")}
 
 
 def _verdict(record: VideoRecord, camera: CameraConfig, model_threshold: float) -> Verdict:
@@ -185,7 +220,7 @@ def _decided(record: VideoRecord, camera: CameraConfig, verdict: Verdict, gated:
         max_score=verdict.max_score, deciding_score=verdict.deciding_score,
         frames_over_threshold=verdict.frames_over_threshold, rule=camera.rule, model_version=record.model_version,
         frame_scores=tuple(record.frame_scores or ()), top_embeddings=tuple(record.top_embeddings or ()),
-        video_info=None, timings_ms=None, suppressed_by=gated.suppressed_by,
+        video_info=record.video_info, timings_ms=None, suppressed_by=gated.suppressed_by,
         cooldown_of=gated.cooldown_of, event_start=gated.event_start)
 
 

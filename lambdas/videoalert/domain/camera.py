@@ -23,6 +23,9 @@ class CameraConfig:
     retention_hours: int | None = None
     # A camera that streams only when it sees motion is silent by design: the health check never calls it offline.
     motion_triggered: bool = False
+    # The stream the worker scores when it is not the camera's own: its sub-stream (issue 34), a small copy of the same
+    # view; the main stream is still the record's clip and the alert's picture. None: the main stream is scored.
+    scoring_stream: str | None = None
 
 
 @dataclass(frozen=True)
@@ -61,10 +64,12 @@ def camera_state(camera: CameraConfig, last_media: datetime | None, now: datetim
     return CameraState.OFFLINE
 
 
-def producer_policy(stream_arn: str, key_arn: str | None, actions: tuple[str, ...]) -> dict[str, Any]:
-    """The IAM policy a camera (or `videoalert push`) needs to send into this one stream: PutMedia and its endpoint
-    on the stream, and a data key from the stream's KMS key."""
-    statements: list[dict[str, Any]] = [{"Effect": "Allow", "Action": list(actions), "Resource": stream_arn}]
+def producer_policy(stream_arn: str, key_arn: str | None, actions: tuple[str, ...],
+                    sub_stream_arn: str | None = None) -> dict[str, Any]:
+    """The IAM policy a camera (or `videoalert push`) needs to send into its stream (and its sub-stream): PutMedia and
+    its endpoint on the stream, and a data key from the stream's KMS key."""
+    resource: str | list[str] = stream_arn if sub_stream_arn is None else [stream_arn, sub_stream_arn]
+    statements: list[dict[str, Any]] = [{"Effect": "Allow", "Action": list(actions), "Resource": resource}]
     if key_arn:
         statements.append({"Effect": "Allow", "Action": ["kms:GenerateDataKey"], "Resource": key_arn})
     return {"Version": "2012-10-17", "Statement": statements}

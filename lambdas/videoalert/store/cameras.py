@@ -39,7 +39,8 @@ class CameraStore:
                             registered_at=parse_iso(registered) if registered else None,
                             stream_arn=item.get("stream_arn") or None,
                             retention_hours=int(retention) if retention is not None else None,
-                            motion_triggered=bool(item.get("motion_triggered", False)))
+                            motion_triggered=bool(item.get("motion_triggered", False)),
+                            scoring_stream=item.get("scoring_stream") or None)
 
     def get(self, camera_id: str) -> CameraConfig | None:
         """The camera's config; None for a camera that is not registered."""
@@ -75,6 +76,19 @@ class CameraStore:
         self.table.update_item(Key={"camera_id": camera_id}, UpdateExpression="SET stream_arn = :a",
                                ConditionExpression=Attr("camera_id").exists(),
                                ExpressionAttributeValues={":a": stream_arn})
+
+    def set_scoring_stream(self, camera_id: str, stream: str | None) -> None:
+        """Record the stream the worker scores for this camera (its sub-stream), or forget it (None: the main stream
+        is scored again); on a registered camera only (UnknownCamera otherwise)."""
+        update = ("SET scoring_stream = :s", {":s": stream}) if stream else ("REMOVE scoring_stream", None)
+        kwargs: dict[str, Any] = {"ExpressionAttributeValues": update[1]} if update[1] else {}
+        try:
+            self.table.update_item(Key={"camera_id": camera_id}, UpdateExpression=update[0],
+                                   ConditionExpression=Attr("camera_id").exists(), **kwargs)
+        except ClientError as err:
+            if err.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise UnknownCamera(f"camera {camera_id} is not registered") from err
+            raise
 
     def remove(self, camera_id: str) -> CameraConfig | None:
         """Delete the camera's item (the registry forgets it: no more ticks, uploads rejected); the item it was, None if

@@ -11,6 +11,7 @@ from videoalert_contract.inference import (
     REGION_MODES,
     InferenceRequest,
     MalformedResponse,
+    PictureSource,
     RegionMode,
     RejectedClip,
     ScoredClip,
@@ -104,3 +105,21 @@ def test_a_rejection_reads_back_with_its_code():
 def test_an_answer_that_is_not_a_response_is_malformed(payload):
     with pytest.raises(MalformedResponse):
         parse_response(payload)
+
+
+def test_a_sub_stream_request_carries_where_its_picture_is_cut_from_and_back():
+    # Given a request scoring a camera's sub-stream, its picture to be cut from the main stream's clip
+    picture = PictureSource(keys=("videos/m.part1.mp4", "videos/m.part2.mp4"), offset_s=0.25, min_score=0.72)
+    request = InferenceRequest("v1", "bucket", ("videos/m.sub1-ab.mp4",), best_frame=True, picture=picture)
+    # When it goes over the wire and back, Then it is unchanged; without a picture source the payload has none
+    payload = json.loads(json.dumps(request.to_payload()))
+    assert InferenceRequest.from_payload(payload) == request and payload["picture"]["keys"][1] == "videos/m.part2.mp4"
+    assert "picture" not in InferenceRequest("v1", "bucket", ("k",)).to_payload()
+
+
+@pytest.mark.parametrize("picture", [[], {"keys": []}, {"keys": ["k"], "urls": ["ftp://x"]},
+                                     {"keys": ["k"], "offset_s": "soon"}])
+def test_a_malformed_picture_source_is_a_bad_request(picture):
+    with pytest.raises(BadInputError) as caught:
+        InferenceRequest.from_payload({"video_id": "v", "bucket": "b", "key": "k", "picture": picture})
+    assert caught.value.code == BAD_REQUEST
