@@ -18,14 +18,18 @@ from .strong_baseline import BASELINE, strong_score_clip
 
 # The clip path as it was before issue 34's levers (the model input's table is bit-identical, so it stays on).
 BEFORE = {"frame_window": 0.0, "skip_loop_filter": "default", "score_change_level": 0.0}
+# The settings the stack gives the function at 1,769 MB (infra/inference.py scoring_environment).
+ONE_VCPU = {"decoder_workers": 1, "inference_workers": 1, "pipeline": False}
 LEVERS = {
     "whole frames, before": ("full", BEFORE),
     "whole frames, frame window only": ("full", dict(BEFORE, frame_window=0.5)),
     "whole frames, no deblocking only": ("full", dict(BEFORE, skip_loop_filter="nokey")),
     "whole frames, unchanged frames take the last score only": ("full", dict(BEFORE, score_change_level=8.0)),
     "whole frames, shipped (all three)": ("full", {}),
+    "whole frames, shipped, one vCPU as deployed": ("full", ONE_VCPU),
     "detect (default path), before": ("detect", BEFORE),
     "detect (default path), shipped": ("detect", {}),
+    "detect (default path), shipped, one vCPU as deployed": ("detect", ONE_VCPU),
 }
 
 
