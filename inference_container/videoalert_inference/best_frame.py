@@ -37,7 +37,8 @@ def decode_frame_at(parts: Sequence[VideoSource], t: float, budget: WorkBudget |
     sampler = FrameSampler(1.0, 1, start_s=max(0.0, t - _TIME_TOLERANCE_S), budget=budget)
     for part in parts:
         for frame in sampler.sample(part):
-            return frame.full if frame.full is not None else frame.image
+            full = frame.full_rgb()
+            return full if full is not None else frame.image
         if sampler.done:
             break
     return None

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 from av.video.reformatter import VideoReformatter
@@ -56,13 +56,32 @@ class SampledFrame:
 
     `image` is the model-size squash when the sampler was asked to resize (straight from the decoder's YUV),
     else the full frame; `full` is the full-resolution frame as well, when asked for (motion regions);
-    `canvas` the frame resized for cutting tiles, when the sampler has a tile grid.
+    `canvas` the frame resized for cutting tiles, when the sampler has a tile grid. `decoded` is the decoder's frame
+    when the full-resolution RGB frame is made only if asked for (`full_rgb`: detect mode converts only the frames
+    it cuts a crop or a tile from; a still scene's frames with no proposal never are).
     """
 
     t: float
     image: np.ndarray
     full: np.ndarray | None = None
     canvas: np.ndarray | None = None  # the frame at the tile grid's size (tiles.TileGrid.canvas_size), when asked
+    decoded: Frame | None = field(default=None, repr=False, compare=False)
+
+    def full_rgb(self) -> np.ndarray | None:
+        """The full-resolution RGB frame: `full`, else the decoded frame converted once (then kept)."""
+        if self.full is None and self.decoded is not None:
+            object.__setattr__(self, "full", self.decoded.to_ndarray(format="rgb24"))
+            object.__setattr__(self, "decoded", None)
+        return self.full
+
+    @property
+    def full_bytes(self) -> int:
+        """The full-resolution RGB frame's size, converted or not."""
+        if self.full is not None:
+            return int(self.full.nbytes)
+        if self.decoded is not None:
+            return int(self.decoded.width) * int(self.decoded.height) * 3
+        return int(self.image.nbytes)
 
 
 @dataclass
@@ -112,7 +131,7 @@ class FrameSampler:
                  keep_full: bool = False, limits: WorkLimits | None = None, decoder_threads: int = 1,
                  decoder_workers: int = 1, tile_grid: TileGrid | None = None, start_s: float = 0.0,
                  end_s: float | None = None, min_frames: int = 0, budget: WorkBudget | None = None,
-                 frame_window: float = 0.0, skip_loop_filter: str = "default"):
+                 lazy_full: bool = False, frame_window: float = 0.0, skip_loop_filter: str = "default"):
         if sample_fps <= 0 or max_frames < 1 or min_frames < 0:
             raise ValueError("sample_fps must be > 0, max_frames >= 1 and min_frames >= 0")
         if start_s < 0 or (end_s is not None and end_s <= start_s):
@@ -123,6 +142,7 @@ class FrameSampler:
         self.start_s = start_s
         self.resize_to = resize_to
         self.keep_full = keep_full or not resize_to
+        self.lazy_full = lazy_full  # the full frame converted to RGB only when asked for (SampledFrame.full_rgb)
         if tile_grid is not None and not resize_to:
             raise ValueError("tiles need resize_to (the model's input size)")
         self.tile_grid = tile_grid
@@ -394,7 +414,7 @@ class FrameSampler:
     def _to_sample(self, t: float, frame: Frame, stats: DecodeStats, reformatter: VideoReformatter | None = None,
                    tile_reformatter: VideoReformatter | None = None) -> SampledFrame:
         started = time.perf_counter()
-        full = frame.to_ndarray(format="rgb24") if self.keep_full else None
+        full = frame.to_ndarray(format="rgb24") if self.keep_full and not (self.lazy_full and self.resize_to) else None
         converted = time.perf_counter()
         image = resize_frame(frame, self.resize_to, reformatter) if self.resize_to else full
         assert image is not None  # keep_full holds whenever resize_to is not set
@@ -404,4 +424,5 @@ class FrameSampler:
             canvas = resize_frame_to(frame, width, height, tile_reformatter)
         stats.decode_s += converted - started
         stats.resize_s += time.perf_counter() - converted
-        return SampledFrame(round(t, 3), image, full if self.resize_to else None, canvas)
+        decoded = frame if self.keep_full and self.lazy_full and self.resize_to else None
+        return SampledFrame(round(t, 3), image, full if self.resize_to else None, canvas, decoded)

@@ -80,7 +80,7 @@ class DetectPlan:
         thumb = thumbnail(frame.image) if self.change_level > 0 else None
         tiles = tuple(tile for tile in detect_tiles() if not self._same(thumb, self._tiled.get(tile), tile)) \
             if tile_turn else ()
-        frame_bytes = (frame.full if frame.full is not None else frame.image).nbytes
+        frame_bytes = frame.full_bytes
         room = min(self.max_frames_per_unit, max(self.frames_per_unit, MAX_UNIT_BYTES // max(1, frame_bytes)))
         full = len(self._unit) >= room
         detect = bool(tiles) or not self._unit or full or not self._same(thumb, self._looked_at)
@@ -168,7 +168,7 @@ def propose_counted(detector: PersonDetector, work: Sequence[FrameWork]) -> tupl
         item = work[i]
         if not item.tiles or any(d.score >= detector.settings.sure_score for d in per_frame[i]):
             continue
-        full = item.frame.full
+        full = item.frame.full_rgb()
         assert full is not None  # detect mode keeps the full frame
         for tile in item.tiles:
             views.append(cut_detect_tile(full, tile))
@@ -204,8 +204,8 @@ def score_proposals(work: Sequence[FrameWork], detector: PersonDetector,
     crops: list[np.ndarray] = []
     found: list[tuple[float, float]] = []  # per crop: the detector's score and the box's height
     for item, detections in zip(work, proposals, strict=True):
-        full = item.frame.full
-        assert full is not None  # detect mode keeps the full frame
+        full = item.frame.full_rgb() if detections else None  # a frame without a proposal is never converted
+        assert full is not None or not detections  # detect mode keeps the full frame
         if not detections:
             times.append(item.frame.t)
             boxes.append(None)
@@ -214,6 +214,7 @@ def score_proposals(work: Sequence[FrameWork], detector: PersonDetector,
             times.append(item.frame.t)
             boxes.append([round(v, 3) for v in d.box])
             detector_scores.append(round(d.score, 4))
+            assert full is not None
             crops.append(crop_for_model(full, d.box, classifier.spec.input_size))
             found.append((d.score, d.height))
     t2 = time.perf_counter()

@@ -223,7 +223,8 @@ class _FrameScan:
             keep_full=regions.moving_regions or self.use_detect, decoder_threads=request.decoder_threads,
             decoder_workers=request.decoder_workers, tile_grid=self.grid, limits=request.limits,
             start_s=request.start_s, end_s=request.end_s, min_frames=request.min_samples, budget=budget,
-            frame_window=request.frame_window, skip_loop_filter=request.skip_loop_filter)
+            lazy_full=self.use_detect, frame_window=request.frame_window,
+            skip_loop_filter=request.skip_loop_filter)
         self.motion = MotionDetector() if regions.moving_regions else None
         self.blank = Blanker(request.zones, request.masks, [255.0 * m for m in classifier.spec.mean])
         # Detect mode batches frames, each giving up to max_detections crops: the classifier's batches stay this
@@ -279,9 +280,10 @@ class _FrameScan:
                 self.frames_sampled += 1
                 if self.blank.active:
                     t0 = time.perf_counter()
+                    full = frame.full_rgb()
                     frame = replace(frame, image=self.blank(frame.image),
-                                    full=None if frame.full is None else self.blank(frame.full),
-                                    canvas=None if frame.canvas is None else self.blank(frame.canvas))
+                                    full=None if full is None else self.blank(full),
+                                    canvas=None if frame.canvas is None else self.blank(frame.canvas), decoded=None)
                     self.regions_s += time.perf_counter() - t0
                 yield frame
             if self.sampler.done:
@@ -389,7 +391,7 @@ def _items_of(frame: SampledFrame, detector: MotionDetector | None, use_full: bo
     """
     items = [_Item(frame.t, frame.image, Region.FULL, None)] if use_full else []
     if detector is not None:
-        full = frame.full
+        full = frame.full_rgb()
         assert full is not None  # the sampler keeps full frames whenever motion regions are searched
         height, width = full.shape[:2]
         items.extend(_Item(frame.t, resize_rgb(crop(full, box), size), Region.MOTION, box.fractions(width, height))

@@ -174,3 +174,18 @@ def test_stopping_early_stops_the_parallel_decoders():
     # Then that frame is the clip's first and no decoder thread is left running
     assert first.t == 0.0
     assert not [t for t in threading.enumerate() if t.name.startswith("videoalert-gop")]
+
+
+def test_a_lazily_kept_full_frame_is_the_frame_an_eager_sampler_converts(real_clip):
+    # Given the same real clip sampled with full frames converted at once, and kept as decoded (detect mode)
+    data = real_clip("human_01.mp4")
+    eager = list(FrameSampler(sample_fps=1.0, max_frames=10, resize_to=64, keep_full=True).sample(data))
+    lazy = list(FrameSampler(sample_fps=1.0, max_frames=10, resize_to=64, keep_full=True, lazy_full=True).sample(data))
+    # Then no lazy frame is converted until asked, and each is pixel for pixel the eager one when it is
+    assert len(lazy) == len(eager) == 10
+    assert all(f.full is None and f.decoded is not None for f in lazy)
+    assert all(f.full_bytes == e.full.nbytes for f, e in zip(lazy, eager, strict=True))
+    for frame, reference in zip(lazy, eager, strict=True):
+        assert np.array_equal(frame.full_rgb(), reference.full)
+        assert frame.decoded is None and frame.full_rgb() is frame.full  # converted once, then kept
+        assert np.array_equal(frame.image, reference.image)
