@@ -20,11 +20,12 @@ from pathlib import Path
 from .common import REPO, machine, median, write_json
 
 CHILD = r"""
-import json, sys, time
+import json, os, sys, time
 from pathlib import Path
 sys.path.insert(0, "inference_container")
 from bench.common import shipped_classifier, shipped_detector
 from videoalert_inference.scoring import ScoringRequest, score_clip
+from videoalert_inference.settings import InferenceSettings
 from videoalert.domain.rule import Rule
 
 def rss_mb():
@@ -34,7 +35,9 @@ def rss_mb():
     return float("nan")
 
 model_dir, clip, clips = sys.argv[1], sys.argv[2], int(sys.argv[3])
-classifier, settings = shipped_classifier(model_dir)
+classifier, _ = shipped_classifier(model_dir)
+# the handler's settings as the environment gives them (the stack sets the one-vCPU ones: infra/inference.py)
+settings = InferenceSettings.from_env({**os.environ, "MODEL_DIR": model_dir})
 request = ScoringRequest(1.0, 120, **dict(settings.scoring_options(), regions=Rule().regions))
 detector = shipped_detector(model_dir)
 data = Path(clip).read_bytes()

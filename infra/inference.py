@@ -14,7 +14,12 @@ from infra.functions import REPO_ROOT, FunctionBase
 from infra.nag import acknowledge, acknowledge_wildcard_resource
 
 MODEL_FILES = ("models/person_classifier.onnx", "models/model_card.json")
-MEMORY_MB = 3008  # Lambda gives CPU in proportion to memory; ~2 vCPU for ONNX Runtime and decoding
+# Lambda gives CPU in proportion to memory, one vCPU at 1,769 MB, and bills memory x time: a CPU-bound clip costs
+# its CPU seconds x 1.73 GB at any size from there up, plus whatever CPU a second thread adds. One vCPU running the
+# sequential path costs least per clip; 3,008 MB (1.7 vCPU) answers sooner for more (bench/README.md, "Right-size").
+# A warm process peaks at about 300 MB.
+MEMORY_MB = 1769
+MB_PER_VCPU = 1769
 TIMEOUT = cdk.Duration.seconds(120)
 DOCKERFILE = "inference_container/Dockerfile"
 # The build context is the repository root, so the image can COPY inference_container/, the contract package
@@ -31,6 +36,15 @@ IMAGE_CONTEXT_EXCLUDE = (
     "models/*.pt",
     "models/runs",
 )
+
+
+def scoring_environment(memory_mb: int) -> dict[str, str]:
+    """The inference settings for the function's CPU share (videoalert_inference.settings): under 1.5 vCPU, one decoder
+    and no pipeline (a second thread mostly adds CPU); from there, the image's parallel defaults (bench.lambda_sizes
+    measures each size with these)."""
+    if memory_mb < 1.5 * MB_PER_VCPU:
+        return {"DECODER_WORKERS": "1", "INFERENCE_WORKERS": "1", "PIPELINE": "off"}
+    return {}
 
 
 class Inference(Construct):
@@ -56,7 +70,7 @@ class Inference(Construct):
             role=self.base.role,
             log_group=self.base.log_group,
             tracing=lambda_.Tracing.ACTIVE,
-            environment=environment,
+            environment={**environment, **scoring_environment(MEMORY_MB)},
             # Each caller (a camera worker, or a dispatcher redrive) waits on one invoke at a time: reserving as
             # many as there can be callers means a scoring request is never throttled by other functions.
             reserved_concurrent_executions=reserved_concurrency,

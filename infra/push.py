@@ -15,13 +15,15 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.functions import PYTHON_RUNTIME
+from infra.functions import PYTHON_RUNTIME, ZIP_ARCHITECTURE
 from infra.nag import acknowledge
 from videoalert_contract.names import PUSH_PARTITION_KEY, PUSH_SORT_KEY
 
 LAYER_SOURCE = Path(__file__).resolve().parent / "webpush_layer"
-# Binary wheels for the functions' platform (x86_64, the tested Python), whatever machine synthesizes.
-PIP_PLATFORM = ("--platform", "manylinux2014_x86_64", "--implementation", "cp", "--only-binary=:all:",
+# Binary wheels for the functions' platform (ZIP_ARCHITECTURE, the tested Python), whatever machine synthesizes.
+# Every pin of binary.txt and its dependencies has a manylinux2014 wheel for both architectures (bench/README.md).
+WHEEL_PLATFORM = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}[ZIP_ARCHITECTURE.name]
+PIP_PLATFORM = ("--platform", WHEEL_PLATFORM, "--implementation", "cp", "--only-binary=:all:",
                 "--python-version", PYTHON_RUNTIME.name.removeprefix("python"))
 
 
@@ -64,7 +66,7 @@ class WebPush(Construct):
                     "webpush keys --replace` when needed.")
         self.layer = lambda_.LayerVersion(
             self, "Layer", description="videoalert: pywebpush and py-vapid for the alert deliveries' Web Push",
-            compatible_runtimes=[PYTHON_RUNTIME], compatible_architectures=[lambda_.Architecture.X86_64],
+            compatible_runtimes=[PYTHON_RUNTIME], compatible_architectures=[ZIP_ARCHITECTURE],
             removal_policy=cdk.RemovalPolicy.DESTROY,
             code=lambda_.Code.from_asset(str(LAYER_SOURCE), bundling=cdk.BundlingOptions(
                 image=cdk.DockerImage.from_registry("unused-local-bundling"), local=PipInstall())))

@@ -37,6 +37,7 @@ from .containers import (
     video_stream,
 )
 from .decode_plan import Plan, decode_plan, segments
+from .frame_plan import cheaper_choice
 from .parts import Part, VideoInfo, read_part
 from .preprocess import resize_frame, resize_frame_to
 from .tiles import TileGrid
@@ -130,7 +131,7 @@ class FrameSampler:
                  keep_full: bool = False, limits: WorkLimits | None = None, decoder_threads: int = 1,
                  decoder_workers: int = 1, tile_grid: TileGrid | None = None, start_s: float = 0.0,
                  end_s: float | None = None, min_frames: int = 0, budget: WorkBudget | None = None,
-                 lazy_full: bool = False):
+                 lazy_full: bool = False, frame_window: float = 0.0, skip_loop_filter: str = "default"):
         if sample_fps <= 0 or max_frames < 1 or min_frames < 0:
             raise ValueError("sample_fps must be > 0, max_frames >= 1 and min_frames >= 0")
         if start_s < 0 or (end_s is not None and end_s <= start_s):
@@ -154,6 +155,11 @@ class FrameSampler:
         # with full frames kept, only while a part's chosen frames fit in PARALLEL_FULL_FRAMES_BYTES.
         self.decoder_workers = max(1, decoder_workers)
         self.end_s = end_s
+        # Decoding cost levers (bench/README.md, "CPU per clip"): a sampled frame may be a cheaper one up to
+        # frame_window periods earlier (frame_plan.cheaper_choice); skip_loop_filter is FFmpeg's (e.g. "nokey": no
+        # deblocking but on keyframes).
+        self.frame_window = frame_window
+        self.skip_loop_filter = skip_loop_filter
         self.stats = DecodeStats()
         self.parts: list[VideoInfo] = []
         self._next_target = start_s
@@ -242,6 +248,8 @@ class FrameSampler:
         chosen_pts = {ordered[i][0] for i in self._choose([t for _, t in ordered])}
         if not chosen_pts:
             return
+        chosen_pts = cheaper_choice(part.packets, part.times, chosen_pts, self.frame_window * self.period,
+                                    self.start_s - TIME_TOLERANCE_S)
         independent = segments(decode_plan(part.packets, chosen_pts))
         workers = min(self._parallel_decoders(stream, len(chosen_pts)), len(independent))
         if workers <= 1:
@@ -370,7 +378,10 @@ class FrameSampler:
         stream.codec_context.thread_count = self.decoder_threads
         # FFmpeg itself refuses to allocate a frame over the limit, so a stream whose frames grow mid-way never
         # holds one in memory; _send then names the size.
-        stream.codec_context.options = {"max_pixels": str(self.limits.max_pixels)}
+        options = {"max_pixels": str(self.limits.max_pixels)}
+        if self.skip_loop_filter != "default":
+            options["skip_loop_filter"] = self.skip_loop_filter
+        stream.codec_context.options = options
 
     def _send(self, cc: CodecContext, packet: Packet | None, stats: DecodeStats, started: float) -> list[Frame]:
         """Frames the decoder gives out for this packet (None: drain); a damaged packet counts and gives none.

@@ -33,6 +33,7 @@ from .parts import VideoInfo
 from .pipeline import map_in_order, prefetch
 from .preprocess import resize_rgb, to_model_input
 from .proposals import DetectPlan, FrameWork, score_proposals
+from .scene_change import change, thumbnail
 from .tiles import TileGrid, cut_tiles
 
 DEFAULT_BATCH_SIZE = 16
@@ -71,6 +72,7 @@ class _Item:
     region: str
     box: list[float] | None
     detector_score: float | None = None
+    same_as: float | None = None  # a whole frame unchanged since the one at this time: it takes that one's score
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,10 @@ class ScoringRequest:
     thread-safe), so when decoding ends the batches still waiting take both vCPUs, not one. In detect mode the
     detector, the crops and the classifier all run there, on a few frames per batch.
     limits: what decoding may cost (budget.WorkLimits, checked as it goes).
+    frame_window, skip_loop_filter: decoding cost levers (frames.FrameSampler): a sampled frame may be a cheaper one
+    up to frame_window periods earlier; FFmpeg's skip_loop_filter ("nokey": deblock keyframes only).
+    score_change_level: with regions FULL and > 0 (grey levels, scene_change.change), a whole frame whose picture
+    changed by at most that since the last frame the model scored takes that frame's score and embedding.
     """
 
     sample_fps: float = DEFAULT_SAMPLE_FPS
@@ -154,6 +160,9 @@ class ScoringRequest:
     tile_grid: TileGrid | None = None
     tile_every: int = 1
     limits: WorkLimits | None = None
+    frame_window: float = 0.0
+    skip_loop_filter: str = "default"
+    score_change_level: float = 0.0
 
     def __post_init__(self) -> None:
         if self.regions not in tuple(RegionMode):
@@ -214,7 +223,8 @@ class _FrameScan:
             keep_full=regions.moving_regions or self.use_detect, decoder_threads=request.decoder_threads,
             decoder_workers=request.decoder_workers, tile_grid=self.grid, limits=request.limits,
             start_s=request.start_s, end_s=request.end_s, min_frames=request.min_samples, budget=budget,
-            lazy_full=self.use_detect)
+            lazy_full=self.use_detect, frame_window=request.frame_window,
+            skip_loop_filter=request.skip_loop_filter)
         self.motion = MotionDetector() if regions.moving_regions else None
         self.blank = Blanker(request.zones, request.masks, [255.0 * m for m in classifier.spec.mean])
         # Detect mode batches frames, each giving up to max_detections crops: the classifier's batches stay this
@@ -223,6 +233,8 @@ class _FrameScan:
         self.plan = DetectPlan(request.detect_tile_every, request.detect_change_level, frames_per_batch)
         self.frames_sampled = 0
         self.regions_s = 0.0  # motion search, crops and their resizing
+        self.gate = request.score_change_level if regions == RegionMode.FULL else 0.0
+        self._last_scored: tuple[float, np.ndarray] | None = None  # whole frames: the last one the model scores
 
     def batches(self) -> Iterator[list[_Item] | list[FrameWork]]:
         batch: list[_Item] = []
@@ -236,7 +248,9 @@ class _FrameScan:
                     yield unit
                 continue
             tiled = (self.frames_sampled - 1) % self.request.tile_every == 0
-            new = _items_of(frame, self.motion, self.use_full, self.size, self.grid if tiled else None)
+            same = self._unchanged(frame) if self.gate else None
+            new = [same] if same else _items_of(frame, self.motion, self.use_full, self.size,
+                                                self.grid if tiled else None)
             entries += len(new)
             if entries > MAX_ENTRIES:
                 raise BadInputError(OVER_LIMIT, f"scoring it needs more than {MAX_ENTRIES} model inputs")
@@ -250,6 +264,14 @@ class _FrameScan:
         last = self.plan.flush()
         if last:
             yield last
+
+    def _unchanged(self, frame: SampledFrame) -> _Item | None:
+        """A whole frame that changed by at most the gate since the last scored one: an entry taking its score."""
+        thumb = thumbnail(frame.image)
+        if self._last_scored is not None and change(thumb, self._last_scored[1]) <= self.gate:
+            return _Item(frame.t, None, Region.FULL, None, same_as=self._last_scored[0])
+        self._last_scored = (frame.t, thumb)
+        return None
 
     def _frames(self) -> Iterator[SampledFrame]:
         """Every sampled frame of every part, what the zones and masks hide blanked (its time counted in regions_s)."""
@@ -284,12 +306,17 @@ class _Scorer:
                            detect_s=found.detect_s, preprocess_s=found.crop_s + found.preprocess_s,
                            inference_s=found.inference_s)
         batch = [item for item in unit if isinstance(item, _Item)]
-        t0 = time.perf_counter()
-        model_input = to_model_input([item.image for item in batch if item.image is not None], self.classifier.spec)
-        t1 = time.perf_counter()
-        prediction = self.classifier.predict_batch(model_input)
-        return _Scored([_Item(item.t, None, item.region, item.box) for item in batch], prediction.scores,
-                       prediction.embeddings, np.ones(len(batch), bool),
+        scored = np.array([item.image is not None for item in batch])
+        scores, embeddings = np.zeros(len(batch)), np.zeros((len(batch), 0), np.float32)
+        t0 = t1 = time.perf_counter()
+        if scored.any():  # entries that take an earlier frame's score (same_as) are filled in by _clip_scores
+            model_input = to_model_input([item.image for item in batch if item.image is not None], self.classifier.spec)
+            t1 = time.perf_counter()
+            prediction = self.classifier.predict_batch(model_input)
+            scores[scored] = prediction.scores
+            embeddings = np.zeros((len(batch), prediction.embeddings.shape[1]), prediction.embeddings.dtype)
+            embeddings[scored] = prediction.embeddings
+        return _Scored([replace(item, image=None) for item in batch], scores, embeddings, scored,
                        preprocess_s=t1 - t0, inference_s=time.perf_counter() - t1)
 
 
@@ -299,6 +326,11 @@ def _clip_scores(scan: _FrameScan, results: list[_Scored], request: ScoringReque
     all_scores = np.concatenate([r.scores for r in results]) if results else np.zeros(0)
     embedded = np.concatenate([r.embedded for r in results]) if results else np.zeros(0, bool)
     all_embeddings = _stack_embeddings([r.embeddings for r in results])
+    scored_at = {item.t: i for i, item in enumerate(items) if item.region == Region.FULL and item.same_as is None}
+    for i, item in enumerate(items):  # an unchanged whole frame: the score and embedding of the one it matches
+        if item.same_as is not None:
+            j = scored_at[item.same_as]
+            all_scores[i], all_embeddings[i], embedded[i] = all_scores[j], all_embeddings[j], embedded[j]
     top = top_regions(all_scores, [item.box for item in items], embedded, request.top_k_embeddings)
     stats = scan.sampler.stats
     preprocess_s = sum(r.preprocess_s for r in results)

@@ -27,6 +27,9 @@ ENV_BATCH_SIZE = "BATCH_SIZE"
 ENV_TILE_EVERY = "TILE_EVERY"
 ENV_DETECT_TILE_EVERY = "DETECT_TILE_EVERY"
 ENV_DETECT_CHANGE_LEVEL = "DETECT_CHANGE_LEVEL"
+ENV_FRAME_WINDOW = "FRAME_WINDOW"
+ENV_SKIP_LOOP_FILTER = "SKIP_LOOP_FILTER"
+ENV_SCORE_CHANGE_LEVEL = "SCORE_CHANGE_LEVEL"
 ENV_MAX_PIXELS = "MAX_PIXELS"
 ENV_MAX_FRAMES_DECODED = "MAX_FRAMES_DECODED"
 ENV_MAX_DECODE_SECONDS = "MAX_DECODE_SECONDS"
@@ -73,6 +76,14 @@ class InferenceSettings:
     # since the last frame the detector looked at takes that frame's proposals (0: the detector looks at every
     # frame). Still minutes, most of a camera's, cost a third of the detector's time (bench/README.md).
     detect_change_level: float = 8.0
+    # Decoding cost (bench/README.md, "CPU per clip"): a sampled frame may be a cheaper one up to half a period
+    # earlier (frame_plan.cheaper_choice: a 2 s GOP at 1 fps decodes about half its frames), and FFmpeg deblocks
+    # keyframes only ("nokey"; "default" deblocks every frame). Same decisions on every shared video.
+    frame_window: float = 0.5
+    skip_loop_filter: str = "nokey"
+    # With regions "full": a whole frame changed by at most this many grey levels since the last one the model
+    # scored takes its score (the detector's detect_change_level, for the classifier of whole frames; 0: off).
+    score_change_level: float = 8.0
     # What one clip may cost, checked as it decodes (budget.WorkLimits): over a limit it is answered OVER_LIMIT
     # or TOO_LARGE, which the dispatcher records REJECTED, never to be retried.
     limits: WorkLimits = WorkLimits()
@@ -92,7 +103,9 @@ class InferenceSettings:
         return {"decoder_threads": self.decoder_threads, "decoder_workers": self.decoder_workers,
                 "pipeline": self.pipeline, "inference_workers": self.inference_workers, "batch_size": self.batch_size,
                 "tile_every": self.tile_every, "detect_tile_every": self.detect_tile_every,
-                "detect_change_level": self.detect_change_level, "limits": self.limits}
+                "detect_change_level": self.detect_change_level, "limits": self.limits,
+                "frame_window": self.frame_window, "skip_loop_filter": self.skip_loop_filter,
+                "score_change_level": self.score_change_level}
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> InferenceSettings:
@@ -113,6 +126,9 @@ class InferenceSettings:
             tile_every=_value(env, ENV_TILE_EVERY, s.tile_every, int),
             detect_tile_every=_value(env, ENV_DETECT_TILE_EVERY, s.detect_tile_every, int),
             detect_change_level=_value(env, ENV_DETECT_CHANGE_LEVEL, s.detect_change_level, float),
+            frame_window=_value(env, ENV_FRAME_WINDOW, s.frame_window, float),
+            skip_loop_filter=env.get(ENV_SKIP_LOOP_FILTER) or s.skip_loop_filter,
+            score_change_level=_value(env, ENV_SCORE_CHANGE_LEVEL, s.score_change_level, float),
             limits=WorkLimits(max_pixels=_value(env, ENV_MAX_PIXELS, limits.max_pixels, int),
                               max_frames_decoded=_value(env, ENV_MAX_FRAMES_DECODED, limits.max_frames_decoded, int),
                               max_decode_s=_value(env, ENV_MAX_DECODE_SECONDS, limits.max_decode_s, float),

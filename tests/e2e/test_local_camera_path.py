@@ -47,7 +47,8 @@ def test_two_pushed_clips_are_cut_from_the_stream_on_schedule_and_scored(short_c
     assert a["source"] == b["source"] == "stream" and a["status"] == b["status"] == "DONE"
     assert a["video_id"] == f"cam1-{a['window_start'].replace('-', '').replace(':', '')}"
     assert [len(moments(a)), len(moments(b))] == [12, 12]
-    assert moments(a)[1] == 0.5 and moments(b)[-1] < 4.0
+    # (the frame plan may take a GOP's last sample up to half a period early, where that decodes less: frame_plan.py)
+    assert 0.25 <= moments(a)[1] <= 0.5 and moments(b)[-1] < 4.0
     assert (a["video_info"]["width"], b["video_info"]["width"]) == (320, 160)
     # And the minutes are a cooldown apart (each clip its own event), the ones between skipped as idle
     gap = datetime.fromisoformat(b["window_start"].replace("Z", "+00:00")) - datetime.fromisoformat(

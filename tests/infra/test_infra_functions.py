@@ -34,7 +34,11 @@ def test_function_has_explicit_memory_timeout_tracing_and_a_log_group_with_reten
 
 def test_sizes_match_the_design(synth):
     assert (_function(synth, "dispatcher")["MemorySize"], _function(synth, "dispatcher")["Timeout"]) == (512, 300)
-    assert (_function(synth, "inference")["MemorySize"], _function(synth, "inference")["Timeout"]) == (3008, 120)
+    assert (_function(synth, "inference")["MemorySize"], _function(synth, "inference")["Timeout"]) == (1769, 120)
+    # one vCPU at 1,769 MB: the sequential path (one decoder, no pipeline), the cheapest per clip (bench/README.md)
+    variables = _function(synth, "inference")["Environment"]["Variables"]
+    assert {k: variables[k] for k in ("DECODER_WORKERS", "INFERENCE_WORKERS", "PIPELINE")} == {
+        "DECODER_WORKERS": "1", "INFERENCE_WORKERS": "1", "PIPELINE": "off"}
     # the dispatcher waits for inference synchronously: its timeout must leave room for that
     assert _function(synth, "dispatcher")["Timeout"] > _function(synth, "inference")["Timeout"]
 
@@ -56,8 +60,20 @@ def test_zip_functions_run_the_tested_python_with_the_pinned_powertools_layer(sy
                        re.MULTILINE)
     assert pinned is not None
     assert parameter == {"Type": "AWS::SSM::Parameter::Value<String>",
-                         "Default": f"/aws/service/powertools/python/x86_64/{tested}/{pinned.group(1)}"}
+                         "Default": f"/aws/service/powertools/python/arm64/{tested}/{pinned.group(1)}"}
     assert parameter["Default"] == POWERTOOLS_LAYER_PARAMETER
+
+
+def test_zip_functions_run_on_arm64_and_the_inference_image_on_x86_64(synth):
+    # Given the pure-Python zip functions (arm64 is cheaper per GB-s) and the image whose int8 kernels were measured
+    # on x86 only (bench/README.md, "Right-size")
+    functions = synth.resources("AWS::Lambda::Function").values()
+    zips = [f["Properties"] for f in functions if "Runtime" in f["Properties"] and "Handler" in f["Properties"]]
+    assert zips and {tuple(p["Architectures"]) for p in zips} == {("arm64",)}
+    assert _function(synth, "inference")["Architectures"] == ["x86_64"]
+    # and every layer the stack builds is for the functions' architecture
+    layers = synth.resources("AWS::Lambda::LayerVersion").values()
+    assert all(layer["Properties"]["CompatibleArchitectures"] == ["arm64"] for layer in layers)
 
 
 def test_every_zip_function_runs_the_tested_python(synth):

@@ -52,6 +52,9 @@ def test_web_push_adds_the_table_the_secret_and_the_layer_with_least_privilege(p
     deliveries = functions[stack.get_logical_id(stack.deliveries.function.node.default_child)]["Properties"]
     layer = stack.get_logical_id(push.layer.node.default_child)
     assert {"Ref": layer} in deliveries["Layers"]
+    # built for the deliveries function's architecture (arm64: its wheels are manylinux2014_aarch64, infra/push.py)
+    layer_props = template.find_resources("AWS::Lambda::LayerVersion")[layer]["Properties"]
+    assert layer_props["CompatibleArchitectures"] == deliveries["Architectures"] == ["arm64"]
     assert deliveries["Environment"]["Variables"]["PUSH_SUBSCRIPTIONS_TABLE"] == {"Ref": table}
     assert deliveries["Environment"]["Variables"]["VAPID_SECRET_ARN"] == {"Ref": secret}
     links = functions[stack.get_logical_id(stack.links.function.node.default_child)]["Properties"]
