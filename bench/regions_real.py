@@ -38,6 +38,9 @@ MODES = {
     "detect, tiles every 2nd frame, on change": ("detect", {"detect_tile_every": 2}),
     "detect, tiles every frame, on change": ("detect", {"detect_tile_every": 1}),
     "full (whole frame, the previous default)": ("full", {}),
+    "full, as before issue 34 (every frame scored, no decoding levers)": ("full", {"score_change_level": 0.0,
+                                                                                 "frame_window": 0.0,
+                                                                                 "skip_loop_filter": "default"}),
     "tiles 2 rows, every 2nd frame": ("tiles", {"tile_grid": TileGrid(rows=2), "tile_every": 2}),
     "full+motion (both)": ("both", {}),
 }
@@ -105,11 +108,13 @@ def main(argv=None) -> int:
     for clip_name in ("human_01.mp4", "empty_02.mp4"):
         costs = all_costs[clip_name] = cost(SHARED_CLIPS / clip_name, classifier, detector, args.repeats)
         whole = costs["full (whole frame, the previous default)"]
-        print(f"cost of {clip_name} (60 s 640x480), median of {args.repeats}:")
+        before = costs["full, as before issue 34 (every frame scored, no decoding levers)"]
+        print(f"cost of {clip_name} (60 s 640x480), median of {args.repeats}; ratios to whole frames now / before:")
         for mode, c in costs.items():
             wall, cpu = c["wall_ms"] / whole["wall_ms"], c["cpu_ms"] / whole["cpu_ms"]
             print(f"{mode:<52} {c['inputs']:>5.0f} inputs {c['detector_views']:>4.0f} views"
-                  f"  {c['wall_ms']:>7.1f} ms wall (x{wall:.2f})  {c['cpu_ms']:>7.1f} ms CPU (x{cpu:.2f})", flush=True)
+                  f"  {c['wall_ms']:>7.1f} ms wall (x{wall:.2f} / x{c['wall_ms'] / before['wall_ms']:.2f})"
+                  f"  {c['cpu_ms']:>7.1f} ms CPU (x{cpu:.2f} / x{c['cpu_ms'] / before['cpu_ms']:.2f})", flush=True)
     result = {"model_version": classifier.version, "detector": detector.version, "threshold": classifier.threshold,
               "machine": machine(), "modes": rows, "cost_60s_640x480": all_costs["human_01.mp4"],
               "cost_60s_640x480_still": all_costs["empty_02.mp4"], "repeats": args.repeats,

@@ -233,3 +233,20 @@ def test_the_inference_image_copies_every_package_of_ours_it_imports():
               if line.startswith("COPY ")}
     # Then each is copied into the image (the contract, and nothing of the dispatcher's library)
     assert used == {"videoalert_contract"} and used <= copied
+
+
+def test_the_inference_image_holds_the_served_model_files_and_not_the_unused_fp32_one():
+    import json
+
+    # Given the model cards' served files (and the classifier's encodings of it)
+    card = json.loads((REPO / "models" / "model_card.json").read_text())
+    detector = json.loads((REPO / "models" / "detector_card.json").read_text())
+    served = card["files"][card["served"]]
+    wanted = {"model_card.json", served, "detector_card.json", detector["files"][detector["served"]]}
+    wanted |= {e["file"] for e in card.get("encodings", {}).get(card["served"], {}).values()}
+    # When the Dockerfile's COPY lines into /opt/model are read
+    dockerfile = (REPO / "inference_container" / "Dockerfile").read_text()
+    copied = {word.rsplit("/", 1)[-1] for line in dockerfile.splitlines()
+              if line.startswith("COPY ") and line.rstrip().endswith("/opt/model/") for word in line.split()[1:-1]}
+    # Then exactly those are in the image (the 45 MB fp32 classifier is not)
+    assert copied == wanted and card["files"]["fp32"] not in copied
