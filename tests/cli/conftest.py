@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from videoalert_cli import resources
+from videoalert_cli.main import main
 
 
 @pytest.fixture
@@ -18,3 +19,14 @@ def moto_target(aws, monkeypatch) -> resources.Target:
         stack="videoalert-test")
     monkeypatch.setattr(resources, "resolve", lambda args: target)
     return target
+
+
+@pytest.fixture
+def run(capsys):
+    """A CLI command in process: its exit code, stdout and stderr."""
+    def call(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return call

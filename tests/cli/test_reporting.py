@@ -6,20 +6,6 @@ import json
 import os
 import re
 
-import pytest
-
-from videoalert_cli.main import main
-
-
-@pytest.fixture
-def run(capsys):
-    def call(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
-
 
 def seed(target, video_id: str, minute: int, **extra) -> None:
     from fixtures.records import seed as seed_record

@@ -7,20 +7,10 @@ import random
 import pytest
 
 from videoalert.domain.embeddings import encode, encode_box
-from videoalert_cli.main import main
 
 STATUE = [0.1, 0.2, 0.3, 0.7]
 PERSON = [0.6, 0.1, 0.8, 0.6]
 
-
-@pytest.fixture
-def run(capsys):
-    def call(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return call
 
 
 def vec(seed, base=None):

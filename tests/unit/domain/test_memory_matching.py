@@ -1,18 +1,13 @@
 """Compact embeddings and the false-positive memory's matching rules (pure: no tables)."""
 import math
-import random
 
 import pytest
 
+from fixtures.embeddings import vec
 from videoalert.domain.embeddings import FrameEmbedding, cosine_distance, decode, encode
 from videoalert.domain.memory import MemoryEntry, matching_entries, suppression
 from videoalert.domain.types import Label
 from videoalert_contract.inference import TopEmbedding
-
-
-def vec(seed, n=512):
-    rng = random.Random(seed)
-    return [rng.gauss(0, 1) for _ in range(n)]
 
 
 def entry(video_id, vector, i=0, kind=Label.FALSE_POSITIVE):

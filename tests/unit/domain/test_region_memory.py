@@ -2,9 +2,9 @@
 beside it, in front of it, or more person-like to the detector is not; entries age out (pure: no tables)."""
 from __future__ import annotations
 
-import random
 from datetime import UTC, datetime, timedelta
 
+from fixtures.embeddings import vec
 from videoalert.domain.embeddings import FrameEmbedding, decode, encode
 from videoalert.domain.gates import gate
 from videoalert.domain.memory import MemoryEntry, MemoryPolicy, current, matching_entries, outside, region_match
@@ -15,11 +15,6 @@ from videoalert_contract.inference import FrameScore, TopEmbedding
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 STATUE_BOX = (0.40, 0.30, 0.55, 0.80)
 BESIDE_BOX = (0.60, 0.30, 0.75, 0.80)
-
-
-def vec(seed, n=512):
-    rng = random.Random(seed)
-    return [rng.gauss(0, 1) for _ in range(n)]
 
 
 def near(vector, seed, amount=0.1):

@@ -4,6 +4,7 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from fixtures.embeddings import vec
 from fixtures.records import record_from
 from videoalert.domain.embeddings import encode, encode_box
 from videoalert.domain.rule import Rule
@@ -13,11 +14,6 @@ from videoalert_contract.inference import FrameScore
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 STATUE = (0.1, 0.2, 0.3, 0.7)
 ELSEWHERE = (0.6, 0.1, 0.8, 0.6)
-
-
-def vec(seed, n=512):
-    rng = random.Random(seed)
-    return [rng.gauss(0, 1) for _ in range(n)]
 
 
 def near(vector, seed, amount=0.05):
