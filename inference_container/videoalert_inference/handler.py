@@ -81,6 +81,8 @@ def get_runtime() -> Runtime:
             classifier = load_classifier(settings.model_dir, settings.model_file,
                                          intra_op_threads=settings.ort_threads, encoding=settings.model_encoding)
             detector = load_detector(settings.model_dir, intra_op_threads=settings.ort_threads)
+            if classifier.region_score is not None:
+                classifier.region_score.check_detector(detector.version)
             logger.info("model loaded", extra={"model_version": classifier.version,
                                                "model_encoding": classifier.encoding,
                                                "detector_version": detector.version,

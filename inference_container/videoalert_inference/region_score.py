@@ -52,6 +52,12 @@ class RegionScore:
         return cls(float(weights["resnet_margin"]), float(weights["detector_logit"]), float(weights["log_height"]),
                    float(block["offset"]), block.get("detector_version"))
 
+    def check_detector(self, detector_version: str) -> None:
+        """Refuse a detector other than the one the combination was fitted with (its scores mean something else)."""
+        if self.detector_version and self.detector_version != detector_version:
+            raise ValueError(f"the model card's region_score was fitted with detector {self.detector_version}, not "
+                             f"{detector_version}: fit it again (make region-score) or serve the detector it names")
+
     def scores(self, resnet: np.ndarray, detector: np.ndarray, heights: np.ndarray, threshold: float) -> np.ndarray:
         """Each region's person score on the ResNet's scale: at or over `threshold` exactly when z >= 0."""
         base = float(logit(threshold))

@@ -188,6 +188,21 @@ def test_a_model_card_for_other_preprocessing_is_refused(inference_env, monkeypa
         handler(request(), LambdaContext())
 
 
+def test_a_region_score_fitted_with_another_detector_is_refused(inference_env, monkeypatch, tmp_path):
+    # Given a model whose card's detect-mode combination was fitted with another person detector than the one beside it
+    write_tiny_model(tmp_path)
+    card = json.loads((tmp_path / "model_card.json").read_text())
+    card["region_score"] = {"weights": {"resnet_margin": 1.2, "detector_logit": 0.9, "log_height": 0.5},
+                            "offset": 1.5, "detector_version": "person_detector-00000000"}
+    (tmp_path / "model_card.json").write_text(json.dumps(card))
+    monkeypatch.setenv("MODEL_DIR", str(tmp_path))
+    inference_handler.reset_runtime()
+    # When the function starts
+    # Then it refuses to serve scores that would mean something else, and says what to do
+    with pytest.raises(ValueError, match="make region-score"):
+        handler(request(), LambdaContext())
+
+
 def test_metrics_are_published_in_the_videoalert_namespace(inference_env, capsys):
     # Given a clip
     put(inference_env, "videos/cam1/clip.mp4", encode_clip(cfr_times(12, 10)))
