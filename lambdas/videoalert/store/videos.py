@@ -86,22 +86,22 @@ class VideoRecords:
         until = iso(now + self.lease)
         condition = Attr("video_id").exists() & (Attr("status").is_in([str(s) for s in allow_from])
                                                  | self._lease_expired(now))
+        return self._update_if(
+            video_id,
+            UpdateExpression="SET #s = :p, updated_at = :now, lease_until = :until, due_at = :until ADD attempts :one",
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":p": Status.PROCESSING.value, ":now": iso(now), ":until": until, ":one": 1})
+
+    def _update_if(self, video_id: str, **request: Any) -> VideoRecord | None:
+        """One conditional update_item; the record as it now is, or None when the condition does not hold."""
         try:
-            response = self.table.update_item(
-                Key={"video_id": video_id},
-                UpdateExpression="SET #s = :p, updated_at = :now, lease_until = :until, due_at = :until "
-                                 "ADD attempts :one",
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":p": Status.PROCESSING.value, ":now": iso(now), ":until": until,
-                                           ":one": 1},
-                ReturnValues="ALL_NEW",
-            )
-            return _record(response["Attributes"])
+            response = self.table.update_item(Key={"video_id": video_id}, ReturnValues="ALL_NEW", **request)
         except ClientError as err:
             if _conditional_failed(err):
                 return None
             raise
+        return _record(response["Attributes"])
 
     def lease_expired(self, record: VideoRecord) -> bool:
         """True when a PROCESSING record's claim no longer holds (by this store's clock)."""
@@ -176,30 +176,18 @@ class VideoRecords:
         fields = fields | {"lease_until": None}
         values = to_dynamo({k: v for k, v in fields.items() if v is not None}
                            | {"status": status.value, "updated_at": iso(self.clock())})
-        names = {f"#a{i}": k for i, k in enumerate(values)}
-        placeholders = {f":a{i}": v for i, v in enumerate(values.values())}
-        sets = ", ".join(f"#a{i} = :a{i}" for i in range(len(values)))
+        expr, names, placeholders = _set_clause(values)
         removes = [k for k, v in fields.items() if v is None]
-        expr = f"SET {sets}" + (f" REMOVE {', '.join('#d' + str(i) for i in range(len(removes)))}" if removes else "")
+        expr += f" REMOVE {', '.join('#d' + str(i) for i in range(len(removes)))}" if removes else ""
         names.update({f"#d{i}": k for i, k in enumerate(removes)})
         condition = Attr("status").eq(Status.PROCESSING.value)
         if attempt is not None:
             condition &= Attr("attempts").eq(attempt)
-        try:
-            response = self.table.update_item(
-                Key={"video_id": video_id},
-                UpdateExpression=expr,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=placeholders,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as err:
-            if _conditional_failed(err):
-                raise LeaseLost(f"video {video_id}: claim {attempt} no longer holds it; its result is not "
-                                "written") from err
-            raise
-        return _record(response["Attributes"])
+        record = self._update_if(video_id, UpdateExpression=expr, ConditionExpression=condition,
+                                 ExpressionAttributeNames=names, ExpressionAttributeValues=placeholders)
+        if record is None:
+            raise LeaseLost(f"video {video_id}: claim {attempt} no longer holds it; its result is not written")
+        return record
 
     # Segment scoring (app.segments): an OPEN stream minute gathers its segments' frames as they are scored, may take
     # an early decision (ALERT only: the outbox below then sends it), and is claimed from OPEN when the minute settles.
@@ -211,27 +199,15 @@ class VideoRecords:
         is not covered yet, so a segment is counted once even if two runs scored it. None when that condition fails."""
         values = to_dynamo({k: v for k, v in fields.items() if v is not None}
                            | {"updated_at": iso(self.clock())})
-        names = {f"#a{i}": k for i, k in enumerate(values)}
-        sets = ", ".join(f"#a{i} = :a{i}" for i in range(len(values)))
-        placeholders = {f":a{i}": v for i, v in enumerate(values.values())}
+        sets, names, placeholders = _set_clause(values)
         placeholders |= to_dynamo({":frames": frames, ":fragments": fragments, ":empty": [], ":open": Status.OPEN.value,
                                    ":first": fragments[0]})
-        try:
-            response = self.table.update_item(
-                Key={"video_id": video_id},
-                UpdateExpression=f"SET {sets}, frame_scores = list_append(if_not_exists(frame_scores, :empty), "
-                                 ":frames), segment_fragments = list_append(if_not_exists(segment_fragments, :empty), "
-                                 ":fragments)",
-                ConditionExpression="#s = :open AND NOT contains(segment_fragments, :first)",
-                ExpressionAttributeNames=names | {"#s": "status"},
-                ExpressionAttributeValues=placeholders,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as err:
-            if _conditional_failed(err):
-                return None
-            raise
-        return _record(response["Attributes"])
+        return self._update_if(
+            video_id,
+            UpdateExpression=f"{sets}, frame_scores = list_append(if_not_exists(frame_scores, :empty), :frames), "
+                             "segment_fragments = list_append(if_not_exists(segment_fragments, :empty), :fragments)",
+            ConditionExpression="#s = :open AND NOT contains(segment_fragments, :first)",
+            ExpressionAttributeNames=names | {"#s": "status"}, ExpressionAttributeValues=placeholders)
 
     def decide_early(self, video_id: str, decided: Decided) -> VideoRecord | None:
         """Write an early ALERT on an OPEN minute that has no decision yet (one decision per minute: a second early
@@ -240,22 +216,11 @@ class VideoRecords:
         now = self.clock()
         values = to_dynamo({k: v for k, v in decided.fields().items() if v is not None}
                            | {"early_alert_at": iso(now), "updated_at": iso(now), "due_at": iso(now + ALERT_CLAIM)})
-        names = {f"#a{i}": k for i, k in enumerate(values)}
-        try:
-            response = self.table.update_item(
-                Key={"video_id": video_id},
-                UpdateExpression="SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(values))),
-                ConditionExpression="#s = :open AND attribute_not_exists(decision)",
-                ExpressionAttributeNames=names | {"#s": "status"},
-                ExpressionAttributeValues={f":a{i}": v for i, v in enumerate(values.values())}
-                | {":open": Status.OPEN.value},
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as err:
-            if _conditional_failed(err):
-                return None
-            raise
-        return _record(response["Attributes"])
+        sets, names, placeholders = _set_clause(values)
+        return self._update_if(video_id, UpdateExpression=sets,
+                               ConditionExpression="#s = :open AND attribute_not_exists(decision)",
+                               ExpressionAttributeNames=names | {"#s": "status"},
+                               ExpressionAttributeValues=placeholders | {":open": Status.OPEN.value})
 
     # The alert outbox: claim (for ALERT_CLAIM), publish, mark sent. A run that dies between claim and mark leaves
     # the record due; recovery claims it again once the claim has expired and publishes (at least once).
@@ -394,6 +359,13 @@ class VideoRecords:
     def labelled(self) -> Iterator[VideoRecord]:
         """Scan for labelled records (the retraining export)."""
         yield from _pages(self.table.scan, FilterExpression=Attr("label").exists())
+
+
+def _set_clause(values: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """'SET #a0 = :a0, ...' for these attribute values, with its attribute names and value placeholders."""
+    names = {f"#a{i}": k for i, k in enumerate(values)}
+    placeholders = {f":a{i}": v for i, v in enumerate(values.values())}
+    return "SET " + ", ".join(f"#a{i} = :a{i}" for i in range(len(values))), names, placeholders
 
 
 def _record(item: dict[str, Any]) -> VideoRecord:
