@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 
+import pytest
 from botocore.response import StreamingBody
 from botocore.stub import Stubber
 
@@ -80,27 +81,29 @@ def test_redrive_invokes_the_dispatcher_with_a_redrive_event(monkeypatch, capsys
     assert "v1: DONE" in capsys.readouterr().out
 
 
-def test_rule_shows_and_changes_a_cameras_rule_with_a_new_version(aws, monkeypatch, capsys):
-    # Given a registered camera on the emulator
+@pytest.fixture
+def cameras(aws, monkeypatch):
+    """The cameras table with cam1 registered, every command resolving to it (and the videos table)."""
     from videoalert.store.cameras import CameraStore
     from videoalert_cli import resources
 
     sess, res = aws
-    CameraStore(sess.resource("dynamodb").Table(res.cameras_table)).register("cam1")
-    monkeypatch.setattr(
-        resources,
-        "resolve",
-        lambda args: resources.Target(
-            sess, None, {"cameras_table": res.cameras_table, "videos_table": res.videos_table}
-        ),
-    )
+    store = CameraStore(sess.resource("dynamodb").Table(res.cameras_table))
+    store.register("cam1")
+    monkeypatch.setattr(resources, "resolve", lambda args: resources.Target(
+        sess, None, {"cameras_table": res.cameras_table, "videos_table": res.videos_table}))
+    return store
+
+
+def test_rule_shows_and_changes_a_cameras_rule_with_a_new_version(cameras, capsys):
+    # Given a registered camera on the emulator
     # When the user shows it, then turns on motion regions and requires three frames
     assert main(["rule", "cam1"]) == 0
     shown = capsys.readouterr().out
     assert main(["rule", "cam1", "--regions", "both", "--min-frames", "3"]) == 0
     changed = capsys.readouterr().out
     # Then the stored rule has the new fields and a new version; bad values are refused clearly
-    stored = CameraStore(sess.resource("dynamodb").Table(res.cameras_table)).get("cam1").rule
+    stored = cameras.get("cam1").rule
     assert "v1" in shown and "v2" in changed
     assert (stored.regions, stored.min_frames, stored.version) == ("both", 3, 2)
     assert main(["rule", "cam1", "--regions", "sideways"]) == 2  # a usage error
@@ -108,15 +111,7 @@ def test_rule_shows_and_changes_a_cameras_rule_with_a_new_version(aws, monkeypat
     assert main(["rule", "nobody", "--min-frames", "2"]) == 1  # a runtime failure: no such camera
 
 
-def test_rule_sets_the_cameras_time_zone_zones_and_masks_as_a_new_version(aws, monkeypatch, capsys):
-    from videoalert.store.cameras import CameraStore
-    from videoalert_cli import resources
-
-    sess, res = aws
-    cameras = CameraStore(sess.resource("dynamodb").Table(res.cameras_table))
-    cameras.register("cam1")
-    monkeypatch.setattr(resources, "resolve", lambda args: resources.Target(
-        sess, None, {"cameras_table": res.cameras_table, "videos_table": res.videos_table}))
+def test_rule_sets_the_cameras_time_zone_zones_and_masks_as_a_new_version(cameras, capsys):
     # When the user gives the camera a time zone, a zone over the bottom half and a mask in a corner
     assert main(["rule", "cam1", "--timezone", "Europe/Paris", "--zone", "0,0.5 1,0.5 1,1 0,1",
                  "--mask", "0.8,0 1,0 1,0.2"]) == 0
@@ -133,15 +128,7 @@ def test_rule_sets_the_cameras_time_zone_zones_and_masks_as_a_new_version(aws, m
     assert main(["rule", "cam1", "--timezone", "Mars/Base"]) == 2
 
 
-def test_rule_names_zones_and_renames_one_keeping_its_polygon(aws, monkeypatch, capsys):
-    from videoalert.store.cameras import CameraStore
-    from videoalert_cli import resources
-
-    sess, res = aws
-    cameras = CameraStore(sess.resource("dynamodb").Table(res.cameras_table))
-    cameras.register("cam1")
-    monkeypatch.setattr(resources, "resolve", lambda args: resources.Target(
-        sess, None, {"cameras_table": res.cameras_table, "videos_table": res.videos_table}))
+def test_rule_names_zones_and_renames_one_keeping_its_polygon(cameras, capsys):
     # When the user draws two zones, the first named
     assert main(["rule", "cam1", "--zone", "driveway=0,0.5 1,0.5 1,1", "--zone", "0,0 0.5,0 0.5,0.4"]) == 0
     shown = capsys.readouterr().out
