@@ -152,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     fit_items, choose_items = (above_floor(read_dump(path), args.floor) for path in (args.fit, args.choose))
     detector_card = json.loads(args.detector_card.read_text())
     detector_version = f"{detector_card['name']}-{detector_card['sha256'][detector_card['files']['int8']][:8]}"
-    weights, intercept = fit(*region_rows(fit_items), threshold)
+    fit_rows, fit_labels = region_rows(fit_items)
+    weights, intercept = fit(fit_rows, fit_labels, threshold)
     rows, labels = region_rows(choose_items)
     offset = operating_offset(rows, labels, weights, intercept, threshold, args.recall)
     fitted = RegionScore(*(float(w) for w in weights), offset, detector_version)
@@ -165,8 +166,7 @@ def main(argv: list[str] | None = None) -> int:
              "detector_version": detector_version, "proposal_floor": args.floor,
              "policy": f"logistic regression on the training split's region crops; z = 0 at region person recall "
                        f"{args.recall} on the validation split's regions", "score_file": args.kind,
-             "fitted_on": {"dump": args.fit.name, "sha256": sha256_of(args.fit), "regions": int(len(region_rows(
-                 fit_items)[1]))},
+             "fitted_on": {"dump": args.fit.name, "sha256": sha256_of(args.fit), "regions": int(len(fit_labels))},
              "chosen_on": {"dump": args.choose.name, "sha256": sha256_of(args.choose), "regions": int(len(labels))},
              "validation_clip_figures": report["fitted"]}
     print(json.dumps({"block": block, "earlier": report["earlier"]}, indent=1))
